@@ -1,0 +1,167 @@
+"""Eddy's command line: `uv run app.py` starts Eddy; `uv run app.py --help` lists the rest."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.content import check_content
+from bot.runtime import open_runtime
+from bot.settings import Settings, SettingsError, load_settings
+from store.db import Store, StoreError
+
+cli = typer.Typer(
+    help="Eddy: a Slack app for learning in the flow of work.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+content_cli = typer.Typer(help="The content folder.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(content_cli, name="content")
+err = Console(stderr=True)
+log = logging.getLogger("eddy")
+
+
+class Mode(StrEnum):
+    auto = "auto"
+    socket = "socket"
+    http = "http"
+    console = "console"
+
+
+def fail(message: str) -> typer.Exit:
+    """Tell the operator what is wrong in one sentence, and exit with status 2."""
+    err.print(f"[bold red]Eddy cannot start:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise fail(str(error)) from None
+
+
+def setup_logging(settings: Settings, *, to_file: Path | None = None) -> None:
+    handler: logging.Handler
+    if to_file is not None:
+        to_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(to_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.eddy_log_level, handlers=[handler], force=True)
+
+
+def choose_mode(mode: Mode, settings: Settings) -> Mode:
+    """`auto`: Socket Mode with an app token, HTTP with a bot token and signing secret,
+    otherwise the console sandbox."""
+    if mode is not Mode.auto:
+        return mode
+    if settings.slack_app_token:
+        return Mode.socket
+    if settings.has_http_credentials:
+        return Mode.http
+    return Mode.console
+
+
+@cli.callback(invoke_without_command=True)
+def main(ctx: typer.Context) -> None:
+    """With no command, `run --mode auto`."""
+    if ctx.invoked_subcommand is None:
+        run(mode=Mode.auto, port=None)
+
+
+@cli.command()
+def run(
+    mode: Annotated[Mode, typer.Option(help="auto, socket, http or console.")] = Mode.auto,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: PORT or 3000).")] = None,
+) -> None:
+    """Run Eddy: over Socket Mode, over HTTP, or in the console sandbox."""
+    settings = settings_or_exit()
+    chosen = choose_mode(mode, settings)
+    if chosen is Mode.console:
+        console()
+        return
+    try:
+        if chosen is Mode.socket:
+            settings.require_socket_mode()
+        else:
+            settings.require_slack_http()
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    setup_logging(settings)
+    from handlers import StartupError, create_app
+    from handlers.serve import serve_http, serve_socket_mode
+
+    try:
+        runtime = open_runtime(settings)
+        app = create_app(runtime)
+    except (StoreError, StartupError) as error:
+        raise fail(str(error)) from None
+    log.info("Starting Eddy in %s mode", chosen.value)
+    try:
+        if chosen is Mode.socket:
+            serve_socket_mode(app, runtime)
+        else:
+            serve_http(app, runtime, port=port or settings.port)
+    finally:
+        runtime.close()
+
+
+@cli.command()
+def console(
+    user: Annotated[str, typer.Option(help="Who you are in the sandbox.")] = "alex",
+    channel: Annotated[str, typer.Option(help="Where you start.")] = "general",
+) -> None:
+    """The local sandbox: talk to the real Eddy through a pretend Slack in this terminal."""
+    settings = settings_or_exit()
+    setup_logging(settings, to_file=Path("data/console.log"))
+    from bot.sandbox.console import run_console
+
+    try:
+        run_console(settings, user=user, channel=channel)
+    except (StoreError, SettingsError) as error:
+        raise fail(str(error)) from None
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (Eddy also does this at start)."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+    except StoreError as error:
+        raise fail(str(error)) from None
+    store.close()
+    err.print(f"Database is up to date: {store.url.render_as_string()}", highlight=False)
+
+
+@content_cli.command("check")
+def content_check(
+    folder: Annotated[Path | None, typer.Argument(help="Default: EDDY_CONTENT_DIR.")] = None,
+) -> None:
+    """Validate the content files; list every problem with file and line; exit 1 if any."""
+    folder = folder or settings_or_exit().eddy_content_dir
+    problems = check_content(folder)
+    out = Console()
+    for problem in problems:
+        out.print(str(problem), highlight=False, soft_wrap=True)
+    if problems:
+        out.print(f"[red]{len(problems)} problem(s) in {folder}[/]")
+        raise typer.Exit(code=1)
+    out.print(f"[green]{folder}: all content is valid[/]")
+
+
+if __name__ == "__main__":
+    cli()

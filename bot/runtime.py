@@ -1,0 +1,73 @@
+"""What every part of a running Eddy shares: settings, the store, the clock, the worker pool.
+
+Built once by `app.py` (or a test fixture) and handed to the app factory and the scheduler;
+nothing in Eddy reaches for globals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.settings import Settings
+from store import Store
+
+
+class WorkPool(ThreadPoolExecutor):
+    """A thread pool that knows when it is idle.
+
+    Bolt runs listeners here after the ack, so a request returns to Slack at once while the
+    work goes on. `wait_idle()` lets the sandbox show Eddy's reply before the next prompt and
+    lets a SIGTERM drain in-flight work before the process exits.
+    """
+
+    def __init__(self, max_workers: int = 16) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="eddy-work")
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done()
+            raise
+        future.add_done_callback(lambda _: self._done())
+        return future
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no work is pending (work may submit more work); False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    clock: Clock = field(default_factory=SystemClock)
+    work: WorkPool = field(default_factory=WorkPool)
+
+    def close(self) -> None:
+        self.work.wait_idle()
+        self.work.shutdown(wait=True)
+        self.store.close()
+
+
+def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """Connect to the database, bring it up to date (Alembic), and build the runtime."""
+    store = Store.connect(settings.database_url)
+    store.upgrade()
+    return Runtime(settings=settings, store=store, clock=clock or SystemClock())

@@ -1,0 +1,605 @@
+"""A local Slack stand-in: a workspace, its Web API, and Slack's side of every conversation.
+
+Eddy's `WebClient` calls the Web API over HTTP (`stand_in.api_url` as `SLACK_API_URL`); the
+stand-in sends Eddy what Slack would — signed slash commands, events (with retry headers),
+button presses, view submissions — through a target: the Bolt app in-process, or Eddy's HTTP
+endpoint. It follows the app's manifest: only its commands exist, only its subscribed events
+are sent, only its scopes are granted.
+
+    with SlackStandIn.from_manifest("manifest.yml", signing_secret=secret) as slack:
+        slack.connect(BoltTarget(app, runtime.work))
+        slack.command("U0ALEX001", "C0GENERAL", "/ask how do I reset my vpn password")
+        print(slack.ephemerals("U0ALEX001")[-1].text)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import yaml
+from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.clock import Clock
+from bot.runtime import WorkPool
+from bot.sandbox.webapi import ApiCall, Fault, ResponseUrl, WebApi, WebApiServer
+from bot.sandbox.workspace import Message, View, Workspace, sandbox_workspace
+
+#: The scope Slack needs for each bot event (app_home_opened needs none).
+EVENT_SCOPES = {
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.im": "im:history",
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
+}
+
+
+class SandboxError(Exception):
+    """Something Slack itself would refuse (an unknown command, a button that isn't there)."""
+
+
+@dataclass
+class Delivery:
+    """What the app answered to one request from Slack."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body.strip().startswith("{") else {}
+
+
+class AppTarget(Protocol):
+    def deliver(self, body: str, headers: dict[str, str]) -> Delivery: ...
+
+    def settle(self) -> None: ...
+
+
+class BoltTarget:
+    """Deliver to a Bolt app in this process; `settle` waits for its listeners to finish."""
+
+    def __init__(self, app: App, work: WorkPool) -> None:
+        self.app, self.work = app, work
+
+    def deliver(self, body: str, headers: dict[str, str]) -> Delivery:
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        return Delivery(response.status, response.body, response.first_headers())
+
+    def settle(self) -> None:
+        self.work.wait_idle()
+
+
+class HttpTarget:
+    """Deliver over HTTP to Eddy's `POST /slack/events` (HTTP mode, another process)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def deliver(self, body: str, headers: dict[str, str]) -> Delivery:
+        request = urllib.request.Request(self.url, data=body.encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Delivery(response.status, response.read().decode(), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            return Delivery(error.code, error.read().decode(), dict(error.headers))
+
+    def settle(self) -> None:
+        """Another process: nothing to wait on here (use `SlackStandIn.wait_for`)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    commands: frozenset[str]
+    bot_events: frozenset[str]
+    scopes: frozenset[str]
+    shortcuts: frozenset[str]
+
+    @classmethod
+    def load(cls, path: Path | str) -> Manifest:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        features = data.get("features", {})
+        settings = data.get("settings", {})
+        return cls(
+            commands=frozenset(c["command"] for c in features.get("slash_commands", [])),
+            bot_events=frozenset(settings.get("event_subscriptions", {}).get("bot_events", [])),
+            scopes=frozenset(data.get("oauth_config", {}).get("scopes", {}).get("bot", [])),
+            shortcuts=frozenset(s["callback_id"] for s in features.get("shortcuts", [])),
+        )
+
+
+class SlackStandIn:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        manifest: Manifest,
+        bot_token: str = "xoxb-sandbox-token",
+        workspace: Workspace | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.bot_token = bot_token
+        self.manifest = manifest
+        self.workspace = workspace or sandbox_workspace(clock)
+        self.api = WebApi(self.workspace, bot_token, scopes=set(manifest.scopes))
+        self.server = WebApiServer(self.api)
+        self.target: AppTarget | None = None
+        self._signer = SignatureVerifier(signing_secret)
+
+    @classmethod
+    def from_manifest(cls, path: Path | str, **kwargs: Any) -> SlackStandIn:
+        return cls(manifest=Manifest.load(path), **kwargs)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL."""
+        return self.server.base_url + "/api/"
+
+    def start(self) -> SlackStandIn:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def connect(self, target: AppTarget) -> None:
+        self.target = target
+
+    # --- faults ----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        error: str = "ratelimited",
+        retry_after: int = 1,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `method` with an error (default: 429)."""
+        self.api.faults.append(Fault(method, status, error, retry_after, times))
+
+    def rate_limit_every(self, method: str, every: int) -> None:
+        """Answer every `every`-th call of `method` with 429 and Retry-After."""
+        self.api.rate_limit_every[method] = every
+
+    # --- sending to the app ----------------------------------------------------------------
+
+    def send(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        extra_headers: dict[str, str] | None = None,
+        signed: bool = True,
+        timestamp: int | None = None,
+        settle: bool = True,
+    ) -> Delivery:
+        """Send a raw body to the app as Slack would (signed unless told otherwise)."""
+        if self.target is None:
+            raise SandboxError("no app is connected to the stand-in")
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}
+        if signed:
+            headers["X-Slack-Signature"] = self._signer.generate_signature(
+                timestamp=stamp, body=body
+            )
+        headers.update(extra_headers or {})
+        delivery = self.target.deliver(body, headers)
+        if settle:
+            self.target.settle()
+        return delivery
+
+    def send_payload(self, payload: dict[str, Any], **kwargs: Any) -> Delivery:
+        """Send an interactivity payload (`payload=<json>`), as Slack posts them."""
+        return self.send(urlencode({"payload": json.dumps(payload)}), **kwargs)
+
+    def _user(self, user_id: str) -> Any:
+        user = self.workspace.user(user_id)
+        if user is None or user.is_bot:
+            raise SandboxError(f"no person {user_id!r} in this workspace")
+        return user
+
+    def _team(self) -> dict[str, str]:
+        return {"id": self.workspace.team_id, "domain": self.workspace.domain}
+
+    def command(self, user_id: str, channel_id: str, line: str, **kwargs: Any) -> Delivery:
+        """Type a slash command: `line` is `/ask how do I …`. The ack's reply is shown to the
+        person as Slack shows it (ephemeral unless `response_type` is in_channel)."""
+        name, _, text = line.strip().partition(" ")
+        if name not in self.manifest.commands:
+            raise SandboxError(f"{name} is not a command of this app")
+        user = self._user(user_id)
+        channel = self.workspace.channels[channel_id]
+        response_url = self.api.new_response_url(ResponseUrl(user.id, channel.id))
+        form = {
+            "token": "sandbox-verification-token",
+            "team_id": self.workspace.team_id,
+            "team_domain": self.workspace.domain,
+            "channel_id": channel.id,
+            "channel_name": "directmessage" if channel.is_im else channel.name,
+            "user_id": user.id,
+            "user_name": user.name,
+            "command": name,
+            "text": text,
+            "api_app_id": self.workspace.app_id,
+            "is_enterprise_install": "false",
+            "response_url": f"{self.server.base_url}/respond/{response_url}",
+            "trigger_id": self.api.issue_trigger(user.id),
+        }
+        delivery = self.send(urlencode(form), settle=False, **kwargs)
+        self._show_ack(delivery, ResponseUrl(user.id, channel.id))
+        self.target.settle()  # type: ignore[union-attr]
+        return delivery
+
+    def _show_ack(self, delivery: Delivery, target: ResponseUrl) -> None:
+        reply = delivery.json()
+        if delivery.status == 200 and (reply.get("text") or reply.get("blocks")):
+            with self.workspace.lock:
+                self.api._apply_response(target, reply)
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int = 0,
+        **kwargs: Any,
+    ) -> Delivery:
+        """Deliver an `event_callback`; `retry_num` > 0 adds Slack's retry headers."""
+        now = self.workspace.clock.now().timestamp()
+        event = {"event_ts": f"{now:.6f}", **event}
+        envelope = {
+            "token": "sandbox-verification-token",
+            "team_id": self.workspace.team_id,
+            "api_app_id": self.workspace.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or self.workspace.next_id("Ev"),
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.workspace.team_id,
+                    "user_id": self.workspace.bot.id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        headers = dict(kwargs.pop("extra_headers", {}) or {})
+        if retry_num:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.send(
+            json.dumps(envelope), content_type="application/json", extra_headers=headers, **kwargs
+        )
+
+    def _subscribed(self, name: str) -> bool:
+        return name in self.manifest.bot_events
+
+    def say(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """A person posts a message; Eddy gets the events it subscribed to."""
+        user = self._user(user_id)
+        channel = self.workspace.channels[channel_id]
+        if not channel.is_im and user.id not in channel.members:
+            raise SandboxError(f"{user.name} is not in #{channel.name}")
+        message = self.workspace.add_message(
+            Message(
+                channel=channel.id,
+                ts=self.workspace.next_ts(),
+                text=text,
+                user=user.id,
+                thread_ts=thread_ts,
+            )
+        )
+        base = {
+            "user": user.id,
+            "text": text,
+            "ts": message.ts,
+            "channel": channel.id,
+            "team": self.workspace.team_id,
+        }
+        if thread_ts:
+            base["thread_ts"] = thread_ts
+        listening = self.workspace.bot.id in channel.members
+        kind = "message.im" if channel.is_im else "message.channels"
+        if listening and self._subscribed(kind):
+            channel_type = "im" if channel.is_im else "channel"
+            self.event({"type": "message", "channel_type": channel_type, **base})
+        mention = f"<@{self.workspace.bot.id}>"
+        if listening and not channel.is_im and mention in text and self._subscribed("app_mention"):
+            self.event({"type": "app_mention", **base})
+        return message
+
+    def react(self, user_id: str, message: Message, name: str, *, remove: bool = False) -> None:
+        """A person adds (or removes) an emoji reaction on a message."""
+        user = self._user(user_id)
+        name = name.strip(":")
+        with self.workspace.lock:
+            users = message.reactions.setdefault(name, [])
+            if remove:
+                if user.id not in users:
+                    raise SandboxError(f"{user.name} has no :{name}: on that message")
+                users.remove(user.id)
+                if not users:
+                    del message.reactions[name]
+            else:
+                if user.id in users:
+                    raise SandboxError(f"{user.name} already reacted with :{name}:")
+                users.append(user.id)
+            self.workspace.touch(message)
+        kind = "reaction_removed" if remove else "reaction_added"
+        if self._subscribed(kind):
+            self.event(
+                {
+                    "type": kind,
+                    "user": user.id,
+                    "reaction": name,
+                    "item_user": message.user,
+                    "item": {"type": "message", "channel": message.channel, "ts": message.ts},
+                }
+            )
+
+    def open_home(self, user_id: str) -> View | None:
+        """A person opens Eddy's Home tab; returns the view Eddy published, if any."""
+        user = self._user(user_id)
+        current = self.workspace.homes.get(user.id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user.id,
+            "channel": self.workspace.im_with(user.id).id,
+            "tab": "home",
+        }
+        if current is not None:
+            event["view"] = current.to_api(self.workspace.team_id, self.workspace.app_id, "")
+        if self._subscribed("app_home_opened"):
+            self.event(event)
+        return self.workspace.homes.get(user.id)
+
+    # --- interactivity ---------------------------------------------------------------------
+
+    def buttons(self, blocks: list[dict[str, Any]]) -> Iterator[tuple[dict, dict]]:
+        """Every button in `blocks`, as (block, element)."""
+        for block in blocks:
+            elements = block.get("elements", []) if block.get("type") == "actions" else []
+            accessory = block.get("accessory")
+            for element in [*elements, *([accessory] if accessory else [])]:
+                if element.get("type") == "button":
+                    yield block, element
+
+    def press(self, user_id: str, where: Message | View, button: str, **kwargs: Any) -> Delivery:
+        """Press the button whose label or action_id is `button` on a message or a view."""
+        for block, element in self.buttons(where.blocks):
+            label = element.get("text", {}).get("text", "")
+            if button in (label, element.get("action_id")):
+                return self.press_element(user_id, where, block, element, **kwargs)
+        raise SandboxError(f"no button {button!r} there")
+
+    def press_element(
+        self, user_id: str, where: Message | View, block: dict, element: dict, **kwargs: Any
+    ) -> Delivery:
+        user = self._user(user_id)
+        action = {
+            "type": element.get("type", "button"),
+            "action_id": element.get("action_id", ""),
+            "block_id": block.get("block_id", ""),
+            "text": element.get("text", {}),
+            "value": element.get("value", ""),
+            "action_ts": f"{time.time():.6f}",
+        }
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.workspace.team_id,
+            },
+            "api_app_id": self.workspace.app_id,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.api.issue_trigger(user.id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "actions": [action],
+        }
+        if isinstance(where, Message):
+            channel = self.workspace.channels[where.channel]
+            ephemeral = where.ephemeral_to is not None
+            payload["container"] = {
+                "type": "message",
+                "message_ts": where.ts,
+                "channel_id": channel.id,
+                "is_ephemeral": ephemeral,
+            }
+            payload["channel"] = {"id": channel.id, "name": channel.name}
+            if not ephemeral:
+                payload["message"] = where.to_api(self.workspace.team_id)
+            token = self.api.new_response_url(
+                ResponseUrl(user.id, channel.id, where, replace_by_default=True)
+            )
+            payload["response_url"] = f"{self.server.base_url}/respond/{token}"
+        else:
+            payload["container"] = {"type": "view", "view_id": where.id}
+            payload["view"] = self._view_with_state(where, {})
+        return self.send_payload(payload, **kwargs)
+
+    def _view_with_state(self, view: View, values: dict[str, Any]) -> dict[str, Any]:
+        api_view = view.to_api(
+            self.workspace.team_id, self.workspace.app_id, self.workspace.bot.bot_id or ""
+        )
+        api_view["state"] = {"values": input_state(view.blocks, values)}
+        return api_view
+
+    def modal(self, user_id: str) -> View | None:
+        """The modal on top of this person's screen, if one is open."""
+        stack = self.workspace.modals.get(user_id) or []
+        return stack[-1] if stack else None
+
+    def submit(self, user_id: str, values: dict[str, Any] | None = None, **kwargs: Any) -> Delivery:
+        """Submit the open modal; `values` maps an input's action_id (or block_id) to its value.
+
+        The app's `response_action` is applied as Slack would: `errors` keeps the modal open
+        (read them from the returned delivery), `update`/`push`/`clear` change the stack, and
+        no action closes the modal.
+        """
+        user = self._user(user_id)
+        view = self.modal(user.id)
+        if view is None:
+            raise SandboxError(f"{user.name} has no modal open")
+        payload = {
+            "type": "view_submission",
+            "team": self._team(),
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.workspace.team_id,
+            },
+            "api_app_id": self.workspace.app_id,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.api.issue_trigger(user.id),
+            "view": self._view_with_state(view, values or {}),
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        delivery = self.send_payload(payload, settle=False, **kwargs)
+        if delivery.status == 200:
+            self._apply_view_response(user.id, view, delivery.json())
+        self.target.settle()  # type: ignore[union-attr]
+        return delivery
+
+    def _apply_view_response(self, user_id: str, view: View, reply: dict[str, Any]) -> None:
+        stack = self.workspace.modals.get(user_id, [])
+        action = reply.get("response_action")
+        with self.workspace.lock:
+            if action == "errors":
+                return
+            if action == "clear":
+                stack.clear()
+            elif action == "update":
+                view.payload, view.seq = reply["view"], self.workspace.next_seq()
+            elif action == "push":
+                self.api._open_modal(user_id, reply["view"], push=True)
+            elif view in stack:
+                stack.remove(view)
+
+    def close(self, user_id: str) -> None:
+        """Close the open modal with its Cancel button (Eddy is told if it asked to be)."""
+        view = self.modal(user_id)
+        if view is None:
+            return
+        with self.workspace.lock:
+            self.workspace.modals[user_id].remove(view)
+        if view.payload.get("notify_on_close"):
+            self.send_payload(
+                {
+                    "type": "view_closed",
+                    "team": self._team(),
+                    "user": {"id": user_id},
+                    "api_app_id": self.workspace.app_id,
+                    "view": self._view_with_state(view, {}),
+                    "is_cleared": False,
+                }
+            )
+
+    # --- what people see -------------------------------------------------------------------
+
+    def messages(self, channel_id: str, *, thread_ts: str | None = None) -> list[Message]:
+        return self.workspace.history(channel_id, thread_ts=thread_ts)
+
+    def ephemerals(self, user_id: str) -> list[Message]:
+        with self.workspace.lock:
+            return [
+                m for m in self.workspace.messages if m.ephemeral_to == user_id and not m.deleted
+            ]
+
+    def dms(self, user_id: str) -> list[Message]:
+        """Eddy's DM conversation with this person."""
+        return self.messages(self.workspace.im_with(user_id).id)
+
+    def home(self, user_id: str) -> View | None:
+        return self.workspace.homes.get(user_id)
+
+    def calls(self, method: str | None = None) -> list[ApiCall]:
+        with self.api._lock:
+            return [c for c in self.api.calls if method is None or c.method == method]
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
+        """Poll until `predicate()` is truthy (for an app in another process); return it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.02)
+        raise SandboxError("timed out waiting for the app")
+
+
+def input_state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """Slack's `view.state.values` for the inputs in `blocks`, filled from `values`.
+
+    A value is looked up by the element's action_id, then the block's block_id; unfilled
+    inputs keep their initial value. Selects take an option value (or a list of them).
+    """
+    state: dict[str, Any] = {}
+    for block in blocks:
+        if block.get("type") != "input":
+            continue
+        element = block.get("element", {})
+        action_id, block_id = element.get("action_id", ""), block.get("block_id", "")
+        given = values.get(action_id, values.get(block_id))
+        state.setdefault(block_id, {})[action_id] = element_state(element, given)
+    return state
+
+
+def element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
+    kind = element.get("type", "")
+    options = {o["value"]: o for o in element.get("options", [])}
+    if kind in {"static_select", "radio_buttons"}:
+        chosen = options.get(given) if given is not None else element.get("initial_option")
+        return {"type": kind, "selected_option": chosen}
+    if kind in {"multi_static_select", "checkboxes"}:
+        chosen = (
+            [options[v] for v in given if v in options]
+            if given is not None
+            else element.get("initial_options", [])
+        )
+        return {"type": kind, "selected_options": chosen}
+    if kind in {"users_select", "conversations_select", "channels_select"}:
+        key = {
+            "users_select": "selected_user",
+            "conversations_select": "selected_conversation",
+            "channels_select": "selected_channel",
+        }[kind]
+        initial = element.get("initial_" + key.removeprefix("selected_"))
+        return {"type": kind, key: given if given is not None else initial}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": given or element.get("initial_users", [])}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": given or element.get("initial_time")}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": given or element.get("initial_date")}
+    value = given if given is not None else element.get("initial_value")
+    return {"type": kind or "plain_text_input", "value": value}

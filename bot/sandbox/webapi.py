@@ -1,0 +1,599 @@
+"""The stand-in's Web API: the Slack methods Eddy calls, in Slack's response shapes.
+
+Served over real HTTP (`WebApiServer`), so Eddy's own `WebClient` — base URL, retry handlers
+and all — talks to it exactly as to Slack. Each call is recorded. It checks the bot token and
+the manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's
+models (`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any
+Slack error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View as ViewModel
+
+from bot.sandbox.workspace import Message, View, Workspace
+
+log = logging.getLogger(__name__)
+
+#: The bot scope each method needs (none listed: no scope needed), from Slack's method docs.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.getPermalink": None,
+    "conversations.open": "im:write",
+    "conversations.info": "channels:read",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+    "users.info": "users:read",
+    "reactions.add": "reactions:write",
+    "reactions.remove": "reactions:write",
+    "views.publish": None,
+    "views.open": None,
+    "views.push": None,
+    "views.update": None,
+}
+JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users"}
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+
+
+class SlackError(Exception):
+    """A Slack API error: the `error` code of an `{"ok": false}` answer."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+@dataclass
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    status: int
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` calls of `method` with `status` (and `error` / Retry-After)."""
+
+    method: str
+    status: int = 429
+    error: str = "ratelimited"
+    retry_after: int = 1
+    times: int = 1
+
+
+@dataclass
+class ResponseUrl:
+    """Where a `response_url` posts: to a person in a channel, maybe over an original."""
+
+    user: str
+    channel: str
+    original: Message | None = None
+    replace_by_default: bool = False
+
+
+@dataclass
+class WebApi:
+    workspace: Workspace
+    bot_token: str
+    scopes: set[str] | None = None
+    calls: list[ApiCall] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    rate_limit_every: dict[str, int] = field(default_factory=dict)
+    response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
+    triggers: dict[str, str] = field(default_factory=dict)
+    on_view_opened: Callable[[View], None] | None = None
+    _counts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- the HTTP side ---------------------------------------------------------------------
+
+    def call(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one Web API call: (HTTP status, JSON body, extra headers)."""
+        fault = self._fault_for(method)
+        if fault is not None:
+            status, headers = fault.status, {}
+            if fault.status == 429:
+                headers["Retry-After"] = str(fault.retry_after)
+            body = {"ok": False, "error": fault.error}
+            self._record(method, args, status, body)
+            return status, body, headers
+        try:
+            self._check_auth(method, token)
+            handler = getattr(self, "m_" + method.replace(".", "_"), None)
+            if handler is None:
+                raise SlackError("unknown_method")
+            with self.workspace.lock:
+                body = {"ok": True, **handler(args)}
+        except SlackError as error:
+            body = {"ok": False, "error": error.code, **error.extra}
+        self._record(method, args, 200, body)
+        return 200, body, {}
+
+    def _fault_for(self, method: str) -> Fault | None:
+        with self._lock:
+            self._counts[method] = self._counts.get(method, 0) + 1
+            every = self.rate_limit_every.get(method)
+            if every and self._counts[method] % every == 0:
+                return Fault(method)
+            for fault in self.faults:
+                if fault.method == method and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _check_auth(self, method: str, token: str | None) -> None:
+        if token != self.bot_token:
+            raise SlackError("not_authed" if not token else "invalid_auth")
+        needed = METHOD_SCOPES.get(method)
+        if needed and self.scopes is not None and needed not in self.scopes:
+            raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+
+    def _record(self, method: str, args: dict[str, Any], status: int, body: dict) -> None:
+        with self._lock:
+            self.calls.append(ApiCall(method, args, status, body))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @property
+    def team_id(self) -> str:
+        return self.workspace.team_id
+
+    def _channel(self, channel_id: str | None) -> Any:
+        if not channel_id:
+            raise SlackError("channel_not_found")
+        if channel_id[0] in "UW" and self.workspace.user(channel_id):
+            return self.workspace.im_with(channel_id)
+        channel = self.workspace.channels.get(channel_id)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def _message(self, channel_id: str, ts: str | None) -> Message:
+        message = self.workspace.find_message(channel_id, ts or "")
+        if message is None:
+            raise SlackError("message_not_found")
+        return message
+
+    def _blocks(self, args: dict[str, Any], limit: int = MESSAGE_BLOCK_LIMIT) -> list[dict]:
+        blocks = args.get("blocks") or []
+        validate_blocks(blocks, limit)
+        return list(blocks)
+
+    def _text_and_blocks(self, args: dict[str, Any]) -> tuple[str, list[dict]]:
+        blocks = self._blocks(args)
+        text = str(args.get("text") or "")
+        if not text and not blocks:
+            raise SlackError("no_text")
+        return text, blocks
+
+    def issue_trigger(self, user: str) -> str:
+        trigger = self.workspace.next_id("TR")
+        self.triggers[trigger] = user
+        return trigger
+
+    # --- the methods -----------------------------------------------------------------------
+
+    def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        bot = self.workspace.bot
+        return {
+            "url": self.workspace.url,
+            "team": self.workspace.domain,
+            "user": bot.name,
+            "team_id": self.team_id,
+            "user_id": bot.id,
+            "bot_id": bot.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        if channel.is_public and self.workspace.bot.id not in channel.members:
+            raise SlackError("not_in_channel")
+        text, blocks = self._text_and_blocks(args)
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts is not None:
+            self._message(channel.id, thread_ts)
+        message = self.workspace.add_message(
+            Message(
+                channel=channel.id,
+                ts=self.workspace.next_ts(),
+                text=text,
+                user=self.workspace.bot.id,
+                bot_id=self.workspace.bot.bot_id,
+                blocks=blocks,
+                thread_ts=thread_ts,
+            )
+        )
+        return {"channel": channel.id, "ts": message.ts, "message": message.to_api(self.team_id)}
+
+    def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        user = str(args.get("user") or "")
+        if self.workspace.user(user) is None:
+            raise SlackError("user_not_found")
+        if user not in channel.members:
+            raise SlackError("user_not_in_channel")
+        text, blocks = self._text_and_blocks(args)
+        message = self.post_ephemeral(channel.id, user, text, blocks, args.get("thread_ts"))
+        return {"message_ts": message.ts}
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict], thread_ts: str | None = None
+    ) -> Message:
+        return self.workspace.add_message(
+            Message(
+                channel=channel,
+                ts=self.workspace.next_ts(),
+                text=text,
+                user=self.workspace.bot.id,
+                bot_id=self.workspace.bot.bot_id,
+                blocks=blocks,
+                thread_ts=thread_ts or None,
+                ephemeral_to=user,
+            )
+        )
+
+    def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        message = self._message(channel.id, args.get("ts"))
+        if message.user != self.workspace.bot.id:
+            raise SlackError("cant_update_message")
+        text, blocks = self._text_and_blocks(args)
+        message.text, message.blocks, message.edited = text, blocks, True
+        self.workspace.touch(message)
+        return {
+            "channel": channel.id,
+            "ts": message.ts,
+            "text": text,
+            "message": message.to_api(self.team_id),
+        }
+
+    def m_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        message = self._message(channel.id, args.get("ts"))
+        if message.user != self.workspace.bot.id:
+            raise SlackError("cant_delete_message")
+        message.deleted = True
+        self.workspace.touch(message)
+        return {"channel": channel.id, "ts": message.ts}
+
+    def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        message = self._message(channel.id, args.get("message_ts"))
+        link = f"{self.workspace.url}archives/{channel.id}/p{message.ts.replace('.', '')}"
+        return {"channel": channel.id, "permalink": link}
+
+    def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = args.get("users") or ""
+        ids = users if isinstance(users, list) else [u for u in str(users).split(",") if u]
+        if len(ids) != 1:
+            raise SlackError("not_implemented" if ids else "users_list_not_supplied")
+        if self.workspace.user(ids[0]) is None:
+            raise SlackError("user_not_found")
+        channel = self.workspace.im_with(ids[0])
+        return {"channel": channel.to_api(self.workspace.bot.id)}
+
+    def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        return {"channel": channel.to_api(self.workspace.bot.id)}
+
+    def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        found = self.workspace.history(channel.id)
+        limit = int(args.get("limit") or 100)
+        messages = [m.to_api(self.team_id) for m in reversed(found)][:limit]
+        return {"messages": messages, "has_more": len(found) > limit}
+
+    def m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        parent = self._message(channel.id, args.get("ts"))
+        thread = self.workspace.history(channel.id, thread_ts=parent.thread_ts or parent.ts)
+        return {"messages": [m.to_api(self.team_id) for m in thread], "has_more": False}
+
+    def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.workspace.user(str(args.get("user") or ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user.to_api(self.team_id, self.workspace.clock.now())}
+
+    def m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(self._channel(args.get("channel")).id, args.get("timestamp"))
+        name = str(args.get("name") or "").strip(":")
+        if not name:
+            raise SlackError("invalid_name")
+        users = message.reactions.setdefault(name, [])
+        if self.workspace.bot.id in users:
+            raise SlackError("already_reacted")
+        users.append(self.workspace.bot.id)
+        self.workspace.touch(message)
+        return {}
+
+    def m_reactions_remove(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(self._channel(args.get("channel")).id, args.get("timestamp"))
+        name = str(args.get("name") or "").strip(":")
+        users = message.reactions.get(name, [])
+        if self.workspace.bot.id not in users:
+            raise SlackError("no_reaction")
+        users.remove(self.workspace.bot.id)
+        if not users:
+            del message.reactions[name]
+        self.workspace.touch(message)
+        return {}
+
+    def _view_payload(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        validate_view(view)
+        return view
+
+    def _view_api(self, view: View) -> dict[str, Any]:
+        bot = self.workspace.bot
+        return {"view": view.to_api(self.team_id, self.workspace.app_id, bot.bot_id or "")}
+
+    def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if self.workspace.user(user) is None:
+            raise SlackError("user_not_found")
+        payload = self._view_payload(args)
+        if payload.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        current = self.workspace.homes.get(user)
+        if current is not None and args.get("hash") and args["hash"] != current.hash:
+            raise SlackError("hash_conflict")
+        view_id = current.id if current else self.workspace.next_id("V")
+        view = View(view_id, user, "home", payload, self.workspace.next_id("H"), view_id)
+        view.seq = self.workspace.next_seq()
+        self.workspace.homes[user] = view
+        return self._view_api(view)
+
+    def _take_trigger(self, args: dict[str, Any]) -> str:
+        user = self.triggers.pop(str(args.get("trigger_id") or ""), None)
+        if user is None:
+            raise SlackError("invalid_trigger_id")
+        return user
+
+    def _open_modal(self, user: str, payload: dict[str, Any], *, push: bool) -> View:
+        if payload.get("type") != "modal":
+            raise SlackError("invalid_arguments")
+        stack = self.workspace.modals.setdefault(user, [])
+        if push and not stack:
+            raise SlackError("not_found")
+        if push and len(stack) >= 3:
+            raise SlackError("push_limit_reached")
+        view_id = self.workspace.next_id("V")
+        root = stack[0].root_view_id if (push and stack) else view_id
+        previous = stack[-1].id if (push and stack) else None
+        view = View(view_id, user, "modal", payload, self.workspace.next_id("H"), root, previous)
+        view.seq = self.workspace.next_seq()
+        if not push:
+            stack.clear()
+        stack.append(view)
+        if self.on_view_opened is not None:
+            self.on_view_opened(view)
+        return view
+
+    def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._take_trigger(args)
+        return self._view_api(self._open_modal(user, self._view_payload(args), push=False))
+
+    def m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._take_trigger(args)
+        return self._view_api(self._open_modal(user, self._view_payload(args), push=True))
+
+    def m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        payload = self._view_payload(args)
+        view = self.find_view(str(args.get("view_id") or ""), str(args.get("external_id") or ""))
+        if view is None:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != view.hash:
+            raise SlackError("hash_conflict")
+        view.payload, view.hash = payload, self.workspace.next_id("H")
+        view.seq = self.workspace.next_seq()
+        return self._view_api(view)
+
+    def find_view(self, view_id: str, external_id: str = "") -> View | None:
+        views = [*self.workspace.homes.values()]
+        for stack in self.workspace.modals.values():
+            views += stack
+        for view in views:
+            if (view_id and view.id == view_id) or (
+                external_id and view.payload.get("external_id") == external_id
+            ):
+                return view
+        return None
+
+    # --- response_url ----------------------------------------------------------------------
+
+    def new_response_url(self, target: ResponseUrl) -> str:
+        token = self.workspace.next_id("R")
+        self.response_urls[token] = target
+        return token
+
+    def respond(self, token: str, body: dict[str, Any]) -> tuple[int, str]:
+        """Apply a post to a response_url, as Slack does; answer (status, text)."""
+        target = self.response_urls.get(token)
+        if target is None:
+            return 404, "no_active_hooks"
+        self._record("response_url", body, 200, {"ok": True})
+        try:
+            with self.workspace.lock:
+                self._apply_response(target, body)
+        except SlackError as error:
+            return 400, error.code
+        return 200, "ok"
+
+    def _apply_response(self, target: ResponseUrl, body: dict[str, Any]) -> None:
+        original = target.original
+        if body.get("delete_original") and original is not None:
+            original.deleted = True
+            self.workspace.touch(original)
+            return
+        text, blocks = str(body.get("text") or ""), self._blocks(body)
+        replace = body.get("replace_original")
+        if replace is None:
+            replace = target.replace_by_default and body.get("response_type") is None
+        if replace and original is not None:
+            original.text, original.blocks, original.edited = text, blocks, True
+            self.workspace.touch(original)
+            return
+        if not text and not blocks:
+            raise SlackError("no_text")
+        thread_ts = body.get("thread_ts")
+        if body.get("response_type") == "in_channel":
+            self.workspace.add_message(
+                Message(
+                    channel=target.channel,
+                    ts=self.workspace.next_ts(),
+                    text=text,
+                    user=self.workspace.bot.id,
+                    bot_id=self.workspace.bot.bot_id,
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                )
+            )
+        else:
+            self.post_ephemeral(target.channel, target.user, text, blocks, thread_ts)
+
+
+def validate_blocks(blocks: Any, limit: int) -> None:
+    """Raise `invalid_blocks` where Slack would: not a list, too many, or a block it rejects."""
+    if not isinstance(blocks, list):
+        raise SlackError("invalid_blocks", errors=["blocks must be a list"])
+    if len(blocks) > limit:
+        raise SlackError("invalid_blocks", errors=[f"no more than {limit} items allowed"])
+    for index, raw in enumerate(blocks):
+        try:
+            block = Block.parse(raw)
+            if block is None:
+                raise SlackObjectFormationError("unknown block type")
+            block.validate_json()
+        except (SlackObjectFormationError, KeyError, TypeError, ValueError) as error:
+            raise SlackError("invalid_blocks", errors=[f"block {index}: {error}"]) from None
+
+
+def validate_view(view: dict[str, Any]) -> None:
+    validate_blocks(view.get("blocks", []), VIEW_BLOCK_LIMIT)
+    try:
+        ViewModel(**view).validate_json()
+    except (SlackObjectFormationError, TypeError, ValueError) as error:
+        raise SlackError("invalid_arguments", errors=[str(error)]) from None
+
+
+def parse_arguments(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    """Merge query-string and body arguments the way Slack accepts them (form or JSON)."""
+    args: dict[str, Any] = dict(parse_qsl(query))
+    if body:
+        if content_type.startswith("application/json"):
+            args.update(json.loads(body))
+        else:
+            args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    for key in JSON_ARGUMENTS & args.keys():
+        if isinstance(args[key], str) and args[key][:1] in "[{":
+            args[key] = json.loads(args[key])
+    return args
+
+
+class WebApiServer(ThreadingHTTPServer):
+    """Serves `POST /api/<method>` and `POST /respond/<token>` on 127.0.0.1."""
+
+    daemon_threads = True
+
+    def __init__(self, api: WebApi, port: int = 0) -> None:
+        self.api = api
+        super().__init__(("127.0.0.1", port), _Handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="slack-stand-in", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: WebApiServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type", "")
+        api = self.server.api
+        if url.path.startswith("/respond/"):
+            status, text = api.respond(
+                url.path.removeprefix("/respond/"), json.loads(body or b"{}")
+            )
+            self._send(status, text.encode(), "text/plain")
+            return
+        if not url.path.startswith("/api/"):
+            self._send(404, b"not found", "text/plain")
+            return
+        method = url.path.removeprefix("/api/")
+        try:
+            args = parse_arguments(url.query, body, content_type)
+        except (ValueError, UnicodeDecodeError):
+            self._send(200, json.dumps({"ok": False, "error": "invalid_json"}).encode())
+            return
+        auth = self.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
+        status, answer, headers = api.call(method, args, token)
+        self._send(status, json.dumps(answer).encode(), headers=headers)
+
+    def _send(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str = "application/json; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status, HTTPStatus(status).phrase)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("stand-in: " + format, *args)

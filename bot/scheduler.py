@@ -1,0 +1,66 @@
+"""Scheduled work: plain, idempotent functions in bot/, timed by APScheduler.
+
+Every instance runs the same jobs in-process (memory job store); each job is safe to run on
+several instances at once because it decides against the database. The console's `clock` and
+the CLI run the same functions once, as the scheduler would at a given instant:
+
+    run_jobs(runtime, now)             # every job once, at `now`
+    scheduler = start_scheduler(runtime)
+    scheduler.shutdown()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.events import forget_old_events
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Runtime, datetime], Any]
+    every: timedelta
+
+
+JOBS: tuple[Job, ...] = (Job("forget-old-events", forget_old_events, timedelta(hours=1)),)
+
+
+def run_job(runtime: Runtime, job: Job, now: datetime) -> Any:
+    """Run one job at `now`; a failure is logged with its traceback and does not stop others."""
+    try:
+        result = job.run(runtime, now)
+    except Exception:
+        log.exception("Scheduled job %s failed", job.name)
+        return None
+    log.debug("Scheduled job %s: %s", job.name, result)
+    return result
+
+
+def run_jobs(runtime: Runtime, now: datetime) -> dict[str, Any]:
+    """Run every job once, as at `now`; return each job's result by name."""
+    return {job.name: run_job(runtime, job, now) for job in JOBS}
+
+
+def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True})
+    for job in JOBS:
+        scheduler.add_job(
+            lambda job=job: run_job(runtime, job, runtime.clock.now()),
+            trigger="interval",
+            seconds=job.every.total_seconds(),
+            id=job.name,
+            max_instances=1,
+            next_run_time=runtime.clock.now(),
+        )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,185 @@
+"""Eddy's settings: read once from the environment and `.env`, validated at start.
+
+Every setting is named in the contract (DESIGN.md) and documented in `.env.example`. A missing
+or malformed value stops Eddy with one sentence that names the variable and says what to do,
+never a traceback: `load_settings()` raises `SettingsError` carrying that sentence.
+
+    settings = load_settings()            # reads .env in the working directory, then the env
+    settings.require_slack_http()         # raises SettingsError if HTTP mode cannot start
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/eddy.db"
+SLACK_API_DEFAULT = "https://slack.com/api/"
+#: Never repeated in messages or logs (DATABASE_URL may hold a password).
+SECRET_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL"}
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+#: What to tell the operator for each variable that fails validation.
+ADVICE: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-…) from your Slack app's "
+    "OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic "
+    "Information page",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-…) with the connections:write scope, "
+    "or leave it empty to use HTTP mode",
+    "SLACK_API_URL": "set it to an http(s) URL such as https://slack.com/api/, or leave it empty",
+    "DATABASE_URL": "set it to a SQLAlchemy URL such as sqlite:///data/eddy.db or "
+    "postgresql://user:password@host/eddy, or leave it empty for the default SQLite file",
+    "EDDY_CONTENT_DIR": "set it to the folder that holds Eddy's content, or leave it empty for "
+    "./content",
+    "EDDY_MANAGERS": "set it to comma-separated Slack user IDs such as U012ABCDEF,U034GHIJKL",
+    "PORT": "set it to a whole number between 1 and 65535",
+    "EDDY_LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str(error)` is the one sentence to show."""
+
+
+class Settings(BaseSettings):
+    """The validated settings. Field names map to the upper-case variables of the contract."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = SLACK_API_DEFAULT
+    database_url: str = DEFAULT_DATABASE_URL
+    eddy_content_dir: Path = Path("content")
+    eddy_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    port: int = Field(default=3000, ge=1, le=65535)
+    eddy_log_level: str = "INFO"
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_api_url",
+        "database_url",
+        mode="before",
+    )
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str) -> str:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str) -> str:
+        if value and not value.startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value:
+            return SLACK_API_DEFAULT
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return DEFAULT_DATABASE_URL
+        if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", value):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("eddy_content_dir", mode="before")
+    @classmethod
+    def _content_dir(cls, value: Any) -> Any:
+        return value or Path("content")
+
+    @field_validator("eddy_managers", mode="before")
+    @classmethod
+    def _managers(cls, value: Any) -> list[str]:
+        if isinstance(value, list):
+            ids = [str(item).strip() for item in value]
+        else:
+            ids = [part.strip() for part in str(value or "").split(",")]
+        ids = [user_id for user_id in ids if user_id]
+        bad = [user_id for user_id in ids if not USER_ID.match(user_id)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Slack user ID")
+        return ids
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        return 3000 if value in ("", None) else value
+
+    @field_validator("eddy_log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> str:
+        level = str(value or "INFO").strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("unknown log level")
+        return level
+
+    @property
+    def has_http_credentials(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    def require_slack_http(self) -> None:
+        """Raise `SettingsError` unless the bot token and signing secret are both set."""
+        require(("SLACK_BOT_TOKEN", self.slack_bot_token))
+        require(("SLACK_SIGNING_SECRET", self.slack_signing_secret))
+
+    def require_socket_mode(self) -> None:
+        """Raise `SettingsError` unless Socket Mode has its app token and a bot token."""
+        require(("SLACK_APP_TOKEN", self.slack_app_token))
+        require(("SLACK_BOT_TOKEN", self.slack_bot_token))
+
+    def is_manager(self, user_id: str) -> bool:
+        return user_id in self.eddy_managers
+
+
+def require(setting: tuple[str, str]) -> None:
+    name, value = setting
+    if not value:
+        raise SettingsError(f"{name} is not set: {ADVICE[name]} (in .env or the environment).")
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
+    """Read and validate the settings; raise `SettingsError` with one sentence on a bad value.
+
+    `overrides` take precedence over the environment (the console and tests use them).
+    """
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = field.upper()
+        raw = first.get("input")
+        visible = variable not in SECRET_VARIABLES and isinstance(raw, str | int) and raw != ""
+        shown = f" (got {raw!r})" if visible else ""
+        # Our own validators explain themselves; pydantic's type errors add nothing to the advice.
+        own = first["type"] == "value_error"
+        reason = first["msg"].removeprefix("Value error, ") + "; " if own else ""
+        advice = ADVICE.get(variable, "check its value")
+        raise SettingsError(
+            f"{variable} is not valid{shown}: {reason}{advice} (in .env or the environment)."
+        ) from None

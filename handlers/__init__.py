@@ -1,0 +1,106 @@
+"""The Slack-facing layer: the app factory and one listener module per capability.
+
+app = create_app(runtime)     # a Bolt App wired to every capability; nothing at import time
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.error import URLError
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.events import is_first_delivery
+from bot.runtime import Runtime
+from handlers import ask, badges, errors, home, lessons, networks
+
+log = logging.getLogger(__name__)
+CAPABILITIES = (ask, networks, lessons, badges, home)
+
+
+class StartupError(Exception):
+    """Slack could not be reached or refused the token; `str(error)` is one sentence."""
+
+
+def web_client(runtime: Runtime) -> WebClient:
+    """A Web API client on `SLACK_API_URL` that waits out 429s and retries transient failures."""
+    settings = runtime.settings
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(runtime: Runtime) -> App:
+    """Build the Bolt app for `runtime`: verifies the token with auth.test, wires listeners."""
+    settings = runtime.settings
+    try:
+        app = App(
+            client=web_client(runtime),
+            signing_secret=settings.slack_signing_secret,
+            listener_executor=runtime.work,
+            logger=logging.getLogger("eddy.bolt"),
+        )
+    except BoltError as error:
+        raise StartupError(
+            f"Slack refused SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again from "
+            "your Slack app's OAuth & Permissions page."
+        ) from None
+    except URLError as error:
+        raise StartupError(
+            f"Could not reach Slack at {settings.slack_api_url} ({error.reason}); check the "
+            "network and SLACK_API_URL."
+        ) from None
+    app.use(attach_runtime(runtime))
+    app.use(skip_repeated_events)
+    app.error(errors.apologise)
+    for capability in CAPABILITIES:
+        capability.register(app)
+    return app
+
+
+def attach_runtime(runtime: Runtime) -> Callable[..., Any]:
+    """Middleware that makes `runtime` injectable into every listener by name."""
+
+    def attach(context: BoltContext, next: Callable[[], None]) -> None:
+        context["runtime"] = runtime
+        next()
+
+    return attach
+
+
+def skip_repeated_events(
+    body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+) -> BoltResponse | None:
+    """Acknowledge a repeated delivery of an event (a Slack retry) without acting on it again."""
+    event_id = body.get("event_id")
+    if body.get("type") != "event_callback" or not event_id:
+        next()
+        return None
+    runtime: Runtime = context["runtime"]
+    first = is_first_delivery(
+        runtime,
+        team_id=body.get("team_id") or context.team_id or "",
+        event_id=event_id,
+        event_type=(body.get("event") or {}).get("type", ""),
+    )
+    if not first:
+        log.info("Ignoring repeated delivery of event %s", event_id)
+        return BoltResponse(status=200, body="")
+    next()
+    return None

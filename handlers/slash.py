@@ -1,0 +1,71 @@
+"""What every slash command shares: its usage, and the answers to text it cannot use.
+
+`help`, empty text where text is needed, and text past the length limit get the same kind of
+short ephemeral answer with the usage line in every command, before the capability sees it.
+
+    ASK = SlashCommand("/ask", "Ask Eddy a question.", ("/ask <question>",), needs_text=True)
+    reply = ASK.screen(text)        # None when the capability should handle `text`
+    if reply is not None:
+        ack(**reply)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack
+
+from handlers.blocks import escape, notice, shorten
+
+#: Longer text is refused with an explanation (Slack itself allows up to 4,000 characters).
+MAX_TEXT = 1000
+HELP_WORDS = {"help", "?", "-h", "--help", "usage"}
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    summary: str
+    usage: tuple[str, ...]
+    needs_text: bool = False
+
+    def usage_lines(self) -> list[str]:
+        return ["*Usage:* " + " · ".join(f"`{line}`" for line in self.usage)]
+
+    def reply(self, text: str) -> dict[str, Any]:
+        """An ephemeral reply (for `ack` or `respond`) that ends with the usage line."""
+        return {"text": text, "blocks": notice(text, usage=self.usage_lines())}
+
+    def help(self) -> dict[str, Any]:
+        return self.reply(f"*{self.name}* — {self.summary}")
+
+    def screen(self, text: str) -> dict[str, Any] | None:
+        """The reply for text no capability should see (help, empty, too long), or None."""
+        words = text.strip()
+        if words.lower() in HELP_WORDS or (not words and self.needs_text):
+            return self.help()
+        if len(words) > MAX_TEXT:
+            return self.reply(
+                f"That's {len(words):,} characters; {self.name} takes at most {MAX_TEXT:,}. "
+                "Try a shorter version."
+            )
+        return None
+
+    def unknown(self, text: str) -> dict[str, Any]:
+        word = escape(shorten(text.strip().split()[0], 40))
+        return self.reply(f"I don't know `{word}` for {self.name}.")
+
+
+def not_ready(command: SlashCommand, sentence: str) -> Callable[..., None]:
+    """A listener for a command whose capability is not built yet: usage and `sentence`."""
+
+    def on_command(ack: Ack, body: dict[str, Any]) -> None:
+        text = body.get("text", "")
+        reply = command.screen(text)
+        if reply is None:
+            reply = command.unknown(text) if text.strip() else command.reply(sentence)
+        ack(**reply)
+
+    return on_command

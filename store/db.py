@@ -1,0 +1,148 @@
+"""The engine, sessions and migrations behind `Store`.
+
+    store = Store.connect("sqlite:///data/eddy.db")   # creates ./data/ on first run
+    store.upgrade()                                    # Alembic migrations to head
+    with store.session() as session:                   # commits, or rolls back on error
+        ...
+
+SQLite is the default for one process; PostgreSQL (`postgresql://…`) serves several instances
+behind a load balancer. Both go through the same tables and the same Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlmodel import Session, create_engine
+
+import store.events  # noqa: F401  (registers the tables on the metadata)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: Any constant works; it only has to be the same for every Eddy instance.
+MIGRATION_LOCK_KEY = 0x0EDD1
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The database cannot be reached or prepared; `str(error)` is one sentence for people."""
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a DATABASE_URL; plain `postgresql://` and `postgres://` use psycopg 3."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def alembic_config(url: URL) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False))
+    return config
+
+
+class Store:
+    """One database: an engine, a session factory and the migrations that shape it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def connect(cls, url: str, **engine_options: Any) -> Store:
+        parsed = normalise_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return cls(_sqlite_engine(parsed, **engine_options))
+        options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        return cls(create_engine(parsed, **(options | engine_options)))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> URL:
+        return self.engine.url
+
+    def upgrade(self) -> None:
+        """Apply every pending migration. Safe when several instances start at once: on
+        PostgreSQL an advisory lock lets one migrate while the others wait, then find nothing
+        to do."""
+        try:
+            with self.engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
+                config = alembic_config(self.url)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except Exception as error:
+            log.exception("Database migration failed")
+            raise StoreError(
+                f"Could not prepare the database at {self.url.render_as_string()}: "
+                f"{type(error).__name__}: {str(error).splitlines()[0]}; "
+                "check DATABASE_URL and that the database server is running."
+            ) from error
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> bool:
+        """True when the database answers (the health check uses it)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            log.exception("Database health check failed")
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: URL, **engine_options: Any) -> Engine:
+    """A SQLite engine tuned for a multi-threaded server.
+
+    WAL lets readers run beside the writer; `busy_timeout` makes a writer wait instead of
+    failing; `BEGIN IMMEDIATE` takes the write lock at the start of a unit of work, so two
+    read-then-write transactions queue up instead of deadlocking (SQLAlchemy's documented
+    recipe for pysqlite transactions).
+    """
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, **engine_options
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

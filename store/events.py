@@ -1,0 +1,47 @@
+"""Slack events already handled, so that a retried delivery (same `event_id`) runs once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session
+
+from store.base import TeamScoped, utc_field
+
+
+class ProcessedEvent(TeamScoped, table=True):
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(max_length=64, primary_key=True)
+    event_type: str = Field(max_length=64)
+    received_at: datetime = utc_field(index=True)
+
+
+def claim_event(
+    session: Session, *, team_id: str, event_id: str, event_type: str, received_at: datetime
+) -> bool:
+    """Record the event; True if this call is the first to see it, False for a repeat.
+
+    Uses the database's own `INSERT … ON CONFLICT DO NOTHING`, so two instances receiving the
+    same retried event at once still agree on exactly one winner.
+    """
+    values = {
+        "team_id": team_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "received_at": received_at,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ProcessedEvent).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def forget_events_before(session: Session, *, cutoff: datetime) -> int:
+    """Delete records older than `cutoff` (Slack stops retrying within minutes); return count."""
+    statement = delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)  # type: ignore[arg-type]
+    result = session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,113 @@
+"""Fixtures: each test gets Eddy on a fresh database, wired to a fresh Slack stand-in.
+
+def test_something(slack, eddy):
+    slack.command(ALEX, GENERAL, "/ask help")
+    assert "Usage" in slack.ephemerals(ALEX)[-1].text
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from bot.runtime import Runtime, open_runtime
+from bot.sandbox import BoltTarget, SlackStandIn
+from bot.settings import Settings, load_settings
+from handlers import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "manifest.yml"
+SHARED = ROOT.parent / "shared"
+SIGNING_SECRET = "sandbox-signing-secret-for-tests"
+
+# The people and channels of the stand-in's sandbox workspace.
+ALEX, SAM, KIM, RIO = "U0ALEX001", "U0SAM0002", "U0KIM0003", "U0RIO0004"
+EDDY = "U0EDDYBOT"
+GENERAL, IT_HELP, RANDOM = "C0GENERAL", "C0ITHELP1", "C0RANDOM1"
+MANAGER = ALEX
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """A fresh Slack stand-in following manifest.yml, serving its Web API on localhost."""
+    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+        yield stand_in
+
+
+def make_settings(slack: SlackStandIn, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": "",
+        "slack_api_url": slack.api_url,
+        "database_url": database_url,
+        "eddy_managers": [MANAGER],
+        "eddy_content_dir": ROOT / "content",
+    }
+    return load_settings(env_file=None, **(values | overrides))
+
+
+@pytest.fixture
+def settings(slack: SlackStandIn, tmp_path: Path) -> Settings:
+    return make_settings(slack, f"sqlite:///{tmp_path / 'eddy.db'}")
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = open_runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def eddy(runtime: Runtime, slack: SlackStandIn) -> App:
+    """Eddy's Bolt app, connected to the stand-in (requests go through `app.dispatch`)."""
+    app = create_app(runtime)
+    slack.connect(BoltTarget(app, runtime.work))
+    return app
+
+
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards.
+
+    Skips with the reason when no server is reachable, except under CI (CI=true), where the
+    PostgreSQL tests must run and an unreachable server fails them.
+    """
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"eddy_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        reason = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} (set TEST_DATABASE_URL)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: {error}")
+        pytest.skip(reason)
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        yield from postgres_database()
