@@ -14,6 +14,4 @@ NOT_YET = "Reaction badges are not switched on in this Eddy yet."
 
 
 def register(app: App) -> None:
-    app.command(BADGES.name)(
-        not_ready(BADGES, "Reaction badges are not switched on in this Eddy yet.")
-    )
+    app.command(BADGES.name)(not_ready(BADGES, NOT_YET))

@@ -14,6 +14,4 @@ NOT_YET = "Subject-matter networks are not switched on in this Eddy yet."
 
 
 def register(app: App) -> None:
-    app.command(EXPERTS.name)(
-        not_ready(EXPERTS, "Subject-matter networks are not switched on in this Eddy yet.")
-    )
+    app.command(EXPERTS.name)(not_ready(EXPERTS, NOT_YET))
