@@ -11,10 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.content import check_content
-from bot.runtime import open_runtime
 from bot.settings import Settings, SettingsError, load_settings
-from store.db import Store, StoreError
 
 cli = typer.Typer(
     help="Eddy: a Slack app for learning in the flow of work.",
@@ -37,8 +34,12 @@ class Mode(StrEnum):
     console = "console"
 
 
-def fail(message: str) -> typer.Exit:
-    """Tell the operator what is wrong in one sentence, and exit with status 2."""
+def fail(message: str, cause: BaseException | None = None) -> typer.Exit:
+    """Tell the operator what is wrong in one sentence, and exit with status 2.
+
+    The cause's traceback goes to the log at DEBUG (EDDY_LOG_LEVEL=DEBUG shows it)."""
+    if cause is not None:
+        log.debug("Startup failed", exc_info=cause)
     err.print(f"[bold red]Eddy cannot start:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
@@ -59,6 +60,8 @@ def setup_logging(settings: Settings, *, to_file: Path | None = None) -> None:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.eddy_log_level, handlers=[handler], force=True)
+    if settings.eddy_log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def choose_mode(mode: Mode, settings: Settings) -> Mode:
@@ -99,14 +102,16 @@ def run(
     except SettingsError as error:
         raise fail(str(error)) from None
     setup_logging(settings)
+    from bot.runtime import open_runtime
     from handlers import StartupError, create_app
     from handlers.serve import serve_http, serve_socket_mode
+    from store.db import StoreError
 
     try:
         runtime = open_runtime(settings)
         app = create_app(runtime)
     except (StoreError, StartupError) as error:
-        raise fail(str(error)) from None
+        raise fail(str(error), error.__cause__) from None
     log.info("Starting Eddy in %s mode", chosen.value)
     try:
         if chosen is Mode.socket:
@@ -126,11 +131,12 @@ def console(
     settings = settings_or_exit()
     setup_logging(settings, to_file=Path("data/console.log"))
     from bot.sandbox.console import run_console
+    from store.db import StoreError
 
     try:
         run_console(settings, user=user, channel=channel)
     except (StoreError, SettingsError) as error:
-        raise fail(str(error)) from None
+        raise fail(str(error), error.__cause__) from None
 
 
 @db_cli.command("upgrade")
@@ -138,11 +144,13 @@ def db_upgrade() -> None:
     """Apply the database migrations (Eddy also does this at start)."""
     settings = settings_or_exit()
     setup_logging(settings)
+    from store.db import Store, StoreError
+
     try:
         store = Store.connect(settings.database_url)
         store.upgrade()
     except StoreError as error:
-        raise fail(str(error)) from None
+        raise fail(str(error), error.__cause__) from None
     store.close()
     err.print(f"Database is up to date: {store.url.render_as_string()}", highlight=False)
 
@@ -152,6 +160,8 @@ def content_check(
     folder: Annotated[Path | None, typer.Argument(help="Default: EDDY_CONTENT_DIR.")] = None,
 ) -> None:
     """Validate the content files; list every problem with file and line; exit 1 if any."""
+    from bot.content import check_content
+
     folder = folder or settings_or_exit().eddy_content_dir
     problems = check_content(folder)
     out = Console()

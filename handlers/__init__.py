@@ -46,15 +46,25 @@ def web_client(runtime: Runtime) -> WebClient:
     )
 
 
+class _NoEnvironmentTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client
+    we pass (built from the same token) wins; that is exactly what we want, so hush it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(runtime: Runtime) -> App:
     """Build the Bolt app for `runtime`: verifies the token with auth.test, wires listeners."""
     settings = runtime.settings
+    bolt_log = logging.getLogger("eddy.bolt")
+    bolt_log.addFilter(_NoEnvironmentTokenWarning())
     try:
         app = App(
             client=web_client(runtime),
             signing_secret=settings.slack_signing_secret,
             listener_executor=runtime.work,
-            logger=logging.getLogger("eddy.bolt"),
+            logger=bolt_log,
         )
     except BoltError as error:
         raise StartupError(
@@ -71,6 +81,7 @@ def create_app(runtime: Runtime) -> App:
     app.error(errors.apologise)
     for capability in CAPABILITIES:
         capability.register(app)
+    errors.register(app)
     return app
 
 

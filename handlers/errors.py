@@ -4,9 +4,10 @@ person who was waiting (never the exception text)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
@@ -44,3 +45,24 @@ def describe(body: dict[str, Any]) -> str:
         return f"action {actions[0].get('action_id')}"
     view = body.get("view") or {}
     return f"{body.get('type', 'request')} {view.get('callback_id', '')}".strip()
+
+
+RETIRED_BUTTON = (
+    "That button belongs to an older Eddy message and no longer does anything. "
+    "Try the command again for a fresh one."
+)
+
+
+def register(app: App) -> None:
+    """Registered after every capability: catches what none of them claimed."""
+    app.action(re.compile(".*"))(on_retired_action)
+
+
+def on_retired_action(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    """A button nobody handles (an old message, a removed feature): say so instead of failing."""
+    ack()
+    log.info("No listener for %s; telling the person it is retired", describe(body))
+    if body.get("response_url"):
+        respond(text=RETIRED_BUTTON, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=body["user"]["id"], text=RETIRED_BUTTON)

@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
@@ -43,7 +41,11 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def alembic_config(url: URL) -> Config:
+def alembic_config(url: URL) -> Any:
+    """Alembic's configuration for Eddy's migrations (Alembic is imported only when needed:
+    it is the slowest import of all, and most commands never migrate)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False))
@@ -82,11 +84,12 @@ class Store:
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
                     )
+                from alembic import command
+
                 config = alembic_config(self.url)
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except Exception as error:
-            log.exception("Database migration failed")
             raise StoreError(
                 f"Could not prepare the database at {self.url.render_as_string()}: "
                 f"{type(error).__name__}: {str(error).splitlines()[0]}; "

@@ -35,9 +35,13 @@ def claim_event(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ProcessedEvent).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        insert(ProcessedEvent)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
+    )
+    return session.execute(statement).first() is not None
 
 
 def forget_events_before(session: Session, *, cutoff: datetime) -> int:

@@ -174,7 +174,8 @@ class SlackStandIn:
         retry_after: int = 1,
         times: int = 1,
     ) -> None:
-        """Answer the next `times` calls of `method` with an error (default: 429)."""
+        """Answer the next `times` calls of `method` with an error (default: 429 with
+        Retry-After; 5xx for a server error; 0 drops the connection)."""
         self.api.faults.append(Fault(method, status, error, retry_after, times))
 
     def rate_limit_every(self, method: str, every: int) -> None:

@@ -75,7 +75,9 @@ class ApiCall:
 
 @dataclass
 class Fault:
-    """Answer the next `times` calls of `method` with `status` (and `error` / Retry-After)."""
+    """Answer the next `times` calls of `method` with `status` (and `error` / Retry-After).
+
+    Status 0 drops the connection without an answer, as a network fault would."""
 
     method: str
     status: int = 429
@@ -535,7 +537,10 @@ class WebApiServer(ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.serve_forever, name="slack-stand-in", daemon=True
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.02},  # so that stop() returns at once
+            name="slack-stand-in",
+            daemon=True,
         )
         self._thread.start()
 
@@ -578,6 +583,9 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
         status, answer, headers = api.call(method, args, token)
+        if status == 0:
+            self.close_connection = True
+            return
         self._send(status, json.dumps(answer).encode(), headers=headers)
 
     def _send(

@@ -1,0 +1,63 @@
+"""Asking Eddy where people talk: @Eddy in a channel (answered in the thread) and DMs."""
+
+from __future__ import annotations
+
+from tests.conftest import ALEX, EDDY, GENERAL, RANDOM, SAM
+
+
+def test_a_mention_is_answered_in_its_thread(slack, eddy):
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> where is the expense policy?")
+    thread = slack.messages(GENERAL, thread_ts=question.ts)
+    assert [m.user for m in thread] == [ALEX, EDDY]
+    assert "where is the expense policy?" in thread[1].text
+    assert thread[1].thread_ts == question.ts
+
+
+def test_a_bare_mention_explains_how_to_ask(slack, eddy):
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}>")
+    reply = slack.messages(GENERAL, thread_ts=question.ts)[-1]
+    assert "Ask me a question after the mention" in reply.text
+
+
+def test_a_mention_inside_a_thread_stays_in_that_thread(slack, eddy):
+    parent = slack.say(SAM, GENERAL, "Anyone know the wifi password for guests?")
+    slack.say(ALEX, GENERAL, f"<@{EDDY}> guest wifi?", thread_ts=parent.ts)
+    replies = slack.messages(GENERAL, thread_ts=parent.ts)
+    assert replies[-1].user == EDDY
+    assert replies[-1].thread_ts == parent.ts
+
+
+def test_a_dm_is_answered_in_the_dm(slack, eddy):
+    dm = slack.workspace.im_with(SAM)
+    slack.say(SAM, dm.id, "how do I book a meeting room")
+    assert [m.user for m in slack.dms(SAM)] == [SAM, EDDY]
+    assert "how do I book a meeting room" in slack.dms(SAM)[-1].text
+
+
+def test_a_dm_saying_help_gets_the_usage(slack, eddy):
+    slack.say(SAM, slack.workspace.im_with(SAM).id, "help")
+    assert "/ask <question>" in str(slack.dms(SAM)[-1].blocks)
+
+
+def test_plain_channel_chatter_is_left_alone(slack, eddy):
+    slack.say(ALEX, RANDOM, "lunch anyone?")
+    slack.say(ALEX, GENERAL, "good morning all")
+    assert slack.calls("chat.postMessage") == []
+
+
+def test_the_ask_modal_from_home_answers_by_dm(slack, eddy):
+    home = slack.open_home(ALEX)
+    slack.press(ALEX, home, "Ask Eddy")
+    assert slack.modal(ALEX).title() == "Ask Eddy"
+    slack.submit(ALEX, {"question": "What's our <!here> travel policy?"})
+    assert slack.modal(ALEX) is None
+    answer = slack.dms(ALEX)[-1]
+    assert "What's our &lt;!here&gt; travel policy?" in answer.text
+
+
+def test_the_ask_modal_refuses_an_empty_question_and_stays_open(slack, eddy):
+    slack.press(ALEX, slack.open_home(ALEX), "Ask Eddy")
+    delivery = slack.submit(ALEX, {"question": "   "})
+    assert delivery.json()["errors"] == {"ask_question": "Type a question first."}
+    assert slack.modal(ALEX) is not None
+    assert slack.dms(ALEX) == []

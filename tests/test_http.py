@@ -1,0 +1,179 @@
+"""HTTP mode, as deployed: `app.py run --mode http` in its own process, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import HttpTarget, SlackStandIn
+from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, ROOT, SIGNING_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EddyProcess:
+    def __init__(self, stand_in: SlackStandIn, database: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EDDY_"))}
+        env |= {
+            "SLACK_BOT_TOKEN": stand_in.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": stand_in.api_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "app.py"),
+                "run",
+                "--mode",
+                "http",
+                "--port",
+                str(self.port),
+            ],
+            cwd=database.parent,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._wait_until_healthy()
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"Eddy exited: {self.process.stderr.read()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("Eddy did not become healthy")
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=30)
+        return self.process.returncode, stderr
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Iterator[tuple[SlackStandIn, EddyProcess]]:
+    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+        eddy = EddyProcess(stand_in, tmp_path_factory.mktemp("http") / "eddy.db")
+        stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
+        yield stand_in, eddy
+        eddy.stop()
+
+
+def test_healthz_reports_the_database(deployed):
+    _, eddy = deployed
+    with urllib.request.urlopen(eddy.url + "/healthz") as response:
+        assert response.status == 200
+        assert json.loads(response.read()) == {"status": "ok", "database": True}
+
+
+def test_a_slash_command_over_http_is_answered_in_the_ack(deployed):
+    slack, _ = deployed
+    delivery = slack.command(ALEX, GENERAL, "/badges help")
+    assert delivery.status == 200
+    assert "/badges" in delivery.json()["text"]
+    assert "/badges" in slack.ephemerals(ALEX)[-1].text
+
+
+def test_an_event_over_http_is_acked_and_answered(deployed):
+    slack, _ = deployed
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> is there a style guide?")
+    reply = slack.wait_for(
+        lambda: [m for m in slack.messages(GENERAL, thread_ts=question.ts) if m.user == EDDY]
+    )
+    assert "is there a style guide?" in reply[0].text
+
+
+def test_many_requests_at_once_are_all_answered(deployed):
+    slack, _ = deployed
+    before = len(slack.ephemerals(ALEX))
+    results: list[int] = []
+
+    def ask(n: int) -> None:
+        results.append(slack.command(ALEX, GENERAL, f"/ask question number {n}").status)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 40
+    assert len(slack.ephemerals(ALEX)) == before + 40
+
+
+@pytest.mark.parametrize(
+    ("signed", "stamp_offset", "status"),
+    [(False, 0, 401), (True, -360, 401)],
+    ids=["unsigned", "stale"],
+)
+def test_unsigned_and_stale_requests_get_401(deployed, signed, stamp_offset, status):
+    slack, _ = deployed
+    delivery = slack.send(
+        "command=/ask&text=help", signed=signed, timestamp=int(time.time()) + stamp_offset
+    )
+    assert delivery.status == status
+
+
+def test_a_signed_malformed_body_gets_400_and_an_unsigned_one_401(deployed):
+    slack, eddy = deployed
+    assert slack.send("{not json", content_type="application/json").status == 400
+    assert slack.send("{not json", content_type="application/json", signed=False).status == 401
+    assert slack.send("payload=%7Bbroken", signed=True).status == 400
+
+
+def test_an_oversized_body_is_refused(deployed):
+    _, eddy = deployed
+    status, _ = post(
+        eddy.url + "/slack/events", b"x" * (1024 * 1024 + 1), {"Content-Type": "application/json"}
+    )
+    assert status == 413
+
+
+def test_get_on_the_events_endpoint_is_not_allowed(deployed):
+    _, eddy = deployed
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(eddy.url + "/slack/events")
+    assert raised.value.code == 405
+
+
+def test_sigterm_stops_eddy_cleanly(tmp_path):
+    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+        eddy = EddyProcess(stand_in, tmp_path / "eddy.db")
+        stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
+        stand_in.command(ALEX, GENERAL, "/ask help")
+        code, stderr = eddy.stop()
+    # uvicorn drains, runs the shutdown, then re-raises SIGTERM so supervisors see the cause.
+    assert code == -signal.SIGTERM
+    assert stderr.index("Stopping: finishing work in progress") < stderr.index("Stopped cleanly")
+    assert "Traceback" not in stderr

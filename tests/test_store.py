@@ -1,0 +1,156 @@
+"""The store on SQLite and on PostgreSQL: migrations, workspace scoping, idempotent claims."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from bot.events import forget_old_events, is_first_delivery
+from bot.runtime import Runtime
+from store.base import metadata
+from store.db import Store
+from store.events import ProcessedEvent, claim_event
+from tests.conftest import make_settings
+
+NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def upgraded(url: str) -> Store:
+    store = Store.connect(url)
+    store.upgrade()
+    return store
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(database_url):
+    store = upgraded(database_url)
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    store.close()
+    assert differences == []
+
+
+def test_every_table_belongs_to_a_workspace(database_url):
+    store = upgraded(database_url)
+    inspector = inspect(store.engine)
+    tables = [t for t in inspector.get_table_names() if t != "alembic_version"]
+    store.close()
+    assert tables
+    for table in tables:
+        columns = {
+            c["name"]: c for c in inspect(Store.connect(database_url).engine).get_columns(table)
+        }
+        assert "team_id" in columns, table
+        assert columns["team_id"]["nullable"] is False, table
+
+
+def test_upgrading_again_changes_nothing(database_url):
+    upgraded(database_url).close()
+    store = upgraded(database_url)
+    with store.engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    store.close()
+    assert version == "0001"
+
+
+def test_instances_starting_together_migrate_once(database_url):
+    stores = [Store.connect(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        try:
+            store.upgrade()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert errors == []
+
+
+def test_an_event_is_claimed_once_per_workspace(database_url):
+    store = upgraded(database_url)
+    with store.session() as session:
+        first = claim_event(session, team_id="T1", event_id="Ev1", event_type="x", received_at=NOON)
+        again = claim_event(session, team_id="T1", event_id="Ev1", event_type="x", received_at=NOON)
+        other = claim_event(session, team_id="T2", event_id="Ev1", event_type="x", received_at=NOON)
+    store.close()
+    assert (first, again, other) == (True, False, True)
+
+
+def test_concurrent_claims_of_one_event_have_one_winner(database_url):
+    store = upgraded(database_url)
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        with store.session() as session:
+            results.append(
+                claim_event(
+                    session, team_id="T1", event_id="EvRACE", event_type="x", received_at=NOON
+                )
+            )
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_timestamps_come_back_as_aware_utc(database_url):
+    store = upgraded(database_url)
+    berlin_evening = datetime(2026, 11, 22, 19, 30, tzinfo=UTC) + timedelta(hours=0)
+    with store.session() as session:
+        claim_event(
+            session, team_id="T1", event_id="Ev2", event_type="x", received_at=berlin_evening
+        )
+    with store.session() as session:
+        row = session.get(ProcessedEvent, ("T1", "Ev2"))
+    store.close()
+    assert row is not None
+    assert row.received_at == berlin_evening
+    assert row.received_at.tzinfo is not None
+
+
+def test_housekeeping_forgets_only_old_deliveries(database_url, slack):
+    store = upgraded(database_url)
+    runtime = Runtime(settings=make_settings(slack, database_url), store=store)
+    is_first_delivery(runtime, team_id="T1", event_id="EvOld", event_type="x")
+    forgotten_now = forget_old_events(runtime, runtime.clock.now())
+    forgotten_later = forget_old_events(runtime, runtime.clock.now() + timedelta(days=2))
+    again = is_first_delivery(runtime, team_id="T1", event_id="EvOld", event_type="x")
+    runtime.close()
+    assert (forgotten_now, forgotten_later, again) == (0, 1, True)
+
+
+def test_the_app_handles_a_retried_event_once_on_either_database(database_url, slack):
+    from bot.runtime import open_runtime
+    from bot.sandbox import BoltTarget
+    from handlers import create_app
+    from tests.conftest import ALEX, EDDY, GENERAL
+
+    runtime = open_runtime(make_settings(slack, database_url))
+    slack.connect(BoltTarget(create_app(runtime), runtime.work))
+    event = {
+        "type": "app_mention",
+        "user": ALEX,
+        "text": f"<@{EDDY}> hi?",
+        "ts": slack.workspace.next_ts(),
+        "channel": GENERAL,
+    }
+    slack.event(event, event_id="EvPG1")
+    slack.event(event, event_id="EvPG1", retry_num=1)
+    runtime.close()
+    assert len(slack.calls("chat.postMessage")) == 1
