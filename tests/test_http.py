@@ -146,7 +146,7 @@ def test_unsigned_and_stale_requests_get_401(deployed, signed, stamp_offset, sta
 
 
 def test_a_signed_malformed_body_gets_400_and_an_unsigned_one_401(deployed):
-    slack, eddy = deployed
+    slack, _ = deployed
     assert slack.send("{not json", content_type="application/json").status == 400
     assert slack.send("{not json", content_type="application/json", signed=False).status == 401
     assert slack.send("payload=%7Bbroken", signed=True).status == 400

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.sandbox.workspace import Message
-
 from tests.conftest import ALEX, EDDY, GENERAL
 
 
