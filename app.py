@@ -129,13 +129,14 @@ def console(
 ) -> None:
     """The local sandbox: talk to the real Eddy through a pretend Slack in this terminal."""
     settings = settings_or_exit()
-    setup_logging(settings, to_file=Path("data/console.log"))
-    from bot.sandbox.console import run_console
+    from bot.sandbox.console import CONSOLE_LOG, run_console
+    from handlers import StartupError
     from store.db import StoreError
 
+    setup_logging(settings, to_file=Path(CONSOLE_LOG))
     try:
         run_console(settings, user=user, channel=channel)
-    except (StoreError, SettingsError) as error:
+    except (StoreError, SettingsError, StartupError) as error:
         raise fail(str(error), error.__cause__) from None
 
 

@@ -4,7 +4,7 @@ Every instance runs the same jobs in-process (memory job store); each job is saf
 several instances at once because it decides against the database. The console's `clock` and
 the CLI run the same functions once, as the scheduler would at a given instant:
 
-    run_jobs(runtime, now)             # every job once, at `now`
+    runs = run_jobs(runtime, now)      # every job once, at `now`: [JobRun(name, ok, result)]
     scheduler = start_scheduler(runtime)
     scheduler.shutdown()
 """
@@ -35,20 +35,27 @@ class Job:
 JOBS: tuple[Job, ...] = (Job("forget-old-events", forget_old_events, timedelta(hours=1)),)
 
 
-def run_job(runtime: Runtime, job: Job, now: datetime) -> Any:
+@dataclass(frozen=True)
+class JobRun:
+    name: str
+    ok: bool
+    result: Any = None
+
+
+def run_job(runtime: Runtime, job: Job, now: datetime) -> JobRun:
     """Run one job at `now`; a failure is logged with its traceback and does not stop others."""
     try:
         result = job.run(runtime, now)
     except Exception:
         log.exception("Scheduled job %s failed", job.name)
-        return None
+        return JobRun(job.name, ok=False)
     log.debug("Scheduled job %s: %s", job.name, result)
-    return result
+    return JobRun(job.name, ok=True, result=result)
 
 
-def run_jobs(runtime: Runtime, now: datetime) -> dict[str, Any]:
-    """Run every job once, as at `now`; return each job's result by name."""
-    return {job.name: run_job(runtime, job, now) for job in JOBS}
+def run_jobs(runtime: Runtime, now: datetime) -> list[JobRun]:
+    """Run every job once, as at `now`."""
+    return [run_job(runtime, job, now) for job in JOBS]
 
 
 def start_scheduler(runtime: Runtime) -> BackgroundScheduler:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from handlers.blocks import escape, notice, shorten
+from handlers.blocks import escape, neutralise, notice, shorten
 from handlers.slash import MAX_TEXT, SlashCommand
 
 ASK = SlashCommand(
@@ -36,9 +36,11 @@ def register(app: App) -> None:
 
 
 def answer(question: str) -> dict[str, Any]:
-    """The reply to a question (text and blocks), wherever it was asked."""
+    """The reply to a question (text and blocks), wherever it was asked.
+
+    `question` is Slack-escaped text, as messages and commands deliver it."""
     text = (
-        f"You asked: “{escape(shorten(question, 300))}”\n"
+        f"You asked: “{neutralise(shorten(question, 300))}”\n"
         "I can't answer questions yet: this Eddy has no knowledge index loaded."
     )
     return {"text": text, "blocks": notice(text)}
@@ -105,4 +107,4 @@ def on_ask_modal_submitted(
         ack(response_action="errors", errors={QUESTION_BLOCK: "Type a question first."})
         return
     ack()
-    client.chat_postMessage(channel=body["user"]["id"], **answer(question))
+    client.chat_postMessage(channel=body["user"]["id"], **answer(escape(question)))

@@ -1,11 +1,17 @@
 """Block Kit pieces every capability uses: safe text, short notices, usage help.
 
-Text that came from a person is passed through `escape()` before Eddy repeats it, so a question
-containing `<!channel>` or `<@U…>` cannot ping anyone when Eddy echoes it.
+Before Eddy repeats what a person wrote, the text goes through one of two doors, so that
+`<!channel>` or `<@U…>` in a question can never ping anyone when Eddy echoes it:
+
+- `neutralise()` for text from messages and slash commands. Slack delivers it already escaped
+  (`&amp;`, `&lt;`, `&gt;`); what stands in angle brackets is markup Slack made from the
+  person's `@channel`, `@sam` or `#general`, and it becomes plain, inert text.
+- `escape()` for text from modal inputs, which Slack delivers raw.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -22,6 +28,32 @@ SECTION_TEXT_LIMIT = 3000
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control (&, <, >)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+BARE_AMPERSAND = re.compile(r"&(?!(amp|lt|gt);)")
+
+
+def neutralise(text: str) -> str:
+    """Slack-escaped text with its mentions, broadcasts and channel links made inert.
+
+    `<@U1|sam>` → `@sam`, `<!here>` → `@here`, `<!subteam^S1|@design>` → `@design`,
+    `<#C1|general>` → `#general`; web and mail links stay links (they ping nobody).
+    """
+
+    def inert(match: re.Match[str]) -> str:
+        inside = match.group(1)
+        target, _, label = inside.partition("|")
+        if target.startswith(("@", "!")):
+            name = label or target.removeprefix("@").removeprefix("!").split("^")[0]
+            return name if name.startswith("@") else "@" + name
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith(("http://", "https://", "mailto:")):
+            return match.group(0)
+        return escape(match.group(0))
+
+    return SLACK_MARKUP.sub(inert, BARE_AMPERSAND.sub("&amp;", text))
 
 
 def shorten(text: str, limit: int) -> str:

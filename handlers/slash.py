@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from handlers.blocks import escape, notice, shorten
+from handlers.blocks import neutralise, notice, shorten
 
 #: Longer text is refused with an explanation (Slack itself allows up to 4,000 characters).
 MAX_TEXT = 1000
@@ -54,7 +54,7 @@ class SlashCommand:
         return None
 
     def unknown(self, text: str) -> dict[str, Any]:
-        word = escape(shorten(text.strip().split()[0], 40))
+        word = neutralise(shorten(text.strip().split()[0], 40))
         return self.reply(f"I don't know `{word}` for {self.name}.")
 
 

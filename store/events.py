@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session
+from sqlmodel import Field, Session, col
 
 from store.base import TeamScoped, utc_field
 
@@ -39,13 +39,13 @@ def claim_event(
         insert(ProcessedEvent)
         .values(**values)
         .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
+        .returning(col(ProcessedEvent.event_id))
     )
     return session.execute(statement).first() is not None
 
 
 def forget_events_before(session: Session, *, cutoff: datetime) -> int:
     """Delete records older than `cutoff` (Slack stops retrying within minutes); return count."""
-    statement = delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)  # type: ignore[arg-type]
+    statement = delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
     result = session.execute(statement)
     return int(result.rowcount)  # type: ignore[attr-defined]

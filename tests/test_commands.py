@@ -56,15 +56,26 @@ def test_very_long_text_is_refused_with_the_limit(slack, eddy, command):
     assert "*Usage:*" in reply
 
 
+# What Slack sends when a person types @channel, @here, @sam or @design-team.
+INJECTIONS = {
+    "<!channel>": "@channel",
+    "<!here|here>": "@here",
+    "<@U0SAM0002|sam>": "@sam",
+    "<@U0SAM0002>": "@U0SAM0002",
+    "<!subteam^S0DESIGN|@design-team>": "@design-team",
+}
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("injection", ["<!channel>", "<!here|here>", "<@U0SAM0002>"])
+@pytest.mark.parametrize("injection", INJECTIONS)
 def test_mentions_in_the_text_are_never_repeated_as_mentions(slack, eddy, command, injection):
     slack.command(ALEX, GENERAL, f"{command} {injection} please")
     message = slack.ephemerals(ALEX)[-1]
     everything = message.text + str(message.blocks)
     assert injection not in everything
-    assert "<!" not in everything
-    assert "<@U0SAM0002>" not in everything
+    assert "<!" not in everything and "<@" not in everything
+    if command == "/ask":
+        assert f"“{INJECTIONS[injection]} please”" in message.text
 
 
 def test_every_reply_is_ephemeral_to_the_person_who_typed_it(slack, eddy):
@@ -74,8 +85,14 @@ def test_every_reply_is_ephemeral_to_the_person_who_typed_it(slack, eddy):
     assert slack.messages(GENERAL) == []
 
 
-def test_a_question_is_answered_and_repeated_safely(slack, eddy):
-    slack.command(ALEX, GENERAL, "/ask how do I reset my <!channel> VPN password & stay safe?")
+def test_a_question_is_repeated_as_typed_without_double_escaping(slack, eddy):
+    # Typed: is <b> & <!channel> valid HTML? (Slack escapes what the person typed.)
+    slack.command(ALEX, GENERAL, "/ask is &lt;b&gt; &amp; &lt;!channel&gt; valid HTML?")
     reply = slack.ephemerals(ALEX)[-1].text
-    assert "how do I reset my &lt;!channel&gt; VPN password &amp; stay safe?" in reply
+    assert "“is &lt;b&gt; &amp; &lt;!channel&gt; valid HTML?”" in reply
     assert "no knowledge index" in reply
+
+
+def test_links_in_a_question_stay_links(slack, eddy):
+    slack.command(ALEX, GENERAL, "/ask what is <https://example.com/vpn|the vpn page>?")
+    assert "<https://example.com/vpn|the vpn page>" in slack.ephemerals(ALEX)[-1].text

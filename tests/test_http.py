@@ -34,32 +34,23 @@ class EddyProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EDDY_"))}
         env |= {
             "SLACK_BOT_TOKEN": stand_in.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_SIGNING_SECRET": stand_in.signing_secret,
             "SLACK_API_URL": stand_in.api_url,
             "DATABASE_URL": f"sqlite:///{database}",
         }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "app.py"),
-                "run",
-                "--mode",
-                "http",
-                "--port",
-                str(self.port),
-            ],
-            cwd=database.parent,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        command = [sys.executable, str(ROOT / "app.py"), "run", "--mode", "http"]
+        self.log = database.parent / "eddy.log"
+        with self.log.open("w") as log:  # a file, not a pipe: a full pipe would block Eddy
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port)], cwd=database.parent, env=env, stderr=log
+            )
         self._wait_until_healthy()
 
     def _wait_until_healthy(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"Eddy exited: {self.process.stderr.read()}")
+                raise AssertionError(f"Eddy exited: {self.log.read_text()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1):
                     return
@@ -68,9 +59,10 @@ class EddyProcess:
         raise AssertionError("Eddy did not become healthy")
 
     def stop(self) -> tuple[int, str]:
+        """SIGTERM, as a supervisor sends it; returns the exit status and everything logged."""
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=30)
-        return self.process.returncode, stderr
+        self.process.wait(timeout=30)
+        return self.process.returncode, self.log.read_text()
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

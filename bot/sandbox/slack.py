@@ -72,7 +72,7 @@ class BoltTarget:
         self.app, self.work = app, work
 
     def deliver(self, body: str, headers: dict[str, str]) -> Delivery:
-        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        response = self.app.dispatch(BoltRequest(body=body, headers={**headers}))
         return Delivery(response.status, response.body, response.first_headers())
 
     def settle(self) -> None:
@@ -200,8 +200,8 @@ class SlackStandIn:
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}
         if signed:
-            headers["X-Slack-Signature"] = self._signer.generate_signature(
-                timestamp=stamp, body=body
+            headers["X-Slack-Signature"] = str(
+                self._signer.generate_signature(timestamp=stamp, body=body)
             )
         headers.update(extra_headers or {})
         delivery = self.target.deliver(body, headers)

@@ -6,11 +6,23 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
+from sqlmodel.sql.sqltypes import AutoString
 
 import store.db  # noqa: F401  (imports every table module)
 from store.base import metadata
+
+
+def render_item(kind: str, obj: Any, _: AutogenContext) -> str | Literal[False]:
+    """Write SQLModel's string type as plain `sa.String` in new migrations, so that they do
+    not depend on SQLModel's internals."""
+    if kind == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
 
 
 def run_migrations(connection: Connection) -> None:
@@ -19,6 +31,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

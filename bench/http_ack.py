@@ -1,0 +1,79 @@
+"""How fast Eddy acknowledges Slack over HTTP, under concurrent load.
+
+Starts `app.py run --mode http` in its own process against the local Slack stand-in, sends
+signed slash commands and app_mention events from several threads at once, and prints
+requests/s and ack latency percentiles. Slack's limit is 3 s per ack.
+
+    uv run python bench/http_ack.py [--requests 2000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.sandbox import HttpTarget, SlackStandIn  # noqa: E402
+from tests.test_http import EddyProcess  # noqa: E402
+
+SECRET = "bench-signing-secret"
+ALEX, GENERAL, EDDY = "U0ALEX001", "C0GENERAL", "U0EDDYBOT"
+
+
+def main(requests: int = 2000, concurrency: int = 16) -> None:
+    console = Console()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret=SECRET) as slack,
+    ):
+        eddy = EddyProcess(slack, Path(folder) / "eddy.db")
+        slack.connect(HttpTarget(eddy.url + "/slack/events"))
+
+        def one(n: int) -> tuple[float, int]:
+            started = time.perf_counter()
+            if n % 2:
+                status = slack.command(ALEX, GENERAL, f"/ask benchmark question {n}").status
+            else:
+                event = {
+                    "type": "app_mention",
+                    "user": ALEX,
+                    "channel": GENERAL,
+                    "text": f"<@{EDDY}> benchmark {n}",
+                    "ts": slack.workspace.next_ts(),
+                }
+                status = slack.event(event).status
+            return time.perf_counter() - started, status
+
+        for n in range(50):  # warm up
+            one(n)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            results = list(pool.map(one, range(requests)))
+        wall = time.perf_counter() - started
+        eddy.stop()
+
+    latencies = sorted(seconds * 1000 for seconds, _ in results)
+    failures = sum(1 for _, status in results if status != 200)
+    table = Table(title=f"HTTP mode: {requests} requests, {concurrency} at a time")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("requests/s", f"{requests / wall:,.0f}")
+    table.add_row("ack p50", f"{statistics.median(latencies):.1f} ms")
+    table.add_row("ack p99", f"{latencies[int(len(latencies) * 0.99) - 1]:.1f} ms")
+    table.add_row("ack max", f"{latencies[-1]:.1f} ms")
+    table.add_row("non-200 answers", str(failures))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,307 @@
+"""The console sandbox, driven as a person at the terminal would: lines in, screen text out."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+
+from bot.sandbox.console import ConsoleSession, Sandbox, open_sandbox
+from bot.sandbox.render import Renderer
+from bot.sandbox.workspace import Message, sandbox_workspace
+from bot.settings import load_settings
+from tests.conftest import ROOT
+
+
+class Terminal:
+    """A console session on a 100-column text screen; prompts read from the same script."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.screen = io.StringIO()
+        self.script: list[str] = []
+        console = Console(file=self.screen, width=100, color_system=None, force_terminal=False)
+        self.session = ConsoleSession(sandbox, console=console, read=self._answer)
+
+    def _answer(self, prompt: Text) -> str:
+        if not self.script:
+            raise EOFError
+        return self.script.pop(0)
+
+    def type(self, *lines: str) -> str:
+        """Type `lines` (prompt answers included); return what appeared on the screen."""
+        start = len(self.screen.getvalue())
+        self.script = list(lines)
+        while self.script:
+            self.session.handle(self.script.pop(0))
+        return self.screen.getvalue()[start:]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    settings = load_settings(env_file=None, eddy_content_dir=ROOT / "content")
+    with open_sandbox(settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def terminal(sandbox: Sandbox) -> Terminal:
+    return Terminal(sandbox)
+
+
+def button_number(screen: str, label: str) -> str:
+    found = re.search(rf"\[(\d+) {re.escape(label)}\]", screen)
+    assert found, f"no numbered {label!r} button on screen:\n{screen}"
+    return found[1]
+
+
+def test_welcome_says_who_and_where(terminal: Terminal) -> None:
+    terminal.session.welcome()
+    screen = terminal.screen.getvalue()
+    assert "Alex Morgan" in screen
+    assert "#general" in screen
+    assert "help" in screen
+
+
+def test_help_lists_the_commands(terminal: Terminal) -> None:
+    screen = terminal.type("help")
+    for command in ("/ask", "reply m3", "press 3", "react m3", "home", "submit", "as sam"):
+        assert command in screen
+    assert "in dm" in screen
+    assert "clock +30m" in screen
+    assert "quit" in screen
+
+
+def test_ask_help_shows_the_usage_of_ask(terminal: Terminal) -> None:
+    screen = terminal.type("/ask help")
+    assert "Usage: /ask <question> · /ask help" in screen
+    assert "(only visible to you)" in screen
+
+
+def test_mention_gets_a_threaded_reply_that_shows_typed_markup_literally(
+    terminal: Terminal,
+) -> None:
+    screen = terminal.type("@eddy how do I <!channel> reset vpn")
+    question, _, reply = screen.partition("Eddy app")
+    assert "m1   Alex Morgan  #general" in question
+    assert "@eddy how do I <!channel> reset vpn" in question
+    assert "↳ reply to m1" in reply
+    assert "You asked: “how do I <!channel> reset vpn”" in reply
+
+
+def test_a_typed_at_channel_is_echoed_as_plain_text_not_a_broadcast(
+    terminal: Terminal, sandbox: Sandbox
+) -> None:
+    terminal.type("@eddy does @channel ping everyone?")
+    question = sandbox.slack.messages("C0GENERAL")[0]
+    assert "<!channel>" in question.text  # what Slack's client makes of a typed @channel
+    reply = sandbox.slack.messages("C0GENERAL", thread_ts=question.ts)[-1]
+    assert "“does @channel ping everyone?”" in reply.text
+    assert "<!channel>" not in reply.text
+
+
+def test_home_button_opens_the_ask_modal_and_submitting_answers_by_dm(terminal: Terminal) -> None:
+    home = terminal.type("home")
+    assert "Eddy · Home" in home
+    assert "Hi @alex!" in home
+    assert "Community manager" in home  # alex is the sandbox's manager
+
+    modal = terminal.type(button_number(home, "Ask Eddy"))
+    assert "Ask Eddy" in modal
+    assert "Your question" in modal
+    assert "e.g. How do I reset my VPN password?" in modal
+    assert "submit → Ask" in modal
+
+    answered = terminal.type("submit", "how do I reset my vpn password")
+    assert "DM with Eddy" in answered
+    assert "You asked: “how do I reset my vpn password”" in answered
+    assert "The modal closed." in answered
+
+
+def test_an_empty_question_keeps_the_modal_open_with_the_error(terminal: Terminal) -> None:
+    home = terminal.type("home")
+    terminal.type(button_number(home, "Ask Eddy"))
+    screen = terminal.type("submit", "")
+    assert "Your question: Type a question first." in screen
+    assert "still open" in screen
+    assert "The modal closed." not in screen
+    assert "The modal closed." in terminal.type("cancel")
+
+
+def test_switching_person_and_channel(terminal: Terminal) -> None:
+    screen = terminal.type("as sam")
+    assert "You are now Sam Okafor (@sam, Europe/Berlin), in #general." in screen
+    screen = terminal.type("in dm")
+    assert "You are in DM with Eddy." in screen
+    screen = terminal.type("what is the wifi password")
+    assert "Sam Okafor  DM with Eddy" in screen
+    assert "You asked: “what is the wifi password”" in screen
+    assert terminal.session.prompt().plain == "sam in DM with Eddy › "
+
+
+def test_people_only_see_what_is_theirs(terminal: Terminal) -> None:
+    terminal.type("/ask help")
+    screen = terminal.type("as kim", "in #general")
+    assert "Usage" not in screen
+
+
+def test_a_reaction_shows_on_the_message(terminal: Terminal) -> None:
+    terminal.type("thanks everyone, the release went out")
+    screen = terminal.type("react m1 thumbsup")
+    assert "m1   Alex Morgan" in screen
+    assert ":thumbsup: 1" in screen
+    screen = terminal.type("as sam", "react m1 thumbsup")
+    assert ":thumbsup: 2" in screen
+    screen = terminal.type("unreact m1 thumbsup")
+    assert ":thumbsup: 1" in screen
+
+
+def test_reply_goes_in_the_thread(terminal: Terminal) -> None:
+    terminal.type("who knows the vpn setup?")
+    screen = terminal.type("reply m1 @eddy how do I reset the vpn")
+    assert "↳ reply to m1" in screen
+    assert "You asked: “how do I reset the vpn”" in screen
+
+
+def test_the_clock_moves_and_runs_the_scheduled_jobs(terminal: Terminal) -> None:
+    assert "UTC" in terminal.type("clock")
+    screen = terminal.type("clock +1d")
+    assert "Moved the clock forward 1 day" in screen
+    assert "forget-old-events" in screen
+
+
+def test_a_bad_clock_move_is_explained(terminal: Terminal) -> None:
+    assert "clock +30m" in terminal.type("clock tomorrow")
+
+
+def test_unknown_slash_command_is_not_a_command_of_this_app(terminal: Terminal) -> None:
+    screen = terminal.type("/nope")
+    assert screen.strip() == "/nope is not a command of this app"
+
+
+def test_a_typo_of_a_console_command_is_posted_as_a_message(terminal: Terminal) -> None:
+    screen = terminal.type("hepl")
+    assert "Alex Morgan  #general" in screen
+    assert "hepl" in screen
+
+
+def test_a_missing_button_or_message_is_one_line(terminal: Terminal) -> None:
+    assert terminal.type("7").strip() == "there is no button [7] on your screen"
+    assert terminal.type("react m9 tada").strip() == "there is no message m9 on your screen"
+
+
+def test_rich_markup_in_a_message_is_shown_literally(terminal: Terminal) -> None:
+    screen = terminal.type("[bold]x[/bold] and [red]y[/] :smile:")
+    assert "[bold]x[/bold] and [red]y[/] :smile:" in screen
+
+
+def test_quit_ends_the_session(terminal: Terminal) -> None:
+    assert terminal.session.handle("quit") is False
+    assert terminal.session.handle("help") is True
+
+
+# --- the renderer ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def renderer() -> Renderer:
+    return Renderer(sandbox_workspace(), viewer="U0ALEX001")
+
+
+def test_mrkdwn_becomes_text(renderer: Renderer) -> None:
+    text = renderer.mrkdwn(
+        "*bold* _italic_ ~gone~ `a *b*` <@U0SAM0002> <#C0ITHELP1> <#C0GENERAL|general> <!here> "
+        "<https://x.dev|the docs> <https://y.dev> &lt;!channel&gt; a &amp;lt; b snake_case_name"
+    )
+    assert text.plain == (
+        "bold italic gone a *b* @sam #it-help #general @here the docs (https://x.dev) "
+        "https://y.dev <!channel> a &lt; b snake_case_name"
+    )
+    styled = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
+    assert "bold" in styled["bold"]
+    assert "italic" in styled["italic"]
+    assert "strike" in styled["gone"]
+
+
+def test_code_blocks_keep_their_text(renderer: Renderer) -> None:
+    text = renderer.mrkdwn("Run this:\n```\nvpn --reset *now*\n&lt;tag&gt;\n```\ndone")
+    assert text.plain == "Run this:\n▏ vpn --reset *now*\n▏ <tag>\ndone"
+
+
+def test_unknown_and_broken_blocks_do_not_crash(renderer: Renderer) -> None:
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    blocks = [{"type": "hologram"}, {"type": "section", "fields": 7}]
+    console.print(renderer.blocks(blocks))
+    screen = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "hologram block" in screen
+    assert "section block" in screen
+
+
+def test_a_message_shows_blocks_buttons_and_reactions(renderer: Renderer) -> None:
+    message = Message(
+        channel="C0GENERAL",
+        ts="1700000000.000100",
+        text="fallback text",
+        user="U0EDDYBOT",
+        blocks=[
+            {"type": "header", "text": {"type": "plain_text", "text": "[b]Lesson[/b]"}},
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": "Helpful"}},
+                    {
+                        "type": "button",
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Not helpful"},
+                    },
+                ],
+            },
+        ],
+        reactions={"thumbsup": ["U0SAM0002", "U0KIM0003"]},
+        edited=True,
+    )
+    numbers = iter(range(3, 10))
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(renderer.message(message, label="m4", button=lambda b, e: next(numbers)))
+    screen = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "m4   Eddy app  #general" in screen
+    assert "(edited)" in screen
+    assert "[b]Lesson[/b]" in screen
+    assert "[3 Helpful]  [4 Not helpful]" in screen
+    assert ":thumbsup: 2" in screen
+    assert "fallback text" not in screen
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def run_app(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`uv run app.py …` without Slack tokens, from an empty folder, typing help then quit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env["COLUMNS"] = "100"
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        input="help\nquit\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("args", [("console",), ()], ids=["console", "no-command-no-tokens"])
+def test_the_console_starts_from_the_command_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    finished = run_app(tmp_path, *args)
+    assert finished.returncode == 0, finished.stderr
+    assert "Eddy sandbox" in finished.stdout
+    assert "What you can type" in finished.stdout
+    assert "reply m3" in finished.stdout
+    assert (tmp_path / "data" / "sandbox.db").exists()
