@@ -51,6 +51,6 @@ def home_view(user: str, is_manager: bool) -> View:
         blocks += [
             DividerBlock(),
             HeaderBlock(text="Community manager"),
-            context("You can manage Eddy for this workspace (you are listed in EDDY_MANAGERS)."),
+            context("You are a community manager of this Eddy."),
         ]
     return View(type="home", blocks=blocks)
