@@ -12,7 +12,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.sandbox import SlackStandIn
 from bot.sandbox.slack import Manifest
-from tests.conftest import ALEX, EDDY, GENERAL, RANDOM, SAM, SIGNING_SECRET
+from tests.conftest import ALEX, EDDY, GENERAL, KIM, RANDOM, SAM, SIGNING_SECRET
 
 
 @pytest.fixture
@@ -176,3 +176,25 @@ def test_the_manifest_drives_the_stand_in():
             channel=GENERAL, text="hi"
         )
     assert raised.value.response["error"] == "missing_scope"
+
+
+def test_conversations_open_gives_the_dm_and_views_update_replaces_a_modal(slack):
+    slack.api.scopes = None  # every scope granted
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    channel = client.conversations_open(users=KIM)["channel"]
+    assert channel["id"] == slack.workspace.im_with(KIM).id
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "One"},
+        "blocks": [{"type": "divider"}],
+    }
+    opened = client.views_open(trigger_id=slack.api.issue_trigger(KIM), view=modal)["view"]
+    client.views_update(
+        view_id=opened["id"],
+        hash=opened["hash"],
+        view={**modal, "title": {"type": "plain_text", "text": "Two"}},
+    )
+    assert slack.modal(KIM).title() == "Two"
+    with pytest.raises(SlackApiError) as raised:
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal)
+    assert raised.value.response["error"] == "hash_conflict"

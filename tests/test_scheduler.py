@@ -1,0 +1,57 @@
+"""Scheduled work: APScheduler runs the jobs in-process; the console and CLI run them once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from bot.events import is_first_delivery
+from bot.scheduler import JOBS, run_jobs, start_scheduler
+from store.events import ProcessedEvent
+
+
+def delivered_long_ago(runtime, event_id: str) -> None:
+    is_first_delivery(runtime, team_id="T0SANDBOX", event_id=event_id, event_type="x")
+    with runtime.store.session() as session:
+        row = session.get(ProcessedEvent, ("T0SANDBOX", event_id))
+        row.received_at = runtime.clock.now() - timedelta(days=3)
+        session.add(row)
+
+
+def remembered(runtime, event_id: str) -> bool:
+    with runtime.store.session() as session:
+        return session.get(ProcessedEvent, ("T0SANDBOX", event_id)) is not None
+
+
+def test_the_scheduler_runs_every_job_when_it_starts(runtime):
+    delivered_long_ago(runtime, "EvAncient")
+    scheduler = start_scheduler(runtime)
+    try:
+        deadline = time.monotonic() + 10
+        while remembered(runtime, "EvAncient") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        jobs = {job.id for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=True)
+    assert not remembered(runtime, "EvAncient")
+    assert jobs == {job.name for job in JOBS}
+
+
+def test_running_the_jobs_once_reports_each_result(runtime):
+    delivered_long_ago(runtime, "EvOld1")
+    delivered_long_ago(runtime, "EvOld2")
+    runs = run_jobs(runtime, runtime.clock.now())
+    assert [(run.name, run.ok, run.result) for run in runs] == [("forget-old-events", True, 2)]
+
+
+def test_a_failing_job_is_logged_and_reported_not_raised(runtime, caplog):
+    with runtime.store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE processed_event"))
+    with caplog.at_level(logging.ERROR):
+        runs = run_jobs(runtime, runtime.clock.now())
+    assert [(run.name, run.ok) for run in runs] == [("forget-old-events", False)]
+    failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
+    assert failure.exc_info is not None
