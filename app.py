@@ -118,6 +118,8 @@ def run(
             serve_socket_mode(app, runtime)
         else:
             serve_http(app, runtime, port=port or settings.port)
+    except StartupError as error:
+        raise fail(str(error), error.__cause__) from None
     finally:
         runtime.close()
 

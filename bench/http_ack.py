@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.sandbox import HttpTarget, SlackStandIn  # noqa: E402
-from tests.test_http import EddyProcess  # noqa: E402
+from tests.deployed import HttpEddy  # noqa: E402
 
 SECRET = "bench-signing-secret"
 ALEX, GENERAL, EDDY = "U0ALEX001", "C0GENERAL", "U0EDDYBOT"
@@ -36,7 +36,7 @@ def main(requests: int = 2000, concurrency: int = 16) -> None:
         tempfile.TemporaryDirectory() as folder,
         SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret=SECRET) as slack,
     ):
-        eddy = EddyProcess(slack, Path(folder) / "eddy.db")
+        eddy = HttpEddy(slack, Path(folder) / "eddy.db")
         slack.connect(HttpTarget(eddy.url + "/slack/events"))
 
         def one(n: int) -> tuple[float, int]:

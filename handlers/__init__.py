@@ -28,7 +28,14 @@ CAPABILITIES = (ask, networks, lessons, badges, home)
 
 
 class StartupError(Exception):
-    """Slack could not be reached or refused the token; `str(error)` is one sentence."""
+    """Slack could not be reached or refused a token; `str(error)` is one sentence."""
+
+    @classmethod
+    def unreachable(cls, api_url: str, error: URLError) -> StartupError:
+        return cls(
+            f"Could not reach Slack at {api_url} ({error.reason}); check the network and "
+            "SLACK_API_URL."
+        )
 
 
 def web_client(runtime: Runtime) -> WebClient:
@@ -72,10 +79,7 @@ def create_app(runtime: Runtime) -> App:
             "your Slack app's OAuth & Permissions page."
         ) from None
     except URLError as error:
-        raise StartupError(
-            f"Could not reach Slack at {settings.slack_api_url} ({error.reason}); check the "
-            "network and SLACK_API_URL."
-        ) from None
+        raise StartupError.unreachable(settings.slack_api_url, error) from None
     app.use(attach_runtime(runtime))
     app.use(skip_repeated_events)
     app.error(errors.apologise)

@@ -13,11 +13,13 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.error import URLError
 
 import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +29,7 @@ from starlette.routing import Route
 
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
+from handlers import StartupError
 
 log = logging.getLogger(__name__)
 #: Slack's payloads are a few kilobytes; anything this large is not from Slack.
@@ -94,7 +97,11 @@ def serve_http(app: App, runtime: Runtime, *, host: str = "0.0.0.0", port: int) 
 
 
 def serve_socket_mode(app: App, runtime: Runtime) -> None:
-    """Hold a Socket Mode connection until SIGTERM or Ctrl-C, then close it and drain work."""
+    """Hold a Socket Mode connection until SIGTERM or Ctrl-C, then close it and drain work.
+
+    SIGTERM is handled here, so after a clean stop the process exits with status 0. Raises
+    `StartupError` when Slack refuses the app-level token (or cannot be reached) at connect.
+    """
     handler = SocketModeHandler(app, runtime.settings.slack_app_token)
     stop = threading.Event()
 
@@ -104,12 +111,36 @@ def serve_socket_mode(app: App, runtime: Runtime) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    connect_socket_mode(handler, runtime.settings.slack_api_url)
     scheduler = start_scheduler(runtime)
-    handler.connect()
-    log.info("Eddy is connected to Slack over Socket Mode")
     stop.wait()
     log.info("Stopping: finishing work in progress")
     handler.close()
     scheduler.shutdown(wait=True)
     runtime.work.wait_idle()
     log.info("Stopped cleanly")
+
+
+def connect_socket_mode(handler: SocketModeHandler, api_url: str) -> None:
+    """Open the Socket Mode connection, or raise `StartupError` with one sentence.
+
+    slack_sdk's client asks `apps.connections.open` for a WebSocket URL with the app-level
+    token and lets Slack's refusal escape as `SlackApiError`; a WebSocket that then fails to
+    open it only logs, and its monitor thread retries, so that case is logged, not fatal.
+    """
+    try:
+        handler.connect()
+    except SlackApiError as error:
+        handler.close()
+        code = error.response.get("error", "no error code")
+        raise StartupError(
+            f"Slack refused SLACK_APP_TOKEN ({code}); set it to an app-level token (xapp-…) "
+            "with the connections:write scope from your Slack app's Basic Information page."
+        ) from error
+    except URLError as error:
+        handler.close()
+        raise StartupError.unreachable(api_url, error) from error
+    if handler.client.is_connected():
+        log.info("Eddy is connected to Slack over Socket Mode")
+    else:
+        log.warning("The Socket Mode connection did not open; retrying in the background")

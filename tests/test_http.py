@@ -3,66 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.sandbox import HttpTarget, SlackStandIn
-from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, ROOT, SIGNING_SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class EddyProcess:
-    def __init__(self, stand_in: SlackStandIn, database: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EDDY_"))}
-        env |= {
-            "SLACK_BOT_TOKEN": stand_in.bot_token,
-            "SLACK_SIGNING_SECRET": stand_in.signing_secret,
-            "SLACK_API_URL": stand_in.api_url,
-            "DATABASE_URL": f"sqlite:///{database}",
-        }
-        command = [sys.executable, str(ROOT / "app.py"), "run", "--mode", "http"]
-        self.log = database.parent / "eddy.log"
-        with self.log.open("w") as log:  # a file, not a pipe: a full pipe would block Eddy
-            self.process = subprocess.Popen(
-                [*command, "--port", str(self.port)], cwd=database.parent, env=env, stderr=log
-            )
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"Eddy exited: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("Eddy did not become healthy")
-
-    def stop(self) -> tuple[int, str]:
-        """SIGTERM, as a supervisor sends it; returns the exit status and everything logged."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        return self.process.returncode, self.log.read_text()
+from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SIGNING_SECRET
+from tests.deployed import HttpEddy
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -75,9 +27,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory) -> Iterator[tuple[SlackStandIn, EddyProcess]]:
+def deployed(tmp_path_factory) -> Iterator[tuple[SlackStandIn, HttpEddy]]:
     with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
-        eddy = EddyProcess(stand_in, tmp_path_factory.mktemp("http") / "eddy.db")
+        eddy = HttpEddy(stand_in, tmp_path_factory.mktemp("http") / "eddy.db")
         stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
         yield stand_in, eddy
         eddy.stop()
@@ -161,7 +113,7 @@ def test_get_on_the_events_endpoint_is_not_allowed(deployed):
 
 def test_sigterm_stops_eddy_cleanly(tmp_path):
     with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
-        eddy = EddyProcess(stand_in, tmp_path / "eddy.db")
+        eddy = HttpEddy(stand_in, tmp_path / "eddy.db")
         stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
         stand_in.command(ALEX, GENERAL, "/ask help")
         code, stderr = eddy.stop()

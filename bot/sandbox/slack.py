@@ -2,9 +2,10 @@
 
 Eddy's `WebClient` calls the Web API over HTTP (`stand_in.api_url` as `SLACK_API_URL`); the
 stand-in sends Eddy what Slack would — signed slash commands, events (with retry headers),
-button presses, view submissions — through a target: the Bolt app in-process, or Eddy's HTTP
-endpoint. It follows the app's manifest: only its commands exist, only its subscribed events
-are sent, only its scopes are granted.
+button presses, view submissions — through a target: the Bolt app in-process, Eddy's HTTP
+endpoint, or a Socket Mode connection (`bot.sandbox.socket_mode`). It follows the app's
+manifest: only its commands exist, only its subscribed events are sent, only its scopes are
+granted.
 
     with SlackStandIn.from_manifest("manifest.yml", signing_secret=secret) as slack:
         slack.connect(BoltTarget(app, runtime.work))
@@ -31,7 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.clock import Clock
 from bot.runtime import WorkPool
 from bot.sandbox.webapi import ApiCall, Fault, ResponseUrl, WebApi, WebApiServer
-from bot.sandbox.workspace import Message, View, Workspace, sandbox_workspace
+from bot.sandbox.workspace import Message, User, View, Workspace, sandbox_workspace
 
 #: The scope Slack needs for each bot event (app_home_opened needs none).
 EVENT_SCOPES = {
@@ -124,14 +125,18 @@ class SlackStandIn:
         signing_secret: str,
         manifest: Manifest,
         bot_token: str = "xoxb-sandbox-token",
+        app_token: str = "xapp-sandbox-token",
         workspace: Workspace | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
+        self.app_token = app_token
         self.manifest = manifest
         self.workspace = workspace or sandbox_workspace(clock)
-        self.api = WebApi(self.workspace, bot_token, scopes=set(manifest.scopes))
+        self.api = WebApi(
+            self.workspace, bot_token, scopes=set(manifest.scopes), app_token=app_token
+        )
         self.server = WebApiServer(self.api)
         self.target: AppTarget | None = None
         self._signer = SignatureVerifier(signing_secret)
@@ -213,7 +218,7 @@ class SlackStandIn:
         """Send an interactivity payload (`payload=<json>`), as Slack posts them."""
         return self.send(urlencode({"payload": json.dumps(payload)}), **kwargs)
 
-    def _user(self, user_id: str) -> Any:
+    def _user(self, user_id: str) -> User:
         user = self.workspace.user(user_id)
         if user is None or user.is_bot:
             raise SandboxError(f"no person {user_id!r} in this workspace")
@@ -221,6 +226,24 @@ class SlackStandIn:
 
     def _team(self) -> dict[str, str]:
         return {"id": self.workspace.team_id, "domain": self.workspace.domain}
+
+    def _interaction(self, kind: str, user: User) -> dict[str, Any]:
+        """What every interactivity payload from `user` starts with (with a fresh trigger)."""
+        return {
+            "type": kind,
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.workspace.team_id,
+            },
+            "api_app_id": self.workspace.app_id,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.api.issue_trigger(user.id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def command(self, user_id: str, channel_id: str, line: str, **kwargs: Any) -> Delivery:
         """Type a slash command: `line` is `/ask how do I …`. The ack's reply is shown to the
@@ -409,22 +432,8 @@ class SlackStandIn:
             "value": element.get("value", ""),
             "action_ts": f"{time.time():.6f}",
         }
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": {
-                "id": user.id,
-                "username": user.name,
-                "name": user.name,
-                "team_id": self.workspace.team_id,
-            },
-            "api_app_id": self.workspace.app_id,
-            "token": "sandbox-verification-token",
-            "trigger_id": self.api.issue_trigger(user.id),
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "actions": [action],
-        }
+        payload = self._interaction("block_actions", user)
+        payload["actions"] = [action]
         if isinstance(where, Message):
             channel = self.workspace.channels[where.channel]
             ephemeral = where.ephemeral_to is not None
@@ -469,22 +478,8 @@ class SlackStandIn:
         view = self.modal(user.id)
         if view is None:
             raise SandboxError(f"{user.name} has no modal open")
-        payload = {
-            "type": "view_submission",
-            "team": self._team(),
-            "user": {
-                "id": user.id,
-                "username": user.name,
-                "name": user.name,
-                "team_id": self.workspace.team_id,
-            },
-            "api_app_id": self.workspace.app_id,
-            "token": "sandbox-verification-token",
-            "trigger_id": self.api.issue_trigger(user.id),
-            "view": self._view_with_state(view, values or {}),
-            "response_urls": [],
-            "is_enterprise_install": False,
-        }
+        payload = self._interaction("view_submission", user)
+        payload |= {"view": self._view_with_state(view, values or {}), "response_urls": []}
         delivery = self.send_payload(payload, settle=False, **kwargs)
         if delivery.status == 200:
             self._apply_view_response(user.id, view, delivery.json())

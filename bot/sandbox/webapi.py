@@ -1,10 +1,10 @@
 """The stand-in's Web API: the Slack methods Eddy calls, in Slack's response shapes.
 
 Served over real HTTP (`WebApiServer`), so Eddy's own `WebClient` — base URL, retry handlers
-and all — talks to it exactly as to Slack. Each call is recorded. It checks the bot token and
-the manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's
-models (`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any
-Slack error.
+and all — talks to it exactly as to Slack. Each call is recorded. It checks the tokens (the bot
+token for every method, the app-level token for `apps.connections.open` only) and the
+manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's models
+(`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any Slack error.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.push": None,
     "views.update": None,
 }
+#: Methods that take the app-level token (xapp-…) and refuse the bot token, as Slack does.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users"}
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
@@ -101,6 +103,9 @@ class WebApi:
     workspace: Workspace
     bot_token: str
     scopes: set[str] | None = None
+    app_token: str = "xapp-sandbox-token"
+    #: Issues a Socket Mode WebSocket URL; set while a `SocketModeServer` runs.
+    socket_url: Callable[[], str] | None = None
     calls: list[ApiCall] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     rate_limit_every: dict[str, int] = field(default_factory=dict)
@@ -149,8 +154,12 @@ class WebApi:
         return None
 
     def _check_auth(self, method: str, token: str | None) -> None:
-        if token != self.bot_token:
-            raise SlackError("not_authed" if not token else "invalid_auth")
+        if not token:
+            raise SlackError("not_authed")
+        if token not in (self.bot_token, self.app_token):
+            raise SlackError("invalid_auth")
+        if (token == self.app_token) != (method in APP_TOKEN_METHODS):
+            raise SlackError("not_allowed_token_type")
         needed = METHOD_SCOPES.get(method)
         if needed and self.scopes is not None and needed not in self.scopes:
             raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
@@ -212,6 +221,13 @@ class WebApi:
             "is_enterprise_install": False,
         }
 
+    def m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A fresh WebSocket URL for Socket Mode (only while the stand-in runs one)."""
+        if self.socket_url is None:
+            # An app whose Socket Mode is off; Slack documents no code for this, so say it.
+            raise SlackError("socket_mode_not_enabled")
+        return {"url": self.socket_url()}
+
     def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         if channel.is_public and self.workspace.bot.id not in channel.members:
@@ -220,17 +236,7 @@ class WebApi:
         thread_ts = args.get("thread_ts") or None
         if thread_ts is not None:
             self._message(channel.id, thread_ts)
-        message = self.workspace.add_message(
-            Message(
-                channel=channel.id,
-                ts=self.workspace.next_ts(),
-                text=text,
-                user=self.workspace.bot.id,
-                bot_id=self.workspace.bot.bot_id,
-                blocks=blocks,
-                thread_ts=thread_ts,
-            )
-        )
+        message = self.post_as_bot(channel.id, text, blocks, thread_ts)
         return {"channel": channel.id, "ts": message.ts, "message": message.to_api(self.team_id)}
 
     def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -241,12 +247,21 @@ class WebApi:
         if user not in channel.members:
             raise SlackError("user_not_in_channel")
         text, blocks = self._text_and_blocks(args)
-        message = self.post_ephemeral(channel.id, user, text, blocks, args.get("thread_ts"))
+        message = self.post_as_bot(
+            channel.id, text, blocks, args.get("thread_ts"), ephemeral_to=user
+        )
         return {"message_ts": message.ts}
 
-    def post_ephemeral(
-        self, channel: str, user: str, text: str, blocks: list[dict], thread_ts: str | None = None
+    def post_as_bot(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict],
+        thread_ts: str | None = None,
+        *,
+        ephemeral_to: str | None = None,
     ) -> Message:
+        """A message from Eddy (seen only by `ephemeral_to`, when given)."""
         return self.workspace.add_message(
             Message(
                 channel=channel,
@@ -256,7 +271,7 @@ class WebApi:
                 bot_id=self.workspace.bot.bot_id,
                 blocks=blocks,
                 thread_ts=thread_ts or None,
-                ephemeral_to=user,
+                ephemeral_to=ephemeral_to,
             )
         )
 
@@ -466,21 +481,14 @@ class WebApi:
             return
         if not text and not blocks:
             raise SlackError("no_text")
-        thread_ts = body.get("thread_ts")
-        if body.get("response_type") == "in_channel":
-            self.workspace.add_message(
-                Message(
-                    channel=target.channel,
-                    ts=self.workspace.next_ts(),
-                    text=text,
-                    user=self.workspace.bot.id,
-                    bot_id=self.workspace.bot.bot_id,
-                    blocks=blocks,
-                    thread_ts=thread_ts,
-                )
-            )
-        else:
-            self.post_ephemeral(target.channel, target.user, text, blocks, thread_ts)
+        public = body.get("response_type") == "in_channel"
+        self.post_as_bot(
+            target.channel,
+            text,
+            blocks,
+            body.get("thread_ts"),
+            ephemeral_to=None if public else target.user,
+        )
 
 
 def validate_blocks(blocks: Any, limit: int) -> None:
@@ -581,7 +589,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps({"ok": False, "error": "invalid_json"}).encode())
             return
         auth = self.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
+        form_token = args.pop("token", None)  # never recorded with the call's arguments
+        token = auth.removeprefix("Bearer ").strip() or form_token
         status, answer, headers = api.call(method, args, token)
         if status == 0:
             self.close_connection = True

@@ -1,0 +1,78 @@
+"""Eddy as an operator runs it: `app.py run` in its own process, configured for a stand-in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bot.sandbox import SlackStandIn
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EddyProcess:
+    """`app.py run --mode MODE` on a SQLite file, talking to `stand_in`'s Web API.
+
+    Its log goes to a file beside the database, not a pipe: a full pipe would block Eddy."""
+
+    def __init__(
+        self, stand_in: SlackStandIn, database: Path, mode: str, *args: str, **env: str
+    ) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EDDY_"))}
+        clean |= {
+            "SLACK_BOT_TOKEN": stand_in.bot_token,
+            "SLACK_API_URL": stand_in.api_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+        }
+        command = [sys.executable, str(ROOT / "app.py"), "run", "--mode", mode, *args]
+        self.log = database.parent / "eddy.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                command, cwd=database.parent, env=clean | env, stderr=log, stdin=subprocess.DEVNULL
+            )
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, as a supervisor sends it; returns the exit status and everything logged."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        return self.process.returncode, self.log.read_text()
+
+    def failed_to_start(self, what: str) -> AssertionError:
+        self.process.kill()
+        self.process.wait(timeout=30)
+        return AssertionError(f"Eddy {what}: {self.log.read_text()}")
+
+
+class HttpEddy(EddyProcess):
+    """HTTP mode on a free port, returned once `GET /healthz` answers."""
+
+    def __init__(self, stand_in: SlackStandIn, database: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            stand_in,
+            database,
+            "http",
+            "--port",
+            str(self.port),
+            SLACK_SIGNING_SECRET=stand_in.signing_secret,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise self.failed_to_start("did not become healthy")
