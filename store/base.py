@@ -46,7 +46,15 @@ def utc_field(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 
-class TeamScoped(SQLModel):
-    """Mixin for every table: rows belong to one Slack workspace (Enterprise Grid ready)."""
+class TeamKeyed(SQLModel):
+    """Mixin for a table with a natural key: rows belong to one Slack workspace (Enterprise
+    Grid ready), and the workspace is part of the primary key."""
 
     team_id: str = Field(max_length=32, primary_key=True)
+
+
+class TeamScoped(SQLModel):
+    """Mixin for a table with a surrogate `id` key: rows belong to one Slack workspace.
+    (An auto-incrementing `id` must be the whole primary key on SQLite and PostgreSQL.)"""
+
+    team_id: str = Field(max_length=32, index=True)

@@ -21,8 +21,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
 
-import store.events  # noqa: F401  (registers the tables on the metadata)
+import store.events
+import store.knowledge
 
+#: Importing the table modules registers their tables on SQLModel's metadata.
+TABLE_MODULES = (store.events, store.knowledge)
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Any constant works; it only has to be the same for every Eddy instance.
 MIGRATION_LOCK_KEY = 0x0EDD1

@@ -8,10 +8,10 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col
 
-from store.base import TeamScoped, utc_field
+from store.base import TeamKeyed, utc_field
 
 
-class ProcessedEvent(TeamScoped, table=True):
+class ProcessedEvent(TeamKeyed, table=True):
     __tablename__ = "processed_event"
 
     event_id: str = Field(max_length=64, primary_key=True)

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from bot.events import forget_old_events, is_first_delivery
 from bot.runtime import Runtime
 from store.base import metadata
-from store.db import Store
+from store.db import Store, alembic_config
 from store.events import ProcessedEvent, claim_event
 from tests.conftest import make_settings
 
@@ -52,8 +53,9 @@ def test_upgrading_again_changes_nothing(database_url):
     store = upgraded(database_url)
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    head = ScriptDirectory.from_config(alembic_config(store.url)).get_current_head()
     store.close()
-    assert version == "0001"
+    assert version == head
 
 
 def test_instances_starting_together_migrate_once(database_url):
@@ -154,3 +156,101 @@ def test_the_app_handles_a_retried_event_once_on_either_database(database_url, s
     slack.event(event, event_id="EvPG1", retry_num=1)
     runtime.close()
     assert len(slack.calls("chat.postMessage")) == 1
+
+
+def entry_row(slug: str = "reset-vpn-password", title: str = "Reset your VPN password"):
+    from store.knowledge import KnowledgeEntryRow
+
+    return KnowledgeEntryRow(
+        team_id="T1",
+        slug=slug,
+        title=title,
+        body="Open the portal.",
+        questions=["vpn expired"],
+        tags=["it"],
+        source="file",
+        updated_at=NOON,
+    )
+
+
+def test_an_entry_is_replaced_but_keeps_its_feedback_counts(database_url):
+    from store.knowledge import KnowledgeEntryRow, count_feedback, save_entry
+
+    store = upgraded(database_url)
+    with store.session() as session:
+        save_entry(session, row=entry_row())
+    with store.session() as session:
+        count_feedback(session, team_id="T1", slug="reset-vpn-password", helpful=True, at=NOON)
+        count_feedback(session, team_id="T1", slug="reset-vpn-password", helpful=False, at=NOON)
+    with store.session() as session:
+        save_entry(session, row=entry_row(title="Reset the VPN password"))
+    with store.session() as session:
+        row = session.get(KnowledgeEntryRow, ("T1", "reset-vpn-password"))
+    store.close()
+    assert row.title == "Reset the VPN password"
+    assert row.questions == ["vpn expired"]
+    assert (row.helpful_count, row.not_helpful_count, row.flagged_at) == (1, 1, NOON)
+
+
+def test_a_wording_is_learned_once_even_when_two_learn_it_at_once(database_url):
+    from store.knowledge import learn_question, learned_questions
+
+    store = upgraded(database_url)
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def learn() -> None:
+        barrier.wait()
+        with store.session() as session:
+            results.append(
+                learn_question(
+                    session, team_id="T1", slug="vpn", wording="vpn broke", user_id="U1", at=NOON
+                )
+            )
+
+    threads = [threading.Thread(target=learn) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with store.session() as session:
+        learn_question(
+            session, team_id="T1", slug="vpn", wording="vpn is down", user_id="U2", at=NOON
+        )
+        first = learned_questions(session, team_id="T1")
+        later = learned_questions(session, team_id="T1", after_id=first[0].id)
+    store.close()
+    assert sorted(results) == [False, False, False, True]
+    assert [q.wording for q in first] == ["vpn broke", "vpn is down"]
+    assert [q.wording for q in later] == ["vpn is down"]
+
+
+def test_questions_are_logged_with_their_hits(database_url):
+    from store.knowledge import QuestionLog, log_question, question
+
+    store = upgraded(database_url)
+    with store.session() as session:
+        ids = [
+            log_question(
+                session,
+                entry=QuestionLog(
+                    team_id="T1",
+                    asked_at=NOON,
+                    user_id="U1",
+                    surface="command",
+                    question=text,
+                    hits=[{"slug": "vpn", "score": 0.91}],
+                    confident=True,
+                    answered_slug="vpn",
+                    outcome="answered",
+                ),
+            )
+            for text in ("vpn?", "wifi?")
+        ]
+    with store.session() as session:
+        logged = question(session, team_id="T1", question_id=ids[1])
+        elsewhere = question(session, team_id="T2", question_id=ids[1])
+    store.close()
+    assert ids[1] > ids[0]
+    assert logged.question == "wifi?" and logged.hits == [{"slug": "vpn", "score": 0.91}]
+    assert elsewhere is None

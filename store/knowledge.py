@@ -1,0 +1,170 @@
+"""Knowledge entries as served, learned wordings, and every question asked.
+
+Entries from content files are copied here on each successful load, so that a file that
+breaks later keeps serving its last good version (even across a restart); entries made in
+Slack live only here. Learned wordings and the question log are what feedback and analytics
+are made of.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, col, select
+
+from store.base import TeamKeyed, TeamScoped, utc_field
+
+
+class KnowledgeEntryRow(TeamKeyed, table=True):
+    __tablename__ = "knowledge_entry"
+
+    slug: str = Field(max_length=120, primary_key=True)
+    title: str = Field(max_length=200)
+    body: str
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topic: str | None = Field(default=None, max_length=64)
+    owner: str | None = Field(default=None, max_length=32)
+    reviewed: date | None = None
+    #: "file" (from the content folder) or "slack" (made in Slack).
+    source: str = Field(max_length=16)
+    #: The content file it came from, relative to the content folder.
+    path: str | None = Field(default=None, max_length=500)
+    helpful_count: int = 0
+    not_helpful_count: int = 0
+    flagged_at: datetime | None = utc_field(default=None, nullable=True)
+    updated_at: datetime = utc_field(index=True)
+
+
+class LearnedQuestion(TeamScoped, table=True):
+    """An asker's wording that Helpful feedback attached to an entry."""
+
+    __tablename__ = "learned_question"
+    __table_args__ = (UniqueConstraint("team_id", "slug", "wording"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, index=True)
+    wording: str = Field(max_length=1000)
+    learned_from: str | None = Field(default=None, max_length=32)
+    created_at: datetime = utc_field()
+
+
+class QuestionLog(TeamScoped, table=True):
+    """One question asked, what Eddy found, and what became of it."""
+
+    __tablename__ = "question_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: datetime = utc_field(index=True)
+    user_id: str = Field(max_length=32, index=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    #: "command", "mention", "dm" or "home".
+    surface: str = Field(max_length=16)
+    question: str
+    #: [{"slug": …, "score": …}, …], best first.
+    hits: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confident: bool
+    answered_slug: str | None = Field(default=None, max_length=120)
+    #: "answered", "unsure", "helpful" or "not_helpful" (later: "routed", "resolved").
+    outcome: str = Field(max_length=16)
+    feedback_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def entries(session: Session, *, team_id: str) -> list[KnowledgeEntryRow]:
+    return list(session.exec(select(KnowledgeEntryRow).where(KnowledgeEntryRow.team_id == team_id)))
+
+
+def save_entry(session: Session, *, row: KnowledgeEntryRow) -> None:
+    """Insert or replace an entry's content, keeping its feedback counts."""
+    existing = session.get(KnowledgeEntryRow, (row.team_id, row.slug))
+    if existing is None:
+        session.add(row)
+        return
+    for name in (
+        "title",
+        "body",
+        "questions",
+        "tags",
+        "topic",
+        "owner",
+        "reviewed",
+        "source",
+        "path",
+        "updated_at",
+    ):
+        setattr(existing, name, getattr(row, name))
+    session.add(existing)
+
+
+def delete_entry(session: Session, *, team_id: str, slug: str) -> bool:
+    row = session.get(KnowledgeEntryRow, (team_id, slug))
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def learn_question(
+    session: Session,
+    *,
+    team_id: str,
+    slug: str,
+    wording: str,
+    user_id: str | None,
+    at: datetime,
+) -> bool:
+    """Attach `wording` to the entry; False if it already had it (safe under concurrency)."""
+    statement = (
+        _insert(session)(LearnedQuestion)
+        .values(team_id=team_id, slug=slug, wording=wording, learned_from=user_id, created_at=at)
+        .on_conflict_do_nothing()
+        .returning(col(LearnedQuestion.id))
+    )
+    return session.execute(statement).first() is not None
+
+
+def learned_questions(
+    session: Session, *, team_id: str, after_id: int = 0
+) -> list[LearnedQuestion]:
+    """Learned wordings in the order they were learned (after `after_id`, to catch up)."""
+    query = (
+        select(LearnedQuestion)
+        .where(LearnedQuestion.team_id == team_id, col(LearnedQuestion.id) > after_id)
+        .order_by(col(LearnedQuestion.id))
+    )
+    return list(session.exec(query))
+
+
+def count_feedback(
+    session: Session, *, team_id: str, slug: str, helpful: bool, at: datetime
+) -> None:
+    """Count a Helpful or Not helpful; Not helpful also flags the entry for review."""
+    values: dict[str, Any] = (
+        {"helpful_count": KnowledgeEntryRow.helpful_count + 1}
+        if helpful
+        else {"not_helpful_count": KnowledgeEntryRow.not_helpful_count + 1, "flagged_at": at}
+    )
+    session.execute(
+        update(KnowledgeEntryRow)
+        .where(col(KnowledgeEntryRow.team_id) == team_id, col(KnowledgeEntryRow.slug) == slug)
+        .values(**values)
+    )
+
+
+def log_question(session: Session, *, entry: QuestionLog) -> int:
+    session.add(entry)
+    session.flush()
+    assert entry.id is not None
+    return entry.id
+
+
+def question(session: Session, *, team_id: str, question_id: int) -> QuestionLog | None:
+    row = session.get(QuestionLog, question_id)
+    return row if row is not None and row.team_id == team_id else None
