@@ -41,9 +41,14 @@ def http_app(app: App, runtime: Runtime, *, run_scheduler: bool = True) -> Starl
     verifier = SignatureVerifier(runtime.settings.slack_signing_secret)
 
     async def slack_events(request: Request) -> Response:
+        too_large = PlainTextResponse("Request too large", status_code=413)
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
-            return PlainTextResponse("Request too large", status_code=413)
-        body = await request.body()
+            return too_large
+        body = b""
+        async for chunk in request.stream():  # a chunked body announces no length
+            body += chunk
+            if len(body) > MAX_BODY:
+                return too_large
         try:
             bolt_request = to_bolt_request(request, body)
         except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import threading
@@ -15,15 +16,6 @@ import pytest
 from bot.sandbox import HttpTarget, SlackStandIn
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SIGNING_SECRET
 from tests.deployed import HttpEddy
-
-
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +90,28 @@ def test_a_signed_malformed_body_gets_400_and_an_unsigned_one_401(deployed):
 
 def test_an_oversized_body_is_refused(deployed):
     _, eddy = deployed
-    status, _ = post(
-        eddy.url + "/slack/events", b"x" * (1024 * 1024 + 1), {"Content-Type": "application/json"}
+    connection = http.client.HTTPConnection("127.0.0.1", eddy.port, timeout=10)
+    connection.putrequest("POST", "/slack/events")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(1024 * 1024 + 1))
+    connection.endheaders()  # Eddy answers from the headers, before any body is sent
+    assert connection.getresponse().status == 413
+    connection.close()
+
+
+def test_an_oversized_chunked_body_is_refused(deployed):
+    _, eddy = deployed
+    connection = http.client.HTTPConnection("127.0.0.1", eddy.port, timeout=10)
+    chunks = (b"x" * 65536 for _ in range(20))
+    connection.request(
+        "POST",
+        "/slack/events",
+        body=chunks,
+        encode_chunked=True,
+        headers={"Content-Type": "application/json"},
     )
-    assert status == 413
+    assert connection.getresponse().status == 413
+    connection.close()
 
 
 def test_get_on_the_events_endpoint_is_not_allowed(deployed):
