@@ -1,10 +1,11 @@
 """How fast Eddy acknowledges Slack over HTTP, under concurrent load.
 
 Starts `app.py run --mode http` in its own process against the local Slack stand-in, sends
-signed slash commands and app_mention events from several threads at once, and prints
-requests/s and ack latency percentiles. Slack's limit is 3 s per ack.
+signed `/ask` commands (answered in the ack: a search and a logged question) and app_mention
+events from several threads at once, and prints requests/s and ack latency percentiles. The
+questions are the shipped content's own, half of them with a typo. Slack's limit is 3 s.
 
-    uv run python bench/http_ack.py [--requests 2000] [--concurrency 16]
+    uv run python bench/http_ack.py [--requests 2000] [--concurrency 16] [--ask-only]
 """
 
 from __future__ import annotations
@@ -30,8 +31,18 @@ SECRET = "bench-signing-secret"
 ALEX, GENERAL, EDDY = "U0ALEX001", "C0GENERAL", "U0EDDYBOT"
 
 
-def main(requests: int = 2000, concurrency: int = 16) -> None:
+def questions() -> list[str]:
+    """The shipped entries' questions, every other one with two letters swapped."""
+    from bot.content import load_knowledge
+
+    asked = [q for entry in load_knowledge(ROOT / "content").entries for q in entry.questions]
+    typo = [q[:3] + q[4] + q[3] + q[5:] if len(q) > 6 else q for q in asked]
+    return [q for pair in zip(asked, typo, strict=True) for q in pair]
+
+
+def main(requests: int = 2000, concurrency: int = 16, ask_only: bool = False) -> None:
     console = Console()
+    asked = questions()
     with (
         tempfile.TemporaryDirectory() as folder,
         SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret=SECRET) as slack,
@@ -41,14 +52,15 @@ def main(requests: int = 2000, concurrency: int = 16) -> None:
 
         def one(n: int) -> tuple[float, int]:
             started = time.perf_counter()
-            if n % 2:
-                status = slack.command(ALEX, GENERAL, f"/ask benchmark question {n}").status
+            question = asked[n % len(asked)]
+            if ask_only or n % 2:
+                status = slack.command(ALEX, GENERAL, f"/ask {question}").status
             else:
                 event = {
                     "type": "app_mention",
                     "user": ALEX,
                     "channel": GENERAL,
-                    "text": f"<@{EDDY}> benchmark {n}",
+                    "text": f"<@{EDDY}> {question}",
                     "ts": slack.workspace.next_ts(),
                 }
                 status = slack.event(event).status
@@ -64,7 +76,8 @@ def main(requests: int = 2000, concurrency: int = 16) -> None:
 
     latencies = sorted(seconds * 1000 for seconds, _ in results)
     failures = sum(1 for _, status in results if status != 200)
-    table = Table(title=f"HTTP mode: {requests} requests, {concurrency} at a time")
+    kind = "/ask commands" if ask_only else "requests (/ask and @Eddy)"
+    table = Table(title=f"HTTP mode: {requests} {kind}, {concurrency} at a time")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("requests/s", f"{requests / wall:,.0f}")

@@ -10,11 +10,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from store import Store
+
+if TYPE_CHECKING:
+    from bot.library import KnowledgeLibrary
 
 
 class WorkPool(ThreadPoolExecutor):
@@ -59,6 +62,16 @@ class Runtime:
     store: Store
     clock: Clock = field(default_factory=SystemClock)
     work: WorkPool = field(default_factory=WorkPool)
+    #: The Slack workspace this Eddy serves (from auth.test, set when the app is built).
+    team_id: str = ""
+    #: The knowledge Eddy answers from (set when the app is built, once team_id is known).
+    library: KnowledgeLibrary | None = None
+
+    @property
+    def knowledge(self) -> KnowledgeLibrary:
+        if self.library is None:
+            raise RuntimeError("the knowledge library is opened by create_app()")
+        return self.library
 
     def close(self) -> None:
         self.work.wait_idle()

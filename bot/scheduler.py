@@ -32,7 +32,21 @@ class Job:
     every: timedelta
 
 
-JOBS: tuple[Job, ...] = (Job("forget-old-events", forget_old_events, timedelta(hours=1)),)
+def refresh_knowledge(runtime: Runtime, now: datetime) -> str:
+    """Pick up edited content files, and what other instances learned or saved."""
+    report = runtime.knowledge.refresh(runtime, now)
+    if report is None:
+        return "no change"
+    return (
+        f"{len(report.saved)} saved, {len(report.removed)} removed, "
+        f"{len(report.problems)} problem(s)"
+    )
+
+
+JOBS: tuple[Job, ...] = (
+    Job("forget-old-events", forget_old_events, timedelta(hours=1)),
+    Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
+)
 
 
 @dataclass(frozen=True)

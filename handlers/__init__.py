@@ -13,6 +13,7 @@ from urllib.error import URLError
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.events import is_first_delivery
+from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
 from handlers import ask, badges, errors, home, lessons, networks
 
@@ -66,20 +68,24 @@ def create_app(runtime: Runtime) -> App:
     settings = runtime.settings
     bolt_log = logging.getLogger("eddy.bolt")
     bolt_log.addFilter(_NoEnvironmentTokenWarning())
+    client = web_client(runtime)
     try:
+        runtime.team_id = client.auth_test()["team_id"]
         app = App(
-            client=web_client(runtime),
+            client=client,
             signing_secret=settings.slack_signing_secret,
             listener_executor=runtime.work,
             logger=bolt_log,
         )
-    except BoltError as error:
+    except (BoltError, SlackApiError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
         raise StartupError(
-            f"Slack refused SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token again from "
+            f"Slack refused SLACK_BOT_TOKEN ({reason}); copy the Bot User OAuth Token again from "
             "your Slack app's OAuth & Permissions page."
         ) from None
     except URLError as error:
         raise StartupError.unreachable(settings.slack_api_url, error) from None
+    runtime.library = KnowledgeLibrary.open(runtime)
     app.use(attach_runtime(runtime))
     app.use(skip_repeated_events)
     app.error(errors.apologise)

@@ -1,16 +1,41 @@
-"""Ask: `/ask`, @Eddy in a channel, a DM to Eddy, and the Ask modal (opened from App Home)."""
+"""Ask: `/ask`, @Eddy in a channel, a DM to Eddy, and the Ask modal (opened from App Home);
+the answer's buttons: Helpful, Not helpful, Share in channel, Ask the experts, and Show for
+the other candidates."""
 
 from __future__ import annotations
 
+import logging
 import re
+from functools import lru_cache
 from typing import Any
 
-from slack_bolt import Ack, App, Say
+from slack_bolt import Ack, App, Respond, Say
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    PlainTextInputElement,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
-from handlers.blocks import escape, neutralise, notice, shorten
+from bot.ask import Answer, Rating, ask, choose, rate, recall
+from bot.content import KnowledgeEntry
+from bot.runtime import Runtime
+from handlers.blocks import (
+    as_dicts,
+    context,
+    escape,
+    markdown_to_slack,
+    neutralise,
+    searchable,
+    section,
+    sections,
+    shorten,
+)
 from handlers.slash import MAX_TEXT, SlashCommand
 
 ASK = SlashCommand(
@@ -19,12 +44,32 @@ ASK = SlashCommand(
     ("/ask <question>", "/ask help"),
     needs_text=True,
 )
+log = logging.getLogger(__name__)
 OPEN_ASK_MODAL = "ask_open_modal"
 ASK_MODAL = "ask_modal"
 QUESTION_BLOCK = "ask_question"
 QUESTION_INPUT = "question"
+HELPFUL = "ask_helpful"
+NOT_HELPFUL = "ask_not_helpful"
+SHARE = "ask_share"
+ASK_EXPERTS = "ask_experts"
+SHOW = "ask_show"
 MENTION_HELP = "Ask me a question after the mention, e.g. `@Eddy how do I reset my VPN password?`"
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
+NO_NETWORK = (
+    "No subject-matter network is set up in this Eddy yet, so I can't route your question to "
+    "the people who know. Try asking in a channel where they might see it."
+)
+RATED_REPLY = {
+    Rating.LEARNED: "Thanks! I'll remember how you asked this, so the next person finds it faster.",
+    Rating.THANKED: "Thanks for letting me know this helped.",
+    Rating.FLAGGED: "Thanks for telling me. I've flagged this answer so its owner can improve it.",
+}
+OTHER_REPLY = {
+    Rating.NOT_YOURS: "Only the person who asked can rate this answer.",
+    Rating.ALREADY: "This answer has already been rated. Thanks!",
+    Rating.GONE: "That answer is no longer in the knowledge index.",
+}
 
 
 def register(app: App) -> None:
@@ -33,42 +78,191 @@ def register(app: App) -> None:
     app.event("message")(on_direct_message)
     app.action(OPEN_ASK_MODAL)(on_open_ask_modal)
     app.view(ASK_MODAL)(on_ask_modal_submitted)
+    app.action(HELPFUL)(on_rate)
+    app.action(NOT_HELPFUL)(on_rate)
+    app.action(SHARE)(on_share)
+    app.action(ASK_EXPERTS)(on_ask_experts)
+    app.action(SHOW)(on_show)
 
 
-def answer(question: str) -> dict[str, Any]:
-    """The reply to a question (text and blocks), wherever it was asked.
+# --- the answer, as Block Kit ------------------------------------------------------------
 
-    `question` is Slack-escaped text, as messages and commands deliver it."""
-    text = (
-        f"You asked: “{neutralise(shorten(question, 300))}”\n"
-        "I can't answer questions yet: this Eddy has no knowledge index loaded."
+
+def answer_message(
+    answer: Answer,
+    client: WebClient,
+    *,
+    ephemeral: bool,
+    rated: Rating | None = None,
+    shared_by: str | None = None,
+) -> dict[str, Any]:
+    """The reply to a question (text and blocks), wherever it was asked."""
+    blocks: list[Block] = []
+    question = neutralise(shorten(answer.question, 300))
+    if shared_by is not None:
+        blocks.append(context(f"<@{shared_by}> asked: “{question}”"))
+    if answer.entry is not None:
+        blocks += entry_blocks(answer.entry, owner_name(client, answer.entry.owner))
+        if answer.others and shared_by is None:
+            blocks.append(context("*Other answers that might help:*"))
+            blocks += [candidate(answer, entry) for entry in answer.others]
+        text = f"{answer.entry.title}: {shorten(markdown_to_slack(answer.entry.body), 200)}"
+    else:
+        text = unsure_text(answer)
+        blocks.append(section(text))
+        blocks += [candidate(answer, entry) for entry in answer.others]
+    if shared_by is None:
+        blocks += feedback_blocks(answer, ephemeral=ephemeral, rated=rated)
+    return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def unsure_text(answer: Answer) -> str:
+    asked = f"“{neutralise(shorten(answer.question, 200))}”"
+    if answer.others:
+        return f"I'm not sure I know the answer to {asked}. Here is what came closest:"
+    return f"I couldn't find anything about {asked} in the knowledge index."
+
+
+def owner_name(client: WebClient, user_id: str | None) -> str | None:
+    """The owner's name as people know it. (A `<@U…>` mention would notify the owner every
+    time their entry answers someone.) None when it cannot be looked up right now."""
+    if not user_id:
+        return None
+    try:
+        return _person_name(client, user_id)
+    except SlackApiError:
+        log.warning("Could not look up the owner %s of an entry", user_id, exc_info=True)
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _person_name(client: WebClient, user_id: str) -> str:
+    """Cached for the life of the process (only successful look-ups are cached)."""
+    user = client.users_info(user=user_id)["user"]
+    profile = user.get("profile") or {}
+    return str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
+
+
+def entry_blocks(entry: KnowledgeEntry, owner: str | None) -> list[Block]:
+    facts = []
+    if owner:
+        facts.append(f"Kept by {escape(owner)}")
+    if entry.reviewed:
+        facts.append(f"Reviewed {entry.reviewed:%-d %b %Y}")
+    blocks: list[Block] = [section(f"*{escape(entry.title)}*")]
+    blocks += sections(markdown_to_slack(entry.body))
+    if facts:
+        blocks.append(context(" · ".join(facts)))
+    return blocks
+
+
+def candidate(answer: Answer, entry: KnowledgeEntry) -> SectionBlock:
+    return SectionBlock(
+        text=f"• {escape(entry.title)}",
+        accessory=ButtonElement(
+            text="Show", action_id=SHOW, value=f"{answer.question_id}:{entry.slug}"
+        ),
     )
-    return {"text": text, "blocks": notice(text)}
 
 
-def on_ask_command(ack: Ack, command: dict[str, Any]) -> None:
+def feedback_blocks(answer: Answer, *, ephemeral: bool, rated: Rating | None) -> list[Block]:
+    value = str(answer.question_id)
+    if rated is not None:
+        return [context(RATED_REPLY.get(rated, ""))]
+    buttons: list[ButtonElement] = []
+    if answer.entry is not None:
+        buttons += [
+            ButtonElement(text="Helpful", action_id=HELPFUL, value=value, style="primary"),
+            ButtonElement(text="Not helpful", action_id=NOT_HELPFUL, value=value),
+        ]
+        if ephemeral:
+            buttons.append(ButtonElement(text="Share in channel", action_id=SHARE, value=value))
+    buttons.append(ButtonElement(text="Ask the experts", action_id=ASK_EXPERTS, value=value))
+    return [ActionsBlock(elements=buttons)]
+
+
+# --- asking ------------------------------------------------------------------------------
+
+
+def reply_to(
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    user: str,
+    channel: str | None,
+    surface: str,
+    question: str,
+    ephemeral: bool,
+) -> dict[str, Any]:
+    """Ask the library and render the answer. `question` is Slack-escaped text."""
+    answer = ask(
+        runtime,
+        user_id=user,
+        channel_id=channel,
+        surface=surface,
+        question=question,
+        query=searchable(question),
+    )
+    return answer_message(answer, client, ephemeral=ephemeral)
+
+
+def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     """Answer `/ask <question>` ephemerally, in the ack itself (well within Slack's 3 s)."""
-    text = command.get("text", "")
-    ack(**(ASK.screen(text) or answer(text.strip())))
+    text = command.get("text", "").strip()
+    ack(
+        **(
+            ASK.screen(text)
+            or reply_to(
+                runtime,
+                client,
+                user=command["user_id"],
+                channel=command.get("channel_id"),
+                surface="command",
+                question=text,
+                ephemeral=True,
+            )
+        )
+    )
 
 
-def on_mention(event: dict[str, Any], say: Say) -> None:
+def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
     """Answer `@Eddy <question>` in the thread of the mention."""
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     thread = event.get("thread_ts") or event["ts"]
-    reply = ASK.screen(question)
-    if reply is not None or not question:
+    if ASK.screen(question) is not None or not question:
         say(text=MENTION_HELP, thread_ts=thread)
         return
-    say(**answer(question), thread_ts=thread)
+    reply = reply_to(
+        runtime,
+        client,
+        user=event["user"],
+        channel=event.get("channel"),
+        surface="mention",
+        question=question,
+        ephemeral=False,
+    )
+    say(**reply, thread_ts=thread)
 
 
-def on_direct_message(event: dict[str, Any], say: Say) -> None:
+def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
     """Answer a question sent to Eddy as a DM; other message events are not for Eddy."""
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return
     question = event.get("text", "").strip()
-    say(**(ASK.screen(question) or answer(question)))
+    say(
+        **(
+            ASK.screen(question)
+            or reply_to(
+                runtime,
+                client,
+                user=event["user"],
+                channel=event.get("channel"),
+                surface="dm",
+                question=question,
+                ephemeral=False,
+            )
+        )
+    )
 
 
 def ask_modal() -> View:
@@ -98,7 +292,7 @@ def on_open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None
 
 
 def on_ask_modal_submitted(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     """Close the modal and answer by DM, where the answer stays findable."""
     values = view["state"]["values"]
@@ -107,4 +301,98 @@ def on_ask_modal_submitted(
         ack(response_action="errors", errors={QUESTION_BLOCK: "Type a question first."})
         return
     ack()
-    client.chat_postMessage(channel=body["user"]["id"], **answer(escape(question)))
+    user = body["user"]["id"]
+    # Modal input arrives raw; escaped, it reads like a question typed in a message.
+    reply = reply_to(
+        runtime,
+        client,
+        user=user,
+        channel=None,
+        surface="home",
+        question=escape(question),
+        ephemeral=False,
+    )
+    client.chat_postMessage(channel=user, **reply)
+
+
+# --- the answer's buttons ----------------------------------------------------------------
+
+
+def _pressed(body: dict[str, Any]) -> tuple[str, str, bool]:
+    """(who pressed, the button's value, whether the message was ephemeral)."""
+    action = body["actions"][0]
+    ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    return body["user"]["id"], action.get("value", ""), ephemeral
+
+
+def on_rate(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, value, ephemeral = _pressed(body)
+    helpful = body["actions"][0]["action_id"] == HELPFUL
+    question_id = int(value) if value.isdigit() else 0
+    outcome = rate(runtime, question_id=question_id, user_id=user, helpful=helpful)
+    answer = recall(runtime, question_id=question_id)
+    if outcome in RATED_REPLY and answer is not None:
+        respond(
+            replace_original=True,
+            **answer_message(answer, client, ephemeral=ephemeral, rated=outcome),
+        )
+    else:
+        respond(
+            text=OTHER_REPLY.get(outcome, ""), response_type="ephemeral", replace_original=False
+        )
+
+
+def on_share(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """Post an ephemeral answer for everyone in the channel, and take the private copy away."""
+    ack()
+    user, value, _ = _pressed(body)
+    answer = recall(runtime, question_id=int(value)) if value.isdigit() else None
+    channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
+    if answer is None or answer.entry is None:
+        respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
+        return
+    try:
+        client.chat_postMessage(
+            channel=channel, **answer_message(answer, client, ephemeral=False, shared_by=user)
+        )
+    except SlackApiError as error:
+        if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
+            raise
+        respond(
+            text="I can't post in this conversation. Invite @Eddy to the channel first.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    respond(delete_original=True)
+
+
+def on_ask_experts(ack: Ack, respond: Respond) -> None:
+    ack()
+    respond(text=NO_NETWORK, response_type="ephemeral", replace_original=False)
+
+
+def on_show(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """Show another candidate: in place for the asker, privately for anyone else."""
+    ack()
+    user, value, ephemeral = _pressed(body)
+    question_id, _, slug = value.partition(":")
+    answer = choose(runtime, question_id=int(question_id or 0), user_id=user, slug=slug)
+    if answer is None:
+        respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
+        return
+    if ephemeral or answer.asked_by == user:
+        respond(replace_original=True, **answer_message(answer, client, ephemeral=ephemeral))
+    else:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **answer_message(answer, client, ephemeral=True),
+        )

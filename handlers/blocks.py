@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from markdown_to_mrkdwn import SlackMarkdownConverter
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -30,6 +31,8 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+QUOTE_OR_GT = re.compile(r"(^[ \t]*)?>", re.MULTILINE)
+_converter = SlackMarkdownConverter()
 SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 BARE_AMPERSAND = re.compile(r"&(?!(amp|lt|gt);)")
 
@@ -59,6 +62,48 @@ def neutralise(text: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """Cut `text` to `limit` characters, ending with an ellipsis when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def searchable(text: str) -> str:
+    """What a person asked, without Slack's markup: mentions and broadcasts dropped, channel
+    and link labels kept, escaping undone. (Search should not find "channel" in `@channel`.)"""
+
+    def label(match: re.Match[str]) -> str:
+        target, _, name = match.group(1).partition("|")
+        if target.startswith(("@", "!")):
+            return " "
+        if target.startswith("#"):
+            return " " + (name or "") + " "
+        return " " + (name or target) + " "
+
+    plain = SLACK_MARKUP.sub(label, text)
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(plain.split())
+
+
+def markdown_to_slack(markdown: str) -> str:
+    """An entry's Markdown as Slack mrkdwn (markdown_to_mrkdwn does the conversion).
+
+    `&`, `<` and `>` are escaped first (a `>` opening a quote line stays), so nothing in an
+    entry can become a mention or a broadcast."""
+    escaped = markdown.replace("&", "&amp;").replace("<", "&lt;")
+    escaped = QUOTE_OR_GT.sub(lambda m: ">" if m.group(1) is not None else "&gt;", escaped)
+    return _converter.convert(escaped)
+
+
+def sections(text: str) -> list[SectionBlock]:
+    """Long text as several section blocks, split between paragraphs where possible."""
+    blocks: list[SectionBlock] = []
+    while text:
+        if len(text) <= SECTION_TEXT_LIMIT:
+            cut = len(text)
+        else:
+            cut = text.rfind("\n\n", 0, SECTION_TEXT_LIMIT)
+            cut = cut if cut > 0 else text.rfind("\n", 0, SECTION_TEXT_LIMIT)
+            cut = cut if cut > 0 else SECTION_TEXT_LIMIT
+        blocks.append(section(text[:cut].strip()))
+        text = text[cut:].strip()
+    return blocks
 
 
 def section(text: str) -> SectionBlock:

@@ -12,8 +12,9 @@ behind a load balancer. Both go through the same tables and the same Alembic mig
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time, and its busy handler makes a waiting thread sleep in
+        # steps of up to 100 ms; threads of this process queue on a lock instead, which keeps
+        # the slowest acks short. (busy_timeout still arbitrates between processes.)
+        self._sqlite_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def connect(cls, url: str, **engine_options: Any) -> Store:
@@ -101,8 +106,14 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        Never open one inside another in the same thread: on SQLite the second waits for the
+        first forever."""
+        with (
+            self._sqlite_writer or nullcontext(),
+            Session(self.engine, expire_on_commit=False) as session,
+        ):
             try:
                 yield session
                 session.commit()

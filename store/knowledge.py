@@ -81,26 +81,42 @@ def entries(session: Session, *, team_id: str) -> list[KnowledgeEntryRow]:
     return list(session.exec(select(KnowledgeEntryRow).where(KnowledgeEntryRow.team_id == team_id)))
 
 
-def save_entry(session: Session, *, row: KnowledgeEntryRow) -> None:
+def save_entry(
+    session: Session,
+    *,
+    team_id: str,
+    slug: str,
+    title: str,
+    body: str,
+    questions: list[str],
+    tags: list[str],
+    topic: str | None,
+    owner: str | None,
+    reviewed: date | None,
+    source: str,
+    path: str | None,
+    at: datetime,
+) -> None:
     """Insert or replace an entry's content, keeping its feedback counts."""
-    existing = session.get(KnowledgeEntryRow, (row.team_id, row.slug))
-    if existing is None:
-        session.add(row)
-        return
-    for name in (
-        "title",
-        "body",
-        "questions",
-        "tags",
-        "topic",
-        "owner",
-        "reviewed",
-        "source",
-        "path",
-        "updated_at",
-    ):
-        setattr(existing, name, getattr(row, name))
-    session.add(existing)
+    content: dict[str, Any] = {
+        "title": title,
+        "body": body,
+        "questions": questions,
+        "tags": tags,
+        "topic": topic,
+        "owner": owner,
+        "reviewed": reviewed,
+        "source": source,
+        "path": path,
+        "updated_at": at,
+    }
+    row = session.get(KnowledgeEntryRow, (team_id, slug))
+    if row is None:
+        row = KnowledgeEntryRow(team_id=team_id, slug=slug, **content)
+    else:
+        for name, value in content.items():
+            setattr(row, name, value)
+    session.add(row)
 
 
 def delete_entry(session: Session, *, team_id: str, slug: str) -> bool:
@@ -158,13 +174,57 @@ def count_feedback(
     )
 
 
-def log_question(session: Session, *, entry: QuestionLog) -> int:
-    session.add(entry)
+def log_question(
+    session: Session,
+    *,
+    team_id: str,
+    asked_at: datetime,
+    user_id: str,
+    channel_id: str | None,
+    surface: str,
+    question: str,
+    hits: list[dict[str, Any]],
+    answered_slug: str | None,
+) -> int:
+    """Log a question with its hits; answered (confident) when it has an answered_slug."""
+    row = QuestionLog(
+        team_id=team_id,
+        asked_at=asked_at,
+        user_id=user_id,
+        channel_id=channel_id,
+        surface=surface,
+        question=question,
+        hits=hits,
+        confident=answered_slug is not None,
+        answered_slug=answered_slug,
+        outcome="answered" if answered_slug else "unsure",
+    )
+    session.add(row)
     session.flush()
-    assert entry.id is not None
-    return entry.id
+    assert row.id is not None
+    return row.id
 
 
 def question(session: Session, *, team_id: str, question_id: int) -> QuestionLog | None:
     row = session.get(QuestionLog, question_id)
     return row if row is not None and row.team_id == team_id else None
+
+
+def settle_question(
+    session: Session,
+    *,
+    team_id: str,
+    question_id: int,
+    outcome: str,
+    at: datetime,
+    answered_slug: str | None = None,
+) -> None:
+    """Record what became of a question (feedback, or another entry chosen)."""
+    values: dict[str, Any] = {"outcome": outcome, "feedback_at": at}
+    if answered_slug is not None:
+        values["answered_slug"] = answered_slug
+    session.execute(
+        update(QuestionLog)
+        .where(col(QuestionLog.team_id) == team_id, col(QuestionLog.id) == question_id)
+        .values(**values)
+    )

@@ -26,7 +26,7 @@ def remembered(runtime, event_id: str) -> bool:
         return session.get(ProcessedEvent, ("T0SANDBOX", event_id)) is not None
 
 
-def test_the_scheduler_runs_every_job_when_it_starts(runtime):
+def test_the_scheduler_runs_every_job_when_it_starts(runtime, eddy):
     delivered_long_ago(runtime, "EvAncient")
     scheduler = start_scheduler(runtime)
     try:
@@ -40,18 +40,24 @@ def test_the_scheduler_runs_every_job_when_it_starts(runtime):
     assert jobs == {job.name for job in JOBS}
 
 
-def test_running_the_jobs_once_reports_each_result(runtime):
+def test_running_the_jobs_once_reports_each_result(runtime, eddy):
     delivered_long_ago(runtime, "EvOld1")
     delivered_long_ago(runtime, "EvOld2")
     runs = run_jobs(runtime, runtime.clock.now())
-    assert [(run.name, run.ok, run.result) for run in runs] == [("forget-old-events", True, 2)]
+    assert [(run.name, run.ok, run.result) for run in runs] == [
+        ("forget-old-events", True, 2),
+        ("refresh-knowledge", True, "no change"),
+    ]
 
 
-def test_a_failing_job_is_logged_and_reported_not_raised(runtime, caplog):
+def test_a_failing_job_is_logged_and_reported_not_raised(runtime, eddy, caplog):
     with runtime.store.engine.begin() as connection:
         connection.execute(text("DROP TABLE processed_event"))
     with caplog.at_level(logging.ERROR):
         runs = run_jobs(runtime, runtime.clock.now())
-    assert [(run.name, run.ok) for run in runs] == [("forget-old-events", False)]
+    assert [(run.name, run.ok) for run in runs] == [
+        ("forget-old-events", False),
+        ("refresh-knowledge", True),
+    ]
     failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
     assert failure.exc_info is not None

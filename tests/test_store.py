@@ -158,32 +158,37 @@ def test_the_app_handles_a_retried_event_once_on_either_database(database_url, s
     assert len(slack.calls("chat.postMessage")) == 1
 
 
-def entry_row(slug: str = "reset-vpn-password", title: str = "Reset your VPN password"):
-    from store.knowledge import KnowledgeEntryRow
+def save_vpn(session, title: str = "Reset your VPN password") -> None:
+    from store.knowledge import save_entry
 
-    return KnowledgeEntryRow(
+    save_entry(
+        session,
         team_id="T1",
-        slug=slug,
+        slug="reset-vpn-password",
         title=title,
         body="Open the portal.",
         questions=["vpn expired"],
         tags=["it"],
+        topic=None,
+        owner=None,
+        reviewed=None,
         source="file",
-        updated_at=NOON,
+        path="knowledge/it/vpn.md",
+        at=NOON,
     )
 
 
 def test_an_entry_is_replaced_but_keeps_its_feedback_counts(database_url):
-    from store.knowledge import KnowledgeEntryRow, count_feedback, save_entry
+    from store.knowledge import KnowledgeEntryRow, count_feedback
 
     store = upgraded(database_url)
     with store.session() as session:
-        save_entry(session, row=entry_row())
+        save_vpn(session)
     with store.session() as session:
         count_feedback(session, team_id="T1", slug="reset-vpn-password", helpful=True, at=NOON)
         count_feedback(session, team_id="T1", slug="reset-vpn-password", helpful=False, at=NOON)
     with store.session() as session:
-        save_entry(session, row=entry_row(title="Reset the VPN password"))
+        save_vpn(session, title="Reset the VPN password")
     with store.session() as session:
         row = session.get(KnowledgeEntryRow, ("T1", "reset-vpn-password"))
     store.close()
@@ -226,24 +231,21 @@ def test_a_wording_is_learned_once_even_when_two_learn_it_at_once(database_url):
 
 
 def test_questions_are_logged_with_their_hits(database_url):
-    from store.knowledge import QuestionLog, log_question, question
+    from store.knowledge import log_question, question
 
     store = upgraded(database_url)
     with store.session() as session:
         ids = [
             log_question(
                 session,
-                entry=QuestionLog(
-                    team_id="T1",
-                    asked_at=NOON,
-                    user_id="U1",
-                    surface="command",
-                    question=text,
-                    hits=[{"slug": "vpn", "score": 0.91}],
-                    confident=True,
-                    answered_slug="vpn",
-                    outcome="answered",
-                ),
+                team_id="T1",
+                asked_at=NOON,
+                user_id="U1",
+                channel_id=None,
+                surface="command",
+                question=text,
+                hits=[{"slug": "vpn", "score": 0.91}],
+                answered_slug="vpn",
             )
             for text in ("vpn?", "wifi?")
         ]
@@ -253,4 +255,5 @@ def test_questions_are_logged_with_their_hits(database_url):
     store.close()
     assert ids[1] > ids[0]
     assert logged.question == "wifi?" and logged.hits == [{"slug": "vpn", "score": 0.91}]
+    assert (logged.confident, logged.outcome) == (True, "answered")
     assert elsewhere is None

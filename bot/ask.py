@@ -1,0 +1,161 @@
+"""Asking Eddy: the best entries for a question, honestly marked when Eddy is not sure, and
+feedback that teaches the index. No Slack here: plain values in, plain results out.
+
+    answer = ask(runtime, user_id="U1", channel_id="C1", surface="command",
+                 question="how do i resset my vpn pasword")
+    answer.entry            # the entry to show, or None when nothing is confident
+    rate(runtime, question_id=answer.question_id, user_id="U1", helpful=True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.content import KnowledgeEntry
+from bot.knowledge import Hit
+from bot.runtime import Runtime
+from store import knowledge as rows
+
+#: How many entries an answer shows besides the best one.
+OTHER_CANDIDATES = 2
+#: Below this score a hit shares next to nothing with the question (gibberish scores about
+#: 0.1, unrelated questions about the shipped content 0.2–0.3): it is not worth showing,
+#: not even as "what came closest". A display choice, unlike CONFIDENT_SCORE.
+RELATED_SCORE = 0.35
+
+
+@dataclass(frozen=True)
+class Answer:
+    question_id: int
+    question: str
+    asked_by: str
+    #: The entry Eddy answers with; None when no hit was confident.
+    entry: KnowledgeEntry | None
+    #: The other candidates (or, when not confident, what came closest), best first.
+    others: tuple[KnowledgeEntry, ...]
+
+    @property
+    def confident(self) -> bool:
+        return self.entry is not None
+
+
+class Rating(StrEnum):
+    LEARNED = "learned"  # Helpful, and the asker's wording now leads to the entry
+    THANKED = "thanked"  # Helpful; the wording was already known
+    FLAGGED = "flagged"  # Not helpful: counted, and the entry is flagged for review
+    NOT_YOURS = "not_yours"  # only the person who asked rates an answer
+    ALREADY = "already"  # this answer was rated before
+    GONE = "gone"  # the question or its entry no longer exists
+
+
+def ask(
+    runtime: Runtime,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    surface: str,
+    question: str,
+    query: str | None = None,
+) -> Answer:
+    """Search the library for `query` (default: the question) and log the question, as asked,
+    with its hits and outcome."""
+    library = runtime.knowledge
+    found = library.search(query if query is not None else question, limit=OTHER_CANDIDATES + 1)
+    hits = [hit for hit in found if hit.confident or hit.score >= RELATED_SCORE]
+    confident = bool(hits) and hits[0].confident
+    entries = [entry for entry in (library.get(hit.slug) for hit in hits) if entry is not None]
+    best = entries[0] if confident and entries else None
+    question_id = _log(runtime, user_id, channel_id, surface, question, hits, best)
+    others = tuple(entries[1:] if best is not None else entries)
+    limit = OTHER_CANDIDATES + (best is None)
+    return Answer(question_id, question, user_id, best, others[:limit])
+
+
+def _log(
+    runtime: Runtime,
+    user_id: str,
+    channel_id: str | None,
+    surface: str,
+    question: str,
+    hits: list[Hit],
+    best: KnowledgeEntry | None,
+) -> int:
+    with runtime.store.session() as session:
+        return rows.log_question(
+            session,
+            team_id=runtime.team_id,
+            asked_at=runtime.clock.now(),
+            user_id=user_id,
+            channel_id=channel_id,
+            surface=surface,
+            question=question,
+            hits=[{"slug": hit.slug, "score": round(hit.score, 4)} for hit in hits],
+            answered_slug=best.slug if best else None,
+        )
+
+
+def recall(runtime: Runtime, *, question_id: int) -> Answer | None:
+    """The answer a logged question got (to redraw it after a button press)."""
+    with runtime.store.session() as session:
+        logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
+    if logged is None:
+        return None
+    return _answer_from_log(runtime, logged, logged.answered_slug)
+
+
+def _answer_from_log(runtime: Runtime, logged: Any, slug: str | None) -> Answer | None:
+    library = runtime.knowledge
+    entry = library.get(slug) if slug else None
+    if slug and entry is None:
+        return None
+    others = [library.get(hit["slug"]) for hit in logged.hits if hit["slug"] != slug]
+    found = tuple(other for other in others if other is not None)
+    limit = OTHER_CANDIDATES if entry is not None else OTHER_CANDIDATES + 1
+    return Answer(logged.id, logged.question, logged.user_id, entry, found[:limit])
+
+
+def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> Answer | None:
+    """Someone picked another candidate: answer with it (None if it is gone). When the asker
+    picks it, it becomes the question's answer, and their rating applies to it."""
+    with runtime.store.session() as session:
+        logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
+        if logged is None or runtime.knowledge.get(slug) is None:
+            return None
+        if logged.user_id == user_id:
+            rows.settle_question(
+                session,
+                team_id=runtime.team_id,
+                question_id=question_id,
+                outcome="answered",
+                answered_slug=slug,
+                at=runtime.clock.now(),
+            )
+    return _answer_from_log(runtime, logged, slug)
+
+
+def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> Rating:
+    """Helpful teaches the index the asker's wording; Not helpful counts and flags the entry."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
+        if logged is None or logged.answered_slug is None:
+            return Rating.GONE
+        if logged.user_id != user_id:
+            return Rating.NOT_YOURS
+        if logged.outcome in ("helpful", "not_helpful"):
+            return Rating.ALREADY
+        slug, question = logged.answered_slug, logged.question
+        rows.settle_question(
+            session,
+            team_id=runtime.team_id,
+            question_id=question_id,
+            outcome="helpful" if helpful else "not_helpful",
+            at=now,
+        )
+        rows.count_feedback(session, team_id=runtime.team_id, slug=slug, helpful=helpful, at=now)
+    if not helpful:
+        return Rating.FLAGGED
+    learned = runtime.knowledge.learn(runtime, slug=slug, wording=question, user_id=user_id)
+    return Rating.LEARNED if learned else Rating.THANKED

@@ -1,0 +1,729 @@
+"""Eddy's knowledge search: a hybrid of BM25 and fuzzy matching, typo-tolerant, that learns.
+
+    index = KnowledgeIndex.from_dir(Path("content/knowledge"))
+    for hit in index.search("how do i resset my vpn pasword"):
+        print(hit.slug, hit.title, f"{hit.score:.2f}", hit.confident)
+    index.learn("vpn-password", "vpn keeps rejecting my login")   # a Helpful click
+
+Why a hybrid. BM25 (bm25s) over an entry's title, questions, tags and body is the best cheap
+ranker when the question shares words with the entry, but its raw score is not comparable
+between questions, it misses "translation" ~ "translate", and it says nothing about how well
+the question is *explained*. People also ask the way someone else once did, so Eddy keeps every
+wording it knows for an entry — the title, the curated questions, and the wordings people
+marked Helpful ("learned") — and matches the question against each one:
+
+- `words`: IDF-weighted Dice overlap of the question's terms with one wording's terms,
+- `chars`: the same over character 3- and 4-grams of the words, which catches morphology and
+  typos that survive correction ("resset", "pasword" still share most grams),
+- `fuzzy`: rapidfuzz's token_set_ratio with the entry's wordings (the candidates only),
+- `bm25`: the entry's BM25 score relative to the question's best (ranking only).
+
+The score is a weighted mean of these four (each in 0..1), so it is in 0..1 and the absolute
+parts make it comparable across questions: one calibrated threshold decides `confident`. The
+weights were chosen on the benchmark (bench/search_quality.py); the Dice parts carry the most
+weight because they also say how much of the question an entry explains, which is what tells
+"I don't know" apart (a question about an unknown thing has words and grams no wording has).
+
+Typos. Words of the question that the index has never seen are corrected against the index's
+vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
+letter costs one edit; a long shared prefix also counts). The corrected words feed BM25 and
+the word overlap; the character grams tolerate what correction missed.
+
+Updates. BM25 is rebuilt from cached tokens, and only when an entry's BM25 text (title,
+questions, tags, body) changed: `upsert`/`remove` mark the index dirty and the next search
+rebuilds once for the whole batch. Learned wordings never touch BM25: they are appended to the
+wording postings (append-only arrays), so a Helpful click costs microseconds and the next search
+sees it. Mutations hold an RLock; searches read an immutable BM25 snapshot and a consistent
+prefix of the append-only arrays, so many run at once without locking.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import threading
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from bm25s.tokenization import STOPWORDS_EN_PLUS
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Prefix
+
+from bot.content import KnowledgeEntry
+
+# Calibrated on CLINC150's validation split (never the test split): 100 out-of-scope questions
+# asked of two indexes (titles only; +5 questions per intent), 200 best-hit scores; this is the
+# lowest two-decimal score that at most 5 % of them reach, so about one in twenty questions Eddy
+# cannot answer still gets a confident answer (test split: 5 % titles only, 6 % +5 questions),
+# while 49 % / 63 % of in-scope questions are answered confidently. Re-derive (with a sweep of
+# the trade-off) after changing the ranking:
+#     uv run python bench/search_quality.py --calibrate
+CONFIDENT_SCORE = 0.61
+
+# Weights of the four parts of a score (they sum to 1, so a score is in 0..1); chosen by a grid
+# search over CLINC150 (titles, +5 questions) and StackFAQ with bench/search_quality.py.
+WEIGHT_BM25 = 0.25
+WEIGHT_WORDS = 0.17
+WEIGHT_CHARS = 0.42
+WEIGHT_FUZZY = 0.16
+# An entry's overlap is mostly its best wording's, partly the mean of its best few wordings that
+# share anything with the question: several close wordings agreeing is evidence too (kNN
+# voting). Over the best few, not all: an entry with many learned wordings is not diluted by the
+# ones about other aspects. An entry with fewer wordings averages over all of them, so titles-only
+# and curated-questions scores keep their scale.
+AGREEING_WORDINGS = 5
+AGREEMENT_SHARE = 0.3
+# Learned wordings' BM25 (a small second index over them, one document per entry) is added to
+# the entry's BM25 with this weight before the per-question normalisation.
+LEARNED_BM25_WEIGHT = 1.0
+# Character n-gram sizes (words padded with spaces, so "vpn" gives " vp", "vpn", "pn ", …).
+GRAM_SIZES = (3, 4)
+
+# How often the title counts in the BM25 text: titles are the curator's best summary.
+TITLE_REPEAT = 2
+# Candidates re-scored with rapidfuzz per search: the best by each of BM25, words and chars.
+CANDIDATES = 20
+# Grams or terms in more than this share of all wordings are too common to be worth their
+# postings at search time (their IDF is near the floor); they still count in the question's mass.
+MAX_POSTINGS_SHARE = 0.05
+MIN_POSTINGS_SKIPPED = 2_000
+# Typo correction: words this short are never corrected (too many neighbours), words this long
+# may be two edits off, and a word expands to at most this many known words.
+MIN_CORRECTABLE = 5
+TWO_EDITS_FROM = 8
+MAX_CORRECTIONS = 3
+# A shared prefix this long, covering this share of the longer word, also counts as a
+# correction ("translation" ~ "translate", "cancellation" ~ "cancel").
+MIN_SHARED_PREFIX = 5
+MIN_PREFIX_SHARE = 0.6
+
+# Words that carry the asking, not the topic ("can you tell me…", "i want to…").
+EXTRA_STOPWORDS = frozenset(
+    {
+        "please",
+        "would",
+        "could",
+        "also",
+        "im",
+        "ive",
+        "id",
+        "whats",
+        "tell",
+        "want",
+        "need",
+        "like",
+        "know",
+        "let",
+        "wondering",
+        "wonder",
+        "hey",
+    }
+)
+STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | EXTRA_STOPWORDS
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+PUNCTUATION = string.punctuation + "“”‘’¿¡…"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result. `score` is in 0..1 (higher is better) and comparable across
+    questions; `confident` means good enough to answer without a human; `matched` is the
+    wording (title, question or learned wording) that matched best."""
+
+    slug: str
+    title: str
+    score: float
+    confident: bool
+    matched: str = ""
+
+
+def normalise_wording(text: str) -> str:
+    """Lowercase, whitespace collapsed, punctuation stripped at the ends: how learned wordings
+    are stored and compared ("  VPN keeps failing?! " → "vpn keeps failing")."""
+    return " ".join(text.lower().split()).strip(PUNCTUATION + " ")
+
+
+VOWELS = frozenset("aeiou")
+# Derivational endings removed (longest first) when at least MIN_STEM letters remain, so that
+# "reservation" ~ "reserve", "payable" ~ "pay", "payment" ~ "pay".
+DERIVATIONAL = ("ational", "ization", "ation", "ition", "ment", "able", "ible", "ness", "ion")
+MIN_STEM = 3
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light Porter-style stemmer (plurals, -ed/-ing with doubled consonants, -ly, a few
+    derivational endings, a final e): enough for "changed" ~ "change", "shopping" ~ "shop",
+    "reservations" ~ "reserve" without a stemming dependency. Applied alike to entries and
+    questions, so consistency matters more than linguistics."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith(("ies", "ied")):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        rest = word[: -len(suffix)]
+        if word.endswith(suffix) and len(rest) >= MIN_STEM and VOWELS & set(rest):
+            word = rest
+            if word[-1] == word[-2] and word[-1] not in VOWELS | {"l", "s", "z"}:
+                word = word[:-1]
+            break
+    if word.endswith("ly") and len(word) >= 6:
+        word = word[:-2]
+    for suffix in DERIVATIONAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            word = word[: -len(suffix)]
+            if word[-1] == word[-2] and word[-1] not in VOWELS:
+                word = word[:-1]
+            break
+    if word.endswith("e") and len(word) > MIN_STEM:
+        word = word[:-1]
+    if word.endswith("at") and len(word) > MIN_STEM + 2:
+        word = word[:-2]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    """The meaningful words of a text, lowercase, without stopwords (surface forms)."""
+    return [w for w in WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+
+
+def terms_of(text: str) -> list[str]:
+    """The index terms of a text: its meaningful words, stemmed."""
+    return [stem(w) for w in words_of(text)]
+
+
+def grams_of(words: Iterable[str]) -> set[str]:
+    """Character n-grams of words padded with a space at each end."""
+    grams: set[str] = set()
+    for word in words:
+        padded = f" {word} "
+        for size in GRAM_SIZES:
+            grams.update(padded[i : i + size] for i in range(max(1, len(padded) - size + 1)))
+    return grams
+
+
+def bm25_text(entry: KnowledgeEntry) -> tuple[str, ...]:
+    """What BM25 indexes of an entry; learned wordings are deliberately not part of it."""
+    return (*[entry.title] * TITLE_REPEAT, *entry.questions, *entry.tags, entry.body)
+
+
+def wordings_of(entry: KnowledgeEntry) -> list[str]:
+    """An entry's wordings (title, questions, learned), each once (case and end punctuation
+    ignored)."""
+    seen: set[str] = set()
+    unique: list[str] = []
+    for text in (entry.title, *entry.questions, *entry.learned):
+        key = normalise_wording(text)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(text)
+    return unique
+
+
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    """`values` itself if it has room for `size` items, else a copy twice as large. Never
+    resized in place, so a search holding the old array keeps reading valid values."""
+    if size <= len(values):
+        return values
+    bigger = np.zeros(max(size, 2 * len(values), 64), dtype=values.dtype)
+    bigger[: len(values)] = values
+    return bigger
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """Built with BM25: term → BM25 id, and the surface vocabulary for typo correction."""
+
+    term_ids: dict[str, int]
+    surfaces: tuple[str, ...]
+    frequency: dict[str, int]  # surface word -> entries using it, to prefer common fixes
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The BM25 side, immutable once built; replaced whole when entries' text changes. Row n
+    of BM25 is entry number n of the wordings built with it."""
+
+    slugs: tuple[str, ...]
+    bm25: bm25s.BM25 | None
+    lexicon: _Lexicon
+
+
+@dataclass(frozen=True)
+class _LearnedBm25:
+    """BM25 over the learned wordings only (one document per entry that has any: its learned
+    wordings together), small and rebuilt on the next search after a Helpful click. Row n is
+    entry number rows[n] of the wordings it was built with."""
+
+    rows: np.ndarray
+    bm25: bm25s.BM25 | None
+    term_ids: dict[str, int]
+
+
+NO_LEARNED = _LearnedBm25(np.zeros(0, dtype=np.int64), None, {})
+
+
+class _Postings:
+    """One kind of wording feature (terms, or character grams): feature → wordings having it,
+    document frequencies, and each wording's IDF mass. Append-only; a search reads the first
+    `count` wordings, which later appends never change."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.postings: list[array[int]] = []
+        self.frequency = np.zeros(0, dtype=np.int64)
+        self.flat = array("i")  # every wording's feature ids, one after the other
+        self.offsets = array("q", [0])  # wording n's ids are flat[offsets[n]:offsets[n + 1]]
+        self.mass = np.zeros(0, dtype=np.float64)
+        self.mass_fresh_until = 0  # masses use IDFs from when this many wordings existed
+
+    def idf(self, frequency: np.ndarray | int, count: int) -> np.ndarray:
+        """Smoothed IDF over wordings; an unseen feature weighs the most."""
+        return np.log((count + 1) / (np.asarray(frequency, dtype=np.float64) + 1)) + 1.0
+
+    def add(self, number: int, features: set[str]) -> None:
+        ids = array("i")
+        for feature in features:
+            known = self.ids.get(feature)
+            if known is None:
+                known = self.ids[feature] = len(self.postings)
+                self.postings.append(array("i"))
+            self.postings[known].append(number)
+            ids.append(known)
+        self.frequency = _grown(self.frequency, len(self.postings))
+        self.frequency[ids] += 1
+        self.flat.extend(ids)
+        self.offsets.append(len(self.flat))
+        count = number + 1
+        self.mass = _grown(self.mass, count)
+        if count > 1.1 * self.mass_fresh_until + 32:
+            self.refresh_mass(count)
+        else:
+            self.mass[number] = self.idf(self.frequency[ids], count).sum()
+
+    def refresh_mass(self, count: int) -> None:
+        """Recompute every wording's mass with today's IDFs (amortised: after 10 % growth)."""
+        idf = self.idf(self.frequency, count)
+        offsets = np.frombuffer(self.offsets, dtype=np.int64)[: count + 1]
+        flat = np.frombuffer(self.flat, dtype=np.int32)[: offsets[-1]]
+        running = np.concatenate([[0.0], np.cumsum(idf[flat])])
+        mass = np.zeros(len(self.mass), dtype=np.float64)
+        mass[:count] = running[offsets[1:]] - running[offsets[:-1]]
+        self.mass = mass
+        self.mass_fresh_until = count
+
+    def dice(self, features: set[str], count: int) -> tuple[np.ndarray, np.ndarray]:
+        """IDF-weighted Dice overlap of a question's features with every wording sharing one:
+        (wording numbers, overlaps). Cost grows with the postings touched, not the index."""
+        seen = self.frequency  # appends may replace it: read it once
+        known = [n for f in features if (n := self.ids.get(f)) is not None and n < len(seen)]
+        frequency = seen[known]
+        weights = self.idf(frequency, count)
+        question_mass = float(weights.sum()) + (len(features) - len(known)) * float(
+            self.idf(0, count)
+        )
+        too_common = max(MIN_POSTINGS_SKIPPED, MAX_POSTINGS_SHARE * count)
+        parts: list[np.ndarray] = []
+        part_weights: list[np.ndarray] = []
+        for feature_id, weight, many in zip(known, weights, frequency, strict=True):
+            if many > too_common:
+                continue
+            # A copy (not frombuffer): an exported buffer would block `learn` from appending.
+            numbers = np.array(self.postings[feature_id], dtype=np.int32)
+            parts.append(numbers)
+            part_weights.append(np.full(len(numbers), weight))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        numbers = np.concatenate(parts)
+        keep = numbers < count
+        shared = np.bincount(
+            numbers[keep], weights=np.concatenate(part_weights)[keep], minlength=count
+        )
+        touched = np.flatnonzero(shared)
+        overlap = 2 * shared[touched] / (question_mass + self.mass[touched])
+        return touched, np.minimum(overlap, 1.0)
+
+
+@dataclass
+class _Wordings:
+    """Every wording of every entry, append-only between rebuilds, so that `learn` is cheap and
+    a search reads a consistent prefix of length `count` without a lock. A replaced entry's
+    wordings are marked dead and dropped at the next rebuild."""
+
+    slugs: tuple[str, ...]  # entry number -> slug (same numbering as the BM25 snapshot's rows)
+    numbers: dict[str, int]  # slug -> entry number
+    texts: list[str] = field(default_factory=list)  # for rapidfuzz: meaningful words, lowercase
+    originals: list[str] = field(default_factory=list)
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    of_entry: dict[int, list[int]] = field(default_factory=dict)
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # live, per entry
+    terms: _Postings = field(default_factory=_Postings)
+    grams: _Postings = field(default_factory=_Postings)
+    count: int = 0
+
+    def append(self, slug: str, original: str) -> None:
+        entry = self.numbers[slug]
+        number = self.count
+        words = words_of(original)
+        self.texts.append(" ".join(words))
+        self.originals.append(original)
+        self.owner = _grown(self.owner, number + 1)
+        self.owner[number] = entry
+        self.alive = _grown(self.alive, number + 1)
+        self.alive[number] = True
+        self.terms.add(number, {stem(word) for word in words})
+        self.grams.add(number, grams_of(words))
+        self.of_entry.setdefault(entry, []).append(number)
+        self.sizes = _grown(self.sizes, len(self.slugs))
+        self.sizes[entry] += 1
+        self.count = number + 1  # last: readers never see a half-appended wording
+
+    def kill(self, slug: str) -> None:
+        for number in self.of_entry.pop(self.numbers[slug], []):
+            self.alive[number] = False
+        self.sizes[self.numbers[slug]] = 0
+
+    def per_entry(self, touched: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+        """Overlaps of wordings → per entry: the best wording's, plus a share of the mean of the
+        entry's best few (several close wordings agreeing is evidence too: kNN voting); an entry
+        with fewer wordings than that averages over all of them."""
+        entries = len(self.slugs)
+        best = np.zeros(entries)
+        live = self.alive[touched]
+        owners = self.owner[touched][live]
+        values = overlap[live]
+        np.maximum.at(best, owners, values)
+        if AGREEING_WORDINGS <= 1 or len(values) == 0:
+            return best
+        order = np.lexsort((-values, owners))
+        owners, values = owners[order], values[order]
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        rank = np.arange(len(owners)) - np.repeat(starts, np.diff(np.r_[starts, len(owners)]))
+        keep = rank < AGREEING_WORDINGS
+        top = np.bincount(owners[keep], weights=values[keep], minlength=entries)
+        many = np.clip(self.sizes[:entries], 1, AGREEING_WORDINGS)
+        return (1 - AGREEMENT_SHARE) * best + AGREEMENT_SHARE * top / many
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A question made ready for matching: per word, the BM25 terms it stands for (itself or
+    its typo corrections); the words after correction (terms, rapidfuzz); the words as typed
+    (character grams: they tolerate typos themselves, and a wrong correction would mislead
+    them)."""
+
+    groups: tuple[tuple[str, ...], ...]
+    words: tuple[str, ...]
+    text: str
+    typed: tuple[str, ...]  # the words as typed
+
+
+class KnowledgeIndex:
+    """The searchable knowledge: entries by slug, a BM25 snapshot, and the wording postings.
+
+    >>> index = KnowledgeIndex.from_entries([KnowledgeEntry("vpn", "Reset your VPN password", "")])
+    >>> index.search("vpn pasword reset")[0].slug
+    'vpn'
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._entries: dict[str, KnowledgeEntry] = {}
+        self._terms: dict[str, list[str]] = {}  # slug -> BM25 terms, cached across rebuilds
+        self._dirty = True
+        self._snapshot = _Snapshot((), None, _Lexicon({}, (), {}))
+        self._wordings = _Wordings((), {})
+        self._learned = NO_LEARNED
+        self._learned_dirty = False
+
+    # Building
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
+        index = cls()
+        with index._lock:
+            for entry in entries:
+                index.upsert(entry)
+            index.refresh()
+        return index
+
+    @classmethod
+    def from_dir(cls, path: Path) -> KnowledgeIndex:
+        """The index of a content folder's knowledge entries; files with problems are left out
+        (`app.py content check` reports them)."""
+        from bot import content
+
+        return cls.from_entries(content.load_knowledge(path).entries)
+
+    def refresh(self) -> None:
+        """Rebuild now if entries' text changed (otherwise the next search does it, once)."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+
+    def _rebuild(self) -> None:
+        slugs = tuple(self._entries)
+        frequency: Counter[str] = Counter()
+        for slug in slugs:
+            entry = self._entries[slug]
+            frequency.update(
+                {w for text in (*bm25_text(entry), *entry.learned) for w in words_of(text)}
+            )
+        model: bm25s.BM25 | None = None
+        term_ids: dict[str, int] = {}
+        if slugs:
+            model = bm25s.BM25()
+            model.index([self._terms[slug] for slug in slugs], show_progress=False)
+            term_ids = dict(model.vocab_dict)
+        wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
+        for slug in slugs:
+            for text in wordings_of(self._entries[slug]):
+                wordings.append(slug, text)
+        wordings.terms.refresh_mass(wordings.count)
+        wordings.grams.refresh_mass(wordings.count)
+        lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
+        self._snapshot = _Snapshot(slugs, model, lexicon)
+        self._wordings = wordings
+        self._dirty = False
+        self._rebuild_learned()
+
+    def _rebuild_learned(self) -> None:
+        """The learned wordings' BM25, for the entries of the current snapshot."""
+        numbers = self._wordings.numbers
+        rows: list[int] = []
+        documents: list[list[str]] = []
+        for slug, entry in self._entries.items():
+            if entry.learned and slug in numbers:
+                rows.append(numbers[slug])
+                documents.append([t for text in entry.learned for t in terms_of(text)])
+        model: bm25s.BM25 | None = None
+        term_ids: dict[str, int] = {}
+        if rows:
+            model = bm25s.BM25()
+            model.index(documents, show_progress=False)
+            term_ids = dict(model.vocab_dict)
+        self._learned = _LearnedBm25(np.array(rows, dtype=np.int64), model, term_ids)
+        self._learned_dirty = False
+
+    # Changing
+
+    def upsert(self, entry: KnowledgeEntry) -> None:
+        """Add or replace an entry. BM25 is rebuilt once, at the next search, and only if the
+        entry is new or its BM25 text changed; a change of learned wordings alone is appended."""
+        with self._lock:
+            old = self._entries.get(entry.slug)
+            self._entries[entry.slug] = entry
+            if old is None or bm25_text(old) != bm25_text(entry):
+                self._terms[entry.slug] = [t for text in bm25_text(entry) for t in terms_of(text)]
+                self._dirty = True  # the rebuild redoes the wordings too
+            elif not self._dirty and wordings_of(old) != wordings_of(entry):
+                self._wordings.kill(entry.slug)
+                for text in wordings_of(entry):
+                    self._wordings.append(entry.slug, text)
+
+    def remove(self, slug: str) -> bool:
+        """Forget an entry; True if there was one."""
+        with self._lock:
+            if self._entries.pop(slug, None) is None:
+                return False
+            self._terms.pop(slug, None)
+            self._dirty = True
+            return True
+
+    def learn(self, slug: str, wording: str) -> bool:
+        """Attach an asker's wording to an entry (a Helpful click): normalised, de-duplicated;
+        True if it was new. Cheap: no BM25 rebuild, yet the next search uses it.
+        Raises KeyError for an unknown slug."""
+        text = normalise_wording(wording)
+        with self._lock:
+            entry = self._entries[slug]
+            known = {normalise_wording(w) for w in (entry.title, *entry.questions, *entry.learned)}
+            if not text or text in known:
+                return False
+            self._entries[slug] = replace(entry, learned=(*entry.learned, text))
+            if not self._dirty:
+                self._wordings.append(slug, text)
+                self._learned_dirty = True
+            return True
+
+    # Reading
+
+    def get(self, slug: str) -> KnowledgeEntry | None:
+        return self._entries.get(slug)
+
+    @property
+    def entries(self) -> list[KnowledgeEntry]:
+        with self._lock:
+            return list(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def search(self, question: str, limit: int = 5) -> list[Hit]:
+        """The best entries for a question, best first; `confident` on those scoring at least
+        CONFIDENT_SCORE."""
+        if self._dirty:
+            self.refresh()
+        if self._learned_dirty and LEARNED_BM25_WEIGHT > 0:
+            with self._lock:
+                if self._learned_dirty and not self._dirty:
+                    self._rebuild_learned()
+        with self._lock:  # a consistent triple; the work below runs unlocked
+            snapshot, wordings, learned = self._snapshot, self._wordings, self._learned
+            count = wordings.count
+        parsed = self._parse(question, snapshot.lexicon, wordings)
+        if not parsed.words or count == 0:
+            return []
+        bm25 = self._bm25(snapshot, learned, parsed)
+        term_at, term_overlap = wordings.terms.dice({stem(w) for w in parsed.words}, count)
+        gram_at, gram_overlap = wordings.grams.dice(grams_of(parsed.typed), count)
+        words = wordings.per_entry(term_at, term_overlap)
+        chars = wordings.per_entry(gram_at, gram_overlap)
+        candidates: set[int] = set()
+        for part in (bm25, words, chars):
+            top = min(CANDIDATES, len(part))
+            candidates.update(int(n) for n in np.argpartition(-part, top - 1)[:top] if part[n] > 0)
+        fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
+        hits: list[Hit] = []
+        for number in candidates:
+            slug = wordings.slugs[number]
+            entry = self._entries.get(slug)
+            if entry is None:
+                continue
+            score = float(
+                WEIGHT_BM25 * bm25[number]
+                + WEIGHT_WORDS * words[number]
+                + WEIGHT_CHARS * chars[number]
+                + WEIGHT_FUZZY * fuzzy.get(number, 0.0)
+            )
+            hits.append(
+                Hit(
+                    slug,
+                    entry.title,
+                    round(score, 6),
+                    score >= CONFIDENT_SCORE,
+                    matched.get(number, ""),
+                )
+            )
+        hits.sort(key=lambda hit: (-hit.score, hit.slug))
+        return hits[:limit]
+
+    def _parse(self, question: str, lexicon: _Lexicon, wordings: _Wordings) -> _Question:
+        """Split a question into words and correct the ones the index has never seen."""
+        groups: list[tuple[str, ...]] = []
+        words: list[str] = []
+        for word in dict.fromkeys(words_of(question)):
+            term = stem(word)
+            if (
+                term in lexicon.term_ids
+                or term in wordings.terms.ids
+                or len(word) < MIN_CORRECTABLE
+            ):
+                groups.append((term,))
+                words.append(word)
+                continue
+            fixes = self._corrections(word, lexicon)
+            groups.append(tuple(dict.fromkeys(stem(fix) for fix in fixes)))
+            words.append(fixes[0] if fixes else word)
+        typed = tuple(dict.fromkeys(words_of(question)))
+        return _Question(tuple(groups), tuple(words), " ".join(words), typed)
+
+    def _corrections(self, word: str, lexicon: _Lexicon) -> list[str]:
+        """Known words one edit away (two for long words), else sharing a long prefix; the most
+        used first."""
+        if not lexicon.surfaces:
+            return []
+        edits = 2 if len(word) >= TWO_EDITS_FROM else 1
+        close = process.extract(
+            word,
+            lexicon.surfaces,
+            scorer=OSA.distance,
+            score_cutoff=edits,
+            limit=MAX_CORRECTIONS * 3,
+        )
+        if close:
+            best = min(distance for _, distance, _ in close)
+            nearest = [choice for choice, distance, _ in close if distance == best]
+            nearest.sort(key=lambda w: -lexicon.frequency.get(w, 0))
+            return nearest[:MAX_CORRECTIONS]
+        if len(word) < MIN_SHARED_PREFIX:
+            return []
+        prefixed = process.extract(
+            word,
+            lexicon.surfaces,
+            scorer=Prefix.normalized_similarity,
+            score_cutoff=MIN_PREFIX_SHARE,
+            limit=MAX_CORRECTIONS,
+        )
+        return [
+            choice
+            for choice, _, _ in prefixed
+            if Prefix.similarity(word, choice) >= MIN_SHARED_PREFIX
+        ]
+
+    def _bm25(self, snapshot: _Snapshot, learned: _LearnedBm25, question: _Question) -> np.ndarray:
+        """BM25 per entry relative to the best entry: per question word its best candidate
+        term's scores (a corrected word counts once), summed; plus, weighted, the same over the
+        entries' learned wordings."""
+        total = self._bm25_of(snapshot.bm25, snapshot.lexicon.term_ids, question)
+        if len(total) == 0:
+            return total
+        if learned.bm25 is not None and LEARNED_BM25_WEIGHT > 0:
+            extra = self._bm25_of(learned.bm25, learned.term_ids, question)
+            rows = learned.rows[learned.rows < len(total)]
+            total[rows] += LEARNED_BM25_WEIGHT * extra[: len(rows)]
+        top = float(total.max(initial=0.0))
+        return total / top if top > 0 else total
+
+    @staticmethod
+    def _bm25_of(
+        model: bm25s.BM25 | None, term_ids: dict[str, int], question: _Question
+    ) -> np.ndarray:
+        if model is None:
+            return np.zeros(0)
+        total = np.zeros(model.scores["num_docs"])
+        for group in question.groups:
+            ids = [term_ids[t] for t in group if t in term_ids]
+            if len(ids) == 1:
+                total += model.get_scores(ids)
+            elif ids:
+                total += np.max([model.get_scores([i]) for i in ids], axis=0)
+        return total
+
+    def _fuzzy(
+        self, wordings: _Wordings, count: int, text: str, candidates: set[int]
+    ) -> tuple[dict[int, float], dict[int, str]]:
+        """rapidfuzz token_set_ratio of the corrected question with every wording of the
+        candidates (0..1), best per entry, and that best wording."""
+        numbers = [
+            n
+            for entry in candidates
+            for n in wordings.of_entry.get(entry, ())
+            if n < count and wordings.alive[n]
+        ]
+        if not numbers:
+            return {}, {}
+        similarity = process.cdist(
+            [text], [wordings.texts[n] for n in numbers], scorer=fuzz.token_set_ratio, workers=1
+        )[0]
+        best: dict[int, float] = {}
+        matched: dict[int, str] = {}
+        for number, value in zip(numbers, similarity.tolist(), strict=True):
+            entry = int(wordings.owner[number])
+            if value / 100 > best.get(entry, -1.0):
+                best[entry] = value / 100
+                matched[entry] = wordings.originals[number]
+        return best, matched

@@ -1,0 +1,201 @@
+"""The knowledge Eddy serves: content files and entries made in Slack, kept in the database and
+searched through one in-memory `KnowledgeIndex` per process.
+
+Why the database sits between the files and the index: a content file that breaks keeps
+serving its last good version, also after a restart, because that version is the database's
+row; and several Eddy instances see the same entries and the same learned wordings.
+
+    library = KnowledgeLibrary.open(runtime)        # sync the content folder, build the index
+    hits = library.search("vpn password expired")
+    library.learn(runtime, slug, "my vpn is locked", user_id="U1")
+    library.refresh(runtime)                         # the scheduler's job: files, other instances
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.content import KnowledgeEntry, Problem, knowledge_files, load_knowledge
+from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
+from bot.runtime import Runtime
+from store import knowledge as rows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncReport:
+    """What a pass over the content folder changed and found wrong."""
+
+    problems: list[Problem] = field(default_factory=list)
+    #: Broken files whose last good version keeps serving.
+    kept: list[str] = field(default_factory=list)
+    saved: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def to_entry(row: Any, learned: tuple[str, ...] = ()) -> KnowledgeEntry:
+    return KnowledgeEntry(
+        slug=row.slug,
+        title=row.title,
+        body=row.body,
+        questions=tuple(row.questions),
+        tags=tuple(row.tags),
+        topic=row.topic,
+        owner=row.owner,
+        reviewed=row.reviewed,
+        learned=learned,
+        source=row.source,
+        path=Path(row.path) if row.path else None,
+    )
+
+
+def stored_form(entry: KnowledgeEntry, *, folder: Path) -> dict[str, Any]:
+    """An entry as `store.knowledge.save_entry` takes it (its file relative to `folder`)."""
+    path = None
+    if entry.path is not None and entry.path.is_relative_to(folder):
+        path = str(entry.path.relative_to(folder))
+    return {
+        "slug": entry.slug,
+        "title": entry.title,
+        "body": entry.body,
+        "questions": list(entry.questions),
+        "tags": list(entry.tags),
+        "topic": entry.topic,
+        "owner": entry.owner,
+        "reviewed": entry.reviewed,
+        "source": entry.source,
+        "path": path,
+    }
+
+
+def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport:
+    """Copy the content folder's good entries into the database.
+
+    A broken file's entry stays as it was (its last good version); an entry whose file is
+    gone is removed; entries made in Slack are never touched. Every problem is logged with its
+    file and line.
+    """
+    folder = runtime.settings.eddy_content_dir
+    loaded = load_knowledge(folder)
+    report = SyncReport(problems=loaded.problems)
+    for problem in loaded.problems:
+        log.warning("Content problem: %s", problem)
+    with runtime.store.session() as session:
+        current = {row.slug: row for row in rows.entries(session, team_id=team_id)}
+        for entry in loaded.entries:
+            row = current.get(entry.slug)
+            if row is not None and row.source != "file":
+                report.problems.append(
+                    Problem(
+                        entry.path or folder,
+                        1,
+                        f"slug `{entry.slug}` is taken by an entry made in Slack; rename the file",
+                    )
+                )
+                continue
+            if row is None or to_entry(row) != entry:
+                rows.save_entry(
+                    session, team_id=team_id, at=now, **stored_form(entry, folder=folder)
+                )
+                report.saved.append(entry.slug)
+        present = {entry.slug for entry in loaded.entries} | loaded.broken
+        for slug, row in current.items():
+            if row.source == "file" and slug not in present:
+                rows.delete_entry(session, team_id=team_id, slug=slug)
+                report.removed.append(slug)
+                log.info("Knowledge entry %s was removed from the content folder", slug)
+        report.kept = sorted(slug for slug in loaded.broken if slug in current)
+    for slug in report.kept:
+        log.warning("Serving the last good version of %s until its file is fixed", slug)
+    return report
+
+
+def content_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap fingerprint of the content folder, to skip re-reading it when nothing changed."""
+    files = [*knowledge_files(folder), folder / "networks.yml"]
+    return tuple(
+        (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        for path in files
+        if path.is_file()
+    )
+
+
+class KnowledgeLibrary:
+    def __init__(self, team_id: str, index: KnowledgeIndex) -> None:
+        self.team_id = team_id
+        self.index = index
+        self.last_report = SyncReport()
+        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, runtime: Runtime) -> KnowledgeLibrary:
+        """Sync the content folder into the database and build the index from it."""
+        library = cls(runtime.team_id, KnowledgeIndex.from_entries([]))
+        library.refresh(runtime)
+        return library
+
+    def refresh(self, runtime: Runtime, now: datetime | None = None) -> SyncReport | None:
+        """Pick up changed content files and what other instances learned or saved.
+
+        Returns the sync report when the content folder was read (it changed), else None.
+        """
+        now = now or runtime.clock.now()
+        with self._lock:
+            report = None
+            signature = content_signature(runtime.settings.eddy_content_dir)
+            if signature != self._signature:
+                report = sync_content(runtime, team_id=self.team_id, now=now)
+                self.last_report, self._signature = report, signature
+            self._catch_up(runtime)
+            return report
+
+    def _catch_up(self, runtime: Runtime) -> None:
+        with runtime.store.session() as session:
+            stored = rows.entries(session, team_id=self.team_id)
+            learned = rows.learned_questions(session, team_id=self.team_id)
+        wordings: dict[str, list[str]] = {}
+        for question in learned:
+            wordings.setdefault(question.slug, []).append(question.wording)
+        slugs = {row.slug for row in stored}
+        for row in stored:
+            entry = to_entry(row, tuple(wordings.get(row.slug, ())))
+            current = self.index.get(row.slug)
+            if current is None or replace(current, learned=()) != replace(entry, learned=()):
+                self.index.upsert(entry)  # new or changed text: the index rebuilds once
+                continue
+            for wording in entry.learned:  # learned elsewhere: cheap to add here
+                if wording not in current.learned:
+                    self.index.learn(row.slug, wording)
+        for entry in list(self.index.entries):
+            if entry.slug not in slugs:
+                self.index.remove(entry.slug)
+
+    def search(self, question: str, limit: int = 3) -> list[Hit]:
+        return self.index.search(question, limit=limit)
+
+    def get(self, slug: str) -> KnowledgeEntry | None:
+        return self.index.get(slug)
+
+    def learn(self, runtime: Runtime, *, slug: str, wording: str, user_id: str | None) -> bool:
+        """Remember `wording` as a way of asking for `slug` (database and index); True if new."""
+        normalised = normalise_wording(wording)
+        if not normalised or self.index.get(slug) is None:
+            return False
+        with runtime.store.session() as session:
+            new = rows.learn_question(
+                session,
+                team_id=self.team_id,
+                slug=slug,
+                wording=normalised,
+                user_id=user_id,
+                at=runtime.clock.now(),
+            )
+        self.index.learn(slug, normalised)
+        return new

@@ -1,0 +1,252 @@
+"""Ask, through the front door: /ask, @Eddy and DMs answered from the shipped knowledge, an
+honest "I don't know", feedback that teaches, and content that breaks without losing anything."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.library import sync_content
+from bot.runtime import open_runtime
+from bot.sandbox import BoltTarget
+from bot.scheduler import run_jobs
+from handlers import create_app
+from store import knowledge as rows
+from tests.conftest import ALEX, EDDY, GENERAL, ROOT, SAM, make_settings
+
+VPN = "Reset your VPN password"
+
+
+def shown(message) -> str:
+    """Everything a person reads in a message: its text and the text of all its blocks."""
+    parts = [message.text]
+    for block in message.blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                parts.append(block[key]["text"])
+        for element in block.get("elements", []) + block.get("fields", []):
+            text = element.get("text")
+            parts.append(text["text"] if isinstance(text, dict) else str(text or ""))
+        if block.get("accessory"):
+            parts.append(block["accessory"]["text"]["text"])
+    return "\n".join(parts)
+
+
+def buttons(message) -> list[str]:
+    labels = []
+    for block in message.blocks:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if element.get("type") == "button":
+                labels.append(element["text"]["text"])
+    return labels
+
+
+def title(message) -> str:
+    return message.blocks[0]["text"]["text"]
+
+
+def answer_to(slack, question: str, user=ALEX):
+    slack.command(user, GENERAL, f"/ask {question}")
+    return slack.ephemerals(user)[-1]
+
+
+def show_vpn_and_mark_it_helpful(slack, unsure) -> None:
+    """The asker picks the VPN entry from what came closest, then says it helped."""
+    block = next(b for b in unsure.blocks if b.get("accessory") and VPN in b["text"]["text"])
+    slack.press_element(ALEX, unsure, block, block["accessory"])
+    chosen = slack.ephemerals(ALEX)[-1]
+    assert f"*{VPN}*" in shown(chosen)
+    slack.press(ALEX, chosen, "Helpful")
+
+
+def test_ask_answers_with_the_entry_its_facts_and_other_candidates(slack, eddy):
+    answer = answer_to(slack, "how do I reset my VPN password?")
+    text = shown(answer)
+    assert title(answer) == f"*{VPN}*"
+    assert "Choose *Account* → *Reset password*" in text  # Markdown became Slack mrkdwn
+    assert "Reviewed 1 Oct 2026" in text
+    assert "Other answers that might help:" in text
+    assert buttons(answer)[-4:] == ["Helpful", "Not helpful", "Share in channel", "Ask the experts"]
+    assert 1 <= buttons(answer).count("Show") <= 2
+
+
+def test_typos_still_find_the_answer(slack, eddy):
+    assert f"*{VPN}*" in shown(answer_to(slack, "how do i resset my vpn pasword"))
+
+
+def test_nothing_relevant_gets_an_honest_answer_and_no_invented_entry(slack, eddy):
+    answer = answer_to(slack, "what is the airspeed velocity of an unladen swallow")
+    assert "I couldn't find anything about “what is the airspeed velocity" in answer.text
+    assert buttons(answer) == ["Ask the experts"]
+
+
+def test_a_ten_thousand_character_question_is_refused_with_usage(slack, eddy):
+    answer = answer_to(slack, "vpn " * 2500)
+    assert "takes at most 1,000" in shown(answer)
+    assert "*Usage:* `/ask <question>`" in shown(answer)
+
+
+def test_a_mention_is_answered_in_the_thread_for_everyone(slack, eddy):
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> where do I submit an expense claim?")
+    reply = slack.messages(GENERAL, thread_ts=question.ts)[-1]
+    assert reply.user == EDDY and reply.thread_ts == question.ts
+    assert "*Submit an expense claim*" in shown(reply)
+    assert "Share in channel" not in buttons(reply)  # it is in the channel already
+
+
+def test_a_dm_is_answered_in_the_dm(slack, eddy):
+    slack.say(SAM, slack.workspace.im_with(SAM).id, "whats the guest wifi password")
+    assert "*Connect to the office or guest wifi*" in shown(slack.dms(SAM)[-1])
+
+
+def test_helpful_teaches_a_novel_wording_to_rank_its_entry_first(slack, eddy):
+    wording = "the tunnel app refuses my login"
+    first = answer_to(slack, wording)
+    assert "I'm not sure I know the answer" in first.text
+    show_vpn_and_mark_it_helpful(slack, first)
+    assert "I'll remember how you asked this" in shown(slack.ephemerals(ALEX)[-1])
+
+    again = answer_to(slack, "The tunnel app refuses my login!")
+    assert title(again) == f"*{VPN}*"
+    assert "Helpful" in buttons(again)
+
+
+def test_not_helpful_is_counted_and_flags_the_entry_for_review(slack, eddy, runtime):
+    answer = answer_to(slack, "how do I book a meeting room")
+    slack.press(ALEX, answer, "Not helpful")
+    assert "flagged this answer" in shown(slack.ephemerals(ALEX)[-1])
+    with runtime.store.session() as session:
+        entry = next(
+            r
+            for r in rows.entries(session, team_id=runtime.team_id)
+            if r.slug == "book-a-meeting-room"
+        )
+    assert entry.not_helpful_count == 1 and entry.flagged_at is not None
+
+
+def test_an_answer_is_rated_once_and_only_by_the_asker(slack, eddy):
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> how do I book a meeting room")
+    reply = slack.messages(GENERAL, thread_ts=question.ts)[-1]
+    stale = next(
+        (b, e) for b, e in slack.buttons(reply.blocks) if e["text"]["text"] == "Not helpful"
+    )
+    slack.press(SAM, reply, "Helpful")
+    assert slack.ephemerals(SAM)[-1].text == "Only the person who asked can rate this answer."
+    slack.press(ALEX, reply, "Helpful")
+    rated = slack.messages(GENERAL, thread_ts=question.ts)[-1]
+    assert "Thanks" in shown(rated) and "Helpful" not in buttons(rated)
+    slack.press_element(ALEX, reply, *stale)  # a second click from a stale screen
+    assert slack.ephemerals(ALEX)[-1].text == "This answer has already been rated. Thanks!"
+
+
+def test_share_in_channel_posts_the_answer_publicly_and_removes_the_private_copy(slack, eddy):
+    answer = answer_to(slack, "how do I set up two factor authentication")
+    slack.press(ALEX, answer, "Share in channel")
+    public = slack.messages(GENERAL)[-1]
+    assert f"<@{ALEX}> asked: “how do I set up two factor authentication”" in shown(public)
+    assert "*Set up two-factor authentication*" in shown(public)
+    assert buttons(public) == []
+    assert answer not in slack.ephemerals(ALEX)
+
+
+def test_ask_the_experts_says_no_network_is_set_up_yet(slack, eddy):
+    answer = answer_to(slack, "what is the airspeed velocity of an unladen swallow")
+    slack.press(ALEX, answer, "Ask the experts")
+    assert "No subject-matter network is set up" in slack.ephemerals(ALEX)[-1].text
+
+
+def test_every_question_is_logged_with_its_hits_scores_and_outcome(slack, eddy, runtime):
+    answer = answer_to(slack, "how do I reset my VPN password?")
+    answer_to(slack, "what is the airspeed velocity of an unladen swallow")
+    slack.press(ALEX, answer, "Helpful")
+    with runtime.store.session() as session:
+        first = rows.question(session, team_id=runtime.team_id, question_id=1)
+        second = rows.question(session, team_id=runtime.team_id, question_id=2)
+    assert (first.user_id, first.surface, first.answered_slug) == (
+        ALEX,
+        "command",
+        "reset-vpn-password",
+    )
+    assert first.hits[0]["slug"] == "reset-vpn-password" and first.hits[0]["score"] > 0
+    assert (first.outcome, first.confident) == ("helpful", True)
+    assert (second.outcome, second.confident, second.hits) == ("unsure", False, [])
+
+
+@pytest.fixture
+def own_content(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    return folder
+
+
+def test_a_broken_file_keeps_its_last_good_version_serving(slack, tmp_path, own_content):
+    settings = make_settings(
+        slack, f"sqlite:///{tmp_path / 'eddy.db'}", eddy_content_dir=own_content
+    )
+    runtime = open_runtime(settings)
+    slack.connect(BoltTarget(create_app(runtime), runtime.work))
+    vpn = own_content / "knowledge" / "it" / "reset-vpn-password.md"
+    vpn.write_text(vpn.read_text().replace("title: Reset your VPN password", "title: [broken"))
+    wifi = own_content / "knowledge" / "it" / "connect-to-wifi.md"
+    wifi.write_text(
+        wifi.read_text().replace(
+            "title: Connect to the office or guest wifi", "title: Get on the wifi"
+        )
+    )
+    runs = {run.name: run for run in run_jobs(runtime, runtime.clock.now())}
+    assert runs["refresh-knowledge"].result == "1 saved, 0 removed, 1 problem(s)"
+    assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
+    assert "*Get on the wifi*" in shown(answer_to(slack, "guest wifi password"))
+    runtime.close()
+
+    restarted = open_runtime(settings)  # and after a restart, from the database
+    slack.connect(BoltTarget(create_app(restarted), restarted.work))
+    assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
+    problems = [str(p) for p in restarted.knowledge.last_report.problems]
+    assert problems == [f"{vpn}:3: invalid YAML: expected ',' or ']', but got ':'"]
+    restarted.close()
+
+
+def test_what_one_instance_learns_another_knows_after_its_refresh(slack, tmp_path):
+    settings = make_settings(slack, f"sqlite:///{tmp_path / 'shared.db'}")
+    first, second = open_runtime(settings), open_runtime(settings)
+    first_app, second_app = create_app(first), create_app(second)
+    wording = "the tunnel app refuses my login"
+
+    slack.connect(BoltTarget(first_app, first.work))
+    show_vpn_and_mark_it_helpful(slack, answer_to(slack, wording))
+
+    slack.connect(BoltTarget(second_app, second.work))
+    run_jobs(second, second.clock.now())
+    assert title(answer_to(slack, wording, user=SAM)) == f"*{VPN}*"
+    first.close()
+    second.close()
+
+
+def test_entries_made_in_slack_are_served_and_never_removed_by_a_content_sync(slack, eddy, runtime):
+    with runtime.store.session() as session:
+        rows.save_entry(
+            session,
+            team_id=runtime.team_id,
+            slug="order-team-lunch",
+            title="Order lunch for a team event",
+            body="Use the catering form in the **office portal** two days ahead.",
+            questions=["can we get catering for our offsite"],
+            tags=["office"],
+            topic=None,
+            owner=None,
+            reviewed=None,
+            source="slack",
+            path=None,
+            at=runtime.clock.now(),
+        )
+    run_jobs(runtime, runtime.clock.now())
+    assert title(answer_to(slack, "can we get catering for our offsite?")) == (
+        "*Order lunch for a team event*"
+    )
+    report = sync_content(runtime, team_id=runtime.team_id, now=runtime.clock.now())
+    assert report.removed == []
+    runtime.knowledge.refresh(runtime)
+    assert runtime.knowledge.get("order-team-lunch") is not None

@@ -1,0 +1,272 @@
+"""Knowledge search: ranking, typos, "I don't know", learning, updates, concurrency.
+
+Focused unit tests of bot/knowledge.py (the ranking logic is dense); the entries are built here,
+independent of the shipped content/.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from bot.content import KnowledgeEntry
+from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
+
+ENTRIES = [
+    KnowledgeEntry(
+        "vpn-password",
+        "Reset your VPN password",
+        "Open the self-service portal, choose VPN, then Reset password.",
+        questions=("vpn says my password expired", "can't log in to the vpn"),
+        tags=("it", "vpn"),
+    ),
+    KnowledgeEntry(
+        "wifi-guest",
+        "Connect a guest to the office wifi",
+        "Guests use the Visitors network; the code is at reception.",
+        questions=("what is the guest wifi code",),
+        tags=("it", "wifi"),
+    ),
+    KnowledgeEntry(
+        "expenses",
+        "Submit an expense report",
+        "Photograph receipts in the expenses app and submit before the 5th.",
+        questions=("how do i get reimbursed for travel",),
+        tags=("finance",),
+    ),
+    KnowledgeEntry(
+        "pto-request",
+        "Request paid time off",
+        "Ask your manager in the HR portal at least two weeks ahead.",
+        questions=("how do i book vacation days",),
+        tags=("hr",),
+    ),
+    KnowledgeEntry(
+        "payslip",
+        "Find your payslip",
+        "Payslips are in the HR portal under Pay, on the last working day.",
+        tags=("hr", "pay"),
+    ),
+    KnowledgeEntry(
+        "printer",
+        "Add the office printer",
+        "Open Settings, Printers, Add; pick Floor-2-Color.",
+        questions=("printer not showing up",),
+        tags=("it",),
+    ),
+    KnowledgeEntry(
+        "parking",
+        "Book a parking space",
+        "Use the parking app; spaces open a week ahead.",
+        tags=("facilities",),
+    ),
+    KnowledgeEntry(
+        "laptop-new",
+        "Order a new laptop",
+        "Raise a hardware request; standard models ship in three days.",
+        questions=("my laptop is too slow, can i get a new one",),
+        tags=("it", "hardware"),
+    ),
+    KnowledgeEntry(
+        "onboarding",
+        "Your first week",
+        "Meet your buddy, finish security training, set up your accounts.",
+        questions=("what should i do on my first day",),
+        tags=("hr",),
+    ),
+    KnowledgeEntry(
+        "security-phishing",
+        "Report a phishing email",
+        "Use the Report button in your mail client, then delete the message.",
+        questions=("i got a suspicious email",),
+        tags=("security",),
+    ),
+    KnowledgeEntry(
+        "meeting-rooms",
+        "Book a meeting room",
+        "Rooms are booked from the calendar: add a room as a guest.",
+        tags=("facilities",),
+    ),
+    KnowledgeEntry(
+        "password-manager",
+        "Use the company password manager",
+        "Install the browser extension and sign in with single sign-on.",
+        tags=("it", "security"),
+    ),
+]
+
+
+@pytest.fixture
+def index() -> KnowledgeIndex:
+    return KnowledgeIndex.from_entries(ENTRIES)
+
+
+def slugs(hits: list[Hit]) -> list[str]:
+    return [hit.slug for hit in hits]
+
+
+def test_exact_title_ranks_first_and_is_confident(index: KnowledgeIndex) -> None:
+    for entry in ENTRIES:
+        hits = index.search(entry.title)
+        assert hits[0].slug == entry.slug, (entry.title, hits)
+        assert hits[0].confident
+        assert hits[0].title == entry.title
+
+
+def test_scores_are_ordered_and_between_zero_and_one(index: KnowledgeIndex) -> None:
+    hits = index.search("book a room for the meeting", limit=10)
+    assert hits and len(hits) <= 10
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert all(0.0 <= hit.score <= 1.0 for hit in hits)
+
+
+def test_typos_still_find_the_entry(index: KnowledgeIndex) -> None:
+    hits = index.search("how do i resset my vpn pasword")
+    assert hits[0].slug == "vpn-password"
+    assert hits[0].confident
+
+
+def test_unrelated_question_is_not_confident(index: KnowledgeIndex) -> None:
+    hits = index.search("what is the airspeed of a swallow")
+    assert not any(hit.confident for hit in hits)
+
+
+def test_question_of_only_stopwords_finds_nothing(index: KnowledgeIndex) -> None:
+    assert index.search("how do i do it?") == []
+    assert index.search("") == []
+
+
+def test_learn_makes_a_novel_wording_rank_first(index: KnowledgeIndex) -> None:
+    novel = "Where do my earnings statements live?"
+    assert "payslip" not in slugs(index.search(novel))[:1]
+
+    assert index.learn("payslip", novel) is True
+
+    hits = index.search("where do earnings statements live")
+    assert hits[0].slug == "payslip"
+    assert hits[0].matched == normalise_wording(novel)
+    learned = index.get("payslip")
+    assert learned is not None and learned.learned == ("where do my earnings statements live",)
+
+
+def test_learn_is_idempotent(index: KnowledgeIndex) -> None:
+    assert index.learn("payslip", "earnings statements") is True
+    assert index.learn("payslip", "  Earnings   STATEMENTS?! ") is False
+    assert index.learn("payslip", "find your payslip") is False  # already the title
+    assert index.learn("payslip", " ?! ") is False
+    entry = index.get("payslip")
+    assert entry is not None and entry.learned == ("earnings statements",)
+
+
+def test_learn_an_unknown_slug_raises(index: KnowledgeIndex) -> None:
+    with pytest.raises(KeyError):
+        index.learn("no-such-entry", "anything")
+
+
+def test_normalise_wording() -> None:
+    assert normalise_wording("  VPN keeps\tfailing?!  ") == "vpn keeps failing"
+    assert normalise_wording("¿Où est le wifi?") == "où est le wifi"
+
+
+def test_upsert_replaces_text_and_the_next_search_reflects_it(index: KnowledgeIndex) -> None:
+    assert "parking" not in slugs(index.search("bicycle shed"))
+
+    index.upsert(
+        replace(ENTRIES[6], title="Park your bicycle", body="The bicycle shed is behind B.")
+    )
+
+    assert index.search("bicycle shed")[0].slug == "parking"
+    assert index.get("parking") is not None
+    assert index.get("parking").title == "Park your bicycle"  # type: ignore[union-attr]
+    assert (
+        index.search("Book a parking space")[0].slug != "parking"
+        or not index.search("Book a parking space")[0].confident
+    )
+    assert len(index) == len(ENTRIES)
+
+
+def test_one_rebuild_per_change_batch_not_per_search(index: KnowledgeIndex) -> None:
+    rebuilds = 0
+    original = index._rebuild
+
+    def counting() -> None:
+        nonlocal rebuilds
+        rebuilds += 1
+        original()
+
+    index._rebuild = counting  # type: ignore[method-assign]
+    for question in ("vpn", "printer", "payslip"):
+        index.search(question)
+    assert rebuilds == 0
+
+    index.upsert(KnowledgeEntry("canteen", "Canteen menu", "The menu is on the intranet."))
+    index.upsert(KnowledgeEntry("gym", "Office gym hours", "Open 7 to 21."))
+    index.learn("gym", "when can i work out")
+    for question in ("canteen menu", "gym hours", "work out", "vpn"):
+        index.search(question)
+    assert rebuilds == 1
+    assert index.search("when can i work out")[0].slug == "gym"
+    assert len(index) == len(ENTRIES) + 2
+
+
+def test_learning_does_not_rebuild(index: KnowledgeIndex) -> None:
+    rebuilds = 0
+    original = index._rebuild
+
+    def counting() -> None:
+        nonlocal rebuilds
+        rebuilds += 1
+        original()
+
+    index._rebuild = counting  # type: ignore[method-assign]
+    for n in range(20):
+        index.learn("printer", f"printer problem number {n}")
+        index.search("printer problem")
+    assert rebuilds == 0
+
+
+def test_remove(index: KnowledgeIndex) -> None:
+    assert index.remove("printer") is True
+    assert index.remove("printer") is False
+    assert index.get("printer") is None
+    assert "printer" not in slugs(index.search("Add the office printer", limit=20))
+    assert len(index) == len(ENTRIES) - 1
+    assert "printer" not in {entry.slug for entry in index.entries}
+
+
+def test_empty_index_finds_nothing() -> None:
+    empty = KnowledgeIndex.from_entries([])
+    assert empty.search("anything at all") == []
+    assert len(empty) == 0
+
+
+def test_concurrent_searches_while_learning(index: KnowledgeIndex) -> None:
+    errors: list[BaseException] = []
+    tops: list[str] = []
+    stop = threading.Event()
+
+    def searcher() -> None:
+        try:
+            while not stop.is_set():
+                hits = index.search("how do i resset my vpn pasword")
+                tops.append(hits[0].slug)
+                assert all(0.0 <= hit.score <= 1.0 for hit in hits)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=searcher) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for n in range(200):
+            index.learn(ENTRIES[n % len(ENTRIES)].slug, f"learned wording {n} about things")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert not errors
+    assert tops and set(tops) == {"vpn-password"}
+    assert sum(len(entry.learned) for entry in index.entries) == 200
