@@ -82,6 +82,16 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
     file and line.
     """
     folder = runtime.settings.eddy_content_dir
+    if not folder.is_dir():
+        # A mistyped EDDY_CONTENT_DIR must not look like "every file was deleted".
+        problem = Problem(
+            folder,
+            0,
+            "the content folder does not exist (check EDDY_CONTENT_DIR); "
+            "keeping the entries from the last good load",
+        )
+        log.error("Content problem: %s", problem)
+        return SyncReport(problems=[problem])
     loaded = load_knowledge(folder)
     report = SyncReport(problems=loaded.problems)
     for problem in loaded.problems:
@@ -131,7 +141,7 @@ class KnowledgeLibrary:
         self.team_id = team_id
         self.index = index
         self.last_report = SyncReport()
-        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._signature: tuple[tuple[str, int, int], ...] | None = None  # never synced
         self._lock = threading.Lock()
 
     @classmethod

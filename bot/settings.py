@@ -18,6 +18,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/eddy.db"
+#: The content Eddy ships with, wherever Eddy is started from.
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 SLACK_API_DEFAULT = "https://slack.com/api/"
 #: Never repeated in messages or logs (DATABASE_URL may hold a password).
 SECRET_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL"}
@@ -58,7 +60,7 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_url: str = SLACK_API_DEFAULT
     database_url: str = DEFAULT_DATABASE_URL
-    eddy_content_dir: Path = Path("content")
+    eddy_content_dir: Path = DEFAULT_CONTENT_DIR
     eddy_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     port: int = Field(default=3000, ge=1, le=65535)
     eddy_log_level: str = "INFO"
@@ -110,7 +112,7 @@ class Settings(BaseSettings):
     @field_validator("eddy_content_dir", mode="before")
     @classmethod
     def _content_dir(cls, value: Any) -> Any:
-        return value or Path("content")
+        return value or DEFAULT_CONTENT_DIR
 
     @field_validator("eddy_managers", mode="before")
     @classmethod

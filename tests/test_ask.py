@@ -250,3 +250,23 @@ def test_entries_made_in_slack_are_served_and_never_removed_by_a_content_sync(sl
     assert report.removed == []
     runtime.knowledge.refresh(runtime)
     assert runtime.knowledge.get("order-team-lunch") is not None
+
+
+def test_a_missing_content_folder_keeps_every_entry_serving(slack, tmp_path, own_content):
+    settings = make_settings(
+        slack, f"sqlite:///{tmp_path / 'eddy.db'}", eddy_content_dir=own_content
+    )
+    runtime = open_runtime(settings)
+    slack.connect(BoltTarget(create_app(runtime), runtime.work))
+    shutil.rmtree(own_content)  # e.g. a volume that failed to mount
+    runs = {run.name: run for run in run_jobs(runtime, runtime.clock.now())}
+    assert runs["refresh-knowledge"].result == "0 saved, 0 removed, 1 problem(s)"
+    assert "the content folder does not exist" in str(runtime.knowledge.last_report.problems[0])
+    assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
+    runtime.close()
+
+    restarted = open_runtime(settings)  # starting without it says so too, and still serves
+    slack.connect(BoltTarget(create_app(restarted), restarted.work))
+    assert "does not exist" in str(restarted.knowledge.last_report.problems[0])
+    assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
+    restarted.close()
