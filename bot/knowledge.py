@@ -51,6 +51,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
@@ -149,49 +150,14 @@ def normalise_wording(text: str) -> str:
     return " ".join(text.lower().split()).strip(PUNCTUATION + " ")
 
 
-VOWELS = frozenset("aeiou")
-# Derivational endings removed (longest first) when at least MIN_STEM letters remain, so that
-# "reservation" ~ "reserve", "payable" ~ "pay", "payment" ~ "pay".
-DERIVATIONAL = ("ational", "ization", "ation", "ition", "ment", "able", "ible", "ness", "ion")
-MIN_STEM = 3
+#: Snowball's English stemmer (PyStemmer): "changed" ~ "change", "reservations" ~ "reserv".
+#: Applied alike to entries and questions, so that only consistency matters.
+_STEMMER = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """A light Porter-style stemmer (plurals, -ed/-ing with doubled consonants, -ly, a few
-    derivational endings, a final e): enough for "changed" ~ "change", "shopping" ~ "shop",
-    "reservations" ~ "reserve" without a stemming dependency. Applied alike to entries and
-    questions, so consistency matters more than linguistics."""
-    if word.endswith("'s"):
-        word = word[:-2]
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith(("ies", "ied")):
-        word = word[:-3] + "y"
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ing", "ed"):
-        rest = word[: -len(suffix)]
-        if word.endswith(suffix) and len(rest) >= MIN_STEM and VOWELS & set(rest):
-            word = rest
-            if word[-1] == word[-2] and word[-1] not in VOWELS | {"l", "s", "z"}:
-                word = word[:-1]
-            break
-    if word.endswith("ly") and len(word) >= 6:
-        word = word[:-2]
-    for suffix in DERIVATIONAL:
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-            word = word[: -len(suffix)]
-            if word[-1] == word[-2] and word[-1] not in VOWELS:
-                word = word[:-1]
-            break
-    if word.endswith("e") and len(word) > MIN_STEM:
-        word = word[:-1]
-    if word.endswith("at") and len(word) > MIN_STEM + 2:
-        word = word[:-2]
-    return word
+    return str(_STEMMER.stemWord(word))
 
 
 def words_of(text: str) -> list[str]:
