@@ -1,6 +1,6 @@
 """Eddy's knowledge search: a hybrid of BM25 and fuzzy matching, typo-tolerant, that learns.
 
-    index = KnowledgeIndex.from_dir(Path("content/knowledge"))
+    index = KnowledgeIndex.from_dir(Path("content"))   # the folder that holds knowledge/
     for hit in index.search("how do i resset my vpn pasword"):
         print(hit.slug, hit.title, f"{hit.score:.2f}", hit.confident)
     index.learn("vpn-password", "vpn keeps rejecting my login")   # a Helpful click
