@@ -12,9 +12,10 @@ behind a load balancer. Both go through the same tables and the same Alembic mig
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,14 @@ def _sqlite_engine(url: URL, **engine_options: Any) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            # Switching needs the file to itself, and SQLite refuses at once rather than wait
+            # while another connection uses it; the mode is persistent, so whichever
+            # connection gets there first switches it for all.
+            with suppress(sqlite3.OperationalError):
+                cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

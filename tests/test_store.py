@@ -257,3 +257,11 @@ def test_questions_are_logged_with_their_hits(database_url):
     assert logged.question == "wifi?" and logged.hits == [{"slug": "vpn", "score": 0.91}]
     assert (logged.confident, logged.outcome) == (True, "answered")
     assert elsewhere is None
+
+
+def test_sqlite_runs_in_wal_mode_so_readers_never_wait_for_the_writer(tmp_path):
+    store = upgraded(f"sqlite:///{tmp_path / 'eddy.db'}")
+    with store.engine.connect() as connection:
+        mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+    store.close()
+    assert mode == "wal"
