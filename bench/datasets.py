@@ -18,12 +18,14 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.content import KnowledgeEntry
 
-DEFAULT_DATA_DIR = Path("/work/shared/data")
+#: The shared data sets beside the repository (never copied into it).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DATA_DIR_VARIABLE = "EDDY_BENCH_DATA"
 # About 10 % of words get one typo (README of the data folder): an adjacent swap or a dropped
 # letter, half each.
@@ -52,6 +54,18 @@ class Clinc150:
 class StackFaq:
     entries: tuple[KnowledgeEntry, ...]
     test: tuple[Query, ...]
+
+
+def load_data_or_exit(console: Any) -> tuple[Clinc150, StackFaq]:
+    """Both data sets; without them (a user's clone), say so and exit with status 0."""
+    folder = data_dir()
+    if folder is None:
+        console.print(
+            f"No benchmark data here ({DEFAULT_DATA_DIR}, or ${DATA_DIR_VARIABLE} with clinc150/ "
+            "and stackfaq/): nothing to measure. See bench/README.md."
+        )
+        raise SystemExit(0)
+    return load_clinc150(folder / "clinc150"), load_stackfaq(folder / "stackfaq")
 
 
 def data_dir() -> Path | None:

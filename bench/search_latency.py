@@ -28,9 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.datasets import (  # noqa: E402
     Clinc150,
     StackFaq,
-    data_dir,
-    load_clinc150,
-    load_stackfaq,
+    load_data_or_exit,
     with_typos,
 )
 from bot.content import KnowledgeEntry  # noqa: E402
@@ -96,15 +94,7 @@ def main(
     queries: int = typer.Option(400, help="Questions timed per size."),
 ) -> None:
     console = Console()
-    folder = data_dir()
-    if folder is None:
-        console.print(
-            "No benchmark data here (/work/shared/data or $EDDY_BENCH_DATA with clinc150/ and "
-            "stackfaq/): nothing to measure. See bench/README.md."
-        )
-        raise typer.Exit(0)
-    clinc = load_clinc150(folder / "clinc150")
-    stack = load_stackfaq(folder / "stackfaq")
+    clinc, stack = load_data_or_exit(console)
     questions = make_questions(queries, clinc, stack)
     table = Table(title=f"Knowledge search latency ({len(questions)} questions, one thread)")
     for column in (

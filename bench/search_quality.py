@@ -37,9 +37,7 @@ from bench.datasets import (  # noqa: E402
     Query,
     Ranking,
     clinc_entries,
-    data_dir,
-    load_clinc150,
-    load_stackfaq,
+    load_data_or_exit,
     ranking_figures,
     typo_variant,
 )
@@ -167,15 +165,7 @@ def main(
     learning: bool = typer.Option(True, "--learning-curve/--no-learning-curve"),
 ) -> None:
     console = Console()
-    folder = data_dir()
-    if folder is None:
-        console.print(
-            "No benchmark data here (/work/shared/data or $EDDY_BENCH_DATA with clinc150/ and "
-            "stackfaq/): nothing to measure. See bench/README.md."
-        )
-        raise typer.Exit(0)
-    clinc = load_clinc150(folder / "clinc150")
-    stack = load_stackfaq(folder / "stackfaq")
+    clinc, stack = load_data_or_exit(console)
     if calibrate:
         calibrate_threshold(console, clinc)
         return

@@ -417,6 +417,9 @@ class KnowledgeIndex:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, KnowledgeEntry] = {}
+        #: How many times the index was rebuilt (once per batch of changes, never per search
+        #: or learned wording): an operational figure, and what the tests check.
+        self.rebuilds = 0
         self._terms: dict[str, list[str]] = {}  # slug -> BM25 terms, cached across rebuilds
         self._dirty = True
         self._snapshot = _Snapshot((), None, _Lexicon({}, (), {}))
@@ -450,6 +453,7 @@ class KnowledgeIndex:
                 self._rebuild()
 
     def _rebuild(self) -> None:
+        self.rebuilds += 1
         slugs = tuple(self._entries)
         frequency: Counter[str] = Counter()
         for slug in slugs:
