@@ -95,8 +95,10 @@ def answer_message(
     ephemeral: bool,
     rated: Rating | None = None,
     shared_by: str | None = None,
+    feedback: bool = True,
 ) -> dict[str, Any]:
-    """The reply to a question (text and blocks), wherever it was asked."""
+    """The reply to a question (text and blocks), wherever it was asked. `feedback` False (a
+    copy for someone other than the asker) and shared answers carry no rating buttons."""
     blocks: list[Block] = []
     question = neutralise(shorten(answer.question, 300))
     if shared_by is not None:
@@ -111,7 +113,7 @@ def answer_message(
         text = unsure_text(answer)
         blocks.append(section(text))
         blocks += [candidate(answer, entry) for entry in answer.others]
-    if shared_by is None:
+    if shared_by is None and feedback:
         blocks += feedback_blocks(answer, ephemeral=ephemeral, rated=rated)
     return {"text": text, "blocks": as_dicts(blocks)}
 
@@ -384,7 +386,11 @@ def on_show(
     ack()
     user, value, ephemeral = _pressed(body)
     question_id, _, slug = value.partition(":")
-    answer = choose(runtime, question_id=int(question_id or 0), user_id=user, slug=slug)
+    answer = (
+        choose(runtime, question_id=int(question_id), user_id=user, slug=slug)
+        if question_id.isdigit()
+        else None
+    )
     if answer is None:
         respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
         return
@@ -394,5 +400,5 @@ def on_show(
         respond(
             response_type="ephemeral",
             replace_original=False,
-            **answer_message(answer, client, ephemeral=True),
+            **answer_message(answer, client, ephemeral=True, feedback=False),
         )

@@ -146,13 +146,11 @@ def learn_question(
     return session.execute(statement).first() is not None
 
 
-def learned_questions(
-    session: Session, *, team_id: str, after_id: int = 0
-) -> list[LearnedQuestion]:
-    """Learned wordings in the order they were learned (after `after_id`, to catch up)."""
+def learned_questions(session: Session, *, team_id: str) -> list[LearnedQuestion]:
+    """Learned wordings in the order they were learned."""
     query = (
         select(LearnedQuestion)
-        .where(LearnedQuestion.team_id == team_id, col(LearnedQuestion.id) > after_id)
+        .where(LearnedQuestion.team_id == team_id)
         .order_by(col(LearnedQuestion.id))
     )
     return list(session.exec(query))

@@ -270,3 +270,14 @@ def test_a_missing_content_folder_keeps_every_entry_serving(slack, tmp_path, own
     assert "does not exist" in str(restarted.knowledge.last_report.problems[0])
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
     restarted.close()
+
+
+def test_show_by_someone_else_answers_them_privately_without_rating_buttons(slack, eddy):
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> how do I reset my VPN password?")
+    reply = slack.messages(GENERAL, thread_ts=question.ts)[-1]
+    before = shown(reply)
+    slack.press(SAM, reply, "Show")
+    private = slack.ephemerals(SAM)[-1]
+    assert title(private).startswith("*") and title(private) != f"*{VPN}*"
+    assert set(buttons(private)) <= {"Show"}  # no Helpful, Not helpful, Share or experts
+    assert shown(reply) == before  # the asker's answer in the thread is unchanged

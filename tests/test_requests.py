@@ -151,5 +151,5 @@ def test_a_button_from_a_retired_message_says_so(slack, eddy):
 
 def test_a_malformed_interactivity_payload_is_a_clean_client_error(slack, eddy):
     delivery = slack.send(urlencode({"payload": json.dumps({"type": "block_actions"})}))
-    assert delivery.status in {200, 404}
+    assert delivery.status == 404  # nothing handles it; Bolt answers, nothing crashes
     assert slack.ephemerals(ALEX) == []

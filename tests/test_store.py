@@ -223,11 +223,9 @@ def test_a_wording_is_learned_once_even_when_two_learn_it_at_once(database_url):
             session, team_id="T1", slug="vpn", wording="vpn is down", user_id="U2", at=NOON
         )
         first = learned_questions(session, team_id="T1")
-        later = learned_questions(session, team_id="T1", after_id=first[0].id)
     store.close()
     assert sorted(results) == [False, False, False, True]
     assert [q.wording for q in first] == ["vpn broke", "vpn is down"]
-    assert [q.wording for q in later] == ["vpn is down"]
 
 
 def test_questions_are_logged_with_their_hits(database_url):
