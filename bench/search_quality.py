@@ -221,8 +221,9 @@ def confidence_table(console: Console, clinc: Clinc150) -> None:
 
 def calibrate_threshold(console: Console, clinc: Clinc150) -> None:
     """Pool the validation questions of both CLINC150 indexes (titles only, +5 questions); the
-    threshold is the lowest (two-decimal) best-hit score that at most OUT_OF_SCOPE_ALLOWED of the
-    out-of-scope questions reach. A sweep shows what other thresholds would trade."""
+    threshold is the lowest (two-decimal) `shared` score of the best hit that at most
+    OUT_OF_SCOPE_ALLOWED of the out-of-scope questions reach. A sweep shows what other thresholds
+    would trade."""
     scored_raw: list[tuple[float, bool]] = []
     asked: list[str | None] = []
     for entries in (clinc_entries(clinc), clinc_entries(clinc, questions_per_intent=5)):
@@ -231,7 +232,7 @@ def calibrate_threshold(console: Console, clinc: Clinc150) -> None:
             clinc.validation, description="Scoring validation…", console=console, transient=True
         ):
             hits = index.search(query.text, limit=1)
-            score = hits[0].score if hits else 0.0
+            score = hits[0].shared if hits else 0.0
             right = bool(hits) and query.slug is not None and hits[0].slug == query.slug
             scored_raw.append((score, right))
             asked.append(query.slug)
@@ -242,7 +243,9 @@ def calibrate_threshold(console: Console, clinc: Clinc150) -> None:
     )
     allowed = int(OUT_OF_SCOPE_ALLOWED * len(out_of_scope))
     threshold = math.ceil(out_of_scope[allowed] * 100 + 1e-9) / 100
-    table = Table(title="Calibration on CLINC150 validation (titles and +5 questions pooled)")
+    table = Table(
+        title="CONFIDENT_SCORE: calibration on CLINC150 validation (titles and +5 questions pooled)"
+    )
     for column in ("threshold", "answered confidently", "of those right", "OOS answered"):
         table.add_column(column, justify="right")
     for candidate in CALIBRATION_SWEEP:
@@ -274,6 +277,7 @@ def curve(console: Console, clinc: Clinc150) -> None:
         for intent in clinc.intents:
             for wording in clinc.train[intent][learned:step]:
                 index.learn(intent, wording)
+        index.settle()
         learned = step
         figures = evaluate(eddy_engine(index), clinc.test)
         table.add_row(

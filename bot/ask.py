@@ -20,9 +20,9 @@ from store import knowledge as rows
 
 #: How many entries an answer shows besides the best one.
 OTHER_CANDIDATES = 2
-#: Below this score a hit shares next to nothing with the question (gibberish scores about
-#: 0.1, unrelated questions about the shipped content 0.2–0.3): it is not worth showing,
-#: not even as "what came closest". A display choice, unlike CONFIDENT_SCORE.
+#: Below this `shared` score a hit has next to nothing in common with the question (gibberish
+#: scores about 0.1, unrelated questions about the shipped content 0.2–0.3): it is not worth
+#: showing, not even as "what came closest". A display choice, unlike CONFIDENT_SCORE.
 RELATED_SCORE = 0.35
 
 
@@ -63,7 +63,7 @@ def ask(
     with its hits and outcome."""
     library = runtime.knowledge
     found = library.search(query if query is not None else question, limit=OTHER_CANDIDATES + 1)
-    hits = [hit for hit in found if hit.confident or hit.score >= RELATED_SCORE]
+    hits = [hit for hit in found if hit.confident or hit.shared >= RELATED_SCORE]
     confident = bool(hits) and hits[0].confident
     entries = [entry for entry in (library.get(hit.slug) for hit in hits) if entry is not None]
     best = entries[0] if confident and entries else None

@@ -24,6 +24,13 @@ weights were chosen on the benchmark (bench/search_quality.py); the Dice parts c
 weight because they also say how much of the question an entry explains, which is what tells
 "I don't know" apart (a question about an unknown thing has words and grams no wording has).
 
+Learning what tells entries apart. The measures above judge each entry on its own. A linear
+classifier trained on all wordings (bot/knowledge_classifier.py) adds a vote per entry, blended
+into the score; it is what makes Helpful clicks pay off (CLINC150 top-1 0.51 with titles only,
+0.76 after 10 learned wordings per entry, 0.82 after 20). It reorders; it never makes Eddy
+confident on its own (see CONFIDENT_SCORE). Indexes above its MAX_ENTRIES, and an index before
+its first training, rank on the lexical score alone.
+
 Typos. Words of the question that the index has never seen are corrected against the index's
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
 letter costs one edit; a long shared prefix also counts). The corrected words feed BM25 and
@@ -33,12 +40,15 @@ Updates. BM25 is rebuilt from cached tokens, and only when an entry's BM25 text 
 questions, tags, body) changed: `upsert`/`remove` mark the index dirty and the next search
 rebuilds once for the whole batch. Learned wordings never touch BM25: they are appended to the
 wording postings (append-only arrays), so a Helpful click costs microseconds and the next search
-sees it. Mutations hold an RLock; searches read an immutable BM25 snapshot and a consistent
-prefix of the append-only arrays, so many run at once without locking.
+sees it. The classifier retrains in a background thread after any change of wordings (one run
+per batch) and is swapped in whole; `settle()` waits for it. Mutations hold an RLock; searches
+read an immutable BM25 snapshot, the current classifier and a consistent prefix of the
+append-only arrays, so many run at once without locking.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 import threading
@@ -46,26 +56,31 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
 
 from bot.content import KnowledgeEntry
+from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
+from bot.stemming import stem
+
+log = logging.getLogger(__name__)
 
 # Calibrated on CLINC150's validation split (never the test split): 100 out-of-scope questions
 # asked of two indexes (titles only; +5 questions per intent), 200 best-hit scores; this is the
 # lowest two-decimal score that at most 5 % of them reach, so about one in twenty questions Eddy
-# cannot answer still gets a confident answer (test split: 4 % titles only, 5 % +5 questions),
-# while 47 % / 62 % of in-scope questions are answered confidently. Re-derive (with a sweep of
-# the trade-off) after changing the ranking:
+# cannot answer still gets a confident answer. It applies to a hit's `shared` score, not to the
+# blend with the classifier's vote: a classifier always prefers some entry — one distinctive
+# word shared with a question about something else is enough for a high margin — so it decides
+# which entry comes first, and how much of the question the entry covers decides whether Eddy
+# answers on its own. The shares on the test split are in bench/README.md. Re-derive (with a
+# sweep of the trade-off) after changing the ranking:
 #     uv run python bench/search_quality.py --calibrate
-CONFIDENT_SCORE = 0.61
+CONFIDENT_SCORE = 0.62
 
 # Weights of the four parts of a score (they sum to 1, so a score is in 0..1); chosen by a grid
 # search over CLINC150 (titles, +5 questions) and StackFAQ with bench/search_quality.py.
@@ -73,6 +88,13 @@ WEIGHT_BM25 = 0.25
 WEIGHT_WORDS = 0.17
 WEIGHT_CHARS = 0.42
 WEIGHT_FUZZY = 0.16
+# Once the classifier (bot/knowledge_classifier.py) is trained, its vote and the lexical score
+# above are blended with this weight: chosen on CLINC150 (titles only, 5/10/20 learned
+# wordings per intent) with bench/search_quality.py. An entry known by its title alone gave
+# the classifier one example, so its vote counts for less there (with the full weight, titles-only
+# out-of-scope AUROC drops from 0.79 to 0.78).
+WEIGHT_CLASSIFIER = 0.6
+WEIGHT_CLASSIFIER_ONE_EXAMPLE = 0.3
 # An entry's overlap is mostly its best wording's, partly the mean of its best few wordings that
 # share anything with the question: several close wordings agreeing is evidence too (kNN
 # voting). Over the best few, not all: an entry with many learned wordings is not diluted by the
@@ -135,29 +157,22 @@ PUNCTUATION = string.punctuation + "“”‘’¿¡…"
 class Hit:
     """One search result. `score` is in 0..1 (higher is better) and comparable across
     questions; `confident` means good enough to answer without a human; `matched` is the
-    wording (title, question or learned wording) that matched best."""
+    wording (title, question or learned wording) that matched best; `shared` is the lexical part
+    of the score (0..1), how much the question and the entry have in common whatever the
+    classifier thinks: what tells a related entry from an unrelated one."""
 
     slug: str
     title: str
     score: float
     confident: bool
     matched: str = ""
+    shared: float = 0.0
 
 
 def normalise_wording(text: str) -> str:
     """Lowercase, whitespace collapsed, punctuation stripped at the ends: how learned wordings
     are stored and compared ("  VPN keeps failing?! " → "vpn keeps failing")."""
     return " ".join(text.lower().split()).strip(PUNCTUATION + " ")
-
-
-#: Snowball's English stemmer (PyStemmer): "changed" ~ "change", "reservations" ~ "reserv".
-#: Applied alike to entries and questions, so that only consistency matters.
-_STEMMER = Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
 
 
 def words_of(text: str) -> list[str]:
@@ -414,7 +429,7 @@ class KnowledgeIndex:
     'vpn'
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, classify: bool = True) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, KnowledgeEntry] = {}
         #: How many times the index was rebuilt (once per batch of changes, never per search
@@ -426,16 +441,29 @@ class KnowledgeIndex:
         self._wordings = _Wordings((), {})
         self._learned = NO_LEARNED
         self._learned_dirty = False
+        # The classifier: retrained in a background thread after every change of wordings
+        # (`_changes` counts them); searches use the latest trained one meanwhile.
+        self._classify = classify
+        self._classifier: WordingClassifier | None = None
+        self._changes = 0
+        self._trained_changes = 0
+        self._trainer: threading.Thread | None = None
+        self._trained = threading.Condition(self._lock)
 
     # Building
 
     @classmethod
-    def from_entries(cls, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
-        index = cls()
+    def from_entries(
+        cls, entries: Iterable[KnowledgeEntry], *, classify: bool = True
+    ) -> KnowledgeIndex:
+        """An index of `entries`, its classifier trained (`classify=False`: lexical scores
+        only, as above MAX_ENTRIES; the calibration benchmark measures both)."""
+        index = cls(classify=classify)
         with index._lock:
             for entry in entries:
                 index.upsert(entry)
             index.refresh()
+        index.settle()
         return index
 
     @classmethod
@@ -512,6 +540,8 @@ class KnowledgeIndex:
                 self._wordings.kill(entry.slug)
                 for text in wordings_of(entry):
                     self._wordings.append(entry.slug, text)
+            if old is None or wordings_of(old) != wordings_of(entry):
+                self._retrain()
 
     def remove(self, slug: str) -> bool:
         """Forget an entry; True if there was one."""
@@ -520,6 +550,7 @@ class KnowledgeIndex:
                 return False
             self._terms.pop(slug, None)
             self._dirty = True
+            self._retrain()
             return True
 
     def learn(self, slug: str, wording: str) -> bool:
@@ -536,7 +567,52 @@ class KnowledgeIndex:
             if not self._dirty:
                 self._wordings.append(slug, text)
                 self._learned_dirty = True
+            self._retrain()
             return True
+
+    # The classifier
+
+    def _retrain(self) -> None:
+        """Note a change of wordings; the trainer thread (started if idle) picks it up."""
+        self._changes += 1
+        if self._classify and self._trainer is None:
+            self._trainer = threading.Thread(
+                target=self._train_until_current, name="eddy-knowledge-trainer", daemon=True
+            )
+            self._trainer.start()
+
+    def _train_until_current(self) -> None:
+        while True:
+            with self._lock:
+                if self._trained_changes == self._changes:
+                    self._trainer = None
+                    self._trained.notify_all()
+                    return
+                changes = self._changes
+                corpus = (
+                    {slug: wordings_of(entry) for slug, entry in self._entries.items()}
+                    if len(self._entries) <= MAX_ENTRIES
+                    else {}  # too many to train on: lexical scores alone
+                )
+            try:
+                classifier = WordingClassifier.train(corpus)
+            except Exception:  # the lexical scores still rank; the next change retries
+                log.exception("Training the knowledge classifier failed")
+                classifier = None
+            with self._lock:
+                self._classifier = classifier
+                self._trained_changes = changes
+                self._trained.notify_all()
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until the classifier has learned every change so far (True), or `timeout`
+        seconds passed (False). Searches never wait: callers that change the index off the
+        request path (a Helpful click after its ack, the content refresh job) do, so that the
+        next question sees the index at full strength."""
+        with self._lock:
+            return self._trained.wait_for(
+                lambda: not self._classify or self._trained_changes == self._changes, timeout
+            )
 
     # Reading
 
@@ -552,17 +628,17 @@ class KnowledgeIndex:
         return len(self._entries)
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
-        """The best entries for a question, best first; `confident` on those scoring at least
-        CONFIDENT_SCORE."""
+        """The best entries for a question, best first; `confident` on those whose `shared`
+        score is at least CONFIDENT_SCORE."""
         if self._dirty:
             self.refresh()
         if self._learned_dirty and LEARNED_BM25_WEIGHT > 0:
             with self._lock:
                 if self._learned_dirty and not self._dirty:
                     self._rebuild_learned()
-        with self._lock:  # a consistent triple; the work below runs unlocked
+        with self._lock:  # a consistent view; the work below runs unlocked
             snapshot, wordings, learned = self._snapshot, self._wordings, self._learned
-            count = wordings.count
+            classifier, count = self._classifier, wordings.count
         parsed = self._parse(question, snapshot.lexicon, wordings)
         if not parsed.words or count == 0:
             return []
@@ -571,8 +647,12 @@ class KnowledgeIndex:
         gram_at, gram_overlap = wordings.grams.dice(grams_of(parsed.typed), count)
         words = wordings.per_entry(term_at, term_overlap)
         chars = wordings.per_entry(gram_at, gram_overlap)
+        votes, voting_weight = self._votes(classifier, wordings, question)
+        parts = [bm25, words, chars]
+        if classifier is not None:  # its best CANDIDATES too, even without a word in common
+            parts.append(np.nan_to_num(votes, nan=0.0))
         candidates: set[int] = set()
-        for part in (bm25, words, chars):
+        for part in parts:
             top = min(CANDIDATES, len(part))
             candidates.update(int(n) for n in np.argpartition(-part, top - 1)[:top] if part[n] > 0)
         fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
@@ -582,23 +662,48 @@ class KnowledgeIndex:
             entry = self._entries.get(slug)
             if entry is None:
                 continue
-            score = float(
+            shared = float(
                 WEIGHT_BM25 * bm25[number]
                 + WEIGHT_WORDS * words[number]
                 + WEIGHT_CHARS * chars[number]
                 + WEIGHT_FUZZY * fuzzy.get(number, 0.0)
             )
+            score = shared
+            if classifier is not None and not np.isnan(votes[number]):
+                weight = voting_weight[number]
+                score = (1 - weight) * shared + weight * float(votes[number])
             hits.append(
                 Hit(
                     slug,
                     entry.title,
                     round(score, 6),
-                    score >= CONFIDENT_SCORE,
+                    shared >= CONFIDENT_SCORE,
                     matched.get(number, ""),
+                    round(shared, 6),
                 )
             )
         hits.sort(key=lambda hit: (-hit.score, hit.slug))
         return hits[:limit]
+
+    @staticmethod
+    def _votes(
+        classifier: WordingClassifier | None, wordings: _Wordings, question: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry number: the classifier's vote in 0..1 (margin -1 → 0, +1 → 1), NaN for
+        entries it has not been trained on yet (they are scored on the lexical parts alone); and
+        the weight of that vote in the score. Empty without a classifier."""
+        if classifier is None:
+            return np.zeros(0), np.zeros(0)
+        votes = np.full(len(wordings.slugs), np.nan)
+        weights = np.zeros(len(wordings.slugs))
+        numbers = np.array([wordings.numbers.get(slug, -1) for slug in classifier.slugs])
+        known = numbers >= 0
+        margins = classifier.margins(question)[known]
+        votes[numbers[known]] = np.clip((margins + 1) / 2, 0.0, 1.0)
+        weights[numbers[known]] = np.where(
+            classifier.examples[known] > 1, WEIGHT_CLASSIFIER, WEIGHT_CLASSIFIER_ONE_EXAMPLE
+        )
+        return votes, weights
 
     def _parse(self, question: str, lexicon: _Lexicon, wordings: _Wordings) -> _Question:
         """Split a question into words and correct the ones the index has never seen."""

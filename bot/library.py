@@ -27,6 +27,11 @@ from store import knowledge as rows
 
 log = logging.getLogger(__name__)
 
+#: How long a content refresh or a rated answer waits for the search classifier to retrain
+#: (well under a second for a few hundred entries; about 8 s at its 1,000-entry limit). Past
+#: this it carries on and the classifier catches up in the background.
+TRAINING_WAIT_SECONDS = 10.0
+
 
 @dataclass
 class SyncReport:
@@ -164,7 +169,8 @@ class KnowledgeLibrary:
                 report = sync_content(runtime, team_id=self.team_id, now=now)
                 self.last_report, self._signature = report, signature
             self._catch_up(runtime)
-            return report
+        self.index.settle(TRAINING_WAIT_SECONDS)
+        return report
 
     def _catch_up(self, runtime: Runtime) -> None:
         with runtime.store.session() as session:
@@ -209,3 +215,9 @@ class KnowledgeLibrary:
             )
         self.index.learn(slug, normalised)
         return new
+
+    def settle(self) -> None:
+        """Wait (at most TRAINING_WAIT_SECONDS) until the search classifier has taken in every
+        change so far. For work off the request path, after its reply: the worker stays busy
+        until what it taught the index is fully in."""
+        self.index.settle(TRAINING_WAIT_SECONDS)

@@ -345,6 +345,7 @@ def on_rate(
         respond(
             text=OTHER_REPLY.get(outcome, ""), response_type="ephemeral", replace_original=False
         )
+    runtime.knowledge.settle()
 
 
 def on_share(

@@ -82,6 +82,15 @@ def test_nothing_relevant_gets_an_honest_answer_and_no_invented_entry(slack, edd
     assert buttons(answer) == ["Ask the experts"]
 
 
+def test_one_distinctive_shared_word_is_not_an_answer(slack, eddy):
+    # "another" appears in one entry only ("Ask another team for help"): the search classifier
+    # prefers that entry, but Eddy must not answer a question about working abroad with it.
+    answer = answer_to(slack, "can i work from another country")
+    assert "I'm not sure I know the answer to “can i work from another country”" in answer.text
+    assert "Here is what came closest" in answer.text
+    assert "Helpful" not in buttons(answer) and "Ask the experts" in buttons(answer)
+
+
 def test_a_ten_thousand_character_question_is_refused_with_usage(slack, eddy):
     answer = answer_to(slack, "vpn " * 2500)
     assert "takes at most 1,000" in shown(answer)

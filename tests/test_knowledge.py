@@ -13,6 +13,7 @@ import pytest
 
 from bot.content import KnowledgeEntry
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
+from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
 
 ENTRIES = [
     KnowledgeEntry(
@@ -220,6 +221,50 @@ def test_remove(index: KnowledgeIndex) -> None:
     assert "printer" not in slugs(index.search("Add the office printer", limit=20))
     assert len(index) == len(ENTRIES) - 1
     assert "printer" not in {entry.slug for entry in index.entries}
+
+
+def test_learning_returns_at_once_and_the_classifier_catches_up(index: KnowledgeIndex) -> None:
+    wordings = ["my pay statement went missing", "pay statement for march", "statement of pay"]
+    for wording in wordings:
+        assert index.learn("payslip", wording) is True
+
+    assert index.settle(timeout=30) is True
+    hits = index.search("where is my pay statement")
+    assert hits[0].slug == "payslip"
+    assert hits[0].confident
+
+
+def test_the_classifier_reorders_but_never_makes_eddy_confident(index: KnowledgeIndex) -> None:
+    # "guest" is in one entry only, so the classifier votes for it; the question is about
+    # something else and shares little else with it.
+    hits = index.search("is the guest list for the summer party ready")
+    assert hits and not any(hit.confident for hit in hits)
+
+
+def test_classifier_leaves_very_large_indexes_to_the_lexical_scores() -> None:
+    wordings = {f"entry-{n}": [f"title {n}"] for n in range(MAX_ENTRIES + 1)}
+    assert WordingClassifier.train(wordings) is None
+    assert WordingClassifier.train({"only-one": ["a title"]}) is None
+    two = WordingClassifier.train({"vpn": ["reset vpn password"], "wifi": ["guest wifi code"]})
+    assert two is not None
+    margins = dict(zip(two.slugs, two.margins("vpn password").tolist(), strict=True))
+    assert margins["vpn"] > 0 > margins["wifi"]
+
+
+def test_classifier_margins_equal_scikit_learns_own_transform() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from bot.knowledge import wordings_of
+    from bot.knowledge_classifier import classifier_text
+
+    model = WordingClassifier.train({entry.slug: wordings_of(entry) for entry in ENTRIES})
+    assert model is not None
+    for question in ("how do i resset my vpn pasword", "Guest WiFi?", "zzz qqq", "parking"):
+        text = [classifier_text(question)]
+        reference = sparse.hstack([model.words.transform(text), model.chars.transform(text)])
+        expected = (reference.tocsr() @ model.weights).toarray()[0] + model.bias
+        assert np.allclose(model.margins(question), expected, atol=1e-5)
 
 
 def test_empty_index_finds_nothing() -> None:

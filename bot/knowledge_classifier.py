@@ -1,0 +1,145 @@
+"""The part of Eddy's search that learns which words tell entries apart.
+
+BM25 and the overlap measures in `bot.knowledge` judge each entry on its own: a question that
+shares "card" with both "card declined" and "credit limit" cannot tell which matters. Once people
+have asked in their own words (curated questions, Helpful clicks), those wordings are labelled
+examples, and a linear classifier trained on them learns the weights that separate one entry from
+the others — "declined" counts for one entry and against its neighbours. On CLINC150 this is what
+lifts top-1 after 10 and 20 learned wordings per entry well past the lexical scores
+(bench/search_quality.py; the figures are in bench/README.md).
+
+The model is scikit-learn's LinearSVC (one-vs-rest) over TF-IDF features of the wordings: word
+unigrams and bigrams of the stemmed words, and character 1–4-grams within words, which carry
+morphology and survive typos. Its margins (≥ +1 means "this entry", ≤ -1 "not this one") are
+mapped to 0..1 and blended into the search score.
+
+Cost. Training is quadratic in entries (about 8 s for 1,000 entries with 3 wordings each) and
+the dense weights grow with entries × features, so indexes above MAX_ENTRIES rank without it,
+and each entry keeps only its KEPT_WEIGHTS largest weights (sparse; on CLINC150 this changes
+top-1 by less than half a point). `KnowledgeIndex` trains in a background thread, so neither a
+Helpful click nor a search ever waits for it.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from bot.stemming import stem
+
+#: Above this many entries the index ranks with the lexical scores alone (see the module doc).
+MAX_ENTRIES = 1_000
+#: Per entry, the weights kept after training (largest magnitude first).
+KEPT_WEIGHTS = 1_000
+#: LinearSVC's regularisation; 0.5–3 score within half a point of each other on CLINC150.
+REGULARISATION = 1.0
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (1, 4)
+# "More classes than half the samples" is expected when most entries have one wording (their
+# title); scikit-learn suspects a regression problem, and it is not one. A process-wide filter,
+# set once: `warnings.catch_warnings` is not thread-safe and training runs in its own thread.
+warnings.filterwarnings(
+    "ignore", message="The number of unique classes is greater than 50%", category=UserWarning
+)
+TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def classifier_text(text: str) -> str:
+    """Lowercase stemmed words, stopwords kept: "how", "why" and "not" tell intents apart."""
+    return " ".join(stem(word) for word in TOKEN.findall(text.lower().replace("’", "'")))
+
+
+@dataclass(frozen=True)
+class WordingClassifier:
+    """A trained classifier: `margins(question)` scores every entry it was trained on."""
+
+    slugs: tuple[str, ...]
+    examples: np.ndarray  # per entry, how many wordings it was trained on
+    words: TfidfVectorizer
+    chars: TfidfVectorizer
+    weights: sparse.csr_matrix  # features × entries, float32, pruned: a question's few
+    # features select a few rows
+    bias: np.ndarray
+    analyzers: tuple[Callable[[str], list[str]], ...]  # the vectorizers' text → terms
+
+    @classmethod
+    def train(cls, wordings: Mapping[str, Sequence[str]]) -> WordingClassifier | None:
+        """A classifier over entries' wordings (slug → its wordings), or None when there is
+        nothing to tell apart (fewer than two entries) or too much to train (MAX_ENTRIES)."""
+        slugs = tuple(slug for slug, texts in wordings.items() if texts)
+        if not 2 <= len(slugs) <= MAX_ENTRIES:
+            return None
+        texts = [classifier_text(text) for slug in slugs for text in wordings[slug]]
+        labels = [number for number, slug in enumerate(slugs) for _ in wordings[slug]]
+        words = TfidfVectorizer(sublinear_tf=True, ngram_range=WORD_NGRAMS, token_pattern=r"\S+")
+        chars = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=CHAR_NGRAMS)
+        features = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)])
+        model = LinearSVC(C=REGULARISATION).fit(features.tocsr(), labels)
+        coefficients = np.asarray(model.coef_, dtype=np.float32)
+        if len(slugs) == 2:  # binary: one weight vector for the second class
+            coefficients = np.vstack([-coefficients, coefficients])
+            bias = np.array([-model.intercept_[0], model.intercept_[0]], dtype=np.float32)
+        else:
+            bias = np.asarray(model.intercept_, dtype=np.float32)
+        examples = np.array([len(wordings[slug]) for slug in slugs])
+        return cls(
+            slugs,
+            examples,
+            words,
+            chars,
+            _pruned(coefficients).T.tocsr(),
+            bias,
+            (words.build_analyzer(), chars.build_analyzer()),
+        )
+
+    def margins(self, question: str) -> np.ndarray:
+        """The margin of each entry (in `slugs` order) for a question."""
+        ids, values = self.features(question)
+        if len(ids) == 0:
+            return self.bias.astype(np.float64)
+        return np.asarray(self.weights[ids].T @ values + self.bias, dtype=np.float64)
+
+    def features(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question's nonzero features (column ids, values), exactly what the two fitted
+        vectorizers' `transform` gives side by side: sublinear TF × IDF, each part L2-normalised.
+
+        Computed here from the fitted analyzers, vocabularies and IDFs because this runs in
+        every search, on the ack path, for one short text: `transform` spends three times the
+        arithmetic on scikit-learn's input validation (a test checks that both agree)."""
+        text = classifier_text(question)
+        ids: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        offset = 0
+        for vectorizer, analyse in zip((self.words, self.chars), self.analyzers, strict=True):
+            vocabulary: dict[str, int] = vectorizer.vocabulary_
+            counts = Counter(vocabulary[term] for term in analyse(text) if term in vocabulary)
+            if counts:
+                columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                weight = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))
+                weight *= vectorizer.idf_[columns]
+                ids.append(columns + offset)
+                values.append(weight / np.linalg.norm(weight))
+            offset += len(vocabulary)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(ids), np.concatenate(values)
+
+
+def _pruned(coefficients: np.ndarray) -> sparse.csr_matrix:
+    """The KEPT_WEIGHTS largest-magnitude weights of each row, as a sparse matrix."""
+    if coefficients.shape[1] <= KEPT_WEIGHTS:
+        return sparse.csr_matrix(coefficients)
+    kept = np.argpartition(-np.abs(coefficients), KEPT_WEIGHTS - 1, axis=1)[:, :KEPT_WEIGHTS]
+    rows = np.repeat(np.arange(coefficients.shape[0]), KEPT_WEIGHTS)
+    columns = kept.ravel()
+    return sparse.csr_matrix(
+        (coefficients[rows, columns], (rows, columns)), shape=coefficients.shape
+    )
