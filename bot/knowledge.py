@@ -429,7 +429,7 @@ class KnowledgeIndex:
     'vpn'
     """
 
-    def __init__(self, *, classify: bool = True) -> None:
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, KnowledgeEntry] = {}
         #: How many times the index was rebuilt (once per batch of changes, never per search
@@ -443,7 +443,6 @@ class KnowledgeIndex:
         self._learned_dirty = False
         # The classifier: retrained in a background thread after every change of wordings
         # (`_changes` counts them); searches use the latest trained one meanwhile.
-        self._classify = classify
         self._classifier: WordingClassifier | None = None
         self._changes = 0
         self._trained_changes = 0
@@ -453,12 +452,9 @@ class KnowledgeIndex:
     # Building
 
     @classmethod
-    def from_entries(
-        cls, entries: Iterable[KnowledgeEntry], *, classify: bool = True
-    ) -> KnowledgeIndex:
-        """An index of `entries`, its classifier trained (`classify=False`: lexical scores
-        only, as above MAX_ENTRIES; the calibration benchmark measures both)."""
-        index = cls(classify=classify)
+    def from_entries(cls, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
+        """An index of `entries`, its classifier trained."""
+        index = cls()
         with index._lock:
             for entry in entries:
                 index.upsert(entry)
@@ -575,7 +571,7 @@ class KnowledgeIndex:
     def _retrain(self) -> None:
         """Note a change of wordings; the trainer thread (started if idle) picks it up."""
         self._changes += 1
-        if self._classify and self._trainer is None:
+        if self._trainer is None:
             self._trainer = threading.Thread(
                 target=self._train_until_current, name="eddy-knowledge-trainer", daemon=True
             )
@@ -611,7 +607,7 @@ class KnowledgeIndex:
         next question sees the index at full strength."""
         with self._lock:
             return self._trained.wait_for(
-                lambda: not self._classify or self._trained_changes == self._changes, timeout
+                lambda: self._trained_changes == self._changes, timeout
             )
 
     # Reading
