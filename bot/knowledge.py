@@ -606,9 +606,7 @@ class KnowledgeIndex:
         request path (a Helpful click after its ack, the content refresh job) do, so that the
         next question sees the index at full strength."""
         with self._lock:
-            return self._trained.wait_for(
-                lambda: self._trained_changes == self._changes, timeout
-            )
+            return self._trained.wait_for(lambda: self._trained_changes == self._changes, timeout)
 
     # Reading
 

@@ -16,14 +16,23 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.content import KnowledgeEntry, Problem, knowledge_files, load_knowledge
+from bot.content import (
+    EscalationTier,
+    KnowledgeEntry,
+    Problem,
+    Topic,
+    knowledge_files,
+    load_knowledge,
+    load_networks,
+)
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
 from bot.runtime import Runtime
 from store import knowledge as rows
+from store import networks as topic_rows
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +88,56 @@ def stored_form(entry: KnowledgeEntry, *, folder: Path) -> dict[str, Any]:
     }
 
 
+def topic_spec(topic: Topic) -> dict[str, Any]:
+    """A topic as stored (JSON)."""
+    return {
+        "name": topic.name,
+        "description": topic.description,
+        "keywords": list(topic.keywords),
+        "channel": topic.channel,
+        "managers": list(topic.managers),
+        "experts_per_question": topic.experts_per_question,
+        "escalation": [
+            {"after_hours": tier.after / timedelta(hours=1), "notify": tier.notify}
+            for tier in topic.escalation
+        ],
+    }
+
+
+def topic_from_spec(key: str, spec: dict[str, Any]) -> Topic:
+    return Topic(
+        key=key,
+        name=spec["name"],
+        description=spec.get("description") or "",
+        keywords=tuple(spec.get("keywords") or ()),
+        channel=spec.get("channel"),
+        managers=tuple(spec.get("managers") or ()),
+        experts_per_question=int(spec["experts_per_question"]),
+        escalation=tuple(
+            EscalationTier(timedelta(hours=tier["after_hours"]), tier["notify"])
+            for tier in spec["escalation"]
+        ),
+    )
+
+
+def sync_topics(runtime: Runtime, *, team_id: str, now: datetime) -> list[Problem]:
+    """Copy the good topics of networks.yml into the database; a broken topic keeps its last
+    good version, a broken file keeps them all."""
+    folder = runtime.settings.eddy_content_dir
+    loaded = load_networks(folder)
+    if loaded.topics is None or (loaded.problems and not loaded.topics and not loaded.broken):
+        return loaded.problems  # no file, or unreadable: keep what the database has
+    with runtime.store.session() as session:
+        topic_rows.save_topics(
+            session,
+            team_id=team_id,
+            specs={topic.key: topic_spec(topic) for topic in loaded.topics},
+            keep=loaded.broken,
+            at=now,
+        )
+    return loaded.problems
+
+
 def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport:
     """Copy the content folder's good entries into the database.
 
@@ -97,6 +156,7 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
         )
         log.error("Content problem: %s", problem)
         return SyncReport(problems=[problem])
+    sync_topics(runtime, team_id=team_id, now=now)
     loaded = load_knowledge(folder)
     report = SyncReport(problems=loaded.problems)
     for problem in loaded.problems:
@@ -146,6 +206,8 @@ class KnowledgeLibrary:
         self.team_id = team_id
         self.index = index
         self.last_report = SyncReport()
+        #: The subject-matter network topics, by key (as last loaded without problems).
+        self.topics: dict[str, Topic] = {}
         self._signature: tuple[tuple[str, int, int], ...] | None = None  # never synced
         self._lock = threading.Lock()
 
@@ -176,6 +238,8 @@ class KnowledgeLibrary:
         with runtime.store.session() as session:
             stored = rows.entries(session, team_id=self.team_id)
             learned = rows.learned_questions(session, team_id=self.team_id)
+            stored_topics = topic_rows.topics(session, team_id=self.team_id)
+        self.topics = {row.key: topic_from_spec(row.key, row.spec) for row in stored_topics}
         wordings: dict[str, list[str]] = {}
         for question in learned:
             wordings.setdefault(question.slug, []).append(question.wording)
@@ -215,6 +279,27 @@ class KnowledgeLibrary:
             )
         self.index.learn(slug, normalised)
         return new
+
+    def publish(
+        self,
+        runtime: Runtime,
+        entry: KnowledgeEntry,
+        *,
+        wordings: list[str],
+        learned_from: str | None,
+    ) -> None:
+        """Add an entry made in Slack (an approved draft): stored, searchable here at once
+        (other instances pick it up on their next refresh), with the askers' wordings learned."""
+        now = runtime.clock.now()
+        with runtime.store.session() as session:
+            rows.save_entry(
+                session, team_id=self.team_id, at=now, **stored_form(entry, folder=Path())
+            )
+        with self._lock:
+            self.index.upsert(entry)
+        for wording in wordings:
+            self.learn(runtime, slug=entry.slug, wording=wording, user_id=learned_from)
+        self.index.settle(TRAINING_WAIT_SECONDS)
 
     def settle(self) -> None:
         """Wait (at most TRAINING_WAIT_SECONDS) until the search classifier has taken in every

@@ -6,6 +6,7 @@ nothing in Eddy reaches for globals.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,12 @@ from store import Store
 
 if TYPE_CHECKING:
     from bot.library import KnowledgeLibrary
+
+log = logging.getLogger(__name__)
+
+
+def nobody_to_tell(notice: object) -> None:
+    log.warning("No Slack connection to deliver %r", notice)
 
 
 class WorkPool(ThreadPoolExecutor):
@@ -66,6 +73,9 @@ class Runtime:
     team_id: str = ""
     #: The knowledge Eddy answers from (set when the app is built, once team_id is known).
     library: KnowledgeLibrary | None = None
+    #: Where scheduled work hands what people must be told (an escalation, say): the app
+    #: factory sets it to send the notice through Slack, so that bot/ never builds messages.
+    notify: Callable[[object], None] = nobody_to_tell
 
     @property
     def knowledge(self) -> KnowledgeLibrary:

@@ -20,6 +20,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.events import forget_old_events
+from bot.networks import escalate
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,16 @@ def refresh_knowledge(runtime: Runtime, now: datetime) -> str:
     )
 
 
+def escalate_questions(runtime: Runtime, now: datetime) -> str:
+    """Remind the network, then the topic's managers, of questions nobody has claimed."""
+    fired = escalate(runtime, now)
+    return f"{len(fired)} escalation(s)"
+
+
 JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
+    Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
 )
 
 

@@ -26,7 +26,9 @@ from bot.runtime import Runtime
 from handlers import ask, badges, errors, home, lessons, networks
 
 log = logging.getLogger(__name__)
-CAPABILITIES = (ask, networks, lessons, badges, home)
+#: Networks comes before Ask: its `message` listener takes the replies in a routed question's
+#: thread, and Bolt gives every other message to the next listener (Ask's DMs).
+CAPABILITIES = (networks, ask, lessons, badges, home)
 
 
 class StartupError(Exception):
@@ -92,6 +94,7 @@ def create_app(runtime: Runtime) -> App:
     for capability in CAPABILITIES:
         capability.register(app)
     errors.register(app)
+    networks.listen_for_notices(runtime, client)
     return app
 
 

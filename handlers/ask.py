@@ -1,6 +1,6 @@
 """Ask: `/ask`, @Eddy in a channel, a DM to Eddy, and the Ask modal (opened from App Home);
-the answer's buttons: Helpful, Not helpful, Share in channel, Ask the experts, and Show for
-the other candidates."""
+the answer's buttons: Helpful, Not helpful, Share in channel, and Show for the other
+candidates. (Ask the experts, also on the answer, belongs to `handlers.networks`.)"""
 
 from __future__ import annotations
 
@@ -56,10 +56,6 @@ ASK_EXPERTS = "ask_experts"
 SHOW = "ask_show"
 MENTION_HELP = "Ask me a question after the mention, e.g. `@Eddy how do I reset my VPN password?`"
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
-NO_NETWORK = (
-    "No subject-matter network is set up in this Eddy yet, so I can't route your question to "
-    "the people who know. Try asking in a channel where they might see it."
-)
 RATED_REPLY = {
     Rating.LEARNED: "Thanks! I'll remember how you asked this, so the next person finds it faster.",
     Rating.THANKED: "Thanks for letting me know this helped.",
@@ -81,7 +77,6 @@ def register(app: App) -> None:
     app.action(HELPFUL)(on_rate)
     app.action(NOT_HELPFUL)(on_rate)
     app.action(SHARE)(on_share)
-    app.action(ASK_EXPERTS)(on_ask_experts)
     app.action(SHOW)(on_show)
 
 
@@ -373,11 +368,6 @@ def on_share(
         )
         return
     respond(delete_original=True)
-
-
-def on_ask_experts(ack: Ack, respond: Respond) -> None:
-    ack()
-    respond(text=NO_NETWORK, response_type="ephemeral", replace_original=False)
 
 
 def on_show(

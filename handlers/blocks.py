@@ -59,6 +59,19 @@ def neutralise(text: str) -> str:
     return SLACK_MARKUP.sub(inert, BARE_AMPERSAND.sub("&amp;", text))
 
 
+SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)(?:\|([^<>]*))?>")
+
+
+def slack_to_markdown(text: str) -> str:
+    """A message as a person wrote it in Slack, as Markdown for a knowledge entry: links
+    become Markdown links, mentions and broadcasts inert text, escaping undone."""
+    linked = SLACK_LINK.sub(
+        lambda m: f"[{m.group(2)}]({m.group(1)})" if m.group(2) else m.group(1), text
+    )
+    plain = neutralise(linked)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut `text` to `limit` characters, ending with an ellipsis when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

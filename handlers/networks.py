@@ -1,17 +1,1405 @@
-"""Subject-matter networks: the `/experts` command."""
+"""Subject-matter networks in Slack: `/experts`, "Ask the experts", the routed question's
+posts with Claim and Answer, answers in its thread, Resolved, "Save to knowledge index", the
+reviewers' Approve / Edit / Reject, and the scheduled escalations' messages.
+
+Where things go: a routed question is posted in its topic's channel or DMed to a few experts;
+the asker hears everything in their DM with Eddy; reviewers get drafts by DM.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from handlers.slash import SlashCommand, not_ready
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import networks
+from bot.content import NOTIFY_MANAGERS, TITLE_LIMIT, Topic
+from bot.networks import Escalation, Outcome, Post, Routed, Sent
+from bot.runtime import Runtime
+from handlers.ask import ASK_EXPERTS
+from handlers.blocks import (
+    as_dicts,
+    context,
+    escape,
+    markdown_to_slack,
+    neutralise,
+    searchable,
+    section,
+    sections,
+    shorten,
+    slack_to_markdown,
+)
+from handlers.slash import MAX_TEXT, SlashCommand
+
+log = logging.getLogger(__name__)
 
 EXPERTS = SlashCommand(
-    "/experts", "The colleagues who answer what the knowledge index can't.", ("/experts help",)
+    "/experts",
+    "The colleagues who answer what the knowledge index can't.",
+    (
+        "/experts list [topic]",
+        "/experts join <topic>",
+        "/experts leave <topic>",
+        "/experts me",
+        "/experts away",
+        "/experts back",
+        "/experts add @person <topic>",
+        "/experts remove @person <topic>",
+    ),
+    needs_text=True,
 )
-
-NOT_YET = "Subject-matter networks are not switched on in this Eddy yet."
+NO_NETWORK = (
+    "No subject-matter network is set up in this Eddy yet, so I can't route your question to "
+    "the people who know. Try asking in a channel where they might see it."
+)
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+QUESTION_MODAL, ANSWER_MODAL, SAVE_MODAL, EDIT_MODAL = (
+    "experts_question_modal",
+    "experts_answer_modal",
+    "experts_save_modal",
+    "experts_edit_modal",
+)
+CLAIM, ANSWER, RESOLVED, NOT_YET, SAVE = (
+    "experts_claim",
+    "experts_answer",
+    "experts_resolved",
+    "experts_not_yet",
+    "experts_save",
+)
+APPROVE, EDIT, REJECT = "experts_approve", "experts_edit", "experts_reject"
+QUESTION_BLOCK, TOPIC_BLOCK, ANSWER_BLOCK = "experts_question", "experts_topic", "experts_answer"
+TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
+VALUE = "value"
+GONE = "That question is no longer open (it was removed, or its topic is gone)."
+HOURS_LIMIT = 48
 
 
 def register(app: App) -> None:
-    app.command(EXPERTS.name)(not_ready(EXPERTS, NOT_YET))
+    app.command(EXPERTS.name)(on_experts_command)
+    app.action(ASK_EXPERTS)(on_ask_experts)
+    app.view(QUESTION_MODAL)(on_question_submitted)
+    app.action(CLAIM)(on_claim)
+    app.action(ANSWER)(on_answer_button)
+    app.view(ANSWER_MODAL)(on_answer_submitted)
+    app.action(RESOLVED)(on_resolved)
+    app.action(NOT_YET)(on_not_yet)
+    app.action(SAVE)(on_save_button)
+    app.view(SAVE_MODAL)(on_save_submitted)
+    app.action(APPROVE)(on_review)
+    app.action(REJECT)(on_review)
+    app.action(EDIT)(on_edit_button)
+    app.view(EDIT_MODAL)(on_edit_submitted)
+    # Only replies in the thread of a routed post reach this listener; every other message
+    # falls through to the next `message` listener (Ask's), because the middleware skips it.
+    app.event("message", middleware=[only_routed_threads])(on_thread_reply)
+
+
+def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
+    """Deliver what the scheduled escalation decides through Slack."""
+
+    def notify(notice: object) -> None:
+        if isinstance(notice, Escalation):
+            send_escalation(runtime, client, notice)
+        else:
+            log.warning("No way to deliver %r", notice)
+
+    runtime.notify = notify
+
+
+# --- what people see ----------------------------------------------------------------------
+
+
+def mention(user: str | None) -> str:
+    return f"<@{user}>" if user else "someone"
+
+
+def when(moment: datetime) -> str:
+    """A time each reader sees in their own time zone (Slack formats it)."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def quoted(text: str, limit: int = 2000) -> str:
+    """Slack-escaped text from a person, inert and shown as a quote."""
+    safe = neutralise(shorten(text, limit))
+    return "\n".join(f">{line}" for line in safe.splitlines() or [""])
+
+
+def topic_name(topic: Topic) -> str:
+    return f"*{escape(topic.name)}*"
+
+
+def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=label, action_id=action, value=str(value), style=style)
+
+
+def question_post(
+    routed: Routed, recipient: str | None, headline: str | None = None
+) -> dict[str, Any]:
+    """The routed question as the network (or one expert) sees it, for its current state."""
+    head = (
+        headline
+        or f"A question for the {topic_name(routed.topic)} network from {mention(routed.asker)}"
+    )
+    blocks: list[Block] = [section(head), section(quoted(routed.question))]
+    facts = f"Asked {when(routed.routed_at)}"
+    actions: list[ButtonElement] = []
+    if routed.status == networks.OPEN:
+        blocks.append(
+            context(
+                facts,
+                "Claim it so the others know you're on it, then answer in this thread or with "
+                "Answer.",
+            )
+        )
+        actions = [
+            button("Claim", CLAIM, routed.id, "primary"),
+            button("Answer", ANSWER, routed.id),
+        ]
+    elif routed.status == networks.CLAIMED:
+        if recipient is not None and recipient != routed.claimed_by:
+            blocks.append(
+                context(f"{mention(routed.claimed_by)} is on it: no need to answer. Thanks!")
+            )
+        else:
+            blocks.append(context(facts, f"Claimed by {mention(routed.claimed_by)}"))
+            actions = [button("Answer", ANSWER, routed.id, "primary")]
+    elif routed.status == networks.ANSWERED:
+        blocks.append(
+            context(
+                f"Answered by {mention(routed.answered_by)}; waiting for {mention(routed.asker)} "
+                "to confirm."
+            )
+        )
+    else:
+        blocks.append(context(f"Resolved: answered by {mention(routed.answered_by)}."))
+        if routed.saved_slug is None:
+            actions = [button("Save to knowledge index", SAVE, routed.id)]
+    if actions:
+        blocks.append(ActionsBlock(elements=actions))
+    text = (
+        f"A question for the {routed.topic.name} network: "
+        f"{neutralise(shorten(routed.question, 150))}"
+    )
+    return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def answer_for_asker(routed: Routed, link: str | None) -> dict[str, Any]:
+    """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved)."""
+    blocks: list[Block] = [
+        section(
+            f"{mention(routed.answered_by)} answered your question "
+            f"“{neutralise(shorten(routed.question, 200))}”:"
+        ),
+        *sections(neutralise(routed.answer or "")),
+    ]
+    if link:
+        blocks.append(context(f"<{link}|See the conversation>"))
+    if routed.status == networks.RESOLVED:
+        blocks.append(context("You marked this resolved. Thanks!"))
+        if routed.saved_slug is None:
+            blocks.append(
+                ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id)])
+            )
+    else:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    button("Resolved", RESOLVED, routed.id, "primary"),
+                    button("Not yet", NOT_YET, routed.id),
+                ]
+            )
+        )
+    text = f"{routed.answered_by and '<@' + routed.answered_by + '>'} answered your question."
+    return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def draft_card(draft: networks.Draft, note: str | None = None) -> dict[str, Any]:
+    """A drafted entry as its reviewers see it."""
+    blocks: list[Block] = [
+        section(f"*A new knowledge entry for review*, proposed by {mention(draft.proposed_by)}"),
+        section(f"*{escape(draft.title)}*"),
+        *sections(markdown_to_slack(draft.body)),
+    ]
+    facts = [f"Topic: {escape(draft.topic or 'none')}"]
+    if draft.questions:
+        facts.append("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
+    blocks.append(context(*facts))
+    if note:
+        blocks.append(context(note))
+    elif draft.status == "pending":
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    button("Approve", APPROVE, draft.id, "primary"),
+                    button("Edit", EDIT, draft.id),
+                    button("Reject", REJECT, draft.id, "danger"),
+                ]
+            )
+        )
+    return {"text": f"A new knowledge entry for review: {draft.title}", "blocks": as_dicts(blocks)}
+
+
+def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> Post | None:
+    """Message someone directly; None (logged) when Slack refuses, so one bad recipient never
+    stops the others."""
+    try:
+        sent = client.chat_postMessage(channel=user, **message, **extra)
+    except SlackApiError as error:
+        log.warning("Could not message %s: %s", user, error.response.get("error"))
+        return None
+    return Post(sent["channel"], sent["ts"], user)
+
+
+def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> None:
+    try:
+        client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text, **extra)
+    except SlackApiError as error:
+        log.warning("Could not reply in %s: %s", post.channel, error.response.get("error"))
+
+
+def refresh_posts(
+    runtime: Runtime, client: WebClient, routed: Routed, *, skip: str | None = None
+) -> None:
+    """Redraw every post of a routed question for its current state."""
+    for post in networks.posts(runtime, routed.id):
+        if skip is not None and post.recipient == skip:
+            continue
+        try:
+            client.chat_update(
+                channel=post.channel, ts=post.ts, **question_post(routed, post.recipient)
+            )
+        except SlackApiError as error:
+            log.warning(
+                "Could not update a post of question %s: %s", routed.id, error.response.get("error")
+            )
+
+
+def link_to(client: WebClient, post: Post | None) -> str | None:
+    """A permalink to a channel post's thread (a DM thread is private to its expert)."""
+    if post is None or post.recipient is not None:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=post.channel, message_ts=post.ts)["permalink"])
+    except SlackApiError:
+        return None
+
+
+def post_of(runtime: Runtime, routed: Routed, user: str | None) -> Post | None:
+    """Where `user` works on the question: the channel post, or their own DM of it."""
+    found = networks.posts(runtime, routed.id)
+    for post in found:
+        if post.recipient is None or post.recipient == user:
+            return post
+    return None
+
+
+def ephemeral(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
+    """(who pressed, the number in the button's value)."""
+    value = body["actions"][0].get("value", "")
+    return body["user"]["id"], int(value) if value.isdigit() else None
+
+
+def modal_value(view: dict[str, Any], block: str) -> str:
+    state = view["state"]["values"].get(block, {})
+    element = state.get(VALUE, {})
+    if element.get("type") == "static_select":
+        return str((element.get("selected_option") or {}).get("value") or "")
+    return str(element.get("value") or "").strip()
+
+
+def metadata_id(view: dict[str, Any]) -> int | None:
+    value = str(view.get("private_metadata") or "")
+    return int(value) if value.isdigit() else None
+
+
+def text_input(
+    block: str,
+    label: str,
+    *,
+    initial: str = "",
+    multiline: bool = False,
+    limit: int = MAX_TEXT,
+    optional: bool = False,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            initial_value=initial[:limit] or None,
+            multiline=multiline,
+            max_length=limit,
+        ),
+    )
+
+
+def topic_select(known: list[Topic] | tuple[Topic, ...], chosen: str | None) -> InputBlock:
+    options = [Option(value=t.key, label=shorten(t.name, 75)) for t in known[:100]]
+    initial = next((option for option in options if option.value == chosen), None)
+    return InputBlock(
+        block_id=TOPIC_BLOCK,
+        label="Topic",
+        hint="Suggested from your question; change it if it's about something else."
+        if initial
+        else None,
+        element=StaticSelectElement(
+            action_id=VALUE, options=options, initial_option=initial, placeholder="Choose a topic"
+        ),
+    )
+
+
+# --- /experts -----------------------------------------------------------------------------
+
+
+def on_experts_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    text = command.get("text", "").strip()
+    user = command["user_id"]
+    screened = EXPERTS.screen(text)
+    if screened is not None:
+        ack(**screened)
+        return
+    verb, _, rest = text.partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if not networks.topics(runtime):
+        ack(
+            **EXPERTS.reply(
+                "No subject-matter networks are set up yet: a community manager adds topics to "
+                "`networks.yml`."
+            )
+        )
+        return
+    handler = SUBCOMMANDS.get(verb)
+    if handler is None:
+        ack(**EXPERTS.unknown(text))
+        return
+    handler(ack, runtime, client, user, rest)
+
+
+def reply(ack: Ack, text: str) -> None:
+    ack(text=text, blocks=as_dicts([section(text)]))
+
+
+def resolve_topic(ack: Ack, runtime: Runtime, words: str, verb: str) -> tuple[Topic, str] | None:
+    """The topic `words` name, with a note when it was a fuzzy match; acks and returns None
+    (after explaining) when there is none."""
+    if not words:
+        ack(
+            **EXPERTS.reply(
+                f"Which topic? Try `/experts {verb} <topic>`; `/experts list` shows them all."
+            )
+        )
+        return None
+    match = networks.find_topic(runtime, searchable(words))
+    if match is None:
+        known = ", ".join(f"`{t.key}`" for t in networks.topics(runtime))
+        ack(
+            **EXPERTS.reply(
+                f"I don't know a topic called “{neutralise(shorten(words, 60))}”. Topics: {known}."
+            )
+        )
+        return None
+    note = (
+        f"(I took “{neutralise(shorten(words, 60))}” to mean {topic_name(match.topic)}.) "
+        if match.fuzzy
+        else ""
+    )
+    return match.topic, note
+
+
+def on_join(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+    found = resolve_topic(ack, runtime, words, "join")
+    if found is None:
+        return
+    topic, note = found
+    joined = networks.join(runtime, topic_key=topic.key, user_id=user, added_by=user)
+    if not joined:
+        reply(ack, f"{note}You're already in the {topic_name(topic)} network.")
+        return
+    reply(
+        ack,
+        f"{note}You've joined the {topic_name(topic)} network. When someone asks something the "
+        "knowledge index can't answer, I may send it to you. `/experts away` pauses that.",
+    )
+    deliver_waiting(runtime, client, topic, user)
+
+
+def on_leave(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+    found = resolve_topic(ack, runtime, words, "leave")
+    if found is None:
+        return
+    topic, note = found
+    left, released = networks.leave(runtime, topic_key=topic.key, user_id=user)
+    if not left:
+        reply(ack, f"{note}You're not in the {topic_name(topic)} network.")
+        return
+    handed_over = (
+        f" I've passed {len(released)} open question(s) of yours to others." if released else ""
+    )
+    reply(ack, f"{note}You've left the {topic_name(topic)} network.{handed_over}")
+    hand_over(runtime, client, user, released)
+
+
+def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, str], None]:
+    verb = "add" if adding else "remove"
+
+    def on_command(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+        people = MENTION.findall(words)
+        topic_words = MENTION.sub(" ", words).strip()
+        if not people:
+            ack(**EXPERTS.reply(f"Whom? Try `/experts {verb} @person <topic>`."))
+            return
+        found = resolve_topic(ack, runtime, topic_words, verb)
+        if found is None:
+            return
+        topic, note = found
+        if not networks.may_manage(runtime, user, topic):
+            ack(
+                **EXPERTS.reply(
+                    f"Only community managers can {verb} other people. You can `/experts join` or "
+                    "`/experts leave` yourself."
+                )
+            )
+            return
+        changed: list[str] = []
+        for person in people:
+            if adding and networks.join(
+                runtime, topic_key=topic.key, user_id=person, added_by=user
+            ):
+                changed.append(person)
+                dm(
+                    client,
+                    person,
+                    {
+                        "text": (
+                            f"{mention(user)} added you to the "
+                            f"{topic_name(topic)} network on Eddy. When "
+                            "someone asks something the knowledge index can't "
+                            "answer, I may send it to you. "
+                            f"`/experts leave {topic.key}` takes you out."
+                        )
+                    },
+                )
+                deliver_waiting(runtime, client, topic, person)
+            if not adding:
+                left, released = networks.leave(runtime, topic_key=topic.key, user_id=person)
+                if left:
+                    changed.append(person)
+                    hand_over(runtime, client, person, released)
+        names = ", ".join(mention(p) for p in changed) or "nobody new"
+        done = "Added" if adding else "Removed"
+        direction = "to" if adding else "from"
+        reply(ack, f"{note}{done} {names} {direction} the {topic_name(topic)} network.")
+
+    return on_command
+
+
+def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+    if words:
+        found = resolve_topic(ack, runtime, words, "list")
+        if found is not None:
+            topic, note = found
+            ack(
+                text=f"The {topic.name} network",
+                blocks=as_dicts(topic_details(runtime, topic, note)),
+            )
+        return
+    counts = networks.member_counts(runtime)
+    lines = []
+    for topic in networks.topics(runtime):
+        count = counts.get(topic.key, 0)
+        where = f" · posts in <#{topic.channel}>" if topic.channel else ""
+        lines.append(
+            f"{topic_name(topic)} (`{topic.key}`): {count} "
+            f"expert{'s' * (count != 1)}{where}\n{escape(topic.description)}"
+        )
+    blocks: list[Block] = [section("*Subject-matter networks*")]
+    blocks += [section(line) for line in lines[:45]]
+    blocks.append(
+        context("`/experts list <topic>` shows who is in one · `/experts join <topic>` to help")
+    )
+    ack(text="Subject-matter networks", blocks=as_dicts(blocks))
+
+
+def topic_details(runtime: Runtime, topic: Topic, note: str) -> list[Block]:
+    people = networks.experts(runtime, topic.key)
+    waiting = networks.open_questions(runtime, topic.key)
+    blocks: list[Block] = [
+        section(f"{note}{topic_name(topic)} (`{topic.key}`)\n{escape(topic.description)}")
+    ]
+    who = (
+        ", ".join(mention(p) for p in people[:50])
+        if people
+        else "Nobody yet. `/experts join " + topic.key + "` to be the first."
+    )
+    blocks.append(section(f"*Experts:* {who}"))
+    facts = []
+    if topic.channel:
+        facts.append(f"Questions go to <#{topic.channel}>")
+    else:
+        facts.append(f"Questions go by DM to {topic.experts_per_question} expert(s) at a time")
+    if topic.keywords:
+        facts.append("Keywords: " + ", ".join(escape(k) for k in topic.keywords))
+    facts.append(f"{len(waiting)} open question(s)")
+    blocks.append(context(*facts))
+    return blocks
+
+
+def on_me(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+    me = networks.profile(runtime, user)
+    if me.topics:
+        lines = ["You're in: " + ", ".join(topic_name(t) for t in me.topics) + "."]
+    else:
+        lines = [
+            "You're not in any network yet. `/experts list` shows them; `/experts join "
+            "<topic>` to help."
+        ]
+    if me.away:
+        lines.append("You're marked *away*: I won't send you questions until `/experts back`.")
+    lines.append(
+        f"You've answered {me.answered} question(s); {me.resolved} resolved, {me.saved} "
+        "saved to the knowledge index."
+    )
+    for routed in me.claimed[:10]:
+        lines.append(
+            f"Claimed, waiting for your answer: “{neutralise(shorten(routed.question, 120))}” "
+            f"({topic_name(routed.topic)})"
+        )
+    reply(ack, "\n".join(lines))
+
+
+def on_away(away: bool) -> Callable[[Ack, Runtime, WebClient, str, str], None]:
+    def on_command(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
+        changed = networks.set_away(runtime, user_id=user, away=away)
+        if away:
+            reply(
+                ack,
+                "You're marked away: I won't send you new questions until `/experts back`."
+                if changed
+                else "You're already marked away. `/experts back` when you return.",
+            )
+        else:
+            reply(
+                ack,
+                "Welcome back! I'll send you questions again."
+                if changed
+                else "You weren't marked away; I'm sending you questions as usual.",
+            )
+
+    return on_command
+
+
+SUBCOMMANDS: dict[str, Callable[[Ack, Runtime, WebClient, str, str], None]] = {
+    "join": on_join,
+    "leave": on_leave,
+    "list": on_list,
+    "me": on_me,
+    "away": on_away(True),
+    "back": on_away(False),
+    "add": on_add_or_remove(True),
+    "remove": on_add_or_remove(False),
+}
+
+
+# --- sending a question to the experts ----------------------------------------------------
+
+
+def on_ask_experts(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """ "Ask the experts" on an answer: a form to confirm the topic (and refine the question)."""
+    ack()
+    user, question_id = pressed(body)
+    if not networks.topics(runtime):
+        ephemeral(respond, NO_NETWORK)
+        return
+    prepared = networks.prepare(runtime, question_id=question_id or 0, user_id=user)
+    if prepared is Outcome.NOT_YOURS:
+        ephemeral(
+            respond,
+            "Only the person who asked can send this question to the experts. Ask it "
+            "yourself with `/ask`, and you can.",
+        )
+        return
+    if isinstance(prepared, Routed):
+        ephemeral(
+            respond,
+            f"This question is already with the {topic_name(prepared.topic)} network (sent "
+            f"{when(prepared.routed_at)}). I'll tell you in our DM when someone answers.",
+        )
+        return
+    if not isinstance(prepared, networks.Preparation):
+        ephemeral(respond, GONE)
+        return
+    view = View(
+        type="modal",
+        callback_id=QUESTION_MODAL,
+        title="Ask the experts",
+        submit="Send",
+        close="Cancel",
+        private_metadata=str(prepared.question_id),
+        blocks=[
+            text_input(
+                QUESTION_BLOCK,
+                "Your question",
+                initial=searchable(prepared.question),
+                multiline=True,
+            ),
+            topic_select(prepared.topics, prepared.suggested.key if prepared.suggested else None),
+            context(
+                "Add any detail that helps. It goes to the topic's channel, or by DM to a few of "
+                "its experts; I'll tell you here where it went."
+            ),
+        ],
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_question_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    question = modal_value(view, QUESTION_BLOCK)
+    topic_key = modal_value(view, TOPIC_BLOCK)
+    if not question:
+        ack(response_action="errors", errors={QUESTION_BLOCK: "Type your question first."})
+        return
+    if networks.topic(runtime, topic_key) is None:
+        ack(response_action="errors", errors={TOPIC_BLOCK: "Choose a topic."})
+        return
+    ack()
+    sent = networks.send(
+        runtime,
+        question_id=metadata_id(view) or 0,
+        user_id=user,
+        topic_key=topic_key,
+        question=escape(question),
+    )
+    if isinstance(sent, Routed):
+        dm(
+            client,
+            user,
+            {"text": f"That question is already with the {topic_name(sent.topic)} network."},
+        )
+    elif isinstance(sent, Sent):
+        deliver(runtime, client, sent)
+    else:
+        dm(client, user, {"text": GONE})
+
+
+def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
+    """Post a newly routed question where its plan says, and tell the asker where it went."""
+    routed = sent.routed
+    if sent.channel:
+        try:
+            reply_ = client.chat_postMessage(channel=sent.channel, **question_post(routed, None))
+        except SlackApiError as error:
+            problem = error.response.get("error")
+            log.warning(
+                "Could not post to the %s channel %s: %s", routed.topic.key, sent.channel, problem
+            )
+            alert_managers(
+                runtime,
+                client,
+                routed,
+                f"I couldn't post in <#{sent.channel}> (`{problem}`), the channel set for "
+                f"{topic_name(routed.topic)} in networks.yml; invite @Eddy there or fix the "
+                "channel ID. I sent this question to experts by DM instead.",
+            )
+            fallback = networks.without_channel(runtime, routed.id)
+            if fallback is not None:
+                deliver(runtime, client, fallback)
+            return
+        networks.record_posts(runtime, routed.id, [Post(reply_["channel"], reply_["ts"], None)])
+        dm(
+            client,
+            routed.asker,
+            {
+                "text": (
+                    f"I've sent your question to the {topic_name(routed.topic)} network in "
+                    f"<#{sent.channel}>. I'll tell you here when someone answers."
+                )
+            },
+        )
+        return
+    delivered = [
+        post
+        for post in (dm(client, expert, question_post(routed, expert)) for expert in sent.experts)
+        if post
+    ]
+    networks.record_posts(runtime, routed.id, delivered)
+    if delivered:
+        names = ", ".join(mention(post.recipient) for post in delivered)
+        dm(
+            client,
+            routed.asker,
+            {
+                "text": (
+                    f"I've sent your question to {len(delivered)} expert(s) of the "
+                    f"{topic_name(routed.topic)} network: {names}. I'll tell you here when someone "
+                    "answers."
+                )
+            },
+        )
+        return
+    reason = (
+        "all of its experts are away right now"
+        if sent.nobody == "all away"
+        else "nobody has joined its network yet"
+    )
+    dm(
+        client,
+        routed.asker,
+        {
+            "text": (
+                f"I couldn't send your question to anyone: {reason} ({topic_name(routed.topic)}). "
+                "I've told the people who look after it, and I'll pass your question on as soon "
+                "as an expert is available."
+            )
+        },
+    )
+    alert_managers(
+        runtime,
+        client,
+        routed,
+        f"Nobody could be asked, because {reason}. Add experts with `/experts add @person "
+        f"{routed.topic.key}`, or claim it yourself.",
+    )
+
+
+def alert_managers(runtime: Runtime, client: WebClient, routed: Routed, why: str) -> None:
+    managers = networks.managers_of(runtime, routed.topic)
+    if not managers:
+        log.warning(
+            "Question %s (%s) needs a manager, but none is set (EDDY_MANAGERS)",
+            routed.id,
+            routed.topic.key,
+        )
+    for manager in managers:
+        if manager != routed.asker:
+            dm(client, manager, question_post(routed, manager, headline=f"*Needs you:* {why}"))
+
+
+def deliver_waiting(runtime: Runtime, client: WebClient, topic: Topic, expert: str) -> None:
+    """Send a new expert the topic's questions that nobody could be asked before."""
+    for routed in networks.waiting_for_experts(runtime, topic.key):
+        if routed.asker == expert:
+            continue
+        post = dm(client, expert, question_post(routed, expert))
+        if post is not None:
+            networks.record_posts(runtime, routed.id, [post])
+            dm(
+                client,
+                routed.asker,
+                {
+                    "text": (
+                        f"Good news: {mention(expert)} just joined the "
+                        f"{topic_name(topic)} network, and "
+                        "I've sent them your question."
+                    )
+                },
+            )
+
+
+def hand_over(
+    runtime: Runtime, client: WebClient, leaver: str, released: list[networks.Released]
+) -> None:
+    """After someone left a network: their questions go back to it, or on to someone else."""
+    for item in released:
+        routed = item.routed
+        refresh_posts(runtime, client, routed, skip=leaver)
+        for post in networks.posts(runtime, routed.id):
+            if post.recipient == leaver:
+                try:
+                    client.chat_update(
+                        channel=post.channel,
+                        ts=post.ts,
+                        text="You left this network.",
+                        blocks=as_dicts(
+                            [
+                                section(quoted(routed.question)),
+                                context(
+                                    f"You left the {topic_name(routed.topic)} network, "
+                                    "so I've passed this question "
+                                    "on. Thanks!"
+                                ),
+                            ]
+                        ),
+                    )
+                except SlackApiError as error:
+                    log.warning("Could not update a post: %s", error.response.get("error"))
+            elif post.recipient is None and item.was_claimed:
+                post_in_thread(
+                    client,
+                    post,
+                    f"{mention(leaver)} left the network, so this "
+                    "question is open again. Can someone "
+                    "claim it?",
+                )
+        delivered = [
+            p
+            for p in (
+                dm(client, expert, question_post(routed, expert)) for expert in item.new_experts
+            )
+            if p
+        ]
+        networks.record_posts(runtime, routed.id, delivered)
+        if item.was_claimed:
+            dm(
+                client,
+                routed.asker,
+                {
+                    "text": (
+                        f"{mention(leaver)} can no longer answer your question "
+                        f"“{neutralise(shorten(routed.question, 150))}”, so "
+                        "it's open again for the "
+                        f"{topic_name(routed.topic)} network."
+                    )
+                },
+            )
+
+
+# --- claim and answer ---------------------------------------------------------------------
+
+
+def on_claim(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, routed_id = pressed(body)
+    outcome, routed = networks.claim(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is Outcome.DONE and routed is not None:
+        refresh_posts(runtime, client, routed)
+        ephemeral(respond, "It's yours. Answer in this thread, or with the Answer button.")
+        dm(
+            client,
+            routed.asker,
+            {
+                "text": (
+                    f"{mention(user)} is looking at your question "
+                    f"“{neutralise(shorten(routed.question, 150))}”."
+                )
+            },
+        )
+    elif outcome is Outcome.TAKEN and routed is not None:
+        ephemeral(respond, taken(routed))
+    elif outcome is Outcome.ALREADY:
+        ephemeral(
+            respond,
+            "You've claimed this one already. Answer in this thread, or with the Answer button.",
+        )
+    elif outcome is Outcome.NOT_YOURS:
+        ephemeral(respond, "You asked this one, so you can't claim it; the experts will answer.")
+    else:
+        ephemeral(respond, GONE)
+
+
+def taken(routed: Routed) -> str:
+    if routed.status in (networks.ANSWERED, networks.RESOLVED):
+        return f"{mention(routed.answered_by)} has already answered this one. Thanks!"
+    since = f" ({when(routed.claimed_at)})" if routed.claimed_at else ""
+    return f"{mention(routed.claimed_by)} claimed this one first{since}. Thanks!"
+
+
+def on_answer_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, routed_id = pressed(body)
+    routed = networks.routed_question(runtime, routed_id or 0)
+    if routed is None:
+        ephemeral(respond, GONE)
+        return
+    if routed.asker == user:
+        ephemeral(respond, "You asked this one, so you can't answer it; the experts will.")
+        return
+    if routed.status != networks.OPEN and routed.claimed_by != user:
+        ephemeral(respond, taken(routed))
+        return
+    view = View(
+        type="modal",
+        callback_id=ANSWER_MODAL,
+        title="Answer",
+        submit="Send answer",
+        close="Cancel",
+        private_metadata=str(routed.id),
+        blocks=[
+            section(f"{mention(routed.asker)} asked:\n{quoted(routed.question, 1500)}"),
+            text_input(ANSWER_BLOCK, "Your answer", multiline=True, limit=3000),
+            context("I'll send it to the asker, and post it in the question's thread."),
+        ],
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_answer_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    text = modal_value(view, ANSWER_BLOCK)
+    if not text:
+        ack(response_action="errors", errors={ANSWER_BLOCK: "Write your answer first."})
+        return
+    routed_id = metadata_id(view) or 0
+    outcome, routed = networks.answer(runtime, routed_id=routed_id, user_id=user, text=escape(text))
+    if outcome is Outcome.TAKEN and routed is not None:
+        ack(response_action="errors", errors={ANSWER_BLOCK: searchable(taken(routed))})
+        return
+    if outcome in (Outcome.GONE, Outcome.NOT_YOURS) or routed is None:
+        ack(
+            response_action="errors",
+            errors={ANSWER_BLOCK: "This question can't be answered any more."},
+        )
+        return
+    ack()
+    post = post_of(runtime, routed, user)
+    if post is not None:
+        post_in_thread(client, post, f"*Answer from {mention(user)}:*\n{neutralise(escape(text))}")
+    answered(runtime, client, routed, user, escape(text), outcome, post)
+
+
+def answered(
+    runtime: Runtime,
+    client: WebClient,
+    routed: Routed,
+    expert: str,
+    text: str,
+    outcome: Outcome,
+    post: Post | None,
+) -> None:
+    """Tell the asker: the answer (first time), or the expert's follow-up."""
+    if outcome is Outcome.DONE:
+        refresh_posts(runtime, client, routed)
+        dm(client, routed.asker, answer_for_asker(routed, link_to(client, post)))
+    elif outcome is Outcome.ALREADY:
+        dm(
+            client,
+            routed.asker,
+            {
+                "text": (
+                    f"{mention(expert)} added to their answer to "
+                    f"“{neutralise(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
+                )
+            },
+        )
+
+
+def only_routed_threads(
+    body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+) -> None:
+    """Let a message through only when it replies in the thread of a routed question's post;
+    anything else is for the next listener."""
+    event = body.get("event") or {}
+    thread = event.get("thread_ts")
+    if (
+        not thread
+        or thread == event.get("ts")
+        or event.get("bot_id")
+        or event.get("subtype") not in (None, "thread_broadcast")
+    ):
+        return
+    found = networks.routed_in_thread(
+        context["runtime"], channel=event.get("channel", ""), thread_ts=thread
+    )
+    if found is None:
+        return
+    context["routed_thread"] = found
+    next()
+
+
+def on_thread_reply(
+    event: dict[str, Any], context: BoltContext, client: WebClient, runtime: Runtime
+) -> None:
+    """A reply in a routed question's thread: the claimer's (or, while nobody has claimed
+    it, anyone's) first reply is the answer; their later replies reach the asker too."""
+    routed, post = context["routed_thread"]
+    user, text = event.get("user", ""), event.get("text", "").strip()
+    if not user or user == routed.asker or not text:
+        return
+    outcome, current = networks.answer(runtime, routed_id=routed.id, user_id=user, text=text)
+    if current is None:
+        return
+    if outcome is Outcome.DONE:
+        post_in_thread(
+            client,
+            post,
+            f"Thanks {mention(user)}! I've sent your answer to {mention(current.asker)}.",
+        )
+    answered(runtime, client, current, user, text, outcome, post)
+
+
+# --- resolved, and back into the index ----------------------------------------------------
+
+
+def on_resolved(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, routed_id = pressed(body)
+    outcome, routed = networks.resolve(runtime, routed_id=routed_id or 0, user_id=user)
+    if routed is None or outcome in (Outcome.GONE, Outcome.NOT_YOURS):
+        ephemeral(
+            respond,
+            "Only the person who asked can mark this resolved."
+            if outcome is Outcome.NOT_YOURS
+            else GONE,
+        )
+        return
+    post = post_of(runtime, routed, routed.answered_by)
+    respond(replace_original=True, **answer_for_asker(routed, link_to(client, post)))
+    if outcome is not Outcome.DONE:
+        return
+    refresh_posts(runtime, client, routed)
+    thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
+    save = {
+        "blocks": as_dicts(
+            [
+                section(thanks + " If others may ask this too, save it to the knowledge index."),
+                ActionsBlock(
+                    elements=[button("Save to knowledge index", SAVE, routed.id, "primary")]
+                ),
+            ]
+        )
+    }
+    if post is not None:
+        post_in_thread(client, post, thanks, **save)
+    elif routed.answered_by:
+        dm(client, routed.answered_by, {"text": thanks, **save})
+
+
+def on_not_yet(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, routed_id = pressed(body)
+    routed = networks.routed_question(runtime, routed_id or 0)
+    if routed is None or routed.asker != user or routed.status != networks.ANSWERED:
+        ephemeral(
+            respond,
+            "Only the person who asked can say this." if routed and routed.asker != user else GONE,
+        )
+        return
+    note = (
+        f"{mention(routed.asker)} says this doesn't resolve their question yet. Reply in "
+        "this thread to add more; I'll pass it on."
+    )
+    post = post_of(runtime, routed, routed.answered_by)
+    if post is not None:
+        post_in_thread(client, post, note)
+    elif routed.answered_by:
+        dm(client, routed.answered_by, {"text": note})
+    ephemeral(respond, f"I've told {mention(routed.answered_by)}; their reply will come here.")
+
+
+def on_save_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, routed_id = pressed(body)
+    routed = networks.routed_question(runtime, routed_id or 0)
+    if routed is None or routed.status != networks.RESOLVED:
+        ephemeral(
+            respond,
+            "Only a resolved answer can be saved to the knowledge index." if routed else GONE,
+        )
+        return
+    if not networks.may_save(runtime, routed, user):
+        ephemeral(
+            respond,
+            "Only the expert who answered, the person who asked, or a community manager can "
+            "save this.",
+        )
+        return
+    earlier = networks.pending_draft(runtime, routed.id)
+    if earlier is not None:
+        state = (
+            f"is in the knowledge index as *{escape(earlier.title)}*"
+            if earlier.status == "approved"
+            else "is already waiting for review"
+        )
+        ephemeral(respond, f"This answer {state}.")
+        return
+    asked = searchable(routed.question)
+    view = View(
+        type="modal",
+        callback_id=SAVE_MODAL,
+        title="Save to knowledge index",
+        submit="Send for review",
+        close="Cancel",
+        private_metadata=str(routed.id),
+        blocks=entry_form(
+            asked,
+            slack_to_markdown(routed.answer or ""),
+            routed.topic.key,
+            [asked],
+            networks.topics(runtime),
+        ),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def entry_form(
+    title: str, body: str, topic: str | None, wordings: list[str], known: list[Topic]
+) -> list[Block]:
+    return [
+        text_input(TITLE_BLOCK, "Title", initial=shorten(title, TITLE_LIMIT), limit=TITLE_LIMIT),
+        text_input(BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=3000),
+        topic_select(known, topic),
+        text_input(
+            WORDINGS_BLOCK,
+            "Other ways people ask it (one per line)",
+            initial="\n".join(wordings),
+            multiline=True,
+            optional=True,
+        ),
+        context("A reviewer approves it before it answers anyone."),
+    ]
+
+
+def entry_values(view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's fields, and the errors to show (empty when it can be saved)."""
+    title, body, topic = (
+        modal_value(view, block) for block in (TITLE_BLOCK, BODY_BLOCK, TOPIC_BLOCK)
+    )
+    wordings = [
+        line.strip() for line in modal_value(view, WORDINGS_BLOCK).splitlines() if line.strip()
+    ]
+    errors = {}
+    if not title:
+        errors[TITLE_BLOCK] = "Give the entry a title."
+    if not body:
+        errors[BODY_BLOCK] = "Write the answer."
+    return {
+        "title": title,
+        "body": body,
+        "topic": topic or None,
+        "questions": wordings[:20],
+    }, errors
+
+
+def on_save_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    outcome, draft = networks.propose(
+        runtime,
+        routed_id=metadata_id(view) or 0,
+        user_id=user,
+        title=fields["title"],
+        body=fields["body"],
+        topic_key=fields["topic"],
+        questions=fields["questions"],
+    )
+    if outcome is not Outcome.DONE or draft is None:
+        message = {
+            Outcome.ALREADY: "This answer is already waiting for review.",
+            Outcome.NOT_ALLOWED: (
+                "Only the expert who answered, the person who asked, or a community manager can "
+                "save this."
+            ),
+        }.get(outcome, GONE)
+        ack(response_action="errors", errors={TITLE_BLOCK: message})
+        return
+    ack()
+    reviewers = networks.reviewers(runtime, draft)
+    for reviewer in reviewers:
+        dm(client, reviewer, draft_card(draft))
+    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
+    dm(
+        client,
+        user,
+        {
+            "text": (
+                f"Thanks! *{escape(draft.title)}* is waiting for review by {who}. I'll tell you "
+                "when it's in the knowledge index."
+            )
+        },
+    )
+
+
+def on_review(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, draft_id = pressed(body)
+    approve = body["actions"][0]["action_id"] == APPROVE
+    outcome, draft = networks.review(
+        runtime, draft_id=draft_id or 0, reviewer=user, approve=approve
+    )
+    reviewed(respond, client, user, outcome, draft)
+
+
+def reviewed(
+    respond: Respond,
+    client: WebClient,
+    reviewer: str,
+    outcome: Outcome,
+    draft: networks.Draft | None,
+) -> None:
+    if draft is None:
+        ephemeral(respond, "That draft no longer exists.")
+        return
+    if outcome is Outcome.NOT_ALLOWED:
+        ephemeral(respond, "Only community managers (or the topic's managers) can review entries.")
+        return
+    if outcome is Outcome.ALREADY:
+        ephemeral(
+            respond,
+            f"{mention(draft.reviewed_by)} has already reviewed this draft ({draft.status}).",
+        )
+        return
+    if draft.status == "approved":
+        note = (
+            f"Approved by {mention(reviewer)}: it's in the knowledge index and answers "
+            "questions now."
+        )
+        told = (
+            f"Your entry *{escape(draft.title)}* was approved by {mention(reviewer)} and is "
+            "now in the knowledge index. Thank you!"
+        )
+    else:
+        note = f"Rejected by {mention(reviewer)}."
+        told = (
+            f"Your entry *{escape(draft.title)}* was not added to the knowledge index "
+            f"({mention(reviewer)} reviewed it)."
+        )
+    respond(replace_original=True, **draft_card(draft, note))
+    for person in {draft.proposed_by, draft.owner} - {reviewer, None}:
+        dm(client, str(person), {"text": told})
+
+
+def on_edit_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, draft_id = pressed(body)
+    draft = networks.draft(runtime, draft_id or 0)
+    if draft is None or draft.status != "pending":
+        ephemeral(
+            respond,
+            "That draft has already been reviewed." if draft else "That draft no longer exists.",
+        )
+        return
+    chosen = networks.topic(runtime, draft.topic) if draft.topic else None
+    if not networks.may_manage(runtime, user, chosen):
+        ephemeral(respond, "Only community managers (or the topic's managers) can review entries.")
+        return
+    view = View(
+        type="modal",
+        callback_id=EDIT_MODAL,
+        title="Review entry",
+        submit="Approve",
+        close="Cancel",
+        private_metadata=str(draft.id),
+        blocks=entry_form(
+            draft.title, draft.body, draft.topic, list(draft.questions), networks.topics(runtime)
+        ),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_edit_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    outcome, draft = networks.review(
+        runtime, draft_id=metadata_id(view) or 0, reviewer=user, approve=True, edits=fields
+    )
+    if outcome is not Outcome.DONE or draft is None:
+        ack(
+            response_action="errors",
+            errors={TITLE_BLOCK: "This draft was already reviewed, or you can't review it."},
+        )
+        return
+    ack()
+    told = (
+        f"Your entry *{escape(draft.title)}* was approved by {mention(user)} and is now "
+        "in the knowledge index. Thank you!"
+    )
+    for person in {draft.proposed_by, draft.owner} - {user, None}:
+        dm(client, str(person), {"text": told})
+    dm(
+        client,
+        user,
+        {
+            "text": (
+                f"Approved: *{escape(draft.title)}* is in the knowledge index and answers "
+                "questions now."
+            )
+        },
+    )
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> None:
+    routed = notice.routed
+    waited = runtime.clock.now() - routed.routed_at
+    hours = max(1, round(waited.total_seconds() / 3600))
+    waiting = f"{hours} hour{'s' * (hours != 1)}" if hours <= HOURS_LIMIT else f"{hours // 24} days"
+    if notice.notify == NOTIFY_MANAGERS:
+        alert_managers(
+            runtime,
+            client,
+            routed,
+            f"this question has waited {waiting} and nobody has claimed it.",
+        )
+        dm(
+            client,
+            routed.asker,
+            {
+                "text": (
+                    f"Your question “{neutralise(shorten(routed.question, 150))}” is taking longer "
+                    "than usual, so I've asked the people who look "
+                    f"after {topic_name(routed.topic)} "
+                    "to find someone."
+                )
+            },
+        )
+        return
+    reminder = (
+        f"This question has waited {waiting} with nobody on it. Can someone from "
+        f"{topic_name(routed.topic)} claim it?"
+    )
+    for post in networks.posts(runtime, routed.id):
+        post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
+    delivered = [
+        p
+        for p in (
+            dm(client, expert, question_post(routed, expert)) for expert in notice.new_experts
+        )
+        if p
+    ]
+    networks.record_posts(runtime, routed.id, delivered)

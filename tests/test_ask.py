@@ -160,12 +160,6 @@ def test_share_in_channel_posts_the_answer_publicly_and_removes_the_private_copy
     assert answer not in slack.ephemerals(ALEX)
 
 
-def test_ask_the_experts_says_no_network_is_set_up_yet(slack, eddy):
-    answer = answer_to(slack, "what is the airspeed velocity of an unladen swallow")
-    slack.press(ALEX, answer, "Ask the experts")
-    assert "No subject-matter network is set up" in slack.ephemerals(ALEX)[-1].text
-
-
 def test_every_question_is_logged_with_its_hits_scores_and_outcome(slack, eddy, runtime):
     answer = answer_to(slack, "how do I reset my VPN password?")
     answer_to(slack, "what is the airspeed velocity of an unladen swallow")

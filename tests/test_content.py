@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.content import check_content, load_knowledge
+from bot.content import (
+    DEFAULT_ESCALATION,
+    NOTIFY_MANAGERS,
+    NOTIFY_NETWORK,
+    EscalationTier,
+    Topic,
+    check_content,
+    load_knowledge,
+    load_networks,
+)
 from tests.conftest import ROOT
 
 NETWORKS = """\
@@ -144,3 +153,273 @@ def test_content_check_on_the_command_line_lists_problems_and_exits_1(content):
 
 def test_the_shipped_content_is_clean():
     assert messages(ROOT / "content") == []
+
+
+FULL_TOPIC = """\
+topics:
+  - key: it-help
+    name: IT help
+    description: Laptops, accounts and VPN.
+    keywords: [Laptop, " VPN ", 2024]
+    tags: [vpn, wifi]
+    channel: C0ITHELP1
+    managers: [U0ALEX001, W0SAM0002]
+    experts_per_question: 5
+    escalation:
+      - after_hours: 0.5
+        notify: network
+      - after_hours: 4
+        notify: managers
+"""
+
+
+def networks(folder: Path, text: str) -> tuple[Path, list[str]]:
+    """Write networks.yml and return it with the messages `content check` gives for it."""
+    path = write(folder, "networks.yml", text)
+    return path, messages(folder)
+
+
+def test_a_fully_specified_topic_loads_with_every_field(tmp_path):
+    write(tmp_path, "networks.yml", FULL_TOPIC)
+    loaded = load_networks(tmp_path)
+    assert loaded.problems == []
+    assert loaded.broken == set()
+    assert loaded.topics == [
+        Topic(
+            key="it-help",
+            name="IT help",
+            description="Laptops, accounts and VPN.",
+            keywords=("laptop", "vpn", "2024", "wifi"),
+            channel="C0ITHELP1",
+            managers=("U0ALEX001", "W0SAM0002"),
+            experts_per_question=5,
+            escalation=(
+                EscalationTier(timedelta(minutes=30), NOTIFY_NETWORK),
+                EscalationTier(timedelta(hours=4), NOTIFY_MANAGERS),
+            ),
+        )
+    ]
+
+
+def test_a_minimal_topic_gets_the_defaults(tmp_path):
+    write(tmp_path, "networks.yml", "topics:\n  - key: people\n    name: People team\n")
+    (topic,) = load_networks(tmp_path).topics or []
+    assert topic == Topic(key="people", name="People team")
+    assert topic.experts_per_question == 3
+    assert (
+        topic.escalation
+        == DEFAULT_ESCALATION
+        == (
+            EscalationTier(timedelta(hours=2), "network"),
+            EscalationTier(timedelta(hours=24), "managers"),
+        )
+    )
+
+
+def test_an_empty_escalation_list_means_never_escalate(tmp_path):
+    write(tmp_path, "networks.yml", NETWORKS + "    escalation: []\n")
+    loaded = load_networks(tmp_path)
+    assert loaded.problems == []
+    assert [t.escalation for t in loaded.topics or []] == [DEFAULT_ESCALATION, ()]
+
+
+def test_without_networks_yml_there_are_no_topics(tmp_path):
+    assert load_networks(tmp_path).topics is None
+
+
+@pytest.mark.parametrize(
+    ("field", "line", "message"),
+    [
+        (
+            "channel: '#it-help'",
+            4,
+            "topic `it-help`: `channel` needs a channel ID like C012AB3CD, not `#it-help` "
+            "(in Slack: open the channel's details, the ID is at the bottom)",
+        ),
+        (
+            "experts_per_question: 0",
+            4,
+            "topic `it-help`: `experts_per_question` must be a whole number from 1 to 10",
+        ),
+        (
+            "owner: U0ALEX001",
+            4,
+            "topic `it-help`: unknown field `owner` (known: channel, description, escalation, "
+            "experts_per_question, key, keywords, managers, name, tags)",
+        ),
+        (
+            "keywords: [vpn, yes]",
+            4,
+            "topic `it-help`: `keywords` item 2 must be a short text (put it in quotes)",
+        ),
+        (
+            "escalation:",
+            4,
+            "topic `it-help`: `escalation` must be a list of tiers "
+            "(`escalation: []` never escalates)",
+        ),
+    ],
+)
+def test_a_bad_topic_field_points_at_its_line(tmp_path, field, line, message):
+    path, found = networks(
+        tmp_path, NETWORKS.replace("    name: IT help\n", f"    name: IT help\n    {field}\n")
+    )
+    assert found == [f"{path}:{line}: {message}"]
+
+
+def test_a_bad_manager_id_points_at_its_item(tmp_path):
+    path, found = networks(
+        tmp_path,
+        "topics:\n  - key: people\n    name: People\n    managers:\n"
+        "      - U0ALEX001\n      - alex\n",
+    )
+    assert found == [
+        f"{path}:6: topic `people`: manager `alex` is not a Slack user ID like U012ABCDEF"
+    ]
+
+
+ESCALATION = """\
+topics:
+  - key: security
+    name: Security
+    escalation:
+      - after_hours: {first}
+        notify: {notify}
+      - after_hours: {second}
+        notify: managers
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "notify", "second", "line", "message"),
+    [
+        (
+            8,
+            "network",
+            8,
+            7,
+            "topic `security`: escalation tier 2 `after_hours` must be greater than "
+            "tier 1's 8 hours",
+        ),
+        (
+            1,
+            "team",
+            8,
+            6,
+            "topic `security`: escalation tier 1 `notify` must be `network` or `managers`, "
+            "not `team`",
+        ),
+        (
+            1,
+            "network",
+            0,
+            7,
+            "topic `security`: escalation tier 2 `after_hours` must be a number of hours "
+            "greater than 0",
+        ),
+        (
+            "two",
+            "network",
+            8,
+            5,
+            "topic `security`: escalation tier 1 `after_hours` must be a number of hours "
+            "greater than 0",
+        ),
+    ],
+)
+def test_a_bad_escalation_tier_points_at_its_line(tmp_path, first, notify, second, line, message):
+    text = ESCALATION.format(first=first, notify=notify, second=second)
+    path, found = networks(tmp_path, text)
+    assert found == [f"{path}:{line}: {message}"]
+
+
+def test_more_than_five_tiers_points_at_the_sixth(tmp_path):
+    tiers = "".join(f"      - {{after_hours: {hours}, notify: network}}\n" for hours in range(1, 7))
+    path, found = networks(
+        tmp_path, f"topics:\n  - key: security\n    name: Security\n    escalation:\n{tiers}"
+    )
+    assert found == [f"{path}:10: topic `security`: `escalation` has 6 tiers; keep it to at most 5"]
+
+
+def test_every_problem_of_a_topic_is_listed_in_line_order(tmp_path):
+    path, found = networks(
+        tmp_path,
+        "topics:\n"
+        "  - key: security\n"
+        "    channel: security\n"
+        "    escalation:\n"
+        "      - {after_hours: 1, notify: network, when: weekdays}\n"
+        "      - notify: managers\n"
+        "  - key: Security Team\n"
+        "    name: Security\n"
+        "  - just a string\n",
+    )
+    assert found == [
+        f"{path}:2: topic `security` needs a `name`, a short text like IT help",
+        f"{path}:3: topic `security`: `channel` needs a channel ID like C012AB3CD, not "
+        "`security` (in Slack: open the channel's details, the ID is at the bottom)",
+        f"{path}:5: topic `security`: escalation tier 1 has an unknown field `when` "
+        "(known: after_hours, notify)",
+        f"{path}:6: topic `security`: escalation tier 2 needs `after_hours`, a number of hours "
+        "greater than 0",
+        f"{path}:7: topic key `Security Team` must be lowercase letters, digits and hyphens, "
+        "like it-help",
+        f"{path}:9: topic 3 must be `key: …` and `name: …` lines",
+    ]
+
+
+def test_a_duplicate_topic_is_named_with_the_first_line(tmp_path):
+    path, found = networks(tmp_path, NETWORKS + "  - key: it-help\n    name: IT again\n")
+    assert found == [f"{path}:6: topic `it-help` is already defined at line 2"]
+    loaded = load_networks(tmp_path)
+    assert [t.key for t in loaded.topics or []] == ["people"]
+    assert loaded.broken == {"it-help"}
+
+
+def test_a_broken_topic_is_listed_as_broken_and_the_rest_still_load(content):
+    write(content, "networks.yml", NETWORKS + "    experts_per_question: 0\n")
+    loaded = load_networks(content)
+    assert [t.key for t in loaded.topics or []] == ["it-help"]
+    assert loaded.broken == {"people"}
+
+
+def test_entries_of_a_broken_topic_are_not_problems(content):
+    path = write(
+        content,
+        "networks.yml",
+        NETWORKS.replace("name: IT help", "name: IT help\n    colour: blue"),
+    )
+    loaded = load_knowledge(content)
+    assert [e.slug for e in loaded.entries] == ["reset-vpn-password"]
+    assert [str(p) for p in loaded.problems] == [
+        f"{path}:4: topic `it-help`: unknown field `colour` (known: channel, description, "
+        "escalation, experts_per_question, key, keywords, managers, name, tags)"
+    ]
+    assert messages(content) == [str(p) for p in loaded.problems]
+
+
+def test_invalid_yaml_in_networks_yml_makes_every_topic_unusable(tmp_path):
+    path, found = networks(tmp_path, "topics:\n  - key: it-help\n    name: [IT\n")
+    (message,) = found
+    assert message.startswith(f"{path}:4: invalid YAML:")
+    loaded = load_networks(tmp_path)
+    assert (loaded.topics, loaded.broken) == ([], set())
+
+
+@pytest.mark.parametrize("text", ["- key: it-help\n", "topics: it-help\n", ""])
+def test_networks_yml_without_a_topics_list_is_one_problem_at_line_1(tmp_path, text):
+    path, found = networks(tmp_path, text)
+    assert found == [f"{path}:1: expected a `topics:` list"]
+
+
+def test_content_check_on_the_command_line_names_a_networks_problem(content):
+    path = write(content, "networks.yml", NETWORKS + "    channel: '#people'\n")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "content", "check", str(content)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"{path}:6: topic `people`: `channel` needs a channel ID like C012AB3CD" in result.stdout
+    assert "1 problem(s)" in result.stdout

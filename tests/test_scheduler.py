@@ -47,6 +47,7 @@ def test_running_the_jobs_once_reports_each_result(runtime, eddy):
     assert [(run.name, run.ok, run.result) for run in runs] == [
         ("forget-old-events", True, 2),
         ("refresh-knowledge", True, "no change"),
+        ("escalate-questions", True, "0 escalation(s)"),
     ]
 
 
@@ -58,6 +59,7 @@ def test_a_failing_job_is_logged_and_reported_not_raised(runtime, eddy, caplog):
     assert [(run.name, run.ok) for run in runs] == [
         ("forget-old-events", False),
         ("refresh-knowledge", True),
+        ("escalate-questions", True),
     ]
     failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
     assert failure.exc_info is not None

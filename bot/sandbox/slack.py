@@ -38,6 +38,7 @@ from bot.sandbox.workspace import Message, User, View, Workspace, sandbox_worksp
 EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "message.channels": "channels:history",
+    "message.groups": "groups:history",
     "message.im": "im:history",
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",

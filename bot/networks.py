@@ -1,0 +1,943 @@
+"""Subject-matter networks: who knows what, and the life of a question sent to them.
+
+A question the index could not answer goes to a topic's network — its channel, or DMs to a
+few experts chosen fairly — where one expert claims it, answers, and the asker marks it
+resolved; the answer can then be drafted into a knowledge entry and, once a reviewer
+approves it, answers the next person at once. Unclaimed questions escalate in tiers.
+
+No Slack here: plain values in, plain results out. The handlers post the messages; the
+scheduled escalation hands its notices to `runtime.notify`.
+
+    sent = send(runtime, question_id=7, user_id="U1", topic_key="it-help", question="…")
+    record_posts(runtime, sent.routed.id, [Post("C1", "1.0001", None)])
+    outcome, routed = claim(runtime, routed_id=sent.routed.id, user_id="U2")
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
+from bot.runtime import Runtime
+from store import knowledge as question_rows
+from store import networks as rows
+
+#: How close a typed topic name must be to a topic's key or name (rapidfuzz WRatio, 0–100).
+TOPIC_MATCH_CUTOFF = 70
+#: Keywords count for a topic when they appear in the question this closely (partial_ratio).
+KEYWORD_MATCH = 90
+#: A keyword found in the question weighs like a search hit scoring this much.
+KEYWORD_WEIGHT = 0.3
+SLUG_LIMIT = 80
+OPEN, CLAIMED, ANSWERED, RESOLVED = rows.OPEN, rows.CLAIMED, rows.ANSWERED, rows.RESOLVED
+WAITING = (OPEN, CLAIMED, ANSWERED)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    TAKEN = "taken"  # somebody else has it (claimed or answered it first)
+    ALREADY = "already"  # it is already in that state (e.g. resolved)
+    NOT_YOURS = "not_yours"  # only the asker (or: not the asker) may do this
+    NOT_ALLOWED = "not_allowed"  # only the expert, the asker or a manager may do this
+    GONE = "gone"  # no such question, topic or draft
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A question sent to a network, as it stands."""
+
+    id: int
+    topic: Topic
+    asker: str
+    question: str
+    status: str
+    routed_at: datetime
+    question_id: int | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    answered_by: str | None = None
+    answer: str | None = None
+    saved_slug: str | None = None
+    escalation_tier: int = 0
+
+
+@dataclass(frozen=True)
+class Post:
+    """A message Eddy posted for a routed question (no recipient: the network's channel)."""
+
+    channel: str
+    ts: str
+    recipient: str | None
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: Topic
+    #: The words were not the topic's key or name: say which topic they were taken for.
+    fuzzy: bool
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What the "Ask the experts" form starts from."""
+
+    question_id: int
+    question: str
+    topics: tuple[Topic, ...]
+    suggested: Topic | None
+
+
+@dataclass(frozen=True)
+class Sent:
+    routed: Routed
+    #: Post in this channel (the topic's), or else DM `experts`.
+    channel: str | None
+    experts: tuple[str, ...]
+    #: Why nobody could be asked ("no experts" / "all away"), when nobody could.
+    nobody: str | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A tier that came due for an unclaimed question (handed to `runtime.notify`)."""
+
+    routed: Routed
+    tier: int
+    notify: str
+    #: Experts asked for the first time at this tier (widening the circle).
+    new_experts: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Released:
+    """A question whose expert left its network before answering."""
+
+    routed: Routed
+    #: Whether the leaver had claimed it (it is open again) or was only sent it.
+    was_claimed: bool
+    new_experts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    title: str
+    body: str
+    topic: str | None
+    questions: tuple[str, ...]
+    proposed_by: str
+    status: str
+    routed_id: int | None = None
+    owner: str | None = None
+    slug: str | None = None
+    reviewed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicTimes:
+    """How fast a topic's network responds (medians over routed questions)."""
+
+    topic: str
+    asked: int
+    answered: int
+    resolved: int
+    first_response: timedelta | None
+    resolution: timedelta | None
+
+
+@dataclass(frozen=True)
+class ExpertProfile:
+    topics: tuple[Topic, ...]
+    away: bool
+    claimed: tuple[Routed, ...] = ()
+    answered: int = 0
+    resolved: int = 0
+    saved: int = 0
+    waiting: tuple[Routed, ...] = field(default_factory=tuple)
+
+
+# --- topics -------------------------------------------------------------------------------
+
+
+def topics(runtime: Runtime) -> list[Topic]:
+    return list(runtime.knowledge.topics.values())
+
+
+def topic(runtime: Runtime, key: str) -> Topic | None:
+    return runtime.knowledge.topics.get(key)
+
+
+def find_topic(runtime: Runtime, words: str) -> TopicMatch | None:
+    """The topic `words` name: its key or name exactly, else the closest within reason."""
+    wanted = utils.default_process(words)
+    known = topics(runtime)
+    for candidate in known:
+        if wanted in (utils.default_process(candidate.key), utils.default_process(candidate.name)):
+            return TopicMatch(candidate, fuzzy=False)
+    choices = {candidate.key: f"{candidate.key} {candidate.name}" for candidate in known}
+    best = process.extractOne(
+        words,
+        choices,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        score_cutoff=TOPIC_MATCH_CUTOFF,
+    )
+    if best is None:
+        return None
+    return TopicMatch(runtime.knowledge.topics[best[2]], fuzzy=True)
+
+
+def managers_of(runtime: Runtime, topic: Topic) -> tuple[str, ...]:
+    """Who looks after a topic: its own managers, else the community managers."""
+    return topic.managers or tuple(runtime.settings.eddy_managers)
+
+
+def may_manage(runtime: Runtime, user_id: str, topic: Topic | None = None) -> bool:
+    """Community managers manage every topic; a topic's managers manage theirs."""
+    return runtime.settings.is_manager(user_id) or (topic is not None and user_id in topic.managers)
+
+
+def suggest_topic(
+    runtime: Runtime, question: str, slugs: Iterable[tuple[str, float]]
+) -> Topic | None:
+    """The topic a question most likely belongs to: the topics of its best-matching entries
+    (weighted by score), plus the topics whose keywords appear in it."""
+    known = runtime.knowledge.topics
+    weight: dict[str, float] = {}
+    for slug, score in slugs:
+        entry = runtime.knowledge.get(slug)
+        if entry is not None and entry.topic in known:
+            weight[entry.topic] = weight.get(entry.topic, 0.0) + score
+    text = utils.default_process(question)
+    for key, candidate in known.items():
+        for keyword in candidate.keywords:
+            if fuzz.partial_ratio(utils.default_process(keyword), text) >= KEYWORD_MATCH:
+                weight[key] = weight.get(key, 0.0) + KEYWORD_WEIGHT
+    if not weight:
+        return None
+    return known[max(weight, key=lambda key: weight[key])]
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+def experts(runtime: Runtime, topic_key: str) -> list[str]:
+    with runtime.store.session() as session:
+        return [m.user_id for m in rows.members(session, team_id=runtime.team_id, topic=topic_key)]
+
+
+def member_counts(runtime: Runtime) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with runtime.store.session() as session:
+        for member in rows.members(session, team_id=runtime.team_id):
+            counts[member.topic] = counts.get(member.topic, 0) + 1
+    return counts
+
+
+def join(runtime: Runtime, *, topic_key: str, user_id: str, added_by: str) -> bool:
+    """Add someone to a network; False if they were in it already."""
+    with runtime.store.session() as session:
+        joined = rows.join(
+            session,
+            team_id=runtime.team_id,
+            topic=topic_key,
+            user_id=user_id,
+            added_by=added_by,
+            at=runtime.clock.now(),
+        )
+    return joined
+
+
+def waiting_for_experts(runtime: Runtime, topic_key: str) -> list[Routed]:
+    """Unclaimed questions of a topic that nobody has been sent (no expert was available)."""
+    with runtime.store.session() as session:
+        found = [
+            row
+            for row in rows.routed_questions(
+                session, team_id=runtime.team_id, statuses=(OPEN,), topic=topic_key
+            )
+            if not rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+        ]
+    return [view for view in map(lambda row: _view(runtime, row), found) if view is not None]
+
+
+def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list[Released]]:
+    """Take someone out of a network. Questions of that topic they claimed but did not answer
+    go back to the network; questions sent only to them by DM go to someone else."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        left = rows.leave(session, team_id=runtime.team_id, topic=topic_key, user_id=user_id)
+        affected: list[tuple[Any, bool]] = []
+        for row in rows.routed_questions(
+            session, team_id=runtime.team_id, statuses=(OPEN, CLAIMED), topic=topic_key
+        ):
+            routed_id = _id(row)
+            if row.status == CLAIMED and row.claimed_by == user_id:
+                rows.release(session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id)
+                rows.add_step(
+                    session,
+                    team_id=runtime.team_id,
+                    routed_id=routed_id,
+                    kind="released",
+                    at=now,
+                    user_id=user_id,
+                )
+                affected.append((row, True))
+            elif row.status == OPEN:
+                recipients = {
+                    post.recipient
+                    for post in rows.posts(session, team_id=runtime.team_id, routed_id=routed_id)
+                }
+                if user_id in recipients:
+                    affected.append((row, False))
+    released: list[Released] = []
+    for row, was_claimed in affected:
+        view = routed_question(runtime, _id(row))
+        if view is None:
+            continue
+        new_experts: tuple[str, ...] = ()
+        if view.topic.channel is None:
+            asked = {post.recipient for post in posts(runtime, view.id) if post.recipient}
+            exclude = {view.asker, user_id} | asked
+            new_experts = choose_experts(runtime, view.topic, exclude=exclude, count=1)
+        released.append(Released(view, was_claimed, new_experts))
+    return left, released
+
+
+def _row(runtime: Runtime, routed_id: int) -> Any:
+    with runtime.store.session() as session:
+        return rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
+
+
+def set_away(runtime: Runtime, *, user_id: str, away: bool) -> bool:
+    with runtime.store.session() as session:
+        return rows.set_away(
+            session, team_id=runtime.team_id, user_id=user_id, away=away, at=runtime.clock.now()
+        )
+
+
+def profile(runtime: Runtime, user_id: str) -> ExpertProfile:
+    with runtime.store.session() as session:
+        keys = rows.memberships(session, team_id=runtime.team_id, user_id=user_id)
+        away = user_id in rows.away(session, team_id=runtime.team_id)
+        mine = rows.routed_questions(session, team_id=runtime.team_id, claimed_by=user_id)
+    claimed = tuple(
+        view
+        for view in (_view(runtime, row) for row in mine if row.status == CLAIMED)
+        if view is not None
+    )
+    answered = [row for row in mine if row.answered_by == user_id]
+    return ExpertProfile(
+        topics=tuple(t for key in keys if (t := topic(runtime, key)) is not None),
+        away=away,
+        claimed=claimed,
+        answered=len(answered),
+        resolved=sum(row.status == RESOLVED for row in answered),
+        saved=sum(row.saved_slug is not None for row in answered),
+    )
+
+
+def choose_experts(
+    runtime: Runtime, topic: Topic, *, exclude: set[str], count: int | None = None
+) -> tuple[str, ...]:
+    """Experts to DM, fairly: fewest questions waiting on them first, then whoever was sent
+    one longest ago (so the work rotates); never the asker, nobody away."""
+    with runtime.store.session() as session:
+        away = rows.away(session, team_id=runtime.team_id)
+        candidates = [
+            member.user_id
+            for member in rows.members(session, team_id=runtime.team_id, topic=topic.key)
+            if member.user_id not in exclude and member.user_id not in away
+        ]
+        load = rows.expert_load(session, team_id=runtime.team_id, user_ids=candidates)
+    never = datetime.min.replace(tzinfo=UTC)
+
+    def fairness(user: str) -> tuple[int, datetime, str]:
+        waiting, last_sent = load[user]
+        return waiting, last_sent or never, user
+
+    return tuple(sorted(candidates, key=fairness)[: count or topic.experts_per_question])
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+def prepare(runtime: Runtime, *, question_id: int, user_id: str) -> Preparation | Outcome | Routed:
+    """The form for sending a logged question to the experts; an Outcome when it cannot be
+    sent (GONE, NOT_YOURS), or the Routed question when it was sent already."""
+    with runtime.store.session() as session:
+        logged = question_rows.question(session, team_id=runtime.team_id, question_id=question_id)
+        earlier = (
+            rows.routed_from(session, team_id=runtime.team_id, question_id=question_id)
+            if logged is not None
+            else None
+        )
+    if logged is None:
+        return Outcome.GONE
+    if logged.user_id != user_id:
+        return Outcome.NOT_YOURS
+    if earlier is not None:
+        view = _view(runtime, earlier)
+        if view is not None:
+            return view
+    slugs = [(hit["slug"], float(hit["score"])) for hit in logged.hits]
+    return Preparation(
+        question_id=question_id,
+        question=logged.question,
+        topics=tuple(topics(runtime)),
+        suggested=suggest_topic(runtime, logged.question, slugs),
+    )
+
+
+def send(
+    runtime: Runtime, *, question_id: int, user_id: str, topic_key: str, question: str
+) -> Sent | Outcome | Routed:
+    """Send the question to the topic's network: its channel, or DMs to experts chosen
+    fairly. Returns who to post to (the caller posts, then `record_posts`)."""
+    chosen = topic(runtime, topic_key)
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        logged = question_rows.question(session, team_id=runtime.team_id, question_id=question_id)
+        if logged is None or chosen is None:
+            return Outcome.GONE
+        if logged.user_id != user_id:
+            return Outcome.NOT_YOURS
+        earlier = rows.routed_from(session, team_id=runtime.team_id, question_id=question_id)
+        if earlier is not None:
+            return _view(runtime, earlier) or Outcome.GONE
+        row = rows.route(
+            session,
+            team_id=runtime.team_id,
+            question_id=question_id,
+            topic=chosen.key,
+            asker_id=user_id,
+            question=question,
+            at=now,
+        )
+        routed_id = _id(row)
+        for kind, at in (("asked", logged.asked_at), ("routed", now)):
+            rows.add_step(
+                session,
+                team_id=runtime.team_id,
+                routed_id=routed_id,
+                kind=kind,
+                at=at,
+                user_id=user_id,
+                detail={"topic": chosen.key},
+            )
+        question_rows.settle_question(
+            session, team_id=runtime.team_id, question_id=question_id, outcome="routed", at=now
+        )
+    view = _view(runtime, row)
+    assert view is not None
+    if chosen.channel:
+        return Sent(view, chosen.channel, ())
+    return _dm_plan(runtime, view)
+
+
+def _dm_plan(runtime: Runtime, view: Routed) -> Sent:
+    chosen = choose_experts(runtime, view.topic, exclude={view.asker})
+    if chosen:
+        return Sent(view, None, chosen)
+    anyone = set(experts(runtime, view.topic.key)) - {view.asker}
+    return Sent(view, None, (), nobody="all away" if anyone else "no experts")
+
+
+def without_channel(runtime: Runtime, routed_id: int) -> Sent | None:
+    """The DM plan for a question whose topic channel could not be posted in."""
+    view = routed_question(runtime, routed_id)
+    return _dm_plan(runtime, view) if view is not None else None
+
+
+def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None:
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        for post in sent:
+            rows.add_post(
+                session,
+                team_id=runtime.team_id,
+                routed_id=routed_id,
+                channel=post.channel,
+                ts=post.ts,
+                recipient=post.recipient,
+                at=now,
+            )
+
+
+def posts(runtime: Runtime, routed_id: int) -> list[Post]:
+    with runtime.store.session() as session:
+        found = rows.posts(session, team_id=runtime.team_id, routed_id=routed_id)
+    return [Post(post.channel, post.ts, post.recipient) for post in found]
+
+
+def routed_question(runtime: Runtime, routed_id: int) -> Routed | None:
+    return _view(runtime, _row(runtime, routed_id))
+
+
+def routed_in_thread(
+    runtime: Runtime, *, channel: str, thread_ts: str
+) -> tuple[Routed, Post] | None:
+    """The routed question (and its post) whose thread a message was written in."""
+    with runtime.store.session() as session:
+        post = rows.post_at(session, team_id=runtime.team_id, channel=channel, ts=thread_ts)
+        row = (
+            rows.routed(session, team_id=runtime.team_id, routed_id=post.routed_id)
+            if post is not None
+            else None
+        )
+    view = _view(runtime, row)
+    if view is None or post is None:
+        return None
+    return view, Post(post.channel, post.ts, post.recipient)
+
+
+def open_questions(runtime: Runtime, topic_key: str | None = None) -> list[Routed]:
+    with runtime.store.session() as session:
+        found = rows.routed_questions(
+            session, team_id=runtime.team_id, statuses=(OPEN, CLAIMED), topic=topic_key
+        )
+    return [view for row in found if (view := _view(runtime, row)) is not None]
+
+
+# --- claim, answer, resolve ---------------------------------------------------------------
+
+
+def claim(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, Routed | None]:
+    """Claim a question; when two people press at once, exactly one wins."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
+        if row is None:
+            return Outcome.GONE, None
+        if row.asker_id == user_id:
+            return Outcome.NOT_YOURS, _view(runtime, row)
+        won = rows.claim(
+            session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id, at=now
+        )
+        if won:
+            rows.add_step(
+                session,
+                team_id=runtime.team_id,
+                routed_id=routed_id,
+                kind="claimed",
+                at=now,
+                user_id=user_id,
+            )
+    current = routed_question(runtime, routed_id)
+    if won:
+        return Outcome.DONE, current
+    if current is not None and current.claimed_by == user_id:
+        return Outcome.ALREADY, current
+    return Outcome.TAKEN, current
+
+
+def answer(
+    runtime: Runtime, *, routed_id: int, user_id: str, text: str
+) -> tuple[Outcome, Routed | None]:
+    """Record the answer (claiming the question if nobody had). After the first answer, the
+    answerer's further words are follow-ups: ALREADY, and the caller passes them on."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
+        if row is None:
+            return Outcome.GONE, None
+        if row.asker_id == user_id:
+            return Outcome.NOT_YOURS, _view(runtime, row)
+        won = rows.answer(
+            session,
+            team_id=runtime.team_id,
+            routed_id=routed_id,
+            user_id=user_id,
+            text=text,
+            at=now,
+        )
+        if won:
+            if row.status == OPEN:
+                rows.add_step(
+                    session,
+                    team_id=runtime.team_id,
+                    routed_id=routed_id,
+                    kind="claimed",
+                    at=now,
+                    user_id=user_id,
+                )
+            rows.add_step(
+                session,
+                team_id=runtime.team_id,
+                routed_id=routed_id,
+                kind="answered",
+                at=now,
+                user_id=user_id,
+            )
+    current = routed_question(runtime, routed_id)
+    if won:
+        return Outcome.DONE, current
+    if current is not None and current.answered_by == user_id:
+        return Outcome.ALREADY, current
+    return Outcome.TAKEN, current
+
+
+def resolve(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, Routed | None]:
+    """The asker marks the answer as resolving their question."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
+        if row is None:
+            return Outcome.GONE, None
+        if row.asker_id != user_id:
+            return Outcome.NOT_YOURS, _view(runtime, row)
+        won = rows.resolve(session, team_id=runtime.team_id, routed_id=routed_id, at=now)
+        if won:
+            rows.add_step(
+                session,
+                team_id=runtime.team_id,
+                routed_id=routed_id,
+                kind="resolved",
+                at=now,
+                user_id=user_id,
+                detail={"credit": row.answered_by},
+            )
+    current = routed_question(runtime, routed_id)
+    if won:
+        return Outcome.DONE, current
+    return (Outcome.ALREADY if current and current.status == RESOLVED else Outcome.GONE), current
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+def escalate(runtime: Runtime, now: datetime) -> list[Escalation]:
+    """Fire every escalation tier that has come due for an unclaimed question, once: the
+    tier is taken with a conditional update, so of several instances (or a run repeated
+    after a restart) exactly one fires it. Each notice goes to `runtime.notify`."""
+    fired: list[Escalation] = []
+    with runtime.store.session() as session:
+        waiting = rows.routed_questions(session, team_id=runtime.team_id, statuses=(OPEN,))
+    for row in waiting:
+        view = _view(runtime, row)
+        if view is None:
+            continue
+        due = [
+            number
+            for number, tier in enumerate(view.topic.escalation, start=1)
+            if number > row.escalation_tier and row.routed_at + tier.after <= now
+        ]
+        if not due:
+            continue
+        with runtime.store.session() as session:
+            won = rows.escalate(
+                session,
+                team_id=runtime.team_id,
+                routed_id=view.id,
+                after_tier=row.escalation_tier,
+                to_tier=max(due),
+            )
+            if won:
+                for number in due:
+                    tier = view.topic.escalation[number - 1]
+                    rows.add_step(
+                        session,
+                        team_id=runtime.team_id,
+                        routed_id=view.id,
+                        kind="escalated",
+                        at=now,
+                        detail={"tier": number, "notify": tier.notify},
+                    )
+        if won:
+            fired += [_escalation(runtime, view, number) for number in due]
+    for notice in fired:
+        runtime.notify(notice)
+    return fired
+
+
+def _escalation(runtime: Runtime, view: Routed, number: int) -> Escalation:
+    tier: EscalationTier = view.topic.escalation[number - 1]
+    if tier.notify == NOTIFY_MANAGERS:
+        return Escalation(view, number, tier.notify, managers=managers_of(runtime, view.topic))
+    new_experts: tuple[str, ...] = ()
+    if tier.notify == NOTIFY_NETWORK and view.topic.channel is None:
+        asked = {post.recipient for post in posts(runtime, view.id) if post.recipient}
+        new_experts = choose_experts(runtime, view.topic, exclude={view.asker} | asked)
+    return Escalation(view, number, tier.notify, new_experts=new_experts)
+
+
+# --- back into the index ------------------------------------------------------------------
+
+
+def may_save(runtime: Runtime, routed: Routed, user_id: str) -> bool:
+    """The expert who answered, the asker and managers may save a resolved answer."""
+    return user_id in (routed.answered_by, routed.asker) or may_manage(
+        runtime, user_id, routed.topic
+    )
+
+
+def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
+    with runtime.store.session() as session:
+        found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
+    for row in found:
+        if row.status in (rows.PENDING, rows.APPROVED):
+            return _draft(row)
+    return None
+
+
+def propose(
+    runtime: Runtime,
+    *,
+    routed_id: int,
+    user_id: str,
+    title: str,
+    body: str,
+    topic_key: str | None,
+    questions: list[str],
+) -> tuple[Outcome, Draft | None]:
+    """Put an entry drafted from a resolved answer in the review queue."""
+    current = routed_question(runtime, routed_id)
+    if current is None or current.status != RESOLVED:
+        return Outcome.GONE, None
+    if not may_save(runtime, current, user_id):
+        return Outcome.NOT_ALLOWED, None
+    earlier = pending_draft(runtime, routed_id)
+    if earlier is not None:
+        return Outcome.ALREADY, earlier
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        row = rows.add_draft(
+            session,
+            team_id=runtime.team_id,
+            at=now,
+            routed_id=routed_id,
+            title=title,
+            body=body,
+            topic=topic_key,
+            questions=questions,
+            owner=current.answered_by,
+            proposed_by=user_id,
+        )
+        rows.add_step(
+            session,
+            team_id=runtime.team_id,
+            routed_id=routed_id,
+            kind="drafted",
+            at=now,
+            user_id=user_id,
+            detail={"draft": row.id},
+        )
+    return Outcome.DONE, _draft(row)
+
+
+def draft(runtime: Runtime, draft_id: int) -> Draft | None:
+    with runtime.store.session() as session:
+        row = rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
+    return _draft(row) if row is not None else None
+
+
+def pending_drafts(runtime: Runtime) -> list[Draft]:
+    with runtime.store.session() as session:
+        return [
+            _draft(row)
+            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.PENDING)
+        ]
+
+
+def reviewers(runtime: Runtime, draft: Draft) -> tuple[str, ...]:
+    chosen = topic(runtime, draft.topic) if draft.topic else None
+    return managers_of(runtime, chosen) if chosen else tuple(runtime.settings.eddy_managers)
+
+
+def review(
+    runtime: Runtime,
+    *,
+    draft_id: int,
+    reviewer: str,
+    approve: bool,
+    edits: dict[str, Any] | None = None,
+) -> tuple[Outcome, Draft | None]:
+    """Approve (publish, searchable at once) or reject a draft; only managers may."""
+    found = draft(runtime, draft_id)
+    if found is None:
+        return Outcome.GONE, None
+    chosen = topic(runtime, found.topic) if found.topic else None
+    if not may_manage(runtime, reviewer, chosen):
+        return Outcome.NOT_ALLOWED, found
+    fields = dict(edits or {})
+    now = runtime.clock.now()
+    if not approve:
+        with runtime.store.session() as session:
+            won = rows.decide_draft(
+                session,
+                team_id=runtime.team_id,
+                draft_id=draft_id,
+                status=rows.REJECTED,
+                reviewer=reviewer,
+                at=now,
+            )
+        return (Outcome.DONE if won else Outcome.ALREADY), draft(runtime, draft_id)
+    merged = {**_draft_fields(found), **fields}
+    slug = free_slug(runtime, merged["title"])
+    with runtime.store.session() as session:
+        won = rows.decide_draft(
+            session,
+            team_id=runtime.team_id,
+            draft_id=draft_id,
+            status=rows.APPROVED,
+            reviewer=reviewer,
+            at=now,
+            fields={**fields, "slug": slug},
+        )
+        if won and found.routed_id is not None:
+            rows.mark_saved(session, team_id=runtime.team_id, routed_id=found.routed_id, slug=slug)
+            rows.add_step(
+                session,
+                team_id=runtime.team_id,
+                routed_id=found.routed_id,
+                kind="saved",
+                at=now,
+                user_id=reviewer,
+                detail={"slug": slug, "credit": found.owner},
+            )
+    if not won:
+        return Outcome.ALREADY, draft(runtime, draft_id)
+    entry = KnowledgeEntry(
+        slug=slug,
+        title=merged["title"],
+        body=merged["body"],
+        topic=merged["topic"],
+        owner=found.owner,
+        reviewed=now.date(),
+        source="slack",
+    )
+    asked = list(merged["questions"])
+    runtime.knowledge.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
+    return Outcome.DONE, draft(runtime, draft_id)
+
+
+def _draft_fields(found: Draft) -> dict[str, Any]:
+    return {
+        "title": found.title,
+        "body": found.body,
+        "topic": found.topic,
+        "questions": list(found.questions),
+    }
+
+
+def free_slug(runtime: Runtime, title: str) -> str:
+    """A slug for a new entry from its title, not taken by another entry."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_LIMIT].strip("-")
+    base = base or "answer"
+    slug, number = base, 2
+    while runtime.knowledge.get(slug) is not None or _drafted_slug(runtime, slug):
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def _drafted_slug(runtime: Runtime, slug: str) -> bool:
+    with runtime.store.session() as session:
+        return any(
+            row.slug == slug
+            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.APPROVED)
+        )
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def timeline(runtime: Runtime, routed_id: int) -> list[tuple[str, datetime, str | None]]:
+    """(kind, when, who) for every step of a routed question, in order."""
+    with runtime.store.session() as session:
+        found = rows.steps(session, team_id=runtime.team_id, routed_id=routed_id)
+    return [(step.kind, step.at, step.user_id) for step in found]
+
+
+def response_times(runtime: Runtime) -> list[TopicTimes]:
+    """Per topic: how many questions were routed, answered and resolved, and the median
+    time from routing to the first response (a claim or an answer) and to resolution."""
+    with runtime.store.session() as session:
+        found = rows.routed_questions(session, team_id=runtime.team_id)
+    by_topic: dict[str, list[Any]] = {}
+    for row in found:
+        by_topic.setdefault(row.topic, []).append(row)
+    report = []
+    for key in sorted(by_topic):
+        asked = by_topic[key]
+        first = [
+            min(t for t in (row.claimed_at, row.answered_at) if t is not None) - row.routed_at
+            for row in asked
+            if row.claimed_at or row.answered_at
+        ]
+        resolved = [row.resolved_at - row.routed_at for row in asked if row.resolved_at]
+        report.append(
+            TopicTimes(
+                topic=key,
+                asked=len(asked),
+                answered=sum(row.answered_at is not None for row in asked),
+                resolved=len(resolved),
+                first_response=_median(first),
+                resolution=_median(resolved),
+            )
+        )
+    return report
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(value.total_seconds() for value in values))
+
+
+# --- plumbing -----------------------------------------------------------------------------
+
+
+def _id(row: Any) -> int:
+    assert row.id is not None
+    return int(row.id)
+
+
+def _view(runtime: Runtime, row: Any) -> Routed | None:
+    """A routed row as the domain sees it (None when gone or its topic no longer exists)."""
+    if row is None:
+        return None
+    chosen = topic(runtime, row.topic)
+    if chosen is None:
+        return None
+    return Routed(
+        id=_id(row),
+        topic=chosen,
+        asker=row.asker_id,
+        question=row.question,
+        status=row.status,
+        routed_at=row.routed_at,
+        question_id=row.question_id,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        answered_by=row.answered_by,
+        answer=row.answer,
+        saved_slug=row.saved_slug,
+        escalation_tier=row.escalation_tier,
+    )
+
+
+def _draft(row: Any) -> Draft:
+    return Draft(
+        id=_id(row),
+        title=row.title,
+        body=row.body,
+        topic=row.topic,
+        questions=tuple(row.questions),
+        proposed_by=row.proposed_by,
+        status=row.status,
+        routed_id=row.routed_id,
+        owner=row.owner,
+        slug=row.slug,
+        reviewed_by=row.reviewed_by,
+    )
