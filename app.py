@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,8 +22,10 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 content_cli = typer.Typer(help="The content folder.", no_args_is_help=True)
+experts_cli = typer.Typer(help="Subject-matter networks.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(content_cli, name="content")
+cli.add_typer(experts_cli, name="experts")
 err = Console(stderr=True)
 log = logging.getLogger("eddy")
 
@@ -174,6 +177,56 @@ def content_check(
         out.print(f"[red]{len(problems)} problem(s) in {folder}[/]")
         raise typer.Exit(code=1)
     out.print(f"[green]{folder}: all content is valid[/]")
+
+
+@experts_cli.command("report")
+def experts_report() -> None:
+    """How fast each network responds: questions routed, answered and resolved per topic, and
+    the median time to the first response and to resolution."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from rich.table import Table
+
+    from bot.networks import response_report
+    from store.db import Store, StoreError
+
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+        report = response_report(store)
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    store.close()
+    out = Console()
+    if not report:
+        out.print("No questions have been sent to the experts yet.")
+        return
+    for team, topics in report.items():
+        table = Table(title=f"Subject-matter networks of workspace {team}")
+        for heading in ("topic", "asked", "answered", "resolved", "first response", "resolution"):
+            table.add_column(heading, justify="left" if heading == "topic" else "right")
+        for times in topics:
+            table.add_row(
+                times.topic,
+                str(times.asked),
+                str(times.answered),
+                str(times.resolved),
+                duration(times.first_response),
+                duration(times.resolution),
+            )
+        out.print(table)
+    out.print("Times are medians, counted from when the question reached the network.")
+
+
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    minutes = value.total_seconds() / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
 
 
 if __name__ == "__main__":

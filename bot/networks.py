@@ -19,7 +19,7 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
 from bot.runtime import Runtime
+from store import Store
 from store import knowledge as question_rows
 from store import networks as rows
 
@@ -163,7 +164,6 @@ class ExpertProfile:
     answered: int = 0
     resolved: int = 0
     saved: int = 0
-    waiting: tuple[Routed, ...] = field(default_factory=tuple)
 
 
 # --- topics -------------------------------------------------------------------------------
@@ -859,11 +859,11 @@ def timeline(runtime: Runtime, routed_id: int) -> list[tuple[str, datetime, str 
     return [(step.kind, step.at, step.user_id) for step in found]
 
 
-def response_times(runtime: Runtime) -> list[TopicTimes]:
+def response_times(store: Store, team_id: str) -> list[TopicTimes]:
     """Per topic: how many questions were routed, answered and resolved, and the median
     time from routing to the first response (a claim or an answer) and to resolution."""
-    with runtime.store.session() as session:
-        found = rows.routed_questions(session, team_id=runtime.team_id)
+    with store.session() as session:
+        found = rows.routed_questions(session, team_id=team_id)
     by_topic: dict[str, list[Any]] = {}
     for row in found:
         by_topic.setdefault(row.topic, []).append(row)
@@ -887,6 +887,13 @@ def response_times(runtime: Runtime) -> list[TopicTimes]:
             )
         )
     return report
+
+
+def response_report(store: Store) -> dict[str, list[TopicTimes]]:
+    """`response_times` for every workspace with routed questions (the CLI's report)."""
+    with store.session() as session:
+        workspaces = rows.teams(session)
+    return {team: response_times(store, team) for team in workspaces}
 
 
 def _median(values: list[timedelta]) -> timedelta | None:

@@ -226,7 +226,7 @@ def answer_for_asker(routed: Routed, link: str | None) -> dict[str, Any]:
                 ]
             )
         )
-    text = f"{routed.answered_by and '<@' + routed.answered_by + '>'} answered your question."
+    text = f"{mention(routed.answered_by)} answered your question."
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
@@ -893,6 +893,8 @@ def on_claim(
     outcome, routed = networks.claim(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is Outcome.DONE and routed is not None:
         refresh_posts(runtime, client, routed)
+        # The pressed message may be one Eddy does not track (a manager's alert): redraw it too.
+        respond(replace_original=True, **question_post(routed, user))
         ephemeral(respond, "It's yours. Answer in this thread, or with the Answer button.")
         dm(
             client,

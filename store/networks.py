@@ -288,6 +288,12 @@ def routed_questions(
     return list(session.exec(query.order_by(col(RoutedQuestion.id))))
 
 
+def teams(session: Session) -> list[str]:
+    """Every workspace that has routed questions (for reports across workspaces)."""
+    query = select(RoutedQuestion.team_id).distinct().order_by(col(RoutedQuestion.team_id))
+    return list(session.exec(query))
+
+
 def _where(team_id: str, routed_id: int) -> Any:
     return and_(col(RoutedQuestion.team_id) == team_id, col(RoutedQuestion.id) == routed_id)
 

@@ -34,6 +34,7 @@ from tests.conftest import (
     postgres_database,
 )
 from tests.test_ask import buttons, shown
+from tests.test_cli import eddy as eddy_cli
 
 #: Nothing in the shipped index answers this confidently.
 UNKNOWN = "how do I get a parking permit for the new office garage"
@@ -463,8 +464,9 @@ def reminders(slack, user) -> list:
 
 
 def test_escalation_fires_each_tier_once_across_a_restart_and_two_instances(
-    slack, database, content, clock
+    slack, database_url, content, clock
 ):
+    database = database_url  # SQLite, then PostgreSQL
     eddy = Instance(slack, database, content, clock)
     slack.connect(eddy.target)
     dm_topic_question(slack)
@@ -533,7 +535,9 @@ def test_an_expert_leaving_mid_question_hands_it_to_someone_else(slack, instance
     assert "can no longer answer your question" in last_dm(slack, SAM).text
 
 
-def test_the_timeline_gives_first_response_and_resolution_times_per_topic(slack, instance, clock):
+def test_the_timeline_gives_first_response_and_resolution_times_per_topic(
+    slack, instance, clock, database, tmp_path
+):
     post = routed_to_channel(slack)
     clock.advance(timedelta(minutes=10))
     slack.press(KIM, post, "Claim")
@@ -543,7 +547,57 @@ def test_the_timeline_gives_first_response_and_resolution_times_per_topic(slack,
     slack.press(SAM, last_dm(slack, SAM), "Resolved")
     kinds = [kind for kind, _, _ in networks.timeline(instance.runtime, 1)]
     assert kinds == ["asked", "routed", "claimed", "answered", "resolved"]
-    (times,) = networks.response_times(instance.runtime)
+    (times,) = networks.response_times(instance.runtime.store, instance.runtime.team_id)
     assert (times.topic, times.asked, times.answered, times.resolved) == ("it-help", 1, 1, 1)
     assert timedelta(minutes=10) <= times.first_response < timedelta(minutes=11)
     assert timedelta(minutes=60) <= times.resolution < timedelta(minutes=61)
+    report = eddy_cli("experts", "report", cwd=tmp_path, DATABASE_URL=database)
+    assert report.returncode == 0, report.stderr
+    assert "it-help" in report.stdout and "10 min" in report.stdout and "60 min" in report.stdout
+
+
+def test_an_expert_answers_in_the_thread_of_their_dm(slack, instance):
+    dm_topic_question(slack)
+    expert = next(p for p in (KIM, RIO) if question_posts(slack, p))
+    (post,) = question_posts(slack, expert)
+    slack.say(
+        expert,
+        post.channel,
+        "Report it with the *Phish* button in your mail app.",
+        thread_ts=post.ts,
+    )
+    assert "Phish* button" in shown(last_dm(slack, SAM))
+    (other,) = {KIM, RIO} - {expert}
+    assert buttons(question_posts(slack, other)[-1]) == []
+    assert f"Answered by <@{expert}>" in shown(question_posts(slack, other)[-1])
+
+
+def test_a_channel_eddy_cannot_post_in_falls_back_to_dms_and_tells_a_manager(
+    slack, tmp_path, clock
+):
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    data = yaml.safe_load((folder / "networks.yml").read_text())
+    data["topics"][0]["channel"] = "C0RANDOM1"  # Eddy is not a member there
+    (folder / "networks.yml").write_text(yaml.safe_dump(data))
+    eddy = Instance(slack, f"sqlite:///{tmp_path / 'fallback.db'}", folder, clock)
+    slack.connect(eddy.target)
+    try:
+        experts_say(slack, KIM, f"join {data['topics'][0]['key']}")
+        send_to_experts(slack, SAM, UNKNOWN, data["topics"][0]["key"])
+        assert question_posts(slack, KIM)
+        assert "I couldn't post in <#C0RANDOM1> (`not_in_channel`)" in shown(last_dm(slack, ALEX))
+    finally:
+        eddy.close()
+
+
+def test_a_channel_network_is_reminded_in_the_thread_where_everyone_sees_it(slack, instance, clock):
+    post = routed_to_channel(slack)
+    clock.advance(2 * HOURS + timedelta(minutes=1))
+    run_jobs(instance.runtime, clock.now())
+    (reminder,) = [m for m in slack.messages(IT_HELP, thread_ts=post.ts) if "has waited" in m.text]
+    assert "waited 2 hours with nobody on it" in reminder.text
+    assert any(
+        call.args.get("reply_broadcast") in (True, "true", "1")
+        for call in slack.calls("chat.postMessage")
+    )
