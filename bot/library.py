@@ -120,13 +120,14 @@ def topic_from_spec(key: str, spec: dict[str, Any]) -> Topic:
     )
 
 
-def sync_topics(runtime: Runtime, *, team_id: str, now: datetime) -> list[Problem]:
+def sync_topics(runtime: Runtime, *, team_id: str, now: datetime) -> None:
     """Copy the good topics of networks.yml into the database; a broken topic keeps its last
-    good version, a broken file keeps them all."""
+    good version, a broken file keeps them all. (Its problems are reported with the
+    knowledge entries', which are checked against the same file.)"""
     folder = runtime.settings.eddy_content_dir
     loaded = load_networks(folder)
     if loaded.topics is None or (loaded.problems and not loaded.topics and not loaded.broken):
-        return loaded.problems  # no file, or unreadable: keep what the database has
+        return  # no file, or unreadable: keep what the database has
     with runtime.store.session() as session:
         topic_rows.save_topics(
             session,
@@ -135,7 +136,6 @@ def sync_topics(runtime: Runtime, *, team_id: str, now: datetime) -> list[Proble
             keep=loaded.broken,
             at=now,
         )
-    return loaded.problems
 
 
 def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport:

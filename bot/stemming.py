@@ -17,8 +17,8 @@ _local = threading.local()
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """ "changed" → "chang", "reservations" → "reserv": applied alike to entries and questions,
-    so only consistency matters."""
+    """The word's stem ("changed" → "chang", "reservations" → "reserv"), applied alike to
+    entries and questions, so only consistency matters."""
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:
         stemmer = _local.stemmer = Stemmer.Stemmer("english")

@@ -194,7 +194,7 @@ def question_post(
     if actions:
         blocks.append(ActionsBlock(elements=actions))
     text = (
-        f"A question for the {routed.topic.name} network: "
+        f"A question for the {escape(routed.topic.name)} network: "
         f"{neutralise(shorten(routed.question, 150))}"
     )
     return {"text": text, "blocks": as_dicts(blocks)}
@@ -253,7 +253,8 @@ def draft_card(draft: networks.Draft, note: str | None = None) -> dict[str, Any]
                 ]
             )
         )
-    return {"text": f"A new knowledge entry for review: {draft.title}", "blocks": as_dicts(blocks)}
+    text = f"A new knowledge entry for review: {escape(draft.title)}"
+    return {"text": text, "blocks": as_dicts(blocks)}
 
 
 def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> Post | None:

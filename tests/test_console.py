@@ -306,3 +306,22 @@ def test_the_console_starts_from_the_command_line(tmp_path: Path, args: tuple[st
     assert "What you can type" in finished.stdout
     assert "reply m3" in finished.stdout
     assert (tmp_path / "data" / "sandbox.db").exists()
+
+
+def test_a_question_goes_to_the_experts_and_the_answer_comes_back(terminal: Terminal) -> None:
+    assert "You've joined the *Security* network" not in terminal.type("as kim")
+    assert "joined the Security network" in terminal.type("/experts join security")
+    terminal.type("as sam")
+    unsure = terminal.type("/ask how do I get a parking permit for the garage")
+    form = terminal.type(button_number(unsure, "Ask the experts"))
+    assert "Ask the experts" in form and "Topic" in form
+    sent = terminal.type("submit", "", "Security")
+    assert "I've sent your question to 1 expert(s) of the Security network: @kim" in sent
+    kim = terminal.type("as kim", "in dm")
+    assert "A question for the Security network from @sam" in kim
+    claimed = terminal.type(button_number(kim, "Claim"))
+    assert "It's yours" in claimed
+    post = re.findall(r"(m\d+) +Eddy", kim)[-1]
+    terminal.type(f"reply {post} Ask at the front desk.")
+    answer = terminal.type("as sam", "in dm")
+    assert "@kim answered your question" in answer and "Ask at the front desk." in answer

@@ -59,6 +59,7 @@ def content(tmp_path: Path) -> Path:
             ]
         if topic["key"] == "people":
             topic["keywords"] = [*topic.get("keywords", []), "parking", "office"]
+    data["topics"].append({"key": "python", "name": "Python", "keywords": ["django", "pip"]})
     (folder / "networks.yml").write_text(yaml.safe_dump(data))
     return folder
 
@@ -137,6 +138,8 @@ def test_help_empty_unknown_long_and_hostile_text_get_the_usage(slack, instance)
 
 
 def test_join_with_a_typo_says_which_topic_it_took_and_list_and_me_show_it(slack, instance):
+    python = experts_say(slack, KIM, "join pyhton")
+    assert "(I took “pyhton” to mean *Python*.) You've joined the *Python* network" in python
     reply = experts_say(slack, SAM, "join secuirty")
     assert "I took “secuirty” to mean *Security*" in reply
     assert "You've joined the *Security* network" in reply

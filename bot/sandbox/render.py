@@ -165,6 +165,8 @@ class Renderer:
                 out.append(f"@{command}", style + BROADCAST)
             elif command.startswith("subteam^"):
                 out.append(label or "@group", style + MENTION)
+            elif command.startswith("date^") and command.split("^")[1].isdigit():
+                out.append(self.time(command.split("^")[1]), style)  # in the viewer's zone
             else:
                 out.append(label or command.split("^")[0], style)
         else:
