@@ -631,7 +631,7 @@ SUBCOMMANDS: dict[str, Callable[[Ack, Runtime, WebClient, str, str], None]] = {
 def on_ask_experts(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
-    """ "Ask the experts" on an answer: a form to confirm the topic (and refine the question)."""
+    """The answer's "Ask the experts": a form to confirm the topic and refine the question."""
     ack()
     user, question_id = pressed(body)
     if not networks.topics(runtime):
@@ -672,7 +672,7 @@ def on_ask_experts(
             topic_select(prepared.topics, prepared.suggested.key if prepared.suggested else None),
             context(
                 "Add any detail that helps. It goes to the topic's channel, or by DM to a few of "
-                "its experts; I'll tell you here where it went."
+                "its experts; I'll tell you in our DM where it went."
             ),
         ],
     )
@@ -716,7 +716,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
     routed = sent.routed
     if sent.channel:
         try:
-            reply_ = client.chat_postMessage(channel=sent.channel, **question_post(routed, None))
+            posted = client.chat_postMessage(channel=sent.channel, **question_post(routed, None))
         except SlackApiError as error:
             problem = error.response.get("error")
             log.warning(
@@ -734,7 +734,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
             if fallback is not None:
                 deliver(runtime, client, fallback)
             return
-        networks.record_posts(runtime, routed.id, [Post(reply_["channel"], reply_["ts"], None)])
+        networks.record_posts(runtime, routed.id, [Post(posted["channel"], posted["ts"], None)])
         dm(
             client,
             routed.asker,
@@ -766,11 +766,10 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
             },
         )
         return
-    reason = (
-        "all of its experts are away right now"
-        if sent.nobody == "all away"
-        else "nobody has joined its network yet"
-    )
+    reason = {
+        "all away": "all of its experts are away right now",
+        "no experts": "nobody has joined its network yet",
+    }.get(sent.nobody or "", "none of its experts could be reached on Slack")
     dm(
         client,
         routed.asker,
