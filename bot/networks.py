@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
+from sqlmodel import Session
 
 from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
 from bot.runtime import Runtime
@@ -284,14 +285,7 @@ def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list
             routed_id = _id(row)
             if row.status == CLAIMED and row.claimed_by == user_id:
                 rows.release(session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id)
-                rows.add_step(
-                    session,
-                    team_id=runtime.team_id,
-                    routed_id=routed_id,
-                    kind="released",
-                    at=now,
-                    user_id=user_id,
-                )
+                _step(runtime, session, routed_id, "released", now, user_id=user_id)
                 affected.append((row, True))
             elif row.status == OPEN:
                 recipients = {
@@ -426,14 +420,8 @@ def send(
         )
         routed_id = _id(row)
         for kind, at in (("asked", logged.asked_at), ("routed", now)):
-            rows.add_step(
-                session,
-                team_id=runtime.team_id,
-                routed_id=routed_id,
-                kind=kind,
-                at=at,
-                user_id=user_id,
-                detail={"topic": chosen.key},
+            _step(
+                runtime, session, routed_id, kind, at, user_id=user_id, detail={"topic": chosen.key}
             )
         question_rows.settle_question(
             session, team_id=runtime.team_id, question_id=question_id, outcome="routed", at=now
@@ -525,14 +513,7 @@ def claim(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, R
             session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id, at=now
         )
         if won:
-            rows.add_step(
-                session,
-                team_id=runtime.team_id,
-                routed_id=routed_id,
-                kind="claimed",
-                at=now,
-                user_id=user_id,
-            )
+            _step(runtime, session, routed_id, "claimed", now, user_id=user_id)
     current = routed_question(runtime, routed_id)
     if won:
         return Outcome.DONE, current
@@ -553,6 +534,8 @@ def answer(
             return Outcome.GONE, None
         if row.asker_id == user_id:
             return Outcome.NOT_YOURS, _view(runtime, row)
+        # Read before the UPDATE: the session refreshes `row` with what the UPDATE wrote.
+        unclaimed = row.status == OPEN
         won = rows.answer(
             session,
             team_id=runtime.team_id,
@@ -562,23 +545,9 @@ def answer(
             at=now,
         )
         if won:
-            if row.status == OPEN:
-                rows.add_step(
-                    session,
-                    team_id=runtime.team_id,
-                    routed_id=routed_id,
-                    kind="claimed",
-                    at=now,
-                    user_id=user_id,
-                )
-            rows.add_step(
-                session,
-                team_id=runtime.team_id,
-                routed_id=routed_id,
-                kind="answered",
-                at=now,
-                user_id=user_id,
-            )
+            if unclaimed:
+                _step(runtime, session, routed_id, "claimed", now, user_id=user_id)
+            _step(runtime, session, routed_id, "answered", now, user_id=user_id)
     current = routed_question(runtime, routed_id)
     if won:
         return Outcome.DONE, current
@@ -598,12 +567,12 @@ def resolve(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome,
             return Outcome.NOT_YOURS, _view(runtime, row)
         won = rows.resolve(session, team_id=runtime.team_id, routed_id=routed_id, at=now)
         if won:
-            rows.add_step(
+            _step(
+                runtime,
                 session,
-                team_id=runtime.team_id,
-                routed_id=routed_id,
-                kind="resolved",
-                at=now,
+                routed_id,
+                "resolved",
+                now,
                 user_id=user_id,
                 detail={"credit": row.answered_by},
             )
@@ -645,12 +614,12 @@ def escalate(runtime: Runtime, now: datetime) -> list[Escalation]:
             if won:
                 for number in due:
                     tier = view.topic.escalation[number - 1]
-                    rows.add_step(
+                    _step(
+                        runtime,
                         session,
-                        team_id=runtime.team_id,
-                        routed_id=view.id,
-                        kind="escalated",
-                        at=now,
+                        view.id,
+                        "escalated",
+                        now,
                         detail={"tier": number, "notify": tier.notify},
                     )
         if won:
@@ -723,14 +692,8 @@ def propose(
             owner=current.answered_by,
             proposed_by=user_id,
         )
-        rows.add_step(
-            session,
-            team_id=runtime.team_id,
-            routed_id=routed_id,
-            kind="drafted",
-            at=now,
-            user_id=user_id,
-            detail={"draft": row.id},
+        _step(
+            runtime, session, routed_id, "drafted", now, user_id=user_id, detail={"draft": row.id}
         )
     return Outcome.DONE, _draft(row)
 
@@ -796,12 +759,12 @@ def review(
         )
         if won and found.routed_id is not None:
             rows.mark_saved(session, team_id=runtime.team_id, routed_id=found.routed_id, slug=slug)
-            rows.add_step(
+            _step(
+                runtime,
                 session,
-                team_id=runtime.team_id,
-                routed_id=found.routed_id,
-                kind="saved",
-                at=now,
+                found.routed_id,
+                "saved",
+                now,
                 user_id=reviewer,
                 detail={"slug": slug, "credit": found.owner},
             )
@@ -903,6 +866,28 @@ def _median(values: list[timedelta]) -> timedelta | None:
 
 
 # --- plumbing -----------------------------------------------------------------------------
+
+
+def _step(
+    runtime: Runtime,
+    session: Session,
+    routed_id: int,
+    kind: str,
+    at: datetime,
+    *,
+    user_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add a step to a routed question's timeline, in the caller's unit of work."""
+    rows.add_step(
+        session,
+        team_id=runtime.team_id,
+        routed_id=routed_id,
+        kind=kind,
+        at=at,
+        user_id=user_id,
+        detail=detail,
+    )
 
 
 def _id(row: Any) -> int:

@@ -87,6 +87,10 @@ QUESTION_BLOCK, TOPIC_BLOCK, ANSWER_BLOCK = "experts_question", "experts_topic",
 TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
 VALUE = "value"
 GONE = "That question is no longer open (it was removed, or its topic is gone)."
+NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
+NOT_A_SAVER = (
+    "Only the expert who answered, the person who asked, or a community manager can save this."
+)
 HOURS_LIMIT = 48
 
 
@@ -1131,8 +1135,7 @@ def on_save_button(
     if not networks.may_save(runtime, routed, user):
         ephemeral(
             respond,
-            "Only the expert who answered, the person who asked, or a community manager can "
-            "save this.",
+            NOT_A_SAVER,
         )
         return
     earlier = networks.pending_draft(runtime, routed.id)
@@ -1222,10 +1225,7 @@ def on_save_submitted(
     if outcome is not Outcome.DONE or draft is None:
         message = {
             Outcome.ALREADY: "This answer is already waiting for review.",
-            Outcome.NOT_ALLOWED: (
-                "Only the expert who answered, the person who asked, or a community manager can "
-                "save this."
-            ),
+            Outcome.NOT_ALLOWED: (NOT_A_SAVER),
         }.get(outcome, GONE)
         ack(response_action="errors", errors={TITLE_BLOCK: message})
         return
@@ -1269,7 +1269,7 @@ def reviewed(
         ephemeral(respond, "That draft no longer exists.")
         return
     if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(respond, "Only community managers (or the topic's managers) can review entries.")
+        ephemeral(respond, NOT_A_REVIEWER)
         return
     if outcome is Outcome.ALREADY:
         ephemeral(
@@ -1282,17 +1282,24 @@ def reviewed(
             f"Approved by {mention(reviewer)}: it's in the knowledge index and answers "
             "questions now."
         )
+    else:
+        note = f"Rejected by {mention(reviewer)}."
+    respond(replace_original=True, **draft_card(draft, note))
+    tell_authors(client, draft, reviewer)
+
+
+def tell_authors(client: WebClient, draft: networks.Draft, reviewer: str) -> None:
+    """Tell who proposed the entry, and whose answer it is, what the reviewer decided."""
+    if draft.status == "approved":
         told = (
             f"Your entry *{escape(draft.title)}* was approved by {mention(reviewer)} and is "
             "now in the knowledge index. Thank you!"
         )
     else:
-        note = f"Rejected by {mention(reviewer)}."
         told = (
             f"Your entry *{escape(draft.title)}* was not added to the knowledge index "
             f"({mention(reviewer)} reviewed it)."
         )
-    respond(replace_original=True, **draft_card(draft, note))
     for person in {draft.proposed_by, draft.owner} - {reviewer, None}:
         dm(client, str(person), {"text": told})
 
@@ -1311,7 +1318,7 @@ def on_edit_button(
         return
     chosen = networks.topic(runtime, draft.topic) if draft.topic else None
     if not networks.may_manage(runtime, user, chosen):
-        ephemeral(respond, "Only community managers (or the topic's managers) can review entries.")
+        ephemeral(respond, NOT_A_REVIEWER)
         return
     view = View(
         type="modal",
@@ -1345,12 +1352,7 @@ def on_edit_submitted(
         )
         return
     ack()
-    told = (
-        f"Your entry *{escape(draft.title)}* was approved by {mention(user)} and is now "
-        "in the knowledge index. Thank you!"
-    )
-    for person in {draft.proposed_by, draft.owner} - {user, None}:
-        dm(client, str(person), {"text": told})
+    tell_authors(client, draft, user)
     dm(
         client,
         user,
