@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, require
 
 cli = typer.Typer(
     help="Eddy: a Slack app for learning in the flow of work.",
@@ -23,9 +23,11 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 content_cli = typer.Typer(help="The content folder.", no_args_is_help=True)
 experts_cli = typer.Typer(help="Subject-matter networks.", no_args_is_help=True)
+lessons_cli = typer.Typer(help="Micro-lessons.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(experts_cli, name="experts")
+cli.add_typer(lessons_cli, name="lessons")
 err = Console(stderr=True)
 log = logging.getLogger("eddy")
 
@@ -216,6 +218,53 @@ def experts_report() -> None:
             )
         out.print(table)
     out.print("Times are medians, counted from when the question reached the network.")
+
+
+@lessons_cli.command("deliver")
+def lessons_deliver(
+    at: Annotated[
+        str | None,
+        typer.Option(help="Run as at this instant (ISO-8601, e.g. 2026-11-23T09:30:00+01:00)."),
+    ] = None,
+) -> None:
+    """Run the lesson delivery job once, as the scheduler would (for an external cron).
+    Re-running it, or running it beside the scheduler, never sends a lesson twice."""
+    settings = settings_or_exit()
+    instant = datetime.now(UTC)
+    if at is not None:
+        try:
+            instant = datetime.fromisoformat(at)
+        except ValueError:
+            raise fail(f"--at {at!r} is not an ISO-8601 time like 2026-11-23T09:30:00Z.") from None
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)  # a time without an offset is read as UTC
+    try:
+        require(("SLACK_BOT_TOKEN", settings.slack_bot_token))  # posting needs nothing more
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    setup_logging(settings)
+    from bot.clock import ManualClock
+    from bot.lessons import deliver
+    from bot.runtime import open_runtime
+    from handlers import StartupError, create_app
+    from store.db import StoreError
+
+    clock = ManualClock(instant - datetime.now(UTC))
+    try:
+        runtime = open_runtime(settings, clock=clock)
+        create_app(runtime)
+    except (StoreError, StartupError) as error:
+        raise fail(str(error), error.__cause__) from None
+    try:
+        report = deliver(runtime, instant)
+    finally:
+        runtime.close()
+    Console().print(
+        f"Lessons at {instant.isoformat()}: {report.planned} planned, {report.sent} sent, "
+        f"{report.recovered} found already sent, {report.failed} failed, "
+        f"{report.retrying} to retry later",
+        highlight=False,
+    )
 
 
 def duration(value: timedelta | None) -> str:

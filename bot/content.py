@@ -242,7 +242,7 @@ def load_networks(folder: Path) -> NetworksLoad:
     raw_topics = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(raw_topics, list):
         return NetworksLoad(topics=[], problems=[Problem(path, 1, "expected a `topics:` list")])
-    nodes = _list_items(root, "topics")
+    nodes = list_items(root, "topics")
     good: list[Topic] = []
     problems_found: list[Problem] = []
     broken: set[str] = set()
@@ -252,9 +252,9 @@ def load_networks(folder: Path) -> NetworksLoad:
         key = raw.get("key") if isinstance(raw, dict) else None
         label = f"topic `{key}`" if isinstance(key, str) and SLUG.match(key) else None
         model, explained = _validate_topic(raw, label or f"topic {index + 1}")
-        problems = [Problem(path, _line_of(node, loc), message) for loc, message in explained]
+        problems = [Problem(path, line_of(node, loc), message) for loc, message in explained]
         if label and isinstance(key, str):
-            key_line = _line_of(node, ("key",))
+            key_line = line_of(node, ("key",))
             if key in first_lines:
                 problems.append(
                     Problem(
@@ -319,7 +319,7 @@ def _explain(error: ErrorDetails, label: str) -> tuple[Loc, str]:
         if len(loc) > 1:
             return (
                 loc,
-                f"{label}: `{name}` item {_nth(loc[1])} must be a short text (put it in quotes)",
+                f"{label}: `{name}` item {nth(loc[1])} must be a short text (put it in quotes)",
             )
         return loc, f"{label}: `{name}` must be a list of short texts like [laptop, vpn]"
     if name == "channel":
@@ -358,7 +358,7 @@ def _explain_escalation(
             loc,
             f"{label}: `escalation` must be a list of tiers (`escalation: []` never escalates)",
         )
-    tier = f"{label}: escalation tier {_nth(loc[1])}"
+    tier = f"{label}: escalation tier {nth(loc[1])}"
     if len(loc) == 2:
         return loc, f"{tier} must be `after_hours: …` and `notify: …` lines"
     field_name = str(loc[2])
@@ -373,12 +373,12 @@ def _explain_escalation(
     return loc, f"{tier} `notify` must be `{NOTIFY_NETWORK}` or `{NOTIFY_MANAGERS}`, not `{value}`"
 
 
-def _nth(index: int | str) -> int:
+def nth(index: int | str) -> int:
     """People count list items from 1."""
     return int(index) + 1
 
 
-def _line_of(node: yaml.Node | None, loc: Loc) -> int:
+def line_of(node: yaml.Node | None, loc: Loc) -> int:
     """The line of the most specific YAML node along `loc` (a mapping key's own line, or a list
     item's); where the path ends (a missing field) the deepest node reached stands in."""
     if node is None:
@@ -400,7 +400,7 @@ def _line_of(node: yaml.Node | None, loc: Loc) -> int:
     return line
 
 
-def _list_items(root: yaml.Node | None, key: str) -> list[yaml.Node]:
+def list_items(root: yaml.Node | None, key: str) -> list[yaml.Node]:
     if not isinstance(root, yaml.MappingNode):
         return []
     for key_node, value in root.value:
@@ -528,14 +528,18 @@ def check_content(folder: Path) -> list[Problem]:
     """Every problem in the content folder; an empty list means it is all good."""
     if not folder.is_dir():
         return [Problem(folder, 0, "the content folder does not exist (set EDDY_CONTENT_DIR)")]
+    from bot.lesson_paths import LESSONS_DIR, load_paths  # it builds on this module
+
     problems: list[Problem] = []
     for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]):
         if path.name == NETWORKS_FILE and path.parent == folder:
             continue  # checked with the knowledge, below
+        if path.parent == folder / LESSONS_DIR:
+            continue  # checked as learning paths, below
         try:
             yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             problems.append(yaml_problem(path, error))
         except UnicodeDecodeError:
             problems.append(Problem(path, 1, "not UTF-8 text"))
-    return problems + load_knowledge(folder).problems
+    return problems + load_knowledge(folder).problems + load_paths(folder).problems

@@ -30,8 +30,17 @@ from bot.content import (
     load_networks,
 )
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
+from bot.lesson_paths import (
+    LearningPath,
+    lesson_files,
+    load_paths,
+    merge_last_good,
+    path_from_spec,
+    path_spec,
+)
 from bot.runtime import Runtime
 from store import knowledge as rows
+from store import lessons as path_rows
 from store import networks as topic_rows
 
 log = logging.getLogger(__name__)
@@ -138,6 +147,24 @@ def sync_topics(runtime: Runtime, *, team_id: str, now: datetime) -> None:
         )
 
 
+def sync_paths(runtime: Runtime, *, team_id: str, now: datetime) -> list[Problem]:
+    """Copy the learning paths into the database. A broken file keeps its path's last good
+    version; a broken lesson keeps its last good version inside the path (see
+    `merge_last_good`). Returns the paths' problems."""
+    loaded = load_paths(runtime.settings.eddy_content_dir)
+    with runtime.store.session() as session:
+        stored = {row.key: row for row in path_rows.paths(session, team_id=team_id)}
+        specs = {}
+        for path in loaded.paths:
+            last_good = path_from_spec(stored[path.id].spec) if path.id in stored else None
+            merged = merge_last_good(path, last_good, loaded.broken_lessons.get(path.id, set()))
+            specs[path.id] = path_spec(merged)
+        path_rows.save_paths(
+            session, team_id=team_id, specs=specs, keep=loaded.broken_paths, at=now
+        )
+    return loaded.problems
+
+
 def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport:
     """Copy the content folder's good entries into the database.
 
@@ -158,8 +185,8 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
         return SyncReport(problems=[problem])
     sync_topics(runtime, team_id=team_id, now=now)
     loaded = load_knowledge(folder)
-    report = SyncReport(problems=loaded.problems)
-    for problem in loaded.problems:
+    report = SyncReport(problems=[*loaded.problems, *sync_paths(runtime, team_id=team_id, now=now)])
+    for problem in report.problems:
         log.warning("Content problem: %s", problem)
     with runtime.store.session() as session:
         current = {row.slug: row for row in rows.entries(session, team_id=team_id)}
@@ -193,7 +220,7 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
 
 def content_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Cheap fingerprint of the content folder, to skip re-reading it when nothing changed."""
-    files = [*knowledge_files(folder), folder / "networks.yml"]
+    files = [*knowledge_files(folder), folder / "networks.yml", *lesson_files(folder)]
     return tuple(
         (str(path), path.stat().st_mtime_ns, path.stat().st_size)
         for path in files
@@ -208,6 +235,8 @@ class KnowledgeLibrary:
         self.last_report = SyncReport()
         #: The subject-matter network topics, by key (as last loaded without problems).
         self.topics: dict[str, Topic] = {}
+        #: The learning paths, by id (as last loaded without problems).
+        self.paths: dict[str, LearningPath] = {}
         self._signature: tuple[tuple[str, int, int], ...] | None = None  # never synced
         self._lock = threading.Lock()
 
@@ -239,7 +268,9 @@ class KnowledgeLibrary:
             stored = rows.entries(session, team_id=self.team_id)
             learned = rows.learned_questions(session, team_id=self.team_id)
             stored_topics = topic_rows.topics(session, team_id=self.team_id)
+            stored_paths = path_rows.paths(session, team_id=self.team_id)
         self.topics = {row.key: topic_from_spec(row.key, row.spec) for row in stored_topics}
+        self.paths = {row.key: path_from_spec(row.spec) for row in stored_paths}
         wordings: dict[str, list[str]] = {}
         for question in learned:
             wordings.setdefault(question.slug, []).append(question.wording)

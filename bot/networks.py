@@ -24,17 +24,16 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
 from sqlmodel import Session
 
 from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
+from bot.names import find_by_name
 from bot.runtime import Runtime
 from store import Store
 from store import knowledge as question_rows
 from store import networks as rows
 
-#: How close a typed topic name must be to a topic's key or name (rapidfuzz WRatio, 0–100).
-TOPIC_MATCH_CUTOFF = 70
 #: Keywords count for a topic when they appear in the question this closely (partial_ratio).
 KEYWORD_MATCH = 90
 #: A keyword found in the question weighs like a search hit scoring this much.
@@ -180,22 +179,11 @@ def topic(runtime: Runtime, key: str) -> Topic | None:
 
 def find_topic(runtime: Runtime, words: str) -> TopicMatch | None:
     """The topic `words` name: its key or name exactly, else the closest within reason."""
-    wanted = utils.default_process(words)
-    known = topics(runtime)
-    for candidate in known:
-        if wanted in (utils.default_process(candidate.key), utils.default_process(candidate.name)):
-            return TopicMatch(candidate, fuzzy=False)
-    choices = {candidate.key: f"{candidate.key} {candidate.name}" for candidate in known}
-    best = process.extractOne(
-        words,
-        choices,
-        scorer=fuzz.WRatio,
-        processor=utils.default_process,
-        score_cutoff=TOPIC_MATCH_CUTOFF,
-    )
-    if best is None:
+    names = {candidate.key: (candidate.key, candidate.name) for candidate in topics(runtime)}
+    match = find_by_name(words, names)
+    if match is None:
         return None
-    return TopicMatch(runtime.knowledge.topics[best[2]], fuzzy=True)
+    return TopicMatch(runtime.knowledge.topics[match.key], fuzzy=match.fuzzy)
 
 
 def managers_of(runtime: Runtime, topic: Topic) -> tuple[str, ...]:

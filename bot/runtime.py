@@ -18,13 +18,10 @@ from bot.settings import Settings
 from store import Store
 
 if TYPE_CHECKING:
+    from bot.lessons import LessonPoster
     from bot.library import KnowledgeLibrary
 
 log = logging.getLogger(__name__)
-
-
-def nobody_to_tell(notice: object) -> None:
-    log.warning("No Slack connection to deliver %r", notice)
 
 
 class WorkPool(ThreadPoolExecutor):
@@ -73,15 +70,29 @@ class Runtime:
     team_id: str = ""
     #: The knowledge Eddy answers from (set when the app is built, once team_id is known).
     library: KnowledgeLibrary | None = None
-    #: Where scheduled work hands what people must be told (an escalation, say): the app
-    #: factory sets it to send the notice through Slack, so that bot/ never builds messages.
-    notify: Callable[[object], None] = nobody_to_tell
+    #: How lesson messages reach Slack (set by the app factory; None: nothing can be sent).
+    lesson_poster: LessonPoster | None = None
+    #: Who delivers each kind of notice (see `notify`), by notice type.
+    listeners: dict[type, Callable[[Any], None]] = field(default_factory=dict)
 
     @property
     def knowledge(self) -> KnowledgeLibrary:
         if self.library is None:
             raise RuntimeError("the knowledge library is opened by create_app()")
         return self.library
+
+    def listen(self, kind: type, deliver: Callable[[Any], None]) -> None:
+        """Have `deliver` tell people about notices of type `kind` (handlers register them)."""
+        self.listeners[kind] = deliver
+
+    def notify(self, notice: object) -> None:
+        """Hand over what people must be told (an escalation, a paused schedule): the
+        handlers send it through Slack, so that bot/ never builds messages."""
+        deliver = self.listeners.get(type(notice))
+        if deliver is None:
+            log.warning("No Slack connection to deliver %r", notice)
+            return
+        deliver(notice)
 
     def close(self) -> None:
         self.work.wait_idle()

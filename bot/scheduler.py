@@ -20,6 +20,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.events import forget_old_events
+from bot.lessons import deliver
 from bot.networks import escalate
 from bot.runtime import Runtime
 
@@ -50,10 +51,20 @@ def escalate_questions(runtime: Runtime, now: datetime) -> str:
     return f"{len(fired)} escalation(s)"
 
 
+def deliver_lessons(runtime: Runtime, now: datetime) -> str:
+    """Send the lessons due now, each (recipient, lesson, day) once."""
+    report = deliver(runtime, now)
+    return (
+        f"{report.planned} planned, {report.sent} sent, {report.recovered} recovered, "
+        f"{report.failed} failed, {report.retrying} to retry"
+    )
+
+
 JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
+    Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
 )
 
 

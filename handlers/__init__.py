@@ -95,6 +95,7 @@ def create_app(runtime: Runtime) -> App:
         capability.register(app)
     errors.register(app)
     networks.listen_for_notices(runtime, client)
+    lessons.connect_delivery(runtime, client)
     return app
 
 

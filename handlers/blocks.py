@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
 from slack_sdk.models.blocks import (
     Block,
+    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
     SectionBlock,
@@ -137,3 +139,13 @@ def notice(text: str, *, usage: Sequence[str] = ()) -> list[dict]:
     if usage:
         blocks.append(context(*usage))
     return as_dicts(blocks)
+
+
+def when(moment: datetime) -> str:
+    """A time each reader sees in their own time zone (Slack formats it)."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=label, action_id=action, value=str(value), style=style)

@@ -1,17 +1,847 @@
-"""Micro-lessons: the `/learn` command."""
+"""Micro-lessons in Slack: `/learn`, the lesson messages with their quiz buttons, and the
+poster the delivery job sends them through.
+
+Where things go: a person's lessons arrive in their DM with Eddy, and answering a quiz there
+redraws the message with the result; a lesson scheduled into a channel keeps its buttons for
+everyone, and each person's result is shown to them alone (an ephemeral message).
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import json
+import logging
+import re
+from datetime import date, datetime, time
+from typing import Any
 
-from handlers.slash import SlashCommand, not_ready
-
-LEARN = SlashCommand(
-    "/learn", "Short daily lessons from learning paths, with a one-tap quiz.", ("/learn help",)
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
 )
 
-NOT_YET = "Micro-lessons are not switched on in this Eddy yet."
+from bot import lessons
+from bot.lesson_paths import LearningPath, Lesson
+from bot.lessons import (
+    PERSON,
+    LessonMessage,
+    Posted,
+    PostResult,
+    QuizRefusedError,
+    QuizResult,
+    QuizState,
+    Schedule,
+    SchedulePaused,
+    TryLater,
+    Unreachable,
+)
+from bot.runtime import Runtime
+from handlers.blocks import (
+    as_dicts,
+    button,
+    context,
+    escape,
+    markdown_to_slack,
+    neutralise,
+    searchable,
+    section,
+    sections,
+    shorten,
+    when,
+)
+from handlers.slash import SlashCommand
+
+log = logging.getLogger(__name__)
+
+LEARN = SlashCommand(
+    "/learn",
+    "Short daily lessons from learning paths, with a one-tap quiz.",
+    (
+        "/learn paths",
+        "/learn start <path>",
+        "/learn stop <path|all>",
+        "/learn next",
+        "/learn me",
+        "/learn time <HH:MM> [days]",
+        "/learn schedule <path> #channel [HH:MM] [days] [Area/City]",
+        "/learn unschedule <path> #channel",
+        "/learn schedules",
+    ),
+    needs_text=True,
+)
+ANSWER = re.compile(r"^lessons_answer_\d+$")
+DONE, START = "lessons_done", "lessons_start"
+METADATA_TYPE = "eddy_lesson"
+CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+#: Slack refuses these for good: stop sending there and say why.
+GONE = {
+    "user_not_found": "they are no longer in the workspace",
+    "user_disabled": "they left the workspace",
+    "account_inactive": "they left the workspace",
+    "cannot_dm_bot": "Slack does not allow Eddy to message them",
+    "messages_tab_disabled": "they turned off direct messages from apps",
+    "channel_not_found": "Eddy cannot see the channel (deleted, or private without Eddy)",
+    "not_in_channel": "Eddy is not in the channel (invite @Eddy there)",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the channel does not let apps post",
+    "restricted_action_read_only_channel": "the channel is read-only",
+}
 
 
 def register(app: App) -> None:
-    app.command(LEARN.name)(not_ready(LEARN, NOT_YET))
+    app.command(LEARN.name)(on_learn_command)
+    app.action(ANSWER)(on_answer)
+    app.action(DONE)(on_done)
+    app.action(START)(on_start_button)
+    app.event("user_change")(on_user_change)
+
+
+def connect_delivery(runtime: Runtime, client: WebClient) -> None:
+    """Let the delivery job post lessons, and tell managers when a channel schedule stops."""
+    runtime.lesson_poster = SlackLessonPoster(lesson_client(client))
+    runtime.listen(SchedulePaused, lambda notice: tell_managers(client, notice))
+
+
+def lesson_client(client: WebClient) -> WebClient:
+    """A client that waits out 429s (Slack posted nothing) but retries nothing else itself:
+    after a dropped connection or a 5xx the post may have gone through, and the delivery job
+    checks that before posting again."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
+    )
+
+
+# --- the lesson message ---------------------------------------------------------------------
+
+
+def lesson_blocks(message: LessonMessage, *, viewer: str | None = None) -> list[Block]:
+    blocks: list[Block] = []
+    path, lesson = message.path, message.lesson
+    if path is not None and lesson is not None:
+        heading = f"{path.title} · lesson {message.number} of {len(path.lessons)}"
+        blocks.append(HeaderBlock(text=shorten(heading, 150)))
+        blocks.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
+        blocks += sections(markdown_to_slack(lesson.body))
+        if lesson.link:
+            blocks.append(
+                ActionsBlock(
+                    elements=[
+                        ButtonElement(text="Read more", url=lesson.link, action_id="lessons_link")
+                    ]
+                )
+            )
+        blocks += _quiz_blocks(message, path, lesson, review=False)
+    if message.reviews:
+        if blocks:
+            blocks.append(DividerBlock())
+        else:
+            blocks.append(HeaderBlock(text="Quick review"))
+        for review_path, review in message.reviews:
+            blocks += _quiz_blocks(message, review_path, review, review=True)
+    blocks.append(context(_footer(message)))
+    return blocks
+
+
+def _quiz_blocks(
+    message: LessonMessage, path: LearningPath, lesson: Lesson, *, review: bool
+) -> list[Block]:
+    quiz = lesson.quiz
+    base = {"d": message.delivery_id, "p": path.id, "l": lesson.id}
+    if quiz is None:
+        if review:
+            return []
+        if message.done:
+            return [context("✅ Done. Nice work.")]
+        return [
+            ActionsBlock(
+                block_id=f"done:{lesson.id}",
+                elements=[button("Mark as done", DONE, json.dumps(base), "primary")],
+            )
+        ]
+    intro = (
+        f"🔁 *Review* from _{escape(path.title)}_ · {escape(lesson.title)}\n"
+        if review
+        else "*Quiz* · "
+    )
+    blocks: list[Block] = [section(f"{intro}{escape(quiz.question)}")]
+    state = message.answers.get((path.id, lesson.id))
+    if state is not None:
+        key = (path.id, lesson.id)
+        again_on = message.comes_back.get(key)
+        retired = key in message.comes_back and again_on is None
+        blocks.append(section(result_text(lesson, state, again_on, retired=retired)))
+        return blocks
+    buttons = [
+        button(shorten(option, 75), f"lessons_answer_{number}", json.dumps(base | {"o": number}))
+        for number, option in enumerate(quiz.options)
+    ]
+    blocks.append(ActionsBlock(block_id=f"quiz:{path.id}:{lesson.id}"[:255], elements=buttons))
+    return blocks
+
+
+def result_text(
+    lesson: Lesson, state: QuizState, again_on: date | None = None, retired: bool = False
+) -> str:
+    quiz = lesson.quiz
+    assert quiz is not None
+    if state.correct:
+        text = f"✅ *Right:* {escape(quiz.right_option)}"
+    else:
+        text = (
+            f"❌ You chose “{escape(quiz.options[state.chosen])}”. The answer is "
+            f"*{escape(quiz.right_option)}*."
+        )
+    if quiz.explanation:
+        text += f"\n{escape(quiz.explanation)}"
+    if retired:
+        text += "\n_You know this one now: it won't come back._"
+    elif again_on is not None:
+        text += f"\n_I'll ask you again {_on_day(again_on)}._"
+    return text
+
+
+def _on_day(day: date) -> str:
+    return f"on {day.strftime('%a %-d %b')}"
+
+
+def _footer(message: LessonMessage) -> str:
+    if message.in_channel:
+        path = message.path
+        start = f" · `/learn start {path.id}` to get the path by DM" if path else ""
+        return f"Tap an answer: only you see your result{start}"
+    parts = []
+    if message.next_at is not None:
+        parts.append(f"Next lesson {when(message.next_at)}")
+    parts.append("`/learn me` for your progress")
+    if message.path is not None:
+        parts.append(f"`/learn stop {message.path.id}` to stop")
+    return " · ".join(parts)
+
+
+def fallback_text(message: LessonMessage) -> str:
+    if message.lesson is not None and message.path is not None:
+        return f"Today's lesson from {message.path.title}: {message.lesson.title}"
+    return "A quick review of what you learned"
+
+
+class SlackLessonPoster:
+    """Posts lesson messages, each carrying its delivery's ID in message metadata, and finds
+    one an earlier attempt may have posted."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, message: LessonMessage) -> PostResult:
+        try:
+            reply = self.client.chat_postMessage(
+                channel=message.recipient,
+                text=fallback_text(message),
+                blocks=as_dicts(lesson_blocks(message)),
+                metadata={
+                    "event_type": METADATA_TYPE,
+                    "event_payload": {"delivery_id": message.delivery_id},
+                },
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            return _failure(error)
+        except OSError as error:  # a dropped connection or a timeout: it may have got through
+            return TryLater(f"no answer from Slack ({type(error).__name__})", maybe_posted=True)
+        return Posted(str(reply["channel"]), str(reply["ts"]))
+
+    def find(self, message: LessonMessage, since: datetime) -> PostResult | None:
+        try:
+            channel = message.recipient
+            if not message.in_channel:
+                channel = self.client.conversations_open(users=message.recipient)["channel"]["id"]
+            history = self.client.conversations_history(
+                channel=channel,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+            )
+        except SlackApiError as error:
+            return _failure(error)
+        except OSError as error:
+            return TryLater(f"could not check Slack ({type(error).__name__})")
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for found in messages:
+            metadata: dict[str, Any] = found.get("metadata") or {}
+            payload: dict[str, Any] = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == METADATA_TYPE
+                and payload.get("delivery_id") == message.delivery_id
+            ):
+                return Posted(channel, str(found["ts"]))
+        return None
+
+
+def _failure(error: SlackApiError) -> PostResult:
+    code = str(error.response.get("error") or "")
+    if code in GONE:
+        return Unreachable(GONE[code])
+    status = error.response.status_code
+    return TryLater(f"Slack answered {status} {code}".strip(), maybe_posted=status >= 500)
+
+
+def tell_managers(client: WebClient, notice: SchedulePaused) -> None:
+    text = (
+        f"I paused the *{escape(notice.path_title)}* lessons in <#{notice.channel}>: "
+        f"{notice.reason}. Fix that, then `/learn schedule` the path there again to resume."
+    )
+    for manager in notice.managers:
+        try:
+            client.chat_postMessage(channel=manager, text=text, blocks=as_dicts([section(text)]))
+        except SlackApiError as error:
+            log.warning(
+                "Could not tell %s about a paused schedule: %s",
+                manager,
+                error.response.get("error"),
+            )
+
+
+# --- /learn ---------------------------------------------------------------------------------
+
+
+def on_learn_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    text = command.get("text", "").strip()
+    screened = LEARN.screen(text)
+    if screened is not None:
+        ack(**screened)
+        return
+    verb, _, rest = text.partition(" ")
+    handler = SUBCOMMANDS.get(verb.lower())
+    if handler is None:
+        ack(**LEARN.unknown(text))
+        return
+    if not lessons.paths(runtime):
+        ack(
+            **LEARN.reply(
+                "No learning paths are set up yet: a community manager adds them to "
+                "`content/lessons/`."
+            )
+        )
+        return
+    handler(ack, runtime, client, command, rest.strip())
+
+
+def reply(ack: Ack, text: str, *extra: Block) -> None:
+    ack(text=text, blocks=as_dicts([section(text), *extra]))
+
+
+def person_zone(client: WebClient, user_id: str) -> str:
+    """The person's Slack time zone (users.info); empty when Slack cannot say."""
+    try:
+        return str(client.users_info(user=user_id)["user"].get("tz") or "")
+    except (SlackApiError, OSError) as error:
+        log.warning("Could not read the time zone of %s: %s", user_id, error)
+        return ""
+
+
+def resolve_path(
+    ack: Ack, runtime: Runtime, words: str, verb: str
+) -> tuple[LearningPath, str] | None:
+    """The path `words` name and a note when it was a guess; acks an explanation and returns
+    None when there is none."""
+    known = ", ".join(f"`{key}`" for key in lessons.paths(runtime))
+    if not words:
+        ack(**LEARN.reply(f"Which path? Try `/learn {verb} <path>`. Paths: {known}."))
+        return None
+    found = lessons.find_path(runtime, searchable(words))
+    typed = neutralise(shorten(words, 60))
+    if found is None:
+        ack(**LEARN.reply(f"I don't know a path called “{typed}”. Paths: {known}."))
+        return None
+    path, guessed = found
+    note = f"(I took “{typed}” to mean *{escape(path.title)}*.) " if guessed else ""
+    return path, note
+
+
+def learn_paths(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    mine = lessons.subscribed_paths(runtime, command["user_id"])
+    blocks: list[Block] = [section("*Learning paths* — one short lesson a day, with a quiz.")]
+    for path in lessons.paths(runtime).values():
+        audience = f" · for {', '.join(path.audience)}" if path.audience else ""
+        line = (
+            f"*{escape(path.title)}* (`{path.id}`)\n{escape(path.description)}\n"
+            f"_{len(path.lessons)} lessons · about {path.minutes} min in all{audience}_"
+        )
+        if path.id in mine:
+            blocks.append(section(line + "\n✅ You're on this path."))
+        else:
+            blocks += [
+                section(line),
+                ActionsBlock(
+                    block_id=f"start:{path.id}", elements=[button("Start", START, path.id)]
+                ),
+            ]
+    ack(text="Learning paths", blocks=as_dicts(blocks[:50]))
+
+
+def learn_start(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    found = resolve_path(ack, runtime, rest, "start")
+    if found is None:
+        return
+    path, note = found
+    text, first = start_path(runtime, client, command["user_id"], path)
+    reply(ack, note + text)
+    if first is not None:
+        lessons.send_due(runtime, runtime.clock.now(), ids=[first])
+
+
+def start_path(
+    runtime: Runtime, client: WebClient, user_id: str, path: LearningPath
+) -> tuple[str, int | None]:
+    """Subscribe; what to tell the person, and the first lesson's delivery to send now."""
+    started = lessons.start(
+        runtime, user_id, path, tz=person_zone(client, user_id), now=runtime.clock.now()
+    )
+    title = f"*{escape(path.title)}*"
+    when_next = started.schedule.describe()
+    if started.already:
+        return f"You're already on {title}. Your lessons come {when_next}.", None
+    if started.delivery_id is None:
+        return (
+            f"You've done every lesson of {title} already. Its quizzes will come back now and "
+            "then, to help them stick.",
+            None,
+        )
+    return (
+        f"You're on {title}. Your first lesson is in your DMs now; the next ones come "
+        f"{when_next}. Change that with `/learn time 08:30 mon-fri`.",
+        started.delivery_id,
+    )
+
+
+def learn_stop(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    user = command["user_id"]
+    now = runtime.clock.now()
+    if rest.lower() == "all":
+        stopped = lessons.stop(runtime, user, None, now=now)
+        reply(
+            ack,
+            "Stopped all your lessons and reviews. `/learn start <path>` whenever you like."
+            if stopped
+            else "You have no lessons running.",
+        )
+        return
+    found = resolve_path(ack, runtime, rest, "stop")
+    if found is None:
+        return
+    path, note = found
+    if lessons.stop(runtime, user, path.id, now=now):
+        reply(
+            ack,
+            (
+                f"{note}Stopped *{escape(path.title)}*. Your progress is kept: `/learn start "
+                f"{path.id}` picks up where you left off."
+            ),
+        )
+    else:
+        reply(ack, f"{note}You're not on *{escape(path.title)}*.")
+
+
+def learn_next(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    user = command["user_id"]
+    now = runtime.clock.now()
+    delivery_id = lessons.ask_next(runtime, user, tz=person_zone(client, user), now=now)
+    if delivery_id is None:
+        reply(
+            ack,
+            "No lesson is waiting: start a path with `/learn start <path>` (see `/learn paths`).",
+        )
+        return
+    reply(ack, "Your next lesson is in your DMs.")
+    lessons.send_due(runtime, now, ids=[delivery_id])
+
+
+def learn_me(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    progress = lessons.progress(runtime, command["user_id"], now=runtime.clock.now())
+    if not progress.paths and progress.answered == 0:
+        reply(ack, "You haven't started a path yet. `/learn paths` shows them.")
+        return
+    lines = []
+    for each in progress.paths:
+        total = len(each.path.lessons)
+        bar = "▰" * each.done + "▱" * (total - each.done)
+        if each.completed_at is not None:
+            status = f"🎓 completed {when(each.completed_at)}"
+        else:
+            status = "running" if each.active else "stopped"
+        lines.append(f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}")
+    streak = (
+        f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
+        if progress.streak
+        else f"No streak running (best {progress.best_streak})"
+    )
+    accuracy = (
+        f"{progress.right}/{progress.answered} quiz answers right"
+        if progress.answered
+        else "No quiz answers yet"
+    )
+    details = [streak, accuracy, f"{progress.reviews_waiting} review(s) due"]
+    if progress.stopped_reason:
+        details.append(
+            f"Lessons are paused: {progress.stopped_reason}. `/learn start <path>` resumes them"
+        )
+    elif progress.next_at is not None and progress.schedule is not None:
+        details.append(f"Next lesson {when(progress.next_at)} ({progress.schedule.describe()})")
+    text = "*Your learning*\n" + "\n".join(lines)
+    ack(text="Your learning", blocks=as_dicts([section(text), context(" · ".join(details))]))
+
+
+def learn_time(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    user = command["user_id"]
+    words = rest.split()
+    at = next((t for t in map(lessons.parse_time, words) if t), None)
+    days = _days_in([w for w in words if lessons.parse_time(w) is None])
+    if not words or (at is None and days is None):
+        reply(
+            ack,
+            (
+                "When should lessons arrive? Try `/learn time 08:30`, `/learn time 9am mon-fri` "
+                "or `/learn time 17:00 mon,wed,fri`."
+            ),
+        )
+        return
+    if days is None and len(words) > 1:
+        reply(
+            ack,
+            (
+                f"I couldn't read the days in “{neutralise(shorten(rest, 60))}”. Try `weekdays`, "
+                "`daily`, `mon-fri` or `mon,wed,fri`."
+            ),
+        )
+        return
+    schedule = lessons.set_schedule(
+        runtime, user, at=at, days=days, tz=person_zone(client, user), now=runtime.clock.now()
+    )
+    reply(ack, f"Your lessons will come {schedule.describe()}.")
+
+
+def _days_in(words: list[str]) -> frozenset[int] | None:
+    if not words:
+        return None
+    found: set[int] = set()
+    for word in words:
+        days = lessons.parse_days(word)
+        if days is None:
+            return None
+        found |= days
+    return frozenset(found)
+
+
+def learn_schedule(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    user = command["user_id"]
+    if not runtime.settings.is_manager(user):
+        reply(
+            ack,
+            (
+                "Only community managers can schedule lessons into channels. `/learn start "
+                "<path>` gets them for you by DM."
+            ),
+        )
+        return
+    channel: str | None = None
+    at: time | None = None
+    days: set[int] = set()
+    tz = ""
+    words: list[str] = []
+    for word in rest.split():
+        mention = CHANNEL_MENTION.match(word)
+        if mention:
+            channel = mention.group(1)
+        elif lessons.parse_time(word):
+            at = lessons.parse_time(word)
+        elif lessons.parse_days(word):
+            days |= lessons.parse_days(word) or set()
+        elif ("/" in word and lessons.is_zone(word)) or word.upper() == "UTC":
+            tz = "UTC" if word.upper() == "UTC" else word
+        else:
+            words.append(word)
+    if channel is None:
+        reply(
+            ack,
+            (
+                "Which channel? Name it with # so Slack links it: `/learn schedule "
+                "security-basics #general 09:00 mon,wed,fri Europe/Berlin`."
+            ),
+        )
+        return
+    found = resolve_path(ack, runtime, " ".join(words), "schedule")
+    if found is None:
+        return
+    path, note = found
+    problem = channel_problem(client, channel)
+    if problem:
+        reply(ack, f"{note}{problem}")
+        return
+    schedule = Schedule(
+        tz or person_zone(client, user) or "UTC",
+        at or lessons.DEFAULT_TIME,
+        frozenset(days) or lessons.WEEKDAYS,
+    )
+    created = lessons.schedule_channel(
+        runtime,
+        manager=user,
+        channel=channel,
+        path=path,
+        schedule=schedule,
+        now=runtime.clock.now(),
+    )
+    verb = "Scheduled" if created else "Updated"
+    reply(
+        ack,
+        f"{note}{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}.",
+    )
+
+
+def channel_problem(client: WebClient, channel: str) -> str | None:
+    """Why Eddy could not post lessons in a channel, or None when it can."""
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as error:
+        code = error.response.get("error")
+        return f"I can't see <#{channel}> (`{code}`): if it's private, invite @Eddy there first."
+    if info.get("is_archived"):
+        return f"<#{channel}> is archived."
+    if not info.get("is_member") and not info.get("is_im"):
+        return (
+            f"I'm not in <#{channel}> yet: invite me with `/invite @Eddy` there, then schedule "
+            "again."
+        )
+    return None
+
+
+def learn_unschedule(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    if not runtime.settings.is_manager(command["user_id"]):
+        reply(ack, "Only community managers can change the lessons scheduled into channels.")
+        return
+    words = rest.split()
+    channels = [m.group(1) for m in map(CHANNEL_MENTION.match, words) if m]
+    found = resolve_path(
+        ack, runtime, " ".join(w for w in words if not CHANNEL_MENTION.match(w)), "unschedule"
+    )
+    if found is None:
+        return
+    path, note = found
+    if not channels:
+        reply(ack, f"{note}Which channel? `/learn unschedule {path.id} #channel`.")
+        return
+    if lessons.unschedule_channel(runtime, channel=channels[0], path_id=path.id):
+        reply(ack, f"{note}Stopped *{escape(path.title)}* in <#{channels[0]}>.")
+    else:
+        reply(ack, f"{note}*{escape(path.title)}* is not scheduled in <#{channels[0]}>.")
+
+
+def learn_schedules(
+    ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
+) -> None:
+    plans = lessons.channel_plans(runtime)
+    if not plans:
+        reply(
+            ack,
+            "No path is scheduled into a channel. Managers use `/learn schedule <path> #channel`.",
+        )
+        return
+    lines = []
+    for plan in plans:
+        state = {"active": f"next {when(plan.next_at)}" if plan.next_at else "active"}.get(
+            plan.status, f"{plan.status}: {plan.status_reason}"
+        )
+        lines.append(
+            f"• *{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "
+            f"{plan.delivered}/{len(plan.path.lessons)} posted; {state}"
+        )
+    reply(ack, "*Lessons scheduled into channels*\n" + "\n".join(lines))
+
+
+SUBCOMMANDS = {
+    "paths": learn_paths,
+    "start": learn_start,
+    "stop": learn_stop,
+    "next": learn_next,
+    "me": learn_me,
+    "time": learn_time,
+    "schedule": learn_schedule,
+    "unschedule": learn_unschedule,
+    "schedules": learn_schedules,
+}
+
+
+# --- buttons and events ---------------------------------------------------------------------
+
+
+def _value(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(body["actions"][0]["value"])
+    except (KeyError, IndexError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    value = _value(body)
+    channel = (body.get("channel") or {}).get("id", "")
+    try:
+        result = lessons.answer_quiz(
+            runtime,
+            user,
+            delivery_id=int(value.get("d", 0)),
+            path_id=str(value.get("p", "")),
+            lesson_id=str(value.get("l", "")),
+            chosen=int(value.get("o", -1)),
+            tz=person_zone(client, user),
+            now=runtime.clock.now(),
+        )
+    except (QuizRefusedError, ValueError) as refusal:
+        ephemeral(client, channel, user, str(refusal) or "That quiz can't be answered any more.")
+        return
+    show_result(runtime, client, body, user, int(value.get("d", 0)), result)
+
+
+def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    value = _value(body)
+    channel = (body.get("channel") or {}).get("id", "")
+    try:
+        result = lessons.mark_done(
+            runtime,
+            user,
+            delivery_id=int(value.get("d", 0)),
+            tz=person_zone(client, user),
+            now=runtime.clock.now(),
+        )
+    except (QuizRefusedError, ValueError) as refusal:
+        ephemeral(client, channel, user, str(refusal))
+        return
+    if result is None:
+        ephemeral(client, channel, user, "That lesson is no longer in Eddy's lessons.")
+        return
+    show_result(runtime, client, body, user, int(value.get("d", 0)), result)
+
+
+def show_result(
+    runtime: Runtime,
+    client: WebClient,
+    body: dict[str, Any],
+    user: str,
+    delivery_id: int,
+    result: QuizResult,
+) -> None:
+    """In a DM, redraw the lesson with the result; in a channel, tell only the person."""
+    channel = (body.get("channel") or {}).get("id", "")
+    ts = (body.get("message") or {}).get("ts", "")
+    row = lessons.delivery(runtime, delivery_id)
+    completed = [
+        f"🎓 You completed *{escape(path.title)}*! `/learn paths` has more to explore."
+        for path in result.completed
+    ]
+    already = "You answered this one already; your first answer counts."
+    if row is not None and row.kind == PERSON:
+        message = lessons.message_for(runtime, row, viewer=user)
+        try:
+            client.chat_update(
+                channel=channel,
+                ts=ts,
+                text=fallback_text(message),
+                blocks=as_dicts(lesson_blocks(message)),
+            )
+        except SlackApiError as error:
+            log.warning("Could not redraw lesson %s: %s", delivery_id, error.response.get("error"))
+        if result.already:
+            ephemeral(client, channel, user, already)
+        for text in completed:
+            dm(client, user, text)
+        return
+    if result.chosen < 0:
+        text = f"✅ Marked *{escape(result.lesson.title)}* as done."
+    else:
+        state = QuizState(result.chosen, result.correct)
+        retired = result.again_on is None and not result.already
+        text = f"*{escape(result.lesson.title)}*\n" + result_text(
+            result.lesson, state, result.again_on, retired=retired
+        )
+    ephemeral(client, channel, user, "\n".join([already] * result.already + [text, *completed]))
+
+
+def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    path = lessons.paths(runtime).get(str(body["actions"][0].get("value", "")))
+    channel = (body.get("channel") or {}).get("id", "")
+    if path is None:
+        text = "That path is no longer available. `/learn paths` shows the current ones."
+        ephemeral(client, channel, user, text)
+        return
+    text, first = start_path(runtime, client, user, path)
+    ephemeral(client, channel, user, text)
+    if first is not None:
+        lessons.send_due(runtime, runtime.clock.now(), ids=[first])
+
+
+def on_user_change(event: dict[str, Any], runtime: Runtime) -> None:
+    person = event.get("user") or {}
+    if not person.get("id"):
+        return
+    lessons.update_person(
+        runtime,
+        person["id"],
+        tz=person.get("tz"),
+        left=bool(person.get("deleted")),
+        now=runtime.clock.now(),
+    )
+
+
+def dm(client: WebClient, user: str, text: str, *, thread_ts: str | None = None) -> None:
+    try:
+        client.chat_postMessage(
+            channel=user, text=text, blocks=as_dicts([section(text)]), thread_ts=thread_ts
+        )
+    except SlackApiError as error:
+        log.warning("Could not DM %s: %s", user, error.response.get("error"))
+
+
+def ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
+    if not channel:
+        dm(client, user, text)
+        return
+    try:
+        client.chat_postEphemeral(
+            channel=channel, user=user, text=text, blocks=as_dicts([section(text)])
+        )
+    except SlackApiError as error:
+        log.warning(
+            "Could not show %s a note in %s: %s", user, channel, error.response.get("error")
+        )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -35,6 +34,7 @@ from bot.runtime import Runtime
 from handlers.ask import ASK_EXPERTS
 from handlers.blocks import (
     as_dicts,
+    button,
     context,
     escape,
     markdown_to_slack,
@@ -44,6 +44,7 @@ from handlers.blocks import (
     sections,
     shorten,
     slack_to_markdown,
+    when,
 )
 from handlers.slash import MAX_TEXT, SlashCommand
 
@@ -116,14 +117,7 @@ def register(app: App) -> None:
 
 def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
     """Deliver what the scheduled escalation decides through Slack."""
-
-    def notify(notice: object) -> None:
-        if isinstance(notice, Escalation):
-            send_escalation(runtime, client, notice)
-        else:
-            log.warning("No way to deliver %r", notice)
-
-    runtime.notify = notify
+    runtime.listen(Escalation, lambda notice: send_escalation(runtime, client, notice))
 
 
 # --- what people see ----------------------------------------------------------------------
@@ -131,12 +125,6 @@ def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
 
 def mention(user: str | None) -> str:
     return f"<@{user}>" if user else "someone"
-
-
-def when(moment: datetime) -> str:
-    """A time each reader sees in their own time zone (Slack formats it)."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def quoted(text: str, limit: int = 2000) -> str:
@@ -147,10 +135,6 @@ def quoted(text: str, limit: int = 2000) -> str:
 
 def topic_name(topic: Topic) -> str:
     return f"*{escape(topic.name)}*"
-
-
-def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=label, action_id=action, value=str(value), style=style)
 
 
 def question_post(

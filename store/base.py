@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 # Stable constraint names, so migrations read the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -58,3 +60,36 @@ class TeamScoped(SQLModel):
     (An auto-incrementing `id` must be the whole primary key on SQLite and PostgreSQL.)"""
 
     team_id: str = Field(max_length=32, index=True)
+
+
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT, for `ON CONFLICT DO NOTHING` (same spelling on both backends)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def changed(session: Session, statement: Any) -> bool:
+    """Run a conditional UPDATE (or an INSERT … ON CONFLICT DO NOTHING); True when it changed a
+    row, that is, when this caller won."""
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def save_specs(
+    session: Session,
+    *,
+    current: dict[str, Any],
+    make: Callable[[str], Any],
+    specs: dict[str, dict[str, Any]],
+    keep: set[str],
+    at: datetime,
+) -> None:
+    """Store content definitions (topics, paths) as JSON `spec` rows keyed by `key`: the good
+    ones from `specs`; those in `keep` (broken in their file) stay as they were; the rest of
+    `current` are gone. `make(key)` builds a new row."""
+    for key, spec in specs.items():
+        row = current.get(key) or make(key)
+        if row.spec != spec:
+            row.spec, row.updated_at = spec, at
+            session.add(row)
+    for key, row in current.items():
+        if key not in specs and key not in keep:
+            session.delete(row)

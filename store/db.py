@@ -25,10 +25,11 @@ from sqlmodel import Session, create_engine
 
 import store.events
 import store.knowledge
+import store.lessons
 import store.networks
 
 #: Importing the table modules registers their tables on SQLModel's metadata.
-TABLE_MODULES = (store.events, store.knowledge, store.networks)
+TABLE_MODULES = (store.events, store.knowledge, store.networks, store.lessons)
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Any constant works; it only has to be the same for every Eddy instance.
 MIGRATION_LOCK_KEY = 0x0EDD1

@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, TeamScoped, utc_field
+from store.base import TeamKeyed, TeamScoped, changed, insert_for, save_specs, utc_field
 
 OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -129,15 +128,6 @@ class EntryDraft(TeamScoped, table=True):
     slug: str | None = Field(default=None, max_length=120)
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def _changed(session: Session, statement: Any) -> bool:
-    """Run a conditional UPDATE; True when it changed a row (this caller won)."""
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
-
-
 # --- topics -------------------------------------------------------------------------------
 
 
@@ -156,15 +146,14 @@ def save_topics(
 ) -> None:
     """Store the good topics; topics in `keep` (broken in the file) stay as they were, and
     topics in neither are gone."""
-    current = {row.key: row for row in topics(session, team_id=team_id)}
-    for key, spec in specs.items():
-        row = current.get(key) or NetworkTopicRow(team_id=team_id, key=key, updated_at=at)
-        if row.spec != spec:
-            row.spec, row.updated_at = spec, at
-            session.add(row)
-    for key, row in current.items():
-        if key not in specs and key not in keep:
-            session.delete(row)
+    save_specs(
+        session,
+        current={row.key: row for row in topics(session, team_id=team_id)},
+        make=lambda key: NetworkTopicRow(team_id=team_id, key=key, updated_at=at),
+        specs=specs,
+        keep=keep,
+        at=at,
+    )
 
 
 # --- members ------------------------------------------------------------------------------
@@ -175,7 +164,7 @@ def join(
 ) -> bool:
     """Add `user_id` to the topic's network; False if they were in it already."""
     statement = (
-        _insert(session)(NetworkMember)
+        insert_for(session)(NetworkMember)
         .values(team_id=team_id, topic=topic, user_id=user_id, added_by=added_by, joined_at=at)
         .on_conflict_do_nothing()
         .returning(col(NetworkMember.user_id))
@@ -189,7 +178,7 @@ def leave(session: Session, *, team_id: str, topic: str, user_id: str) -> bool:
         col(NetworkMember.topic) == topic,
         col(NetworkMember.user_id) == user_id,
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def members(session: Session, *, team_id: str, topic: str | None = None) -> list[NetworkMember]:
@@ -215,9 +204,9 @@ def set_away(session: Session, *, team_id: str, user_id: str, away: bool, at: da
         statement = delete(ExpertAway).where(
             col(ExpertAway.team_id) == team_id, col(ExpertAway.user_id) == user_id
         )
-        return _changed(session, statement)
+        return changed(session, statement)
     insert = (
-        _insert(session)(ExpertAway)
+        insert_for(session)(ExpertAway)
         .values(team_id=team_id, user_id=user_id, since=at)
         .on_conflict_do_nothing()
         .returning(col(ExpertAway.user_id))
@@ -305,7 +294,7 @@ def claim(session: Session, *, team_id: str, routed_id: int, user_id: str, at: d
         .where(_where(team_id, routed_id), col(RoutedQuestion.status) == OPEN)
         .values(status=CLAIMED, claimed_by=user_id, claimed_at=at)
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def release(session: Session, *, team_id: str, routed_id: int, user_id: str) -> bool:
@@ -319,7 +308,7 @@ def release(session: Session, *, team_id: str, routed_id: int, user_id: str) -> 
         )
         .values(status=OPEN, claimed_by=None, claimed_at=None)
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def answer(
@@ -340,7 +329,7 @@ def answer(
             answered_at=at,
         )
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def resolve(session: Session, *, team_id: str, routed_id: int, at: datetime) -> bool:
@@ -349,7 +338,7 @@ def resolve(session: Session, *, team_id: str, routed_id: int, at: datetime) -> 
         .where(_where(team_id, routed_id), col(RoutedQuestion.status) == ANSWERED)
         .values(status=RESOLVED, resolved_at=at)
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def escalate(
@@ -365,7 +354,7 @@ def escalate(
         )
         .values(escalation_tier=to_tier)
     )
-    return _changed(session, statement)
+    return changed(session, statement)
 
 
 def mark_saved(session: Session, *, team_id: str, routed_id: int, slug: str) -> None:
@@ -531,4 +520,4 @@ def decide_draft(
         )
         .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
     )
-    return _changed(session, statement)
+    return changed(session, statement)

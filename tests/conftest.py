@@ -17,6 +17,7 @@ from slack_bolt import App
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import BoltTarget, SlackStandIn
 from bot.settings import Settings, load_settings
@@ -111,3 +112,39 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'store.db'}"
     else:
         yield from postgres_database()
+
+
+class Instance:
+    """One Eddy process: its runtime and Bolt app (several can share one database)."""
+
+    def __init__(
+        self, slack: SlackStandIn, database_url: str, content: Path, clock: ManualClock
+    ) -> None:
+        settings = make_settings(slack, database_url, eddy_content_dir=content)
+        self.runtime: Runtime = open_runtime(settings, clock=clock)
+        self.app: App = create_app(self.runtime)
+        self.target = BoltTarget(self.app, self.runtime.work)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'eddy.db'}"
+
+
+@pytest.fixture
+def instance(slack, database, content, clock) -> Iterator[Instance]:
+    """Eddy on `database` with the test module's `content` folder and a movable clock (which
+    the stand-in's workspace shares, so message timestamps follow it)."""
+    slack.workspace.clock = clock
+    eddy = Instance(slack, database, content, clock)
+    slack.connect(eddy.target)
+    yield eddy
+    eddy.close()

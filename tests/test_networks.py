@@ -14,14 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from slack_bolt import App
 
 from bot import networks
-from bot.clock import ManualClock
-from bot.runtime import Runtime, open_runtime
-from bot.sandbox import BoltTarget, SlackStandIn
 from bot.scheduler import run_jobs
-from handlers import create_app
 from tests.conftest import (
     ALEX,
     GENERAL,
@@ -30,7 +25,7 @@ from tests.conftest import (
     RIO,
     ROOT,
     SAM,
-    make_settings,
+    Instance,
     postgres_database,
 )
 from tests.test_ask import buttons, shown
@@ -62,39 +57,6 @@ def content(tmp_path: Path) -> Path:
     data["topics"].append({"key": "python", "name": "Python", "keywords": ["django", "pip"]})
     (folder / "networks.yml").write_text(yaml.safe_dump(data))
     return folder
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-class Instance:
-    """One Eddy process: its runtime and Bolt app (several can share one database)."""
-
-    def __init__(
-        self, slack: SlackStandIn, database_url: str, content: Path, clock: ManualClock
-    ) -> None:
-        settings = make_settings(slack, database_url, eddy_content_dir=content)
-        self.runtime: Runtime = open_runtime(settings, clock=clock)
-        self.app: App = create_app(self.runtime)
-        self.target = BoltTarget(self.app, self.runtime.work)
-
-    def close(self) -> None:
-        self.runtime.close()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'eddy.db'}"
-
-
-@pytest.fixture
-def instance(slack, database, content, clock) -> Iterator[Instance]:
-    eddy = Instance(slack, database, content, clock)
-    slack.connect(eddy.target)
-    yield eddy
-    eddy.close()
 
 
 def last_dm(slack, user):

@@ -16,6 +16,7 @@ granted.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from slack_bolt import App, BoltRequest
@@ -42,6 +44,7 @@ EVENT_SCOPES = {
     "message.im": "im:history",
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
+    "user_change": "users:read",
 }
 
 
@@ -188,6 +191,38 @@ class SlackStandIn:
         """Answer every `every`-th call of `method` with 429 and Retry-After."""
         self.api.rate_limit_every[method] = every
 
+    def hold(self, method: str, nth: int = 1) -> threading.Event:
+        """Apply the `nth` next call of `method` but keep its answer back until the returned
+        event is set (or the stand-in stops): the app's process "dies" after Slack acted."""
+        return self.api.hold(method, nth)
+
+    # --- people change ---------------------------------------------------------------------
+
+    def deactivate(self, user_id: str) -> None:
+        """An admin deactivates this person's account; Eddy hears of it if it subscribed."""
+        user = self._user(user_id)
+        with self.workspace.lock:
+            user.deleted = True
+        self._user_changed(user)
+
+    def change_timezone(self, user_id: str, tz: str) -> None:
+        """This person moves to time zone `tz` (an IANA name); Eddy hears if it subscribed."""
+        user = self._user(user_id)
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SandboxError(f"no time zone {tz!r}") from None
+        with self.workspace.lock:
+            user.tz = tz
+        self._user_changed(user)
+
+    def _user_changed(self, user: User) -> None:
+        """Send `user_change` with the person as users.info shows them, when subscribed."""
+        if self.target is None or not self._subscribed("user_change"):
+            return
+        now = self.workspace.clock.now()
+        self.event({"type": "user_change", "user": user.to_api(self.workspace.team_id, now)})
+
     # --- sending to the app ----------------------------------------------------------------
 
     def send(
@@ -276,7 +311,10 @@ class SlackStandIn:
         return delivery
 
     def _show_ack(self, delivery: Delivery, target: ResponseUrl) -> None:
-        reply = delivery.json()
+        """Show the ack's reply as Slack does: a JSON message, or a plain-text body as text."""
+        reply = (
+            delivery.json() if delivery.body.lstrip().startswith("{") else {"text": delivery.body}
+        )
         if delivery.status == 200 and (reply.get("text") or reply.get("blocks")):
             with self.workspace.lock:
                 self.api._apply_response(target, reply)

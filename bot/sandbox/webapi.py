@@ -5,6 +5,8 @@ and all — talks to it exactly as to Slack. Each call is recorded. It checks th
 token for every method, the app-level token for `apps.connections.open` only) and the
 manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's models
 (`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any Slack error.
+It can also hold a call's answer after applying it (`Hold`), as when a process is killed after
+Slack did what it asked but before it heard back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,7 +26,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as ViewModel
 
-from bot.sandbox.workspace import Message, View, Workspace
+from bot.sandbox.workspace import Channel, Message, User, View, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users"}
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+#: How a boolean argument reads when true: JSON true, or "true"/"1" in a form or query string.
+TRUE_VALUES = frozenset({"true", "1"})
 
 
 class SlackError(Exception):
@@ -88,6 +93,17 @@ class Fault:
     times: int = 1
 
 
+@dataclass(eq=False)
+class Hold:
+    """Keep back the answer to the `remaining`-th next call of `method` until `release` is set.
+
+    The call itself is applied as usual; only its answer waits."""
+
+    method: str
+    remaining: int
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass
 class ResponseUrl:
     """Where a `response_url` posts: to a person in a channel, maybe over an original."""
@@ -112,15 +128,65 @@ class WebApi:
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
     triggers: dict[str, str] = field(default_factory=dict)
     on_view_opened: Callable[[View], None] | None = None
+    holds: list[Hold] = field(default_factory=list)
     _counts: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: bool = False
 
     # --- the HTTP side ---------------------------------------------------------------------
 
     def call(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Answer one Web API call: (HTTP status, JSON body, extra headers)."""
+        """Answer one Web API call: (HTTP status, JSON body, extra headers).
+
+        A held call is applied and recorded first, then waits (without the workspace lock,
+        so other calls go on) until its hold is released."""
+        held = self._holds_for(method)
+        answer = self._answer(method, args, token)
+        if held:
+            for hold in held:
+                hold.release.wait()
+            with self._lock:
+                self.holds = [h for h in self.holds if h not in held]
+        return answer
+
+    def hold(self, method: str, nth: int = 1) -> threading.Event:
+        """Hold back the answer to the `nth` next call of `method` (faulted calls count too);
+        set the returned event to let it go. Once released for good, holds are already set."""
+        if nth < 1:
+            raise ValueError("nth counts from 1")
+        hold = Hold(method, nth)
+        with self._lock:
+            if self._released:
+                hold.release.set()
+            else:
+                self.holds.append(hold)
+        return hold.release
+
+    def release_holds(self) -> None:
+        """Let every held answer go, now and from now on, so that stopping never hangs."""
+        with self._lock:
+            self._released = True
+            for hold in self.holds:
+                hold.release.set()
+            self.holds.clear()
+
+    def _holds_for(self, method: str) -> list[Hold]:
+        """Count this call against the holds on `method` still waiting for their call; those
+        it reaches stay listed until answered, so that `release_holds` can still let them go."""
+        with self._lock:
+            reached = []
+            for hold in self.holds:
+                if hold.method == method and hold.remaining > 0:
+                    hold.remaining -= 1
+                    if hold.remaining == 0:
+                        reached.append(hold)
+            return reached
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         fault = self._fault_for(method)
         if fault is not None:
             status, headers = fault.status, {}
@@ -184,6 +250,33 @@ class WebApi:
             raise SlackError("channel_not_found")
         return channel
 
+    def _recipient(self, channel_id: str | None) -> User | None:
+        """The person a post to `channel_id` goes to: a user ID, or a DM's ID; else None."""
+        if not channel_id:
+            return None
+        if channel_id[0] in "UW" and (user := self.workspace.user(channel_id)) is not None:
+            return user
+        channel = self.workspace.channels.get(channel_id)
+        if channel is None or not channel.is_im or channel.im_user is None:
+            return None
+        return self.workspace.user(channel.im_user)
+
+    @staticmethod
+    def _check_active(user: User) -> None:
+        """A deactivated account gets nothing from Eddy: Slack answers `user_disabled`."""
+        if user.deleted:
+            raise SlackError("user_disabled")
+
+    def _dm_channel(self, channel_id: str | None) -> Channel:
+        """Where a post to `channel_id` lands, refused as Slack does when a DM cannot reach its
+        person (checked before the DM is opened, so a refused post opens none)."""
+        person = self._recipient(channel_id)
+        if person is not None and person.id != self.workspace.bot.id:
+            self._check_active(person)
+            if person.messages_tab_disabled:
+                raise SlackError("messages_tab_disabled")
+        return self._channel(channel_id)
+
     def _message(self, channel_id: str, ts: str | None) -> Message:
         message = self.workspace.find_message(channel_id, ts or "")
         if message is None:
@@ -201,6 +294,26 @@ class WebApi:
         if not text and not blocks:
             raise SlackError("no_text")
         return text, blocks
+
+    @staticmethod
+    def _metadata(args: dict[str, Any]) -> dict[str, Any] | None:
+        """The `metadata` argument (a dict, or its JSON), checked for Slack's shape."""
+        raw = args.get("metadata")
+        if raw is None or raw == "":
+            return None
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raise SlackError("invalid_metadata_format") from None
+        if not (
+            isinstance(raw, dict)
+            and isinstance(raw.get("event_type"), str)
+            and raw["event_type"]
+            and isinstance(raw.get("event_payload"), dict)
+        ):
+            raise SlackError("invalid_metadata_format")
+        return {"event_type": raw["event_type"], "event_payload": raw["event_payload"]}
 
     def issue_trigger(self, user: str) -> str:
         trigger = self.workspace.next_id("TR")
@@ -229,21 +342,24 @@ class WebApi:
         return {"url": self.socket_url()}
 
     def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        channel = self._dm_channel(args.get("channel"))
         if channel.is_public and self.workspace.bot.id not in channel.members:
             raise SlackError("not_in_channel")
         text, blocks = self._text_and_blocks(args)
+        metadata = self._metadata(args)
         thread_ts = args.get("thread_ts") or None
         if thread_ts is not None:
             self._message(channel.id, thread_ts)
-        message = self.post_as_bot(channel.id, text, blocks, thread_ts)
+        message = self.post_as_bot(channel.id, text, blocks, thread_ts, metadata=metadata)
         return {"channel": channel.id, "ts": message.ts, "message": message.to_api(self.team_id)}
 
     def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         user = str(args.get("user") or "")
-        if self.workspace.user(user) is None:
+        person = self.workspace.user(user)
+        if person is None:
             raise SlackError("user_not_found")
+        self._check_active(person)
         if user not in channel.members:
             raise SlackError("user_not_in_channel")
         text, blocks = self._text_and_blocks(args)
@@ -260,6 +376,7 @@ class WebApi:
         thread_ts: str | None = None,
         *,
         ephemeral_to: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Message:
         """A message from Eddy (seen only by `ephemeral_to`, when given)."""
         return self.workspace.add_message(
@@ -272,6 +389,7 @@ class WebApi:
                 blocks=blocks,
                 thread_ts=thread_ts or None,
                 ephemeral_to=ephemeral_to,
+                metadata=metadata,
             )
         )
 
@@ -281,7 +399,10 @@ class WebApi:
         if message.user != self.workspace.bot.id:
             raise SlackError("cant_update_message")
         text, blocks = self._text_and_blocks(args)
+        metadata = self._metadata(args)
         message.text, message.blocks, message.edited = text, blocks, True
+        if metadata is not None:
+            message.metadata = metadata
         self.workspace.touch(message)
         return {
             "channel": channel.id,
@@ -310,8 +431,10 @@ class WebApi:
         ids = users if isinstance(users, list) else [u for u in str(users).split(",") if u]
         if len(ids) != 1:
             raise SlackError("not_implemented" if ids else "users_list_not_supplied")
-        if self.workspace.user(ids[0]) is None:
+        person = self.workspace.user(ids[0])
+        if person is None:
             raise SlackError("user_not_found")
+        self._check_active(person)
         channel = self.workspace.im_with(ids[0])
         return {"channel": channel.to_api(self.workspace.bot.id)}
 
@@ -320,17 +443,29 @@ class WebApi:
         return {"channel": channel.to_api(self.workspace.bot.id)}
 
     def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, between `oldest` and `latest` (both left out unless `inclusive`)."""
         channel = self._channel(args.get("channel"))
-        found = self.workspace.history(channel.id)
+        oldest, latest = _ts_argument(args, "oldest"), _ts_argument(args, "latest")
+        inclusive = is_true(args.get("inclusive"))
+        found = [
+            m
+            for m in self.workspace.history(channel.id)
+            if _within(Decimal(m.ts), oldest, latest, inclusive=inclusive)
+        ]
         limit = int(args.get("limit") or 100)
-        messages = [m.to_api(self.team_id) for m in reversed(found)][:limit]
+        metadata = is_true(args.get("include_all_metadata"))
+        messages = [
+            m.to_api(self.team_id, include_metadata=metadata) for m in reversed(found[-limit:])
+        ]
         return {"messages": messages, "has_more": len(found) > limit}
 
     def m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         parent = self._message(channel.id, args.get("ts"))
         thread = self.workspace.history(channel.id, thread_ts=parent.thread_ts or parent.ts)
-        return {"messages": [m.to_api(self.team_id) for m in thread], "has_more": False}
+        metadata = is_true(args.get("include_all_metadata"))
+        messages = [m.to_api(self.team_id, include_metadata=metadata) for m in thread]
+        return {"messages": messages, "has_more": False}
 
     def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.workspace.user(str(args.get("user") or ""))
@@ -491,6 +626,33 @@ class WebApi:
         )
 
 
+def is_true(value: Any) -> bool:
+    """A boolean argument as Slack reads it: JSON true, or "true" / "1" in a form."""
+    return value is True or str(value).strip().lower() in TRUE_VALUES
+
+
+def _ts_argument(args: dict[str, Any], name: str) -> Decimal | None:
+    """A message-timestamp argument (`oldest`, `latest`) as an exact number; absent: None."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        stamp = Decimal(str(raw))
+    except InvalidOperation:
+        raise SlackError(f"invalid_ts_{name}") from None
+    if not stamp.is_finite():
+        raise SlackError(f"invalid_ts_{name}")
+    return stamp
+
+
+def _within(
+    stamp: Decimal, oldest: Decimal | None, latest: Decimal | None, *, inclusive: bool
+) -> bool:
+    if oldest is not None and (stamp < oldest or (stamp == oldest and not inclusive)):
+        return False
+    return latest is None or stamp < latest or (stamp == latest and inclusive)
+
+
 def validate_blocks(blocks: Any, limit: int) -> None:
     """Raise `invalid_blocks` where Slack would: not a list, too many, or a block it rejects."""
     if not isinstance(blocks, list):
@@ -553,6 +715,8 @@ class WebApiServer(ThreadingHTTPServer):
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving; held answers are let go first, so that no handler is left waiting."""
+        self.api.release_holds()
         self.shutdown()
         self.server_close()
 

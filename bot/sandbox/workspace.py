@@ -19,6 +19,9 @@ from bot.clock import Clock, SystemClock
 
 @dataclass
 class User:
+    """A person (or the bot). `deleted` is a deactivated account; `messages_tab_disabled` is
+    someone who turned off messages from apps, so Eddy cannot post in their DM."""
+
     id: str
     name: str
     real_name: str
@@ -27,6 +30,7 @@ class User:
     is_admin: bool = False
     bot_id: str | None = None
     deleted: bool = False
+    messages_tab_disabled: bool = False
 
     def to_api(self, team_id: str, now: datetime) -> dict[str, Any]:
         local = now.astimezone(ZoneInfo(self.tz))
@@ -80,7 +84,10 @@ class Channel:
 
 @dataclass
 class Message:
-    """A message as people see it; `ephemeral_to` marks one only that person sees."""
+    """A message as people see it; `ephemeral_to` marks one only that person sees.
+
+    `metadata` is Slack's message metadata (`{"event_type", "event_payload"}`): invisible to
+    people, returned by the Web API only to those who ask for it (`include_all_metadata`)."""
 
     channel: str
     ts: str
@@ -93,6 +100,7 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edited: bool = False
     deleted: bool = False
+    metadata: dict[str, Any] | None = None
     seq: int = 0
 
     @property
@@ -106,7 +114,7 @@ class Message:
             return self.ephemeral_to == user
         return user in channel.members or channel.is_public
 
-    def to_api(self, team_id: str) -> dict[str, Any]:
+    def to_api(self, team_id: str, *, include_metadata: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "type": "message",
             "ts": self.ts,
@@ -127,6 +135,8 @@ class Message:
             ]
         if self.edited:
             payload["edited"] = {"user": self.user, "ts": self.ts}
+        if include_metadata and self.metadata is not None:
+            payload["metadata"] = self.metadata
         return payload
 
 
@@ -175,6 +185,14 @@ class View:
 
 @dataclass
 class Workspace:
+    """Everything in the workspace, with indexes so that a big one stays fast.
+
+    `_ims` (person → their DM with Eddy) and `_by_channel` (channel → its messages, oldest
+    first) are kept in step by `im_with` and `add_message`, so that posting to one of 10,000
+    people or reading one channel among 10,000 never scans them all. `messages` keeps every
+    message in order for `seen_by`; add messages only through `add_message`.
+    """
+
     team_id: str
     domain: str
     app_id: str
@@ -188,6 +206,15 @@ class Workspace:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Callable[[], int] = field(default_factory=lambda: count(1).__next__)
     _last_ts: float = 0.0
+    _ims: dict[str, Channel] = field(default_factory=dict, init=False, repr=False)
+    _by_channel: dict[str, list[Message]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for channel in self.channels.values():
+            if channel.is_im and channel.im_user is not None:
+                self._ims.setdefault(channel.im_user, channel)
+        for message in self.messages:
+            self._by_channel.setdefault(message.channel, []).append(message)
 
     @property
     def url(self) -> str:
@@ -209,6 +236,14 @@ class Workspace:
     def user(self, user_id: str) -> User | None:
         return self.bot if user_id == self.bot.id else self.users.get(user_id)
 
+    def add_user(self, user: User) -> User:
+        """A new person in the workspace, in no channel yet (their DM opens on first use)."""
+        with self.lock:
+            if user.id == self.bot.id or user.id in self.users:
+                raise ValueError(f"{user.id} is already in the workspace")
+            self.users[user.id] = user
+            return user
+
     def find_user(self, name: str) -> User | None:
         name = name.lstrip("@").lower()
         everyone = [self.bot, *self.users.values()]
@@ -223,9 +258,9 @@ class Workspace:
     def im_with(self, user_id: str) -> Channel:
         """The DM between Eddy and `user_id`, opened on first use."""
         with self.lock:
-            for channel in self.channels.values():
-                if channel.is_im and channel.im_user == user_id:
-                    return channel
+            found = self._ims.get(user_id)
+            if found is not None:
+                return found
             channel = Channel(
                 id=self.next_id("D"),
                 name=f"dm-{user_id}",
@@ -234,13 +269,20 @@ class Workspace:
                 im_user=user_id,
             )
             self.channels[channel.id] = channel
+            self._ims[user_id] = channel
             return channel
 
     def add_message(self, message: Message) -> Message:
         with self.lock:
             message.seq = self.next_seq()
             self.messages.append(message)
+            self._by_channel.setdefault(message.channel, []).append(message)
             return message
+
+    def messages_in(self, channel_id: str) -> list[Message]:
+        """Every message of one channel, oldest first, deleted and ephemeral ones too."""
+        with self.lock:
+            return list(self._by_channel.get(channel_id, ()))
 
     def touch(self, message: Message) -> None:
         """Mark a message as changed, so the console shows it again."""
@@ -249,20 +291,12 @@ class Workspace:
 
     def find_message(self, channel: str, ts: str) -> Message | None:
         with self.lock:
-            return next(
-                (
-                    m
-                    for m in reversed(self.messages)
-                    if m.channel == channel and m.ts == ts and not m.deleted
-                ),
-                None,
-            )
+            in_channel = self._by_channel.get(channel, [])
+            return next((m for m in reversed(in_channel) if m.ts == ts and not m.deleted), None)
 
     def history(self, channel: str, *, thread_ts: str | None = None) -> list[Message]:
         """Messages of a channel everyone there sees (top level, or one thread)."""
-        with self.lock:
-            found = [m for m in self.messages if m.channel == channel and not m.deleted]
-        found = [m for m in found if m.ephemeral_to is None]
+        found = [m for m in self.messages_in(channel) if not m.deleted and m.ephemeral_to is None]
         if thread_ts is None:
             return [m for m in found if not m.is_reply]
         return [m for m in found if m.ts == thread_ts or m.thread_ts == thread_ts]

@@ -1,0 +1,1217 @@
+"""Micro-lessons: who gets which lesson when, delivered exactly once, with quizzes that come
+back until they stick.
+
+    start(runtime, user_id, path, tz=…, now=…)     # subscribe; the first lesson is planned now
+    report = deliver(runtime, now)                  # the scheduler's job: plan what is due, send
+    answer_quiz(runtime, user_id, delivery_id, path, lesson_id, chosen, tz=…, now=…)
+
+**When.** A learner has one schedule (local time, weekdays; 09:30 on weekdays unless they
+choose) in their own Slack time zone. `next_due_at` holds their next slot in UTC, computed
+from the local date and time through zoneinfo, so a DST change moves the UTC instant and the
+local time stays put. A day is delivered late (after downtime) only within `LATE_WINDOW`.
+A channel schedule works the same way, in the time zone the manager chose.
+
+**Exactly once.** Delivery has two steps. Planning records each due message as a row keyed by
+(recipient, local day), so any number of planners agree on one row. Sending claims rows in
+batches (`FOR UPDATE SKIP LOCKED`) and posts each with message metadata naming its row.
+When the outcome of a post is unknown (the process died, the connection dropped, Slack
+answered 5xx), the row is not simply posted again: the next claimer first looks for a
+message carrying that metadata in the conversation and, if it is there, only records it.
+429s are waited out by slack_sdk's RateLimitErrorRetryHandler (Slack did not post them).
+
+**Spaced repetition: Leitner boxes.** Every quiz a person answers becomes a card in their
+deck. A wrong answer puts it in box 1 (back the next lesson day); a right one moves it up a
+box, and each box waits longer (`BOX_DAYS`): 1, 3, 7, 14, 30 days. Right in the last box
+retires it. Due cards ride along in the person's next lesson message, up to
+`REVIEWS_PER_MESSAGE`, the lowest boxes (the shakiest items) first. Leitner rather than SM-2:
+one right/wrong tap gives no graded recall quality for SM-2 to use, and boxes are easy to
+explain to a learner ("you'll see this again in 7 days").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, TypedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
+
+from bot.lesson_paths import LearningPath, Lesson
+from bot.names import find_by_name
+from bot.runtime import Runtime
+from store import lessons as rows
+
+log = logging.getLogger(__name__)
+
+#: Who a delivery goes to: a person (by DM) or a channel.
+PERSON, CHANNEL = rows.PERSON, rows.CHANNEL
+DEFAULT_TIME = time(9, 30)
+WEEKDAYS = frozenset(range(5))
+EVERY_DAY = frozenset(range(7))
+#: A slot missed by more than this (Eddy was down) is skipped, not sent in the evening.
+LATE_WINDOW = timedelta(hours=4)
+#: A claim older than this is taken to have died; its row is checked in Slack and finished.
+CLAIM_LEASE = timedelta(minutes=5)
+CLAIM_BATCH = 50
+PLAN_BATCH = 500
+#: Attempts before a delivery that keeps failing for unknown reasons is given up.
+MAX_ATTEMPTS = 5
+#: Waits before attempts 2, 3, 4, 5.
+RETRY_BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+)
+REVIEWS_PER_MESSAGE = 2
+#: Leitner box → days until the card is due again.
+BOX_DAYS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}
+LAST_BOX = max(BOX_DAYS)
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone, or UTC when it is missing or unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class StoredSchedule(TypedDict):
+    tz: str
+    deliver_at: str
+    days: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Local delivery time on some weekdays, in one time zone."""
+
+    tz: str
+    at: time = DEFAULT_TIME
+    days: frozenset[int] = WEEKDAYS
+
+    @classmethod
+    def of(cls, row: rows.Learner | rows.ChannelSchedule) -> Schedule:
+        hours, minutes = row.deliver_at.split(":")
+        return cls(row.tz, time(int(hours), int(minutes)), frozenset(int(d) for d in row.days))
+
+    @property
+    def stored(self) -> StoredSchedule:
+        return {
+            "tz": self.tz,
+            "deliver_at": self.at.strftime("%H:%M"),
+            "days": "".join(str(d) for d in sorted(self.days)),
+        }
+
+    def local_day(self, instant: datetime) -> date:
+        return instant.astimezone(zone(self.tz)).date()
+
+    def slot_on(self, day: date) -> datetime:
+        """The UTC instant of the local delivery time on `day` (in a DST gap, just after it)."""
+        local = datetime.combine(day, self.at, tzinfo=zone(self.tz))
+        return local.astimezone(UTC)
+
+    def next_slot(
+        self, *, at_or_after: datetime | None = None, after_day: date | None = None
+    ) -> datetime:
+        """The first slot at or after an instant, or on the first scheduled day after a day."""
+        start = (
+            after_day + timedelta(days=1)
+            if after_day
+            else self.local_day(at_or_after or datetime.now(UTC))
+        )
+        for offset in range(8):
+            day = start + timedelta(days=offset)
+            if day.weekday() not in self.days:
+                continue
+            slot = self.slot_on(day)
+            if at_or_after is None or slot >= at_or_after:
+                return slot
+        return self.slot_on(start + timedelta(days=8))
+
+    def previous_day(self, day: date) -> date:
+        """The last scheduled day before `day`."""
+        for back in range(1, 8):
+            earlier = day - timedelta(days=back)
+            if earlier.weekday() in self.days:
+                return earlier
+        return day - timedelta(days=7)
+
+    def describe(self) -> str:
+        return f"{describe_days(self.days)} at {self.at.strftime('%H:%M')} ({self.tz})"
+
+
+def describe_days(days: frozenset[int]) -> str:
+    if days == WEEKDAYS:
+        return "weekdays"
+    if days == EVERY_DAY:
+        return "every day"
+    if days == frozenset({5, 6}):
+        return "weekends"
+    return ", ".join(DAY_NAMES[d].capitalize() for d in sorted(days))
+
+
+_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2}))?\s*(?P<ampm>am|pm)?$", re.IGNORECASE)
+
+
+def parse_time(word: str) -> time | None:
+    """`9:30`, `09:30`, `17:00`, `9am`, `5.30pm` → a time; anything else → None."""
+    found = _TIME.match(word.strip())
+    if not found or (found["m"] is None and found["ampm"] is None):
+        return None
+    hour, minute = int(found["h"]), int(found["m"] or 0)
+    if found["ampm"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if found["ampm"].lower() == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def parse_days(word: str) -> frozenset[int] | None:
+    """`weekdays`, `daily`, `weekends`, `mon-fri`, `mon,wed,fri` → weekday numbers, else None."""
+    text = word.strip().lower()
+    named = {
+        "weekdays": WEEKDAYS,
+        "daily": EVERY_DAY,
+        "everyday": EVERY_DAY,
+        "weekends": frozenset({5, 6}),
+    }
+    if text in named:
+        return named[text]
+    days: set[int] = set()
+    for part in filter(None, re.split(r"[,\s]+", text)):
+        ends = part.split("-")
+        if len(ends) > 2 or any(end[:3] not in DAY_NAMES for end in ends):
+            return None
+        first, last = (DAY_NAMES.index(end[:3]) for end in (ends[0], ends[-1]))
+        days.update(
+            range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+        )
+    return frozenset(days) or None
+
+
+# --- what handlers get ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuizState:
+    chosen: int
+    correct: bool
+
+
+@dataclass(frozen=True)
+class LessonMessage:
+    """One lesson message as a person sees it: the lesson, its reviews, and (for a DM) what
+    they have answered so far."""
+
+    delivery_id: int
+    recipient: str
+    kind: str
+    path: LearningPath | None
+    lesson: Lesson | None
+    reviews: tuple[tuple[LearningPath, Lesson], ...]
+    reason: str
+    #: The recipient's next scheduled lesson (UTC), for the footer.
+    next_at: datetime | None
+    #: (path id, lesson id) → the viewer's answer (DMs only: in channels each person's result
+    #: is shown to them alone).
+    answers: dict[tuple[str, str], QuizState] = field(default_factory=dict)
+    #: For answered quizzes: the day each comes back, or None once retired (it is known).
+    comes_back: dict[tuple[str, str], date | None] = field(default_factory=dict)
+    done: bool = False
+
+    @property
+    def number(self) -> int:
+        return self.path.number_of(self.lesson.id) if self.path and self.lesson else 0
+
+    @property
+    def in_channel(self) -> bool:
+        return self.kind == rows.CHANNEL
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Slack refused for good: the person left, turned off DMs, the channel is gone."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class TryLater:
+    """A failure that may pass; `maybe_posted` when Slack may have posted it anyway."""
+
+    reason: str
+    maybe_posted: bool = False
+
+
+PostResult = Posted | Unreachable | TryLater
+
+
+class LessonPoster(Protocol):
+    """How lessons reach Slack (handlers/lessons.py); bot/ decides what and when."""
+
+    def post(self, message: LessonMessage) -> PostResult: ...
+
+    def find(self, message: LessonMessage, since: datetime) -> PostResult | None:
+        """The message already posted for this delivery if an earlier attempt got through;
+        None if it did not; TryLater or Unreachable when Slack could not be asked."""
+        ...
+
+
+@dataclass(frozen=True)
+class SchedulePaused:
+    """A notice for the community managers: a channel schedule could not post."""
+
+    channel: str
+    path_title: str
+    reason: str
+    managers: tuple[str, ...]
+
+
+@dataclass
+class DeliveryReport:
+    planned: int = 0
+    sent: int = 0
+    #: Found already posted by an earlier attempt, and recorded without posting again.
+    recovered: int = 0
+    failed: int = 0
+    retrying: int = 0
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def paths(runtime: Runtime) -> dict[str, LearningPath]:
+    return runtime.knowledge.paths
+
+
+def find_path(runtime: Runtime, words: str) -> tuple[LearningPath, bool] | None:
+    """The path `words` name (its id or title; typos forgiven) and whether it was a guess."""
+    known = paths(runtime)
+    match = find_by_name(words, {key: (key, path.title) for key, path in known.items()})
+    return None if match is None else (known[match.key], match.fuzzy)
+
+
+# --- learners ---------------------------------------------------------------------------------
+
+
+def _learner(
+    session: Session, runtime: Runtime, user_id: str, tz: str, now: datetime
+) -> rows.Learner:
+    """The learner row, created with the default schedule; `tz` refreshed from Slack."""
+    row = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+    if row is None:
+        row = rows.Learner(
+            team_id=runtime.team_id, user_id=user_id, created_at=now, **Schedule(tz).stored
+        )
+    elif tz and row.tz != tz:
+        row.tz = tz
+        if row.next_due_at is not None:
+            row.next_due_at = Schedule.of(row).next_slot(at_or_after=now)
+    return row
+
+
+def _wake(row: rows.Learner, now: datetime) -> None:
+    """Give a dormant learner a next slot (something new to send: a path, a card)."""
+    if row.next_due_at is None and row.stopped_reason is None:
+        row.next_due_at = Schedule.of(row).next_slot(at_or_after=now)
+
+
+@dataclass(frozen=True)
+class Started:
+    path: LearningPath
+    #: The first lesson's delivery, planned now (None when the path has nothing left).
+    delivery_id: int | None
+    already: bool
+    schedule: Schedule
+
+
+def start(runtime: Runtime, user_id: str, path: LearningPath, *, tz: str, now: datetime) -> Started:
+    """Subscribe to a path; its next lesson goes out at once and counts as today's."""
+    with runtime.store.session() as session:
+        learner = _learner(session, runtime, user_id, tz, now)
+        learner.stopped_reason, learner.stopped_at = None, None
+        current = rows.subscription(session, team_id=runtime.team_id, user_id=user_id, path=path.id)
+        already = current is not None and current.active
+        if current is None:
+            current = rows.LessonSubscription(
+                team_id=runtime.team_id, user_id=user_id, path=path.id, started_at=now
+            )
+        current.active, current.stopped_at = True, None
+        rows.save(session, current)
+        schedule = Schedule.of(learner)
+        delivery_id = None
+        if not already:
+            delivery_id = _plan_now(session, runtime, learner, path, reason="first", now=now)
+        _wake(learner, now)
+        rows.save(session, learner)
+    return Started(path, delivery_id, already, schedule)
+
+
+def ask_next(runtime: Runtime, user_id: str, *, tz: str, now: datetime) -> int | None:
+    """Plan the next lesson now (`/learn next`); None when every path is done or none started.
+    It counts as today's lesson when today's has not gone out yet."""
+    with runtime.store.session() as session:
+        learner = _learner(session, runtime, user_id, tz, now)
+        learner.stopped_reason, learner.stopped_at = None, None
+        rows.save(session, learner)
+        choice = _next_lesson(session, runtime, user_id)
+        if choice is None:
+            return None
+        return _plan_now(session, runtime, learner, choice[0], reason="asked", now=now)
+
+
+def _plan_now(
+    session: Session,
+    runtime: Runtime,
+    learner: rows.Learner,
+    path: LearningPath,
+    *,
+    reason: str,
+    now: datetime,
+) -> int | None:
+    lesson = _next_in(session, runtime, learner.user_id, path)
+    if lesson is None:
+        return None
+    schedule = Schedule.of(learner)
+    today = schedule.local_day(now)
+    key = _person_key(runtime, learner.user_id, today)
+    counts_as_today = not rows.planned_on(session, team_id=runtime.team_id, dedupe_key=key)
+    if (
+        counts_as_today
+        and learner.next_due_at is not None
+        and schedule.local_day(learner.next_due_at) <= today
+    ):
+        learner.next_due_at = schedule.next_slot(after_day=today)
+    return rows.plan(
+        session,
+        team_id=runtime.team_id,
+        recipient=learner.user_id,
+        kind=rows.PERSON,
+        day=today,
+        dedupe_key=key if counts_as_today else None,
+        reason=reason,
+        path=path.id,
+        lesson_id=lesson.id,
+        reviews=[],
+        due_at=now,
+    )
+
+
+def stop(runtime: Runtime, user_id: str, path_id: str | None, *, now: datetime) -> list[str]:
+    """Stop one path (or all of them, with their reviews); the ids of the paths stopped."""
+    with runtime.store.session() as session:
+        stopped = []
+        for sub in rows.subscriptions(
+            session, team_id=runtime.team_id, user_id=user_id, active_only=True
+        ):
+            if path_id is None or sub.path == path_id:
+                sub.active, sub.stopped_at = False, now
+                rows.save(session, sub)
+                stopped.append(sub.path)
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        if path_id is None and learner is not None:
+            learner.next_due_at = None
+            rows.save(session, learner)
+    return stopped
+
+
+def set_schedule(
+    runtime: Runtime,
+    user_id: str,
+    *,
+    at: time | None,
+    days: frozenset[int] | None,
+    tz: str,
+    now: datetime,
+) -> Schedule:
+    """Change when a person's lessons arrive; today's lesson is not sent twice."""
+    with runtime.store.session() as session:
+        learner = _learner(session, runtime, user_id, tz, now)
+        old = Schedule.of(learner)
+        new = Schedule(tz or old.tz, at or old.at, days or old.days)
+        for name, value in new.stored.items():
+            setattr(learner, name, value)
+        if learner.next_due_at is not None:
+            today = new.local_day(now)
+            had_today = rows.planned_on(
+                session, team_id=runtime.team_id, dedupe_key=_person_key(runtime, user_id, today)
+            )
+            learner.next_due_at = (
+                new.next_slot(after_day=today) if had_today else new.next_slot(at_or_after=now)
+            )
+        rows.save(session, learner)
+    return new
+
+
+def update_person(
+    runtime: Runtime, user_id: str, *, tz: str | None, left: bool, now: datetime
+) -> None:
+    """Slack told us a person changed (`user_change`): a new time zone moves their slot; a
+    deactivated account stops their lessons."""
+    with runtime.store.session() as session:
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        if learner is None:
+            return
+        if left:
+            _stop_learner(learner, "they left the workspace", now)
+        elif tz and tz != learner.tz and is_zone(tz):
+            learner.tz = tz
+            if learner.next_due_at is not None:
+                learner.next_due_at = Schedule.of(learner).next_slot(at_or_after=now)
+        rows.save(session, learner)
+
+
+def _stop_learner(learner: rows.Learner, reason: str, now: datetime) -> None:
+    learner.stopped_reason, learner.stopped_at, learner.next_due_at = reason, now, None
+
+
+# --- channel schedules ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    channel: str
+    path: LearningPath
+    schedule: Schedule
+    status: str
+    status_reason: str | None
+    next_at: datetime | None
+    delivered: int
+
+
+def schedule_channel(
+    runtime: Runtime,
+    *,
+    manager: str,
+    channel: str,
+    path: LearningPath,
+    schedule: Schedule,
+    now: datetime,
+) -> bool:
+    """Schedule a path into a channel (or change its schedule, or resume it); True if new."""
+    with runtime.store.session() as session:
+        row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path.id)
+        created = row is None
+        if row is None:
+            row = rows.ChannelSchedule(
+                team_id=runtime.team_id,
+                channel=channel,
+                path=path.id,
+                created_by=manager,
+                created_at=now,
+                **schedule.stored,
+            )
+        for name, value in schedule.stored.items():
+            setattr(row, name, value)
+        today = schedule.local_day(now)
+        sent_today = (
+            rows.planned_on(
+                session, team_id=runtime.team_id, dedupe_key=_schedule_key(runtime, row.id, today)
+            )
+            if row.id
+            else False
+        )
+        row.status, row.status_reason = rows.ACTIVE, None
+        row.next_due_at = (
+            schedule.next_slot(after_day=today)
+            if sent_today
+            else schedule.next_slot(at_or_after=now)
+        )
+        rows.save(session, row)
+    return created
+
+
+def unschedule_channel(runtime: Runtime, *, channel: str, path_id: str) -> bool:
+    with runtime.store.session() as session:
+        row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path_id)
+        if row is None:
+            return False
+        rows.delete_schedule(session, row)
+        return True
+
+
+def channel_plans(runtime: Runtime) -> list[ChannelPlan]:
+    known = paths(runtime)
+    with runtime.store.session() as session:
+        found = []
+        for row in rows.schedules(session, team_id=runtime.team_id):
+            path = known.get(row.path)
+            if path is None:
+                continue
+            delivered = rows.delivered_lessons(
+                session, team_id=runtime.team_id, recipient=row.channel, schedule_id=row.id
+            )
+            found.append(
+                ChannelPlan(
+                    row.channel,
+                    path,
+                    Schedule.of(row),
+                    row.status,
+                    row.status_reason,
+                    row.next_due_at,
+                    len(delivered),
+                )
+            )
+    return found
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def _person_key(runtime: Runtime, user_id: str, day: date) -> str:
+    return f"{runtime.team_id}:person:{user_id}:{day.isoformat()}"
+
+
+def _schedule_key(runtime: Runtime, schedule_id: int | None, day: date) -> str:
+    return f"{runtime.team_id}:schedule:{schedule_id}:{day.isoformat()}"
+
+
+def _next_in(session: Session, runtime: Runtime, user_id: str, path: LearningPath) -> Lesson | None:
+    """The first lesson of `path` this person has neither been sent nor done."""
+    seen = rows.delivered_lessons(session, team_id=runtime.team_id, recipient=user_id)
+    seen |= rows.done_lessons(session, team_id=runtime.team_id, user_id=user_id)
+    return next((lesson for lesson in path.lessons if (path.id, lesson.id) not in seen), None)
+
+
+def _next_lesson(
+    session: Session, runtime: Runtime, user_id: str
+) -> tuple[LearningPath, Lesson] | None:
+    """The next lesson from the active path that waited longest."""
+    known = paths(runtime)
+    subs = rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id, active_only=True)
+    subs.sort(
+        key=lambda sub: (sub.last_delivered_at is not None, sub.last_delivered_at or sub.started_at)
+    )
+    for sub in subs:
+        path = known.get(sub.path)
+        lesson = _next_in(session, runtime, user_id, path) if path else None
+        if path is not None and lesson is not None:
+            return path, lesson
+    return None
+
+
+def _due_reviews(
+    session: Session, runtime: Runtime, user_id: str, day: date, skip: tuple[str, str] | None
+) -> tuple[list[list[str]], bool]:
+    """Up to REVIEWS_PER_MESSAGE due cards (lowest box first) and whether any card is left."""
+    known = paths(runtime)
+    stopped = {
+        sub.path
+        for sub in rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id)
+        if not sub.active
+    }
+    chosen: list[list[str]] = []
+    live = False
+    for card in rows.cards(session, team_id=runtime.team_id, user_id=user_id):
+        path = known.get(card.path)
+        if card.path in stopped or path is None or path.lesson(card.lesson_id) is None:
+            continue
+        live = True
+        if (
+            card.due_day <= day
+            and (card.path, card.lesson_id) != skip
+            and len(chosen) < REVIEWS_PER_MESSAGE
+        ):
+            chosen.append([card.path, card.lesson_id])
+    return chosen, live
+
+
+def plan(runtime: Runtime, now: datetime) -> int:
+    """Record every lesson message due at `now` (idempotent; safe on several instances)."""
+    planned = 0
+    while True:
+        with runtime.store.session() as session:
+            due = rows.learners_due(session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH)
+            for learner in due:
+                planned += _plan_person(session, runtime, learner, now)
+            schedules = rows.schedules_due(
+                session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH
+            )
+            for row in schedules:
+                planned += _plan_channel(session, runtime, row, now)
+        if len(due) < PLAN_BATCH and len(schedules) < PLAN_BATCH:
+            return planned
+
+
+def _plan_person(session: Session, runtime: Runtime, learner: rows.Learner, now: datetime) -> int:
+    schedule = Schedule.of(learner)
+    planned = 0
+    while learner.next_due_at is not None and learner.next_due_at <= now:
+        day = schedule.local_day(learner.next_due_at)
+        late = now - learner.next_due_at > LATE_WINDOW
+        learner.next_due_at = schedule.next_slot(after_day=day)
+        if late:
+            continue
+        choice = _next_lesson(session, runtime, learner.user_id)
+        skip = (choice[0].id, choice[1].id) if choice else None
+        reviews, cards_left = _due_reviews(session, runtime, learner.user_id, day, skip)
+        if choice is None and not reviews:
+            if not cards_left and not _has_active_path(session, runtime, learner.user_id):
+                learner.next_due_at = None  # nothing more to send until they start a path
+            continue
+        planned += (
+            rows.plan(
+                session,
+                team_id=runtime.team_id,
+                recipient=learner.user_id,
+                kind=rows.PERSON,
+                day=day,
+                dedupe_key=_person_key(runtime, learner.user_id, day),
+                reason="scheduled",
+                path=choice[0].id if choice else None,
+                lesson_id=choice[1].id if choice else None,
+                reviews=reviews,
+                due_at=now,
+            )
+            is not None
+        )
+    rows.save(session, learner)
+    return planned
+
+
+def _has_active_path(session: Session, runtime: Runtime, user_id: str) -> bool:
+    return bool(
+        rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id, active_only=True)
+    )
+
+
+def _plan_channel(
+    session: Session, runtime: Runtime, row: rows.ChannelSchedule, now: datetime
+) -> int:
+    schedule = Schedule.of(row)
+    path = paths(runtime).get(row.path)
+    planned = 0
+    while row.status == rows.ACTIVE and row.next_due_at is not None and row.next_due_at <= now:
+        day = schedule.local_day(row.next_due_at)
+        late = now - row.next_due_at > LATE_WINDOW
+        row.next_due_at = schedule.next_slot(after_day=day)
+        if late:
+            continue
+        if path is None:
+            row.status, row.status_reason, row.next_due_at = (
+                rows.PAUSED,
+                "its path is no longer in the content folder",
+                None,
+            )
+            break
+        sent = rows.delivered_lessons(
+            session, team_id=runtime.team_id, recipient=row.channel, schedule_id=row.id
+        )
+        lesson = next((lesson for lesson in path.lessons if (path.id, lesson.id) not in sent), None)
+        if lesson is None:
+            row.status, row.status_reason, row.next_due_at = (
+                rows.FINISHED,
+                "every lesson was posted",
+                None,
+            )
+            break
+        planned += (
+            rows.plan(
+                session,
+                team_id=runtime.team_id,
+                recipient=row.channel,
+                kind=rows.CHANNEL,
+                schedule_id=row.id,
+                day=day,
+                dedupe_key=_schedule_key(runtime, row.id, day),
+                reason="scheduled",
+                path=path.id,
+                lesson_id=lesson.id,
+                reviews=[],
+                due_at=now,
+            )
+            is not None
+        )
+    rows.save(session, row)
+    return planned
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def deliver(runtime: Runtime, now: datetime) -> DeliveryReport:
+    """The delivery job: plan what is due at `now`, then send every due message once."""
+    planned = plan(runtime, now)
+    report = send_due(runtime, now)
+    report.planned = planned
+    return report
+
+
+def send_due(runtime: Runtime, now: datetime, *, ids: list[int] | None = None) -> DeliveryReport:
+    """Send due deliveries (only `ids`, when given), batch by batch, until none is left."""
+    poster = runtime.lesson_poster
+    report = DeliveryReport()
+    if poster is None:
+        log.warning("No Slack connection to deliver lessons")
+        return report
+    token = uuid.uuid4().hex
+    while True:
+        with runtime.store.session() as session:
+            claimed = rows.claim(
+                session,
+                team_id=runtime.team_id,
+                token=token,
+                now=now,
+                stale_before=now - CLAIM_LEASE,
+                limit=CLAIM_BATCH,
+                ids=ids,
+            )
+        if not claimed:
+            return report
+        for row in claimed:
+            _send_one(runtime, poster, row, token, now, report)
+
+
+def _send_one(
+    runtime: Runtime,
+    poster: LessonPoster,
+    row: rows.LessonDelivery,
+    token: str,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
+    assert row.id is not None
+    message = message_for(runtime, row)
+    if message.lesson is None and not message.reviews:
+        with runtime.store.session() as session:
+            gone = "its lesson is no longer in the content folder"
+            rows.finish(session, delivery_id=row.id, token=token, status=rows.FAILED, error=gone)
+        report.failed += 1
+        return
+    result: PostResult | None = None
+    if row.attempts > 1:  # an earlier claim may have posted it before it died or lost touch
+        result = poster.find(message, since=row.due_at - timedelta(minutes=1))
+        report.recovered += isinstance(result, Posted)
+    if result is None:
+        result = poster.post(message)
+        report.sent += isinstance(result, Posted)
+    with runtime.store.session() as session:
+        if isinstance(result, Posted):
+            _record_sent(session, runtime, row, token, result, now)
+        elif isinstance(result, Unreachable) or row.attempts >= MAX_ATTEMPTS:
+            reason = (
+                result.reason
+                if isinstance(result, Unreachable)
+                else f"gave up after {row.attempts} attempts: {result.reason}"
+            )
+            rows.finish(
+                session, delivery_id=row.id, token=token, status=rows.FAILED, error=reason[:200]
+            )
+            report.failed += 1
+            if isinstance(result, Unreachable):
+                _unreachable(session, runtime, row, result.reason, now)
+            log.warning("Lesson delivery %s to %s failed: %s", row.id, row.recipient, reason)
+        else:
+            wait = RETRY_BACKOFF[min(row.attempts, len(RETRY_BACKOFF)) - 1]
+            rows.finish(
+                session,
+                delivery_id=row.id,
+                token=token,
+                status=rows.DUE,
+                not_before=now + wait,
+                error=result.reason[:200],
+            )
+            report.retrying += 1
+            log.info("Lesson delivery %s will be retried: %s", row.id, result.reason)
+
+
+def _record_sent(
+    session: Session,
+    runtime: Runtime,
+    row: rows.LessonDelivery,
+    token: str,
+    posted: Posted,
+    now: datetime,
+) -> None:
+    assert row.id is not None
+    recorded = rows.finish(
+        session,
+        delivery_id=row.id,
+        token=token,
+        status=rows.SENT,
+        channel=posted.channel,
+        ts=posted.ts,
+        sent_at=now,
+        error=None,
+    )
+    if recorded and row.kind == rows.PERSON and row.path:
+        sub = rows.subscription(
+            session, team_id=runtime.team_id, user_id=row.recipient, path=row.path
+        )
+        if sub is not None:
+            sub.last_delivered_at = now
+            rows.save(session, sub)
+
+
+def _unreachable(
+    session: Session, runtime: Runtime, row: rows.LessonDelivery, reason: str, now: datetime
+) -> None:
+    """Stop sending where Slack refuses for good: record why, and tell whoever can act."""
+    if row.kind == rows.PERSON:
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=row.recipient)
+        if learner is not None:
+            _stop_learner(learner, reason, now)
+            rows.save(session, learner)
+        return
+    schedule = rows.schedule(session, team_id=runtime.team_id, schedule_id=row.schedule_id or 0)
+    if schedule is None:
+        return
+    schedule.status, schedule.status_reason, schedule.next_due_at = rows.PAUSED, reason, None
+    rows.save(session, schedule)
+    path = paths(runtime).get(schedule.path)
+    managers = tuple(dict.fromkeys([schedule.created_by, *runtime.settings.eddy_managers]))
+    runtime.notify(
+        SchedulePaused(schedule.channel, path.title if path else schedule.path, reason, managers)
+    )
+
+
+# --- what a message shows ---------------------------------------------------------------------
+
+
+def message_for(
+    runtime: Runtime, row: rows.LessonDelivery, viewer: str | None = None
+) -> LessonMessage:
+    """A delivery as it shows to `viewer` (their answers filled in), or as first posted."""
+    assert row.id is not None
+    known = paths(runtime)
+    path = known.get(row.path or "")
+    lesson = path.lesson(row.lesson_id) if path and row.lesson_id else None
+    reviews = []
+    for path_id, lesson_id in row.reviews:
+        review_path = known.get(path_id)
+        review = review_path.lesson(lesson_id) if review_path else None
+        if review_path is not None and review is not None:
+            reviews.append((review_path, review))
+    answers: dict[tuple[str, str], QuizState] = {}
+    comes_back: dict[tuple[str, str], date | None] = {}
+    done = False
+    with runtime.store.session() as session:
+        if row.kind == rows.PERSON:
+            learner = rows.learner(session, team_id=runtime.team_id, user_id=row.recipient)
+            next_at = learner.next_due_at if learner else None
+        else:
+            schedule = rows.schedule(
+                session, team_id=runtime.team_id, schedule_id=row.schedule_id or 0
+            )
+            next_at = schedule.next_due_at if schedule else None
+        if viewer is not None and row.kind == rows.PERSON:
+            for answer in rows.answers_in(
+                session, team_id=runtime.team_id, delivery_id=row.id, user_id=viewer
+            ):
+                key = (answer.path, answer.lesson_id)
+                answers[key] = QuizState(answer.chosen, answer.correct)
+                card = rows.card(
+                    session,
+                    team_id=runtime.team_id,
+                    user_id=viewer,
+                    path=answer.path,
+                    lesson_id=answer.lesson_id,
+                )
+                if card is not None:
+                    comes_back[key] = None if card.retired else card.due_day
+            if path and lesson:
+                done = (path.id, lesson.id) in rows.done_lessons(
+                    session, team_id=runtime.team_id, user_id=viewer
+                )
+    return LessonMessage(
+        delivery_id=row.id,
+        recipient=row.recipient,
+        kind=row.kind,
+        path=path,
+        lesson=lesson,
+        reviews=tuple(reviews),
+        reason=row.reason,
+        next_at=next_at,
+        answers=answers,
+        comes_back=comes_back,
+        done=done,
+    )
+
+
+def delivery(runtime: Runtime, delivery_id: int) -> rows.LessonDelivery | None:
+    with runtime.store.session() as session:
+        return rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+
+
+# --- answers, progress ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """What a person's tap on a quiz option came to."""
+
+    path: LearningPath
+    lesson: Lesson
+    chosen: int
+    correct: bool
+    #: They had answered this quiz in this message before; `chosen`/`correct` are that answer.
+    already: bool = False
+    #: When it comes back (None once retired: they know it).
+    again_on: date | None = None
+    #: Paths this answer completed.
+    completed: tuple[LearningPath, ...] = ()
+    streak: int = 0
+
+
+class QuizRefusedError(Exception):
+    """The quiz cannot be answered here (not theirs, or no longer in the content)."""
+
+
+def answer_quiz(
+    runtime: Runtime,
+    user_id: str,
+    *,
+    delivery_id: int,
+    path_id: str,
+    lesson_id: str,
+    chosen: int,
+    tz: str,
+    now: datetime,
+) -> QuizResult:
+    """Record a person's answer (the first one per quiz per message counts), move its card
+    between Leitner boxes, and count the lesson as done."""
+    path = paths(runtime).get(path_id)
+    lesson = path.lesson(lesson_id) if path else None
+    if (
+        path is None
+        or lesson is None
+        or lesson.quiz is None
+        or not 0 <= chosen < len(lesson.quiz.options)
+    ):
+        raise QuizRefusedError("That quiz is no longer in Eddy's lessons.")
+    with runtime.store.session() as session:
+        row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+        carried = row is not None and (
+            [path_id, lesson_id] in row.reviews or (row.path, row.lesson_id) == (path_id, lesson_id)
+        )
+        if row is None or not carried:
+            raise QuizRefusedError("That quiz is not part of this lesson.")
+        if row.kind == rows.PERSON and row.recipient != user_id:
+            raise QuizRefusedError("This lesson was sent to someone else.")
+        correct = chosen == lesson.quiz.answer
+        is_review = [path_id, lesson_id] in row.reviews
+        first = rows.record_answer(
+            session,
+            team_id=runtime.team_id,
+            user_id=user_id,
+            delivery_id=delivery_id,
+            path=path_id,
+            lesson_id=lesson_id,
+            chosen=chosen,
+            correct=correct,
+            review=is_review,
+            answered_at=now,
+        )
+        if not first:
+            earlier = rows.answer_of(
+                session,
+                team_id=runtime.team_id,
+                user_id=user_id,
+                delivery_id=delivery_id,
+                path=path_id,
+                lesson_id=lesson_id,
+            )
+            assert earlier is not None
+            return QuizResult(path, lesson, earlier.chosen, earlier.correct, already=True)
+        learner = _learner(session, runtime, user_id, tz, now)
+        today = Schedule.of(learner).local_day(now)
+        again_on = _move_card(session, runtime, user_id, path_id, lesson_id, correct, today, now)
+        completed = _complete(session, runtime, learner, path, lesson, now)
+        _wake(learner, now)
+        rows.save(session, learner)
+        return QuizResult(
+            path,
+            lesson,
+            chosen,
+            correct,
+            again_on=again_on,
+            completed=completed,
+            streak=learner.streak,
+        )
+
+
+def _move_card(
+    session: Session,
+    runtime: Runtime,
+    user_id: str,
+    path_id: str,
+    lesson_id: str,
+    correct: bool,
+    today: date,
+    now: datetime,
+) -> date | None:
+    card = rows.card(
+        session, team_id=runtime.team_id, user_id=user_id, path=path_id, lesson_id=lesson_id
+    )
+    if card is None:
+        card = rows.ReviewCard(
+            team_id=runtime.team_id,
+            user_id=user_id,
+            path=path_id,
+            lesson_id=lesson_id,
+            box=1,
+            due_day=today,
+            updated_at=now,
+        )
+        box = 2 if correct else 1
+    elif correct:
+        box = card.box + 1
+    else:
+        box = 1
+    card.updated_at = now
+    if box > LAST_BOX:
+        card.retired = True
+        rows.save(session, card)
+        return None
+    card.box, card.retired = box, False
+    card.due_day = today + timedelta(days=BOX_DAYS[box])
+    rows.save(session, card)
+    return card.due_day
+
+
+def mark_done(
+    runtime: Runtime, user_id: str, *, delivery_id: int, tz: str, now: datetime
+) -> QuizResult | None:
+    """A lesson without a quiz, marked done by the person it was sent to (or anyone, in a
+    channel). None when the lesson is gone."""
+    with runtime.store.session() as session:
+        row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+        path = paths(runtime).get(row.path or "") if row else None
+        lesson = path.lesson(row.lesson_id or "") if row and path else None
+        if row is None or path is None or lesson is None:
+            return None
+        if row.kind == rows.PERSON and row.recipient != user_id:
+            raise QuizRefusedError("This lesson was sent to someone else.")
+        learner = _learner(session, runtime, user_id, tz, now)
+        completed = _complete(session, runtime, learner, path, lesson, now)
+        rows.save(session, learner)
+        return QuizResult(path, lesson, -1, True, completed=completed, streak=learner.streak)
+
+
+def _complete(
+    session: Session,
+    runtime: Runtime,
+    learner: rows.Learner,
+    path: LearningPath,
+    lesson: Lesson,
+    now: datetime,
+) -> tuple[LearningPath, ...]:
+    """Count a lesson done: keep the streak, and record the path when it is complete."""
+    schedule = Schedule.of(learner)
+    today = schedule.local_day(now)
+    if learner.streak_day != today:
+        kept = learner.streak_day is not None and schedule.previous_day(today) <= learner.streak_day
+        learner.streak = learner.streak + 1 if kept else 1
+        learner.streak_day = today
+        learner.best_streak = max(learner.best_streak, learner.streak)
+    if not rows.mark_done(
+        session,
+        team_id=runtime.team_id,
+        user_id=learner.user_id,
+        path=path.id,
+        lesson_id=lesson.id,
+        at=now,
+    ):
+        return ()
+    done = rows.done_lessons(session, team_id=runtime.team_id, user_id=learner.user_id)
+    if all((path.id, each.id) in done for each in path.lessons) and rows.complete_path(
+        session, team_id=runtime.team_id, user_id=learner.user_id, path=path.id, at=now
+    ):
+        return (path,)
+    return ()
+
+
+@dataclass(frozen=True)
+class PathProgress:
+    path: LearningPath
+    done: int
+    active: bool
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What `/learn me` shows."""
+
+    paths: tuple[PathProgress, ...]
+    schedule: Schedule | None
+    next_at: datetime | None
+    streak: int
+    best_streak: int
+    answered: int
+    right: int
+    reviews_waiting: int
+    stopped_reason: str | None
+
+
+def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
+    known = paths(runtime)
+    with runtime.store.session() as session:
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        subs = rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id)
+        done = rows.done_lessons(session, team_id=runtime.team_id, user_id=user_id)
+        completed = rows.completions(session, team_id=runtime.team_id, user_id=user_id)
+        answers = rows.answers_by(session, team_id=runtime.team_id, user_id=user_id)
+        cards = rows.cards(session, team_id=runtime.team_id, user_id=user_id)
+    schedule = Schedule.of(learner) if learner else None
+    shown: list[PathProgress] = []
+    for path_id in dict.fromkeys([*(sub.path for sub in subs), *completed, *(p for p, _ in done)]):
+        path = known.get(path_id)
+        if path is None:
+            continue
+        active = any(sub.path == path_id and sub.active for sub in subs)
+        count = sum((path.id, lesson.id) in done for lesson in path.lessons)
+        shown.append(PathProgress(path, count, active, completed.get(path_id)))
+    streak = 0
+    if learner is not None and schedule is not None and learner.streak_day is not None:
+        today = schedule.local_day(now)
+        alive = learner.streak_day >= schedule.previous_day(today)
+        streak = learner.streak if alive else 0
+    today = schedule.local_day(now) if schedule else now.date()
+    return Progress(
+        paths=tuple(shown),
+        schedule=schedule,
+        next_at=learner.next_due_at if learner else None,
+        streak=streak,
+        best_streak=learner.best_streak if learner else 0,
+        answered=len(answers),
+        right=sum(answer.correct for answer in answers),
+        reviews_waiting=sum(card.due_day <= today for card in cards),
+        stopped_reason=learner.stopped_reason if learner else None,
+    )
+
+
+def subscribed_paths(runtime: Runtime, user_id: str) -> set[str]:
+    with runtime.store.session() as session:
+        return {
+            sub.path
+            for sub in rows.subscriptions(
+                session, team_id=runtime.team_id, user_id=user_id, active_only=True
+            )
+        }
