@@ -168,3 +168,87 @@ def test_never_twice_on_one_day(slack, instance, clock):
     run_deliveries(instance, clock, hours=24)
     tuesday = lessons_to(slack, SAM)[2:]
     assert [local_arrival(m, ZONES[SAM]).strftime("%a %H") for m in tuesday] == ["Tue 21"]
+
+
+# --- quizzes and spaced repetition ------------------------------------------------------------
+
+
+def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack, instance, clock):
+    learn(slack, SAM, "start security-basics")
+    quiz = quiz_of(instance, "security-basics", 1)
+    wrong = next(option for option in quiz.options if option != quiz.right_option)
+    first = lessons_to(slack, SAM)[0]
+    slack.press(SAM, first, wrong)
+    redrawn = shown(first)
+    assert f"You chose “{wrong}”" in redrawn and quiz.right_option in redrawn
+    assert quiz.explanation.split()[0] in redrawn
+    assert "I'll ask you again on Tue 24 Nov" in redrawn
+    assert buttons(first) == ["Read more"]  # the options are gone: one answer counts
+
+    run_deliveries(instance, clock, hours=36, step_minutes=30)  # to Tuesday noon UTC
+    tuesday = lessons_to(slack, SAM)[-1]
+    assert local_arrival(tuesday, ZONES[SAM]).strftime("%a") == "Tue"
+    assert "Review" in shown(tuesday) and quiz.question in shown(tuesday)
+    slack.press(SAM, tuesday, quiz.right_option)  # right now: box 2, back in three days
+    assert "I'll ask you again on Fri 27 Nov" in shown(tuesday)
+    run_deliveries(instance, clock, hours=84, step_minutes=30)  # to Saturday 00:00 UTC
+    later = {local_arrival(m, ZONES[SAM]).strftime("%a"): m for m in lessons_to(slack, SAM)[2:]}
+    assert list(later) == ["Wed", "Thu", "Fri"]
+    assert quiz.question not in shown(later["Wed"]) and quiz.question not in shown(later["Thu"])
+    assert quiz.question in shown(later["Fri"])
+
+
+def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(
+    slack, instance, clock
+):
+    refused = learn(slack, SAM, "schedule security-basics <#C0GENERAL|general> 09:00")
+    assert "Only community managers" in refused
+    outside = learn(slack, ALEX, "schedule security-basics <#C0RANDOM1|random> 09:00")
+    assert "I'm not in <#C0RANDOM1> yet" in outside
+    scheduled = learn(
+        slack, ALEX, "schedule securty <#C0GENERAL|general> 09:00 mon,wed,fri Europe/Berlin"
+    )
+    assert "Scheduled: *Security basics* in <#C0GENERAL>" in scheduled
+    assert "Mon, Wed, Fri at 09:00 (Europe/Berlin)" in scheduled
+    assert "Security basics" in learn(slack, KIM, "schedules")
+
+    run_deliveries(instance, clock, hours=9)  # Monday 09:00 in Berlin is 08:00 UTC
+    [post] = [m for m in slack.messages(GENERAL) if "lesson 1 of 7" in shown(m)]
+    quiz = quiz_of(instance, "security-basics", 1)
+    wrong = next(option for option in quiz.options if option != quiz.right_option)
+    slack.press(SAM, post, wrong)
+    slack.press(KIM, post, quiz.right_option)
+    slack.press(SAM, post, quiz.right_option)  # a second try does not count
+    sam_notes = [shown(m) for m in slack.ephemerals(SAM)]
+    kim_notes = [shown(m) for m in slack.ephemerals(KIM)]
+    assert f"You chose “{wrong}”" in sam_notes[-2]
+    assert "You answered this one already; your first answer counts." in sam_notes[-1]
+    assert f"You chose “{wrong}”" in sam_notes[-1]
+    assert "✅ *Right:*" in kim_notes[-1]
+    assert not any("You chose" in note for note in kim_notes)
+    assert len([b for b in buttons(post) if b in quiz.options]) == 4  # others can still answer
+
+    run_deliveries(instance, clock, hours=24)  # Sam's miss comes back in his own DM
+    [review] = lessons_to(slack, SAM)
+    assert "Quick review" in shown(review) and quiz.question in shown(review)
+    assert local_arrival(review, ZONES[SAM]).strftime("%a %H:%M")[:8] == "Tue 09:3"
+    assert lessons_to(slack, KIM) == []  # right first time: nothing due yet
+
+
+def test_streaks_and_a_completed_path_show_in_learn_me(slack, instance, clock):
+    learn(slack, RIO, "start giving-feedback")
+    assert "weekdays at 10:00 (America/Sao_Paulo)" in learn(slack, RIO, "time 10am")
+    assert "every day at 10:00" in learn(slack, RIO, "time daily")
+    path = instance.runtime.knowledge.paths["giving-feedback"]
+    for day in range(len(path.lessons)):
+        message = lessons_to(slack, RIO)[-1]
+        slack.press(RIO, message, path.lessons[day].quiz.right_option)
+        if day < len(path.lessons) - 1:
+            run_deliveries(instance, clock, hours=24, step_minutes=60)
+    assert "🎓 You completed *Giving feedback*" in shown(slack.dms(RIO)[-1])
+    me = learn(slack, RIO, "me")
+    assert "Giving feedback* ▰▰▰▰▰▰▰ 7/7 · 🎓 completed" in me
+    assert "🔥 7-day streak (best 7)" in me and "7/7 quiz answers right" in me
+    run_deliveries(instance, clock, hours=72, step_minutes=60)  # reviews come; none answered
+    me = learn(slack, RIO, "me")
+    assert "No streak running (best 7)" in me
