@@ -249,7 +249,7 @@ def main() -> int:
         ("missed", f"{missed:,} (must be 0)"),
         ("off-time (not at 09:xx local)", f"{off_time:,} (must be 0)"),
         ("re-run sent", f"{rerun.sent + rerun.recovered:,} (must be 0)"),
-        ("429s answered (and waited out)", f"{answered_429:,} (every {args.every}th post)"),
+        ("429s answered (and waited out)", f"{answered_429:,} (one post in {args.every})"),
         ("Eddy's report", f"planned {total.planned:,}, sent {total.sent:,}, recovered "
          f"{total.recovered:,}, failed {total.failed:,}, retrying {total.retrying:,}"),
         ("wall time for the day", f"{wall:.1f} s"),

@@ -391,11 +391,13 @@ def ask_next(runtime: Runtime, user_id: str, *, tz: str, now: datetime) -> int |
     with runtime.store.session() as session:
         learner = _learner(session, runtime, user_id, tz, now)
         learner.stopped_reason, learner.stopped_at = None, None
-        rows.save(session, learner)
         choice = _next_lesson(session, runtime, user_id)
-        if choice is None:
-            return None
-        return _plan_now(session, runtime, learner, choice[0], reason="asked", now=now)
+        planned = None
+        if choice is not None:
+            planned = _plan_now(session, runtime, learner, choice[0], reason="asked", now=now)
+        _wake(learner, now)
+        rows.save(session, learner)
+        return planned
 
 
 def _plan_now(

@@ -252,3 +252,129 @@ def test_streaks_and_a_completed_path_show_in_learn_me(slack, instance, clock):
     run_deliveries(instance, clock, hours=72, step_minutes=60)  # reviews come; none answered
     me = learn(slack, RIO, "me")
     assert "No streak running (best 7)" in me
+
+
+# --- broken content -----------------------------------------------------------------------------
+
+
+def break_second_quiz(folder: Path) -> int:
+    """Give lesson 2 of security-basics an answer that is not one of its options; return the
+    line of that `answer:`."""
+    path = folder / "lessons" / "security-basics.yml"
+    lines = path.read_text().splitlines()
+    answers = [number for number, line in enumerate(lines) if line.strip().startswith("answer:")]
+    lines[answers[1]] = lines[answers[1]].split("answer:")[0] + "answer: 9"
+    path.write_text("\n".join(lines) + "\n")
+    return answers[1] + 1
+
+
+def test_a_broken_quiz_is_reported_and_its_lesson_still_goes_out(slack, content, tmp_path, clock):
+    line = break_second_quiz(content)
+    checked = eddy_cli("content", "check", str(content), cwd=tmp_path)
+    assert checked.returncode == 1
+    assert (
+        f"security-basics.yml:{line}: lesson `password-managers`: quiz `answer` is 9, but there "
+        "are 4 options; give the number of the right one (1 to 4)"
+    ) in checked.stdout
+    slack.workspace.clock = clock
+    eddy = Instance(slack, f"sqlite:///{tmp_path / 'broken.db'}", content, clock)
+    slack.connect(eddy.target)
+    try:
+        learn(slack, SAM, "start security-basics")
+        run_deliveries(eddy, clock, hours=72, step_minutes=60)
+        first, second, third = lessons_to(slack, SAM)
+        assert "lesson 2 of 7" in shown(second) and "Quiz" not in shown(second)
+        slack.press(SAM, second, "Mark as done")
+        assert "✅ Done. Nice work." in shown(second)
+        assert "lesson 3 of 7" in shown(third) and "Quiz" in shown(third)
+        assert "7 lessons" in shown(slack.command(SAM, GENERAL, "/learn paths") and slack.ephemerals(SAM)[-1])
+    finally:
+        eddy.close()
+
+
+def test_a_quiz_broken_later_keeps_serving_its_last_good_version(slack, instance, content, clock):
+    learn(slack, SAM, "start security-basics")
+    break_second_quiz(content)
+    for job in JOBS:
+        if job.name == "refresh-knowledge":
+            run_job(instance.runtime, job, clock.now())
+    run_deliveries(instance, clock, hours=36, step_minutes=60)
+    second = lessons_to(slack, SAM)[1]
+    assert "Quiz" in shown(second)
+    right = quiz_of(instance, "security-basics", 2).right_option
+    slack.press(SAM, second, right)
+    assert "✅ *Right:*" in shown(second)
+
+
+# --- people Slack cannot reach ------------------------------------------------------------------
+
+
+def post_attempts_to(slack: SlackStandIn, user: str) -> list:
+    return [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == user]
+
+
+def test_a_person_who_leaves_the_workspace_gets_nothing_more(slack, instance, clock):
+    learn(slack, SAM, "start security-basics")
+    slack.deactivate(SAM)  # Slack sends user_change; Eddy stops at once
+    run_deliveries(instance, clock, hours=72, step_minutes=60)
+    assert len(post_attempts_to(slack, SAM)) == 1  # the first lesson, before they left
+    progress = lessons_progress(instance, SAM, clock)
+    assert progress.stopped_reason == "they left the workspace"
+
+
+def test_a_person_who_turned_off_dms_is_tried_once_and_told_when_they_come_back(
+    slack, instance, clock
+):
+    learn(slack, KIM, "start security-basics")
+    slack.workspace.users[KIM].messages_tab_disabled = True
+    run_deliveries(instance, clock, hours=24 * 4, step_minutes=60)
+    refused = [c for c in post_attempts_to(slack, KIM) if not c.ok]
+    assert [c.response["error"] for c in refused] == ["messages_tab_disabled"]  # no retry storm
+    me = learn(slack, KIM, "me")
+    assert "Lessons are paused: they turned off direct messages from apps" in me
+    slack.workspace.users[KIM].messages_tab_disabled = False
+    learn(slack, KIM, "next")
+    assert len(lessons_to(slack, KIM)) == 2
+    run_deliveries(instance, clock, hours=73, step_minutes=60)  # to Monday 10:00 in Tokyo
+    assert len(lessons_to(slack, KIM)) == 3  # back on schedule (Friday's was the one asked for)
+
+
+def lessons_progress(instance: Instance, user: str, clock: ManualClock):
+    from bot.lessons import progress
+
+    return progress(instance.runtime, user, now=clock.now())
+
+
+# --- time zones ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def autumn() -> ManualClock:
+    # Thursday 29 October 2026, 23:00 UTC; New York leaves summer time on Sunday 1 November.
+    return at("2026-10-29T23:00:00+00:00")
+
+
+def test_lessons_keep_their_local_time_across_a_dst_change(slack, content, tmp_path, autumn):
+    slack.workspace.clock = autumn
+    eddy = Instance(slack, f"sqlite:///{tmp_path / 'dst.db'}", content, autumn)
+    slack.connect(eddy.target)
+    try:
+        learn(slack, ALEX, f"start {SLACK_PATH}")
+        run_deliveries(eddy, autumn, hours=24 * 5, step_minutes=15)
+        arrivals = lessons_to(slack, ALEX)[1:]
+        local = [local_arrival(m, ZONES[ALEX]).strftime("%a %H:%M")[:8] for m in arrivals]
+        utc = [datetime.fromtimestamp(float(m.ts), UTC).strftime("%H:%M")[:4] for m in arrivals]
+        assert local == ["Fri 09:3", "Mon 09:3", "Tue 09:3"]
+        assert utc == ["13:3", "14:3", "14:3"]  # the same local time, an hour later in UTC
+    finally:
+        eddy.close()
+
+
+def test_a_new_time_zone_moves_the_next_lesson(slack, instance, clock):
+    learn(slack, KIM, f"start {SLACK_PATH}")
+    slack.change_timezone(KIM, "Europe/London")  # Slack sends user_change
+    run_deliveries(instance, clock, hours=36, step_minutes=15)
+    # Monday's lesson went out in Tokyo already (never twice a day); Tuesday's comes at 09:30
+    # in London, not at 09:30 in Tokyo (which would be 00:30 in London).
+    [tuesday] = lessons_to(slack, KIM)[1:]
+    assert local_arrival(tuesday, "Europe/London").strftime("%a %H:%M")[:8] == "Tue 09:3"
