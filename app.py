@@ -264,6 +264,7 @@ def lessons_deliver(
         f"{report.recovered} found already sent, {report.failed} failed, "
         f"{report.retrying} to retry later",
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -59,6 +59,8 @@ LATE_WINDOW = timedelta(hours=4)
 #: A claim older than this is taken to have died; its row is checked in Slack and finished.
 CLAIM_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 50
+#: How far Slack's clock may be behind ours when looking for an earlier attempt's message.
+CLOCK_SKEW = timedelta(minutes=10)
 #: Senders working side by side in one delivery run.
 SEND_WORKERS = 4
 PLAN_BATCH = 500
@@ -839,7 +841,7 @@ def _send_one(
         return
     result: PostResult | None = None
     if row.attempts > 1:  # an earlier claim may have posted it before it died or lost touch
-        result = poster.find(message, since=row.due_at - timedelta(minutes=1))
+        result = poster.find(message, since=row.due_at - CLOCK_SKEW)
         report.recovered += isinstance(result, Posted)
     if result is None:
         result = poster.post(message)

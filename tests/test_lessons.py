@@ -378,3 +378,134 @@ def test_a_new_time_zone_moves_the_next_lesson(slack, instance, clock):
     # in London, not at 09:30 in Tokyo (which would be 00:30 in London).
     [tuesday] = lessons_to(slack, KIM)[1:]
     assert local_arrival(tuesday, "Europe/London").strftime("%a %H:%M")[:8] == "Tue 09:3"
+
+
+# --- exactly once ----------------------------------------------------------------------------------
+
+BERLIN_TUESDAY = datetime(2026, 11, 24, 8, 31, tzinfo=UTC)  # 09:31 in Berlin
+
+
+def add_people(slack: SlackStandIn, count: int, tz: str = "Europe/Berlin") -> list[str]:
+    people = [f"U0TEST{n:04d}" for n in range(count)]
+    for person in people:
+        slack.workspace.add_user(User(person, person.lower(), f"Learner {person}", tz))
+    return people
+
+
+def lesson_days(slack: SlackStandIn, person: str, tz: str = "Europe/Berlin") -> Counter:
+    return Counter(local_arrival(m, tz).date() for m in lessons_to(slack, person))
+
+
+def test_re_runs_429s_server_errors_and_dropped_connections_send_each_lesson_once(
+    slack, instance, clock
+):
+    people = [SAM, *add_people(slack, 5)]
+    for person in people:
+        learn(slack, person, f"start {SLACK_PATH}")
+    clock.advance(BERLIN_TUESDAY - clock.now())
+    slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)  # waited out
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable")  # unknown
+    slack.fail_next("chat.postMessage", status=0)  # the connection drops: unknown too
+    for _ in range(3):
+        run_job(instance.runtime, DELIVER, clock.now())  # re-runs at the same instant
+    clock.advance(timedelta(minutes=1))
+    run_job(instance.runtime, DELIVER, clock.now())  # the two unknowns are checked, then sent
+    instance.runtime.work.wait_idle()
+    for person in people:
+        assert set(lesson_days(slack, person).values()) == {1}, person
+        assert len(lessons_to(slack, person)) == 2, person
+    assert [c.status for c in slack.calls("chat.postMessage")].count(429) == 2
+    assert any(c.method == "conversations.history" for c in slack.calls())
+
+
+def deliver_cli(
+    slack: SlackStandIn, database: str, content: Path, instant: datetime, cwd: Path
+) -> subprocess.Popen[str]:
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database,
+        "EDDY_CONTENT_DIR": str(content),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.Popen(
+        [sys.executable, APP, "lessons", "deliver", "--at", instant.isoformat()],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_delivery_killed_after_slack_posted_is_found_not_sent_again(
+    slack, instance, database, content, clock, tmp_path
+):
+    people = [SAM, *add_people(slack, 2)]
+    for person in people:
+        learn(slack, person, f"start {SLACK_PATH}")
+    clock.advance(BERLIN_TUESDAY - clock.now())  # Slack's own clock, for message timestamps
+    release = slack.hold("chat.postMessage", nth=2)  # Slack posts the second, then we die
+    first = deliver_cli(slack, database, content, BERLIN_TUESDAY, tmp_path)
+    try:
+        slack.wait_for(lambda: sum(len(lessons_to(slack, p)) for p in people) == 5, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        release.set()
+    again = deliver_cli(slack, database, content, BERLIN_TUESDAY, tmp_path)
+    out, _ = again.communicate(timeout=60)
+    assert "0 planned, 0 sent" in out  # the dead run's claims are still leased
+    later = deliver_cli(
+        slack, database, content, BERLIN_TUESDAY + timedelta(minutes=10), tmp_path
+    )
+    out, _ = later.communicate(timeout=60)
+    assert "1 sent, 1 found already sent, 0 failed" in out
+    for person in people:
+        assert list(lesson_days(slack, person).values()) == [1, 1], person
+    done = deliver_cli(slack, database, content, BERLIN_TUESDAY + timedelta(minutes=20), tmp_path)
+    out, _ = done.communicate(timeout=60)
+    assert "0 planned, 0 sent, 0 found already sent, 0 failed" in out
+
+
+def test_two_processes_delivering_at_once_send_each_lesson_once(
+    slack, content, clock, database_url
+):
+    slack.workspace.clock = clock
+    first = Instance(slack, database_url, content, clock)
+    second = Instance(slack, database_url, content, clock)
+    try:
+        slack.connect(first.target)
+        people = add_people(slack, 120)
+        for person in people:
+            slack.command(person, GENERAL, f"/learn start {SLACK_PATH}")
+        clock.advance(BERLIN_TUESDAY - clock.now())
+        slack.rate_limit_every("chat.postMessage", 50)
+        barrier = threading.Barrier(2)
+
+        def run(eddy: Instance) -> None:
+            barrier.wait()
+            run_job(eddy.runtime, DELIVER, clock.now())
+
+        threads = [threading.Thread(target=run, args=(eddy,)) for eddy in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        days = Counter()
+        for person in people:
+            days.update(lesson_days(slack, person).values())
+        assert days == Counter({1: 2 * len(people)})  # Monday's and Tuesday's, once each
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_cli_refuses_a_time_it_cannot_read(tmp_path):
+    result = eddy_cli(
+        "lessons", "deliver", "--at", "next tuesday", cwd=tmp_path, SLACK_BOT_TOKEN="xoxb-1"
+    )
+    assert result.returncode == 2
+    assert "is not an ISO-8601 time" in result.stderr
+    assert "Traceback" not in result.stderr
