@@ -19,6 +19,7 @@ from bot.content import (
     load_knowledge,
     load_networks,
 )
+from bot.lesson_paths import load_paths
 from tests.conftest import ROOT
 
 NETWORKS = """\
@@ -423,3 +424,78 @@ def test_content_check_on_the_command_line_names_a_networks_problem(content):
     assert result.returncode == 1
     assert f"{path}:6: topic `people`: `channel` needs a channel ID like C012AB3CD" in result.stdout
     assert "1 problem(s)" in result.stdout
+
+
+# --- learning paths ---------------------------------------------------------------------------
+
+GOOD_PATH = """\
+title: Tiny path
+description: Two lessons.
+audience: [everyone]
+lessons:
+  - id: one
+    title: First
+    minutes: 2
+    body: Read this.
+    quiz:
+      question: Which?
+      options: [This, That]
+      answer: 1
+      explanation: Because.
+  - id: two
+    title: Second
+    minutes: 1
+    body: And this.
+"""
+
+
+def write_path(folder: Path, text: str, name: str = "tiny.yml") -> Path:
+    (folder / "lessons").mkdir(parents=True, exist_ok=True)
+    path = folder / "lessons" / name
+    path.write_text(text)
+    return path
+
+
+def test_a_good_path_loads_with_its_lessons_and_quiz(tmp_path):
+    write_path(tmp_path, GOOD_PATH)
+    loaded = load_paths(tmp_path)
+    assert loaded.problems == []
+    [path] = loaded.paths
+    assert (path.id, path.title, path.audience, path.minutes) == (
+        "tiny",
+        "Tiny path",
+        ("everyone",),
+        3,
+    )
+    quiz = path.lessons[0].quiz
+    assert quiz is not None and quiz.right_option == "This" and path.lessons[1].quiz is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("minutes: 2", "minutes: 9", 7, "lesson `one`: `minutes` must be a whole number"),
+        ("    body: Read this.\n", "", 5, "lesson `one` needs a `body`"),
+        ("    minutes: 1", "    minute: 1", 16, "lesson `two`: unknown field `minute`"),
+        ("id: two", "id: one", 14, "lesson `one` is already defined at line 5"),
+        ("answer: 1", "answer: 3", 12, "quiz `answer` is 3, but there are 2 options"),
+        ("[This, That]", "[This]", 11, "quiz needs `options`: a list of 2 to 5 answers"),
+        ("[This, That]", "[This, This]", 11, "quiz options must all be different"),
+        ("title: Tiny path", "title:", 1, "the path needs a `title`"),
+        ("description: Two lessons.", "id: other", 2, "`id` is `other` but the file is tiny.yml"),
+        ("    quiz:", "    quiz: [", 10, "invalid YAML"),
+    ],
+)
+def test_a_bad_lesson_or_quiz_points_at_its_line(tmp_path, old, new, line, message):
+    assert old in GOOD_PATH
+    path = write_path(tmp_path, GOOD_PATH.replace(old, new))
+    problems = [str(p) for p in check_content(tmp_path)]
+    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+
+
+def test_a_broken_quiz_leaves_the_lesson_and_the_rest_of_the_path(tmp_path):
+    write_path(tmp_path, GOOD_PATH.replace("answer: 1", "answer: 7"))
+    loaded = load_paths(tmp_path)
+    [path] = loaded.paths
+    assert [lesson.id for lesson in path.lessons] == ["one", "two"]
+    assert path.lessons[0].quiz is None and loaded.broken_lessons == {"tiny": {"one"}}

@@ -10,14 +10,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from bot.clock import ManualClock
 from bot.sandbox import SlackStandIn
@@ -27,20 +25,23 @@ from tests.conftest import (
     ALEX,
     GENERAL,
     KIM,
-    RANDOM,
     RIO,
     ROOT,
     SAM,
     SIGNING_SECRET,
     Instance,
-    postgres_database,
 )
 from tests.test_ask import buttons, shown
 from tests.test_cli import APP
 from tests.test_cli import eddy as eddy_cli
 
 DELIVER = next(job for job in JOBS if job.name == "deliver-lessons")
-ZONES = {ALEX: "America/New_York", SAM: "Europe/Berlin", KIM: "Asia/Tokyo", RIO: "America/Sao_Paulo"}
+ZONES = {
+    ALEX: "America/New_York",
+    SAM: "Europe/Berlin",
+    KIM: "Asia/Tokyo",
+    RIO: "America/Sao_Paulo",
+}
 SLACK_PATH = "working-in-slack"
 
 
@@ -73,7 +74,9 @@ def lessons_to(slack: SlackStandIn, user: str) -> list:
     return [m for m in slack.dms(user) if any(b.get("type") == "header" for b in m.blocks)]
 
 
-def run_deliveries(instance: Instance, clock: ManualClock, hours: float, step_minutes: int = 15) -> None:
+def run_deliveries(
+    instance: Instance, clock: ManualClock, hours: float, step_minutes: int = 15
+) -> None:
     """Move the clock forward in steps, running the delivery job at each, as the scheduler does."""
     steps = int(hours * 60 / step_minutes)
     for _ in range(steps):
@@ -198,9 +201,7 @@ def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack
     assert quiz.question in shown(later["Fri"])
 
 
-def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(
-    slack, instance, clock
-):
+def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(slack, instance, clock):
     refused = learn(slack, SAM, "schedule security-basics <#C0GENERAL|general> 09:00")
     assert "Only community managers" in refused
     outside = learn(slack, ALEX, "schedule security-basics <#C0RANDOM1|random> 09:00")
@@ -282,12 +283,14 @@ def test_a_broken_quiz_is_reported_and_its_lesson_still_goes_out(slack, content,
     try:
         learn(slack, SAM, "start security-basics")
         run_deliveries(eddy, clock, hours=72, step_minutes=60)
-        first, second, third = lessons_to(slack, SAM)
+        _, second, third = lessons_to(slack, SAM)
         assert "lesson 2 of 7" in shown(second) and "Quiz" not in shown(second)
         slack.press(SAM, second, "Mark as done")
         assert "✅ Done. Nice work." in shown(second)
         assert "lesson 3 of 7" in shown(third) and "Quiz" in shown(third)
-        assert "7 lessons" in shown(slack.command(SAM, GENERAL, "/learn paths") and slack.ephemerals(SAM)[-1])
+        assert "7 lessons" in shown(
+            slack.command(SAM, GENERAL, "/learn paths") and slack.ephemerals(SAM)[-1]
+        )
     finally:
         eddy.close()
 
@@ -380,7 +383,7 @@ def test_a_new_time_zone_moves_the_next_lesson(slack, instance, clock):
     assert local_arrival(tuesday, "Europe/London").strftime("%a %H:%M")[:8] == "Tue 09:3"
 
 
-# --- exactly once ----------------------------------------------------------------------------------
+# --- exactly once -------------------------------------------------------------------------
 
 BERLIN_TUESDAY = datetime(2026, 11, 24, 8, 31, tzinfo=UTC)  # 09:31 in Berlin
 
@@ -457,9 +460,7 @@ def test_a_delivery_killed_after_slack_posted_is_found_not_sent_again(
     again = deliver_cli(slack, database, content, BERLIN_TUESDAY, tmp_path)
     out, _ = again.communicate(timeout=60)
     assert "0 planned, 0 sent" in out  # the dead run's claims are still leased
-    later = deliver_cli(
-        slack, database, content, BERLIN_TUESDAY + timedelta(minutes=10), tmp_path
-    )
+    later = deliver_cli(slack, database, content, BERLIN_TUESDAY + timedelta(minutes=10), tmp_path)
     out, _ = later.communicate(timeout=60)
     assert "1 sent, 1 found already sent, 0 failed" in out
     for person in people:
