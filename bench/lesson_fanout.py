@@ -240,8 +240,11 @@ def main() -> int:
 
     lines = [
         ("subscribers", f"{len(people):,}"),
-        ("time zones", f"{len(ZONES)} (UTC−11 … UTC+12; {min(per_zone.values(), default=0):,}"
-         f"–{max(per_zone.values(), default=0):,} people reached per zone)"),
+        (
+            "time zones",
+            f"{len(ZONES)} (UTC−11 … UTC+12; {min(per_zone.values(), default=0):,}"
+            f"–{max(per_zone.values(), default=0):,} people reached per zone)",
+        ),
         ("setup (people + subscriptions stored)", f"{setup:.1f} s"),
         ("delivery runs", f"{len(run_instants())} + 1 re-run at the last instant"),
         ("lesson messages sent", f"{sent:,}"),
@@ -250,8 +253,11 @@ def main() -> int:
         ("off-time (not at 09:xx local)", f"{off_time:,} (must be 0)"),
         ("re-run sent", f"{rerun.sent + rerun.recovered:,} (must be 0)"),
         ("429s answered (and waited out)", f"{answered_429:,} (one post in {args.every})"),
-        ("Eddy's report", f"planned {total.planned:,}, sent {total.sent:,}, recovered "
-         f"{total.recovered:,}, failed {total.failed:,}, retrying {total.retrying:,}"),
+        (
+            "Eddy's report",
+            f"planned {total.planned:,}, sent {total.sent:,}, recovered "
+            f"{total.recovered:,}, failed {total.failed:,}, retrying {total.retrying:,}",
+        ),
         ("wall time for the day", f"{wall:.1f} s"),
         ("deliveries/s", f"{sent / wall:,.0f}" if wall else "—"),
         ("Eddy's own CPU per delivery", f"{cpu_ms:.2f} ms"),
