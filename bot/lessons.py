@@ -341,7 +341,10 @@ def _learner(
     row = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
     if row is None:
         row = rows.Learner(
-            team_id=runtime.team_id, user_id=user_id, created_at=now, **Schedule(tz).stored
+            team_id=runtime.team_id,
+            user_id=user_id,
+            created_at=now,
+            **Schedule(tz or "UTC").stored,
         )
     elif tz and row.tz != tz:
         row.tz = tz
@@ -452,7 +455,7 @@ def stop(runtime: Runtime, user_id: str, path_id: str | None, *, now: datetime) 
                 stopped.append(sub.path)
         learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
         if path_id is None and learner is not None:
-            learner.next_due_at = None
+            _stop_learner(learner, "you stopped them with `/learn stop all`", now)
             rows.save(session, learner)
     return stopped
 

@@ -510,3 +510,16 @@ def test_the_cli_refuses_a_time_it_cannot_read(tmp_path):
     assert result.returncode == 2
     assert "is not an ISO-8601 time" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stopping_keeps_progress_and_starting_again_picks_up(slack, instance, clock):
+    learn(slack, SAM, f"start {SLACK_PATH}")
+    assert "Your progress is kept" in learn(slack, SAM, "stop working in slack")
+    assert "You're not on" in learn(slack, SAM, "stop security-basics")
+    learn(slack, SAM, "start security-basics")
+    assert "Stopped all your lessons and reviews" in learn(slack, SAM, "stop all")
+    assert "Lessons are paused: you stopped them" in learn(slack, SAM, "me")
+    run_deliveries(instance, clock, hours=48, step_minutes=60)
+    assert len(lessons_to(slack, SAM)) == 2  # the two first lessons, nothing since
+    learn(slack, SAM, f"start {SLACK_PATH}")
+    assert "lesson 2 of 7" in shown(lessons_to(slack, SAM)[-1])  # where it left off
