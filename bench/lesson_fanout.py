@@ -245,7 +245,7 @@ def main() -> int:
             f"{len(ZONES)} (UTC−11 … UTC+12; {min(per_zone.values(), default=0):,}"
             f"–{max(per_zone.values(), default=0):,} people reached per zone)",
         ),
-        ("setup (people + subscriptions stored)", f"{setup:.1f} s"),
+        ("setup (storing subscribers)", f"{setup:.1f} s"),
         ("delivery runs", f"{len(run_instants())} + 1 re-run at the last instant"),
         ("lesson messages sent", f"{sent:,}"),
         ("duplicates", f"{duplicates:,} (must be 0)"),

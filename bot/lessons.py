@@ -396,7 +396,7 @@ def ask_next(runtime: Runtime, user_id: str, *, tz: str, now: datetime) -> int |
     with runtime.store.session() as session:
         learner = _learner(session, runtime, user_id, tz, now)
         learner.stopped_reason, learner.stopped_at = None, None
-        choice = _next_lesson(session, runtime, user_id)
+        choice = _Facts.load(session, runtime, [user_id]).next_lesson(runtime, user_id)
         planned = None
         if choice is not None:
             planned = _plan_now(session, runtime, learner, choice[0], reason="asked", now=now)
@@ -414,7 +414,7 @@ def _plan_now(
     reason: str,
     now: datetime,
 ) -> int | None:
-    lesson = _next_in(session, runtime, learner.user_id, path)
+    lesson = _Facts.load(session, runtime, [learner.user_id]).next_in(learner.user_id, path)
     if lesson is None:
         return None
     schedule = Schedule.of(learner)
@@ -611,54 +611,70 @@ def _schedule_key(runtime: Runtime, schedule_id: int | None, day: date) -> str:
     return f"{runtime.team_id}:schedule:{schedule_id}:{day.isoformat()}"
 
 
-def _next_in(session: Session, runtime: Runtime, user_id: str, path: LearningPath) -> Lesson | None:
-    """The first lesson of `path` this person has neither been sent nor done."""
-    seen = rows.delivered_lessons(session, team_id=runtime.team_id, recipient=user_id)
-    seen |= rows.done_lessons(session, team_id=runtime.team_id, user_id=user_id)
-    return next((lesson for lesson in path.lessons if (path.id, lesson.id) not in seen), None)
+@dataclass
+class _Facts:
+    """What planning needs to know about some learners, read in a few queries for a whole
+    batch (one query per learner and table would dominate a large fan-out)."""
 
+    subscriptions: dict[str, list[rows.LessonSubscription]]
+    #: (path, lesson) pairs each person was sent (or has planned) or has done.
+    seen: dict[str, set[tuple[str, str]]]
+    cards: dict[str, list[rows.ReviewCard]]
 
-def _next_lesson(
-    session: Session, runtime: Runtime, user_id: str
-) -> tuple[LearningPath, Lesson] | None:
-    """The next lesson from the active path that waited longest."""
-    known = paths(runtime)
-    subs = rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id, active_only=True)
-    subs.sort(
-        key=lambda sub: (sub.last_delivered_at is not None, sub.last_delivered_at or sub.started_at)
-    )
-    for sub in subs:
-        path = known.get(sub.path)
-        lesson = _next_in(session, runtime, user_id, path) if path else None
-        if path is not None and lesson is not None:
-            return path, lesson
-    return None
+    @classmethod
+    def load(cls, session: Session, runtime: Runtime, user_ids: list[str]) -> _Facts:
+        team = runtime.team_id
+        return cls(
+            subscriptions=rows.subscriptions_of(session, team_id=team, user_ids=user_ids),
+            seen=rows.seen_lessons_of(session, team_id=team, user_ids=user_ids),
+            cards=rows.cards_of(session, team_id=team, user_ids=user_ids),
+        )
 
+    def next_in(self, user_id: str, path: LearningPath) -> Lesson | None:
+        """The first lesson of `path` this person has neither been sent nor done."""
+        seen = self.seen.get(user_id, set())
+        return next((lesson for lesson in path.lessons if (path.id, lesson.id) not in seen), None)
 
-def _due_reviews(
-    session: Session, runtime: Runtime, user_id: str, day: date, skip: tuple[str, str] | None
-) -> tuple[list[list[str]], bool]:
-    """Up to REVIEWS_PER_MESSAGE due cards (lowest box first) and whether any card is left."""
-    known = paths(runtime)
-    stopped = {
-        sub.path
-        for sub in rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id)
-        if not sub.active
-    }
-    chosen: list[list[str]] = []
-    live = False
-    for card in rows.cards(session, team_id=runtime.team_id, user_id=user_id):
-        path = known.get(card.path)
-        if card.path in stopped or path is None or path.lesson(card.lesson_id) is None:
-            continue
-        live = True
-        if (
-            card.due_day <= day
-            and (card.path, card.lesson_id) != skip
-            and len(chosen) < REVIEWS_PER_MESSAGE
-        ):
-            chosen.append([card.path, card.lesson_id])
-    return chosen, live
+    def active(self, user_id: str) -> list[rows.LessonSubscription]:
+        return [sub for sub in self.subscriptions.get(user_id, []) if sub.active]
+
+    def next_lesson(self, runtime: Runtime, user_id: str) -> tuple[LearningPath, Lesson] | None:
+        """The next lesson from the active path that waited longest."""
+        known = paths(runtime)
+        subs = sorted(
+            self.active(user_id),
+            key=lambda sub: (
+                sub.last_delivered_at is not None,
+                sub.last_delivered_at or sub.started_at,
+            ),
+        )
+        for sub in subs:
+            path = known.get(sub.path)
+            lesson = self.next_in(user_id, path) if path else None
+            if path is not None and lesson is not None:
+                return path, lesson
+        return None
+
+    def due_reviews(
+        self, runtime: Runtime, user_id: str, day: date, skip: tuple[str, str] | None
+    ) -> tuple[list[list[str]], bool]:
+        """Up to REVIEWS_PER_MESSAGE due cards (lowest box first), and whether any is left."""
+        known = paths(runtime)
+        stopped = {sub.path for sub in self.subscriptions.get(user_id, []) if not sub.active}
+        chosen: list[list[str]] = []
+        live = False
+        for card in self.cards.get(user_id, []):
+            path = known.get(card.path)
+            if card.path in stopped or path is None or path.lesson(card.lesson_id) is None:
+                continue
+            live = True
+            if (
+                card.due_day <= day
+                and (card.path, card.lesson_id) != skip
+                and len(chosen) < REVIEWS_PER_MESSAGE
+            ):
+                chosen.append([card.path, card.lesson_id])
+        return chosen, live
 
 
 def plan(runtime: Runtime, now: datetime) -> int:
@@ -667,8 +683,9 @@ def plan(runtime: Runtime, now: datetime) -> int:
     while True:
         with runtime.store.session() as session:
             due = rows.learners_due(session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH)
+            facts = _Facts.load(session, runtime, [learner.user_id for learner in due])
             for learner in due:
-                planned += _plan_person(session, runtime, learner, now)
+                planned += _plan_person(session, runtime, learner, facts, now)
             schedules = rows.schedules_due(
                 session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH
             )
@@ -678,7 +695,9 @@ def plan(runtime: Runtime, now: datetime) -> int:
             return planned
 
 
-def _plan_person(session: Session, runtime: Runtime, learner: rows.Learner, now: datetime) -> int:
+def _plan_person(
+    session: Session, runtime: Runtime, learner: rows.Learner, facts: _Facts, now: datetime
+) -> int:
     schedule = Schedule.of(learner)
     planned = 0
     while learner.next_due_at is not None and learner.next_due_at <= now:
@@ -687,11 +706,11 @@ def _plan_person(session: Session, runtime: Runtime, learner: rows.Learner, now:
         learner.next_due_at = schedule.next_slot(after_day=day)
         if late:
             continue
-        choice = _next_lesson(session, runtime, learner.user_id)
+        choice = facts.next_lesson(runtime, learner.user_id)
         skip = (choice[0].id, choice[1].id) if choice else None
-        reviews, cards_left = _due_reviews(session, runtime, learner.user_id, day, skip)
+        reviews, cards_left = facts.due_reviews(runtime, learner.user_id, day, skip)
         if choice is None and not reviews:
-            if not cards_left and not _has_active_path(session, runtime, learner.user_id):
+            if not cards_left and not facts.active(learner.user_id):
                 learner.next_due_at = None  # nothing more to send until they start a path
             continue
         planned += (
@@ -712,12 +731,6 @@ def _plan_person(session: Session, runtime: Runtime, learner: rows.Learner, now:
         )
     rows.save(session, learner)
     return planned
-
-
-def _has_active_path(session: Session, runtime: Runtime, user_id: str) -> bool:
-    return bool(
-        rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id, active_only=True)
-    )
 
 
 def _plan_channel(
@@ -804,7 +817,11 @@ def send_due(runtime: Runtime, now: datetime, *, ids: list[int] | None = None) -
 def _send_batches(
     runtime: Runtime, poster: LessonPoster, now: datetime, ids: list[int] | None
 ) -> DeliveryReport:
-    """Claim a batch, send it, and again, until nothing is left to claim."""
+    """Claim a batch, send it, record it, and again, until nothing is left to claim.
+
+    A batch's outcomes are recorded in one transaction after it is sent: if the process dies
+    before that, its rows stay claimed, and the claim that takes them over when the lease
+    ends finds the messages already in Slack by their metadata."""
     report = DeliveryReport()
     started = thread_time()
     token = uuid.uuid4().hex
@@ -819,29 +836,41 @@ def _send_batches(
                 limit=CLAIM_BATCH,
                 ids=ids,
             )
+            next_at = rows.next_slots(
+                session,
+                team_id=runtime.team_id,
+                user_ids=[row.recipient for row in claimed if row.kind == rows.PERSON],
+                schedule_ids=[row.schedule_id for row in claimed if row.schedule_id],
+            )
         if not claimed:
             report.cpu_seconds += thread_time() - started
             return report
+        outcomes = []
         for row in claimed:
-            _send_one(runtime, poster, row, token, now, report)
+            key = row.recipient if row.kind == rows.PERSON else f"schedule:{row.schedule_id}"
+            outcomes.append((row, _send_one(runtime, poster, row, next_at.get(key), report)))
+        notices: list[SchedulePaused] = []
+        with runtime.store.session() as session:
+            for row, result in outcomes:
+                notices += _record(session, runtime, row, token, result, now, report)
+        for notice in notices:
+            runtime.notify(notice)
+
+
+#: What became of a delivery whose lesson left the content folder before it could be sent.
+LESSON_GONE = "its lesson is no longer in the content folder"
 
 
 def _send_one(
     runtime: Runtime,
     poster: LessonPoster,
     row: rows.LessonDelivery,
-    token: str,
-    now: datetime,
+    next_at: datetime | None,
     report: DeliveryReport,
-) -> None:
-    assert row.id is not None
-    message = message_for(runtime, row)
+) -> PostResult:
+    message = _compose(runtime, row, next_at)
     if message.lesson is None and not message.reviews:
-        with runtime.store.session() as session:
-            gone = "its lesson is no longer in the content folder"
-            rows.finish(session, delivery_id=row.id, token=token, status=rows.FAILED, error=gone)
-        report.failed += 1
-        return
+        return TryLater(LESSON_GONE)
     result: PostResult | None = None
     if row.attempts > 1:  # an earlier claim may have posted it before it died or lost touch
         result = poster.find(message, since=row.due_at - CLOCK_SKEW)
@@ -849,34 +878,50 @@ def _send_one(
     if result is None:
         result = poster.post(message)
         report.sent += isinstance(result, Posted)
-    with runtime.store.session() as session:
-        if isinstance(result, Posted):
-            _record_sent(session, runtime, row, token, result, now)
-        elif isinstance(result, Unreachable) or row.attempts >= MAX_ATTEMPTS:
-            reason = (
-                result.reason
-                if isinstance(result, Unreachable)
-                else f"gave up after {row.attempts} attempts: {result.reason}"
-            )
-            rows.finish(
-                session, delivery_id=row.id, token=token, status=rows.FAILED, error=reason[:200]
-            )
-            report.failed += 1
-            if isinstance(result, Unreachable):
-                _unreachable(session, runtime, row, result.reason, now)
-            log.warning("Lesson delivery %s to %s failed: %s", row.id, row.recipient, reason)
-        else:
-            wait = RETRY_BACKOFF[min(row.attempts, len(RETRY_BACKOFF)) - 1]
-            rows.finish(
-                session,
-                delivery_id=row.id,
-                token=token,
-                status=rows.DUE,
-                not_before=now + wait,
-                error=result.reason[:200],
-            )
-            report.retrying += 1
-            log.info("Lesson delivery %s will be retried: %s", row.id, result.reason)
+    return result
+
+
+def _record(
+    session: Session,
+    runtime: Runtime,
+    row: rows.LessonDelivery,
+    token: str,
+    result: PostResult,
+    now: datetime,
+    report: DeliveryReport,
+) -> list[SchedulePaused]:
+    """Settle one claimed delivery: sent, failed for good, or due again after a wait."""
+    assert row.id is not None
+    if isinstance(result, Posted):
+        _record_sent(session, runtime, row, token, result, now)
+        return []
+    gone = isinstance(result, TryLater) and result.reason == LESSON_GONE
+    if isinstance(result, Unreachable) or gone or row.attempts >= MAX_ATTEMPTS:
+        reason = (
+            result.reason
+            if isinstance(result, Unreachable) or gone
+            else f"gave up after {row.attempts} attempts: {result.reason}"
+        )
+        rows.finish(
+            session, delivery_id=row.id, token=token, status=rows.FAILED, error=reason[:200]
+        )
+        report.failed += 1
+        log.warning("Lesson delivery %s to %s failed: %s", row.id, row.recipient, reason)
+        if isinstance(result, Unreachable):
+            return _unreachable(session, runtime, row, result.reason, now)
+        return []
+    wait = RETRY_BACKOFF[min(row.attempts, len(RETRY_BACKOFF)) - 1]
+    rows.finish(
+        session,
+        delivery_id=row.id,
+        token=token,
+        status=rows.DUE,
+        not_before=now + wait,
+        error=result.reason[:200],
+    )
+    report.retrying += 1
+    log.info("Lesson delivery %s will be retried: %s", row.id, result.reason)
+    return []
 
 
 def _record_sent(
@@ -899,34 +944,31 @@ def _record_sent(
         error=None,
     )
     if recorded and row.kind == rows.PERSON and row.path:
-        sub = rows.subscription(
-            session, team_id=runtime.team_id, user_id=row.recipient, path=row.path
+        rows.touch_subscription(
+            session, team_id=runtime.team_id, user_id=row.recipient, path=row.path, at=now
         )
-        if sub is not None:
-            sub.last_delivered_at = now
-            rows.save(session, sub)
 
 
 def _unreachable(
     session: Session, runtime: Runtime, row: rows.LessonDelivery, reason: str, now: datetime
-) -> None:
-    """Stop sending where Slack refuses for good: record why, and tell whoever can act."""
+) -> list[SchedulePaused]:
+    """Stop sending where Slack refuses for good: record why; for a channel, the notice
+    for the managers (sent once the transaction is over)."""
     if row.kind == rows.PERSON:
         learner = rows.learner(session, team_id=runtime.team_id, user_id=row.recipient)
         if learner is not None:
             _stop_learner(learner, reason, now)
             rows.save(session, learner)
-        return
+        return []
     schedule = rows.schedule(session, team_id=runtime.team_id, schedule_id=row.schedule_id or 0)
     if schedule is None:
-        return
+        return []
     schedule.status, schedule.status_reason, schedule.next_due_at = rows.PAUSED, reason, None
     rows.save(session, schedule)
     path = paths(runtime).get(schedule.path)
     managers = tuple(dict.fromkeys([schedule.created_by, *runtime.settings.eddy_managers]))
-    runtime.notify(
-        SchedulePaused(schedule.channel, path.title if path else schedule.path, reason, managers)
-    )
+    title = path.title if path else schedule.path
+    return [SchedulePaused(schedule.channel, title, reason, managers)]
 
 
 # --- what a message shows ---------------------------------------------------------------------
@@ -935,7 +977,49 @@ def _unreachable(
 def message_for(
     runtime: Runtime, row: rows.LessonDelivery, viewer: str | None = None
 ) -> LessonMessage:
-    """A delivery as it shows to `viewer` (their answers filled in), or as first posted."""
+    """A delivery as it shows now to `viewer` (their answers filled in), or as first posted."""
+    assert row.id is not None
+    answers: dict[tuple[str, str], QuizState] = {}
+    comes_back: dict[tuple[str, str], date | None] = {}
+    done = False
+    with runtime.store.session() as session:
+        key = row.recipient if row.kind == rows.PERSON else f"schedule:{row.schedule_id}"
+        next_at = rows.next_slots(
+            session,
+            team_id=runtime.team_id,
+            user_ids=[row.recipient] if row.kind == rows.PERSON else [],
+            schedule_ids=[row.schedule_id] if row.schedule_id else [],
+        ).get(key)
+        if viewer is not None and row.kind == rows.PERSON:
+            for answer in rows.answers_in(
+                session, team_id=runtime.team_id, delivery_id=row.id, user_id=viewer
+            ):
+                quiz = (answer.path, answer.lesson_id)
+                answers[quiz] = QuizState(answer.chosen, answer.correct)
+                card = rows.card(
+                    session,
+                    team_id=runtime.team_id,
+                    user_id=viewer,
+                    path=answer.path,
+                    lesson_id=answer.lesson_id,
+                )
+                if card is not None:
+                    comes_back[quiz] = None if card.retired else card.due_day
+            done = (row.path, row.lesson_id) in rows.done_lessons(
+                session, team_id=runtime.team_id, user_id=viewer
+            )
+    return _compose(runtime, row, next_at, answers, comes_back, done)
+
+
+def _compose(
+    runtime: Runtime,
+    row: rows.LessonDelivery,
+    next_at: datetime | None,
+    answers: dict[tuple[str, str], QuizState] | None = None,
+    comes_back: dict[tuple[str, str], date | None] | None = None,
+    done: bool = False,
+) -> LessonMessage:
+    """A delivery's message from its row and the current paths (no database reads)."""
     assert row.id is not None
     known = paths(runtime)
     path = known.get(row.path or "")
@@ -946,37 +1030,6 @@ def message_for(
         review = review_path.lesson(lesson_id) if review_path else None
         if review_path is not None and review is not None:
             reviews.append((review_path, review))
-    answers: dict[tuple[str, str], QuizState] = {}
-    comes_back: dict[tuple[str, str], date | None] = {}
-    done = False
-    with runtime.store.session() as session:
-        if row.kind == rows.PERSON:
-            learner = rows.learner(session, team_id=runtime.team_id, user_id=row.recipient)
-            next_at = learner.next_due_at if learner else None
-        else:
-            schedule = rows.schedule(
-                session, team_id=runtime.team_id, schedule_id=row.schedule_id or 0
-            )
-            next_at = schedule.next_due_at if schedule else None
-        if viewer is not None and row.kind == rows.PERSON:
-            for answer in rows.answers_in(
-                session, team_id=runtime.team_id, delivery_id=row.id, user_id=viewer
-            ):
-                key = (answer.path, answer.lesson_id)
-                answers[key] = QuizState(answer.chosen, answer.correct)
-                card = rows.card(
-                    session,
-                    team_id=runtime.team_id,
-                    user_id=viewer,
-                    path=answer.path,
-                    lesson_id=answer.lesson_id,
-                )
-                if card is not None:
-                    comes_back[key] = None if card.retired else card.due_day
-            if path and lesson:
-                done = (path.id, lesson.id) in rows.done_lessons(
-                    session, team_id=runtime.team_id, user_id=viewer
-                )
     return LessonMessage(
         delivery_id=row.id,
         recipient=row.recipient,
@@ -986,8 +1039,8 @@ def message_for(
         reviews=tuple(reviews),
         reason=row.reason,
         next_at=next_at,
-        answers=answers,
-        comes_back=comes_back,
+        answers=answers or {},
+        comes_back=comes_back or {},
         done=done,
     )
 

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -123,32 +124,34 @@ def lesson_client(client: WebClient) -> WebClient:
 # --- the lesson message ---------------------------------------------------------------------
 
 
-def lesson_blocks(message: LessonMessage, *, viewer: str | None = None) -> list[Block]:
-    blocks: list[Block] = []
+def lesson_blocks(message: LessonMessage) -> list[dict[str, Any]]:
+    """The lesson message's blocks, as Slack takes them."""
+    head: list[Block] = []
+    body: tuple[dict[str, Any], ...] = ()
+    tail: list[Block] = []
     path, lesson = message.path, message.lesson
     if path is not None and lesson is not None:
         heading = f"{path.title} · lesson {message.number} of {len(path.lessons)}"
-        blocks.append(HeaderBlock(text=shorten(heading, 150)))
-        blocks.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
-        blocks += sections(markdown_to_slack(lesson.body))
+        head.append(HeaderBlock(text=shorten(heading, 150)))
+        head.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
+        body = lesson_body(lesson)
         if lesson.link:
-            blocks.append(
-                ActionsBlock(
-                    elements=[
-                        ButtonElement(text="Read more", url=lesson.link, action_id="lessons_link")
-                    ]
-                )
-            )
-        blocks += _quiz_blocks(message, path, lesson, review=False)
+            read_more = ButtonElement(text="Read more", url=lesson.link, action_id="lessons_link")
+            tail.append(ActionsBlock(elements=[read_more]))
+        tail += _quiz_blocks(message, path, lesson, review=False)
     if message.reviews:
-        if blocks:
-            blocks.append(DividerBlock())
-        else:
-            blocks.append(HeaderBlock(text="Quick review"))
+        tail.append(DividerBlock() if head else HeaderBlock(text="Quick review"))
         for review_path, review in message.reviews:
-            blocks += _quiz_blocks(message, review_path, review, review=True)
-    blocks.append(context(_footer(message)))
-    return blocks
+            tail += _quiz_blocks(message, review_path, review, review=True)
+    tail.append(context(_footer(message)))
+    return [*as_dicts(head), *body, *as_dicts(tail)]
+
+
+@lru_cache(maxsize=512)
+def lesson_body(lesson: Lesson) -> tuple[dict[str, Any], ...]:
+    """A lesson's Markdown as Slack sections, converted once per lesson version (converting
+    and validating it is most of what building a lesson message costs)."""
+    return tuple(as_dicts(sections(markdown_to_slack(lesson.body))))
 
 
 def _quiz_blocks(
@@ -245,7 +248,7 @@ class SlackLessonPoster:
             reply = self.client.chat_postMessage(
                 channel=message.recipient,
                 text=fallback_text(message),
-                blocks=as_dicts(lesson_blocks(message)),
+                blocks=lesson_blocks(message),
                 metadata={
                     "event_type": METADATA_TYPE,
                     "event_payload": {"delivery_id": message.delivery_id},
@@ -776,7 +779,7 @@ def show_result(
                 channel=channel,
                 ts=ts,
                 text=fallback_text(message),
-                blocks=as_dicts(lesson_blocks(message)),
+                blocks=lesson_blocks(message),
             )
         except SlackApiError as error:
             log.warning("Could not redraw lesson %s: %s", delivery_id, error.response.get("error"))

@@ -233,6 +233,84 @@ def subscription(
     return session.get(LessonSubscription, (team_id, user_id, path))
 
 
+def subscriptions_of(
+    session: Session, *, team_id: str, user_ids: list[str]
+) -> dict[str, list[LessonSubscription]]:
+    query = select(LessonSubscription).where(
+        LessonSubscription.team_id == team_id, col(LessonSubscription.user_id).in_(user_ids)
+    )
+    found: dict[str, list[LessonSubscription]] = {}
+    for row in session.exec(query.order_by(col(LessonSubscription.started_at))):
+        found.setdefault(row.user_id, []).append(row)
+    return found
+
+
+def seen_lessons_of(
+    session: Session, *, team_id: str, user_ids: list[str]
+) -> dict[str, set[tuple[str, str]]]:
+    """(path, lesson) pairs each person has been sent or has planned (failed sends do not
+    count), or has done (in a channel, say)."""
+    sent = select(LessonDelivery.recipient, LessonDelivery.path, LessonDelivery.lesson_id).where(
+        LessonDelivery.team_id == team_id,
+        col(LessonDelivery.recipient).in_(user_ids),
+        col(LessonDelivery.status) != FAILED,
+        col(LessonDelivery.lesson_id).is_not(None),
+    )
+    done = select(LessonDone.user_id, LessonDone.path, LessonDone.lesson_id).where(
+        LessonDone.team_id == team_id, col(LessonDone.user_id).in_(user_ids)
+    )
+    found: dict[str, set[tuple[str, str]]] = {}
+    for query in (sent, done):
+        for user_id, path, lesson_id in session.exec(query):
+            found.setdefault(str(user_id), set()).add((str(path), str(lesson_id)))
+    return found
+
+
+def cards_of(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, list[ReviewCard]]:
+    """Each person's live cards, shakiest (lowest box) and most overdue first."""
+    query = select(ReviewCard).where(
+        ReviewCard.team_id == team_id,
+        col(ReviewCard.user_id).in_(user_ids),
+        col(ReviewCard.retired).is_(False),
+    )
+    found: dict[str, list[ReviewCard]] = {}
+    for row in session.exec(query.order_by(col(ReviewCard.box), col(ReviewCard.due_day))):
+        found.setdefault(row.user_id, []).append(row)
+    return found
+
+
+def touch_subscription(
+    session: Session, *, team_id: str, user_id: str, path: str, at: datetime
+) -> None:
+    session.execute(
+        update(LessonSubscription)
+        .where(
+            col(LessonSubscription.team_id) == team_id,
+            col(LessonSubscription.user_id) == user_id,
+            col(LessonSubscription.path) == path,
+        )
+        .values(last_delivered_at=at)
+    )
+
+
+def next_slots(
+    session: Session, *, team_id: str, user_ids: list[str], schedule_ids: list[int]
+) -> dict[str, datetime | None]:
+    """The next slot of each learner (by user ID) and channel schedule (by "schedule:<id>")."""
+    found: dict[str, datetime | None] = {}
+    if user_ids:
+        query = select(Learner.user_id, Learner.next_due_at).where(
+            Learner.team_id == team_id, col(Learner.user_id).in_(user_ids)
+        )
+        found.update({str(user): due for user, due in session.exec(query)})
+    if schedule_ids:
+        query2 = select(ChannelSchedule.id, ChannelSchedule.next_due_at).where(
+            ChannelSchedule.team_id == team_id, col(ChannelSchedule.id).in_(schedule_ids)
+        )
+        found.update({f"schedule:{row_id}": due for row_id, due in session.exec(query2)})
+    return found
+
+
 def learners_due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[Learner]:
     """Learners whose next slot has come, locked for this planner where the database can."""
     query = (

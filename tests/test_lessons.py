@@ -462,7 +462,9 @@ def test_a_delivery_killed_after_slack_posted_is_found_not_sent_again(
     assert "0 planned, 0 sent" in out  # the dead run's claims are still leased
     later = deliver_cli(slack, database, content, BERLIN_TUESDAY + timedelta(minutes=10), tmp_path)
     out, _ = later.communicate(timeout=60)
-    assert "1 sent, 1 found already sent, 0 failed" in out
+    # Nothing of the dead run's batch was recorded: both messages it posted are found in
+    # Slack by their metadata, and only the third is posted now.
+    assert "1 sent, 2 found already sent, 0 failed" in out
     for person in people:
         assert list(lesson_days(slack, person).values()) == [1, 1], person
     done = deliver_cli(slack, database, content, BERLIN_TUESDAY + timedelta(minutes=20), tmp_path)
@@ -523,3 +525,17 @@ def test_stopping_keeps_progress_and_starting_again_picks_up(slack, instance, cl
     assert len(lessons_to(slack, SAM)) == 2  # the two first lessons, nothing since
     learn(slack, SAM, f"start {SLACK_PATH}")
     assert "lesson 2 of 7" in shown(lessons_to(slack, SAM)[-1])  # where it left off
+
+
+def test_a_channel_that_stops_accepting_lessons_pauses_and_the_managers_hear_why(
+    slack, instance, clock
+):
+    learn(slack, ALEX, "schedule security-basics <#C0GENERAL|general> 09:00 Europe/Berlin")
+    slack.workspace.channels[GENERAL].members.discard(slack.workspace.bot.id)  # Eddy removed
+    run_deliveries(instance, clock, hours=48, step_minutes=60)
+    refused = [c for c in slack.calls("chat.postMessage") if c.args.get("channel") == GENERAL]
+    assert [c.response["error"] for c in refused] == ["not_in_channel"]  # tried once
+    told = shown(slack.dms(ALEX)[-1])
+    assert "I paused the *Security basics* lessons in <#C0GENERAL>" in told
+    assert "Eddy is not in the channel (invite @Eddy there)" in told
+    assert "paused: Eddy is not in the channel" in learn(slack, ALEX, "schedules")
