@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import thread_time
-from typing import Protocol, TypedDict
+from typing import Any, Protocol, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
@@ -684,8 +684,10 @@ def plan(runtime: Runtime, now: datetime) -> int:
         with runtime.store.session() as session:
             due = rows.learners_due(session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH)
             facts = _Facts.load(session, runtime, [learner.user_id for learner in due])
+            batch: list[dict[str, Any]] = []
             for learner in due:
-                planned += _plan_person(session, runtime, learner, facts, now)
+                batch += _plan_person(session, runtime, learner, facts, now)
+            planned += rows.plan_all(session, batch)
             schedules = rows.schedules_due(
                 session, team_id=runtime.team_id, now=now, limit=PLAN_BATCH
             )
@@ -697,9 +699,11 @@ def plan(runtime: Runtime, now: datetime) -> int:
 
 def _plan_person(
     session: Session, runtime: Runtime, learner: rows.Learner, facts: _Facts, now: datetime
-) -> int:
+) -> list[dict[str, Any]]:
+    """The deliveries due for one learner (at most one: slots are a day apart), and their
+    next slot moved on."""
     schedule = Schedule.of(learner)
-    planned = 0
+    planned: list[dict[str, Any]] = []
     while learner.next_due_at is not None and learner.next_due_at <= now:
         day = schedule.local_day(learner.next_due_at)
         late = now - learner.next_due_at > LATE_WINDOW
@@ -713,9 +717,8 @@ def _plan_person(
             if not cards_left and not facts.active(learner.user_id):
                 learner.next_due_at = None  # nothing more to send until they start a path
             continue
-        planned += (
-            rows.plan(
-                session,
+        planned.append(
+            dict(
                 team_id=runtime.team_id,
                 recipient=learner.user_id,
                 kind=rows.PERSON,
@@ -727,7 +730,6 @@ def _plan_person(
                 reviews=reviews,
                 due_at=now,
             )
-            is not None
         )
     rows.save(session, learner)
     return planned

@@ -9,11 +9,11 @@ row sent is conditional on the claim that took it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, and_, func, or_, update
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
 from sqlmodel import Field, Session, col, select
 
 from store.base import TeamKeyed, TeamScoped, changed, insert_for, save_specs, utc_field
@@ -385,6 +385,20 @@ def plan(session: Session, **values: Any) -> int | None:
     return result.scalar_one_or_none()
 
 
+def plan_all(session: Session, planned: list[dict[str, Any]]) -> int:
+    """Record many scheduled deliveries in one statement; how many were new (the others'
+    `dedupe_key` was planned already)."""
+    if not planned:
+        return 0
+    statement = (
+        insert_for(session)(LessonDelivery)
+        .values([{"status": DUE, "attempts": 0, **values} for values in planned])
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(LessonDelivery.id))
+    )
+    return len(session.execute(statement).all())
+
+
 def planned_on(session: Session, *, team_id: str, dedupe_key: str) -> bool:
     query = select(LessonDelivery.id).where(
         LessonDelivery.team_id == team_id, LessonDelivery.dedupe_key == dedupe_key
@@ -470,29 +484,6 @@ def finish(session: Session, *, delivery_id: int, token: str, **values: Any) -> 
         .values(**values)
     )
     return changed(session, statement)
-
-
-def count_by_status(session: Session, *, team_id: str) -> dict[str, int]:
-    query = (
-        select(LessonDelivery.status, func.count())
-        .where(LessonDelivery.team_id == team_id)
-        .group_by(col(LessonDelivery.status))
-    )
-    return {str(status): int(number) for status, number in session.exec(query)}
-
-
-def deliveries_to(
-    session: Session, *, team_id: str, recipient: str, since: datetime | None = None
-) -> list[LessonDelivery]:
-    query = select(LessonDelivery).where(
-        LessonDelivery.team_id == team_id, LessonDelivery.recipient == recipient
-    )
-    if since is not None:
-        query = query.where(col(LessonDelivery.due_at) >= since)
-    return list(session.exec(query.order_by(col(LessonDelivery.id))))
-
-
-# --- answers, cards, progress ---------------------------------------------------------------
 
 
 def record_answer(session: Session, **values: Any) -> bool:
@@ -585,7 +576,3 @@ def completions(session: Session, *, team_id: str, user_id: str) -> dict[str, da
         PathCompletion.team_id == team_id, PathCompletion.user_id == user_id
     )
     return {row.path: row.completed_at for row in session.exec(query)}
-
-
-def ids_of(rows: Iterable[Any]) -> list[int]:
-    return [row.id for row in rows if row.id is not None]
