@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
+from bot.lessons import Progress, progress
 from bot.sandbox import SlackStandIn
 from bot.sandbox.workspace import User
 from bot.scheduler import JOBS, run_job
@@ -54,8 +55,7 @@ def content(tmp_path: Path) -> Path:
 
 def at(when: str) -> ManualClock:
     """A clock that starts at `when` (ISO-8601 with an offset) and moves only when told."""
-    clock = ManualClock(datetime.fromisoformat(when) - datetime.now(UTC))
-    return clock
+    return ManualClock(datetime.fromisoformat(when) - datetime.now(UTC))
 
 
 @pytest.fixture
@@ -87,10 +87,6 @@ def run_deliveries(
 
 def local_arrival(message, tz: str) -> datetime:
     return datetime.fromtimestamp(float(message.ts), UTC).astimezone(ZoneInfo(tz))
-
-
-def press_option(slack: SlackStandIn, user: str, message, option: str):
-    return slack.press(user, message, option)
 
 
 def quiz_of(instance: Instance, path_id: str, number: int):
@@ -342,9 +338,8 @@ def test_a_person_who_turned_off_dms_is_tried_once_and_told_when_they_come_back(
     assert len(lessons_to(slack, KIM)) == 3  # back on schedule (Friday's was the one asked for)
 
 
-def lessons_progress(instance: Instance, user: str, clock: ManualClock):
-    from bot.lessons import progress
-
+def lessons_progress(instance: Instance, user: str, clock: ManualClock) -> Progress:
+    """What Eddy recorded about a learner (someone who left can't run /learn me)."""
     return progress(instance.runtime, user, now=clock.now())
 
 
