@@ -137,12 +137,14 @@ class Schedule:
     def next_slot(
         self, *, at_or_after: datetime | None = None, after_day: date | None = None
     ) -> datetime:
-        """The first slot at or after an instant, or on the first scheduled day after a day."""
-        start = (
-            after_day + timedelta(days=1)
-            if after_day
-            else self.local_day(at_or_after or datetime.now(UTC))
-        )
+        """The first slot at or after an instant, or on the first scheduled day after a day
+        (give one of the two)."""
+        if after_day is not None:
+            start = after_day + timedelta(days=1)
+        elif at_or_after is not None:
+            start = self.local_day(at_or_after)
+        else:
+            raise ValueError("next_slot needs at_or_after or after_day")
         for offset in range(8):
             day = start + timedelta(days=offset)
             if day.weekday() not in self.days:
@@ -859,8 +861,11 @@ def _send_batches(
             runtime.notify(notice)
 
 
-#: What became of a delivery whose lesson left the content folder before it could be sent.
-LESSON_GONE = "its lesson is no longer in the content folder"
+@dataclass(frozen=True)
+class Withdrawn:
+    """Not sent: its lesson left the content folder before it could go out."""
+
+    reason: str = "its lesson is no longer in the content folder"
 
 
 def _send_one(
@@ -869,10 +874,10 @@ def _send_one(
     row: rows.LessonDelivery,
     next_at: datetime | None,
     report: DeliveryReport,
-) -> PostResult:
+) -> PostResult | Withdrawn:
     message = _compose(runtime, row, next_at)
     if message.lesson is None and not message.reviews:
-        return TryLater(LESSON_GONE)
+        return Withdrawn()
     result: PostResult | None = None
     if row.attempts > 1:  # an earlier claim may have posted it before it died or lost touch
         result = poster.find(message, since=row.due_at - CLOCK_SKEW)
@@ -888,7 +893,7 @@ def _record(
     runtime: Runtime,
     row: rows.LessonDelivery,
     token: str,
-    result: PostResult,
+    result: PostResult | Withdrawn,
     now: datetime,
     report: DeliveryReport,
 ) -> list[SchedulePaused]:
@@ -897,12 +902,11 @@ def _record(
     if isinstance(result, Posted):
         _record_sent(session, runtime, row, token, result, now)
         return []
-    gone = isinstance(result, TryLater) and result.reason == LESSON_GONE
-    if isinstance(result, Unreachable) or gone or row.attempts >= MAX_ATTEMPTS:
+    if not isinstance(result, TryLater) or row.attempts >= MAX_ATTEMPTS:
         reason = (
-            result.reason
-            if isinstance(result, Unreachable) or gone
-            else f"gave up after {row.attempts} attempts: {result.reason}"
+            f"gave up after {row.attempts} attempts: {result.reason}"
+            if isinstance(result, TryLater)
+            else result.reason
         )
         rows.finish(
             session, delivery_id=row.id, token=token, status=rows.FAILED, error=reason[:200]

@@ -79,6 +79,7 @@ LEARN = SlashCommand(
 ANSWER = re.compile(r"^lessons_answer_\d+$")
 DONE, START = "lessons_done", "lessons_start"
 METADATA_TYPE = "eddy_lesson"
+NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 #: Slack refuses these for good: stop sending there and say why.
 GONE = {
@@ -727,8 +728,11 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtim
             tz=person_zone(client, user),
             now=runtime.clock.now(),
         )
-    except (QuizRefusedError, ValueError) as refusal:
-        ephemeral(client, channel, user, str(refusal) or "That quiz can't be answered any more.")
+    except QuizRefusedError as refusal:
+        ephemeral(client, channel, user, str(refusal))
+        return
+    except ValueError:  # a button value Eddy did not make
+        ephemeral(client, channel, user, NOT_ANSWERABLE)
         return
     show_result(runtime, client, body, user, int(value.get("d", 0)), result)
 
@@ -746,8 +750,11 @@ def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
             tz=person_zone(client, user),
             now=runtime.clock.now(),
         )
-    except (QuizRefusedError, ValueError) as refusal:
+    except QuizRefusedError as refusal:
         ephemeral(client, channel, user, str(refusal))
+        return
+    except ValueError:  # a button value Eddy did not make
+        ephemeral(client, channel, user, NOT_ANSWERABLE)
         return
     if result is None:
         ephemeral(client, channel, user, "That lesson is no longer in Eddy's lessons.")
@@ -837,14 +844,16 @@ def dm(client: WebClient, user: str, text: str, *, thread_ts: str | None = None)
 
 
 def ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
-    if not channel:
-        dm(client, user, text)
-        return
-    try:
-        client.chat_postEphemeral(
-            channel=channel, user=user, text=text, blocks=as_dicts([section(text)])
-        )
-    except SlackApiError as error:
-        log.warning(
-            "Could not show %s a note in %s: %s", user, channel, error.response.get("error")
-        )
+    """A note only `user` sees where they pressed; in their DM with Eddy when Slack cannot
+    show it there (no channel, or they are not in it)."""
+    if channel:
+        try:
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=as_dicts([section(text)])
+            )
+            return
+        except SlackApiError as error:
+            log.info(
+                "Could not show %s a note in %s: %s", user, channel, error.response.get("error")
+            )
+    dm(client, user, text)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +60,16 @@ class TeamScoped(SQLModel):
     (An auto-incrementing `id` must be the whole primary key on SQLite and PostgreSQL.)"""
 
     team_id: str = Field(max_length=32, index=True)
+
+
+class ContentSpec(TeamKeyed):
+    """Mixin for a content definition (a topic, a learning path) as last loaded without
+    problems, kept as JSON so that a broken file keeps serving its last good version, also
+    across a restart and on every instance."""
+
+    key: str = Field(max_length=64, primary_key=True)
+    spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    updated_at: datetime = utc_field()
 
 
 def insert_for(session: Session) -> Any:

@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, TeamScoped, changed, insert_for, save_specs, utc_field
+from store.base import (
+    ContentSpec,
+    TeamKeyed,
+    TeamScoped,
+    changed,
+    insert_for,
+    save_specs,
+    utc_field,
+)
 
 #: Delivery states: planned, being sent by a claimer, sent, or given up on (see `error`).
 DUE, SENDING, SENT, FAILED = "due", "sending", "sent", "failed"
@@ -26,14 +34,10 @@ PERSON, CHANNEL = "person", "channel"
 ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
 
 
-class LessonPathRow(TeamKeyed, table=True):
-    """A learning path as last loaded without problems (so a broken file keeps serving)."""
+class LessonPathRow(ContentSpec, table=True):
+    """A learning path as last loaded without problems."""
 
     __tablename__ = "lesson_path"
-
-    key: str = Field(max_length=64, primary_key=True)
-    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = utc_field()
 
 
 class Learner(TeamKeyed, table=True):

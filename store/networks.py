@@ -15,21 +15,24 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, func, or_, update
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, TeamScoped, changed, insert_for, save_specs, utc_field
+from store.base import (
+    ContentSpec,
+    TeamKeyed,
+    TeamScoped,
+    changed,
+    insert_for,
+    save_specs,
+    utc_field,
+)
 
 OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
-class NetworkTopicRow(TeamKeyed, table=True):
-    """A topic of networks.yml as last loaded without problems (so a broken file keeps its
-    last good version, also across a restart and on every instance)."""
+class NetworkTopicRow(ContentSpec, table=True):
+    """A networks.yml topic as last loaded without problems."""
 
     __tablename__ = "network_topic"
-
-    key: str = Field(max_length=64, primary_key=True)
-    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = utc_field()
 
 
 class NetworkMember(TeamKeyed, table=True):

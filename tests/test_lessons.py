@@ -534,3 +534,19 @@ def test_a_channel_that_stops_accepting_lessons_pauses_and_the_managers_hear_why
     assert "I paused the *Security basics* lessons in <#C0GENERAL>" in told
     assert "Eddy is not in the channel (invite @Eddy there)" in told
     assert "paused: Eddy is not in the channel" in learn(slack, ALEX, "schedules")
+
+
+def test_a_forged_quiz_button_gets_a_plain_answer_and_changes_nothing(slack, instance):
+    learn(slack, SAM, "start security-basics")
+    lesson = lessons_to(slack, SAM)[0]
+    block, element = next(
+        (b, e) for b, e in slack.buttons(lesson.blocks) if e["action_id"] == "lessons_answer_0"
+    )
+    for value in ('{"d": "x", "p": 1, "l": 2, "o": "?"}', "not json"):
+        slack.press_element(SAM, lesson, block, {**element, "value": value})
+        note = shown(slack.ephemerals(SAM)[-1])
+        assert "can't be used any more" in note or "no longer in Eddy's lessons" in note
+        assert "invalid literal" not in note and "Traceback" not in note
+    slack.press_element(KIM, lesson, block, element)  # a press in someone else's DM
+    assert "This lesson was sent to someone else." in shown(slack.dms(KIM)[-1])
+    assert len([b for b in buttons(lesson) if b != "Read more"]) == 4  # still unanswered
