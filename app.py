@@ -24,10 +24,12 @@ db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 content_cli = typer.Typer(help="The content folder.", no_args_is_help=True)
 experts_cli = typer.Typer(help="Subject-matter networks.", no_args_is_help=True)
 lessons_cli = typer.Typer(help="Micro-lessons.", no_args_is_help=True)
+badges_cli = typer.Typer(help="Reaction badges.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(experts_cli, name="experts")
 cli.add_typer(lessons_cli, name="lessons")
+cli.add_typer(badges_cli, name="badges")
 err = Console(stderr=True)
 log = logging.getLogger("eddy")
 
@@ -266,6 +268,41 @@ def lessons_deliver(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@badges_cli.command("audit")
+def badges_audit() -> None:
+    """Recompute everyone's points from the ledger and compare them with the running totals
+    that /badges and the leaderboards show; exit 1 if any differ."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot.badges import audit
+    from store.db import Store, StoreError
+
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+        audits = audit(store)
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    store.close()
+    out = Console()
+    if not audits:
+        out.print("No points have been given yet.")
+    for team, found in audits.items():
+        out.print(
+            f"Workspace {team}: {found.ledger_rows:,} ledger rows, {found.people:,} people "
+            "with points.",
+            highlight=False,
+        )
+        for (user, emoji), (stored, recomputed) in found.mismatches.items():
+            out.print(
+                f"[red]{user} :{emoji}: shows {stored} but the ledger adds up to {recomputed}[/]"
+            )
+        if not found.mismatches:
+            out.print("[green]The totals match the ledger.[/]")
+    if any(found.mismatches for found in audits.values()):
+        raise typer.Exit(code=1)
 
 
 def duration(value: timedelta | None) -> str:

@@ -528,12 +528,13 @@ def check_content(folder: Path) -> list[Problem]:
     """Every problem in the content folder; an empty list means it is all good."""
     if not folder.is_dir():
         return [Problem(folder, 0, "the content folder does not exist (set EDDY_CONTENT_DIR)")]
-    from bot.lesson_paths import LESSONS_DIR, load_paths  # it builds on this module
+    from bot.badge_rules import BADGES_FILE, load_badge_rules  # they build on this module
+    from bot.lesson_paths import LESSONS_DIR, load_paths
 
     problems: list[Problem] = []
     for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]):
-        if path.name == NETWORKS_FILE and path.parent == folder:
-            continue  # checked with the knowledge, below
+        if path.name in (NETWORKS_FILE, BADGES_FILE) and path.parent == folder:
+            continue  # checked with the knowledge and as badge rules, below
         if path.parent == folder / LESSONS_DIR:
             continue  # checked as learning paths, below
         try:
@@ -542,4 +543,9 @@ def check_content(folder: Path) -> list[Problem]:
             problems.append(yaml_problem(path, error))
         except UnicodeDecodeError:
             problems.append(Problem(path, 1, "not UTF-8 text"))
-    return problems + load_knowledge(folder).problems + load_paths(folder).problems
+    return (
+        problems
+        + load_knowledge(folder).problems
+        + load_paths(folder).problems
+        + load_badge_rules(folder).problems
+    )

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
+from bot import badges
 from bot.lesson_paths import LearningPath, Lesson
 from bot.names import find_by_name
 from bot.runtime import Runtime
@@ -1142,7 +1143,7 @@ def answer_quiz(
         completed = _complete(session, runtime, learner, path, lesson, now)
         _wake(learner, now)
         rows.save(session, learner)
-        return QuizResult(
+        result = QuizResult(
             path,
             lesson,
             chosen,
@@ -1151,6 +1152,8 @@ def answer_quiz(
             completed=completed,
             streak=learner.streak,
         )
+    badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    return result
 
 
 def _move_card(
@@ -1208,7 +1211,9 @@ def mark_done(
         learner = _learner(session, runtime, user_id, tz, now)
         completed = _complete(session, runtime, learner, path, lesson, now)
         rows.save(session, learner)
-        return QuizResult(path, lesson, -1, True, completed=completed, streak=learner.streak)
+        result = QuizResult(path, lesson, -1, True, completed=completed, streak=learner.streak)
+    badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    return result
 
 
 def _complete(

@@ -20,6 +20,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.badge_rules import (
+    BADGES_FILE,
+    BadgeRules,
+    load_badge_rules,
+    rules_from_spec,
+    rules_spec,
+)
+from bot.badge_rules import merge_last_good as merge_last_good_rules
 from bot.content import (
     EscalationTier,
     KnowledgeEntry,
@@ -39,6 +47,7 @@ from bot.lesson_paths import (
     path_spec,
 )
 from bot.runtime import Runtime
+from store import badges as badge_rows
 from store import knowledge as rows
 from store import lessons as path_rows
 from store import networks as topic_rows
@@ -165,6 +174,21 @@ def sync_paths(runtime: Runtime, *, team_id: str, now: datetime) -> list[Problem
     return loaded.problems
 
 
+def sync_badge_rules(runtime: Runtime, *, team_id: str, now: datetime) -> list[Problem]:
+    """Copy badges.yml into the database. A broken file (or none) keeps the last good rules; a
+    broken rule or badge keeps its last good version (see `merge_last_good`). Returns the
+    file's problems."""
+    loaded = load_badge_rules(runtime.settings.eddy_content_dir)
+    if loaded.rules is None:
+        return loaded.problems
+    with runtime.store.session() as session:
+        row = badge_rows.stored_rules(session, team_id=team_id)
+        last_good = rules_from_spec(row.spec) if row is not None else None
+        merged = merge_last_good_rules(loaded.rules, last_good, loaded.broken)
+        badge_rows.save_rules(session, team_id=team_id, spec=rules_spec(merged), at=now)
+    return loaded.problems
+
+
 def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport:
     """Copy the content folder's good entries into the database.
 
@@ -185,7 +209,13 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
         return SyncReport(problems=[problem])
     sync_topics(runtime, team_id=team_id, now=now)
     loaded = load_knowledge(folder)
-    report = SyncReport(problems=[*loaded.problems, *sync_paths(runtime, team_id=team_id, now=now)])
+    report = SyncReport(
+        problems=[
+            *loaded.problems,
+            *sync_paths(runtime, team_id=team_id, now=now),
+            *sync_badge_rules(runtime, team_id=team_id, now=now),
+        ]
+    )
     for problem in report.problems:
         log.warning("Content problem: %s", problem)
     with runtime.store.session() as session:
@@ -220,7 +250,12 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
 
 def content_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Cheap fingerprint of the content folder, to skip re-reading it when nothing changed."""
-    files = [*knowledge_files(folder), folder / "networks.yml", *lesson_files(folder)]
+    files = [
+        *knowledge_files(folder),
+        folder / "networks.yml",
+        *lesson_files(folder),
+        folder / BADGES_FILE,
+    ]
     return tuple(
         (str(path), path.stat().st_mtime_ns, path.stat().st_size)
         for path in files
@@ -237,6 +272,8 @@ class KnowledgeLibrary:
         self.topics: dict[str, Topic] = {}
         #: The learning paths, by id (as last loaded without problems).
         self.paths: dict[str, LearningPath] = {}
+        #: The reaction badge rules (as last loaded without problems; none until then).
+        self.badge_rules = BadgeRules()
         self._signature: tuple[tuple[str, int, int], ...] | None = None  # never synced
         self._lock = threading.Lock()
 
@@ -269,8 +306,11 @@ class KnowledgeLibrary:
             learned = rows.learned_questions(session, team_id=self.team_id)
             stored_topics = topic_rows.topics(session, team_id=self.team_id)
             stored_paths = path_rows.paths(session, team_id=self.team_id)
+            stored_rules = badge_rows.stored_rules(session, team_id=self.team_id)
         self.topics = {row.key: topic_from_spec(row.key, row.spec) for row in stored_topics}
         self.paths = {row.key: path_from_spec(row.spec) for row in stored_paths}
+        if stored_rules is not None:
+            self.badge_rules = rules_from_spec(stored_rules.spec)
         wordings: dict[str, list[str]] = {}
         for question in learned:
             wordings.setdefault(question.slug, []).append(question.wording)

@@ -27,6 +27,7 @@ from typing import Any
 from rapidfuzz import fuzz, utils
 from sqlmodel import Session
 
+from bot import badges
 from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
 from bot.names import find_by_name
 from bot.runtime import Runtime
@@ -538,6 +539,7 @@ def answer(
             _step(runtime, session, routed_id, "answered", now, user_id=user_id)
     current = routed_question(runtime, routed_id)
     if won:
+        badges.recognise(runtime, user_id, badges.EXPERT_ANSWERS)
         return Outcome.DONE, current
     if current is not None and current.answered_by == user_id:
         return Outcome.ALREADY, current
@@ -769,6 +771,7 @@ def review(
     )
     asked = list(merged["questions"])
     runtime.knowledge.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
+    badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
     return Outcome.DONE, draft(runtime, draft_id)
 
 

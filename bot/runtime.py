@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
+from bot.people import People
 from bot.settings import Settings
 from store import Store
 
@@ -74,6 +75,8 @@ class Runtime:
     lesson_poster: LessonPoster | None = None
     #: Who delivers each kind of notice (see `notify`), by notice type.
     listeners: dict[type, Callable[[Any], None]] = field(default_factory=dict)
+    #: The people Eddy met lately (time zone, bot or not), so Slack is not asked every time.
+    people: People = field(default_factory=People)
 
     @property
     def knowledge(self) -> KnowledgeLibrary:

@@ -96,6 +96,7 @@ def create_app(runtime: Runtime) -> App:
     errors.register(app)
     networks.listen_for_notices(runtime, client)
     lessons.connect_delivery(runtime, client)
+    badges.connect(runtime, client)
     return app
 
 

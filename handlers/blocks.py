@@ -149,3 +149,10 @@ def when(moment: datetime) -> str:
 
 def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:
     return ButtonElement(text=label, action_id=action, value=str(value), style=style)
+
+
+def meter(done: int, total: int, *, width: int | None = None) -> str:
+    """A compact progress bar, ▰▰▰▱▱: one cell per step, or `width` cells scaled."""
+    cells = total if width is None else width
+    filled = min(cells, done if width is None else round(cells * done / max(total, 1)))
+    return "▰" * filled + "▱" * (cells - filled)

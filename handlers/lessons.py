@@ -49,6 +49,7 @@ from handlers.blocks import (
     context,
     escape,
     markdown_to_slack,
+    meter,
     neutralise,
     searchable,
     section,
@@ -56,6 +57,7 @@ from handlers.blocks import (
     shorten,
     when,
 )
+from handlers.people import person_from_slack
 from handlers.slash import SlashCommand
 
 log = logging.getLogger(__name__)
@@ -489,7 +491,7 @@ def learn_me(
     lines = []
     for each in progress.paths:
         total = len(each.path.lessons)
-        bar = "▰" * each.done + "▱" * (total - each.done)
+        bar = meter(each.done, total)
         if each.completed_at is not None:
             status = f"🎓 completed {when(each.completed_at)}"
         else:
@@ -825,6 +827,7 @@ def on_user_change(event: dict[str, Any], runtime: Runtime) -> None:
     person = event.get("user") or {}
     if not person.get("id"):
         return
+    runtime.people.remember(person_from_slack(person))
     lessons.update_person(
         runtime,
         person["id"],

@@ -11,11 +11,8 @@ short ephemeral answer with the usage line in every command, before the capabili
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from slack_bolt import Ack
 
 from handlers.blocks import neutralise, notice, shorten
 
@@ -57,15 +54,3 @@ class SlashCommand:
         word = neutralise(shorten(text.strip().split()[0], 40))
         return self.reply(f"I don't know `{word}` for {self.name}.")
 
-
-def not_ready(command: SlashCommand, sentence: str) -> Callable[..., None]:
-    """A listener for a command whose capability is not built yet: usage and `sentence`."""
-
-    def on_command(ack: Ack, body: dict[str, Any]) -> None:
-        text = body.get("text", "")
-        reply = command.screen(text)
-        if reply is None:
-            reply = command.unknown(text) if text.strip() else command.reply(sentence)
-        ack(**reply)
-
-    return on_command

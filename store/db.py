@@ -23,13 +23,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
 
+import store.badges
 import store.events
 import store.knowledge
 import store.lessons
 import store.networks
 
 #: Importing the table modules registers their tables on SQLModel's metadata.
-TABLE_MODULES = (store.events, store.knowledge, store.networks, store.lessons)
+TABLE_MODULES = (store.events, store.knowledge, store.networks, store.lessons, store.badges)
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Any constant works; it only has to be the same for every Eddy instance.
 MIGRATION_LOCK_KEY = 0x0EDD1

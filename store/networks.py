@@ -524,3 +524,24 @@ def decide_draft(
         .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
     )
     return changed(session, statement)
+
+
+def answers_given(session: Session, *, team_id: str, user_id: str) -> int:
+    """Routed questions this person answered (what expert badges count)."""
+    query = (
+        select(func.count())
+        .select_from(RoutedQuestion)
+        .where(RoutedQuestion.team_id == team_id, RoutedQuestion.answered_by == user_id)
+    )
+    return int(session.exec(query).one())
+
+
+def entries_accepted(session: Session, *, team_id: str, user_id: str) -> int:
+    """Approved drafts whose answer is this person's (its owner; else who proposed it)."""
+    author = func.coalesce(EntryDraft.owner, EntryDraft.proposed_by)
+    query = (
+        select(func.count())
+        .select_from(EntryDraft)
+        .where(EntryDraft.team_id == team_id, EntryDraft.status == APPROVED, author == user_id)
+    )
+    return int(session.exec(query).one())

@@ -53,6 +53,15 @@ class SandboxError(Exception):
 
 
 @dataclass
+class SentEvent:
+    """An event the stand-in sent, and what the app answered."""
+
+    event: dict[str, Any]
+    event_id: str
+    delivery: Delivery | None = None
+
+
+@dataclass
 class Delivery:
     """What the app answered to one request from Slack."""
 
@@ -395,8 +404,12 @@ class SlackStandIn:
             self.event({"type": "app_mention", **base})
         return message
 
-    def react(self, user_id: str, message: Message, name: str, *, remove: bool = False) -> None:
-        """A person adds (or removes) an emoji reaction on a message."""
+    def react(
+        self, user_id: str, message: Message, name: str, *, remove: bool = False, **kwargs: Any
+    ) -> SentEvent | None:
+        """A person adds (or removes) an emoji reaction on a message. Eddy hears of it when it
+        subscribed and is in the conversation; the event sent is returned (to send it again as
+        Slack's retry would, with `redeliver`)."""
         user = self._user(user_id)
         name = name.strip(":")
         with self.workspace.lock:
@@ -413,16 +426,37 @@ class SlackStandIn:
                 users.append(user.id)
             self.workspace.touch(message)
         kind = "reaction_removed" if remove else "reaction_added"
-        if self._subscribed(kind):
-            self.event(
-                {
-                    "type": kind,
-                    "user": user.id,
-                    "reaction": name,
-                    "item_user": message.user,
-                    "item": {"type": "message", "channel": message.channel, "ts": message.ts},
-                }
+        channel = self.workspace.channels[message.channel]
+        if not self._subscribed(kind) or self.workspace.bot.id not in channel.members:
+            return None
+        event: dict[str, Any] = {
+            "type": kind,
+            "user": user.id,
+            "reaction": name,
+            "item": {"type": "message", "channel": message.channel, "ts": message.ts},
+            "event_ts": f"{self.workspace.clock.now().timestamp():.6f}",
+        }
+        if message.user:  # a webhook's message has no author, and Slack leaves item_user out
+            event["item_user"] = message.user
+        sent = SentEvent(event, self.workspace.next_id("Ev"))
+        sent.delivery = self.event(event, event_id=sent.event_id, **kwargs)
+        return sent
+
+    def redeliver(self, sent: SentEvent, *, retry_num: int = 1, **kwargs: Any) -> Delivery:
+        """Send an event again, as Slack retries one it thinks was not received."""
+        return self.event(sent.event, event_id=sent.event_id, retry_num=retry_num, **kwargs)
+
+    def post_from_integration(self, channel_id: str, text: str) -> Message:
+        """A message from an incoming webhook: no person wrote it."""
+        return self.workspace.add_message(
+            Message(
+                channel=channel_id,
+                ts=self.workspace.next_ts(),
+                text=text,
+                user="",
+                bot_id="B0WEBHOOK",
             )
+        )
 
     def open_home(self, user_id: str) -> View | None:
         """A person opens Eddy's Home tab; returns the view Eddy published, if any."""

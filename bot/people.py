@@ -1,0 +1,58 @@
+"""What Eddy knows of the people it deals with, remembered for a while.
+
+A burst of reactions names the same few people again and again; asking Slack each time would
+spend Slack's users.info allowance (about 100 calls a minute) in seconds. Each person is
+remembered for an hour, and `user_change` events refresh them at once.
+
+    person = runtime.people.get("U0ALEX001", look_up=lambda user_id: ...)   # None: not found
+    runtime.people.remember(Person(...))                                     # from user_change
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: After this long Eddy asks Slack again (a changed time zone also arrives as user_change).
+REMEMBER_SECONDS = 3600.0
+#: Slack's own bot, which has a user ID but is not a person.
+SLACKBOT = "USLACKBOT"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    #: IANA time zone; "UTC" when Slack does not say.
+    tz: str = "UTC"
+    is_bot: bool = False
+    #: False for a deactivated account.
+    active: bool = True
+
+    @property
+    def is_human(self) -> bool:
+        return not self.is_bot and self.id != SLACKBOT
+
+
+class People:
+    def __init__(self, remember_seconds: float = REMEMBER_SECONDS) -> None:
+        self._known: dict[str, tuple[Person | None, float]] = {}
+        self._lock = threading.Lock()
+        self._remember_seconds = remember_seconds
+
+    def get(self, user_id: str, *, look_up: Callable[[str], Person | None]) -> Person | None:
+        """The person, from memory or `look_up` (None: Slack knows no such person)."""
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(user_id)
+        if known is not None and known[1] > now:
+            return known[0]
+        person = look_up(user_id)
+        with self._lock:
+            self._known[user_id] = (person, now + self._remember_seconds)
+        return person
+
+    def remember(self, person: Person) -> None:
+        with self._lock:
+            self._known[person.id] = (person, time.monotonic() + self._remember_seconds)

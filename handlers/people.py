@@ -1,0 +1,46 @@
+"""Who people are, as Slack says (users.info), remembered in `runtime.people`.
+
+found = person(runtime, client, "U0ALEX001")   # None: Slack knows no such person
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.people import Person
+from bot.runtime import Runtime
+
+
+class LookUpError(Exception):
+    """Slack could not say who someone is right now (not "no such person")."""
+
+
+def person(runtime: Runtime, client: WebClient, user_id: str) -> Person | None:
+    """Who `user_id` is (None: Slack knows no such person); raises LookUpError when Slack
+    cannot answer now, so that nothing is decided on a guess."""
+
+    def look_up(wanted: str) -> Person | None:
+        try:
+            user = client.users_info(user=wanted)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in ("user_not_found", "user_not_visible"):
+                return None
+            raise LookUpError(str(error.response.get("error"))) from error
+        except OSError as error:
+            raise LookUpError(str(error)) from error
+        return person_from_slack(user)
+
+    return runtime.people.get(user_id, look_up=look_up)
+
+
+def person_from_slack(user: dict[str, Any]) -> Person:
+    """A Person from Slack's user object (users.info, or a `user_change` event)."""
+    return Person(
+        id=str(user["id"]),
+        tz=str(user.get("tz") or "UTC"),
+        is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
+        active=not user.get("deleted"),
+    )
