@@ -128,20 +128,20 @@ def react(
     if receiver.id == giver.id:
         return ReactionOutcome(Result.NOT_COUNTED, "their own message")
     day = _local_day(when, giver.tz)
-    earned: list[Badge] = []
     with runtime.store.session() as session:
-        if not rows.claim_add(session, receiver=receiver.id, event_us=event_us, **key):
+        if not rows.claim_add(
+            session, key=key, receiver=receiver.id, points=rule.points, event_us=event_us
+        ):
             return ReactionOutcome(Result.NOT_COUNTED, "already counted, or out of date")
-        team, who = runtime.team_id, giver.id
-        budget = current.daily_budget
+        team, who, budget = runtime.team_id, giver.id, current.daily_budget
         if not rows.spend(
             session, team_id=team, giver=who, day=day, points=rule.points, budget=budget
         ):
+            rows.set_given(session, key=key, points=0)
             told = rows.first_refusal(session, team_id=team, giver=who, day=day)
             return ReactionOutcome(
                 Result.OVER_BUDGET, "budget used up", tell_giver=told, budget=budget
             )
-        rows.set_given(session, points=rule.points, **key)
         _record(session, reaction, key, receiver.id, rule.points, when, day)
         earned = _award_due(session, runtime, current, receiver.id, {POINTS}, when)
     _announce(runtime, receiver.id, earned, current)
@@ -159,7 +159,7 @@ def _remove(
     remember: bool,
 ) -> ReactionOutcome:
     with runtime.store.session() as session:
-        removed = rows.claim_remove(session, event_us=event_us, remember=remember, **key)
+        removed = rows.claim_remove(session, key=key, event_us=event_us, remember=remember)
         receiver, points = removed or (None, 0)
         if receiver is None or points == 0:
             return ReactionOutcome(Result.NOT_COUNTED, "it had given nothing")
@@ -226,7 +226,7 @@ def _award_due(
     measures: set[str],
     now: datetime,
 ) -> list[Badge]:
-    have = {row.badge for row in rows.awards_of(session, team_id=runtime.team_id, user_id=user_id)}
+    have = rows.awarded(session, team_id=runtime.team_id, user_id=user_id)
     due = [
         badge
         for badge in current.badges

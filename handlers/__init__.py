@@ -27,8 +27,9 @@ from handlers import ask, badges, errors, home, lessons, networks
 
 log = logging.getLogger(__name__)
 #: Networks comes before Ask: its `message` listener takes the replies in a routed question's
-#: thread, and Bolt gives every other message to the next listener (Ask's DMs).
-CAPABILITIES = (networks, ask, lessons, badges, home)
+#: thread, and Bolt gives every other message to the next listener (Ask's DMs). Badges comes
+#: first: Bolt tries listeners in order, and reactions are the most frequent events by far.
+CAPABILITIES = (badges, networks, ask, lessons, home)
 
 
 class StartupError(Exception):

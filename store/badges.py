@@ -16,11 +16,15 @@ Fairness rests on single statements the database applies atomically, so that two
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, func, update
-from sqlmodel import Field, Session, col, select
+from sqlalchemy import BigInteger, Column, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, col
+from sqlmodel import select as select_rows
 
 from store.base import ContentSpec, TeamKeyed, TeamScoped, changed, insert_for, utc_field
 
@@ -118,125 +122,129 @@ def save_rules(session: Session, *, team_id: str, spec: dict[str, Any], at: date
 
 
 # --- reactions ------------------------------------------------------------------------------
+#
+# A burst of reactions runs these statements thousands of times a minute, so each is built once
+# per database dialect (`_statements`) and run on the session's connection with plain parameters:
+# no statement construction, no ORM unit of work.
+
+STATE_KEY = ("team_id", "giver", "channel", "message_ts", "emoji")
 
 
-def _state_key(team_id: str, giver: str, channel: str, message_ts: str, emoji: str) -> Any:
-    return (
-        (ReactionState.team_id == team_id)
-        & (ReactionState.giver == giver)
-        & (ReactionState.channel == channel)
-        & (ReactionState.message_ts == message_ts)
-        & (ReactionState.emoji == emoji)
+@dataclass(frozen=True)
+class _Statements:
+    claim_add: Any
+    claim_remove: Any
+    release: Any
+    set_given: Any
+    spend: Any
+    refuse: Any
+    ledger: Any
+    total: Any
+    totals: Any
+    awarded: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    state = ReactionState.__table__  # type: ignore[attr-defined]
+    day = GivingDay.__table__  # type: ignore[attr-defined]
+    total = PointTotal.__table__  # type: ignore[attr-defined]
+    awards = BadgeAward.__table__  # type: ignore[attr-defined]
+    same_state = and_(*(state.c[name] == bindparam(f"key_{name}") for name in STATE_KEY))
+
+    add = insert(state)
+    add = add.on_conflict_do_update(
+        index_elements=list(STATE_KEY),
+        set_={
+            "present": True,
+            "points": add.excluded.points,
+            "receiver": add.excluded.receiver,
+            "last_event_us": add.excluded.last_event_us,
+        },
+        where=state.c.present.is_(False) & (state.c.last_event_us < add.excluded.last_event_us),
+    ).returning(state.c.giver)
+    remove = insert(state)
+    remove = remove.on_conflict_do_update(
+        index_elements=list(STATE_KEY),
+        set_={"present": False, "last_event_us": remove.excluded.last_event_us},
+        where=state.c.present.is_(True) & (state.c.last_event_us < remove.excluded.last_event_us),
+    ).returning(state.c.receiver, state.c.points)
+    release = (
+        update(state)
+        .where(same_state, state.c.present.is_(True), state.c.last_event_us < bindparam("at_us"))
+        .values(present=False, last_event_us=bindparam("at_us"))
+        .returning(state.c.receiver, state.c.points)
     )
+    spend = insert(day)
+    spend = spend.on_conflict_do_update(
+        index_elements=["team_id", "giver", "day"],
+        set_={"spent": day.c.spent + spend.excluded.spent},
+        where=day.c.spent + spend.excluded.spent <= bindparam("budget"),
+    ).returning(day.c.spent)
+    refuse = insert(day)
+    refuse = refuse.on_conflict_do_update(
+        index_elements=["team_id", "giver", "day"],
+        set_={"told": True},
+        where=day.c.told.is_(False),
+    ).returning(day.c.told)
+    add_total = insert(total)
+    add_total = add_total.on_conflict_do_update(
+        index_elements=["team_id", "user_id", "emoji"],
+        set_={"points": total.c.points + add_total.excluded.points},
+    )
+    return _Statements(
+        claim_add=add,
+        claim_remove=remove,
+        release=release,
+        set_given=update(state).where(same_state).values(points=bindparam("given")),
+        spend=spend,
+        refuse=refuse,
+        ledger=insert(PointLedger.__table__),  # type: ignore[attr-defined]
+        total=add_total,
+        totals=select(total.c.emoji, total.c.points).where(
+            total.c.team_id == bindparam("team_id"), total.c.user_id == bindparam("user_id")
+        ),
+        awarded=select(awards.c.badge).where(
+            awards.c.team_id == bindparam("team_id"), awards.c.user_id == bindparam("user_id")
+        ),
+    )
+
+
+def _run(session: Session, name: str, params: dict[str, Any]) -> Any:
+    connection = session.connection()
+    return connection.execute(getattr(_statements(connection.dialect.name), name), params)
+
+
+def _key_params(key: dict[str, str]) -> dict[str, str]:
+    return {f"key_{name}": key[name] for name in STATE_KEY}
 
 
 def claim_add(
-    session: Session,
-    *,
-    team_id: str,
-    giver: str,
-    receiver: str,
-    channel: str,
-    message_ts: str,
-    emoji: str,
-    event_us: int,
+    session: Session, *, key: dict[str, str], receiver: str, points: int, event_us: int
 ) -> bool:
-    """Mark the reaction present (giving nothing yet); False when it already is, or when a
-    later event for it was applied already."""
-    table = ReactionState.__table__  # type: ignore[attr-defined]
-    values = {
-        "team_id": team_id,
-        "giver": giver,
-        "channel": channel,
-        "message_ts": message_ts,
-        "emoji": emoji,
-        "receiver": receiver,
-        "present": True,
-        "points": 0,
-        "last_event_us": event_us,
-    }
-    statement = (
-        insert_for(session)(ReactionState)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=["team_id", "giver", "channel", "message_ts", "emoji"],
-            set_={"present": True, "points": 0, "receiver": receiver, "last_event_us": event_us},
-            where=(table.c.present.is_(False)) & (table.c.last_event_us < event_us),
-        )
-        .returning(table.c.giver)
-    )
-    return session.execute(statement).first() is not None
+    """Mark the reaction (`key`: team_id, giver, channel, message_ts, emoji) present, giving
+    `points`; False when it already is, or when a later event for it was applied already."""
+    params = {**key, "receiver": receiver, "present": True, "points": points}
+    return _run(session, "claim_add", params | {"last_event_us": event_us}).first() is not None
 
 
 def claim_remove(
-    session: Session,
-    *,
-    team_id: str,
-    giver: str,
-    channel: str,
-    message_ts: str,
-    emoji: str,
-    event_us: int,
-    remember: bool = True,
+    session: Session, *, key: dict[str, str], event_us: int, remember: bool = True
 ) -> tuple[str | None, int] | None:
     """Mark the reaction absent; (whom it credited, the points it gave) when it was present,
     else None. With `remember`, a removal Eddy sees first is recorded, so that a late add
     older than it is stale (only worth it for emoji that give points)."""
-    table = ReactionState.__table__  # type: ignore[attr-defined]
-    if not remember:
-        statement: Any = (
-            update(ReactionState)
-            .where(_state_key(team_id, giver, channel, message_ts, emoji))
-            .where(
-                col(ReactionState.present).is_(True), col(ReactionState.last_event_us) < event_us
-            )
-            .values(present=False, last_event_us=event_us)
-            .returning(col(ReactionState.receiver), col(ReactionState.points))
-        )
-        row = session.execute(statement).first()
-        return (row[0], int(row[1])) if row is not None else None
-    values = {
-        "team_id": team_id,
-        "giver": giver,
-        "channel": channel,
-        "message_ts": message_ts,
-        "emoji": emoji,
-        "present": False,
-        "points": 0,
-        "last_event_us": event_us,
-    }
-    statement = (
-        insert_for(session)(ReactionState)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=["team_id", "giver", "channel", "message_ts", "emoji"],
-            set_={"present": False, "last_event_us": event_us},
-            where=(table.c.present.is_(True)) & (table.c.last_event_us < event_us),
-        )
-        .returning(table.c.receiver, table.c.points)
-    )
-    row = session.execute(statement).first()
-    if row is None:
-        return None
-    return row[0], int(row[1])
+    if remember:
+        params = {**key, "receiver": None, "present": False, "points": 0}
+        row = _run(session, "claim_remove", params | {"last_event_us": event_us}).first()
+    else:
+        row = _run(session, "release", _key_params(key) | {"at_us": event_us}).first()
+    return (row[0], int(row[1])) if row is not None else None
 
 
-def set_given(
-    session: Session,
-    *,
-    team_id: str,
-    giver: str,
-    channel: str,
-    message_ts: str,
-    emoji: str,
-    points: int,
-) -> None:
-    statement = (
-        update(ReactionState)
-        .where(_state_key(team_id, giver, channel, message_ts, emoji))
-        .values(points=points)
-    )
-    session.execute(statement)
+def set_given(session: Session, *, key: dict[str, str], points: int) -> None:
+    _run(session, "set_given", _key_params(key) | {"given": points})
 
 
 def spend(
@@ -246,68 +254,45 @@ def spend(
     go over it."""
     if points > budget:
         return False
-    table = GivingDay.__table__  # type: ignore[attr-defined]
-    statement = (
-        insert_for(session)(GivingDay)
-        .values(team_id=team_id, giver=giver, day=day, spent=points, told=False)
-        .on_conflict_do_update(
-            index_elements=["team_id", "giver", "day"],
-            set_={"spent": table.c.spent + points},
-            where=table.c.spent + points <= budget,
-        )
-        .returning(table.c.spent)
-    )
-    return session.execute(statement).first() is not None
+    params = {"team_id": team_id, "giver": giver, "day": day, "spent": points, "told": False}
+    return _run(session, "spend", params | {"budget": budget}).first() is not None
 
 
 def first_refusal(session: Session, *, team_id: str, giver: str, day: date) -> bool:
     """Note that the giver was refused on `day`; True only the first time that day."""
-    table = GivingDay.__table__  # type: ignore[attr-defined]
-    statement = (
-        insert_for(session)(GivingDay)
-        .values(team_id=team_id, giver=giver, day=day, spent=0, told=True)
-        .on_conflict_do_update(
-            index_elements=["team_id", "giver", "day"],
-            set_={"told": True},
-            where=table.c.told.is_(False),
-        )
-    )
-    return changed(session, statement)
+    params = {"team_id": team_id, "giver": giver, "day": day, "spent": 0, "told": True}
+    return _run(session, "refuse", params).first() is not None
 
 
 def record(session: Session, **values: Any) -> None:
     """Write a ledger row and move the receiver's total for that emoji by its points."""
-    session.add(PointLedger(**values))
-    table = PointTotal.__table__  # type: ignore[attr-defined]
-    statement = (
-        insert_for(session)(PointTotal)
-        .values(
-            team_id=values["team_id"],
-            user_id=values["receiver"],
-            emoji=values["emoji"],
-            points=values["points"],
-        )
-        .on_conflict_do_update(
-            index_elements=["team_id", "user_id", "emoji"],
-            set_={"points": table.c.points + values["points"]},
-        )
-    )
-    session.execute(statement)
+    _run(session, "ledger", values)
+    total = {
+        "team_id": values["team_id"],
+        "user_id": values["receiver"],
+        "emoji": values["emoji"],
+        "points": values["points"],
+    }
+    _run(session, "total", total)
+
+
+def totals_of(session: Session, *, team_id: str, user_id: str) -> dict[str, int]:
+    """The person's points by emoji."""
+    rows = _run(session, "totals", {"team_id": team_id, "user_id": user_id})
+    return {str(emoji): int(points) for emoji, points in rows}
+
+
+def awarded(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """The ids of the badges the person has."""
+    rows = _run(session, "awarded", {"team_id": team_id, "user_id": user_id})
+    return {str(badge) for (badge,) in rows}
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
-def totals_of(session: Session, *, team_id: str, user_id: str) -> dict[str, int]:
-    """The person's points by emoji."""
-    query = select(PointTotal.emoji, PointTotal.points).where(
-        PointTotal.team_id == team_id, PointTotal.user_id == user_id
-    )
-    return {str(emoji): int(points) for emoji, points in session.exec(query)}
-
-
 def points_since(session: Session, *, team_id: str, user_id: str, since: datetime) -> int:
-    query = select(func.coalesce(func.sum(PointLedger.points), 0)).where(
+    query = select_rows(func.coalesce(func.sum(PointLedger.points), 0)).where(
         PointLedger.team_id == team_id,
         PointLedger.receiver == user_id,
         col(PointLedger.at) >= since,
@@ -320,7 +305,7 @@ def leaderboard(session: Session, *, team_id: str, since: datetime | None) -> li
     if since is None:
         total = func.sum(PointTotal.points)
         query: Any = (
-            select(PointTotal.user_id, total)
+            select_rows(PointTotal.user_id, total)
             .where(PointTotal.team_id == team_id)
             .group_by(col(PointTotal.user_id))
         )
@@ -328,7 +313,7 @@ def leaderboard(session: Session, *, team_id: str, since: datetime | None) -> li
     else:
         total = func.sum(PointLedger.points)
         query = (
-            select(PointLedger.receiver, total)
+            select_rows(PointLedger.receiver, total)
             .where(PointLedger.team_id == team_id, col(PointLedger.at) >= since)
             .group_by(col(PointLedger.receiver))
         )
@@ -340,7 +325,7 @@ def leaderboard(session: Session, *, team_id: str, since: datetime | None) -> li
 def ledger_sums(session: Session, *, team_id: str) -> dict[tuple[str, str], int]:
     """Each (person, emoji) total recomputed from the ledger (zeros left out)."""
     query = (
-        select(PointLedger.receiver, PointLedger.emoji, func.sum(PointLedger.points))
+        select_rows(PointLedger.receiver, PointLedger.emoji, func.sum(PointLedger.points))
         .where(PointLedger.team_id == team_id)
         .group_by(col(PointLedger.receiver), col(PointLedger.emoji))
     )
@@ -348,17 +333,17 @@ def ledger_sums(session: Session, *, team_id: str) -> dict[tuple[str, str], int]
 
 
 def stored_totals(session: Session, *, team_id: str) -> dict[tuple[str, str], int]:
-    query = select(PointTotal).where(PointTotal.team_id == team_id)
+    query = select_rows(PointTotal).where(PointTotal.team_id == team_id)
     return {(row.user_id, row.emoji): row.points for row in session.exec(query) if row.points}
 
 
 def ledger_size(session: Session, *, team_id: str) -> int:
-    query = select(func.count()).select_from(PointLedger).where(PointLedger.team_id == team_id)
+    query = select_rows(func.count()).select_from(PointLedger).where(PointLedger.team_id == team_id)
     return int(session.exec(query).one())
 
 
 def teams(session: Session) -> list[str]:
-    query = select(PointLedger.team_id).distinct()
+    query = select_rows(PointLedger.team_id).distinct()
     return [str(team) for team in session.exec(query)]
 
 
@@ -366,7 +351,9 @@ def teams(session: Session) -> list[str]:
 
 
 def awards_of(session: Session, *, team_id: str, user_id: str) -> list[BadgeAward]:
-    query = select(BadgeAward).where(BadgeAward.team_id == team_id, BadgeAward.user_id == user_id)
+    query = select_rows(BadgeAward).where(
+        BadgeAward.team_id == team_id, BadgeAward.user_id == user_id
+    )
     return list(session.exec(query.order_by(col(BadgeAward.awarded_at), col(BadgeAward.badge))))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +21,14 @@ class ProcessedEvent(TeamKeyed, table=True):
     received_at: datetime = utc_field(index=True)
 
 
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """Built once per dialect: every event Slack sends runs it before the ack."""
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+
+
 def claim_event(
     session: Session, *, team_id: str, event_id: str, event_type: str, received_at: datetime
 ) -> bool:
@@ -33,15 +43,9 @@ def claim_event(
         "event_type": event_type,
         "received_at": received_at,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(ProcessedEvent)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(col(ProcessedEvent.event_id))
-    )
-    return session.execute(statement).first() is not None
+    connection = session.connection()
+    statement = _claim_statement(connection.dialect.name)
+    return connection.execute(statement, values).first() is not None
 
 
 def forget_events_before(session: Session, *, cutoff: datetime) -> int:

@@ -57,7 +57,7 @@ class EddyProcess:
 class HttpEddy(EddyProcess):
     """HTTP mode on a free port, returned once `GET /healthz` answers."""
 
-    def __init__(self, stand_in: SlackStandIn, database: Path) -> None:
+    def __init__(self, stand_in: SlackStandIn, database: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         super().__init__(
@@ -67,6 +67,7 @@ class HttpEddy(EddyProcess):
             "--port",
             str(self.port),
             SLACK_SIGNING_SECRET=stand_in.signing_secret,
+            **env,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
