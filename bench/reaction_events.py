@@ -119,10 +119,8 @@ def plan(
         if roll < 0.25 and actions:
             actions.append(("retry",))
             continue
-        if roll < 0.33 and own[giver]:
-            message = rng.choice(own[giver])  # a reaction to their own message
-        else:
-            message = rng.choice(messages)
+        # About one in twelve is a reaction to the giver's own message.
+        message = rng.choice(own[giver] if roll < 0.33 and own[giver] else messages)
         emoji = rng.choice(UNLISTED if roll > 0.95 else LISTED)
         if giver in message.reactions.get(emoji, []) or any(
             (g, m.ts, e) == (giver, message.ts, emoji) for g, m, e in present
