@@ -209,6 +209,7 @@ def load_badge_rules(folder: Path) -> BadgeRulesLoad:
         loaded.broken.add("file")
         return loaded
     settings = _settings(model, root, report, loaded.broken)
+    _commented_channel(text, report)
     points = _point_rules(model.points or [], list_items(root, "points"), report, loaded.broken)
     known = {name for rule in points for name in rule.emoji}
     badges = _badges(model.badges or [], list_items(root, "badges"), known, report, loaded.broken)
@@ -252,6 +253,18 @@ def _settings(
             )
             broken.add("setting:shout_out_channel")
     return rules
+
+
+def _commented_channel(text: str, report: Any) -> None:
+    """`shout_out_channel: #kudos` reads as empty: in YAML, `#` starts a comment."""
+    found = re.search(r"^shout_out_channel:[ \t]+#", text, re.MULTILINE)
+    if found is not None:
+        report(
+            text.count("\n", 0, found.start()) + 1,
+            "`shout_out_channel` must be a channel ID like C012AB3CD, not a #name (in YAML, "
+            "`#` starts a comment); in Slack: open the channel's details, the ID is at the "
+            "bottom",
+        )
 
 
 def _is_zone(value: Any) -> bool:

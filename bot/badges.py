@@ -12,7 +12,8 @@ The rules (content/badges.yml, see `bot.badge_rules`):
   reacting to yourself, to a bot (Eddy included), or to a message without a known author.
 - A (giver, message, emoji) gives at most once at a time, and removing the reaction takes back
   exactly what adding gave. Events apply in Slack's event time, so a late retry of an add that
-  was since removed gives nothing; and a Slack retry (same event_id) never arrives here twice.
+  was since removed gives nothing; and a Slack retry (same event_id) is recognised in the
+  transaction that applies the event, so it counts once.
 - Each giver has a daily budget of points, counted on their own calendar day. Removing a
   reaction does not refund it, so removing and re-adding costs the giver twice and gives the
   author nothing more: farming has no yield.
@@ -37,6 +38,7 @@ from store import Store
 from store import badges as rows
 from store import lessons as lesson_rows
 from store import networks as network_rows
+from store.events import claim_event
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,8 @@ def react(
         return ReactionOutcome(Result.NOT_COUNTED, "their own message")
     day = _local_day(when, giver.tz)
     with runtime.store.session() as session:
+        if not _first_delivery(session, runtime, reaction):
+            return ReactionOutcome(Result.NOT_COUNTED, "a repeated delivery")
         if not rows.claim_add(
             session, key=key, receiver=receiver.id, points=rule.points, event_us=event_us
         ):
@@ -159,12 +163,26 @@ def _remove(
     remember: bool,
 ) -> ReactionOutcome:
     with runtime.store.session() as session:
+        if not _first_delivery(session, runtime, reaction):
+            return ReactionOutcome(Result.NOT_COUNTED, "a repeated delivery")
         removed = rows.claim_remove(session, key=key, event_us=event_us, remember=remember)
         receiver, points = removed or (None, 0)
         if receiver is None or points == 0:
             return ReactionOutcome(Result.NOT_COUNTED, "it had given nothing")
         _record(session, reaction, key, receiver, -points, when, _local_day(when, giver.tz))
     return ReactionOutcome(Result.TAKEN_BACK, points=points)
+
+
+def _first_delivery(session: Session, runtime: Runtime, reaction: Reaction) -> bool:
+    """Record the event's ID in the transaction that applies it: a Slack retry (same ID) is
+    refused, and a crash before the commit leaves the retry free to apply it."""
+    return not reaction.event_id or claim_event(
+        session,
+        team_id=runtime.team_id,
+        event_id=reaction.event_id,
+        event_type="reaction_added" if reaction.added else "reaction_removed",
+        received_at=runtime.clock.now(),
+    )
 
 
 def _record(

@@ -89,8 +89,7 @@ def create_app(runtime: Runtime) -> App:
     except URLError as error:
         raise StartupError.unreachable(settings.slack_api_url, error) from None
     runtime.library = KnowledgeLibrary.open(runtime)
-    app.use(attach_runtime(runtime))
-    app.use(skip_repeated_events)
+    app.use(attach_runtime_and_skip_repeats(runtime))
     app.error(errors.apologise)
     for capability in CAPABILITIES:
         capability.register(app)
@@ -101,33 +100,36 @@ def create_app(runtime: Runtime) -> App:
     return app
 
 
-def attach_runtime(runtime: Runtime) -> Callable[..., Any]:
-    """Middleware that makes `runtime` injectable into every listener by name."""
+def attach_runtime_and_skip_repeats(runtime: Runtime) -> Callable[..., Any]:
+    """Middleware (one, since Slack sends many events and each middleware costs a little)
+    that makes `runtime` injectable into every listener by name, and acknowledges a repeated
+    delivery of an event (a Slack retry) without acting on it again.
 
-    def attach(context: BoltContext, next: Callable[[], None]) -> None:
+    Reactions are the exception: the badges capability records their event IDs in the same
+    transaction as their points (so a crash between the two cannot lose a reaction whose
+    retry would then be refused), and needs no database write before the ack."""
+
+    def attach(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> Any:
         context["runtime"] = runtime
-        next()
-
-    return attach
-
-
-def skip_repeated_events(
-    body: dict[str, Any], context: BoltContext, next: Callable[[], None]
-) -> BoltResponse | None:
-    """Acknowledge a repeated delivery of an event (a Slack retry) without acting on it again."""
-    event_id = body.get("event_id")
-    if body.get("type") != "event_callback" or not event_id:
+        event_id = body.get("event_id")
+        event_type = (body.get("event") or {}).get("type", "")
+        if (
+            body.get("type") != "event_callback"
+            or not event_id
+            or event_type in badges.REACTION_EVENTS
+        ):
+            next()
+            return None
+        first = is_first_delivery(
+            runtime,
+            team_id=body.get("team_id") or context.team_id or "",
+            event_id=event_id,
+            event_type=event_type,
+        )
+        if not first:
+            log.info("Ignoring repeated delivery of event %s", event_id)
+            return BoltResponse(status=200, body="")
         next()
         return None
-    runtime: Runtime = context["runtime"]
-    first = is_first_delivery(
-        runtime,
-        team_id=body.get("team_id") or context.team_id or "",
-        event_id=event_id,
-        event_type=(body.get("event") or {}).get("type", ""),
-    )
-    if not first:
-        log.info("Ignoring repeated delivery of event %s", event_id)
-        return BoltResponse(status=200, body="")
-    next()
-    return None
+
+    return attach

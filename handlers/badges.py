@@ -44,10 +44,14 @@ PERIOD_WORDS = {
 PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "of all time"}
 
 
+#: Events whose Slack retries bot.badges recognises itself (see handlers.create_app).
+REACTION_EVENTS = ("reaction_added", "reaction_removed")
+
+
 def register(app: App) -> None:
     app.command(BADGES.name)(on_badges_command)
-    app.event("reaction_added")(on_reaction)
-    app.event("reaction_removed")(on_reaction)
+    for event in REACTION_EVENTS:
+        app.event(event)(on_reaction)
 
 
 def connect(runtime: Runtime, client: WebClient) -> None:
@@ -74,6 +78,8 @@ def on_reaction(
         event_id=str(body.get("event_id") or ""),
         added=event.get("type") == "reaction_added",
     )
+    if reaction.added and badges.rules(runtime).rule_for(reaction.emoji) is None:
+        return  # gives nothing: not worth asking Slack who anyone is
     try:
         giver = person(runtime, client, reaction.giver)
         receiver = person(runtime, client, reaction.author) if reaction.author else None

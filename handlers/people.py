@@ -41,6 +41,6 @@ def person_from_slack(user: dict[str, Any]) -> Person:
     return Person(
         id=str(user["id"]),
         tz=str(user.get("tz") or "UTC"),
-        is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
+        is_bot=bool(user.get("is_bot")),
         active=not user.get("deleted"),
     )

@@ -53,4 +53,3 @@ class SlashCommand:
     def unknown(self, text: str) -> dict[str, Any]:
         word = neutralise(shorten(text.strip().split()[0], 40))
         return self.reply(f"I don't know `{word}` for {self.name}.")
-

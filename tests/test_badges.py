@@ -18,7 +18,9 @@ import yaml
 
 from bot import badges
 from bot.clock import ManualClock
+from bot.content import check_content
 from bot.sandbox import SlackStandIn
+from bot.scheduler import JOBS, run_job
 from tests.conftest import (
     ALEX,
     EDDY,
@@ -35,6 +37,7 @@ from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
 
 CHECK, BULB, PRAY, THUMBS = "white_check_mark", "bulb", "pray", "+1"
+REFRESH = next(job for job in JOBS if job.name == "refresh-knowledge")
 
 
 def at(when: str) -> ManualClock:
@@ -459,3 +462,26 @@ def test_the_ledger_audit_on_the_command_line_matches_the_totals(
     assert result.returncode == 0, result.stderr
     assert "3 ledger rows, 1 people with points" in result.stdout
     assert "The totals match the ledger." in result.stdout
+
+
+def test_a_broken_badge_keeps_its_last_good_version_while_the_rest_update(
+    slack, instance, content, clock
+):
+    rules = content / "badges.yml"
+    data = yaml.safe_load(rules.read_text())
+    for badge in data["badges"]:
+        if badge["id"] == "first-thanks":
+            badge["when"] = {"points": "one"}
+        if badge["id"] == "problem-solver":
+            badge["name"] = "Answer hero"
+    rules.write_text(yaml.safe_dump(data, sort_keys=False))
+    clock.advance(timedelta(minutes=1))
+    run_job(instance.runtime, REFRESH, clock.now())
+    problems = [str(problem) for problem in check_content(content)]
+    assert any(f"{rules}:" in p and "badge `first-thanks`: `when` `points`" in p for p in problems)
+    tips = [post(slack, SAM, f"Tip {n}") for n in range(5)]
+    for tip in tips:
+        slack.react(ALEX, tip, CHECK)
+    earned = badge_dms(slack, SAM)
+    assert ":seedling: You earned the *First thanks* badge" in earned[0]  # its last good version
+    assert "*Answer hero* badge" in earned[1]  # the fixed-up rest took effect

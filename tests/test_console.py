@@ -164,6 +164,13 @@ def test_a_reaction_shows_on_the_message(terminal: Terminal) -> None:
     assert ":thumbsup: 1" in screen
 
 
+def test_a_helpful_reaction_gives_points_that_badges_shows(terminal: Terminal) -> None:
+    terminal.type("the vpn fix: reinstall the profile, then restart")
+    terminal.type("as sam", "react m1 white_check_mark")
+    screen = terminal.type("as alex", "/badges")
+    assert "Your points: 3" in screen and "First thanks" in screen
+
+
 def test_reply_goes_in_the_thread(terminal: Terminal) -> None:
     terminal.type("who knows the vpn setup?")
     screen = terminal.type("reply m1 @eddy how do I reset the vpn")

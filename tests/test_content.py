@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.badge_rules import load_badge_rules
 from bot.content import (
     DEFAULT_ESCALATION,
     NOTIFY_MANAGERS,
@@ -499,3 +500,118 @@ def test_a_broken_quiz_leaves_the_lesson_and_the_rest_of_the_path(tmp_path):
     [path] = loaded.paths
     assert [lesson.id for lesson in path.lessons] == ["one", "two"]
     assert path.lessons[0].quiz is None and loaded.broken_lessons == {"tiny": {"one"}}
+
+
+# --- badge rules ------------------------------------------------------------------------------
+
+GOOD_BADGES = """\
+timezone: Europe/Berlin
+daily_budget: 12
+shout_out_channel: C0KUDOS01
+points:
+  - emoji: [white_check_mark, heavy_check_mark]
+    points: 3
+    means: this answered my question
+  - emoji: [":pray:"]
+    points: 2
+badges:
+  - id: first
+    name: First thanks
+    emoji: seedling
+    description: Someone found you helpful.
+    when: {points: 1}
+  - id: solver
+    name: Problem solver
+    emoji: white_check_mark
+    description: Answers people needed.
+    when: {points: 9, emoji: heavy_check_mark}
+  - id: helmet
+    name: First responder
+    emoji: rescue_worker_helmet
+    description: An answer to a routed question.
+    when: {expert_answers: 1}
+"""
+
+
+def write_badges(folder: Path, text: str) -> Path:
+    path = folder / "badges.yml"
+    path.write_text(text)
+    return path
+
+
+def test_good_badge_rules_load_with_every_setting(tmp_path):
+    write_badges(tmp_path, GOOD_BADGES)
+    loaded = load_badge_rules(tmp_path)
+    assert loaded.problems == [] and loaded.rules is not None
+    rules = loaded.rules
+    assert (rules.timezone, rules.daily_budget, rules.shout_out_channel) == (
+        "Europe/Berlin",
+        12,
+        "C0KUDOS01",
+    )
+    assert rules.rule_for(":pray:") == rules.rule_for("pray") and rules.rule_for("joy") is None
+    check = rules.rule_for("heavy_check_mark::skin-tone-2")
+    assert check is not None and check.points == 3 and check.key == "white_check_mark"
+    assert [badge.criterion() for badge in rules.badges] == [
+        "your first point from a colleague's reaction",
+        "9 points from :heavy_check_mark:",
+        "your first answer to a routed question",
+    ]
+
+
+def test_without_badges_yml_there_are_no_rules(tmp_path):
+    assert load_badge_rules(tmp_path).rules is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("timezone: Europe/Berlin", "timezone: Mars/Olympus", 1, "`timezone` must be a time zone"),
+        ("daily_budget: 12", "daily_budget: lots", 2, "`daily_budget` must be a whole number"),
+        ("C0KUDOS01", "#kudos", 3, "`shout_out_channel` must be a channel ID like C012AB3CD"),
+        ("    points: 3", "    points: 30", 6, "points rule :white_check_mark:: `points` must be"),
+        ('[":pray:"]', '["two words"]', 8, "`emoji` must be a list of emoji names"),
+        (
+            '[":pray:"]',
+            "[heavy_check_mark]",
+            8,
+            ":heavy_check_mark: already gives points at line 5",
+        ),
+        ("    means: this", "    meaning: this", 7, "unknown field `meaning` (known: emoji, means"),
+        ("{points: 1}", "{points: 1, streak_days: 3}", 15, "`when` needs exactly one of points"),
+        ("{points: 1}", "{karma: 1}", 15, "`when` has an unknown measure `karma`"),
+        ("emoji: heavy_check_mark}", "emoji: tada}", 20, ":tada: gives no points"),
+        ("{expert_answers: 1}", "{expert_answers: 0}", 25, "`when` `expert_answers` must be"),
+        ("id: helmet", "id: first", 21, "badge `first` is already defined at line 11"),
+        ("    name: Problem solver\n", "", 16, "badge `solver` needs a `name`"),
+        ("badges:", "badgez:", 10, "unknown setting `badgez`"),
+        ("points:\n  - emoji", "points: [\n  - emoji", 5, "invalid YAML"),
+    ],
+)
+def test_a_bad_badge_rule_points_at_its_line(tmp_path, old, new, line, message):
+    assert old in GOOD_BADGES
+    path = write_badges(tmp_path, GOOD_BADGES.replace(old, new))
+    problems = [str(p) for p in check_content(tmp_path)]
+    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+
+
+def test_a_broken_badge_is_left_out_and_the_rest_load(tmp_path):
+    write_badges(tmp_path, GOOD_BADGES.replace("{points: 9, emoji", "{points: -1, emoji"))
+    loaded = load_badge_rules(tmp_path)
+    assert loaded.rules is not None
+    assert [badge.id for badge in loaded.rules.badges] == ["first", "helmet"]
+    assert loaded.broken == {"badge:solver"} and len(loaded.rules.points) == 2
+
+
+def test_the_shipped_badge_rules_are_clean():
+    loaded = load_badge_rules(ROOT / "content")
+    assert loaded.problems == [] and loaded.rules is not None
+    assert len(loaded.rules.badges) >= 10
+    measures = {badge.measure for badge in loaded.rules.badges}
+    assert measures == {
+        "points",
+        "expert_answers",
+        "entries_accepted",
+        "paths_completed",
+        "streak_days",
+    }
