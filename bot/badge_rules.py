@@ -319,20 +319,29 @@ def _point_rules(
     return rules
 
 
+POINT_PROBLEMS = {
+    "emoji": ": `emoji` must be a list of emoji names without colons, like [pray, bulb]",
+    "points": ": `points` must be a whole number from 1 to 10",
+    "means": ": `means` must be a short text (at most 80 characters)",
+}
+
+
 def _explain_points(error: ErrorDetails, label: str) -> tuple[Loc, str]:
+    shape = "`emoji: [...]` and `points: …` lines"
+    return _explain(error, label, shape, POINT_FIELDS, POINT_PROBLEMS)
+
+
+def _explain(
+    error: ErrorDetails, label: str, shape: str, known: list[str], problems: dict[str, str]
+) -> tuple[Loc, str]:
+    """One pydantic error as a sentence: `problems` says, per field, what to fix."""
     loc: Loc = tuple(error["loc"])
     name = str(loc[0]) if loc else ""
     if not loc:
-        return loc, f"{label} must be `emoji: [...]` and `points: …` lines"
+        return loc, f"{label} must be {shape}"
     if error["type"] == "extra_forbidden":
-        return loc, f"{label}: unknown field `{name}` (known: {', '.join(POINT_FIELDS)})"
-    if name == "emoji":
-        return loc, (
-            f"{label}: `emoji` must be a list of emoji names without colons, like [pray, bulb]"
-        )
-    if name == "points":
-        return loc, f"{label}: `points` must be a whole number from 1 to 10"
-    return loc, f"{label}: `means` must be a short text (at most 80 characters)"
+        return loc, f"{label}: unknown field `{name}` (known: {', '.join(known)})"
+    return loc, label + problems[name]
 
 
 def _badges(
@@ -409,22 +418,18 @@ def _badge(
     return badge, []
 
 
+BADGE_PROBLEMS = {
+    "id": " needs an `id` of lowercase letters, digits and hyphens, like helper",
+    "name": " needs a `name` of at most 60 characters",
+    "emoji": " needs an `emoji`: a name without colons, like star",
+    "description": f" needs a `description` of at most {DESCRIPTION_LIMIT} characters",
+    "when": " needs `when:` with one measure, like `when: {points: 25}`",
+}
+
+
 def _explain_badge(error: ErrorDetails, label: str) -> tuple[Loc, str]:
-    loc: Loc = tuple(error["loc"])
-    name = str(loc[0]) if loc else ""
-    if not loc:
-        return loc, f"{label} must be `id`, `name`, `emoji`, `description` and `when` lines"
-    if error["type"] == "extra_forbidden":
-        return loc, f"{label}: unknown field `{name}` (known: {', '.join(BADGE_FIELDS)})"
-    if name == "id":
-        return loc, f"{label} needs an `id` of lowercase letters, digits and hyphens, like helper"
-    if name == "name":
-        return loc, f"{label} needs a `name` of at most 60 characters"
-    if name == "emoji":
-        return loc, f"{label} needs an `emoji`: a name without colons, like star"
-    if name == "description":
-        return loc, f"{label} needs a `description` of at most {DESCRIPTION_LIMIT} characters"
-    return loc, f"{label} needs `when:` with one measure, like `when: {{points: 25}}`"
+    shape = "`id`, `name`, `emoji`, `description` and `when` lines"
+    return _explain(error, label, shape, BADGE_FIELDS, BADGE_PROBLEMS)
 
 
 def _explain_when(error: ErrorDetails, label: str) -> tuple[Loc, str]:

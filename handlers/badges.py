@@ -1,8 +1,9 @@
 """Reaction badges, Slack-facing: reaction events, `/badges`, and telling people about badges.
 
-Reaction events are acknowledged by Bolt at once and handled in the worker pool; a Slack retry
-of one never gets here (see `handlers.skip_repeated_events`). Who gave and who wrote comes
-from `runtime.people` (users.info, remembered), so a burst of reactions costs Slack few calls.
+Reaction events are acknowledged by Bolt at once, before any database write, and handled in
+the worker pool; `bot.badges` recognises a Slack retry in the transaction that applies the
+event. Who gave and who wrote comes from `runtime.people` (users.info, remembered), so a burst
+of reactions costs Slack few calls.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def over_budget(client: WebClient, reaction: Reaction, budget: int) -> None:
     """A quiet note to the giver, where they reacted (once a day)."""
     text = (
         f"You've given your {budget} points for today — thank you for recognising so many "
-        "colleagues! Your reactions still show; they give points again from midnight your time."
+        "colleagues! Your reactions still show, and they'll give points again after "
+        "midnight, your time."
     )
     try:
         client.chat_postEphemeral(

@@ -246,6 +246,8 @@ def test_streaks_and_a_completed_path_show_in_learn_me(slack, instance, clock):
     me = learn(slack, RIO, "me")
     assert "Giving feedback* ▰▰▰▰▰▰▰ 7/7 · 🎓 completed" in me
     assert "🔥 7-day streak (best 7)" in me and "7/7 quiz answers right" in me
+    earned = [m.text for m in slack.dms(RIO) if "You earned the" in m.text]
+    assert [text.split("*")[1] for text in earned] == ["Steady habit", "Path finder"]
     run_deliveries(instance, clock, hours=72, step_minutes=60)  # reviews come; none answered
     me = learn(slack, RIO, "me")
     assert "No streak running (best 7)" in me
