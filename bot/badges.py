@@ -230,8 +230,15 @@ def recognise(runtime: Runtime, user_id: str, *measures: str) -> list[Badge]:
     and tell them. Other capabilities call this after an event that may count (an answer, an
     approved entry, a completed lesson); it is cheap when nothing is due."""
     current = rules(runtime)
-    with runtime.store.session() as session:
-        earned = _award_due(session, runtime, current, user_id, set(measures), runtime.clock.now())
+    try:
+        with runtime.store.session() as session:
+            now = runtime.clock.now()
+            earned = _award_due(session, runtime, current, user_id, set(measures), now)
+    except Exception:
+        # The caller's own work (an answer, a lesson) is done and saved; a badge must never
+        # undo or hide it. The next qualifying event awards what was missed here.
+        log.exception("Could not check the badges of %s", user_id)
+        return []
     _announce(runtime, user_id, earned, current)
     return earned
 
