@@ -91,9 +91,10 @@ def http_app(app: App, runtime: Runtime, *, run_scheduler: bool = True) -> Starl
 def serve_http(app: App, runtime: Runtime, *, host: str = "0.0.0.0", port: int) -> None:
     """Serve until SIGTERM or Ctrl-C, then finish in-flight requests and work, and return.
 
-    uvicorn picks httptools and uvloop (C) over its pure-Python parser and event loop, which
-    roughly halves the cost of each request. A line per request is logged only at DEBUG: Slack
-    sends one for every reaction and message, and the load balancer keeps access logs anyway.
+    uvicorn picks httptools and uvloop (C) over its pure-Python parser and event loop; with the
+    access log off that took Eddy's CPU per reaction event from 4.1 to 2.9 ms
+    (bench/reaction_events.py). A line per request is logged only at DEBUG: Slack sends one for
+    every reaction and message, and the load balancer keeps access logs anyway.
     """
     config = uvicorn.Config(
         http_app(app, runtime),
