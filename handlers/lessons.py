@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -57,7 +58,7 @@ from handlers.blocks import (
     shorten,
     when,
 )
-from handlers.people import person_from_slack
+from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
 
 log = logging.getLogger(__name__)
@@ -347,13 +348,14 @@ def reply(ack: Ack, text: str, *extra: Block) -> None:
     ack(text=text, blocks=as_dicts([section(text), *extra]))
 
 
-def person_zone(client: WebClient, user_id: str) -> str:
-    """The person's Slack time zone (users.info); empty when Slack cannot say."""
+def person_zone(runtime: Runtime, client: WebClient, user_id: str) -> str:
+    """The person's Slack time zone (users.info, remembered); empty when Slack cannot say."""
     try:
-        return str(client.users_info(user=user_id)["user"].get("tz") or "")
-    except (SlackApiError, OSError) as error:
+        found = person(runtime, client, user_id)
+    except LookUpError as error:
         log.warning("Could not read the time zone of %s: %s", user_id, error)
         return ""
+    return found.tz if found is not None else ""
 
 
 def resolve_path(
@@ -416,7 +418,7 @@ def start_path(
 ) -> tuple[str, int | None]:
     """Subscribe; what to tell the person, and the first lesson's delivery to send now."""
     started = lessons.start(
-        runtime, user_id, path, tz=person_zone(client, user_id), now=runtime.clock.now()
+        runtime, user_id, path, tz=person_zone(runtime, client, user_id), now=runtime.clock.now()
     )
     title = f"*{escape(path.title)}*"
     when_next = started.schedule.describe()
@@ -470,7 +472,7 @@ def learn_next(
 ) -> None:
     user = command["user_id"]
     now = runtime.clock.now()
-    delivery_id = lessons.ask_next(runtime, user, tz=person_zone(client, user), now=now)
+    delivery_id = lessons.ask_next(runtime, user, tz=person_zone(runtime, client, user), now=now)
     if delivery_id is None:
         reply(
             ack,
@@ -544,7 +546,12 @@ def learn_time(
         )
         return
     schedule = lessons.set_schedule(
-        runtime, user, at=at, days=days, tz=person_zone(client, user), now=runtime.clock.now()
+        runtime,
+        user,
+        at=at,
+        days=days,
+        tz=person_zone(runtime, client, user),
+        now=runtime.clock.now(),
     )
     reply(ack, f"Your lessons will come {schedule.describe()}.")
 
@@ -609,7 +616,7 @@ def learn_schedule(
         reply(ack, f"{note}{problem}")
         return
     schedule = Schedule(
-        tz or person_zone(client, user) or "UTC",
+        tz or person_zone(runtime, client, user) or "UTC",
         at or lessons.DEFAULT_TIME,
         frozenset(days) or lessons.WEEKDAYS,
     )
@@ -715,43 +722,45 @@ def _value(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    ack()
-    user = body["user"]["id"]
-    value = _value(body)
-    channel = (body.get("channel") or {}).get("id", "")
-    try:
-        result = lessons.answer_quiz(
+    def answer(user: str, value: dict[str, Any], tz: str) -> QuizResult:
+        return lessons.answer_quiz(
             runtime,
             user,
             delivery_id=int(value.get("d", 0)),
             path_id=str(value.get("p", "")),
             lesson_id=str(value.get("l", "")),
             chosen=int(value.get("o", -1)),
-            tz=person_zone(client, user),
+            tz=tz,
             now=runtime.clock.now(),
         )
-    except QuizRefusedError as refusal:
-        ephemeral(client, channel, user, str(refusal))
-        return
-    except ValueError:  # a button value Eddy did not make
-        ephemeral(client, channel, user, NOT_ANSWERABLE)
-        return
-    show_result(runtime, client, body, user, int(value.get("d", 0)), result)
+
+    on_lesson_button(ack, body, client, runtime, answer)
 
 
 def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    def mark(user: str, value: dict[str, Any], tz: str) -> QuizResult | None:
+        delivery_id = int(value.get("d", 0))
+        return lessons.mark_done(
+            runtime, user, delivery_id=delivery_id, tz=tz, now=runtime.clock.now()
+        )
+
+    on_lesson_button(ack, body, client, runtime, mark)
+
+
+def on_lesson_button(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    runtime: Runtime,
+    apply: Callable[[str, dict[str, Any], str], QuizResult | None],
+) -> None:
+    """A quiz answer or "Mark as done": apply it, then show the result, or say why not."""
     ack()
     user = body["user"]["id"]
     value = _value(body)
     channel = (body.get("channel") or {}).get("id", "")
     try:
-        result = lessons.mark_done(
-            runtime,
-            user,
-            delivery_id=int(value.get("d", 0)),
-            tz=person_zone(client, user),
-            now=runtime.clock.now(),
-        )
+        result = apply(user, value, person_zone(runtime, client, user))
     except QuizRefusedError as refusal:
         ephemeral(client, channel, user, str(refusal))
         return

@@ -450,6 +450,12 @@ lessons:
 """
 
 
+def assert_problem_at(folder: Path, path: Path, line: int, message: str) -> None:
+    """`content check` of `folder` names `message` at `path`:`line`."""
+    problems = [str(p) for p in check_content(folder)]
+    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+
+
 def write_path(folder: Path, text: str, name: str = "tiny.yml") -> Path:
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     path = folder / "lessons" / name
@@ -490,8 +496,7 @@ def test_a_good_path_loads_with_its_lessons_and_quiz(tmp_path):
 def test_a_bad_lesson_or_quiz_points_at_its_line(tmp_path, old, new, line, message):
     assert old in GOOD_PATH
     path = write_path(tmp_path, GOOD_PATH.replace(old, new))
-    problems = [str(p) for p in check_content(tmp_path)]
-    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+    assert_problem_at(tmp_path, path, line, message)
 
 
 def test_a_broken_quiz_leaves_the_lesson_and_the_rest_of_the_path(tmp_path):
@@ -591,8 +596,7 @@ def test_without_badges_yml_there_are_no_rules(tmp_path):
 def test_a_bad_badge_rule_points_at_its_line(tmp_path, old, new, line, message):
     assert old in GOOD_BADGES
     path = write_badges(tmp_path, GOOD_BADGES.replace(old, new))
-    problems = [str(p) for p in check_content(tmp_path)]
-    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+    assert_problem_at(tmp_path, path, line, message)
 
 
 def test_a_broken_badge_is_left_out_and_the_rest_load(tmp_path):
