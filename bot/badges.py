@@ -33,7 +33,7 @@ from sqlmodel import Session
 
 from bot.badge_rules import Badge, BadgeRules, emoji_name
 from bot.people import Person
-from bot.runtime import Runtime
+from bot.runtime import HomeChanged, Runtime
 from store import Store
 from store import badges as rows
 from store import lessons as lesson_rows
@@ -149,6 +149,7 @@ def react(
         _record(session, reaction, key, receiver.id, rule.points, when, day)
         earned = _award_due(session, runtime, current, receiver.id, {POINTS}, when)
     _announce(runtime, receiver.id, earned, current)
+    runtime.notify(HomeChanged(users=(receiver.id,)))
     return ReactionOutcome(Result.GIVEN, points=rule.points)
 
 
@@ -170,6 +171,7 @@ def _remove(
         if receiver is None or points == 0:
             return ReactionOutcome(Result.NOT_COUNTED, "it had given nothing")
         _record(session, reaction, key, receiver, -points, when, _local_day(when, giver.tz))
+    runtime.notify(HomeChanged(users=(receiver,)))
     return ReactionOutcome(Result.TAKEN_BACK, points=points)
 
 

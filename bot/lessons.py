@@ -45,7 +45,7 @@ from sqlmodel import Session
 from bot import badges
 from bot.lesson_paths import LearningPath, Lesson
 from bot.names import find_by_name
-from bot.runtime import Runtime
+from bot.runtime import HomeChanged, Runtime
 from store import lessons as rows
 
 log = logging.getLogger(__name__)
@@ -390,6 +390,7 @@ def start(runtime: Runtime, user_id: str, path: LearningPath, *, tz: str, now: d
             delivery_id = _plan_now(session, runtime, learner, path, reason="first", now=now)
         _wake(learner, now)
         rows.save(session, learner)
+    runtime.notify(HomeChanged(users=(user_id,)))
     return Started(path, delivery_id, already, schedule)
 
 
@@ -567,6 +568,19 @@ def schedule_channel(
         )
         rows.save(session, row)
     return created
+
+
+def pause_channel(runtime: Runtime, *, channel: str, path_id: str, manager: str) -> bool:
+    """Stop a channel's lessons for now (scheduling it again resumes it); False if there is
+    no such schedule or it is not active."""
+    with runtime.store.session() as session:
+        row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path_id)
+        if row is None or row.status != rows.ACTIVE:
+            return False
+        row.status, row.status_reason = rows.PAUSED, f"paused by <@{manager}>"
+        row.next_due_at = None
+        rows.save(session, row)
+    return True
 
 
 def unschedule_channel(runtime: Runtime, *, channel: str, path_id: str) -> bool:
@@ -1153,6 +1167,7 @@ def answer_quiz(
             streak=learner.streak,
         )
     badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    runtime.notify(HomeChanged(users=(user_id,)))
     return result
 
 
@@ -1213,6 +1228,7 @@ def mark_done(
         rows.save(session, learner)
         result = QuizResult(path, lesson, -1, True, completed=completed, streak=learner.streak)
     badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    runtime.notify(HomeChanged(users=(user_id,)))
     return result
 
 
@@ -1307,6 +1323,12 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
         reviews_waiting=sum(card.due_day <= today for card in cards),
         stopped_reason=learner.stopped_reason if learner else None,
     )
+
+
+def upcoming(runtime: Runtime, user_id: str) -> tuple[LearningPath, Lesson] | None:
+    """The lesson `/learn next` (or the Home tab's Next lesson) would send now."""
+    with runtime.store.session() as session:
+        return _Facts.load(session, runtime, [user_id]).next_lesson(runtime, user_id)
 
 
 def subscribed_paths(runtime: Runtime, user_id: str) -> set[str]:

@@ -13,6 +13,8 @@ row; and several Eddy instances see the same entries and the same learned wordin
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from dataclasses import dataclass, field, replace
@@ -104,6 +106,13 @@ def stored_form(entry: KnowledgeEntry, *, folder: Path) -> dict[str, Any]:
         "source": entry.source,
         "path": path,
     }
+
+
+def file_fingerprint(entry: KnowledgeEntry) -> str:
+    """What a content file said of an entry, in a few characters: an entry edited in Slack
+    keeps the edit for as long as its file still says this."""
+    content = {**stored_form(entry, folder=Path()), "path": None}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def topic_spec(topic: Topic) -> dict[str, Any]:
@@ -231,6 +240,8 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
                     )
                 )
                 continue
+            if row is not None and row.file_version == file_fingerprint(entry):
+                continue  # edited in Slack since, and the file has not changed: the edit stands
             if row is None or to_entry(row) != entry:
                 rows.save_entry(
                     session, team_id=team_id, at=now, **stored_form(entry, folder=folder)
@@ -358,13 +369,20 @@ class KnowledgeLibrary:
         *,
         wordings: list[str],
         learned_from: str | None,
+        based_on: str | None = None,
     ) -> None:
-        """Add an entry made in Slack (an approved draft): stored, searchable here at once
-        (other instances pick it up on their next refresh), with the askers' wordings learned."""
+        """Add or change an entry in Slack (an approved draft, a manager's edit): stored,
+        searchable here at once (other instances pick it up on their next refresh), with the
+        askers' wordings learned. `based_on` is the `file_fingerprint` of the content file an
+        edited file entry came from."""
         now = runtime.clock.now()
         with runtime.store.session() as session:
             rows.save_entry(
-                session, team_id=self.team_id, at=now, **stored_form(entry, folder=Path())
+                session,
+                team_id=self.team_id,
+                at=now,
+                file_version=based_on,
+                **stored_form(entry, folder=Path()),
             )
         with self._lock:
             self.index.upsert(entry)

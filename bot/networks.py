@@ -30,7 +30,7 @@ from sqlmodel import Session
 from bot import badges
 from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
 from bot.names import find_by_name
-from bot.runtime import Runtime
+from bot.runtime import HomeChanged, Runtime
 from store import Store
 from store import knowledge as question_rows
 from store import networks as rows
@@ -143,6 +143,11 @@ class Draft:
     owner: str | None = None
     slug: str | None = None
     reviewed_by: str | None = None
+    #: "answer" (from a routed question) or "message" (saved with the shortcut).
+    kind: str = rows.ANSWER_DRAFT
+    source_url: str | None = None
+    decision_note: str | None = None
+    proposed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ def managers_of(runtime: Runtime, topic: Topic) -> tuple[str, ...]:
 
 def may_manage(runtime: Runtime, user_id: str, topic: Topic | None = None) -> bool:
     """Community managers manage every topic; a topic's managers manage theirs."""
-    return runtime.settings.is_manager(user_id) or (topic is not None and user_id in topic.managers)
+    return runtime.is_manager(user_id) or (topic is not None and user_id in topic.managers)
 
 
 def suggest_topic(
@@ -417,6 +422,7 @@ def send(
         )
     view = _view(runtime, row)
     assert view is not None
+    _waiting_changed(runtime, view)
     if chosen.channel:
         return Sent(view, chosen.channel, ())
     return _dm_plan(runtime, view)
@@ -504,6 +510,8 @@ def claim(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, R
         if won:
             _step(runtime, session, routed_id, "claimed", now, user_id=user_id)
     current = routed_question(runtime, routed_id)
+    if won and current is not None:
+        _waiting_changed(runtime, current)
     if won:
         return Outcome.DONE, current
     if current is not None and current.claimed_by == user_id:
@@ -540,6 +548,8 @@ def answer(
     current = routed_question(runtime, routed_id)
     if won:
         badges.recognise(runtime, user_id, badges.EXPERT_ANSWERS)
+        if current is not None:
+            _waiting_changed(runtime, current)
         return Outcome.DONE, current
     if current is not None and current.answered_by == user_id:
         return Outcome.ALREADY, current
@@ -645,7 +655,7 @@ def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
         found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
     for row in found:
         if row.status in (rows.PENDING, rows.APPROVED):
-            return _draft(row)
+            return draft_from_row(row)
     return None
 
 
@@ -685,19 +695,20 @@ def propose(
         _step(
             runtime, session, routed_id, "drafted", now, user_id=user_id, detail={"draft": row.id}
         )
-    return Outcome.DONE, _draft(row)
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE, draft_from_row(row)
 
 
 def draft(runtime: Runtime, draft_id: int) -> Draft | None:
     with runtime.store.session() as session:
         row = rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
-    return _draft(row) if row is not None else None
+    return draft_from_row(row) if row is not None else None
 
 
 def pending_drafts(runtime: Runtime) -> list[Draft]:
     with runtime.store.session() as session:
         return [
-            _draft(row)
+            draft_from_row(row)
             for row in rows.drafts(session, team_id=runtime.team_id, status=rows.PENDING)
         ]
 
@@ -714,8 +725,10 @@ def review(
     reviewer: str,
     approve: bool,
     edits: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> tuple[Outcome, Draft | None]:
-    """Approve (publish, searchable at once) or reject a draft; only managers may."""
+    """Approve (publish, searchable at once) or reject a draft (with the `reason` its author
+    is told); only managers may, and when two decide at once the first one wins."""
     found = draft(runtime, draft_id)
     if found is None:
         return Outcome.GONE, None
@@ -733,7 +746,10 @@ def review(
                 status=rows.REJECTED,
                 reviewer=reviewer,
                 at=now,
+                fields={"decision_note": reason} if reason else None,
             )
+        if won:
+            runtime.notify(HomeChanged(managers=True))
         return (Outcome.DONE if won else Outcome.ALREADY), draft(runtime, draft_id)
     merged = {**_draft_fields(found), **fields}
     slug = free_slug(runtime, merged["title"])
@@ -772,6 +788,7 @@ def review(
     asked = list(merged["questions"])
     runtime.knowledge.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
     badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
+    runtime.notify(HomeChanged(managers=True))
     return Outcome.DONE, draft(runtime, draft_id)
 
 
@@ -843,6 +860,45 @@ def response_times(store: Store, team_id: str) -> list[TopicTimes]:
     return report
 
 
+@dataclass(frozen=True)
+class TopicSummary:
+    """A network as the managers' console shows it."""
+
+    topic: Topic
+    experts: tuple[str, ...]
+    #: Waiting for an expert (unclaimed), and claimed but not yet answered.
+    open: int
+    claimed: int
+    #: Of those, waiting longer than the topic's first escalation step.
+    overdue: int
+    first_response: timedelta | None
+
+
+def summaries(runtime: Runtime, *, now: datetime) -> list[TopicSummary]:
+    """Every topic with its experts, its unanswered questions and how fast it responds."""
+    times = {found.topic: found for found in response_times(runtime.store, runtime.team_id)}
+    with runtime.store.session() as session:
+        members = rows.members(session, team_id=runtime.team_id)
+        waiting = rows.routed_questions(
+            session, team_id=runtime.team_id, statuses=(OPEN, CLAIMED)
+        )
+    report = []
+    for known in topics(runtime):
+        mine = [row for row in waiting if row.topic == known.key]
+        patience = known.escalation[0].after if known.escalation else timedelta(hours=2)
+        report.append(
+            TopicSummary(
+                topic=known,
+                experts=tuple(m.user_id for m in members if m.topic == known.key),
+                open=sum(row.status == OPEN for row in mine),
+                claimed=sum(row.status == CLAIMED for row in mine),
+                overdue=sum(now - row.routed_at > patience for row in mine),
+                first_response=times[known.key].first_response if known.key in times else None,
+            )
+        )
+    return report
+
+
 def response_report(store: Store) -> dict[str, list[TopicTimes]]:
     """`response_times` for every workspace with routed questions (the CLI's report)."""
     with store.session() as session:
@@ -857,6 +913,13 @@ def _median(values: list[timedelta]) -> timedelta | None:
 
 
 # --- plumbing -----------------------------------------------------------------------------
+
+
+def _waiting_changed(runtime: Runtime, routed: Routed) -> None:
+    """The question appeared in, or left, its experts' lists of waiting questions (and the
+    managers' view of open questions)."""
+    people = (*experts(runtime, routed.topic.key), routed.asker)
+    runtime.notify(HomeChanged(users=tuple(dict.fromkeys(people)), managers=True))
 
 
 def _step(
@@ -910,7 +973,7 @@ def _view(runtime: Runtime, row: Any) -> Routed | None:
     )
 
 
-def _draft(row: Any) -> Draft:
+def draft_from_row(row: Any) -> Draft:
     return Draft(
         id=_id(row),
         title=row.title,
@@ -923,4 +986,8 @@ def _draft(row: Any) -> Draft:
         owner=row.owner,
         slug=row.slug,
         reviewed_by=row.reviewed_by,
+        kind=row.kind,
+        source_url=row.source_url,
+        decision_note=row.decision_note,
+        proposed_at=row.proposed_at,
     )

@@ -29,6 +29,8 @@ class Person:
     is_bot: bool = False
     #: False for a deactivated account.
     active: bool = True
+    #: A workspace admin or owner (community managers too, if the settings say so).
+    is_admin: bool = False
 
     @property
     def is_human(self) -> bool:
@@ -52,6 +54,12 @@ class People:
         with self._lock:
             self._known[user_id] = (person, now + self._remember_seconds)
         return person
+
+    def known(self, user_id: str) -> Person | None:
+        """The person as last looked up, if that was within the hour (no look-up here)."""
+        with self._lock:
+            known = self._known.get(user_id)
+        return known[0] if known is not None and known[1] > time.monotonic() else None
 
     def remember(self, person: Person) -> None:
         with self._lock:

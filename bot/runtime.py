@@ -84,6 +84,17 @@ class Runtime:
             raise RuntimeError("the knowledge library is opened by create_app()")
         return self.library
 
+    def is_manager(self, user_id: str) -> bool:
+        """A community manager: named in EDDY_MANAGERS, or a workspace admin or owner when
+        EDDY_ADMINS_ARE_MANAGERS is on (as Slack said when the app last looked them up; the
+        app looks up whoever acts before handling their request)."""
+        if self.settings.is_manager(user_id):
+            return True
+        if not self.settings.eddy_admins_are_managers:
+            return False
+        person = self.people.known(user_id)
+        return person is not None and person.is_admin
+
     def listen(self, kind: type, deliver: Callable[[Any], None]) -> None:
         """Have `deliver` tell people about notices of type `kind` (handlers register them)."""
         self.listeners[kind] = deliver
@@ -101,6 +112,15 @@ class Runtime:
         self.work.wait_idle()
         self.work.shutdown(wait=True)
         self.store.close()
+
+
+@dataclass(frozen=True)
+class HomeChanged:
+    """Something these people's Home tabs show has changed (handed to `Runtime.notify`);
+    `managers` also redraws the community managers' consoles."""
+
+    users: tuple[str, ...] = ()
+    managers: bool = False
 
 
 def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:

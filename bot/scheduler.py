@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.events import forget_old_events
 from bot.lessons import deliver
 from bot.networks import escalate
+from bot.review import remind_owners
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,18 @@ def deliver_lessons(runtime: Runtime, now: datetime) -> str:
     )
 
 
+def remind_reviewers(runtime: Runtime, now: datetime) -> str:
+    """DM owners whose knowledge entries are past their review date."""
+    reminders = remind_owners(runtime, now)
+    return f"{len(reminders)} owner(s) reminded"
+
+
 JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
+    Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),
 )
 
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/eddy.db"
@@ -40,6 +40,8 @@ ADVICE: dict[str, str] = {
     "./content",
     "EDDY_MANAGERS": "set it to comma-separated Slack user IDs such as U012ABCDEF,U034GHIJKL",
     "PORT": "set it to a whole number between 1 and 65535",
+    "EDDY_ADMINS_ARE_MANAGERS": "set it to true or false",
+    "EDDY_REVIEW_AFTER_DAYS": "set it to a whole number of days between 1 and 3650",
     "EDDY_LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
 }
 
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
     eddy_content_dir: Path = DEFAULT_CONTENT_DIR
     eddy_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     port: int = Field(default=3000, ge=1, le=65535)
+    #: Workspace admins and owners count as community managers too.
+    eddy_admins_are_managers: bool = False
+    #: An entry not reviewed for this many days goes to the review queue; its owner is reminded.
+    eddy_review_after_days: int = Field(default=90, ge=1, le=3650)
     eddy_log_level: str = "INFO"
 
     @field_validator(
@@ -131,6 +137,13 @@ class Settings(BaseSettings):
     @classmethod
     def _port(cls, value: Any) -> Any:
         return 3000 if value in ("", None) else value
+
+    @field_validator("eddy_admins_are_managers", "eddy_review_after_days", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if value not in ("", None):
+            return value
+        return cls.model_fields[info.field_name or ""].default
 
     @field_validator("eddy_log_level", mode="before")
     @classmethod

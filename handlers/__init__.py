@@ -23,13 +23,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.events import is_first_delivery
 from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
-from handlers import ask, badges, errors, home, lessons, networks
+from handlers import ask, badges, errors, home, lessons, networks, people, review
 
 log = logging.getLogger(__name__)
 #: Networks comes before Ask: its `message` listener takes the replies in a routed question's
 #: thread, and Bolt gives every other message to the next listener (Ask's DMs). Badges comes
 #: first: Bolt tries listeners in order, and reactions are the most frequent events by far.
-CAPABILITIES = (badges, networks, ask, lessons, home)
+CAPABILITIES = (badges, networks, ask, lessons, review, home)
 
 
 class StartupError(Exception):
@@ -97,7 +97,18 @@ def create_app(runtime: Runtime) -> App:
     networks.listen_for_notices(runtime, client)
     lessons.connect_delivery(runtime, client)
     badges.connect(runtime, client)
+    review.connect(runtime, client)
+    home.connect(runtime, client)
     return app
+
+
+def know_the_actor(runtime: Runtime, client: WebClient, user_id: str) -> None:
+    """Look up (or recall) whoever acts, so that `runtime.is_manager` knows whether they are
+    a workspace admin. Slack being unreachable makes nobody a manager by accident."""
+    try:
+        people.person(runtime, client, user_id)
+    except people.LookUpError:
+        log.warning("Could not look up %s to check for admin rights", user_id)
 
 
 def attach_runtime_and_skip_repeats(runtime: Runtime) -> Callable[..., Any]:
@@ -111,6 +122,8 @@ def attach_runtime_and_skip_repeats(runtime: Runtime) -> Callable[..., Any]:
 
     def attach(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> Any:
         context["runtime"] = runtime
+        if runtime.settings.eddy_admins_are_managers and context.user_id and context.client:
+            know_the_actor(runtime, context.client, context.user_id)
         event_id = body.get("event_id")
         event_type = (body.get("event") or {}).get("type", "")
         if (

@@ -16,16 +16,14 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    InputBlock,
-    PlainTextInputElement,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.ask import Answer, Rating, ask, choose, rate, recall
 from bot.content import KnowledgeEntry
 from bot.runtime import Runtime
 from handlers.blocks import (
+    HomeNotice,
     as_dicts,
     context,
     escape,
@@ -36,7 +34,7 @@ from handlers.blocks import (
     sections,
     shorten,
 )
-from handlers.slash import MAX_TEXT, SlashCommand
+from handlers.slash import SlashCommand
 
 ASK = SlashCommand(
     "/ask",
@@ -45,10 +43,7 @@ ASK = SlashCommand(
     needs_text=True,
 )
 log = logging.getLogger(__name__)
-OPEN_ASK_MODAL = "ask_open_modal"
-ASK_MODAL = "ask_modal"
-QUESTION_BLOCK = "ask_question"
-QUESTION_INPUT = "question"
+SEARCH = "home_search_input"
 HELPFUL = "ask_helpful"
 NOT_HELPFUL = "ask_not_helpful"
 SHARE = "ask_share"
@@ -72,8 +67,7 @@ def register(app: App) -> None:
     app.command(ASK.name)(on_ask_command)
     app.event("app_mention")(on_mention)
     app.event("message")(on_direct_message)
-    app.action(OPEN_ASK_MODAL)(on_open_ask_modal)
-    app.view(ASK_MODAL)(on_ask_modal_submitted)
+    app.action(SEARCH)(on_home_search)
     app.action(HELPFUL)(on_rate)
     app.action(NOT_HELPFUL)(on_rate)
     app.action(SHARE)(on_share)
@@ -262,44 +256,19 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
     )
 
 
-def ask_modal() -> View:
-    return View(
-        type="modal",
-        callback_id=ASK_MODAL,
-        title="Ask Eddy",
-        submit="Ask",
-        close="Cancel",
-        blocks=[
-            InputBlock(
-                block_id=QUESTION_BLOCK,
-                label="Your question",
-                element=PlainTextInputElement(
-                    action_id=QUESTION_INPUT,
-                    placeholder="e.g. How do I reset my VPN password?",
-                    max_length=MAX_TEXT,
-                ),
-            )
-        ],
-    )
-
-
-def on_open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """The Home tab's search box: answered by DM, where the answer stays findable and its
+    buttons work; the Home tab says where it went."""
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=ask_modal())
-
-
-def on_ask_modal_submitted(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
-) -> None:
-    """Close the modal and answer by DM, where the answer stays findable."""
-    values = view["state"]["values"]
-    question = (values[QUESTION_BLOCK][QUESTION_INPUT].get("value") or "").strip()
+    user, question = body["user"]["id"], str(body["actions"][0].get("value") or "").strip()
     if not question:
-        ack(response_action="errors", errors={QUESTION_BLOCK: "Type a question first."})
+        runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
-    ack()
-    user = body["user"]["id"]
-    # Modal input arrives raw; escaped, it reads like a question typed in a message.
+    problem = ASK.screen(question)
+    if problem is not None:
+        runtime.notify(HomeNotice(user, problem["text"]))
+        return
+    # Typed input arrives raw; escaped, it reads like a question typed in a message.
     reply = reply_to(
         runtime,
         client,
@@ -310,6 +279,8 @@ def on_ask_modal_submitted(
         ephemeral=False,
     )
     client.chat_postMessage(channel=user, **reply)
+    asked = neutralise(shorten(escape(question), 100))
+    runtime.notify(HomeNotice(user, f"I've answered “{asked}” in our DM (Messages tab)."))
 
 
 # --- the answer's buttons ----------------------------------------------------------------

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
+from slack_bolt import Respond
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
@@ -24,8 +27,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.runtime import Runtime
+
 #: Slack's limit for the text of a section block.
 SECTION_TEXT_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+TREND_CELLS = "▁▂▃▄▅▆▇█"
 
 
 def escape(text: str) -> str:
@@ -126,7 +133,9 @@ def section(text: str) -> SectionBlock:
 
 
 def context(*parts: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=part) for part in parts])
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=shorten(part, SECTION_TEXT_LIMIT)) for part in parts]
+    )
 
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict]:
@@ -148,7 +157,9 @@ def when(moment: datetime) -> str:
 
 
 def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=label, action_id=action, value=str(value), style=style)
+    return ButtonElement(
+        text=shorten(label, BUTTON_TEXT_LIMIT), action_id=action, value=str(value), style=style
+    )
 
 
 def meter(done: int, total: int, *, width: int | None = None) -> str:
@@ -156,3 +167,48 @@ def meter(done: int, total: int, *, width: int | None = None) -> str:
     cells = total if width is None else width
     filled = min(cells, done if width is None else round(cells * done / max(total, 1)))
     return "▰" * filled + "▱" * (cells - filled)
+
+
+def duration(span: timedelta) -> str:
+    """A span of time in words a person reads at a glance: 25 min, 3 h 10 min, 4 days."""
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def trend(values: Sequence[float | None]) -> str:
+    """A text sparkline, ▁▃▅█, one cell per value scaled to the largest; a gap (no data) is
+    a thin dot."""
+    known = [value for value in values if value is not None]
+    top = max(known, default=0.0)
+    cells = []
+    for value in values:
+        if value is None:
+            cells.append("·")
+        elif top <= 0:
+            cells.append(TREND_CELLS[0])
+        else:
+            cells.append(TREND_CELLS[round(value / top * (len(TREND_CELLS) - 1))])
+    return "".join(cells)
+
+
+@dataclass(frozen=True)
+class HomeNotice:
+    """Something to tell `user` on their Home tab, where a pressed button has no thread to
+    answer in: the Home capability redraws the tab with `text` on top."""
+
+    user: str
+    text: str
+
+
+def tell(runtime: Runtime, body: dict[str, Any], respond: Respond, text: str) -> None:
+    """Answer whoever pressed a button: on their Home tab when they pressed it there, else
+    with an ephemeral message where they pressed it."""
+    if (body.get("container") or {}).get("type") == "view":
+        runtime.notify(HomeNotice(body["user"]["id"], text))
+    else:
+        respond(text=text, response_type="ephemeral", replace_original=False)

@@ -1,56 +1,548 @@
-"""App Home: what every member sees on Eddy's Home tab, and the community manager's corner."""
+"""App Home: every member's learning at a glance, and the community managers' console.
+
+The Home tab is drawn whenever someone opens it, and again (for whoever looked at it in the
+last day) when something it shows changes: points, a lesson, a question waiting for them, the
+review queue. Members see their own learning; community managers also get the console's
+tabs — review queue, knowledge gaps, experts, schedules, analytics — each list a page at a
+time, so no tab comes near Slack's 100 blocks. What the buttons do lives with each
+capability (handlers/review.py, networks.py, lessons.py); here is only what is drawn and the
+navigation, and every console page is drawn only for a manager, checked on each request.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
+    PlainTextInputElement,
+    SectionBlock,
 )
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot.runtime import Runtime
-from handlers import ask, badges, lessons, networks
-from handlers.blocks import context, section
+from bot import analytics, gaps, home, lessons, networks, review
+from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
+from bot.runtime import HomeChanged, Runtime
+from handlers import ask, badges
+from handlers import lessons as lesson_handlers
+from handlers import networks as network_handlers
+from handlers import review as review_handlers
+from handlers.blocks import (
+    HomeNotice,
+    button,
+    context,
+    duration,
+    escape,
+    meter,
+    neutralise,
+    section,
+    shorten,
+    trend,
+    when,
+)
+from handlers.slash import MAX_TEXT
 
-COMMANDS = (ask.ASK, lessons.LEARN, networks.EXPERTS, badges.BADGES)
+log = logging.getLogger(__name__)
+
+COMMANDS = (ask.ASK, lesson_handlers.LEARN, network_handlers.EXPERTS, badges.BADGES)
+TAB, PAGE, PERIOD = "home_tab", "home_page", "home_period"
+SEARCH_BLOCK = "home_search"
+NEXT_LESSON, START_PATH, CLAIM, READ = (
+    "home_next_lesson",
+    "home_start_path",
+    "home_claim",
+    "home_read",
+)
+TAB_NAMES = {
+    MEMBER_TAB: "My learning",
+    "queue": "Review queue",
+    "gaps": "Knowledge gaps",
+    "experts": "Experts",
+    "schedules": "Schedules",
+    "analytics": "Analytics",
+}
+#: Items per page of each console list (each item takes one to three blocks).
+PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "schedules": 10}
+#: Slack's limit for a Home tab.
+HOME_BLOCK_LIMIT = 100
+PATHS_SHOWN = 5
+PATHS_OFFERED = 3
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(on_home_opened)
+    app.action(TAB)(on_tab)
+    app.action(PAGE)(on_page)
+    app.action(PERIOD)(on_period)
+    app.action(NEXT_LESSON)(on_next_lesson)
+    app.action(START_PATH)(on_start_path)
+    app.action(CLAIM)(on_claim)
+    app.action(READ)(on_read)
+
+
+def connect(runtime: Runtime, client: WebClient) -> None:
+    """Redraw Home tabs when what they show changes, and show notices on them."""
+    redraw = Redrawer(runtime, client)
+    runtime.listen(HomeChanged, redraw.changed)
+    runtime.listen(HomeNotice, lambda notice: publish(runtime, client, notice.user, notice.text))
+
+
+class Redrawer:
+    """Redraws the Home tabs of the people a change concerns, each once however many
+    changes arrive while a redraw is waiting (a burst of reactions is one redraw)."""
+
+    def __init__(self, runtime: Runtime, client: WebClient) -> None:
+        self.runtime, self.client = runtime, client
+        self._waiting: set[str] = set()
+        self._lock = threading.Lock()
+
+    def changed(self, notice: HomeChanged) -> None:
+        for user in home.readers(self.runtime, notice.users, managers=notice.managers):
+            with self._lock:
+                if user in self._waiting:
+                    continue
+                self._waiting.add(user)
+            self.runtime.work.submit(self._redraw, user)
+
+    def _redraw(self, user: str) -> None:
+        with self._lock:
+            self._waiting.discard(user)
+        try:
+            publish(self.runtime, self.client, user)
+        except (SlackApiError, OSError):
+            log.warning("Could not redraw the Home tab of %s", user, exc_info=True)
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+
+def publish(
+    runtime: Runtime,
+    client: WebClient,
+    user: str,
+    notice: str | None = None,
+    change: Callable[[HomeState], HomeState] | None = None,
+) -> None:
+    """Draw `user`'s Home tab as it stands (on the tab and pages they were on, after
+    `change`), with `notice` on top when Eddy has something to tell them.
+
+    One drawing per person at a time: a redraw after some change and the answer to what they
+    pressed cannot interleave, so the answer's notice is never drawn over."""
+    with _drawing(user):
+        state = home.state_of(runtime, user)
+        state = change(state) if change is not None else state
+        if notice is not None:
+            state = state.telling(notice)
+        manager = runtime.is_manager(user)
+        if not manager and state.tab != MEMBER_TAB:
+            state = HomeState(notice=state.notice)
+        home.remember(runtime, user, state)
+        client.views_publish(user_id=user, view=home_view(runtime, user, state, manager))
+
+
+_drawing_locks: dict[str, threading.Lock] = {}
+_drawing_guard = threading.Lock()
+
+
+def _drawing(user: str) -> threading.Lock:
+    with _drawing_guard:
+        return _drawing_locks.setdefault(user, threading.Lock())
+
+
+def home_view(runtime: Runtime, user: str, state: HomeState, manager: bool) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Eddy")]
+    if state.notice:
+        blocks.append(section(f":information_source: {state.notice}"))
+    if manager:
+        blocks.append(tab_bar(runtime, state.tab))
+    if state.tab == MEMBER_TAB or not manager:
+        blocks += member_blocks(runtime, user)
+    else:
+        blocks += CONSOLE[state.tab](runtime, state)
+    return View(type="home", blocks=within_limit(blocks))
+
+
+def within_limit(blocks: list[Block]) -> list[Block]:
+    """A last guard (pages are sized to stay far below): never more blocks than Slack takes."""
+    if len(blocks) <= HOME_BLOCK_LIMIT:
+        return blocks
+    log.error("A Home tab came to %d blocks; showing the first %d", len(blocks), HOME_BLOCK_LIMIT)
+    return [*blocks[: HOME_BLOCK_LIMIT - 1], context("…and more than fits here.")]
+
+
+def tab_bar(runtime: Runtime, current: str) -> ActionsBlock:
+    waiting = len(review.queue(runtime, now=runtime.clock.now()))
+    buttons = []
+    for tab in (MEMBER_TAB, *CONSOLE_TABS):
+        label = TAB_NAMES[tab] + (f" ({waiting})" if tab == "queue" and waiting else "")
+        buttons.append(button(label, TAB, tab, "primary" if tab == current else None))
+    return ActionsBlock(block_id="home_tabs", elements=buttons)
+
+
+def search_box() -> list[Block]:
+    return [
+        InputBlock(
+            block_id=SEARCH_BLOCK,
+            label="Ask Eddy",
+            dispatch_action=True,
+            element=PlainTextInputElement(
+                action_id=ask.SEARCH,
+                placeholder="e.g. How do I reset my VPN password? (press Enter)",
+                max_length=MAX_TEXT,
+                dispatch_action_config=DispatchActionConfig(
+                    trigger_actions_on=["on_enter_pressed"]
+                ),
+            ),
+        ),
+        context("I answer in our DM, just like `/ask`."),
+    ]
+
+
+def member_blocks(runtime: Runtime, user: str) -> list[Block]:
+    shown = home.member_home(runtime, user, now=runtime.clock.now())
+    blocks: list[Block] = [*search_box(), DividerBlock()]
+    blocks += points_blocks(runtime, shown)
+    blocks += [DividerBlock(), *learning_blocks(shown)]
+    if shown.expert_topics or shown.waiting:
+        blocks += [DividerBlock(), *expert_blocks(shown)]
+    if shown.recommended:
+        blocks += [DividerBlock(), section("*Picked for you*")]
+        blocks += [
+            SectionBlock(
+                text=f"*{escape(pick.entry.title)}*\n_because {escape(pick.because)}_",
+                accessory=button("Read", READ, pick.entry.slug),
+            )
+            for pick in shown.recommended
+        ]
+    blocks += [
+        DividerBlock(),
+        context(*(f"`{command.name}` {command.summary}" for command in COMMANDS)),
+    ]
+    return blocks
+
+
+def points_blocks(runtime: Runtime, shown: MemberHome) -> list[Block]:
+    if shown.standing is None:
+        return [section("*Your points* can't be shown right now; `/badges` tries again.")]
+    lines = badges.standing_blocks(shown.standing, runtime.knowledge.badge_rules, own=True)
+    return [section("\n".join(lines[:-1])), context(lines[-1])]
+
+
+def learning_blocks(shown: MemberHome) -> list[Block]:
+    progress = shown.progress
+    streak = (
+        f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
+        if progress.streak
+        else f"No streak going (best {progress.best_streak})"
+    )
+    blocks: list[Block] = [section(f"*Your learning* · {streak}")]
+    for path_progress in progress.paths[:PATHS_SHOWN]:
+        total = len(path_progress.path.lessons)
+        state = (
+            "✅ completed"
+            if path_progress.completed_at
+            else ("" if path_progress.active else "stopped")
+        )
+        blocks.append(
+            section(
+                f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
+                f"{path_progress.done}/{total} lessons {state}".rstrip()
+            )
+        )
+    if not progress.paths:
+        blocks.append(section("You haven't started a learning path yet. Pick one:"))
+    buttons: list[ButtonElement] = []
+    if shown.next_lesson is not None:
+        path, lesson = shown.next_lesson
+        buttons.append(button(f"Next lesson: {lesson.title}", NEXT_LESSON, path.id, "primary"))
+    buttons += [
+        button(f"Start: {path.title}", START_PATH, path.id)
+        for path in shown.other_paths[:PATHS_OFFERED]
+    ]
+    if buttons:
+        blocks.append(ActionsBlock(block_id="home_learning", elements=buttons))
+    if progress.next_at is not None and progress.stopped_reason is None:
+        blocks.append(context(f"Your next lesson arrives {when(progress.next_at)}."))
+    elif progress.stopped_reason:
+        blocks.append(context(f"Lessons are stopped: {escape(progress.stopped_reason)}."))
+    return blocks
+
+
+def expert_blocks(shown: MemberHome) -> list[Block]:
+    names = ", ".join(escape(topic.name) for topic in shown.expert_topics) or "none"
+    away = " · you are *away* (`/experts back` to get questions again)" if shown.away else ""
+    blocks: list[Block] = [section(f"*Your networks:* {names}{away}")]
+    for routed in shown.waiting:
+        asked = f"{escape(routed.topic.name)} · asked {when(routed.routed_at)}"
+        question = neutralise(shorten(routed.question, 300))
+        if routed.status == networks.CLAIMED:
+            blocks.append(
+                section(f"“{question}”\n_{asked} · you claimed it: answer in its thread_")
+            )
+        else:
+            blocks.append(
+                SectionBlock(
+                    text=f"“{question}”\n_{asked}_", accessory=button("Claim", CLAIM, routed.id)
+                )
+            )
+    if not shown.waiting:
+        blocks.append(context("No questions are waiting for you. Thank you!"))
+    elif shown.waiting_total > len(shown.waiting):
+        more = shown.waiting_total - len(shown.waiting)
+        blocks.append(context(f"…and {more} more: `/experts me`"))
+    return blocks
+
+
+# --- the console -------------------------------------------------------------------------------
+
+
+def pager(section_name: str, page: int, total: int) -> list[Block]:
+    """Previous / Next buttons for a list of `total` items, when it has more than one page."""
+    size = PAGE_SIZES[section_name]
+    pages = max(1, math.ceil(total / size))
+    if pages == 1:
+        return []
+    buttons = []
+    if page > 0:
+        buttons.append(button("← Previous", PAGE, f"{section_name}:{page - 1}"))
+    if page < pages - 1:
+        buttons.append(button("Next →", PAGE, f"{section_name}:{page + 1}"))
+    return [
+        context(f"Page {page + 1} of {pages} · {total:,} in all"),
+        ActionsBlock(block_id=f"home_pages_{section_name}", elements=buttons),
+    ]
+
+
+def page_of(items: Sequence[Any], section_name: str, page: int) -> tuple[list[Any], int]:
+    """The items on `page` (clamped to the last page), and that page."""
+    size = PAGE_SIZES[section_name]
+    last = max(0, math.ceil(len(items) / size) - 1)
+    page = min(max(page, 0), last)
+    return list(items[page * size : (page + 1) * size]), page
+
+
+def queue_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = review.queue(runtime, now=runtime.clock.now())
+    items: list[Any] = [*found.drafts, *found.flagged, *found.overdue]
+    blocks: list[Block] = [
+        section("*Review queue*"),
+        context(
+            f"{len(found.drafts)} proposed in Slack · {len(found.flagged)} marked Not helpful · "
+            f"{len(found.overdue)} not reviewed for "
+            f"{runtime.settings.eddy_review_after_days} days"
+        ),
+    ]
+    if not items:
+        return [*blocks, section("Nothing waits for review. 🎉")]
+    shown, page = page_of(items, "queue", state.page("queue"))
+    heading = None
+    for item in shown:
+        kind = type(item).__name__
+        if kind != heading:
+            heading = kind
+            blocks += [DividerBlock(), section(review_handlers.QUEUE_HEADINGS[kind])]
+        blocks += review_handlers.queue_item(runtime, item)
+    return [*blocks, *pager("queue", page, len(items))]
+
+
+def gaps_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = gaps.gaps(runtime, now=runtime.clock.now())
+    blocks: list[Block] = [
+        section("*Knowledge gaps*"),
+        context(
+            f"Questions of the last {gaps.WINDOW_DAYS} days that I couldn't answer, or whose "
+            "answer wasn't helpful; similar wordings are counted together. Write the missing "
+            "entry and it answers the next person at once."
+        ),
+    ]
+    if not found:
+        return [*blocks, section("No gaps: every recent question found a helpful answer.")]
+    shown, page = page_of(found, "gaps", state.page("gaps"))
+    blocks += [review_handlers.gap_item(gap) for gap in shown]
+    return [*blocks, *pager("gaps", page, len(found))]
+
+
+def experts_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = networks.summaries(runtime, now=runtime.clock.now())
+    blocks: list[Block] = [section("*Experts*")]
+    if not found:
+        return [*blocks, section("No subject-matter networks yet: add topics to networks.yml.")]
+    open_total = sum(topic.open + topic.claimed for topic in found)
+    overdue_total = sum(topic.overdue for topic in found)
+    blocks.append(
+        context(
+            f"{len(found)} topics · {open_total} questions open · {overdue_total} overdue "
+            "(waiting longer than their topic's first reminder)"
+        )
+    )
+    shown, page = page_of(found, "experts", state.page("experts"))
+    blocks += [network_handlers.topic_summary(summary) for summary in shown]
+    return [*blocks, *pager("experts", page, len(found))]
+
+
+def schedules_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    plans = lessons.channel_plans(runtime)
+    blocks: list[Block] = [
+        SectionBlock(
+            text="*Schedules*: learning paths posted into channels, one lesson a day.",
+            accessory=button("Add a schedule", lesson_handlers.SCHEDULE_ADD, "new", "primary"),
+        )
+    ]
+    if not plans:
+        return [*blocks, context("No path is scheduled into a channel yet.")]
+    shown, page = page_of(plans, "schedules", state.page("schedules"))
+    for plan in shown:
+        blocks += lesson_handlers.schedule_item(plan)
+    return [*blocks, *pager("schedules", page, len(plans))]
+
+
+def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = analytics.report(runtime, days=state.days, now=runtime.clock.now())
+    weeks = len(found.week_starts)
+    blocks: list[Block] = [
+        section(f"*Analytics* · the last {found.days} days"),
+        ActionsBlock(
+            block_id="home_periods",
+            elements=[
+                button(f"{days} days", PERIOD, days, "primary" if days == found.days else None)
+                for days in analytics.PERIODS
+            ],
+        ),
+    ]
+    for figure in found.figures:
+        blocks.append(
+            section(
+                f"*{figure.label}:* {shown_value(figure, found)}\n"
+                f"`{trend(figure.weekly)}` weekly, {weeks} weeks: "
+                f"{shown_number(figure.weekly[0], figure.kind)} → "
+                f"{shown_number(figure.weekly[-1], figure.kind)}"
+            )
+        )
+    blocks.append(context("Weeks end today; each bar is one week, the tallest is the busiest."))
+    return blocks
+
+
+def shown_value(figure: analytics.Figure, found: analytics.Analytics) -> str:
+    value = shown_number(figure.value, figure.kind)
+    if figure.key == "confident":
+        asked = found.figure("asked").value or 0
+        if asked and figure.value is not None:
+            value += f" ({figure.value / asked:.0%} of questions)"
+    return value
+
+
+def shown_number(value: float | None, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{value:.0%}"
+    if kind == "duration":
+        return duration(timedelta(seconds=value))
+    return f"{round(value):,}"
+
+
+CONSOLE: dict[str, Callable[[Runtime, HomeState], list[Block]]] = {
+    "queue": queue_blocks,
+    "gaps": gaps_blocks,
+    "experts": experts_blocks,
+    "schedules": schedules_blocks,
+    "analytics": analytics_blocks,
+}
+
+
+# --- listeners -----------------------------------------------------------------------------------
 
 
 def on_home_opened(event: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     if event.get("tab") != "home":
         return
-    user = event["user"]
-    client.views_publish(user_id=user, view=home_view(user, runtime.settings.is_manager(user)))
+    publish(runtime, client, event["user"], change=lambda state: state.telling(None))
 
 
-def home_view(user: str, is_manager: bool) -> View:
-    blocks: list[Block] = [
-        HeaderBlock(text="Eddy"),
-        section(
-            f"Hi <@{user}>! I'm where your company's know-how gathers. Ask me anything in your "
-            "own words, here, in a DM, with `/ask`, or by mentioning @Eddy in a channel."
+def _pressed(body: dict[str, Any]) -> tuple[str, str]:
+    return body["user"]["id"], str(body["actions"][0].get("value") or "")
+
+
+def on_tab(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, tab = _pressed(body)
+    if tab != MEMBER_TAB and (tab not in CONSOLE or not runtime.is_manager(user)):
+        log.warning("Refused console tab %r to %s, who is not a community manager", tab, user)
+        tab = MEMBER_TAB
+    publish(runtime, client, user, change=lambda state: state.on_tab(tab))
+
+
+def on_page(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, value = _pressed(body)
+    section_name, _, page = value.partition(":")
+    if section_name in PAGE_SIZES and page.isdigit():
+        publish(runtime, client, user, change=lambda state: state.turn(section_name, int(page)))
+
+
+def on_period(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, value = _pressed(body)
+    if value.isdigit() and int(value) in analytics.PERIODS:
+        publish(runtime, client, user, change=lambda state: state.over(int(value)))
+
+
+def on_next_lesson(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    lesson_handlers.send_next(
+        runtime, client, user, lambda text: publish(runtime, client, user, notice=text)
+    )
+
+
+def on_start_path(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, path_id = _pressed(body)
+    path = lessons.paths(runtime).get(path_id)
+    if path is None:
+        publish(runtime, client, user, notice="That path is no longer available.")
+        return
+    text, first = lesson_handlers.start_path(runtime, client, user, path)
+    if first is not None:
+        lessons.send_due(runtime, runtime.clock.now(), ids=[first])
+    publish(runtime, client, user, notice=text)
+
+
+def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, value = _pressed(body)
+    text = network_handlers.claim_from_home(runtime, client, user, int(value or 0))
+    publish(runtime, client, user, notice=text)
+
+
+def on_read(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """Open a recommended entry in a modal (reading it asks nothing, so nothing is logged)."""
+    ack()
+    user, slug = _pressed(body)
+    entry = runtime.knowledge.get(slug)
+    if entry is None:
+        publish(runtime, client, user, notice="That entry is no longer in the knowledge index.")
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal",
+            title="Eddy",
+            close="Close",
+            blocks=ask.entry_blocks(entry, ask.owner_name(client, entry.owner))[:99],
         ),
-        ActionsBlock(
-            elements=[ButtonElement(text="Ask Eddy", action_id=ask.OPEN_ASK_MODAL, style="primary")]
-        ),
-        DividerBlock(),
-        section("*What you can do*"),
-        *[section(f"`{command.name}` — {command.summary}") for command in COMMANDS],
-    ]
-    if is_manager:
-        blocks += [
-            DividerBlock(),
-            HeaderBlock(text="Community manager"),
-            context("You are a community manager of this Eddy."),
-        ]
-    return View(type="home", blocks=blocks)
+    )

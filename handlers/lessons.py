@@ -24,9 +24,18 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
+    ConversationFilter,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    TimePickerElement,
 )
+from slack_sdk.models.views import View
 
 from bot import lessons
 from bot.lesson_paths import LearningPath, Lesson
@@ -43,8 +52,9 @@ from bot.lessons import (
     TryLater,
     Unreachable,
 )
-from bot.runtime import Runtime
+from bot.runtime import HomeChanged, Runtime
 from handlers.blocks import (
+    HomeNotice,
     as_dicts,
     button,
     context,
@@ -105,6 +115,7 @@ def register(app: App) -> None:
     app.action(DONE)(on_done)
     app.action(START)(on_start_button)
     app.event("user_change")(on_user_change)
+    register_console(app)
 
 
 def connect_delivery(runtime: Runtime, client: WebClient) -> None:
@@ -470,16 +481,18 @@ def learn_stop(
 def learn_next(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
-    user = command["user_id"]
+    send_next(runtime, client, command["user_id"], lambda text: reply(ack, text))
+
+
+def send_next(runtime: Runtime, client: WebClient, user: str, tell: Callable[[str], None]) -> None:
+    """Send the next lesson now (`/learn next`, the Home tab's button); `tell` says what
+    happened before the lesson goes out."""
     now = runtime.clock.now()
     delivery_id = lessons.ask_next(runtime, user, tz=person_zone(runtime, client, user), now=now)
     if delivery_id is None:
-        reply(
-            ack,
-            "No lesson is waiting: start a path with `/learn start <path>` (see `/learn paths`).",
-        )
+        tell("No lesson is waiting: start a path with `/learn start <path>` (see `/learn paths`).")
         return
-    reply(ack, "Your next lesson is in your DMs.")
+    tell("Your next lesson is in your DMs.")
     lessons.send_due(runtime, now, ids=[delivery_id])
 
 
@@ -572,7 +585,7 @@ def learn_schedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
     user = command["user_id"]
-    if not runtime.settings.is_manager(user):
+    if not runtime.is_manager(user):
         reply(
             ack,
             (
@@ -655,7 +668,7 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
 def learn_unschedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
-    if not runtime.settings.is_manager(command["user_id"]):
+    if not runtime.is_manager(command["user_id"]):
         reply(ack, "Only community managers can change the lessons scheduled into channels.")
         return
     words = rest.split()
@@ -685,16 +698,18 @@ def learn_schedules(
             "No path is scheduled into a channel. Managers use `/learn schedule <path> #channel`.",
         )
         return
-    lines = []
-    for plan in plans:
-        state = {"active": f"next {when(plan.next_at)}" if plan.next_at else "active"}.get(
-            plan.status, f"{plan.status}: {plan.status_reason}"
-        )
-        lines.append(
-            f"• *{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "
-            f"{plan.delivered}/{len(plan.path.lessons)} posted; {state}"
-        )
+    lines = [f"• {plan_line(plan)}" for plan in plans]
     reply(ack, "*Lessons scheduled into channels*\n" + "\n".join(lines))
+
+
+def plan_line(plan: lessons.ChannelPlan) -> str:
+    state = {"active": f"next {when(plan.next_at)}" if plan.next_at else "active"}.get(
+        plan.status, f"{plan.status}: {plan.status_reason}"
+    )
+    return (
+        f"*{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "
+        f"{plan.delivered}/{len(plan.path.lessons)} posted; {state}"
+    )
 
 
 SUBCOMMANDS = {
@@ -869,3 +884,232 @@ def ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
                 "Could not show %s a note in %s: %s", user, channel, error.response.get("error")
             )
     dm(client, user, text)
+
+
+# --- schedules in the managers' console (App Home) --------------------------------------------
+
+SCHEDULE_ADD, SCHEDULE_CHANGE, SCHEDULE_PAUSE, SCHEDULE_RESUME, SCHEDULE_MODAL = (
+    "lessons_schedule_add",
+    "lessons_schedule_change",
+    "lessons_schedule_pause",
+    "lessons_schedule_resume",
+    "lessons_schedule_modal",
+)
+CHANNEL_BLOCK, PATH_BLOCK, TIME_BLOCK, DAYS_BLOCK, ZONE_BLOCK = (
+    "schedule_channel",
+    "schedule_path",
+    "schedule_time",
+    "schedule_days",
+    "schedule_zone",
+)
+NOT_A_MANAGER = "Only community managers can change the lessons scheduled into channels."
+DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def register_console(app: App) -> None:
+    app.action(SCHEDULE_ADD)(on_schedule_button)
+    app.action(SCHEDULE_CHANGE)(on_schedule_button)
+    app.action(SCHEDULE_PAUSE)(on_pause_or_resume)
+    app.action(SCHEDULE_RESUME)(on_pause_or_resume)
+    app.view(SCHEDULE_MODAL)(on_schedule_submitted)
+
+
+def schedule_item(plan: lessons.ChannelPlan) -> list[Block]:
+    """A channel schedule in the console, with Change and Pause (or Resume)."""
+    key = f"{plan.channel} {plan.path.id}"
+    toggle = (
+        button("Pause", SCHEDULE_PAUSE, key)
+        if plan.status == "active"
+        else button("Resume", SCHEDULE_RESUME, key)
+    )
+    return [
+        section(plan_line(plan)),
+        ActionsBlock(elements=[button("Change", SCHEDULE_CHANGE, key), toggle]),
+    ]
+
+
+def find_plan(runtime: Runtime, key: str) -> lessons.ChannelPlan | None:
+    channel, _, path_id = key.partition(" ")
+    return next(
+        (p for p in lessons.channel_plans(runtime) if (p.channel, p.path.id) == (channel, path_id)),
+        None,
+    )
+
+
+def schedule_modal(runtime: Runtime, plan: lessons.ChannelPlan | None, default_zone: str) -> View:
+    known = sorted(lessons.paths(runtime).values(), key=lambda path: path.title)
+    schedule = plan.schedule if plan else Schedule(default_zone)
+    day_options = [Option(text=label, value=str(day)) for day, label in enumerate(DAY_LABELS)]
+    blocks: list[Block] = []
+    if plan is None:
+        blocks += [
+            InputBlock(
+                block_id=CHANNEL_BLOCK,
+                label="Channel",
+                element=ConversationSelectElement(
+                    action_id=CHANNEL_BLOCK,
+                    filter=ConversationFilter(
+                        include=["public", "private"], exclude_bot_users=True
+                    ),
+                ),
+            ),
+            InputBlock(
+                block_id=PATH_BLOCK,
+                label="Learning path",
+                element=StaticSelectElement(
+                    action_id=PATH_BLOCK,
+                    options=[
+                        Option(text=shorten(path.title, 75), value=path.id) for path in known[:100]
+                    ],
+                ),
+            ),
+        ]
+    else:
+        blocks.append(section(f"*{escape(plan.path.title)}* in <#{plan.channel}>"))
+    blocks += [
+        InputBlock(
+            block_id=TIME_BLOCK,
+            label="Time of day",
+            element=TimePickerElement(
+                action_id=TIME_BLOCK, initial_time=schedule.at.strftime("%H:%M")
+            ),
+        ),
+        InputBlock(
+            block_id=DAYS_BLOCK,
+            label="Days",
+            element=CheckboxesElement(
+                action_id=DAYS_BLOCK,
+                options=day_options,
+                initial_options=[day_options[day] for day in sorted(schedule.days)],
+            ),
+        ),
+        InputBlock(
+            block_id=ZONE_BLOCK,
+            label="Time zone",
+            hint="An IANA time zone, such as Europe/Berlin or America/New_York.",
+            element=PlainTextInputElement(
+                action_id=ZONE_BLOCK, initial_value=schedule.tz, max_length=64
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=SCHEDULE_MODAL,
+        title="Schedule lessons" if plan is None else "Change schedule",
+        submit="Save",
+        close="Cancel",
+        private_metadata=f"{plan.channel} {plan.path.id}" if plan else "",
+        blocks=blocks,
+    )
+
+
+def on_schedule_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    if not runtime.is_manager(user):
+        log.warning("Refused the schedule form to %s, who is not a community manager", user)
+        runtime.notify(HomeNotice(user, NOT_A_MANAGER))
+        return
+    plan = None
+    if body["actions"][0]["action_id"] == SCHEDULE_CHANGE:
+        plan = find_plan(runtime, str(body["actions"][0].get("value", "")))
+        if plan is None:
+            runtime.notify(HomeNotice(user, "That schedule no longer exists."))
+            return
+    modal = schedule_modal(runtime, plan, person_zone(runtime, client, user) or "UTC")
+    client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
+def on_schedule_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    if not runtime.is_manager(user):
+        log.warning("Refused a schedule submitted by %s, who is not a community manager", user)
+        ack(response_action="errors", errors={TIME_BLOCK: NOT_A_MANAGER})
+        return
+    values = view["state"]["values"]
+    known = view.get("private_metadata") or ""
+    plan = find_plan(runtime, known) if known else None
+    if known and plan is None:
+        ack(response_action="errors", errors={TIME_BLOCK: "That schedule no longer exists."})
+        return
+    if plan is not None:
+        channel, path = plan.channel, plan.path
+    else:
+        channel = str(values[CHANNEL_BLOCK][CHANNEL_BLOCK].get("selected_conversation") or "")
+        chosen = values[PATH_BLOCK][PATH_BLOCK].get("selected_option") or {}
+        found = lessons.paths(runtime).get(str(chosen.get("value", "")))
+        if found is None:
+            ack(response_action="errors", errors={PATH_BLOCK: "Choose a learning path."})
+            return
+        path = found
+    at = lessons.parse_time(str(values[TIME_BLOCK][TIME_BLOCK].get("selected_time") or ""))
+    days = frozenset(
+        int(option["value"])
+        for option in values[DAYS_BLOCK][DAYS_BLOCK].get("selected_options") or []
+    )
+    zone = str(values[ZONE_BLOCK][ZONE_BLOCK].get("value") or "").strip()
+    errors = {}
+    if at is None:
+        errors[TIME_BLOCK] = "Choose a time of day."
+    if not days:
+        errors[DAYS_BLOCK] = "Choose at least one day."
+    if not (zone.upper() == "UTC" or lessons.is_zone(zone)):
+        errors[ZONE_BLOCK] = "Not a time zone I know; try one like Europe/Berlin."
+    problem = channel_problem(client, channel) if channel and plan is None else None
+    if problem:
+        errors[CHANNEL_BLOCK] = searchable(problem)
+    if errors or at is None:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    schedule = Schedule("UTC" if zone.upper() == "UTC" else zone, at, days)
+    created = lessons.schedule_channel(
+        runtime,
+        manager=user,
+        channel=channel,
+        path=path,
+        schedule=schedule,
+        now=runtime.clock.now(),
+    )
+    verb = "Scheduled" if created else "Updated"
+    runtime.notify(
+        HomeNotice(
+            user,
+            f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}.",
+        )
+    )
+    runtime.notify(HomeChanged(managers=True))
+
+
+def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    action = body["actions"][0]
+    if not runtime.is_manager(user):
+        log.warning("Refused %s by %s, who is not a community manager", action["action_id"], user)
+        runtime.notify(HomeNotice(user, NOT_A_MANAGER))
+        return
+    plan = find_plan(runtime, str(action.get("value", "")))
+    if plan is None:
+        runtime.notify(HomeNotice(user, "That schedule no longer exists."))
+        return
+    where = f"*{escape(plan.path.title)}* in <#{plan.channel}>"
+    if action["action_id"] == SCHEDULE_PAUSE:
+        paused = lessons.pause_channel(
+            runtime, channel=plan.channel, path_id=plan.path.id, manager=user
+        )
+        text = f"Paused {where}." if paused else f"{where} was not running."
+    else:
+        lessons.schedule_channel(
+            runtime,
+            manager=user,
+            channel=plan.channel,
+            path=plan.path,
+            schedule=plan.schedule,
+            now=runtime.clock.now(),
+        )
+        text = f"Resumed {where}: one lesson {plan.schedule.describe()}."
+    runtime.notify(HomeNotice(user, text))
+    runtime.notify(HomeChanged(managers=True))

@@ -1,6 +1,7 @@
 """Subject-matter networks in Slack: `/experts`, "Ask the experts", the routed question's
-posts with Claim and Answer, answers in its thread, Resolved, "Save to knowledge index", the
-reviewers' Approve / Edit / Reject, and the scheduled escalations' messages.
+posts with Claim and Answer, answers in its thread, Resolved, "Save to knowledge index" (the
+reviewers' Approve / Edit / Reject are in handlers/review.py), the scheduled escalations'
+messages, and the networks in the managers' console.
 
 Where things go: a routed question is posted in its topic's channel or DMed to a few experts;
 the asker hears everything in their DM with Eddy; reviewers get drafts by DM.
@@ -23,19 +24,23 @@ from slack_sdk.models.blocks import (
     InputBlock,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot import networks
 from bot.content import NOTIFY_MANAGERS, TITLE_LIMIT, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
-from bot.runtime import Runtime
+from bot.runtime import HomeChanged, Runtime
 from handlers.ask import ASK_EXPERTS
 from handlers.blocks import (
+    HomeNotice,
     as_dicts,
     button,
     context,
+    duration,
     escape,
     markdown_to_slack,
     neutralise,
@@ -106,13 +111,10 @@ def register(app: App) -> None:
     app.action(NOT_YET)(on_not_yet)
     app.action(SAVE)(on_save_button)
     app.view(SAVE_MODAL)(on_save_submitted)
-    app.action(APPROVE)(on_review)
-    app.action(REJECT)(on_review)
-    app.action(EDIT)(on_edit_button)
-    app.view(EDIT_MODAL)(on_edit_submitted)
     # Only replies in the thread of a routed post reach this listener; every other message
     # falls through to the next `message` listener (Ask's), because the middleware skips it.
     app.event("message", middleware=[only_routed_threads])(on_thread_reply)
+    register_console(app)
 
 
 def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
@@ -344,12 +346,15 @@ def text_input(
     )
 
 
-def topic_select(known: list[Topic] | tuple[Topic, ...], chosen: str | None) -> InputBlock:
+def topic_select(
+    known: list[Topic] | tuple[Topic, ...], chosen: str | None, *, optional: bool = False
+) -> InputBlock:
     options = [Option(value=t.key, label=shorten(t.name, 75)) for t in known[:100]]
     initial = next((option for option in options if option.value == chosen), None)
     return InputBlock(
         block_id=TOPIC_BLOCK,
         label="Topic",
+        optional=optional,
         hint="Suggested from your question; change it if it's about something else."
         if initial
         else None,
@@ -473,37 +478,50 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
                 )
             )
             return
-        changed: list[str] = []
-        for person in people:
-            if adding and networks.join(
-                runtime, topic_key=topic.key, user_id=person, added_by=user
-            ):
-                changed.append(person)
-                dm(
-                    client,
-                    person,
-                    {
-                        "text": (
-                            f"{mention(user)} added you to the "
-                            f"{topic_name(topic)} network on Eddy. When "
-                            "someone asks something the knowledge index can't "
-                            "answer, I may send it to you. "
-                            f"`/experts leave {topic.key}` takes you out."
-                        )
-                    },
-                )
-                deliver_waiting(runtime, client, topic, person)
-            if not adding:
-                left, released = networks.leave(runtime, topic_key=topic.key, user_id=person)
-                if left:
-                    changed.append(person)
-                    hand_over(runtime, client, person, released)
+        changed = change_experts(runtime, client, user, topic, people, adding=adding)
         names = ", ".join(mention(p) for p in changed) or "nobody new"
         done = "Added" if adding else "Removed"
         direction = "to" if adding else "from"
         reply(ack, f"{note}{done} {names} {direction} the {topic_name(topic)} network.")
 
     return on_command
+
+
+def change_experts(
+    runtime: Runtime,
+    client: WebClient,
+    manager: str,
+    topic: Topic,
+    people: list[str],
+    *,
+    adding: bool,
+) -> list[str]:
+    """Add people to a network (each is told, and gets the questions waiting for one) or
+    take them out (what they held goes to others); who actually changed."""
+    changed: list[str] = []
+    for person in people:
+        if adding and networks.join(runtime, topic_key=topic.key, user_id=person, added_by=manager):
+            changed.append(person)
+            dm(
+                client,
+                person,
+                {
+                    "text": (
+                        f"{mention(manager)} added you to the {topic_name(topic)} network on "
+                        "Eddy. When someone asks something the knowledge index can't answer, I "
+                        f"may send it to you. `/experts leave {topic.key}` takes you out."
+                    )
+                },
+            )
+            deliver_waiting(runtime, client, topic, person)
+        if not adding:
+            left, released = networks.leave(runtime, topic_key=topic.key, user_id=person)
+            if left:
+                changed.append(person)
+                hand_over(runtime, client, person, released)
+    if changed:
+        runtime.notify(HomeChanged(users=tuple(changed), managers=True))
+    return changed
 
 
 def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
@@ -1156,7 +1174,7 @@ def entry_form(
     return [
         text_input(TITLE_BLOCK, "Title", initial=shorten(title, TITLE_LIMIT), limit=TITLE_LIMIT),
         text_input(BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=3000),
-        topic_select(known, topic),
+        *([topic_select(known, topic, optional=True)] if known else []),
         text_input(
             WORDINGS_BLOCK,
             "Other ways people ask it (one per line)",
@@ -1230,125 +1248,6 @@ def on_save_submitted(
     )
 
 
-def on_review(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
-) -> None:
-    ack()
-    user, draft_id = pressed(body)
-    approve = body["actions"][0]["action_id"] == APPROVE
-    outcome, draft = networks.review(
-        runtime, draft_id=draft_id or 0, reviewer=user, approve=approve
-    )
-    reviewed(respond, client, user, outcome, draft)
-
-
-def reviewed(
-    respond: Respond,
-    client: WebClient,
-    reviewer: str,
-    outcome: Outcome,
-    draft: networks.Draft | None,
-) -> None:
-    if draft is None:
-        ephemeral(respond, "That draft no longer exists.")
-        return
-    if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(respond, NOT_A_REVIEWER)
-        return
-    if outcome is Outcome.ALREADY:
-        ephemeral(
-            respond,
-            f"{mention(draft.reviewed_by)} has already reviewed this draft ({draft.status}).",
-        )
-        return
-    if draft.status == "approved":
-        note = (
-            f"Approved by {mention(reviewer)}: it's in the knowledge index and answers "
-            "questions now."
-        )
-    else:
-        note = f"Rejected by {mention(reviewer)}."
-    respond(replace_original=True, **draft_card(draft, note))
-    tell_authors(client, draft, reviewer)
-
-
-def tell_authors(client: WebClient, draft: networks.Draft, reviewer: str) -> None:
-    """Tell who proposed the entry, and whose answer it is, what the reviewer decided."""
-    if draft.status == "approved":
-        told = (
-            f"Your entry *{escape(draft.title)}* was approved by {mention(reviewer)} and is "
-            "now in the knowledge index. Thank you!"
-        )
-    else:
-        told = (
-            f"Your entry *{escape(draft.title)}* was not added to the knowledge index "
-            f"({mention(reviewer)} reviewed it)."
-        )
-    for person in {draft.proposed_by, draft.owner} - {reviewer, None}:
-        dm(client, str(person), {"text": told})
-
-
-def on_edit_button(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
-) -> None:
-    ack()
-    user, draft_id = pressed(body)
-    draft = networks.draft(runtime, draft_id or 0)
-    if draft is None or draft.status != "pending":
-        ephemeral(
-            respond,
-            "That draft has already been reviewed." if draft else "That draft no longer exists.",
-        )
-        return
-    chosen = networks.topic(runtime, draft.topic) if draft.topic else None
-    if not networks.may_manage(runtime, user, chosen):
-        ephemeral(respond, NOT_A_REVIEWER)
-        return
-    view = View(
-        type="modal",
-        callback_id=EDIT_MODAL,
-        title="Review entry",
-        submit="Approve",
-        close="Cancel",
-        private_metadata=str(draft.id),
-        blocks=entry_form(
-            draft.title, draft.body, draft.topic, list(draft.questions), networks.topics(runtime)
-        ),
-    )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def on_edit_submitted(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
-) -> None:
-    user = body["user"]["id"]
-    fields, errors = entry_values(view)
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    outcome, draft = networks.review(
-        runtime, draft_id=metadata_id(view) or 0, reviewer=user, approve=True, edits=fields
-    )
-    if outcome is not Outcome.DONE or draft is None:
-        ack(
-            response_action="errors",
-            errors={TITLE_BLOCK: "This draft was already reviewed, or you can't review it."},
-        )
-        return
-    ack()
-    tell_authors(client, draft, user)
-    dm(
-        client,
-        user,
-        {
-            "text": (
-                f"Approved: *{escape(draft.title)}* is in the knowledge index and answers "
-                "questions now."
-            )
-        },
-    )
-
-
 # --- escalation ---------------------------------------------------------------------------
 
 
@@ -1391,3 +1290,143 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
         if p
     ]
     networks.record_posts(runtime, routed.id, delivered)
+
+
+# --- the managers' console (App Home) --------------------------------------------------------
+
+EXPERTS_EDIT, EXPERTS_MODAL, EXPERTS_BLOCK = (
+    "experts_console_edit",
+    "experts_console_modal",
+    "experts_console_people",
+)
+#: Slack's multi-users select takes at most this many initial users.
+PEOPLE_SHOWN = 100
+
+
+def register_console(app: App) -> None:
+    app.action(EXPERTS_EDIT)(on_edit_experts)
+    app.view(EXPERTS_MODAL)(on_experts_submitted)
+
+
+def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
+    """A network in the console: its experts, what waits, how fast it answers."""
+    topic = summary.topic
+    people = ", ".join(mention(p) for p in summary.experts[:15]) or "no experts yet"
+    if len(summary.experts) > 15:
+        people += f" and {len(summary.experts) - 15} more"
+    speed = (
+        f"first response in {duration(summary.first_response)} (median)"
+        if summary.first_response is not None
+        else "no responses yet"
+    )
+    overdue = f" · ⚠️ {summary.overdue} overdue" if summary.overdue else ""
+    return SectionBlock(
+        text=(
+            f"*{escape(topic.name)}* (`{topic.key}`) · {len(summary.experts)} expert"
+            f"{'s' * (len(summary.experts) != 1)}: {people}\n"
+            f"{summary.open} waiting · {summary.claimed} claimed{overdue} · {speed}"
+        ),
+        accessory=button("Edit experts", EXPERTS_EDIT, topic.key),
+    )
+
+
+def on_edit_experts(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user = body["user"]["id"]
+    chosen = networks.topic(runtime, str(body["actions"][0].get("value", "")))
+    if chosen is None:
+        runtime.notify(HomeNotice(user, "That topic no longer exists."))
+        return
+    if not networks.may_manage(runtime, user, chosen):
+        log.warning("Refused the experts of %s to %s, not a manager", chosen.key, user)
+        runtime.notify(HomeNotice(user, "Only community managers can change who is an expert."))
+        return
+    current = networks.experts(runtime, chosen.key)
+    view = View(
+        type="modal",
+        callback_id=EXPERTS_MODAL,
+        title="Experts",
+        submit="Save",
+        close="Cancel",
+        private_metadata=chosen.key,
+        blocks=[
+            section(f"*{escape(chosen.name)}* (`{chosen.key}`)\n{escape(chosen.description)}"),
+            InputBlock(
+                block_id=EXPERTS_BLOCK,
+                label="Experts",
+                optional=True,
+                element=UserMultiSelectElement(
+                    action_id=EXPERTS_BLOCK,
+                    initial_users=current[:PEOPLE_SHOWN],
+                    placeholder="Add people",
+                ),
+            ),
+            context(
+                "People you add are told and get the questions waiting for an expert; people "
+                "you remove hand what they claimed to the others."
+                + (
+                    f" Only the first {PEOPLE_SHOWN} are shown."
+                    if len(current) > PEOPLE_SHOWN
+                    else ""
+                )
+            ),
+        ],
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_experts_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    chosen = networks.topic(runtime, view.get("private_metadata") or "")
+    if chosen is None or not networks.may_manage(runtime, user, chosen):
+        log.warning("Refused an experts change by %s for %r", user, view.get("private_metadata"))
+        ack(
+            response_action="errors",
+            errors={EXPERTS_BLOCK: "Only community managers can change who is an expert."},
+        )
+        return
+    picked = view["state"]["values"][EXPERTS_BLOCK][EXPERTS_BLOCK].get("selected_users") or []
+    ack()
+    current = networks.experts(runtime, chosen.key)
+    shown = set(current[:PEOPLE_SHOWN])
+    added = change_experts(
+        runtime, client, user, chosen, [p for p in picked if p not in current], adding=True
+    )
+    removed = change_experts(
+        runtime, client, user, chosen, [p for p in shown if p not in picked], adding=False
+    )
+    parts = [f"added {', '.join(mention(p) for p in added)}" if added else ""]
+    parts.append(f"removed {', '.join(mention(p) for p in removed)}" if removed else "")
+    done = "; ".join(part for part in parts if part) or "no change"
+    runtime.notify(HomeNotice(user, f"{topic_name(chosen)}: {done}."))
+
+
+def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: int) -> str:
+    """Claim a question from the Home tab: the question comes to the claimer's DM, where a
+    reply in its thread (or its Answer button) answers it. What to tell them."""
+    outcome, routed = networks.claim(runtime, routed_id=routed_id, user_id=user)
+    if outcome is Outcome.TAKEN and routed is not None:
+        return searchable(taken(routed))
+    if outcome is Outcome.ALREADY:
+        return "You've claimed this one already; it's in your DMs with Eddy."
+    if outcome is Outcome.NOT_YOURS:
+        return "You asked this one, so you can't claim it; the experts will answer."
+    if outcome is not Outcome.DONE or routed is None:
+        return searchable(GONE)
+    refresh_posts(runtime, client, routed)
+    post = dm(client, user, question_post(routed, user))
+    if post is not None:
+        networks.record_posts(runtime, routed.id, [post])
+    dm(
+        client,
+        routed.asker,
+        {
+            "text": (
+                f"{mention(user)} is looking at your question "
+                f"“{neutralise(shorten(routed.question, 150))}”."
+            )
+        },
+    )
+    return "It's yours: the question is in your DMs with Eddy. Answer in its thread."

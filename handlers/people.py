@@ -43,4 +43,5 @@ def person_from_slack(user: dict[str, Any]) -> Person:
         tz=str(user.get("tz") or "UTC"),
         is_bot=bool(user.get("is_bot")),
         active=not user.get("deleted"),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
     )

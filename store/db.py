@@ -25,12 +25,22 @@ from sqlmodel import Session, create_engine
 
 import store.badges
 import store.events
+import store.home
 import store.knowledge
 import store.lessons
 import store.networks
+import store.review
 
 #: Importing the table modules registers their tables on SQLModel's metadata.
-TABLE_MODULES = (store.events, store.knowledge, store.networks, store.lessons, store.badges)
+TABLE_MODULES = (
+    store.events,
+    store.knowledge,
+    store.networks,
+    store.lessons,
+    store.badges,
+    store.review,
+    store.home,
+)
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Any constant works; it only has to be the same for every Eddy instance.
 MIGRATION_LOCK_KEY = 0x0EDD1

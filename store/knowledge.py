@@ -3,19 +3,24 @@
 Entries from content files are copied here on each successful load, so that a file that
 breaks later keeps serving its last good version (even across a restart); entries made in
 Slack live only here. Learned wordings and the question log are what feedback and analytics
-are made of.
+are made of; the questions Eddy could not answer well are the knowledge gaps managers close.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, TeamScoped, utc_field
+from store.base import TeamKeyed, TeamScoped, changed, utc_field
+from store.networks import RoutedQuestion
+
+#: How many ids one UPDATE … WHERE id IN (…) binds (well under SQLite's variable limit).
+IDS_PER_STATEMENT = 500
 
 
 class KnowledgeEntryRow(TeamKeyed, table=True):
@@ -37,6 +42,9 @@ class KnowledgeEntryRow(TeamKeyed, table=True):
     not_helpful_count: int = 0
     flagged_at: datetime | None = utc_field(default=None, nullable=True)
     updated_at: datetime = utc_field(index=True)
+    #: For a content file's entry edited in Slack: what the file said then (`file_fingerprint`
+    #: in bot/library.py). The edit stands until the file says something else.
+    file_version: str | None = Field(default=None, max_length=64)
 
 
 class LearnedQuestion(TeamScoped, table=True):
@@ -71,6 +79,9 @@ class QuestionLog(TeamScoped, table=True):
     #: "answered", "unsure", "helpful" or "not_helpful" (later: "routed", "resolved").
     outcome: str = Field(max_length=16)
     feedback_at: datetime | None = utc_field(default=None, nullable=True)
+    #: The entry a manager wrote from this question's knowledge gap: the gap is closed, so the
+    #: question leaves the gaps list (its outcome stays what the asker experienced).
+    covered_slug: str | None = Field(default=None, max_length=120)
 
 
 def _insert(session: Session) -> Any:
@@ -96,6 +107,7 @@ def save_entry(
     source: str,
     path: str | None,
     at: datetime,
+    file_version: str | None = None,
 ) -> None:
     """Insert or replace an entry's content, keeping its feedback counts."""
     content: dict[str, Any] = {
@@ -109,6 +121,7 @@ def save_entry(
         "source": source,
         "path": path,
         "updated_at": at,
+        "file_version": file_version,
     }
     row = session.get(KnowledgeEntryRow, (team_id, slug))
     if row is None:
@@ -117,6 +130,36 @@ def save_entry(
         for name, value in content.items():
             setattr(row, name, value)
     session.add(row)
+
+
+def entry(session: Session, *, team_id: str, slug: str) -> KnowledgeEntryRow | None:
+    return session.get(KnowledgeEntryRow, (team_id, slug))
+
+
+def clear_flag(session: Session, *, team_id: str, slug: str) -> bool:
+    """Take an entry off the Not-helpful list (reviewed or found fine); False if it was not on
+    it."""
+    statement = (
+        update(KnowledgeEntryRow)
+        .where(
+            col(KnowledgeEntryRow.team_id) == team_id,
+            col(KnowledgeEntryRow.slug) == slug,
+            col(KnowledgeEntryRow.flagged_at).is_not(None),
+        )
+        .values(flagged_at=None)
+    )
+    return changed(session, statement)
+
+
+def questions_by(session: Session, *, team_id: str, user_id: str, limit: int) -> list[QuestionLog]:
+    """A person's latest questions, newest first."""
+    query = (
+        select(QuestionLog)
+        .where(QuestionLog.team_id == team_id, QuestionLog.user_id == user_id)
+        .order_by(col(QuestionLog.asked_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
 
 
 def delete_entry(session: Session, *, team_id: str, slug: str) -> bool:
@@ -226,3 +269,55 @@ def settle_question(
         .where(col(QuestionLog.team_id) == team_id, col(QuestionLog.id) == question_id)
         .values(**values)
     )
+
+
+def gap_questions(
+    session: Session, *, team_id: str, since: datetime, limit: int
+) -> list[QuestionLog]:
+    """Questions asked at or after `since` that Eddy could not answer (not confident, and no
+    candidate it offered was then rated Helpful) or whose answer was rated Not helpful, newest
+    first, at most `limit`. Left out: gaps a manager has
+    closed (covered_slug), and questions whose expert answer was saved into the index already
+    (the routed question's saved_slug), since both have an entry now."""
+    saved_from_experts = select(RoutedQuestion.id).where(
+        RoutedQuestion.team_id == team_id,
+        col(RoutedQuestion.question_id) == col(QuestionLog.id),
+        col(RoutedQuestion.saved_slug).is_not(None),
+    )
+    query = (
+        select(QuestionLog)
+        .where(
+            QuestionLog.team_id == team_id,
+            col(QuestionLog.asked_at) >= since,
+            col(QuestionLog.covered_slug).is_(None),
+            or_(
+                col(QuestionLog.outcome) == "not_helpful",
+                and_(col(QuestionLog.confident).is_(False), col(QuestionLog.outcome) != "helpful"),
+            ),
+            ~saved_from_experts.exists(),
+        )
+        .order_by(col(QuestionLog.asked_at).desc(), col(QuestionLog.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def cover_questions(
+    session: Session, *, team_id: str, question_ids: Sequence[int], slug: str
+) -> int:
+    """Close the gap these questions formed with the entry `slug`; returns how many were
+    closed now. Questions already closed keep their entry, so when two managers close the
+    same gap at once, the first one's entry stands and the second learns it changed nothing."""
+    closed = 0
+    for start in range(0, len(question_ids), IDS_PER_STATEMENT):
+        statement = (
+            update(QuestionLog)
+            .where(
+                col(QuestionLog.team_id) == team_id,
+                col(QuestionLog.id).in_(question_ids[start : start + IDS_PER_STATEMENT]),
+                col(QuestionLog.covered_slug).is_(None),
+            )
+            .values(covered_slug=slug)
+        )
+        closed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return closed

@@ -27,6 +27,7 @@ from store.base import (
 
 OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
 
 
 class NetworkTopicRow(ContentSpec, table=True):
@@ -111,7 +112,8 @@ class RoutedStep(TeamScoped, table=True):
 
 
 class EntryDraft(TeamScoped, table=True):
-    """A knowledge entry proposed from a resolved answer, waiting in the review queue."""
+    """A knowledge entry proposed in Slack (from a resolved answer, or any message saved with
+    the "Save to Eddy" shortcut), in the review queue until a reviewer decides."""
 
     __tablename__ = "entry_draft"
 
@@ -129,6 +131,12 @@ class EntryDraft(TeamScoped, table=True):
     reviewed_by: str | None = Field(default=None, max_length=32)
     reviewed_at: datetime | None = utc_field(default=None, nullable=True)
     slug: str | None = Field(default=None, max_length=120)
+    #: "answer" (a routed question's answer) or "message" (saved with the shortcut).
+    kind: str = Field(default=ANSWER_DRAFT, max_length=16)
+    #: A link back to the Slack message it was saved from.
+    source_url: str | None = Field(default=None, max_length=500)
+    #: Why the reviewer rejected it (the author is told).
+    decision_note: str | None = Field(default=None, max_length=500)
 
 
 # --- topics -------------------------------------------------------------------------------

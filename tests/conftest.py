@@ -118,9 +118,14 @@ class Instance:
     """One Eddy process: its runtime and Bolt app (several can share one database)."""
 
     def __init__(
-        self, slack: SlackStandIn, database_url: str, content: Path, clock: ManualClock
+        self,
+        slack: SlackStandIn,
+        database_url: str,
+        content: Path,
+        clock: ManualClock,
+        **overrides: object,
     ) -> None:
-        settings = make_settings(slack, database_url, eddy_content_dir=content)
+        settings = make_settings(slack, database_url, eddy_content_dir=content, **overrides)
         self.runtime: Runtime = open_runtime(settings, clock=clock)
         self.app: App = create_app(self.runtime)
         self.target = BoltTarget(self.app, self.runtime.work)

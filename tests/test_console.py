@@ -16,7 +16,7 @@ from rich.text import Text
 
 from bot.sandbox.console import ConsoleSession, Sandbox, open_sandbox
 from bot.sandbox.render import Renderer
-from bot.sandbox.workspace import Message, sandbox_workspace
+from bot.sandbox.workspace import Message, View, sandbox_workspace
 from bot.settings import load_settings
 from tests.conftest import ROOT
 
@@ -62,6 +62,13 @@ def button_number(screen: str, label: str) -> str:
     return found[1]
 
 
+def text_box_number(screen: str, label: str) -> str:
+    """The number of the text box (sent with Enter) under the input labelled `label`."""
+    found = re.search(rf"{re.escape(label)}[\s│]*\[(\d+) ✎ [^\n]*\] ↵", screen)
+    assert found, f"no numbered {label!r} text box on screen:\n{screen}"
+    return found[1]
+
+
 def test_welcome_says_who_and_where(terminal: Terminal) -> None:
     terminal.session.welcome()
     screen = terminal.screen.getvalue()
@@ -72,8 +79,9 @@ def test_welcome_says_who_and_where(terminal: Terminal) -> None:
 
 def test_help_lists_the_commands(terminal: Terminal) -> None:
     screen = terminal.type("help")
-    for command in ("/ask", "reply m3", "press 3", "react m3", "home", "submit", "as sam"):
+    for command in ("/ask", "reply m3", "press 3", "type 4", "react m3", "home", "submit"):
         assert command in screen
+    assert "as sam" in screen
     assert "in dm" in screen
     assert "clock +30m" in screen
     assert "quit" in screen
@@ -107,33 +115,45 @@ def test_a_typed_at_channel_is_echoed_as_plain_text_not_a_broadcast(
     assert "<!channel>" not in reply.text
 
 
-def test_home_button_opens_the_ask_modal_and_submitting_answers_by_dm(terminal: Terminal) -> None:
+def test_typing_in_the_home_search_box_answers_by_dm(terminal: Terminal) -> None:
     home = terminal.type("home")
     assert "Eddy · Home" in home
-    assert "Hi @alex!" in home
-    assert "Community manager" in home  # alex is the sandbox's manager
+    assert "Your points" in home
+    tabs = ("My learning", "Review queue", "Knowledge gaps", "Experts", "Schedules", "Analytics")
+    for tab in tabs:  # alex is the sandbox's manager, so the console's tabs are there
+        button_number(home, tab)
+    search = text_box_number(home, "Ask Eddy")
 
-    modal = terminal.type(button_number(home, "Ask Eddy"))
-    assert "Ask Eddy" in modal
-    assert "Your question" in modal
-    assert "e.g. How do I reset my VPN password?" in modal
-    assert "submit → Ask" in modal
-
-    answered = terminal.type("submit", "how do I reset my vpn password")
+    answered = terminal.type(f"type {search} how do I reset my vpn password")
     assert "DM with Eddy" in answered
     assert "Reset your VPN password" in answered
     assert "Helpful]" in answered
-    assert "The modal closed." in answered
+    assert "Eddy · Home" in answered and "I've answered" in answered
+    assert terminal.session.prompt().plain == "alex in Home › "
 
 
-def test_an_empty_question_keeps_the_modal_open_with_the_error(terminal: Terminal) -> None:
+def test_an_empty_question_in_the_home_search_box_is_refused_on_the_home_tab(
+    terminal: Terminal,
+) -> None:
+    search = text_box_number(terminal.type("home"), "Ask Eddy")
+    screen = terminal.type(f"type {search}    ")
+    assert "Type a question first" in screen
+    assert "DM with Eddy" not in screen
+
+
+def test_a_text_box_is_typed_into_and_a_button_pressed(terminal: Terminal) -> None:
     home = terminal.type("home")
-    terminal.type(button_number(home, "Ask Eddy"))
-    screen = terminal.type("submit", "")
-    assert "Your question: Type a question first." in screen
-    assert "still open" in screen
-    assert "The modal closed." not in screen
-    assert "The modal closed." in terminal.type("cancel")
+    search, tab = text_box_number(home, "Ask Eddy"), button_number(home, "Experts")
+    assert f"type {search} <text>" in terminal.type(search)
+    assert f"is a button: press it with {tab}" in terminal.type(f"type {tab} hello")
+    assert terminal.type("type 99 hi").strip() == "there is no text box [99] on your screen"
+
+
+def test_the_review_queue_tab_button_switches_the_home_tab(terminal: Terminal) -> None:
+    home = terminal.type("home")
+    screen = terminal.type(button_number(home, "Review queue"))
+    assert "Eddy · Home" in screen
+    assert re.search(r"^│ Review queue +│$", screen, re.MULTILINE)  # its heading, *Review queue*
 
 
 def test_switching_person_and_channel(terminal: Terminal) -> None:
@@ -250,6 +270,28 @@ def test_unknown_and_broken_blocks_do_not_crash(renderer: Renderer) -> None:
     screen = console.file.getvalue()  # type: ignore[attr-defined]
     assert "hologram block" in screen
     assert "section block" in screen
+
+
+def test_only_an_input_that_sends_on_enter_is_numbered(renderer: Renderer) -> None:
+    def text_input(block_id: str, **block: object) -> dict[str, object]:
+        element = {"type": "plain_text_input", "action_id": block_id + "_input"}
+        label = {"type": "plain_text", "text": block_id.title()}
+        return {"type": "input", "block_id": block_id, "label": label, "element": element, **block}
+
+    blocks = [text_input("search", dispatch_action=True), text_input("note")]
+    home = View("V1", "U0ALEX001", "home", {"type": "home", "blocks": blocks}, "h", "V1")
+    numbered: list[str] = []
+
+    def number(block: dict[str, object], element: dict[str, object]) -> int:
+        numbered.append(str(block["block_id"]))
+        return 4
+
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(renderer.view(home, button=number))
+    screen = console.file.getvalue()  # type: ignore[attr-defined]
+    assert numbered == ["search"]
+    assert "[4 ✎ text] ↵" in screen
+    assert "filled in on submit" in screen  # the note, which does not send on Enter
 
 
 def test_a_message_shows_blocks_buttons_and_reactions(renderer: Renderer) -> None:

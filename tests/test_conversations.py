@@ -45,19 +45,15 @@ def test_plain_channel_chatter_is_left_alone(slack, eddy):
     assert slack.calls("chat.postMessage") == []
 
 
-def test_the_ask_modal_from_home_answers_by_dm(slack, eddy):
+def test_the_home_search_box_answers_by_dm(slack, eddy):
     home = slack.open_home(ALEX)
-    slack.press(ALEX, home, "Ask Eddy")
-    assert slack.modal(ALEX).title() == "Ask Eddy"
-    slack.submit(ALEX, {"question": "What's our <!here> zorkmid policy?"})
-    assert slack.modal(ALEX) is None
+    slack.enter(ALEX, home, "home_search_input", "What's our <!here> zorkmid policy?")
     answer = slack.dms(ALEX)[-1]
     assert "“What's our &lt;!here&gt; zorkmid policy?”" in answer.text
 
 
-def test_the_ask_modal_refuses_an_empty_question_and_stays_open(slack, eddy):
-    slack.press(ALEX, slack.open_home(ALEX), "Ask Eddy")
-    delivery = slack.submit(ALEX, {"question": "   "})
-    assert delivery.json()["errors"] == {"ask_question": "Type a question first."}
-    assert slack.modal(ALEX) is not None
+def test_the_home_search_box_refuses_an_empty_question_on_the_home_tab(slack, eddy):
+    slack.enter(ALEX, slack.open_home(ALEX), "home_search_input", "   ")
+    notice = slack.home(ALEX).blocks[1]["text"]["text"]
+    assert "Type a question first" in notice
     assert slack.dms(ALEX) == []

@@ -12,6 +12,7 @@ import pytest
 
 from bot.sandbox.workspace import Message
 from tests.conftest import ALEX, EDDY, GENERAL
+from tests.test_home import open_tab
 
 
 def mention(slack, text="where is the handbook?"):
@@ -116,9 +117,15 @@ def test_a_failure_is_logged_with_its_traceback_and_the_person_is_told(slack, ed
 
 
 def test_a_failing_modal_submission_is_apologised_for_by_dm(slack, eddy):
-    slack.press(ALEX, slack.open_home(ALEX), "Ask Eddy")
+    slack.press(ALEX, open_tab(slack, ALEX, "Schedules"), "Add a schedule")
+    slack.fail_next("views.publish", status=200, error="fatal_error")  # the Home tab's answer
+    slack.submit(ALEX, {"schedule_channel": GENERAL, "schedule_path": "security-basics"})
+    assert "something went wrong" in slack.dms(ALEX)[-1].text
+
+
+def test_a_failing_search_from_the_home_tab_is_apologised_for_by_dm(slack, eddy):
     slack.fail_next("chat.postMessage", status=200, error="fatal_error")
-    slack.submit(ALEX, {"question": "where is the handbook?"})
+    slack.enter(ALEX, slack.open_home(ALEX), "home_search_input", "where is the handbook?")
     assert "something went wrong" in slack.dms(ALEX)[-1].text
 
 

@@ -49,6 +49,7 @@ def test_running_the_jobs_once_reports_each_result(runtime, eddy):
         ("refresh-knowledge", True, "no change"),
         ("escalate-questions", True, "0 escalation(s)"),
         ("deliver-lessons", True, "0 planned, 0 sent, 0 recovered, 0 failed, 0 to retry"),
+        ("remind-reviewers", True, "0 owner(s) reminded"),
     ]
 
 
@@ -62,6 +63,7 @@ def test_a_failing_job_is_logged_and_reported_not_raised(runtime, eddy, caplog):
         ("refresh-knowledge", True),
         ("escalate-questions", True),
         ("deliver-lessons", True),
+        ("remind-reviewers", True),
     ]
     failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
     assert failure.exc_info is not None

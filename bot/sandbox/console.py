@@ -5,7 +5,8 @@ process against the local Slack stand-in, on its own database (`data/sandbox.db`
 that only moves when told: the scheduler does not run by itself, `clock +1d` moves time forward
 and runs the scheduled jobs once. You type as one of the workspace's people; after each line the
 console shows what that person can now see: messages anywhere they can read them (numbered m1,
-m2, … to react or reply to), their Home tab, an open modal, every button numbered to press.
+m2, … to react or reply to), their Home tab, an open modal, every button numbered to press, and
+every text box that sends on Enter (`[4 ✎ text] ↵`) numbered the same way to type into.
 
 Tests drive a session one line at a time, with answers to prompts from the same script:
 
@@ -40,7 +41,7 @@ from slack_bolt import App
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox.render import Renderer, option_label, plain_text
+from bot.sandbox.render import Renderer, dispatches_on_enter, option_label, plain_text
 from bot.sandbox.slack import BoltTarget, SandboxError, SlackStandIn
 from bot.sandbox.workspace import Channel, Message, User, View
 from bot.scheduler import run_jobs
@@ -73,7 +74,9 @@ HELP = (
     ("<any text>", "post a message here; @eddy mentions Eddy, @sam mentions Sam"),
     ("reply m3 <text>", "reply in the thread of message m3"),
     ("3  or  press 3", "press button [3 …] on a message, the Home tab or a modal"),
+    ("type 4 <text>", "type into text box [4 ✎ …] ↵ of the Home tab or a modal and press Enter"),
     ("react m3 thumbsup", "add a reaction to message m3 (unreact m3 thumbsup removes it)"),
+    ("shortcut m3 [name]", "run Eddy's message shortcut (by callback_id) on message m3"),
     ("home", "open your App Home tab"),
     ("submit  /  cancel", "fill in and submit the open modal, or close it"),
     ("as sam", "act as another person of the workspace"),
@@ -97,8 +100,10 @@ SHAPES: dict[str, tuple[int, int]] = {
     "as": (1, 1),
     "in": (1, 1),
     "press": (1, 1),
+    "type": (1, 10_000),
     "react": (2, 2),
     "unreact": (2, 2),
+    "shortcut": (1, 2),
     "reply": (2, 10_000),
 }
 MESSAGE_REF = re.compile(r"^m?(\d+)$", re.IGNORECASE)
@@ -197,7 +202,8 @@ def describe_duration(delta: timedelta) -> str:
 
 @dataclass(frozen=True)
 class Button:
-    """A numbered button as shown: where it is and how to find it there again."""
+    """A numbered button as shown: where it is and how to find it there again. A text box
+    that sends on Enter is numbered as one too (`typed`), labelled by its input block."""
 
     message: tuple[str, str] | None
     view_id: str | None
@@ -205,6 +211,7 @@ class Button:
     action_id: str
     value: str
     label: str
+    typed: bool = False
 
 
 class ConsoleSession:
@@ -311,6 +318,10 @@ class ConsoleSession:
             self.reply(args[0], line.split(None, 2)[2])
         elif command == "press":
             self.press(int(args[0]))
+        elif command == "type":
+            self.type_into(int(args[0]), line.split(None, 2)[2] if len(args) > 1 else "")
+        elif command == "shortcut":
+            self.shortcut(*args)
         else:
             getattr(self, "do_" + command)(*args)
         return True
@@ -319,9 +330,9 @@ class ConsoleSession:
         shape = SHAPES.get(command)
         if shape is None or not shape[0] <= len(args) <= shape[1]:
             return False
-        if command in ("react", "unreact", "reply"):
+        if command in ("react", "unreact", "reply", "shortcut"):
             return bool(MESSAGE_REF.match(args[0]))
-        if command == "press":
+        if command in ("press", "type"):
             return args[0].isdigit()
         return True
 
@@ -360,6 +371,22 @@ class ConsoleSession:
             raise SandboxError("Slack takes no reactions on a message only you can see")
         self.slack.react(self.user.id, message, emoji, remove=remove)
 
+    def shortcut(self, ref: str, callback_id: str | None = None) -> None:
+        """Run a message shortcut from message `ref`'s menu; with no name, the app's only one
+        (Slack's menu lists them all, so with several the console asks which)."""
+        message = self._message(ref)
+        offered = sorted(self.slack.manifest.message_shortcuts)
+        if callback_id is None:
+            if not offered:
+                raise SandboxError("Eddy has no message shortcuts")
+            if len(offered) > 1:
+                names = ", ".join(offered)
+                raise SandboxError(f"say which shortcut: {names} (shortcut {ref} <name>)")
+            callback_id = offered[0]
+        delivery = self.slack.shortcut(self.user.id, message, callback_id)
+        if delivery.status != 200:
+            self.error(f"Eddy answered the shortcut with HTTP {delivery.status}.")
+
     def slack_text(self, text: str, *, mentions: bool = True, labelled: bool = False) -> str:
         """Typed text as Slack's client sends it: `&`, `<` and `>` escaped, and (for messages
         and `should_escape` commands) `@eddy`, `@sam`, `@here` and `#general` as markup."""
@@ -389,6 +416,11 @@ class ConsoleSession:
         button = self.buttons.get(number)
         if button is None:
             raise SandboxError(f"there is no button [{number}] on your screen")
+        if button.typed:
+            raise SandboxError(
+                f"[{number}] “{button.label}” is a text box: type {number} <text> types into it"
+                " and presses Enter"
+            )
         where = self._where_button_is(button)
         for block, element in self.slack.buttons(where.blocks):
             if self._button(block, element, button.message, button.view_id) == button:
@@ -397,6 +429,36 @@ class ConsoleSession:
                 self.slack.press_element(self.user.id, where, block, element)
                 return
         raise SandboxError(f"button [{number}] “{button.label}” is not there any more")
+
+    def type_into(self, number: int, text: str) -> None:
+        """Type `text` into text box [number] of the Home tab or the open modal, then press
+        Enter, which sends it to Eddy (only such boxes are numbered; others wait for submit)."""
+        box = self.buttons.get(number)
+        if box is None:
+            raise SandboxError(f"there is no text box [{number}] on your screen")
+        if not box.typed:
+            raise SandboxError(f"[{number}] “{box.label}” is a button: press it with {number}")
+        where = self._where_button_is(box)
+        if not isinstance(where, View):
+            raise SandboxError("the console types only into the Home tab or a modal")
+        block = next(
+            (
+                block
+                for block in where.blocks
+                if block.get("type") == "input"
+                and self._button(block, block.get("element") or {}, None, where.id) == box
+            ),
+            None,
+        )
+        if block is None:
+            raise SandboxError(f"text box [{number}] “{box.label}” is not there any more")
+        if not dispatches_on_enter(block):
+            raise SandboxError(
+                f"“{box.label}” is filled in on submit: pressing Enter in it sends nothing to Eddy"
+            )
+        if where.type == "home":
+            self.on_home = True  # typing into the Home tab, so its redraw is shown
+        self.slack.enter(self.user.id, where, box.action_id, text)
 
     def _where_button_is(self, button: Button) -> Message | View:
         if button.message is not None:
@@ -419,20 +481,23 @@ class ConsoleSession:
         message: tuple[str, str] | None,
         view_id: str | None,
     ) -> Button:
+        typed = block.get("type") == "input"
         return Button(
             message=message,
             view_id=view_id,
             block_id=str(block.get("block_id", "")),
             action_id=str(element.get("action_id", "")),
             value=str(element.get("value", "")),
-            label=plain_text(element.get("text")),
+            label=plain_text(block.get("label") if typed else element.get("text")),
+            typed=typed,
         )
 
     def _numberer(
         self, *, message: tuple[str, str] | None = None, view_id: str | None = None
     ) -> Callable[[dict[str, Any], dict[str, Any]], int]:
-        """Numbers the buttons of one message or view; a button keeps its number when shown
-        again, so a number once seen stays valid while the button is there."""
+        """Numbers the buttons (and text boxes that send on Enter) of one message or view; a
+        button keeps its number when shown again, so a number once seen stays valid while the
+        button is there."""
 
         def number(block: dict[str, Any], element: dict[str, Any]) -> int:
             button = self._button(block, element, message, view_id)

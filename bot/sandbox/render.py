@@ -11,7 +11,9 @@ written: `[bold]x[/bold]` in a message stays `[bold]x[/bold]`, and Slack's escap
     console.print(renderer.view(home, button=number_button))
 
 `button` is called once per button shown, as `button(block, element)`, and returns the number
-to show on it (`[3 Helpful]`) so the console can press it later; None shows no number.
+to show on it (`[3 Helpful]`) so the console can press it later; None shows no number. A text
+input that sends what is typed when Enter is pressed (`dispatches_on_enter`) is numbered the same
+way (`[4 ✎ text: …] ↵`), so the console can type into it; other inputs are filled in on submit.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ CODE = Style(color="bright_magenta")
 MENTION = Style(color="cyan", bold=True)
 MENTION_OF_VIEWER = Style(color="yellow", bold=True)
 BROADCAST = Style(color="yellow", bold=True)
+#: The number the console shows on a button or a text input, to press or type into it.
+NUMBER = Style(color="cyan", bold=True)
 EMPHASIS = {"bold": BOLD, "italic": Style(italic=True), "strike": Style(strike=True)}
 BUTTON_STYLES = {
     "primary": Style(color="green", bold=True),
@@ -85,6 +89,19 @@ def plain_text(obj: Any) -> str:
 
 def option_label(option: dict[str, Any]) -> str:
     return plain_text(option.get("text")) or str(option.get("value", ""))
+
+
+def dispatches_on_enter(block: dict[str, Any]) -> bool:
+    """Whether `block` is an input whose plain_text_input sends block_actions when Enter is
+    pressed in it: the block has `dispatch_action: true` and the element's
+    `dispatch_action_config` (Enter by default) includes Enter, as the stand-in's `enter` asks."""
+    element = block.get("element") or {}
+    if block.get("type") != "input" or not block.get("dispatch_action"):
+        return False
+    if element.get("type") != "plain_text_input":
+        return False
+    config = element.get("dispatch_action_config") or {}
+    return "on_enter_pressed" in config.get("trigger_actions_on", ["on_enter_pressed"])
 
 
 @dataclass
@@ -190,20 +207,34 @@ class Renderer:
 
     # --- blocks ----------------------------------------------------------------------------
 
-    def blocks(self, blocks: Iterable[dict[str, Any]], button: NumberButton | None = None) -> Group:
-        return Group(*(self.block(block, button) for block in blocks))
+    def blocks(
+        self,
+        blocks: Iterable[dict[str, Any]],
+        button: NumberButton | None = None,
+        *,
+        on_home: bool = False,
+    ) -> Group:
+        return Group(*(self.block(block, button, on_home=on_home) for block in blocks))
 
-    def block(self, block: dict[str, Any], button: NumberButton | None = None) -> RenderableType:
-        """One block; a type the console does not know, or a malformed block, is a dim line."""
+    def block(
+        self, block: dict[str, Any], button: NumberButton | None = None, *, on_home: bool = False
+    ) -> RenderableType:
+        """One block; a type the console does not know, or a malformed block, is a dim line.
+        `on_home`: the block is on a Home tab, where an input that does not send on Enter says
+        so (a modal's footer already says that its inputs are filled in on submit)."""
         kind = str(block.get("type", ""))
         render = BLOCKS.get(kind)
         if render is None:
             return Text(f"({kind or 'untyped'} block: not shown in the console)", DIM)
         try:
-            return render(self, block, button)
+            shown = render(self, block, button)
         except (AttributeError, KeyError, TypeError, ValueError):
             log.exception("Could not render a %s block: %r", kind, block)
             return Text(f"({kind} block: could not be shown)", DIM)
+        if on_home and kind == "input" and not dispatches_on_enter(block):
+            note = Text("filled in on submit: pressing Enter here sends nothing to the app", DIM)
+            return Group(shown, Padding(note, (0, 2)))
+        return shown
 
     def _header(self, block: dict[str, Any], button: NumberButton | None) -> RenderableType:
         return Text(plain_text(block.get("text")), Style(bold=True, underline=True))
@@ -252,7 +283,14 @@ class Renderer:
         label = Text(plain_text(block.get("label")), BOLD)
         if block.get("optional"):
             label.append("  (optional)", DIM)
-        parts: list[RenderableType] = [label, Padding(self.input_field(block["element"]), (0, 2))]
+        element = block["element"]
+        field = self.input_field(element)
+        number = button(block, element) if button and dispatches_on_enter(block) else None
+        if number is not None:  # typed into by number, and sent with Enter (↵)
+            field = Text.assemble(
+                ("[", DIM), (f"{number} ", NUMBER), field, ("]", DIM), (" ↵", NUMBER)
+            )
+        parts: list[RenderableType] = [label, Padding(field, (0, 2))]
         if block.get("hint"):
             parts.append(Padding(Text(plain_text(block["hint"]), DIM), (0, 2)))
         return Group(*parts)
@@ -328,7 +366,7 @@ class Renderer:
             number = button(block, element) if button else None
             label = Text("[", DIM)
             if number is not None:
-                label.append(f"{number} ", Style(color="cyan", bold=True))
+                label.append(f"{number} ", NUMBER)
             label.append(
                 plain_text(element.get("text")), BUTTON_STYLES.get(element.get("style", ""), BOLD)
             )
@@ -474,7 +512,11 @@ class Renderer:
     def view(self, view: View, *, button: NumberButton | None = None) -> Panel:
         """The Home tab or a modal, framed, with the modal's submit and close labels."""
         blocks = view.blocks
-        body: RenderableType = self.blocks(blocks, button) if blocks else Text("(empty)", DIM)
+        body: RenderableType = (
+            self.blocks(blocks, button, on_home=view.type == "home")
+            if blocks
+            else Text("(empty)", DIM)
+        )
         if view.type == "home":
             title = Text(f"{self.workspace.bot.real_name} · Home", BOLD)
             return Panel(body, title=title, title_align="left", border_style="cyan", padding=(0, 1))

@@ -16,12 +16,14 @@ granted.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -46,6 +48,25 @@ EVENT_SCOPES = {
     "reaction_removed": "reactions:read",
     "user_change": "users:read",
 }
+#: Elements a person picks one option of, which Slack reports as `selected_option`.
+OPTION_PICKERS = frozenset({"static_select", "overflow", "radio_buttons"})
+#: Pickers of one thing besides an option: (the state's key, the element's initial key).
+SINGLE_PICKS = {
+    "users_select": ("selected_user", "initial_user"),
+    "conversations_select": ("selected_conversation", "initial_conversation"),
+    "channels_select": ("selected_channel", "initial_channel"),
+    "timepicker": ("selected_time", "initial_time"),
+    "datepicker": ("selected_date", "initial_date"),
+    "datetimepicker": ("selected_date_time", "initial_date_time"),
+}
+#: Pickers of several things: (the state's key, the element's initial key).
+MULTI_PICKS = {
+    "multi_users_select": ("selected_users", "initial_users"),
+    "multi_conversations_select": ("selected_conversations", "initial_conversations"),
+    "multi_channels_select": ("selected_channels", "initial_channels"),
+}
+#: The time a timepicker reports: 24-hour "HH:MM", as Slack's client always sends it.
+PICKED_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 
 
 class SandboxError(Exception):
@@ -113,21 +134,30 @@ class HttpTarget:
 
 @dataclass(frozen=True)
 class Manifest:
+    """What the stand-in takes from the manifest. `shortcuts` are the callback_ids of every
+    shortcut; `message_shortcuts` those of `type: message`, the only ones Slack lists in a
+    message's menu (global ones are run from the composer or search, with no message)."""
+
     commands: frozenset[str]
     bot_events: frozenset[str]
     scopes: frozenset[str]
     shortcuts: frozenset[str]
+    message_shortcuts: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path | str) -> Manifest:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         features = data.get("features", {})
         settings = data.get("settings", {})
+        shortcuts = features.get("shortcuts", [])
         return cls(
             commands=frozenset(c["command"] for c in features.get("slash_commands", [])),
             bot_events=frozenset(settings.get("event_subscriptions", {}).get("bot_events", [])),
             scopes=frozenset(data.get("oauth_config", {}).get("scopes", {}).get("bot", [])),
-            shortcuts=frozenset(s["callback_id"] for s in features.get("shortcuts", [])),
+            shortcuts=frozenset(s["callback_id"] for s in shortcuts),
+            message_shortcuts=frozenset(
+                s["callback_id"] for s in shortcuts if s.get("type") == "message"
+            ),
         )
 
 
@@ -272,6 +302,10 @@ class SlackStandIn:
     def _team(self) -> dict[str, str]:
         return {"id": self.workspace.team_id, "domain": self.workspace.domain}
 
+    def _action_ts(self) -> str:
+        """When a person acted, on the workspace clock (so a moved sandbox clock shows)."""
+        return f"{self.workspace.clock.now().timestamp():.6f}"
+
     def _interaction(self, kind: str, user: User) -> dict[str, Any]:
         """What every interactivity payload from `user` starts with (with a fresh trigger)."""
         return {
@@ -327,6 +361,41 @@ class SlackStandIn:
         if delivery.status == 200 and (reply.get("text") or reply.get("blocks")):
             with self.workspace.lock:
                 self.api._apply_response(target, reply)
+
+    def shortcut(self, user_id: str, message: Message, callback_id: str, **kwargs: Any) -> Delivery:
+        """Run the app's message shortcut `callback_id` from the menu of `message`.
+
+        Slack lists only shortcuts the manifest declares with `type: message`, and only on a
+        message the person can see; an ephemeral message has no such menu. The payload's
+        trigger can open a modal, and its response_url posts to the person in the message's
+        channel (ephemerally unless told `in_channel`), as a slash command's does.
+        """
+        if callback_id not in self.manifest.message_shortcuts:
+            kind = "a global shortcut" if callback_id in self.manifest.shortcuts else "not"
+            raise SandboxError(f"{callback_id} is {kind} a message shortcut of this app")
+        user = self._user(user_id)
+        channel = self.workspace.channels[message.channel]
+        if message.ephemeral_to is not None:
+            raise SandboxError("Slack offers no shortcuts on a message only one person sees")
+        if not message.visible_to(user.id, channel):
+            raise SandboxError(f"{user.name} cannot see that message")
+        token = self.api.new_response_url(ResponseUrl(user.id, channel.id))
+        shown = message.to_api(self.workspace.team_id)
+        if not shown["user"]:
+            del shown["user"]  # an integration's message has no author, and Slack sends none
+        payload = self._interaction("message_action", user)
+        payload |= {
+            "callback_id": callback_id,
+            "action_ts": self._action_ts(),
+            "channel": {
+                "id": channel.id,
+                "name": "directmessage" if channel.is_im else channel.name,
+            },
+            "message_ts": message.ts,
+            "message": shown,
+            "response_url": f"{self.server.base_url}/respond/{token}",
+        }
+        return self.send_payload(payload, **kwargs)
 
     def event(
         self,
@@ -476,14 +545,24 @@ class SlackStandIn:
 
     # --- interactivity ---------------------------------------------------------------------
 
+    def elements(self, blocks: list[dict[str, Any]]) -> Iterator[tuple[dict, dict]]:
+        """Every element in `blocks` that sends block_actions when used, as (block, element):
+        those of actions blocks, section accessories, and the element of an input block
+        with `dispatch_action: true` (other inputs wait for the view's submission)."""
+        for block in blocks:
+            kind = block.get("type")
+            if kind == "actions":
+                yield from ((block, element) for element in block.get("elements", []))
+            elif kind == "input" and block.get("dispatch_action") and block.get("element"):
+                yield block, block["element"]
+            elif block.get("accessory"):
+                yield block, block["accessory"]
+
     def buttons(self, blocks: list[dict[str, Any]]) -> Iterator[tuple[dict, dict]]:
         """Every button in `blocks`, as (block, element)."""
-        for block in blocks:
-            elements = block.get("elements", []) if block.get("type") == "actions" else []
-            accessory = block.get("accessory")
-            for element in [*elements, *([accessory] if accessory else [])]:
-                if element.get("type") == "button":
-                    yield block, element
+        for block, element in self.elements(blocks):
+            if element.get("type") == "button":
+                yield block, element
 
     def press(self, user_id: str, where: Message | View, button: str, **kwargs: Any) -> Delivery:
         """Press the button whose label or action_id is `button` on a message or a view."""
@@ -503,8 +582,103 @@ class SlackStandIn:
             "block_id": block.get("block_id", ""),
             "text": element.get("text", {}),
             "value": element.get("value", ""),
-            "action_ts": f"{time.time():.6f}",
+            "action_ts": self._action_ts(),
         }
+        return self._block_action(user, where, action, **kwargs)
+
+    def enter(self, user_id: str, view: View, action_id: str, text: str, **kwargs: Any) -> Delivery:
+        """Type `text` into the plain_text_input `action_id` of a view and press Enter.
+
+        Slack sends block_actions for it only when its input block has `dispatch_action: true`
+        and the element dispatches on Enter (its `dispatch_action_config` may ask for every
+        character instead); otherwise the text just waits for the view's submission. The
+        typed text stays in the view's state, as Slack's client keeps it.
+        """
+        user = self._user(user_id)
+        view = self._on_screen(user, view)
+        found = [
+            (block, block["element"])
+            for block in view.blocks
+            if block.get("type") == "input"
+            and block.get("element", {}).get("action_id") == action_id
+        ]
+        if not found or found[0][1].get("type") != "plain_text_input":
+            raise SandboxError(f"no plain_text_input {action_id!r} there")
+        block, element = found[0]
+        config = element.get("dispatch_action_config") or {}
+        if not block.get("dispatch_action") or "on_enter_pressed" not in config.get(
+            "trigger_actions_on", ["on_enter_pressed"]
+        ):
+            raise SandboxError(f"pressing Enter in {action_id!r} sends nothing to the app")
+        block_id = str(block.get("block_id", ""))
+        with self.workspace.lock:
+            view.entered.setdefault(block_id, {})[action_id] = text
+        action = {
+            "type": "plain_text_input",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": text,
+            "action_ts": self._action_ts(),
+        }
+        return self._block_action(user, view, action, **kwargs)
+
+    def choose(
+        self, user_id: str, where: Message | View, action_id: str, value: str, **kwargs: Any
+    ) -> Delivery:
+        """Pick the option `value` (or the option labelled so) of the static_select, overflow
+        menu or radio buttons `action_id` on a message or a view.
+
+        Slack reports the pick as `selected_option`: a select's option as {text, value}, an
+        overflow menu's or radio button's option as it was given. In a view the pick stays in
+        its state, as Slack's client keeps it.
+        """
+        user = self._user(user_id)
+        if isinstance(where, View):
+            where = self._on_screen(user, where)
+        elif not where.visible_to(user.id, self.workspace.channels[where.channel]):
+            raise SandboxError(f"{user.name} cannot see that message")
+        found = [
+            (block, element)
+            for block, element in self.elements(where.blocks)
+            if element.get("action_id") == action_id and element.get("type") in OPTION_PICKERS
+        ]
+        if not found:
+            raise SandboxError(f"no select, overflow menu or radio buttons {action_id!r} there")
+        block, element = found[0]
+        option = find_option(element, value)
+        if option is None:
+            raise SandboxError(f"{action_id!r} has no option {value!r}")
+        kind = element["type"]
+        picked = {"text": option["text"], "value": option["value"]}
+        action = {
+            "type": kind,
+            "action_id": action_id,
+            "block_id": block.get("block_id", ""),
+            "selected_option": picked if kind == "static_select" else option,
+            "action_ts": self._action_ts(),
+        }
+        if kind == "static_select" and element.get("placeholder"):
+            action["placeholder"] = element["placeholder"]
+        if isinstance(where, View):
+            with self.workspace.lock:
+                where.entered.setdefault(action["block_id"], {})[action_id] = option["value"]
+        return self._block_action(user, where, action, **kwargs)
+
+    def _on_screen(self, user: User, view: View) -> View:
+        """The view as it is now on `user`'s screen: their Home tab, or their modal on top
+        (the ones under it cannot be used until it closes). A view object kept from before a
+        republish or an update is followed to what the person sees now."""
+        home, modal = self.workspace.homes.get(user.id), self.modal(user.id)
+        for current in (home, modal):
+            if current is not None and current.id == view.id and current.user == user.id:
+                return current
+        raise SandboxError(f"that view is not on {user.name}'s screen")
+
+    def _block_action(
+        self, user: User, where: Message | View, action: dict[str, Any], **kwargs: Any
+    ) -> Delivery:
+        """Send block_actions for `action` where it happened: for a message with its channel
+        and a response_url that replaces the message by default, for a view with its state."""
         payload = self._interaction("block_actions", user)
         payload["actions"] = [action]
         if isinstance(where, Message):
@@ -532,7 +706,7 @@ class SlackStandIn:
         api_view = view.to_api(
             self.workspace.team_id, self.workspace.app_id, self.workspace.bot.bot_id or ""
         )
-        api_view["state"] = {"values": input_state(view.blocks, values)}
+        api_view["state"] = {"values": input_state(view.blocks, values, view.entered)}
         return api_view
 
     def modal(self, user_id: str) -> View | None:
@@ -553,6 +727,8 @@ class SlackStandIn:
             raise SandboxError(f"{user.name} has no modal open")
         payload = self._interaction("view_submission", user)
         payload |= {"view": self._view_with_state(view, values or {}), "response_urls": []}
+        with self.workspace.lock:
+            remember(view, values or {})
         delivery = self.send_payload(payload, settle=False, **kwargs)
         if delivery.status == 200:
             self._apply_view_response(user.id, view, delivery.json())
@@ -626,49 +802,106 @@ class SlackStandIn:
         raise SandboxError("timed out waiting for the app")
 
 
-def input_state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+def input_state(
+    blocks: list[dict[str, Any]],
+    values: dict[str, Any],
+    entered: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Slack's `view.state.values` for the inputs in `blocks`, filled from `values`.
 
-    A value is looked up by the element's action_id, then the block's block_id; unfilled
-    inputs keep their initial value. Selects take an option value (or a list of them).
+    A value is looked up by the element's action_id, then the block's block_id; then comes
+    what the person already `entered` in the view; unfilled inputs keep their initial value.
+    Selects take an option value (or a list of them), people and conversation pickers IDs.
     """
     state: dict[str, Any] = {}
-    for block in blocks:
-        if block.get("type") != "input":
-            continue
-        element = block.get("element", {})
+    for block, element, given in _inputs(blocks, values):
         action_id, block_id = element.get("action_id", ""), block.get("block_id", "")
-        given = values.get(action_id, values.get(block_id))
+        if given is None:
+            given = (entered or {}).get(block_id, {}).get(action_id)
         state.setdefault(block_id, {})[action_id] = element_state(element, given)
     return state
 
 
+def _inputs(
+    blocks: list[dict[str, Any]], values: dict[str, Any]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], Any]]:
+    """Each input block, its element and the value `values` gives it (None: not given)."""
+    for block in blocks:
+        if block.get("type") != "input":
+            continue
+        element = block.get("element", {})
+        given = values.get(element.get("action_id", ""), values.get(block.get("block_id", "")))
+        yield block, element, given
+
+
+def remember(view: View, values: dict[str, Any]) -> None:
+    """Keep what a submission filled in: a modal the app answers with errors (or updates)
+    still shows it, as Slack's client does."""
+    for block, element, given in _inputs(view.blocks, values):
+        if given is not None:
+            action_id, block_id = element.get("action_id", ""), block.get("block_id", "")
+            view.entered.setdefault(block_id, {})[action_id] = given
+
+
+def options_of(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """An element's options, flattened from its `option_groups` when it has those."""
+    if element.get("option_groups"):
+        return [o for group in element["option_groups"] for o in group.get("options", [])]
+    return list(element.get("options", []))
+
+
+def find_option(element: dict[str, Any], wanted: str) -> dict[str, Any] | None:
+    """The option whose value is `wanted`, or else the one labelled so."""
+    options = options_of(element)
+    by_value = next((o for o in options if o.get("value") == wanted), None)
+    return by_value or next((o for o in options if o.get("text", {}).get("text") == wanted), None)
+
+
 def element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
+    """One input's state as Slack sends it, from the value given (None: its initial one).
+
+    A value no person could pick (an option the element lacks, a time not "HH:MM") raises
+    SandboxError, since Slack's client offers only valid ones."""
     kind = element.get("type", "")
-    options = {o["value"]: o for o in element.get("options", [])}
     if kind in {"static_select", "radio_buttons"}:
-        chosen = options.get(given) if given is not None else element.get("initial_option")
-        return {"type": kind, "selected_option": chosen}
+        return {"type": kind, "selected_option": _one_option(element, given)}
     if kind in {"multi_static_select", "checkboxes"}:
-        chosen = (
-            [options[v] for v in given if v in options]
-            if given is not None
-            else element.get("initial_options", [])
-        )
-        return {"type": kind, "selected_options": chosen}
-    if kind in {"users_select", "conversations_select", "channels_select"}:
-        key = {
-            "users_select": "selected_user",
-            "conversations_select": "selected_conversation",
-            "channels_select": "selected_channel",
-        }[kind]
-        initial = element.get("initial_" + key.removeprefix("selected_"))
-        return {"type": kind, key: given if given is not None else initial}
-    if kind == "multi_users_select":
-        return {"type": kind, "selected_users": given or element.get("initial_users", [])}
-    if kind == "timepicker":
-        return {"type": kind, "selected_time": given or element.get("initial_time")}
-    if kind == "datepicker":
-        return {"type": kind, "selected_date": given or element.get("initial_date")}
+        if given is None:
+            return {"type": kind, "selected_options": element.get("initial_options", [])}
+        chosen = [given] if isinstance(given, str) else list(given)
+        return {"type": kind, "selected_options": [_one_option(element, v) for v in chosen]}
+    if kind in SINGLE_PICKS:
+        key, initial = SINGLE_PICKS[kind]
+        if given is not None:
+            _check_pick(kind, given)
+        return {"type": kind, key: given if given is not None else element.get(initial)}
+    if kind in MULTI_PICKS:
+        key, initial = MULTI_PICKS[kind]
+        chosen = [given] if isinstance(given, str) else given
+        return {"type": kind, key: list(chosen if chosen is not None else element.get(initial, []))}
     value = given if given is not None else element.get("initial_value")
     return {"type": kind or "plain_text_input", "value": value}
+
+
+def _one_option(element: dict[str, Any], given: Any) -> dict[str, Any] | None:
+    if given is None:
+        return element.get("initial_option")
+    option = next((o for o in options_of(element) if o.get("value") == given), None)
+    if option is None:
+        raise SandboxError(f"{element.get('action_id', 'that input')!r} has no option {given!r}")
+    return option
+
+
+def _check_pick(kind: str, given: Any) -> None:
+    """Refuse a date or time Slack's pickers could not send."""
+    if kind == "timepicker" and not PICKED_TIME.match(str(given)):
+        raise SandboxError(f"a timepicker sends a time like 09:30, not {given!r}")
+    if kind == "datepicker":
+        try:
+            date.fromisoformat(str(given))
+        except ValueError:
+            raise SandboxError(
+                f"a datepicker sends a date like 2026-03-14, not {given!r}"
+            ) from None
+    if kind == "datetimepicker" and not isinstance(given, int):
+        raise SandboxError(f"a datetimepicker sends a Unix time in seconds, not {given!r}")

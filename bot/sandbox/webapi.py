@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
@@ -55,6 +55,10 @@ APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users"}
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+#: Slack's limits on a view's own fields: its title, submit and close labels, and the
+#: private_metadata an app round-trips through it.
+VIEW_LABEL_LIMIT = 24
+PRIVATE_METADATA_LIMIT = 3000
 #: How a boolean argument reads when true: JSON true, or "true"/"1" in a form or query string.
 TRUE_VALUES = frozenset({"true", "1"})
 
@@ -659,6 +663,12 @@ def validate_blocks(blocks: Any, limit: int) -> None:
         raise SlackError("invalid_blocks", errors=["blocks must be a list"])
     if len(blocks) > limit:
         raise SlackError("invalid_blocks", errors=[f"no more than {limit} items allowed"])
+    for index, error in block_errors(blocks):
+        raise SlackError("invalid_blocks", errors=[f"block {index}: {error}"])
+
+
+def block_errors(blocks: list[Any]) -> Iterator[tuple[int, str]]:
+    """(index, problem) for each block slack_sdk's models reject."""
     for index, raw in enumerate(blocks):
         try:
             block = Block.parse(raw)
@@ -666,15 +676,54 @@ def validate_blocks(blocks: Any, limit: int) -> None:
                 raise SlackObjectFormationError("unknown block type")
             block.validate_json()
         except (SlackObjectFormationError, KeyError, TypeError, ValueError) as error:
-            raise SlackError("invalid_blocks", errors=[f"block {index}: {error}"]) from None
+            yield index, str(error)
 
 
 def validate_view(view: dict[str, Any]) -> None:
-    validate_blocks(view.get("blocks", []), VIEW_BLOCK_LIMIT)
-    try:
-        ViewModel(**view).validate_json()
-    except (SlackObjectFormationError, TypeError, ValueError) as error:
-        raise SlackError("invalid_arguments", errors=[str(error)]) from None
+    """Raise `invalid_arguments` where Slack refuses a view (views.publish, .open, .push and
+    .update alike), with Slack's messages in `errors` and `response_metadata`, as it answers:
+    a view's blocks are checked as the view's arguments, not as a message's `invalid_blocks`.
+    """
+    errors = view_errors(view)
+    if errors:
+        raise SlackError("invalid_arguments", errors=errors, response_metadata={"messages": errors})
+
+
+def view_errors(view: dict[str, Any]) -> list[str]:
+    """Slack's limits and each block slack_sdk refuses, every message pointing at its field;
+    when those pass, whatever else slack_sdk's view model refuses."""
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return ["[ERROR] must provide an array [json-pointer:/view/blocks]"]
+    errors = [
+        *_view_limit_errors(view, blocks),
+        *(f"[ERROR] {error} [json-pointer:/view/blocks/{i}]" for i, error in block_errors(blocks)),
+    ]
+    if not errors:
+        try:
+            ViewModel(**view).validate_json()
+        except (SlackObjectFormationError, TypeError, ValueError) as error:
+            errors.append(f"[ERROR] {error} [json-pointer:/view]")
+    return errors
+
+
+def _view_limit_errors(view: dict[str, Any], blocks: list[Any]) -> Iterator[str]:
+    if len(blocks) > VIEW_BLOCK_LIMIT:
+        yield f"[ERROR] no more than {VIEW_BLOCK_LIMIT} items allowed [json-pointer:/view/blocks]"
+    metadata = view.get("private_metadata")
+    if isinstance(metadata, str) and len(metadata) > PRIVATE_METADATA_LIMIT:
+        yield (
+            f"[ERROR] must be less than {PRIVATE_METADATA_LIMIT + 1} characters "
+            "[json-pointer:/view/private_metadata]"
+        )
+    for name in ("title", "submit", "close"):
+        label = view.get(name)
+        text = label.get("text") if isinstance(label, dict) else label
+        if isinstance(text, str) and len(text) > VIEW_LABEL_LIMIT:
+            yield (
+                f"[ERROR] must be less than {VIEW_LABEL_LIMIT + 1} characters "
+                f"[json-pointer:/view/{name}/text]"
+            )
 
 
 def parse_arguments(query: str, body: bytes, content_type: str) -> dict[str, Any]:

@@ -142,7 +142,11 @@ class Message:
 
 @dataclass
 class View:
-    """A published Home tab or an open modal."""
+    """A published Home tab or an open modal.
+
+    `entered` is what the person typed or picked in it so far, by block_id then action_id:
+    Slack's client keeps it while the view stays up (also across `views.update` for inputs
+    whose block_id and action_id stay the same), and sends it as `state.values`."""
 
     id: str
     user: str
@@ -152,6 +156,7 @@ class View:
     root_view_id: str
     previous_view_id: str | None = None
     seq: int = 0
+    entered: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def blocks(self) -> list[dict[str, Any]]:

@@ -1,0 +1,188 @@
+"""Knowledge gaps: what people asked lately that the index could not answer well.
+
+A community manager sees the questions of the last 30 days that Eddy was unsure about (or sent
+to the experts) and the answers rated Not helpful, with near-identical wordings folded into one
+line and counted, biggest first. Once they have written the missing entry from a line, closing
+it marks all of its questions as covered by that entry, and the line leaves the list.
+
+No Slack here: plain values in, plain results out. Questions are grouped on their text as
+stored (Slack-escaped), so what a manager reads is what the asker wrote.
+
+    lines = gaps(runtime, now=runtime.clock.now())
+    top = lines[0]              # Gap(id=…, wording="how do I reset my VPN password?", asked=12, …)
+    close(runtime, question_id=top.id, slug="reset-vpn-password", now=runtime.clock.now())
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.knowledge import STOPWORDS
+from bot.runtime import Runtime
+from store import knowledge as rows
+
+WINDOW_DAYS = 30
+MAX_QUESTIONS = 5000  # newest gap questions considered (bounded work per render)
+#: Distinct wordings shown for one gap, most frequent first.
+MAX_WORDINGS = 20
+#: Words that say how someone asks, not what about, on top of the search's stopwords ("can
+#: someone help me…", "what's the process to…"), and what Slack's escapes of &, < and > leave
+#: behind once punctuation is gone ("&amp;" → "amp").
+ASKING_WORDS = frozenset({"someone", "somebody", "anyone", "anybody", "help", "process", "way"})
+ESCAPE_RESIDUE = frozenset({"amp", "lt", "gt"})
+IGNORED_WORDS = STOPWORDS | ASKING_WORDS | ESCAPE_RESIDUE
+
+# Two wordings are one gap when their meaningful words (IGNORED_WORDS removed, so "how do I",
+# "how to", "my", "the" do not count), sorted, score at least SAME_GAP_SCORE: that is
+# token_sort_ratio, so word order does not matter ("reset my vpn password how do I") and typos
+# cost little ("rest my vpn pasword": 94). The key is sorted once, so plain ratio computes it
+# without re-sorting both sides on every comparison (5x faster over 1,500 distinct wordings).
+# Without the filler, a different topic word weighs what it should: "reset vpn password" ~
+# "reset email password" scores 74, "book meeting room" ~ "cancel meeting room" 72, "expense
+# report deadline" ~ "expense report template" 61, "vpn" ~ "reset vpn password" 29.
+# token_set_ratio would score the last 100 (one wording's words are a subset of the other's),
+# and WRatio 90 (it takes the best partial match), which is why neither is used.
+SAME_GAP_SCORER = fuzz.ratio
+SAME_GAP_SCORE = 85.0
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One line of the gaps list: questions asked in near-identical words."""
+
+    #: The question id that represents the group (its most recent question).
+    id: int
+    #: The representative wording: the group's most frequent wording (ties: the most recent).
+    wording: str
+    #: Questions in the group.
+    asked: int
+    #: Distinct people who asked.
+    askers: int
+    #: Not confident: Eddy was unsure (or the question went to the experts).
+    unanswered: int
+    #: Answered confidently but rated Not helpful (with `unanswered`, adds up to `asked`).
+    not_helpful: int
+    last_asked: datetime
+    #: Distinct wordings (compared as `default_process` spells them), most frequent first, at
+    #: most MAX_WORDINGS; each as it was most recently written.
+    wordings: tuple[str, ...]
+    #: Every question in the group, newest first.
+    question_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The part of a logged question that grouping needs."""
+
+    id: int
+    question: str
+    #: As `default_process` spells it (case and punctuation gone): what repeats are counted on.
+    spelling: str
+    user_id: str
+    asked_at: datetime
+    confident: bool
+    outcome: str
+
+
+def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Gap]:
+    """The knowledge gaps of the last `days` days, biggest first (most questions, then most
+    people, then most recent)."""
+    with runtime.store.session() as session:
+        found = rows.gap_questions(
+            session,
+            team_id=runtime.team_id,
+            since=now - timedelta(days=days),
+            limit=MAX_QUESTIONS,
+        )
+    asked = [
+        _Asked(
+            id=row.id,
+            question=row.question,
+            spelling=utils.default_process(row.question),
+            user_id=row.user_id,
+            asked_at=row.asked_at,
+            confident=row.confident,
+            outcome=row.outcome,
+        )
+        for row in found
+        if row.id is not None
+    ]
+    lines = [_gap(group) for group in _group(asked)]
+    return sorted(
+        lines, key=lambda gap: (gap.asked, gap.askers, gap.last_asked, gap.id), reverse=True
+    )
+
+
+def close(runtime: Runtime, *, question_id: int, slug: str, now: datetime) -> int:
+    """Mark every question of the gap that `question_id` belongs to as covered by the entry
+    `slug`; returns how many were closed (0 when no open gap holds that question). The groups
+    are computed afresh, so questions asked since the manager looked are closed with them."""
+    gap = next((gap for gap in gaps(runtime, now=now) if question_id in gap.question_ids), None)
+    if gap is None:
+        return 0
+    with runtime.store.session() as session:
+        return rows.cover_questions(
+            session, team_id=runtime.team_id, question_ids=gap.question_ids, slug=slug
+        )
+
+
+def _comparison_key(spelling: str) -> str:
+    """What two wordings are compared on: the meaningful words of a `default_process`ed
+    wording, sorted (all its words when none is meaningful, as in "how do I do it")."""
+    words = spelling.split()
+    meaningful = [word for word in words if word not in IGNORED_WORDS]
+    return " ".join(sorted(meaningful or words))
+
+
+def _group(asked: Sequence[_Asked]) -> list[list[_Asked]]:
+    """Greedy leader clustering, newest first: each wording joins the group of the first
+    leader it scores SAME_GAP_SCORE with, or leads a group of its own. Wordings with the same
+    comparison key are bucketed first, so repeats cost a dictionary lookup, not a comparison."""
+    buckets: dict[str, list[_Asked]] = {}
+    for question in asked:
+        buckets.setdefault(_comparison_key(question.spelling), []).append(question)
+    leaders: list[str] = []
+    groups: list[list[_Asked]] = []
+    for key, bucket in buckets.items():
+        match = process.extractOne(
+            key, leaders, scorer=SAME_GAP_SCORER, score_cutoff=SAME_GAP_SCORE
+        )
+        if match is None:
+            leaders.append(key)
+            groups.append(list(bucket))
+        else:
+            groups[match[2]].extend(bucket)
+    return groups
+
+
+def _gap(group: Iterable[_Asked]) -> Gap:
+    newest_first = sorted(
+        group, key=lambda question: (question.asked_at, question.id), reverse=True
+    )
+    latest = newest_first[0]
+    frequency = Counter(question.spelling for question in newest_first)
+    as_written: dict[str, str] = {}
+    for question in newest_first:
+        as_written.setdefault(question.spelling, question.question)
+    # Counter keeps first-seen (newest) order among equal counts, so ties go to the most recent.
+    wordings = tuple(as_written[spelling] for spelling, _ in frequency.most_common(MAX_WORDINGS))
+    unanswered = sum(not question.confident for question in newest_first)
+    not_helpful = sum(
+        question.confident and question.outcome == "not_helpful" for question in newest_first
+    )
+    return Gap(
+        id=latest.id,
+        wording=wordings[0],
+        asked=len(newest_first),
+        askers=len({question.user_id for question in newest_first}),
+        unanswered=unanswered,
+        not_helpful=not_helpful,
+        last_asked=latest.asked_at,
+        wordings=wordings,
+        question_ids=tuple(question.id for question in newest_first),
+    )

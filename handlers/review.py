@@ -1,0 +1,758 @@
+"""The review queue in Slack: the "Save to Eddy" message shortcut, the reviewers' Approve /
+Edit / Reject (on a draft's DM card or in the Home tab's review queue), the live entries'
+View / Edit / Looks fine / Mark reviewed, "Write entry" from a knowledge gap, and the owners'
+review reminders.
+
+Every decision is checked again on the server (bot/review.py, bot/networks.py) whatever
+buttons the person saw: a forged payload from a non-manager changes nothing, is logged, and
+its sender is told no. A button pressed on the Home tab is answered on the Home tab (there is
+no thread there to answer in); one pressed on a DM card is answered under it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
+from slack_sdk.models.views import View
+
+from bot import gaps, networks, review
+from bot.content import KnowledgeEntry
+from bot.gaps import Gap
+from bot.networks import Draft, Outcome
+from bot.review import Flagged, Overdue, ReviewReminder
+from bot.runtime import Runtime
+from handlers.ask import entry_blocks, owner_name
+from handlers.blocks import (
+    HomeNotice,
+    as_dicts,
+    button,
+    context,
+    escape,
+    markdown_to_slack,
+    neutralise,
+    searchable,
+    section,
+    sections,
+    shorten,
+    slack_to_markdown,
+    tell,
+    when,
+)
+from handlers.networks import (
+    APPROVE,
+    EDIT,
+    EDIT_MODAL,
+    REJECT,
+    TITLE_BLOCK,
+    dm,
+    draft_card,
+    entry_form,
+    entry_values,
+    mention,
+    pressed,
+    text_input,
+)
+
+log = logging.getLogger(__name__)
+
+SAVE_SHORTCUT = "save_to_eddy"
+SUGGEST_MODAL, REJECT_MODAL, ENTRY_MODAL, GAP_MODAL = (
+    "review_suggest_modal",
+    "review_reject_modal",
+    "review_entry_modal",
+    "review_gap_modal",
+)
+VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
+    "review_view_draft",
+    "review_view_entry",
+    "review_edit_entry",
+    "review_looks_fine",
+    "review_still_true",
+    "review_write_gap",
+)
+REASON_BLOCK = "review_reason"
+NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
+NOT_A_MANAGER = "Only community managers can do that."
+QUEUE_HEADINGS = {
+    "Draft": "*Proposed in Slack*",
+    "Flagged": "*Marked Not helpful*",
+    "Overdue": "*Due for review*",
+}
+#: Slack's limit for a message's or modal's blocks; long drafts are cut to fit.
+BLOCKS_PER_MODAL = 100
+
+
+def register(app: App) -> None:
+    app.shortcut(SAVE_SHORTCUT)(on_save_message)
+    app.view(SUGGEST_MODAL)(on_suggestion_submitted)
+    app.action(APPROVE)(on_approve)
+    app.action(REJECT)(on_reject)
+    app.view(REJECT_MODAL)(on_reject_submitted)
+    app.action(EDIT)(on_edit_draft)
+    app.view(EDIT_MODAL)(on_edit_draft_submitted)
+    app.action(VIEW_DRAFT)(on_view_draft)
+    app.action(VIEW_ENTRY)(on_view_entry)
+    app.action(EDIT_ENTRY)(on_edit_entry)
+    app.view(ENTRY_MODAL)(on_entry_submitted)
+    app.action(LOOKS_FINE)(on_looks_fine)
+    app.action(STILL_TRUE)(on_still_true)
+    app.action(WRITE_GAP)(on_write_gap)
+    app.view(GAP_MODAL)(on_gap_submitted)
+
+
+def connect(runtime: Runtime, client: WebClient) -> None:
+    """Deliver the review reminders the scheduled job decides."""
+    runtime.listen(ReviewReminder, lambda reminder: remind(runtime, client, reminder))
+
+
+# --- the queue as the console shows it ---------------------------------------------------------
+
+
+def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]:
+    if isinstance(item, Draft):
+        return draft_item(item)
+    if isinstance(item, Flagged):
+        entry = item.entry
+        return [
+            section(
+                f"*{escape(entry.title)}* · 👎 {item.not_helpful} not helpful, "
+                f"{item.helpful} helpful · last flagged {when(item.flagged_at)}"
+            ),
+            entry_actions(entry.slug, button("Looks fine", LOOKS_FINE, entry.slug)),
+        ]
+    entry = item.entry
+    last = (
+        f"last reviewed {item.last_reviewed:%-d %b %Y}" if item.last_reviewed else "never reviewed"
+    )
+    owner = f"kept by {mention(entry.owner)}" if entry.owner else "no owner"
+    reminded = f" · owner reminded {when(item.reminded_at)}" if item.reminded_at else ""
+    return [
+        section(
+            f"*{escape(entry.title)}* · {last} · due {item.due_on:%-d %b %Y} · {owner}{reminded}"
+        ),
+        entry_actions(entry.slug, button("Mark reviewed", STILL_TRUE, entry.slug)),
+    ]
+
+
+def draft_item(draft: Draft) -> list[Block]:
+    origin = (
+        f"from <{draft.source_url}|a message>"
+        if draft.source_url
+        else ("from a message" if draft.kind == "message" else "from an expert's answer")
+    )
+    proposed = f" {when(draft.proposed_at)}" if draft.proposed_at else ""
+    body = neutralise(shorten(markdown_to_slack(draft.body), 200)).replace("\n", " ")
+    return [
+        section(
+            f"*{escape(draft.title)}* · {origin}, proposed by {mention(draft.proposed_by)}"
+            f"{proposed}\n>{body}"
+        ),
+        ActionsBlock(
+            block_id=f"draft_{draft.id}",
+            elements=[
+                button("View", VIEW_DRAFT, draft.id),
+                button("Edit", EDIT, draft.id),
+                button("Approve", APPROVE, draft.id, "primary"),
+                button("Reject", REJECT, draft.id, "danger"),
+            ],
+        ),
+    ]
+
+
+def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"entry_{slug}"[:255],
+        elements=[button("View", VIEW_ENTRY, slug), button("Edit", EDIT_ENTRY, slug), *extra],
+    )
+
+
+def gap_item(gap: Gap) -> SectionBlock:
+    others = [w for w in gap.wordings if w != gap.wording][:2]
+    also = "\n_also: " + " · ".join(f"“{neutralise(shorten(w, 80))}”" for w in others) + "_"
+    why = []
+    if gap.unanswered:
+        why.append(f"{gap.unanswered} unanswered")
+    if gap.not_helpful:
+        why.append(f"{gap.not_helpful} not helpful")
+    return SectionBlock(
+        text=(
+            f"*“{neutralise(shorten(gap.wording, 150))}”* · asked {gap.asked}× by {gap.askers} "
+            f"{'person' if gap.askers == 1 else 'people'} ({', '.join(why)}) · last "
+            f"{when(gap.last_asked)}{also if others else ''}"
+        ),
+        accessory=button("Write entry", WRITE_GAP, gap.id, "primary"),
+    )
+
+
+# --- Save to Eddy ----------------------------------------------------------------------------
+
+
+def on_save_message(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """Anyone may propose a message (with its thread) as an entry; a reviewer decides."""
+    ack()
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id", "")
+    text = thread_text(client, channel, message)
+    first_line = searchable(next((line for line in text.splitlines() if line.strip()), ""))
+    author = message.get("user") if not message.get("bot_id") else None
+    link = None
+    try:
+        link = client.chat_getPermalink(channel=channel, message_ts=message.get("ts", ""))[
+            "permalink"
+        ]
+    except SlackApiError:
+        log.info("No permalink for a message saved in %s", channel)
+    metadata = json.dumps({"author": author, "link": link})
+    blocks = entry_form(first_line, slack_to_markdown(text), None, [], networks.topics(runtime))
+    blocks.insert(
+        0, context(f"Saving a message by {mention(author)}" if author else "Saving a message")
+    )
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal",
+            callback_id=SUGGEST_MODAL,
+            title="Save to Eddy",
+            submit="Send for review",
+            close="Cancel",
+            private_metadata=metadata if len(metadata) <= 3000 else json.dumps({"author": author}),
+            blocks=blocks,
+        ),
+    )
+
+
+def thread_text(client: WebClient, channel: str, message: dict[str, Any]) -> str:
+    """The message, and the replies in its thread when it starts one (as far as Eddy can read
+    them: it must be in the channel)."""
+    text = str(message.get("text") or "")
+    if not message.get("reply_count") or not channel:
+        return text
+    try:
+        replies = client.conversations_replies(channel=channel, ts=message["ts"], limit=50)
+    except SlackApiError:
+        log.info("Could not read the thread of a message saved in %s", channel)
+        return text
+    lines = [text]
+    for reply in (replies.get("messages") or [])[1:]:
+        who = f"<@{reply['user']}>" if reply.get("user") else "someone"
+        lines.append(f"{who}: {reply.get('text') or ''}")
+    return "\n\n".join(lines)
+
+
+def on_suggestion_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    try:
+        origin = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        origin = {}
+    draft = review.suggest(
+        runtime,
+        user_id=user,
+        author=origin.get("author"),
+        title=fields["title"],
+        body=fields["body"],
+        topic_key=fields["topic"],
+        questions=fields["questions"],
+        source_url=origin.get("link"),
+    )
+    reviewers = networks.reviewers(runtime, draft)
+    for reviewer in reviewers:
+        dm(client, reviewer, draft_card(draft))
+    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
+    dm(
+        client,
+        user,
+        {
+            "text": (
+                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
+                "you when it's in the knowledge index."
+            )
+        },
+    )
+
+
+# --- drafts: approve, reject, edit, view -------------------------------------------------------
+
+
+def on_approve(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, draft_id = pressed(body)
+    outcome, draft = networks.review(runtime, draft_id=draft_id or 0, reviewer=user, approve=True)
+    reviewed(runtime, body, respond, client, user, outcome, draft)
+
+
+def reviewed(
+    runtime: Runtime,
+    body: dict[str, Any],
+    respond: Respond | None,
+    client: WebClient,
+    reviewer: str,
+    outcome: Outcome,
+    draft: Draft | None,
+) -> None:
+    """Tell the reviewer what became of their decision, and the authors what was decided."""
+    if draft is None:
+        answer(runtime, body, respond, "That draft no longer exists.")
+        return
+    if outcome is Outcome.NOT_ALLOWED:
+        log.warning("Refused a review of draft %s by %s, not a reviewer", draft.id, reviewer)
+        answer(runtime, body, respond, NOT_A_REVIEWER)
+        return
+    if outcome is Outcome.ALREADY:
+        answer(
+            runtime,
+            body,
+            respond,
+            f"{mention(draft.reviewed_by)} has already reviewed *{escape(draft.title)}* "
+            f"({draft.status}).",
+        )
+        return
+    if draft.status == "approved":
+        note = (
+            f"Approved by {mention(reviewer)}: it's in the knowledge index and answers "
+            "questions now."
+        )
+    else:
+        reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
+        note = f"Rejected by {mention(reviewer)}.{reason}"
+    if respond is not None and from_message(body):
+        respond(replace_original=True, **draft_card(draft, note))
+    else:
+        answer(runtime, body, None, f"*{escape(draft.title)}*: {note}")
+    tell_authors(client, draft, reviewer)
+
+
+def from_message(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "message"
+
+
+def answer(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
+    """Tell whoever acted: on their Home tab, under the message they pressed, or (for a modal
+    opened from either) on their Home tab."""
+    if respond is not None and from_message(body):
+        tell(runtime, body, respond, text)
+    else:
+        runtime.notify(HomeNotice(body["user"]["id"], text))
+
+
+def tell_authors(client: WebClient, draft: Draft, reviewer: str) -> None:
+    """Tell who proposed the entry, and whose answer it is, what the reviewer decided."""
+    if draft.status == "approved":
+        told = (
+            f"Your entry *{escape(draft.title)}* was approved by {mention(reviewer)} and is "
+            "now in the knowledge index. Thank you!"
+        )
+    else:
+        reason = f" Their reason: “{escape(draft.decision_note)}”" if draft.decision_note else ""
+        told = (
+            f"Your entry *{escape(draft.title)}* was not added to the knowledge index "
+            f"({mention(reviewer)} reviewed it).{reason}"
+        )
+    for person in {draft.proposed_by, draft.owner} - {reviewer, None}:
+        dm(client, str(person), {"text": told})
+
+
+def pending_for(
+    runtime: Runtime, body: dict[str, Any], respond: Respond | None, user: str, draft_id: int
+) -> Draft | None:
+    """The pending draft a reviewer wants to act on, or None (they have been told why)."""
+    draft = networks.draft(runtime, draft_id)
+    if draft is None or draft.status != "pending":
+        answer(
+            runtime,
+            body,
+            respond,
+            "That draft has already been reviewed." if draft else "That draft no longer exists.",
+        )
+        return None
+    chosen = networks.topic(runtime, draft.topic) if draft.topic else None
+    if not networks.may_manage(runtime, user, chosen):
+        log.warning("Refused draft %s to %s, not a reviewer", draft_id, user)
+        answer(runtime, body, respond, NOT_A_REVIEWER)
+        return None
+    return draft
+
+
+def card_metadata(body: dict[str, Any], draft_id: int) -> str:
+    """Which draft a modal is about, and the DM card to redraw when it is submitted."""
+    container = body.get("container") or {}
+    card = (
+        {"channel": container.get("channel_id"), "ts": container.get("message_ts")}
+        if from_message(body)
+        else {}
+    )
+    return json.dumps({"draft": draft_id, **card})
+
+
+def on_reject(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """Rejecting asks for a reason first: the author is told it."""
+    ack()
+    user, draft_id = pressed(body)
+    draft = pending_for(runtime, body, respond, user, draft_id or 0)
+    if draft is None:
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal",
+            callback_id=REJECT_MODAL,
+            title="Reject entry",
+            submit="Reject",
+            close="Cancel",
+            private_metadata=card_metadata(body, draft.id),
+            blocks=[
+                section(f"*{escape(draft.title)}*, proposed by {mention(draft.proposed_by)}"),
+                text_input(
+                    REASON_BLOCK,
+                    "Why? (the author is told)",
+                    multiline=True,
+                    limit=500,
+                ),
+            ],
+        ),
+    )
+
+
+def on_reject_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    about = modal_metadata(view)
+    reason = str(view["state"]["values"][REASON_BLOCK]["value"].get("value") or "").strip()
+    if not reason:
+        ack(response_action="errors", errors={REASON_BLOCK: "Say why, so the author can learn."})
+        return
+    outcome, draft = networks.review(
+        runtime,
+        draft_id=int(about.get("draft") or 0),
+        reviewer=user,
+        approve=False,
+        reason=escape(reason),
+    )
+    if outcome is Outcome.NOT_ALLOWED:
+        log.warning("Refused a rejection by %s, not a reviewer", user)
+        ack(response_action="errors", errors={REASON_BLOCK: NOT_A_REVIEWER})
+        return
+    ack()
+    decided(runtime, client, body, about, user, outcome, draft)
+
+
+def decided(
+    runtime: Runtime,
+    client: WebClient,
+    body: dict[str, Any],
+    about: dict[str, Any],
+    reviewer: str,
+    outcome: Outcome,
+    draft: Draft | None,
+) -> None:
+    """After a decision made in a modal: redraw the DM card it came from, tell everyone."""
+    if outcome is Outcome.DONE and draft is not None and about.get("channel"):
+        note = (
+            f"Approved by {mention(reviewer)}: it's in the knowledge index."
+            if draft.status == "approved"
+            else f"Rejected by {mention(reviewer)}. Reason: {escape(draft.decision_note or '')}"
+        )
+        try:
+            client.chat_update(channel=about["channel"], ts=about["ts"], **draft_card(draft, note))
+        except SlackApiError:
+            log.info("Could not redraw the review card of draft %s", draft.id)
+    reviewed(runtime, body, None, client, reviewer, outcome, draft)
+
+
+def modal_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def on_edit_draft(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, draft_id = pressed(body)
+    draft = pending_for(runtime, body, respond, user, draft_id or 0)
+    if draft is None:
+        return
+    view = View(
+        type="modal",
+        callback_id=EDIT_MODAL,
+        title="Review entry",
+        submit="Approve",
+        close="Cancel",
+        private_metadata=card_metadata(body, draft.id),
+        blocks=entry_form(
+            draft.title, draft.body, draft.topic, list(draft.questions), networks.topics(runtime)
+        ),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_edit_draft_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    """The reviewer's edits, approved: the entry answers questions as soon as this returns."""
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    about = modal_metadata(view)
+    outcome, draft = networks.review(
+        runtime, draft_id=int(about.get("draft") or 0), reviewer=user, approve=True, edits=fields
+    )
+    if outcome is Outcome.NOT_ALLOWED or draft is None:
+        log.warning("Refused an edited approval by %s", user)
+        ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_REVIEWER})
+        return
+    ack()
+    decided(runtime, client, body, about, user, outcome, draft)
+
+
+def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, draft_id = pressed(body)
+    draft = pending_for(runtime, body, None, user, draft_id or 0)
+    if draft is None:
+        return
+    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {escape(draft.topic or 'none')}"]
+    if draft.source_url:
+        facts.append(f"<{draft.source_url}|The message it came from>")
+    blocks: list[Block] = [
+        section(f"*{escape(draft.title)}*"),
+        *sections(markdown_to_slack(draft.body)),
+    ]
+    if draft.questions:
+        blocks.append(
+            context("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
+        )
+    blocks.append(context(*facts))
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal", title="Draft entry", close="Close", blocks=blocks[:BLOCKS_PER_MODAL]
+        ),
+    )
+
+
+# --- live entries ----------------------------------------------------------------------------
+
+
+def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    slug = str(body["actions"][0].get("value") or "")
+    entry = runtime.knowledge.get(slug)
+    if entry is None:
+        answer(runtime, body, None, "That entry is no longer in the knowledge index.")
+        return
+    blocks = entry_blocks(entry, owner_name(client, entry.owner))
+    if entry.path is not None:
+        blocks.append(context(f"From the content file `{content_file(runtime, entry)}`"))
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal", title="Knowledge entry", close="Close", blocks=blocks[:BLOCKS_PER_MODAL]
+        ),
+    )
+
+
+def on_edit_entry(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    ack()
+    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
+    entry = runtime.knowledge.get(slug)
+    if entry is None:
+        answer(runtime, body, respond, "That entry is no longer in the knowledge index.")
+        return
+    if user != entry.owner and not runtime.is_manager(user):
+        log.warning("Refused the edit form of %s to %s", slug, user)
+        answer(runtime, body, respond, "Only community managers and its owner can edit an entry.")
+        return
+    blocks = entry_form(
+        entry.title, entry.body, entry.topic, list(entry.questions), networks.topics(runtime)
+    )
+    blocks[-1] = context("Saved, it answers questions at once and counts as reviewed today.")
+    if entry.path is not None:
+        blocks.append(
+            context(
+                f"This entry comes from the content file `{content_file(runtime, entry)}`. Your "
+                "edit serves until that file changes; copy it into the file to keep it for good."
+            )
+        )
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal",
+            callback_id=ENTRY_MODAL,
+            title="Edit entry",
+            submit="Save",
+            close="Cancel",
+            private_metadata=slug,
+            blocks=blocks,
+        ),
+    )
+
+
+def on_entry_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    slug = str(view.get("private_metadata") or "")
+    outcome, entry = review.revise(runtime, slug=slug, editor=user, fields=fields)
+    if outcome is not Outcome.DONE or entry is None:
+        message = (
+            "Only community managers and its owner can edit an entry."
+            if outcome is Outcome.NOT_ALLOWED
+            else "That entry is no longer in the knowledge index."
+        )
+        ack(response_action="errors", errors={TITLE_BLOCK: message})
+        return
+    ack()
+    answer(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
+
+
+def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
+    outcome = review.dismiss_flag(runtime, slug=slug, manager=user)
+    text = {
+        Outcome.DONE: "Cleared the Not helpful flag.",
+        Outcome.ALREADY: "Someone has already looked at that flag.",
+    }.get(outcome, NOT_A_MANAGER)
+    answer(runtime, body, respond, text)
+
+
+def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """ "Still true" from an owner's reminder, or "Mark reviewed" in the console."""
+    ack()
+    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
+    outcome = review.confirm(runtime, slug=slug, user_id=user)
+    entry = runtime.knowledge.get(slug)
+    title = f"*{escape(entry.title)}*" if entry else "That entry"
+    text = {
+        Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
+        Outcome.GONE: "That entry is no longer in the knowledge index.",
+    }.get(outcome, "Only community managers and its owner can review an entry.")
+    answer(runtime, body, respond, text)
+
+
+def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
+    """The entry's file as the people who keep the content folder name it."""
+    path = entry.path or Path()
+    folder = runtime.settings.eddy_content_dir
+    shown = path.relative_to(folder) if path.is_relative_to(folder) else path
+    return escape(str(shown))
+
+
+# --- knowledge gaps ----------------------------------------------------------------------------
+
+
+def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    ack()
+    user, gap_id = pressed(body)
+    if not runtime.is_manager(user):
+        log.warning("Refused the gap form to %s, who is not a community manager", user)
+        answer(runtime, body, None, NOT_A_MANAGER)
+        return
+    found = next(
+        (gap for gap in gaps.gaps(runtime, now=runtime.clock.now()) if gap.id == gap_id), None
+    )
+    if found is None:
+        answer(runtime, body, None, "That gap has been closed already.")
+        return
+    wordings = [searchable(wording) for wording in found.wordings]
+    blocks = entry_form(wordings[0], "", None, wordings, networks.topics(runtime))
+    blocks[-1] = context(
+        f"Asked {found.asked}× lately. Saved, it answers these questions at once and the gap "
+        "closes."
+    )
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=View(
+            type="modal",
+            callback_id=GAP_MODAL,
+            title="Write the entry",
+            submit="Publish",
+            close="Cancel",
+            private_metadata=str(found.id),
+            blocks=blocks,
+        ),
+    )
+
+
+def on_gap_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    gap_id = str(view.get("private_metadata") or "")
+    outcome, entry = review.write_entry(
+        runtime, author=user, fields=fields, gap_id=int(gap_id) if gap_id.isdigit() else None
+    )
+    if outcome is not Outcome.DONE or entry is None:
+        ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_MANAGER})
+        return
+    ack()
+    answer(runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now.")
+
+
+# --- owners' reminders -----------------------------------------------------------------------
+
+
+def remind(runtime: Runtime, client: WebClient, reminder: ReviewReminder) -> None:
+    days = runtime.settings.eddy_review_after_days
+    blocks: list[Block] = [
+        section(
+            f"Some knowledge entries you keep haven't been reviewed for {days} days. Are they "
+            "still true? A tap tells me so; *Edit* fixes what changed."
+        )
+    ]
+    for item in reminder.entries:
+        last = (
+            f"last reviewed {item.last_reviewed:%-d %b %Y}"
+            if item.last_reviewed
+            else "never reviewed"
+        )
+        blocks += [
+            section(f"*{escape(item.entry.title)}* · {last}"),
+            ActionsBlock(
+                elements=[
+                    button("Still true", STILL_TRUE, item.entry.slug, "primary"),
+                    button("Edit", EDIT_ENTRY, item.entry.slug),
+                    button("View", VIEW_ENTRY, item.entry.slug),
+                ]
+            ),
+        ]
+    if reminder.more:
+        blocks.append(context(f"…and {reminder.more} more; a community manager can see them all."))
+    count = len(reminder.entries) + reminder.more
+    text = f"{count} knowledge entr{'y' if count == 1 else 'ies'} of yours to review"
+    dm(client, reminder.owner, {"text": text, "blocks": as_dicts(blocks)})
