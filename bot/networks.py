@@ -879,9 +879,7 @@ def summaries(runtime: Runtime, *, now: datetime) -> list[TopicSummary]:
     times = {found.topic: found for found in response_times(runtime.store, runtime.team_id)}
     with runtime.store.session() as session:
         members = rows.members(session, team_id=runtime.team_id)
-        waiting = rows.routed_questions(
-            session, team_id=runtime.team_id, statuses=(OPEN, CLAIMED)
-        )
+        waiting = rows.routed_questions(session, team_id=runtime.team_id, statuses=(OPEN, CLAIMED))
     report = []
     for known in topics(runtime):
         mine = [row for row in waiting if row.topic == known.key]

@@ -633,19 +633,23 @@ def learn_schedule(
         at or lessons.DEFAULT_TIME,
         frozenset(days) or lessons.WEEKDAYS,
     )
+    reply(ack, note + save_schedule(runtime, user, channel, path, schedule))
+
+
+def save_schedule(
+    runtime: Runtime, manager: str, channel: str, path: LearningPath, schedule: Schedule
+) -> str:
+    """Schedule (or reschedule) a path into a channel; what to tell the manager."""
     created = lessons.schedule_channel(
         runtime,
-        manager=user,
+        manager=manager,
         channel=channel,
         path=path,
         schedule=schedule,
         now=runtime.clock.now(),
     )
     verb = "Scheduled" if created else "Updated"
-    reply(
-        ack,
-        f"{note}{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}.",
-    )
+    return f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}."
 
 
 def channel_problem(client: WebClient, channel: str) -> str | None:
@@ -1065,21 +1069,7 @@ def on_schedule_submitted(
         return
     ack()
     schedule = Schedule("UTC" if zone.upper() == "UTC" else zone, at, days)
-    created = lessons.schedule_channel(
-        runtime,
-        manager=user,
-        channel=channel,
-        path=path,
-        schedule=schedule,
-        now=runtime.clock.now(),
-    )
-    verb = "Scheduled" if created else "Updated"
-    runtime.notify(
-        HomeNotice(
-            user,
-            f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}.",
-        )
-    )
+    runtime.notify(HomeNotice(user, save_schedule(runtime, user, channel, path, schedule)))
     runtime.notify(HomeChanged(managers=True))
 
 

@@ -1232,6 +1232,11 @@ def on_save_submitted(
         ack(response_action="errors", errors={TITLE_BLOCK: message})
         return
     ack()
+    send_for_review(runtime, client, user, draft)
+
+
+def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: networks.Draft) -> None:
+    """DM the draft to its reviewers, and thank who proposed it."""
     reviewers = networks.reviewers(runtime, draft)
     for reviewer in reviewers:
         dm(client, reviewer, draft_card(draft))
@@ -1241,8 +1246,8 @@ def on_save_submitted(
         user,
         {
             "text": (
-                f"Thanks! *{escape(draft.title)}* is waiting for review by {who}. I'll tell you "
-                "when it's in the knowledge index."
+                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
+                "you when it's in the knowledge index."
             )
         },
     )

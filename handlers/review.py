@@ -57,6 +57,7 @@ from handlers.networks import (
     entry_values,
     mention,
     pressed,
+    send_for_review,
     text_input,
 )
 
@@ -269,20 +270,7 @@ def on_suggestion_submitted(
         questions=fields["questions"],
         source_url=origin.get("link"),
     )
-    reviewers = networks.reviewers(runtime, draft)
-    for reviewer in reviewers:
-        dm(client, reviewer, draft_card(draft))
-    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
-    dm(
-        client,
-        user,
-        {
-            "text": (
-                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
-                "you when it's in the knowledge index."
-            )
-        },
-    )
+    send_for_review(runtime, client, user, draft)
 
 
 # --- drafts: approve, reject, edit, view -------------------------------------------------------

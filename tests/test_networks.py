@@ -380,7 +380,7 @@ def test_a_resolved_answer_saved_and_approved_answers_the_next_person_at_once(sl
     assert values["entry_body"] == "Garage permits: fill in the *blue form* at the front desk."
     assert values["entry_questions"] == UNKNOWN
     slack.submit(KIM, {"entry_title": "Get a parking permit for the office garage"})
-    assert "is waiting for review by <@U0ALEX001>" in last_dm(slack, KIM).text
+    assert "is in the review queue for <@U0ALEX001>" in last_dm(slack, KIM).text
     card = last_dm(slack, ALEX)
     assert "A new knowledge entry for review" in shown(card)
     assert buttons(card) == ["Approve", "Edit", "Reject"]
