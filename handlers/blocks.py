@@ -205,10 +205,10 @@ class HomeNotice:
     text: str
 
 
-def tell(runtime: Runtime, body: dict[str, Any], respond: Respond, text: str) -> None:
-    """Answer whoever pressed a button: on their Home tab when they pressed it there, else
-    with an ephemeral message where they pressed it."""
-    if (body.get("container") or {}).get("type") == "view":
-        runtime.notify(HomeNotice(body["user"]["id"], text))
-    else:
+def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
+    """Answer whoever acted: under the message they pressed a button on, else (a button on
+    the Home tab, a modal's submission) on their Home tab, where there is no thread."""
+    if respond is not None and (body.get("container") or {}).get("type") == "message":
         respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        runtime.notify(HomeNotice(body["user"]["id"], text))

@@ -30,7 +30,6 @@ from bot.review import Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from handlers.ask import entry_blocks, owner_name
 from handlers.blocks import (
-    HomeNotice,
     as_dicts,
     button,
     context,
@@ -296,14 +295,14 @@ def reviewed(
 ) -> None:
     """Tell the reviewer what became of their decision, and the authors what was decided."""
     if draft is None:
-        answer(runtime, body, respond, "That draft no longer exists.")
+        tell(runtime, body, respond, "That draft no longer exists.")
         return
     if outcome is Outcome.NOT_ALLOWED:
         log.warning("Refused a review of draft %s by %s, not a reviewer", draft.id, reviewer)
-        answer(runtime, body, respond, NOT_A_REVIEWER)
+        tell(runtime, body, respond, NOT_A_REVIEWER)
         return
     if outcome is Outcome.ALREADY:
-        answer(
+        tell(
             runtime,
             body,
             respond,
@@ -322,21 +321,12 @@ def reviewed(
     if respond is not None and from_message(body):
         respond(replace_original=True, **draft_card(draft, note))
     else:
-        answer(runtime, body, None, f"*{escape(draft.title)}*: {note}")
+        tell(runtime, body, None, f"*{escape(draft.title)}*: {note}")
     tell_authors(client, draft, reviewer)
 
 
 def from_message(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "message"
-
-
-def answer(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
-    """Tell whoever acted: on their Home tab, under the message they pressed, or (for a modal
-    opened from either) on their Home tab."""
-    if respond is not None and from_message(body):
-        tell(runtime, body, respond, text)
-    else:
-        runtime.notify(HomeNotice(body["user"]["id"], text))
 
 
 def tell_authors(client: WebClient, draft: Draft, reviewer: str) -> None:
@@ -362,7 +352,7 @@ def pending_for(
     """The pending draft a reviewer wants to act on, or None (they have been told why)."""
     draft = networks.draft(runtime, draft_id)
     if draft is None or draft.status != "pending":
-        answer(
+        tell(
             runtime,
             body,
             respond,
@@ -372,7 +362,7 @@ def pending_for(
     chosen = networks.topic(runtime, draft.topic) if draft.topic else None
     if not networks.may_manage(runtime, user, chosen):
         log.warning("Refused draft %s to %s, not a reviewer", draft_id, user)
-        answer(runtime, body, respond, NOT_A_REVIEWER)
+        tell(runtime, body, respond, NOT_A_REVIEWER)
         return None
     return draft
 
@@ -551,7 +541,7 @@ def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     slug = str(body["actions"][0].get("value") or "")
     entry = runtime.knowledge.get(slug)
     if entry is None:
-        answer(runtime, body, None, "That entry is no longer in the knowledge index.")
+        tell(runtime, body, None, "That entry is no longer in the knowledge index.")
         return
     blocks = entry_blocks(entry, owner_name(client, entry.owner))
     if entry.path is not None:
@@ -571,11 +561,11 @@ def on_edit_entry(
     user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
     entry = runtime.knowledge.get(slug)
     if entry is None:
-        answer(runtime, body, respond, "That entry is no longer in the knowledge index.")
+        tell(runtime, body, respond, "That entry is no longer in the knowledge index.")
         return
     if user != entry.owner and not runtime.is_manager(user):
         log.warning("Refused the edit form of %s to %s", slug, user)
-        answer(runtime, body, respond, "Only community managers and its owner can edit an entry.")
+        tell(runtime, body, respond, "Only community managers and its owner can edit an entry.")
         return
     blocks = entry_form(
         entry.title, entry.body, entry.topic, list(entry.questions), networks.topics(runtime)
@@ -588,15 +578,28 @@ def on_edit_entry(
                 "edit serves until that file changes; copy it into the file to keep it for good."
             )
         )
+    open_form(client, body, ENTRY_MODAL, "Edit entry", "Save", slug, blocks)
+
+
+def open_form(
+    client: WebClient,
+    body: dict[str, Any],
+    callback_id: str,
+    title: str,
+    submit: str,
+    metadata: str,
+    blocks: list[Block],
+) -> None:
+    """Open an entry form (a live entry's edit, a gap's new entry) as a modal."""
     client.views_open(
         trigger_id=body["trigger_id"],
         view=View(
             type="modal",
-            callback_id=ENTRY_MODAL,
-            title="Edit entry",
-            submit="Save",
+            callback_id=callback_id,
+            title=title,
+            submit=submit,
             close="Cancel",
-            private_metadata=slug,
+            private_metadata=metadata,
             blocks=blocks,
         ),
     )
@@ -621,7 +624,7 @@ def on_entry_submitted(
         ack(response_action="errors", errors={TITLE_BLOCK: message})
         return
     ack()
-    answer(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
+    tell(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
 
 
 def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -632,7 +635,7 @@ def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: "Cleared the Not helpful flag.",
         Outcome.ALREADY: "Someone has already looked at that flag.",
     }.get(outcome, NOT_A_MANAGER)
-    answer(runtime, body, respond, text)
+    tell(runtime, body, respond, text)
 
 
 def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -646,7 +649,7 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
         Outcome.GONE: "That entry is no longer in the knowledge index.",
     }.get(outcome, "Only community managers and its owner can review an entry.")
-    answer(runtime, body, respond, text)
+    tell(runtime, body, respond, text)
 
 
 def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
@@ -665,13 +668,13 @@ def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
     user, gap_id = pressed(body)
     if not runtime.is_manager(user):
         log.warning("Refused the gap form to %s, who is not a community manager", user)
-        answer(runtime, body, None, NOT_A_MANAGER)
+        tell(runtime, body, None, NOT_A_MANAGER)
         return
     found = next(
         (gap for gap in gaps.gaps(runtime, now=runtime.clock.now()) if gap.id == gap_id), None
     )
     if found is None:
-        answer(runtime, body, None, "That gap has been closed already.")
+        tell(runtime, body, None, "That gap has been closed already.")
         return
     wordings = [searchable(wording) for wording in found.wordings]
     blocks = entry_form(wordings[0], "", None, wordings, networks.topics(runtime))
@@ -679,18 +682,7 @@ def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
         f"Asked {found.asked}× lately. Saved, it answers these questions at once and the gap "
         "closes."
     )
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=View(
-            type="modal",
-            callback_id=GAP_MODAL,
-            title="Write the entry",
-            submit="Publish",
-            close="Cancel",
-            private_metadata=str(found.id),
-            blocks=blocks,
-        ),
-    )
+    open_form(client, body, GAP_MODAL, "Write the entry", "Publish", str(found.id), blocks)
 
 
 def on_gap_submitted(
@@ -709,7 +701,7 @@ def on_gap_submitted(
         ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_MANAGER})
         return
     ack()
-    answer(runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now.")
+    tell(runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now.")
 
 
 # --- owners' reminders -----------------------------------------------------------------------
