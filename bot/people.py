@@ -19,6 +19,14 @@ from dataclasses import dataclass
 REMEMBER_SECONDS = 3600.0
 #: Slack's own bot, which has a user ID but is not a person.
 SLACKBOT = "USLACKBOT"
+#: Where a forgotten person's user ID stood (`app.py forget user`), a pseudonym with this
+#: prefix stands: it keeps counts and uniqueness, names nobody, and reads "former member".
+FORMER_MEMBER_PREFIX = "former-"
+FORMER_MEMBER = "former member"
+
+
+def is_former_member(user_id: str | None) -> bool:
+    return user_id is not None and user_id.startswith(FORMER_MEMBER_PREFIX)
 
 
 @dataclass(frozen=True)

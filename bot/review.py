@@ -208,6 +208,23 @@ def write_entry(
     runtime.knowledge.publish(
         runtime, written, wordings=list(fields.get("questions", ())), learned_from=author
     )
+    with runtime.store.session() as session:
+        draft_rows.add_draft(
+            session,
+            team_id=runtime.team_id,
+            at=now,
+            status=draft_rows.APPROVED,
+            kind=draft_rows.WRITTEN_ENTRY,
+            title=written.title[:200],
+            body=written.body,
+            topic=written.topic,
+            questions=list(fields.get("questions", ())),
+            owner=author,
+            proposed_by=author,
+            reviewed_by=author,
+            reviewed_at=now,
+            slug=written.slug,
+        )
     if gap_id is not None:
         gaps.close(runtime, question_id=gap_id, slug=written.slug, now=now)
     runtime.notify(HomeChanged(managers=True))

@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import xapi
 from bot.events import is_first_delivery
 from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
@@ -73,7 +74,8 @@ def create_app(runtime: Runtime) -> App:
     bolt_log.addFilter(_NoEnvironmentTokenWarning())
     client = web_client(runtime)
     try:
-        runtime.team_id = client.auth_test()["team_id"]
+        identity = client.auth_test()
+        runtime.team_id = identity["team_id"]
         app = App(
             client=client,
             signing_secret=settings.slack_signing_secret,
@@ -88,6 +90,7 @@ def create_app(runtime: Runtime) -> App:
         ) from None
     except URLError as error:
         raise StartupError.unreachable(settings.slack_api_url, error) from None
+    xapi.remember_workspace(runtime.store, runtime.team_id, identity["url"], runtime.clock.now())
     runtime.library = KnowledgeLibrary.open(runtime)
     app.use(attach_runtime_and_skip_repeats(runtime))
     app.error(errors.apologise)

@@ -28,8 +28,11 @@ import store.events
 import store.home
 import store.knowledge
 import store.lessons
+import store.lrs
 import store.networks
+import store.privacy
 import store.review
+import store.xapi
 
 #: Importing the table modules registers their tables on SQLModel's metadata.
 TABLE_MODULES = (
@@ -40,6 +43,9 @@ TABLE_MODULES = (
     store.badges,
     store.review,
     store.home,
+    store.xapi,
+    store.lrs,
+    store.privacy,
 )
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Any constant works; it only has to be the same for every Eddy instance.

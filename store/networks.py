@@ -28,6 +28,9 @@ from store.base import (
 OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
+#: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):
+#: approved as it is written, so the history of who contributed what stays in one place.
+WRITTEN_ENTRY = "written"
 
 
 class NetworkTopicRow(ContentSpec, table=True):
@@ -131,7 +134,8 @@ class EntryDraft(TeamScoped, table=True):
     reviewed_by: str | None = Field(default=None, max_length=32)
     reviewed_at: datetime | None = utc_field(default=None, nullable=True)
     slug: str | None = Field(default=None, max_length=120)
-    #: "answer" (a routed question's answer) or "message" (saved with the shortcut).
+    #: "answer" (a routed question's answer), "message" (saved with the shortcut) or
+    #: "written" (a manager's new entry, recorded as approved).
     kind: str = Field(default=ANSWER_DRAFT, max_length=16)
     #: A link back to the Slack message it was saved from.
     source_url: str | None = Field(default=None, max_length=500)
@@ -488,8 +492,10 @@ def steps(session: Session, *, team_id: str, routed_id: int | None = None) -> li
 # --- the review queue ---------------------------------------------------------------------
 
 
-def add_draft(session: Session, *, team_id: str, at: datetime, **fields: Any) -> EntryDraft:
-    row = EntryDraft(team_id=team_id, proposed_at=at, status=PENDING, **fields)
+def add_draft(
+    session: Session, *, team_id: str, at: datetime, status: str = PENDING, **fields: Any
+) -> EntryDraft:
+    row = EntryDraft(team_id=team_id, proposed_at=at, status=status, **fields)
     session.add(row)
     session.flush()
     return row
