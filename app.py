@@ -25,11 +25,15 @@ content_cli = typer.Typer(help="The content folder.", no_args_is_help=True)
 experts_cli = typer.Typer(help="Subject-matter networks.", no_args_is_help=True)
 lessons_cli = typer.Typer(help="Micro-lessons.", no_args_is_help=True)
 badges_cli = typer.Typer(help="Reaction badges.", no_args_is_help=True)
+export_cli = typer.Typer(
+    help="Learning records, a person's data and the analytics, as files.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(experts_cli, name="experts")
 cli.add_typer(lessons_cli, name="lessons")
 cli.add_typer(badges_cli, name="badges")
+cli.add_typer(export_cli, name="export")
 err = Console(stderr=True)
 log = logging.getLogger("eddy")
 
