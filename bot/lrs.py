@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.people import is_former_member
+from bot.xapi import EDDY_ACCOUNT
 from store import Store
 from store import lrs as outbox
 
@@ -18,7 +19,7 @@ from store import lrs as outbox
 def actor_of(statement: dict[str, Any]) -> str | None:
     """The user ID a statement is by (None for Eddy's own, such as voiding on erasure)."""
     name = statement.get("actor", {}).get("account", {}).get("name")
-    return name if isinstance(name, str) and name.startswith(("U", "W")) else None
+    return name if isinstance(name, str) and name != EDDY_ACCOUNT else None
 
 
 def queue(store: Store, team_id: str, statements: list[dict[str, Any]], at: datetime) -> int:

@@ -53,6 +53,8 @@ LANGUAGE = "en-US"
 #: The namespace of every statement and registration UUID (any constant works; it must never
 #: change, or the same event would get a new id).
 NAMESPACE: UUID = uuid5(NAMESPACE_URL, "eddy:xapi")
+#: Eddy's own account name, as the actor of statements about statements (voiding).
+EDDY_ACCOUNT = "eddy"
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def eddy_agent(source: Source) -> dict[str, Any]:
     return {
         "objectType": "Agent",
         "name": PLATFORM,
-        "account": {"homePage": source.workspace_url, "name": "eddy"},
+        "account": {"homePage": source.workspace_url, "name": EDDY_ACCOUNT},
     }
 
 
