@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
 
 from bot.settings import Settings, SettingsError, load_settings, require
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 cli = typer.Typer(
     help="Eddy: a Slack app for learning in the flow of work.",
@@ -307,6 +315,141 @@ def badges_audit() -> None:
             out.print("[green]The totals match the ledger.[/]")
     if any(found.mismatches for found in audits.values()):
         raise typer.Exit(code=1)
+
+
+def instant_option(value: str | None, option: str) -> datetime | None:
+    """A command-line date or time: `2026-11-01` (midnight UTC) or ISO-8601 with an offset
+    (a time without an offset is read as UTC)."""
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(
+            f"{option} {value!r} is not a date like 2026-11-01 or a time like "
+            "2026-11-01T09:30:00+01:00."
+        ) from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+
+
+@contextmanager
+def output(out: Path | None) -> Iterator[TextIO]:
+    """The file to write (created with its folder), or standard output."""
+    if out is None:
+        yield sys.stdout
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as file:
+            yield file
+    except OSError as error:
+        raise fail(f"Cannot write {out}: {error.strerror}.") from None
+
+
+@export_cli.command("xapi")
+def export_xapi(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only events from this date or time on (default: from the first)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events before this date or time (default: now).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """Every learning event as an xAPI 1.0.3 statement, one JSON object per line (JSON Lines),
+    oldest first. Statement ids are stable: exporting again gives the same ids."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    start = instant_option(since, "--since")
+    end = instant_option(until, "--until") or datetime.now(UTC)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot import xapi
+    from store.db import Store, StoreError
+
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+        sources = [xapi.source_for(store, team) for team in xapi.known_workspaces(store)]
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    if not sources:
+        raise fail(
+            "Eddy has not met its Slack workspace yet: start it once (uv run app.py) so that "
+            "it learns the workspace's address, which names every person in the statements."
+        )
+    written = Counter[str]()
+    progress = Progress(
+        TextColumn("Exporting {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days, {task.fields[written]:,} statements"),
+        console=err,
+        transient=True,
+    )
+    with output(out) as file, progress:
+        for source in sources:
+            if source is None:
+                continue
+            task = progress.add_task(source.team_id, total=None, written=0)
+
+            def advance(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total, written=written["all"])
+
+            for statement in xapi.export(store, source, since=start, until=end, progress=advance):
+                file.write(json.dumps(statement, ensure_ascii=False, separators=(",", ":")))
+                file.write("\n")
+                written["all"] += 1
+    store.close()
+    where = f" to {out}" if out is not None else ""
+    err.print(f"Exported {written['all']:,} statements{where}.", highlight=False)
+
+
+@export_cli.command("analytics")
+def export_analytics(
+    days: Annotated[
+        int, typer.Option(min=1, max=3660, help="The period: this many days up to now.")
+    ] = 30,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """The managers' analytics (the App Home console's figures) as CSV for spreadsheets: one
+    row per figure, with the whole period and each week."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot import analytics, xapi
+    from bot.runtime import Runtime
+    from store.db import Store, StoreError
+
+    now = datetime.now(UTC)
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+        teams = xapi.known_workspaces(store)
+        reports = {
+            team: analytics.report(
+                Runtime(settings=settings, store=store, team_id=team), days=days, now=now
+            )
+            for team in teams
+        }
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    store.close()
+    if not reports:
+        raise fail("Eddy has not met its Slack workspace yet: start it once (uv run app.py).")
+    with output(out) as file:
+        writer = csv.writer(file)
+        for number, (team, found) in enumerate(reports.items()):
+            header, rows = analytics.table(found)
+            if number == 0:
+                writer.writerow(["workspace", *header])
+            writer.writerows([team, *row] for row in rows)
+    if out is not None:
+        err.print(f"Wrote {days}-day analytics to {out}.", highlight=False)
 
 
 def duration(value: timedelta | None) -> str:

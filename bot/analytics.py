@@ -147,3 +147,39 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
         _figure("points_given", "Points given", COUNT, points),
     )
     return Analytics(days=days, since=since, until=now, week_starts=starts, figures=figures)
+
+
+#: How each kind of figure is written in a table, and the unit its column header names.
+UNITS = {COUNT: "count", RATE: "share (0-1)", DURATION: "hours"}
+
+
+def table(analytics: Analytics) -> tuple[list[str], list[list[str]]]:
+    """The figures as a table for spreadsheets: a header, then one row per figure with its
+    unit, the whole period, and each week (headed by the day it starts). Rates are shares
+    from 0 to 1 and durations hours, so a spreadsheet can format them; no data is empty."""
+
+    def cell(value: float | None, kind: str) -> str:
+        if value is None:
+            return ""
+        if kind == DURATION:
+            value /= 3600
+        return f"{value:.4g}" if kind != COUNT else str(round(value))
+
+    header = [
+        "figure",
+        "key",
+        "unit",
+        f"last {analytics.days} days",
+        *(f"week of {start.date().isoformat()}" for start in analytics.week_starts),
+    ]
+    rows = [
+        [
+            figure.label,
+            figure.key,
+            UNITS[figure.kind],
+            cell(figure.value, figure.kind),
+            *(cell(value, figure.kind) for value in figure.weekly),
+        ]
+        for figure in analytics.figures
+    ]
+    return header, rows

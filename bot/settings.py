@@ -14,15 +14,29 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/eddy.db"
 #: The content Eddy ships with, wherever Eddy is started from.
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 SLACK_API_DEFAULT = "https://slack.com/api/"
-#: Never repeated in messages or logs (DATABASE_URL may hold a password).
-SECRET_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL"}
+#: Never repeated in messages or logs (DATABASE_URL and EDDY_LRS_URL may hold a password).
+SECRET_VARIABLES = {
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "DATABASE_URL",
+    "EDDY_LRS_URL",
+    "EDDY_LRS_PASSWORD",
+}
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 #: What to tell the operator for each variable that fails validation.
@@ -43,6 +57,8 @@ ADVICE: dict[str, str] = {
     "EDDY_ADMINS_ARE_MANAGERS": "set it to true or false",
     "EDDY_REVIEW_AFTER_DAYS": "set it to a whole number of days between 1 and 3650",
     "EDDY_LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "EDDY_LRS_URL": "set it to your Learning Record Store's xAPI endpoint, such as "
+    "https://lrs.example.com/xapi/, or leave it empty to send nothing",
 }
 
 
@@ -70,6 +86,11 @@ class Settings(BaseSettings):
     #: An entry not reviewed for this many days goes to the review queue; its owner is reminded.
     eddy_review_after_days: int = Field(default=90, ge=1, le=3650)
     eddy_log_level: str = "INFO"
+    #: The Learning Record Store's xAPI endpoint (empty: statements are not forwarded).
+    eddy_lrs_url: str = ""
+    #: HTTP Basic credentials for the LRS (its key and secret), both or neither.
+    eddy_lrs_username: str = ""
+    eddy_lrs_password: SecretStr = SecretStr("")
 
     @field_validator(
         "slack_bot_token",
@@ -77,6 +98,9 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_api_url",
         "database_url",
+        "eddy_lrs_url",
+        "eddy_lrs_username",
+        "eddy_lrs_password",
         mode="before",
     )
     @classmethod
@@ -105,6 +129,30 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("eddy_lrs_url")
+    @classmethod
+    def _lrs_url(cls, value: str) -> str:
+        """The endpoint the resources hang off (`…/statements`), so it ends with a slash."""
+        if not value:
+            return ""
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _lrs_credentials_go_together(self) -> Settings:
+        """A key without its secret (or the reverse) is a half-done setup: say so at start,
+        not with a 401 from the LRS later."""
+        has_username = bool(self.eddy_lrs_username)
+        has_password = bool(self.eddy_lrs_password.get_secret_value())
+        if has_username != has_password:
+            missing = "EDDY_LRS_PASSWORD" if has_username else "EDDY_LRS_USERNAME"
+            raise ValueError(
+                f"{missing} is not set: EDDY_LRS_USERNAME and EDDY_LRS_PASSWORD go together, so "
+                "set both to your LRS's key and secret, or leave both empty"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -157,6 +205,11 @@ class Settings(BaseSettings):
     def has_http_credentials(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
 
+    @property
+    def forwards_to_lrs(self) -> bool:
+        """Statements go to a Learning Record Store (EDDY_LRS_URL is set)."""
+        return bool(self.eddy_lrs_url)
+
     def require_slack_http(self) -> None:
         """Raise `SettingsError` unless the bot token and signing secret are both set."""
         require(("SLACK_BOT_TOKEN", self.slack_bot_token))
@@ -186,6 +239,10 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as error:
         first = error.errors()[0]
+        if not first["loc"] and first["type"] == "value_error":
+            # A rule about several settings at once (a model validator) names them itself.
+            sentence = first["msg"].removeprefix("Value error, ")
+            raise SettingsError(f"{sentence} (in .env or the environment).") from None
         field = str(first["loc"][0]) if first["loc"] else "settings"
         variable = field.upper()
         raw = first.get("input")

@@ -293,11 +293,15 @@ def path_registration(source: Source, user_id: str, path: str) -> str:
     return stable_id(source, "path", user_id, path)
 
 
-def asked(source: Source, row: QuestionLog, topic: str | None) -> Statement:
+def asked(source: Source, row: QuestionLog) -> Statement:
     """Asked a question; `result.success` says whether the index answered it (Eddy was sure of
-    an entry), and the entry it offered is in the context."""
+    an entry), and that entry is in the context.
+
+    A statement is sent once and never changes, so it holds only what was known when the
+    question was asked: what became of the question later (a rating, the experts) is in the
+    statements that record those events."""
     assert row.id is not None
-    outcome = {"answered-from-index": row.confident, "outcome": row.outcome}
+    answered_with = row.hits[0]["slug"] if row.confident and row.hits else None
     return statement(
         source,
         key=("asked", row.id),
@@ -307,11 +311,10 @@ def asked(source: Source, row: QuestionLog, topic: str | None) -> Statement:
         at=row.asked_at,
         result={
             "success": row.confident,
-            "extensions": {source.extension(name): value for name, value in outcome.items()},
+            "extensions": {source.extension("answered-from-index"): row.confident},
         },
         registration=question_registration(source, row.id, None),
-        grouping=[topic_activity(source, topic)] if topic else None,
-        other=[entry_activity(source, row.answered_slug)] if row.answered_slug else None,
+        other=[entry_activity(source, answered_with)] if answered_with else None,
         extensions={source.extension("surface"): row.surface},
     )
 
@@ -322,7 +325,6 @@ def _routed_context(source: Source, row: RoutedQuestion) -> dict[str, Any]:
         "target": question_activity(source, row.question, log_id=row.question_id, routed_id=row.id),
         "registration": question_registration(source, row.question_id, row.id),
         "grouping": [topic_activity(source, row.topic)],
-        "other": [entry_activity(source, row.saved_slug)] if row.saved_slug else None,
     }
 
 
@@ -471,7 +473,7 @@ def statements_in(
         return reader(session, team_id=team, window=window, user_id=user_id)
 
     with store.session() as session:
-        made += [asked(source, row, topic) for row, topic in read(rows.questions_asked)]
+        made += [asked(source, row) for row in read(rows.questions_asked)]
         made += [answered_question(source, row) for row in read(rows.questions_answered)]
         made += [resolved(source, row) for row in read(rows.questions_resolved)]
         made += [contributed(source, row) for row in read(rows.entries_contributed)]
@@ -516,6 +518,12 @@ def remember_workspace(store: Store, team_id: str, url: str, at: datetime) -> No
         rows.remember_workspace(session, team_id=team_id, url=url, at=at)
 
 
+def known_workspaces(store: Store) -> list[str]:
+    """The team IDs of every workspace Eddy has served from this database."""
+    with store.session() as session:
+        return sorted(rows.workspaces(session))
+
+
 def source_for(store: Store, team_id: str) -> Source | None:
     """The workspace's source, or None when Eddy never learnt its URL (it does when it
     starts and Slack answers auth.test)."""
@@ -550,12 +558,12 @@ def export(
 ) -> Iterator[Statement]:
     """Every statement from `since` (or the first event) until `until`, day by day, in time
     order; `progress(done, total)` after each day."""
-    if since is None:
-        with store.session() as session:
-            since = rows.first_event_at(session, team_id=source.team_id)
-        if since is None:
-            return
-    days = windows(since, until)
+    with store.session() as session:
+        span = rows.event_span(session, team_id=source.team_id)
+    if span is None:
+        return
+    first, last = span
+    days = windows(since or first, min(until, last + timedelta(milliseconds=1)))
     for done, window in enumerate(days, start=1):
         yield from statements_in(store, source, window, user_id=user_id)
         if progress is not None:

@@ -95,9 +95,9 @@ def names(session: Session, *, team_id: str) -> Names:
 # --- the events, per window -----------------------------------------------------------------
 
 
-def first_event_at(session: Session, *, team_id: str) -> datetime | None:
-    """The earliest moment any learning event happened (where an export from the start
-    begins)."""
+def event_span(session: Session, *, team_id: str) -> tuple[datetime, datetime] | None:
+    """The first and the last moment any learning event happened (an export from the start
+    begins at the first, and none needs to go past the last)."""
     columns: tuple[tuple[Any, Any], ...] = (
         (QuestionLog, QuestionLog.asked_at),
         (RoutedQuestion, RoutedQuestion.answered_at),
@@ -108,12 +108,15 @@ def first_event_at(session: Session, *, team_id: str) -> datetime | None:
         (BadgeAward, BadgeAward.awarded_at),
         (PointLedger, PointLedger.at),
     )
-    firsts = [
-        session.execute(select(func.min(column)).where(table.team_id == team_id)).scalar()
+    ends = [
+        session.execute(
+            select(func.min(column), func.max(column)).where(table.team_id == team_id)
+        ).one()
         for table, column in columns
     ]
-    found = [first for first in firsts if first is not None]
-    return min(found) if found else None
+    firsts = [first for first, _ in ends if first is not None]
+    lasts = [last for _, last in ends if last is not None]
+    return (min(firsts), max(lasts)) if firsts else None
 
 
 def _within(column: Any, window: Window) -> Any:
@@ -133,24 +136,13 @@ def _given_or_received(user_id: str | None) -> Any:
 
 def questions_asked(
     session: Session, *, team_id: str, window: Window, user_id: str | None = None
-) -> list[tuple[QuestionLog, str | None]]:
-    """Questions asked, each with the network topic it was sent to (if it was)."""
-    query = (
-        select(QuestionLog, col(RoutedQuestion.topic))
-        .outerjoin(
-            RoutedQuestion,
-            and_(
-                col(RoutedQuestion.question_id) == col(QuestionLog.id),
-                col(RoutedQuestion.team_id) == team_id,
-            ),
-        )
-        .where(
-            col(QuestionLog.team_id) == team_id,
-            _within(col(QuestionLog.asked_at), window),
-            _of(col(QuestionLog.user_id), user_id),
-        )
+) -> list[QuestionLog]:
+    query = select(QuestionLog).where(
+        col(QuestionLog.team_id) == team_id,
+        _within(col(QuestionLog.asked_at), window),
+        _of(col(QuestionLog.user_id), user_id),
     )
-    return [(row, topic) for row, topic in session.execute(query)]
+    return list(session.execute(query).scalars())
 
 
 def questions_answered(
