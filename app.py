@@ -22,6 +22,8 @@ from bot.settings import Settings, SettingsError, load_settings, require
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from store.db import Store
+
 cli = typer.Typer(
     help="Eddy: a Slack app for learning in the flow of work.",
     no_args_is_help=False,
@@ -42,6 +44,10 @@ cli.add_typer(experts_cli, name="experts")
 cli.add_typer(lessons_cli, name="lessons")
 cli.add_typer(badges_cli, name="badges")
 cli.add_typer(export_cli, name="export")
+forget_cli = typer.Typer(help="Erasing what Eddy keeps about a person.", no_args_is_help=True)
+cli.add_typer(forget_cli, name="forget")
+lrs_cli = typer.Typer(help="Forwarding to a Learning Record Store.", no_args_is_help=True)
+cli.add_typer(lrs_cli, name="lrs")
 err = Console(stderr=True)
 log = logging.getLogger("eddy")
 
@@ -450,6 +456,208 @@ def export_analytics(
             writer.writerows([team, *row] for row in rows)
     if out is not None:
         err.print(f"Wrote {days}-day analytics to {out}.", highlight=False)
+
+
+UserIdArgument = Annotated[
+    str, typer.Argument(help="The person's Slack member ID, like U012ABCDEF.", show_default=False)
+]
+TeamOption = Annotated[
+    str | None,
+    typer.Option(help="The workspace's team ID (needed only when the database holds several)."),
+]
+
+
+def person_store(settings: Settings, user_id: str, team: str | None) -> tuple[Store, str]:
+    """The database and the workspace that a command about one person works on; one sentence
+    and exit 2 when the ID or the workspace is not right."""
+    from bot import privacy
+    from store.db import Store, StoreError
+
+    if not privacy.looks_like_user_id(user_id):
+        raise fail(
+            f"{user_id!r} is not a Slack member ID: those look like U012ABCDEF (in Slack, the "
+            "person's profile → ⋮ → Copy member ID)."
+        )
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+        teams = privacy.workspaces(store)
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    problem = None
+    if team is not None and team not in teams:
+        known = ", ".join(teams) or "none yet"
+        problem = f"This database holds no workspace {team!r} (it holds: {known})."
+    elif team is None and not teams:
+        problem = "This database holds no workspace yet, so Eddy keeps nothing about anyone."
+    elif team is None and len(teams) > 1:
+        problem = (
+            f"This database holds several workspaces ({', '.join(teams)}): choose one with --team."
+        )
+    if problem is not None:
+        store.close()
+        raise fail(problem)
+    return store, team or teams[0]
+
+
+@export_cli.command("user")
+def export_user(
+    user_id: UserIdArgument,
+    team: TeamOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """Everything Eddy keeps about one person, as JSON (for a data access request): their
+    questions, routed questions and answers, entries and drafts, lessons, quiz results,
+    points, badges, expertise, Home tab, and their learning records as xAPI statements."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot import privacy
+
+    store, team_id = person_store(settings, user_id, team)
+    try:
+        document = privacy.export_person(store, team_id, user_id, now=datetime.now(UTC))
+    finally:
+        store.close()
+    with output(out) as file:
+        file.write(privacy.as_json(document))
+    where = f" to {out}" if out is not None else ""
+    err.print(
+        f"Exported what Eddy keeps about {user_id}: {privacy.rows_in(document):,} rows and "
+        f"{len(document['learning_records']):,} learning records{where}.",
+        highlight=False,
+    )
+
+
+@forget_cli.command("user")
+def forget_user(
+    user_id: UserIdArgument,
+    team: TeamOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking first.")] = False,
+) -> None:
+    """Erase or anonymise everything Eddy keeps about one person (for an erasure request).
+    Their own data is deleted; the events that figures count keep a pseudonym that names
+    nobody; their question wordings are erased; knowledge they wrote stays, by "former
+    member". Learning records an LRS may hold are voided. It cannot be undone."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from rich.table import Table
+
+    from bot import privacy
+    from store.privacy import CHANGE_KINDS
+
+    store, team_id = person_store(settings, user_id, team)
+    if not yes:
+        try:
+            confirmed = typer.confirm(
+                f"Forget {user_id} in workspace {team_id}? This cannot be undone.",
+                default=False,
+                err=True,
+            )
+        except typer.Abort:
+            confirmed = False
+        if not confirmed:
+            store.close()
+            err.print("Nothing was erased (confirm, or pass --yes).", highlight=False)
+            raise typer.Exit(code=1)
+    try:
+        forgotten = privacy.forget_person(
+            store,
+            team_id,
+            user_id,
+            now=datetime.now(UTC),
+            lrs_configured=settings.forwards_to_lrs,
+        )
+    finally:
+        store.close()
+    out = Console()
+    done = {kind for counts in forgotten.changes.values() for kind in counts}
+    kinds = [kind for kind in CHANGE_KINDS if kind in done]
+    table = Table(title=f"Forgot {user_id} in workspace {team_id}")
+    table.add_column("table", no_wrap=True)
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    for name, counts in forgotten.changes.items():
+        table.add_row(name, *(f"{counts[kind]:,}" if kind in counts else "" for kind in kinds))
+    if forgotten.changes:
+        out.print(table)
+    else:
+        out.print(f"Eddy kept nothing about {user_id}.", highlight=False)
+    out.print(
+        f"{forgotten.changes_made:,} changes, and {forgotten.voided:,} learning records queued "
+        "for voiding at the LRS. The erasure is recorded (counts only, no ID).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for path in privacy.content_naming(settings.eddy_content_dir, user_id):
+        err.print(
+            f"[yellow]{path} names {user_id}:[/] edit it (an owner, a topic's managers), or the "
+            "next content load writes the ID back.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if settings.is_manager(user_id):
+        err.print(f"[yellow]EDDY_MANAGERS names {user_id}:[/] take them out.", highlight=False)
+
+
+def open_store(settings: Settings) -> Store:
+    """The database, migrated, or a one-sentence exit."""
+    from store.db import Store, StoreError
+
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    return store
+
+
+@lrs_cli.command("status")
+def lrs_status() -> None:
+    """What waits for the LRS: statements by state, the oldest waiting, the next attempt, how
+    far each workspace's events are queued, and the latest errors."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot import lrs
+
+    store = open_store(settings)
+    found = lrs.status(store)
+    store.close()
+    out = Console()
+    where = "forwarding to the LRS" if settings.forwards_to_lrs else "forwarding is off"
+    out.print(
+        f"{where}: {found['pending']:,} waiting, {found['sent']:,} sent (kept a week), "
+        f"{found['rejected']:,} rejected",
+        highlight=False,
+    )
+    if found["oldest_pending"]:
+        out.print(
+            f"oldest waiting event {found['oldest_pending']}, next attempt {found['next_attempt']}",
+            highlight=False,
+        )
+    for team, until in found["queued_until"].items():
+        out.print(f"workspace {team}: events queued up to {until}", highlight=False)
+    for error in found["errors"]:
+        out.print(
+            f"statement {error['statement_id']} ({error['status']}, "
+            f"{error['attempts']} attempt(s)): {error['error']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@lrs_cli.command("retry")
+def lrs_retry() -> None:
+    """Send the statements the LRS refused again, once what made it refuse them is fixed."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot import lrs
+
+    store = open_store(settings)
+    count = lrs.retry_rejected(store, datetime.now(UTC))
+    store.close()
+    Console().print(f"{count:,} refused statement(s) queued again.", highlight=False)
 
 
 def duration(value: timedelta | None) -> str:

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session
 
 from bot.badge_rules import Badge, BadgeRules, emoji_name
-from bot.people import Person
+from bot.people import Person, is_former_member
 from bot.runtime import HomeChanged, Runtime
 from store import Store
 from store import badges as rows
@@ -384,7 +384,7 @@ def standing(runtime: Runtime, user_id: str) -> Standing:
         week = rows.points_since(
             session, team_id=team, user_id=user_id, since=period_start(Period.WEEK, now, current)
         )
-        board = rows.leaderboard(session, team_id=team, since=None)
+        board = _people_only(rows.leaderboard(session, team_id=team, since=None))
     have = {award.badge for award in awards}
     within_reach = [
         NextBadge(badge, progress_of(badge, counts, current))
@@ -440,11 +440,17 @@ class Board:
         return next((n for n, (who, _) in enumerate(self.everyone, 1) if who == user_id), None)
 
 
+def _people_only(board: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """A leaderboard without former members: their points still count in the totals and the
+    ledger, but a forgotten person has no place to hold on a list of people."""
+    return [(who, points) for who, points in board if not is_former_member(who)]
+
+
 def top(runtime: Runtime, period: Period) -> Board:
     current = rules(runtime)
     since = None if period == Period.ALL else period_start(period, runtime.clock.now(), current)
     with runtime.store.session() as session:
-        everyone = rows.leaderboard(session, team_id=runtime.team_id, since=since)
+        everyone = _people_only(rows.leaderboard(session, team_id=runtime.team_id, since=since))
     return Board(period, since, current.timezone, tuple(everyone[:TOP]), tuple(everyone))
 
 

@@ -41,6 +41,7 @@ KEYWORD_MATCH = 90
 KEYWORD_WEIGHT = 0.3
 SLUG_LIMIT = 80
 OPEN, CLAIMED, ANSWERED, RESOLVED = rows.OPEN, rows.CLAIMED, rows.ANSWERED, rows.RESOLVED
+WITHDRAWN = rows.WITHDRAWN
 WAITING = (OPEN, CLAIMED, ANSWERED)
 
 
@@ -500,7 +501,7 @@ def claim(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, R
     now = runtime.clock.now()
     with runtime.store.session() as session:
         row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
-        if row is None:
+        if row is None or row.status == WITHDRAWN:
             return Outcome.GONE, None
         if row.asker_id == user_id:
             return Outcome.NOT_YOURS, _view(runtime, row)
@@ -527,7 +528,7 @@ def answer(
     now = runtime.clock.now()
     with runtime.store.session() as session:
         row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
-        if row is None:
+        if row is None or row.status == WITHDRAWN:
             return Outcome.GONE, None
         if row.asker_id == user_id:
             return Outcome.NOT_YOURS, _view(runtime, row)

@@ -26,6 +26,7 @@ from bot import gaps, networks
 from bot.content import KnowledgeEntry
 from bot.library import file_fingerprint, to_entry
 from bot.networks import Draft, Outcome
+from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
 from store import knowledge as entry_rows
 from store import networks as draft_rows
@@ -274,11 +275,12 @@ def _reviewed(runtime: Runtime, slug: str, user_id: str) -> None:
 def remind_owners(runtime: Runtime, now: datetime) -> list[ReviewReminder]:
     """Remind each owner of their overdue entries: once when an entry comes due, then every
     REMIND_AGAIN until someone reviews it. Safe on several instances at once: each entry's
-    reminder is claimed in the database before anyone is told."""
+    reminder is claimed in the database before anyone is told. An entry whose owner was
+    forgotten has nobody to remind: it waits in the managers' review queue."""
     overdue = queue(runtime, now=now).overdue
     by_owner: dict[str, list[Overdue]] = {}
     for item in overdue:
-        if item.entry.owner:
+        if item.entry.owner and not is_former_member(item.entry.owner):
             by_owner.setdefault(item.entry.owner, []).append(item)
     reminders = []
     for owner, items in sorted(by_owner.items()):

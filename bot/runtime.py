@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
@@ -77,6 +78,9 @@ class Runtime:
     listeners: dict[type, Callable[[Any], None]] = field(default_factory=dict)
     #: The people Eddy met lately (time zone, bot or not), so Slack is not asked every time.
     people: People = field(default_factory=People)
+    #: When each person last had their data export sent from Slack (`/learn me export` once
+    #: per few minutes: bot/privacy.py).
+    exports_sent: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def knowledge(self) -> KnowledgeLibrary:

@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.events import forget_old_events
 from bot.lessons import deliver
+from bot.lrs import forget_sent, forward, queue_new
 from bot.networks import escalate
 from bot.review import remind_owners
 from bot.runtime import Runtime
@@ -67,12 +68,36 @@ def remind_reviewers(runtime: Runtime, now: datetime) -> str:
     return f"{len(reminders)} owner(s) reminded"
 
 
+def queue_for_lrs(runtime: Runtime, now: datetime) -> str:
+    """Put the statements of new learning events in the LRS outbox (when EDDY_LRS_URL is set)."""
+    queued = queue_new(runtime, now)
+    if queued is None:
+        return "off" if not runtime.settings.forwards_to_lrs else "workspace URL not known yet"
+    return f"{queued} queued"
+
+
+def forward_to_lrs(runtime: Runtime, now: datetime) -> str:
+    """Send the outbox's due statements to the LRS (when EDDY_LRS_URL is set)."""
+    report = forward(runtime, now)
+    return "off" if report is None else str(report)
+
+
+def forget_sent_statements(runtime: Runtime, now: datetime) -> str:
+    """Drop statements the LRS has had for a while from the outbox."""
+    forgotten = forget_sent(runtime, now)
+    return "off" if forgotten is None else f"{forgotten} forgotten"
+
+
 JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
     Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),
+    # After the jobs that make learning events, so that one run queues and sends them.
+    Job("queue-lrs-statements", queue_for_lrs, timedelta(minutes=1)),
+    Job("forward-to-lrs", forward_to_lrs, timedelta(seconds=30)),
+    Job("forget-sent-lrs-statements", forget_sent_statements, timedelta(hours=1)),
 )
 
 

@@ -121,21 +121,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return value
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "eddy_lrs_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
+    def _base_url(cls, value: str, info: ValidationInfo) -> str:
+        """A base URL that others hang off (`…/chat.postMessage`, `…/statements`), so it ends
+        with a slash. An empty Slack API URL is Slack's own; an empty LRS URL turns
+        forwarding off."""
         if not value:
-            return SLACK_API_DEFAULT
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL")
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("eddy_lrs_url")
-    @classmethod
-    def _lrs_url(cls, value: str) -> str:
-        """The endpoint the resources hang off (`…/statements`), so it ends with a slash."""
-        if not value:
-            return ""
+            return SLACK_API_DEFAULT if info.field_name == "slack_api_url" else ""
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"

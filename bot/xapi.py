@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -96,6 +97,11 @@ class Source:
     team_id: str
     workspace_url: str
     names: rows.Names
+
+    @cached_property
+    def paths(self) -> dict[str, LearningPath]:
+        """The learning paths, read from their specs once."""
+        return {key: path_from_spec(spec) for key, spec in self.names.paths.items()}
 
     @property
     def base(self) -> str:
@@ -168,8 +174,7 @@ def topic_activity(source: Source, topic: str) -> dict[str, Any]:
 
 
 def _path(source: Source, key: str) -> LearningPath | None:
-    spec = source.names.paths.get(key)
-    return path_from_spec(spec) if spec else None
+    return source.paths.get(key)
 
 
 def path_activity(source: Source, key: str) -> dict[str, Any]:
@@ -499,7 +504,7 @@ def statements_in(
             )
             for seen in read(rows.channel_lessons_seen)
         ]
-        made += [answered_quiz(source, row) for row, _ in read(rows.quiz_answers)]
+        made += [answered_quiz(source, row) for row in read(rows.quiz_answers)]
         made += [completed_path(source, row) for row in read(rows.paths_completed)]
         made += [earned_badge(source, row) for row in read(rows.badges_earned)]
         made += [gave_recognition(source, row) for row in read(rows.recognition_given)]

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 
 from bot.ask import Answer, Rating, ask, choose, rate, recall
 from bot.content import KnowledgeEntry
+from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
 from handlers.blocks import (
     HomeNotice,
@@ -116,9 +117,12 @@ def unsure_text(answer: Answer) -> str:
 
 def owner_name(client: WebClient, user_id: str | None) -> str | None:
     """The owner's name as people know it. (A `<@U…>` mention would notify the owner every
-    time their entry answers someone.) None when it cannot be looked up right now."""
+    time their entry answers someone.) "former member" for an owner Eddy was asked to forget;
+    None when it cannot be looked up right now."""
     if not user_id:
         return None
+    if is_former_member(user_id):
+        return FORMER_MEMBER
     try:
         return _person_name(client, user_id)
     except SlackApiError:

@@ -21,7 +21,7 @@ from bot import badges
 from bot.badge_rules import BadgeRules
 from bot.badges import BadgeEarned, Board, Period, Reaction, Result, Standing
 from bot.runtime import Runtime
-from handlers.blocks import as_dicts, context, escape, meter, section
+from handlers.blocks import as_dicts, context, escape, mention, meter, section
 from handlers.lessons import dm
 from handlers.people import LookUpError, person
 from handlers.slash import SlashCommand
@@ -197,7 +197,7 @@ def show(ack: Ack, lines: list[str]) -> None:
 
 def standing_blocks(standing: Standing, current: BadgeRules, *, own: bool) -> list[str]:
     """The lines of a person's standing; the last one is a small-print footer."""
-    whose = "Your" if own else f"<@{standing.user_id}>'s"
+    whose = "Your" if own else f"{mention(standing.user_id)}'s"
     lines = [f"*{whose} points: {standing.points:,}* ({standing.points_this_week:,} this week)"]
     if standing.rank is not None:
         lines[0] += f" · #{standing.rank} of {standing.ranked} in the workspace"
@@ -242,7 +242,7 @@ def board_blocks(board: Board, viewer: str, current: BadgeRules) -> list[str]:
         lines.append(f"Nobody has received points {PERIOD_TITLES[board.period]} yet.")
     medals = {1: ":first_place_medal:", 2: ":second_place_medal:", 3: ":third_place_medal:"}
     for place, (user_id, points) in enumerate(board.leaders, start=1):
-        lines.append(f"{medals.get(place, f'{place}.')} <@{user_id}> — {points:,} points")
+        lines.append(f"{medals.get(place, f'{place}.')} {mention(user_id)} — {points:,} points")
     mine = board.place_of(viewer)
     if mine is not None and mine > len(board.leaders):
         have = board.everyone[mine - 1][1]

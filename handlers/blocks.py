@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
 
 #: Slack's limit for the text of a section block.
@@ -79,6 +80,17 @@ def slack_to_markdown(text: str) -> str:
     )
     plain = neutralise(linked)
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def mention(user_id: str | None) -> str:
+    """A stored user ID as people read it: a mention; "former member" for someone Eddy was
+    asked to forget (their ID is a pseudonym now, which would show as a broken mention);
+    "someone" when nobody is known."""
+    if not user_id:
+        return "someone"
+    if is_former_member(user_id):
+        return FORMER_MEMBER
+    return f"<@{user_id}>"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -52,7 +52,9 @@ from bot.lessons import (
     TryLater,
     Unreachable,
 )
+from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
+from handlers import privacy
 from handlers.blocks import (
     HomeNotice,
     as_dicts,
@@ -81,7 +83,7 @@ LEARN = SlashCommand(
         "/learn start <path>",
         "/learn stop <path|all>",
         "/learn next",
-        "/learn me",
+        "/learn me [export]",
         "/learn time <HH:MM> [days]",
         "/learn schedule <path> #channel [HH:MM] [days] [Area/City]",
         "/learn unschedule <path> #channel",
@@ -344,7 +346,7 @@ def on_learn_command(
     if handler is None:
         ack(**LEARN.unknown(text))
         return
-    if not lessons.paths(runtime):
+    if not lessons.paths(runtime) and handler is not learn_me:
         ack(
             **LEARN.reply(
                 "No learning paths are set up yet: a community manager adds them to "
@@ -499,6 +501,18 @@ def send_next(runtime: Runtime, client: WebClient, user: str, tell: Callable[[st
 def learn_me(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
+    """Your progress; `/learn me export` DMs you everything Eddy keeps about you."""
+    words = rest.lower().split()
+    if words == [privacy.EXPORT_WORD]:
+        privacy.on_export(ack, runtime, client, command)
+        return
+    if words[:1] == [privacy.EXPORT_WORD]:
+        ack(**LEARN.reply("`/learn me export` takes nothing more: it sends only your own data."))
+        return
+    if words:
+        word = neutralise(shorten(rest.split()[0], 40))
+        ack(**LEARN.reply(f"I don't know `{word}` for `/learn me`: it takes `export`, or nothing."))
+        return
     progress = lessons.progress(runtime, command["user_id"], now=runtime.clock.now())
     if not progress.paths and progress.answered == 0:
         reply(ack, "You haven't started a path yet. `/learn paths` shows them.")
@@ -866,6 +880,10 @@ def on_user_change(event: dict[str, Any], runtime: Runtime) -> None:
 
 
 def dm(client: WebClient, user: str, text: str, *, thread_ts: str | None = None) -> None:
+    """Message someone directly (logged when Slack refuses); never a former member, whose
+    pseudonym is nobody's."""
+    if is_former_member(user):
+        return
     try:
         client.chat_postMessage(
             channel=user, text=text, blocks=as_dicts([section(text)]), thread_ts=thread_ts

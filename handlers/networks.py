@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from bot import networks
 from bot.content import NOTIFY_MANAGERS, TITLE_LIMIT, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
+from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
 from handlers.ask import ASK_EXPERTS
 from handlers.blocks import (
@@ -43,6 +44,7 @@ from handlers.blocks import (
     duration,
     escape,
     markdown_to_slack,
+    mention,
     neutralise,
     searchable,
     section,
@@ -125,10 +127,6 @@ def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
 # --- what people see ----------------------------------------------------------------------
 
 
-def mention(user: str | None) -> str:
-    return f"<@{user}>" if user else "someone"
-
-
 def quoted(text: str, limit: int = 2000) -> str:
     """Slack-escaped text from a person, inert and shown as a quote."""
     safe = neutralise(shorten(text, limit))
@@ -177,6 +175,8 @@ def question_post(
                 "to confirm."
             )
         )
+    elif routed.status == networks.WITHDRAWN:
+        blocks.append(context("Withdrawn: the person who asked is no longer a member."))
     else:
         blocks.append(context(f"Resolved: answered by {mention(routed.answered_by)}."))
         if routed.saved_slug is None:
@@ -249,7 +249,9 @@ def draft_card(draft: networks.Draft, note: str | None = None) -> dict[str, Any]
 
 def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> Post | None:
     """Message someone directly; None (logged) when Slack refuses, so one bad recipient never
-    stops the others."""
+    stops the others. A former member (a pseudonym) is nobody to message: None."""
+    if is_former_member(user):
+        return None
     try:
         sent = client.chat_postMessage(channel=user, **message, **extra)
     except SlackApiError as error:

@@ -278,7 +278,8 @@ def gap_questions(
     candidate it offered was then rated Helpful) or whose answer was rated Not helpful, newest
     first, at most `limit`. Left out: gaps a manager has
     closed (covered_slug), and questions whose expert answer was saved into the index already
-    (the routed question's saved_slug), since both have an entry now."""
+    (the routed question's saved_slug), since both have an entry now, and questions whose
+    wording was erased with their asker (`app.py forget user`): there is nothing to read."""
     saved_from_experts = select(RoutedQuestion.id).where(
         RoutedQuestion.team_id == team_id,
         col(RoutedQuestion.question_id) == col(QuestionLog.id),
@@ -290,6 +291,7 @@ def gap_questions(
             QuestionLog.team_id == team_id,
             col(QuestionLog.asked_at) >= since,
             col(QuestionLog.covered_slug).is_(None),
+            col(QuestionLog.question) != "",
             or_(
                 col(QuestionLog.outcome) == "not_helpful",
                 and_(col(QuestionLog.confident).is_(False), col(QuestionLog.outcome) != "helpful"),

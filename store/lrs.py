@@ -88,13 +88,20 @@ def enqueue(session: Session, *, team_id: str, statements: list[Queued], at: dat
         }
         for statement_id, actor, statement, happened_at in statements
     ]
-    insert = insert_for(session)(LrsOutbox).values(values).on_conflict_do_nothing()
-    return int(session.execute(insert).rowcount)  # type: ignore[attr-defined]
+    insert = (
+        insert_for(session)(LrsOutbox)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(col(LrsOutbox.statement_id))
+    )
+    # RETURNING counts on every backend (an ORM INSERT's rowcount is -1 on PostgreSQL).
+    return len(session.execute(insert).all())
 
 
 def claim(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[LrsOutbox]:
     """Take up to `limit` pending statements that are due, oldest event first, and hold them
-    until `lease_until` (a crash mid-send frees them then)."""
+    until `lease_until` (a crash mid-send frees them then). The rows returned count this
+    attempt in `attempts`."""
     query = (
         select(LrsOutbox)
         .where(col(LrsOutbox.status) == PENDING, col(LrsOutbox.next_attempt_at) <= now)
@@ -137,11 +144,36 @@ def reject(session: Session, *, ids: list[str], error: str) -> None:
     )
 
 
+def postpone_due(session: Session, *, until: datetime) -> int:
+    """Hold back every pending statement due before `until` (the LRS is away: one batch finds
+    out when it is back, instead of every batch asking in turn); how many were due."""
+    statement = (
+        update(LrsOutbox)
+        .where(col(LrsOutbox.status) == PENDING, col(LrsOutbox.next_attempt_at) < until)
+        .values(next_attempt_at=until)
+    )
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_rejected(session: Session, *, at: datetime) -> int:
+    """Give statements the LRS refused another chance (after its configuration was fixed);
+    how many."""
+    statement = (
+        update(LrsOutbox)
+        .where(col(LrsOutbox.status) == REJECTED)
+        .values(status=PENDING, attempts=0, next_attempt_at=at)
+    )
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
 def forget_sent(session: Session, *, before: datetime) -> int:
-    """Drop sent statements the queueing pass can no longer re-read (older than its overlap):
-    their ids have done their work."""
+    """Drop sent statements the queueing pass can no longer re-read (sent, and happened,
+    before `before`, which lies further back than its overlap): their ids have done their
+    work."""
     statement = delete(LrsOutbox).where(
-        col(LrsOutbox.status) == SENT, col(LrsOutbox.sent_at) < before
+        col(LrsOutbox.status) == SENT,
+        col(LrsOutbox.sent_at) < before,
+        col(LrsOutbox.happened_at) < before,
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
@@ -150,3 +182,29 @@ def counts(session: Session) -> dict[str, int]:
     """Statements in the outbox by status."""
     query = select(col(LrsOutbox.status), func.count()).group_by(col(LrsOutbox.status))
     return {status: int(count) for status, count in session.execute(query)}
+
+
+def waiting(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the oldest pending statement happened, and when the next attempt is due."""
+    query = select(
+        func.min(col(LrsOutbox.happened_at)), func.min(col(LrsOutbox.next_attempt_at))
+    ).where(col(LrsOutbox.status) == PENDING)
+    oldest, due = session.execute(query).one()
+    return oldest, due
+
+
+def last_errors(session: Session, *, limit: int = 5) -> list[LrsOutbox]:
+    """Statements that failed (pending with an error, or rejected), those retried last
+    first."""
+    query = (
+        select(LrsOutbox)
+        .where(col(LrsOutbox.last_error).is_not(None), col(LrsOutbox.status) != SENT)
+        .order_by(col(LrsOutbox.next_attempt_at).desc(), col(LrsOutbox.statement_id))
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def cursors(session: Session) -> dict[str, datetime]:
+    """Each workspace's `queued_until`."""
+    return {row.team_id: row.queued_until for row in session.execute(select(LrsCursor)).scalars()}

@@ -26,6 +26,9 @@ from store.base import (
 )
 
 OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
+#: A question whose asker was forgotten (`app.py forget user`) while it waited: nobody can be
+#: told an answer, so it leaves every waiting list (and still counts as routed).
+WITHDRAWN = "withdrawn"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
 #: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):

@@ -245,18 +245,13 @@ def channel_lessons_seen(
 
 def quiz_answers(
     session: Session, *, team_id: str, window: Window, user_id: str | None = None
-) -> list[tuple[QuizAnswer, str]]:
-    """Quiz answers in the window, each with the kind of lesson message it came from."""
-    query = (
-        select(QuizAnswer, col(LessonDelivery.kind))
-        .join(LessonDelivery, col(LessonDelivery.id) == col(QuizAnswer.delivery_id))
-        .where(
-            col(QuizAnswer.team_id) == team_id,
-            _within(col(QuizAnswer.answered_at), window),
-            _of(col(QuizAnswer.user_id), user_id),
-        )
+) -> list[QuizAnswer]:
+    query = select(QuizAnswer).where(
+        col(QuizAnswer.team_id) == team_id,
+        _within(col(QuizAnswer.answered_at), window),
+        _of(col(QuizAnswer.user_id), user_id),
     )
-    return [(row, kind) for row, kind in session.execute(query)]
+    return list(session.execute(query).scalars())
 
 
 def paths_completed(

@@ -359,7 +359,8 @@ def test_answering_a_routed_question_and_an_approved_entry_earn_badges(
         eddy.close()
 
 
-def test_completing_a_path_earns_a_badge(slack, content, clock, tmp_path):
+def add_one_step_path(content: Path) -> None:
+    """A path of one lesson, whose quiz's right answer is "What the team needs daily"."""
     (content / "lessons" / "one-step.yml").write_text(
         yaml.safe_dump(
             {
@@ -380,6 +381,10 @@ def test_completing_a_path_earns_a_badge(slack, content, clock, tmp_path):
             }
         )
     )
+
+
+def test_completing_a_path_earns_a_badge(slack, content, clock, tmp_path):
+    add_one_step_path(content)
     slack.workspace.clock = clock
     eddy = Instance(slack, f"sqlite:///{tmp_path / 'eddy.db'}", content, clock)
     slack.connect(eddy.target)

@@ -50,6 +50,9 @@ def test_running_the_jobs_once_reports_each_result(runtime, eddy):
         ("escalate-questions", True, "0 escalation(s)"),
         ("deliver-lessons", True, "0 planned, 0 sent, 0 recovered, 0 failed, 0 to retry"),
         ("remind-reviewers", True, "0 owner(s) reminded"),
+        ("queue-lrs-statements", True, "off"),
+        ("forward-to-lrs", True, "off"),
+        ("forget-sent-lrs-statements", True, "off"),
     ]
 
 
@@ -64,6 +67,9 @@ def test_a_failing_job_is_logged_and_reported_not_raised(runtime, eddy, caplog):
         ("escalate-questions", True),
         ("deliver-lessons", True),
         ("remind-reviewers", True),
+        ("queue-lrs-statements", True),
+        ("forward-to-lrs", True),
+        ("forget-sent-lrs-statements", True),
     ]
     failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
     assert failure.exc_info is not None

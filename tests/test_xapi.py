@@ -27,6 +27,7 @@ from bot import xapi
 from bot.scheduler import run_jobs
 from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, ROOT, SAM
 from tests.test_ask import buttons, shown
+from tests.test_badges import add_one_step_path
 from tests.test_cli import eddy as eddy_cli
 
 CONFIDENT = "how do I reset my VPN password?"
@@ -48,26 +49,7 @@ def content(tmp_path: Path) -> Path:
             topic["channel"] = IT_HELP
             topic["keywords"] = [*topic.get("keywords", []), "parking", "garage"]
     (folder / "networks.yml").write_text(yaml.safe_dump(networks))
-    (folder / "lessons" / f"{ONE_STEP}.yml").write_text(
-        yaml.safe_dump(
-            {
-                "title": "One step",
-                "lessons": [
-                    {
-                        "id": "only",
-                        "title": "The only lesson",
-                        "minutes": 1,
-                        "body": "Pin the messages your team needs every day.",
-                        "quiz": {
-                            "question": "What do you pin?",
-                            "options": ["Everything", "What the team needs daily"],
-                            "answer": 2,
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    add_one_step_path(folder)
     return folder
 
 

@@ -469,8 +469,9 @@ class Renderer:
         parent: str = "",
         button: NumberButton | None = None,
     ) -> RenderableType:
-        """A message as Slack lists it: who, where, when, then its blocks (or text) and
-        reactions. `label` numbers it (`m3`); `parent` names the message it replies to."""
+        """A message as Slack lists it: who, where, when, then its blocks (or text), its
+        files and reactions. `label` numbers it (`m3`); `parent` names the message it replies
+        to."""
         author = self.workspace.user(message.user)
         header = Text(f"{label:<{BODY_INDENT - 1}} ", Style(dim=True, bold=True))
         if author is not None and author.is_bot:
@@ -495,6 +496,10 @@ class Renderer:
         else:
             body = Text("(no text)", DIM)
         parts: list[RenderableType] = [header, Padding(body, (0, 0, 0, BODY_INDENT))]
+        for shared in message.files:
+            attached = Text(f"📎 {shared.title or shared.name}", Style(bold=True))
+            attached.append(f"  {shared.name} · {len(shared.content or b''):,} bytes", DIM)
+            parts.append(Padding(attached, (0, 0, 0, BODY_INDENT)))
         if message.reactions:
             parts.append(Padding(self.reactions(message), (0, 0, 0, BODY_INDENT)))
         return Group(*parts)

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as ViewModel
 
-from bot.sandbox.workspace import Channel, Message, User, View, Workspace
+from bot.sandbox.workspace import Channel, Message, SharedFile, User, View, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.update": "chat:write",
     "chat.delete": "chat:write",
     "chat.getPermalink": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
     "conversations.open": "im:write",
     "conversations.info": "channels:read",
     "conversations.history": "channels:history",
@@ -52,7 +54,7 @@ METHOD_SCOPES: dict[str, str | None] = {
 }
 #: Methods that take the app-level token (xapp-…) and refuse the bot token, as Slack does.
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
-JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users"}
+JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users", "files"}
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 #: Slack's limits on a view's own fields: its title, submit and close labels, and the
@@ -126,6 +128,9 @@ class WebApi:
     app_token: str = "xapp-sandbox-token"
     #: Issues a Socket Mode WebSocket URL; set while a `SocketModeServer` runs.
     socket_url: Callable[[], str] | None = None
+    #: Where uploads go (files.getUploadURLExternal): the stand-in's own `/upload/`, set by
+    #: the server that serves this API.
+    upload_url: str = ""
     calls: list[ApiCall] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     rate_limit_every: dict[str, int] = field(default_factory=dict)
@@ -429,6 +434,68 @@ class WebApi:
         message = self._message(channel.id, args.get("message_ts"))
         link = f"{self.workspace.url}archives/{channel.id}/p{message.ts.replace('.', '')}"
         return {"channel": channel.id, "permalink": link}
+
+    def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A file ID and the URL to POST its bytes to; the file is nobody's to see until
+        files.completeUploadExternal shares it."""
+        filename = str(args.get("filename") or "").strip()
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise SlackError("missing_argument")
+        shared = SharedFile(
+            id=self.workspace.next_id("F"),
+            name=filename,
+            length=length,
+            user=self.workspace.bot.id,
+            created=int(self.workspace.clock.now().timestamp()),
+        )
+        self.workspace.files[shared.id] = shared
+        return {"upload_url": f"{self.upload_url}{shared.id}", "file_id": shared.id}
+
+    def receive_upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """A POST of a file's bytes to its upload URL: (HTTP status, text), as Slack's upload
+        service answers."""
+        with self.workspace.lock:
+            shared = self.workspace.files.get(file_id)
+            if shared is None or shared.completed:
+                return 404, "file_not_found"
+            shared.content = data
+        self._record("upload", {"file_id": file_id, "length": len(data)}, 200, {"ok": True})
+        return 200, f"OK - {len(data)}"
+
+    def m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Share uploaded files: into `channel_id` (or each of `channels`) as one message
+        from Eddy with `initial_comment` as its text; without a channel they stay private."""
+        wanted = args.get("files")
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackError("invalid_arguments")
+        found: list[SharedFile] = []
+        for item in wanted:
+            file_id = item.get("id") if isinstance(item, dict) else None
+            shared = self.workspace.files.get(str(file_id or ""))
+            if shared is None or shared.content is None or shared.completed:
+                raise SlackError("file_not_found")
+            found.append(shared)
+        listed = str(args.get("channels") or "").split(",")
+        targets = [str(args.get("channel_id") or ""), *listed]
+        channels = [self._dm_channel(target) for target in dict.fromkeys(targets) if target]
+        for channel in channels:
+            if channel.is_public and self.workspace.bot.id not in channel.members:
+                raise SlackError("not_in_channel")
+        for shared, item in zip(found, wanted, strict=True):
+            shared.title = str(item.get("title") or shared.name)
+            shared.completed = True
+        for channel in channels:
+            for shared in found:
+                shared.channels.append(channel.id)
+            message = self.post_as_bot(
+                channel.id, str(args.get("initial_comment") or ""), [], args.get("thread_ts")
+            )
+            message.files = list(found)
+        return {"files": [{"id": shared.id, "title": shared.title} for shared in found]}
 
     def m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users") or ""
@@ -741,13 +808,15 @@ def parse_arguments(query: str, body: bytes, content_type: str) -> dict[str, Any
 
 
 class WebApiServer(ThreadingHTTPServer):
-    """Serves `POST /api/<method>` and `POST /respond/<token>` on 127.0.0.1."""
+    """Serves `POST /api/<method>`, `POST /respond/<token>` and `POST /upload/<file_id>` on
+    127.0.0.1."""
 
     daemon_threads = True
 
     def __init__(self, api: WebApi, port: int = 0) -> None:
         self.api = api
         super().__init__(("127.0.0.1", port), _Handler)
+        api.upload_url = f"{self.base_url}/upload/"
         self._thread: threading.Thread | None = None
 
     @property
@@ -790,6 +859,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, text = api.respond(
                 url.path.removeprefix("/respond/"), json.loads(body or b"{}")
             )
+            self._send(status, text.encode(), "text/plain")
+            return
+        if url.path.startswith("/upload/"):
+            status, text = api.receive_upload(url.path.removeprefix("/upload/"), body)
             self._send(status, text.encode(), "text/plain")
             return
         if not url.path.startswith("/api/"):

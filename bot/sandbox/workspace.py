@@ -83,6 +83,41 @@ class Channel:
 
 
 @dataclass
+class SharedFile:
+    """A file uploaded the way `files_upload_v2` does it: an upload URL is issued
+    (files.getUploadURLExternal), the bytes are POSTed to it, and files.completeUploadExternal
+    shares it into `channels` (private to its uploader until then)."""
+
+    id: str
+    name: str
+    length: int
+    user: str
+    created: int
+    title: str = ""
+    content: bytes | None = None
+    channels: list[str] = field(default_factory=list)
+    completed: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": "application/octet-stream",
+            "filetype": self.name.rpartition(".")[2] if "." in self.name else "binary",
+            "user": self.user,
+            "size": len(self.content or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": False,
+            "channels": [],
+            "groups": [],
+            "ims": list(self.channels),
+        }
+
+
+@dataclass
 class Message:
     """A message as people see it; `ephemeral_to` marks one only that person sees.
 
@@ -101,6 +136,8 @@ class Message:
     edited: bool = False
     deleted: bool = False
     metadata: dict[str, Any] | None = None
+    #: Files shared with the message (files.completeUploadExternal posts one such message).
+    files: list[SharedFile] = field(default_factory=list)
     seq: int = 0
 
     @property
@@ -137,6 +174,9 @@ class Message:
             payload["edited"] = {"user": self.user, "ts": self.ts}
         if include_metadata and self.metadata is not None:
             payload["metadata"] = self.metadata
+        if self.files:
+            payload["files"] = [shared.to_api() for shared in self.files]
+            payload["upload"] = True
         return payload
 
 
@@ -208,6 +248,8 @@ class Workspace:
     messages: list[Message] = field(default_factory=list)
     homes: dict[str, View] = field(default_factory=dict)
     modals: dict[str, list[View]] = field(default_factory=dict)
+    #: Every file uploaded, by ID (shared or still private to its uploader).
+    files: dict[str, SharedFile] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Callable[[], int] = field(default_factory=lambda: count(1).__next__)
     _last_ts: float = 0.0
