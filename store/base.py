@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, Insert, MetaData, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -78,8 +78,13 @@ def insert_for(session: Session) -> Any:
 
 
 def changed(session: Session, statement: Any) -> bool:
-    """Run a conditional UPDATE (or an INSERT … ON CONFLICT DO NOTHING); True when it changed a
-    row, that is, when this caller won."""
+    """Run a conditional UPDATE (or an INSERT … ON CONFLICT DO NOTHING / DO UPDATE … WHERE);
+    True when it changed a row, that is, when this caller won.
+
+    An INSERT asks for RETURNING rather than the row count: psycopg reports -1 rows for an
+    INSERT … ON CONFLICT on PostgreSQL, which would make every caller the winner."""
+    if isinstance(statement, Insert) and not statement._returning:
+        return session.execute(statement.returning(literal_column("1"))).first() is not None
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 

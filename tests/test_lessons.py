@@ -552,3 +552,29 @@ def test_a_forged_quiz_button_gets_a_plain_answer_and_changes_nothing(slack, ins
     slack.press_element(KIM, lesson, block, element)  # a press in someone else's DM
     assert "This lesson was sent to someone else." in shown(slack.dms(KIM)[-1])
     assert len([b for b in buttons(lesson) if b != "Read more"]) == 4  # still unanswered
+
+
+def test_a_second_answer_counts_once_and_the_badge_comes_once_on_either_database(
+    slack, content, clock, database_url
+):
+    """The first answer wins, and a badge is awarded once, also on PostgreSQL (where the
+    database reports no row count for an INSERT … ON CONFLICT: the store asks RETURNING)."""
+    from tests.test_badges import add_one_step_path
+
+    add_one_step_path(content)
+    slack.workspace.clock = clock
+    eddy = Instance(slack, database_url, content, clock)
+    slack.connect(eddy.target)
+    try:
+        soon = (clock.now() + timedelta(hours=1)).strftime("%H:%M")
+        learn(slack, ALEX, f"schedule one-step <#{GENERAL}|general> {soon} daily UTC")
+        run_deliveries(eddy, clock, hours=1.25)
+        lesson = next(m for m in slack.messages(GENERAL) if "The only lesson" in shown(m))
+        slack.press(RIO, lesson, "What the team needs daily")
+        slack.press(RIO, lesson, "Everything")
+        assert "You answered this one already" in shown(slack.ephemerals(RIO)[-1])
+        earned = [m.text for m in slack.dms(RIO) if "You earned the" in m.text]
+        assert len(earned) == len(set(earned)) >= 1
+        assert "1/1 quiz answers right" in learn(slack, RIO, "me")
+    finally:
+        eddy.close()
