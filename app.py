@@ -76,6 +76,18 @@ def settings_or_exit() -> Settings:
         raise fail(str(error)) from None
 
 
+def open_store(settings: Settings) -> Store:
+    """The database, migrated, or a one-sentence exit."""
+    from store.db import Store, StoreError
+
+    try:
+        store = Store.connect(settings.database_url)
+        store.upgrade()
+    except StoreError as error:
+        raise fail(str(error), error.__cause__) from None
+    return store
+
+
 def setup_logging(settings: Settings, *, to_file: Path | None = None) -> None:
     handler: logging.Handler
     if to_file is not None:
@@ -172,13 +184,7 @@ def db_upgrade() -> None:
     """Apply the database migrations (Eddy also does this at start)."""
     settings = settings_or_exit()
     setup_logging(settings)
-    from store.db import Store, StoreError
-
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
     store.close()
     err.print(f"Database is up to date: {store.url.render_as_string()}", highlight=False)
 
@@ -210,14 +216,9 @@ def experts_report() -> None:
     from rich.table import Table
 
     from bot.networks import response_report
-    from store.db import Store, StoreError
 
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-        report = response_report(store)
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
+    report = response_report(store)
     store.close()
     out = Console()
     if not report:
@@ -295,14 +296,9 @@ def badges_audit() -> None:
     settings = settings_or_exit()
     setup_logging(settings)
     from bot.badges import audit
-    from store.db import Store, StoreError
 
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-        audits = audit(store)
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
+    audits = audit(store)
     store.close()
     out = Console()
     if not audits:
@@ -374,14 +370,9 @@ def export_xapi(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot import xapi
-    from store.db import Store, StoreError
 
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-        sources = [xapi.source_for(store, team) for team in xapi.known_workspaces(store)]
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
+    sources = [xapi.source_for(store, team) for team in xapi.known_workspaces(store)]
     if not sources:
         raise fail(
             "Eddy has not met its Slack workspace yet: start it once (uv run app.py) so that "
@@ -429,21 +420,15 @@ def export_analytics(
     setup_logging(settings)
     from bot import analytics, xapi
     from bot.runtime import Runtime
-    from store.db import Store, StoreError
 
     now = datetime.now(UTC)
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-        teams = xapi.known_workspaces(store)
-        reports = {
-            team: analytics.report(
-                Runtime(settings=settings, store=store, team_id=team), days=days, now=now
-            )
-            for team in teams
-        }
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
+    reports = {
+        team: analytics.report(
+            Runtime(settings=settings, store=store, team_id=team), days=days, now=now
+        )
+        for team in xapi.known_workspaces(store)
+    }
     store.close()
     if not reports:
         raise fail("Eddy has not met its Slack workspace yet: start it once (uv run app.py).")
@@ -471,19 +456,14 @@ def person_store(settings: Settings, user_id: str, team: str | None) -> tuple[St
     """The database and the workspace that a command about one person works on; one sentence
     and exit 2 when the ID or the workspace is not right."""
     from bot import privacy
-    from store.db import Store, StoreError
 
     if not privacy.looks_like_user_id(user_id):
         raise fail(
             f"{user_id!r} is not a Slack member ID: those look like U012ABCDEF (in Slack, the "
             "person's profile → ⋮ → Copy member ID)."
         )
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-        teams = privacy.workspaces(store)
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
+    store = open_store(settings)
+    teams = privacy.workspaces(store)
     problem = None
     if team is not None and team not in teams:
         known = ", ".join(teams) or "none yet"
@@ -599,18 +579,6 @@ def forget_user(
         )
     if settings.is_manager(user_id):
         err.print(f"[yellow]EDDY_MANAGERS names {user_id}:[/] take them out.", highlight=False)
-
-
-def open_store(settings: Settings) -> Store:
-    """The database, migrated, or a one-sentence exit."""
-    from store.db import Store, StoreError
-
-    try:
-        store = Store.connect(settings.database_url)
-        store.upgrade()
-    except StoreError as error:
-        raise fail(str(error), error.__cause__) from None
-    return store
 
 
 @lrs_cli.command("status")

@@ -47,7 +47,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.people import is_former_member
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.xapi import EDDY_ACCOUNT, VERSION, source_for, statements_in, windows
@@ -95,7 +94,6 @@ def queue(store: Store, team_id: str, statements: list[dict[str, Any]], at: date
     queued: list[outbox.Queued] = [
         (found["id"], actor_of(found), found, datetime.fromisoformat(found["timestamp"]))
         for found in statements
-        if not is_former_member(actor_of(found))
     ]
     with store.session() as session:
         return outbox.enqueue(session, team_id=team_id, statements=queued, at=at)

@@ -164,7 +164,7 @@ def question_activity(
 
 
 def entry_activity(source: Source, slug: str) -> dict[str, Any]:
-    title, _ = source.names.entries.get(slug, (slug, None))
+    title = source.names.entries.get(slug, slug)
     return activity(f"{source.base}entries/{quote(slug, safe='')}", title, ENTRY_TYPE)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, col
 
-from store.badges import BadgeAward, BadgeRulesRow, PointLedger
+from store.badges import BadgeAward, PointLedger
 from store.base import TeamKeyed, insert_for, utc_field
 from store.knowledge import KnowledgeEntryRow, QuestionLog
 from store.lessons import (
@@ -64,13 +64,12 @@ def workspaces(session: Session) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Names:
-    """The content definitions as last loaded, by key: learning paths, network topics, badge
-    rules (specs as JSON; bot/xapi.py reads them) and knowledge entries' titles and topics."""
+    """The content definitions as last loaded, by key: learning paths and network topics
+    (specs as JSON; bot/xapi.py reads them), and knowledge entries' titles."""
 
     paths: dict[str, dict[str, Any]]
     topics: dict[str, dict[str, Any]]
-    badge_rules: dict[str, Any]
-    entries: dict[str, tuple[str, str | None]]
+    entries: dict[str, str]
 
 
 def names(session: Session, *, team_id: str) -> Names:
@@ -78,17 +77,15 @@ def names(session: Session, *, team_id: str) -> Names:
         rows = session.execute(select(table).where(table.team_id == team_id)).scalars()
         return {row.key: row.spec for row in rows}
 
-    entries = session.execute(
-        select(
-            col(KnowledgeEntryRow.slug), col(KnowledgeEntryRow.title), col(KnowledgeEntryRow.topic)
-        ).where(col(KnowledgeEntryRow.team_id) == team_id)
+    titles = session.execute(
+        select(col(KnowledgeEntryRow.slug), col(KnowledgeEntryRow.title)).where(
+            col(KnowledgeEntryRow.team_id) == team_id
+        )
     )
-    rules = specs(BadgeRulesRow)
     return Names(
         paths=specs(LessonPathRow),
         topics=specs(NetworkTopicRow),
-        badge_rules=next(iter(rules.values()), {}),
-        entries={slug: (title, topic) for slug, title, topic in entries},
+        entries={slug: title for slug, title in titles},
     )
 
 
