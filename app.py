@@ -76,6 +76,13 @@ def settings_or_exit() -> Settings:
         raise fail(str(error)) from None
 
 
+def now(settings: Settings) -> datetime:
+    """The current instant on Eddy's clock: the real time, or `EDDY_CLOCK` when set."""
+    from bot.runtime import clock_for
+
+    return clock_for(settings).now()
+
+
 def open_store(settings: Settings) -> Store:
     """The database, migrated, or a one-sentence exit."""
     from store.db import Store, StoreError
@@ -251,7 +258,7 @@ def lessons_deliver(
     """Run the lesson delivery job once, as the scheduler would (for an external cron).
     Re-running it, or running it beside the scheduler, never sends a lesson twice."""
     settings = settings_or_exit()
-    instant = datetime.now(UTC)
+    instant = now(settings)
     if at is not None:
         try:
             instant = datetime.fromisoformat(at)
@@ -270,7 +277,7 @@ def lessons_deliver(
     from handlers import StartupError, create_app
     from store.db import StoreError
 
-    clock = ManualClock(instant - datetime.now(UTC))
+    clock = ManualClock(instant)
     try:
         runtime = open_runtime(settings, clock=clock)
         create_app(runtime)
@@ -366,7 +373,7 @@ def export_xapi(
     settings = settings_or_exit()
     setup_logging(settings)
     start = instant_option(since, "--since")
-    end = instant_option(until, "--until") or datetime.now(UTC)
+    end = instant_option(until, "--until") or now(settings)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot import xapi
@@ -421,11 +428,11 @@ def export_analytics(
     from bot import analytics, xapi
     from bot.runtime import Runtime
 
-    now = datetime.now(UTC)
+    at = now(settings)
     store = open_store(settings)
     reports = {
         team: analytics.report(
-            Runtime(settings=settings, store=store, team_id=team), days=days, now=now
+            Runtime(settings=settings, store=store, team_id=team), days=days, now=at
         )
         for team in xapi.known_workspaces(store)
     }
@@ -497,7 +504,7 @@ def export_user(
 
     store, team_id = person_store(settings, user_id, team)
     try:
-        document = privacy.export_person(store, team_id, user_id, now=datetime.now(UTC))
+        document = privacy.export_person(store, team_id, user_id, now=now(settings))
     finally:
         store.close()
     with output(out) as file:
@@ -546,7 +553,7 @@ def forget_user(
             store,
             team_id,
             user_id,
-            now=datetime.now(UTC),
+            now=now(settings),
             lrs_configured=settings.forwards_to_lrs,
         )
     finally:
@@ -623,7 +630,7 @@ def lrs_retry() -> None:
     from bot import lrs
 
     store = open_store(settings)
-    count = lrs.retry_rejected(store, datetime.now(UTC))
+    count = lrs.retry_rejected(store, now(settings))
     store.close()
     Console().print(f"{count:,} refused statement(s) queued again.", highlight=False)
 

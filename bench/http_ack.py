@@ -24,7 +24,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.clock import ManualClock  # noqa: E402
 from bot.sandbox import HttpTarget, SlackStandIn  # noqa: E402
+from tests.conftest import PINNED  # noqa: E402
 from tests.deployed import HttpEddy  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -45,7 +47,9 @@ def main(requests: int = 2000, concurrency: int = 16, ask_only: bool = False) ->
     asked = questions()
     with (
         tempfile.TemporaryDirectory() as folder,
-        SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret=SECRET) as slack,
+        SlackStandIn.from_manifest(
+            ROOT / "manifest.yml", signing_secret=SECRET, clock=ManualClock(PINNED)
+        ) as slack,
     ):
         eddy = HttpEddy(slack, Path(folder) / "eddy.db")
         slack.connect(HttpTarget(eddy.url + "/slack/events"))

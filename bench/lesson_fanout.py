@@ -146,7 +146,7 @@ def subscribe(runtime: Runtime, people: list[User]) -> None:
 
 
 def move_to(clock: ManualClock, instant: datetime) -> datetime:
-    """Move the clock forward to `instant` (it also runs in real time, so never backwards)."""
+    """Move the clock forward to `instant` (never backwards)."""
     clock.advance(max(timedelta(), instant - clock.now()))
     return instant
 
@@ -179,7 +179,7 @@ def main() -> int:
         tempfile.TemporaryDirectory() as folder,
         SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret="bench") as slack,
     ):
-        clock = ManualClock(START - datetime.now(UTC))
+        clock = ManualClock(START)
         slack.workspace.clock = clock
         settings = load_settings(
             env_file=None,

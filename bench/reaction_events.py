@@ -42,11 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 from bot.badge_rules import load_badge_rules  # noqa: E402
 from bot.badges import audit  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
 from bot.sandbox import Delivery, HttpTarget, SlackStandIn  # noqa: E402
 from bot.sandbox.slack import SentEvent  # noqa: E402
 from bot.sandbox.workspace import Channel, Message, User  # noqa: E402
 from store import Store  # noqa: E402
 from store.badges import stored_totals  # noqa: E402
+from tests.conftest import PINNED  # noqa: E402
 from tests.deployed import HttpEddy  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -174,7 +176,9 @@ def main(events: int = 5000, senders: int = 16, people: int = 400, seed: int = 6
     rng = random.Random(seed)
     with (
         tempfile.TemporaryDirectory() as folder,
-        SlackStandIn.from_manifest(ROOT / "manifest.yml", signing_secret=SECRET) as slack,
+        SlackStandIn.from_manifest(
+            ROOT / "manifest.yml", signing_secret=SECRET, clock=ManualClock(PINNED)
+        ) as slack,
     ):
         content = Path(folder) / "content"
         shutil.copytree(ROOT / "content", content)

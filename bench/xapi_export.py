@@ -40,6 +40,8 @@ from store.xapi import Workspace  # noqa: E402
 
 TEAM = "T0BENCH01"
 DAYS = 90
+#: The quarter ends here (a pinned instant: the bench never reads the wall clock).
+QUARTER_END = datetime(2026, 6, 30, tzinfo=UTC)
 BATCH = 5_000
 
 
@@ -173,7 +175,7 @@ def fill(url: str, questions: int, people: int) -> int:
     """Migrate a fresh database at `url` and write the quarter into it; how many rows."""
     store = Store.connect(url)
     store.upgrade()
-    made = rows_for(questions, people, datetime.now(UTC))
+    made = rows_for(questions, people, QUARTER_END)
     with store.engine.begin() as connection:
         for table, rows in made.items():
             for first in range(0, len(rows), BATCH):
@@ -207,7 +209,10 @@ def run(
             environment = {k: v for k, v in os.environ.items() if not k.startswith("EDDY_")}
             started = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, str(ROOT / "app.py"), "export", "xapi", "--out", str(out)],
+                [
+                    *(sys.executable, str(ROOT / "app.py"), "export", "xapi"),
+                    *("--until", QUARTER_END.isoformat(), "--out", str(out)),
+                ],
                 env=environment | {"DATABASE_URL": url},
                 capture_output=True,
                 text=True,

@@ -1,7 +1,9 @@
-"""Where Eddy gets the time: the system clock in production, a movable one in the sandbox.
+"""Where Eddy gets the time: the system clock in production, a pinned, movable one elsewhere.
 
-Domain functions take `now` as a parameter; handlers and jobs read it from the runtime's clock,
-so the console can jump ahead a day and see scheduled work fire as it would.
+Domain functions take `now` as a parameter; handlers and jobs read it from the runtime's clock.
+Tests, benchmarks and the console sandbox use a `ManualClock`: it starts at an instant it is
+given and moves only when told (`advance`), so nothing they check depends on the day they run,
+and the console can jump ahead a day to see scheduled work fire as it would.
 """
 
 from __future__ import annotations
@@ -23,19 +25,26 @@ class SystemClock:
 
 
 class ManualClock:
-    """Real time plus an offset that only moves forward (`advance`), for the sandbox."""
+    """A clock that stands at `start` until `advance` moves it forward; it never reads the
+    system clock.
 
-    def __init__(self, offset: timedelta = timedelta()) -> None:
-        self._offset = offset
+        clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+        clock.advance(timedelta(days=1))     # Tuesday, 09:00 UTC
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError("a clock's start needs a time zone (e.g. +00:00)")
+        self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
-            return datetime.now(UTC) + self._offset
+            return self._now
 
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta():
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset += delta
-        return self.now()
+            self._now += delta
+            return self._now

@@ -168,20 +168,29 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def retry_after(value: str | None) -> timedelta | None:
-    """A Retry-After header's wait: seconds, or an HTTP date (None when absent or unreadable)."""
+def retry_after(value: str | None, answered_at: str | None = None) -> timedelta | None:
+    """A Retry-After header's wait: seconds, or an HTTP date counted from the answer's own
+    `Date` header (so neither clock's skew matters, and Eddy reads no clock of its own); None
+    when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
         return timedelta(seconds=int(value))
+    when, answered = _http_date(value), _http_date(answered_at)
+    if when is None or answered is None:
+        return None
+    return max(when - answered, timedelta())
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
     try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - datetime.now(UTC), timedelta())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class LrsClient:
@@ -231,7 +240,11 @@ class LrsClient:
             text = error.read().decode("utf-8", "replace")
             if 300 <= error.code < 400:
                 text = f"redirected to {error.headers.get('Location', '?')}"
-            return Answer(error.code, text, retry_after(error.headers.get("Retry-After")))
+            return Answer(
+                error.code,
+                text,
+                retry_after(error.headers.get("Retry-After"), error.headers.get("Date")),
+            )
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             reason = error.reason if isinstance(error, urllib.error.URLError) else error
             return Answer(None, str(reason) or type(reason).__name__)

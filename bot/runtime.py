@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, ManualClock, SystemClock
 from bot.people import People
 from bot.settings import Settings
 from store import Store
@@ -127,8 +127,16 @@ class HomeChanged:
     managers: bool = False
 
 
+def clock_for(settings: Settings) -> Clock:
+    """The real time, or a clock pinned at `EDDY_CLOCK` when that is set (tests, benchmarks
+    and demonstrations run Eddy on an instant of their choosing, whatever the date)."""
+    if settings.eddy_clock is not None:
+        return ManualClock(settings.eddy_clock)
+    return SystemClock()
+
+
 def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Connect to the database, bring it up to date (Alembic), and build the runtime."""
     store = Store.connect(settings.database_url)
     store.upgrade()
-    return Runtime(settings=settings, store=store, clock=clock or SystemClock())
+    return Runtime(settings=settings, store=store, clock=clock or clock_for(settings))

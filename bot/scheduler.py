@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -125,7 +125,14 @@ def run_jobs(runtime: Runtime, now: datetime) -> list[JobRun]:
 
 
 def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    """Run every job now and then at its interval, in this process.
+
+    APScheduler fires on the real time, by its own clock: that is when the work happens. The
+    instant each job acts as at is the runtime's clock (pinned by EDDY_CLOCK in tests), so
+    the first run is due at APScheduler's "now", never at the runtime's, which may lie years
+    away and be skipped as a misfire."""
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True})
+    first_run = datetime.now(UTC)
     for job in JOBS:
         scheduler.add_job(
             lambda job=job: run_job(runtime, job, runtime.clock.now()),
@@ -133,7 +140,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
             seconds=job.every.total_seconds(),
             id=job.name,
             max_instances=1,
-            next_run_time=runtime.clock.now(),
+            next_run_time=first_run,
         )
     scheduler.start()
     return scheduler

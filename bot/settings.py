@@ -11,6 +11,7 @@ never a traceback: `load_settings()` raises `SettingsError` carrying that senten
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +60,8 @@ ADVICE: dict[str, str] = {
     "EDDY_LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
     "EDDY_LRS_URL": "set it to your Learning Record Store's xAPI endpoint, such as "
     "https://lrs.example.com/xapi/, or leave it empty to send nothing",
+    "EDDY_CLOCK": "set it to an ISO-8601 instant such as 2026-03-04T10:00:00Z, or leave it "
+    "empty (the normal case) for the real time",
 }
 
 
@@ -91,6 +94,8 @@ class Settings(BaseSettings):
     #: HTTP Basic credentials for the LRS (its key and secret), both or neither.
     eddy_lrs_username: str = ""
     eddy_lrs_password: SecretStr = SecretStr("")
+    #: Pins Eddy's clock at this instant (tests, benchmarks, demonstrations); None: real time.
+    eddy_clock: datetime | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -185,6 +190,15 @@ class Settings(BaseSettings):
         if value not in ("", None):
             return value
         return cls.model_fields[info.field_name or ""].default
+
+    @field_validator("eddy_clock", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> datetime | None:
+        """An instant to pin the clock at; one without an offset is read as UTC."""
+        if value in ("", None):
+            return None
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
     @field_validator("eddy_log_level", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,15 +35,29 @@ EDDY = "U0EDDYBOT"
 GENERAL, IT_HELP, RANDOM = "C0GENERAL", "C0ITHELP1", "C0RANDOM1"
 MANAGER = ALEX
 
+#: The instant every test starts at (a Wednesday morning, UTC). Tests never read the wall
+#: clock: what they check must not depend on the day they run, and a test that needs time to
+#: pass moves its `clock` itself.
+PINNED = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    """A fresh Slack stand-in following manifest.yml, serving its Web API on localhost."""
-    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+def clock() -> ManualClock:
+    """The test's clock, shared by Eddy and the stand-in: it stands at PINNED until moved."""
+    return ManualClock(PINNED)
+
+
+@pytest.fixture
+def slack(clock: ManualClock) -> Iterator[SlackStandIn]:
+    """A fresh Slack stand-in following manifest.yml, serving its Web API on localhost; its
+    messages are stamped by the test's clock."""
+    with SlackStandIn.from_manifest(
+        MANIFEST, signing_secret=SIGNING_SECRET, clock=clock
+    ) as stand_in:
         yield stand_in
 
 
@@ -65,8 +80,8 @@ def settings(slack: SlackStandIn, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    runtime = open_runtime(settings)
+def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
+    runtime = open_runtime(settings, clock=clock)
     yield runtime
     runtime.close()
 
@@ -132,11 +147,6 @@ class Instance:
 
     def close(self) -> None:
         self.runtime.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

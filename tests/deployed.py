@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.sandbox import SlackStandIn
-from tests.conftest import ROOT
+from tests.conftest import PINNED, ROOT
 
 
 def free_port() -> int:
@@ -31,6 +31,7 @@ class EddyProcess:
     ) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EDDY_"))}
         clean |= {
+            "EDDY_CLOCK": PINNED.isoformat(),
             "SLACK_BOT_TOKEN": stand_in.bot_token,
             "SLACK_API_URL": stand_in.api_url,
             "DATABASE_URL": f"sqlite:///{database}",

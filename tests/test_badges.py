@@ -10,7 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ REFRESH = next(job for job in JOBS if job.name == "refresh-knowledge")
 
 
 def at(when: str) -> ManualClock:
-    return ManualClock(datetime.fromisoformat(when) - datetime.now(UTC))
+    return ManualClock(datetime.fromisoformat(when))
 
 
 @pytest.fixture

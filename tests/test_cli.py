@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import PINNED, ROOT
 
 APP = str(ROOT / "app.py")
 
 
 def eddy(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`app.py ARGS` in its own process, with only the settings given (and its clock pinned at
+    the tests' instant unless `EDDY_CLOCK` says otherwise)."""
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "EDDY_", "DATABASE_URL", "PORT"))
-    }
+    } | {"EDDY_CLOCK": PINNED.isoformat()}
     return subprocess.run(
         [sys.executable, APP, *args],
         cwd=cwd,

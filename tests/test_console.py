@@ -14,11 +14,12 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
+from bot.clock import ManualClock
 from bot.sandbox.console import ConsoleSession, Sandbox, open_sandbox
 from bot.sandbox.render import Renderer
 from bot.sandbox.workspace import Message, View, sandbox_workspace
 from bot.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import PINNED, ROOT
 
 
 class Terminal:
@@ -47,7 +48,9 @@ class Terminal:
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     settings = load_settings(env_file=None, eddy_content_dir=ROOT / "content")
-    with open_sandbox(settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as sandbox:
+    with open_sandbox(
+        settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}", clock=ManualClock(PINNED)
+    ) as sandbox:
         yield sandbox
 
 

@@ -7,7 +7,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import frontmatter
 import pytest
+import yaml
 
 from bot.badge_rules import load_badge_rules
 from bot.content import (
@@ -619,3 +621,31 @@ def test_the_shipped_badge_rules_are_clean():
         "paths_completed",
         "streak_days",
     }
+
+
+def dates_in(node: object) -> list[object]:
+    """Every date or time a parsed YAML document holds, however deep."""
+    if isinstance(node, date):
+        return [node]
+    if isinstance(node, dict):
+        return [found for value in node.values() for found in dates_in(value)]
+    if isinstance(node, list):
+        return [found for item in node for found in dates_in(item)]
+    return []
+
+
+def test_shipped_content_carries_no_date_that_expires():
+    """A company may install Eddy years after its starter content was written: nothing in it
+    may be dated (a `reviewed:` date would put every entry in the review queue on day one;
+    content/README.md says how a shipped entry's review clock starts)."""
+    dated = {}
+    for path in sorted((ROOT / "content").rglob("*")):
+        if path.suffix == ".md" and path.name != "README.md":
+            document = frontmatter.loads(path.read_text(encoding="utf-8")).metadata
+        elif path.suffix in (".yml", ".yaml"):
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        else:
+            continue
+        if found := dates_in(document):
+            dated[str(path.relative_to(ROOT))] = found
+    assert dated == {}

@@ -9,7 +9,7 @@ import random
 import re
 import shutil
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 import yaml
 from slack_sdk.models.views import View as ViewModel
 
+from bot.clock import ManualClock
 from bot.scheduler import run_jobs
 from tests.conftest import (
     ALEX,
@@ -298,6 +299,32 @@ def test_looks_fine_clears_a_flag_and_members_cannot(slack, instance, caplog):
     assert "Review queue (1)" not in labels(slack.home(ALEX))
 
 
+def test_shipped_entries_fall_due_a_review_period_after_eddy_first_loaded_them(
+    slack, database, content
+):
+    """Starter content carries no review date: whenever a company installs Eddy, its entries
+    come due EDDY_REVIEW_AFTER_DAYS after Eddy first loaded them (content/README.md), and a
+    restart in between does not start the count again."""
+    installed = datetime(2031, 7, 14, 8, 0, tzinfo=UTC)  # years after the content was written
+    clock = ManualClock(installed)
+    slack.workspace.clock = clock
+    entries = len(list((content / "knowledge").rglob("*.md")))
+
+    def review_queue_label() -> str:
+        eddy = Instance(slack, database, content, clock, eddy_review_after_days=30)
+        slack.connect(eddy.target)
+        try:
+            return next(label for label in labels(slack.open_home(ALEX)) if "Review" in label)
+        finally:
+            eddy.close()
+
+    assert review_queue_label() == "Review queue"
+    clock.advance(29 * DAYS)
+    assert review_queue_label() == "Review queue"  # a restart on day 29 changes nothing
+    clock.advance(1 * DAYS)
+    assert review_queue_label() == f"Review queue ({entries})"
+
+
 @pytest.fixture
 def owned_content(content: Path, clock) -> Path:
     """Kim keeps two entries, reviewed today."""
@@ -307,6 +334,17 @@ def owned_content(content: Path, clock) -> Path:
         text = re.sub(r"(?m)^reviewed: .*\n", "", path.read_text())
         path.write_text(text.replace("---\n", f"---\nowner: {KIM}\nreviewed: {today}\n", 1))
     return content
+
+
+def test_an_answer_shows_when_its_entry_was_last_reviewed(slack, database, owned_content, clock):
+    slack.workspace.clock = clock
+    eddy = Instance(slack, database, owned_content, clock)
+    slack.connect(eddy.target)
+    try:
+        slack.command(ALEX, GENERAL, "/ask how do I reset my VPN password?")
+        assert f"Reviewed {clock.now():%-d %b %Y}" in shown(slack.ephemerals(ALEX)[-1])
+    finally:
+        eddy.close()
 
 
 def test_owners_are_reminded_of_overdue_entries_once_per_fortnight(
@@ -481,6 +519,7 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     slack.react(RIO, message, "pray")
     home = slack.open_home(SAM)
     slack.press(SAM, home, next(label for label in labels(home) if label.startswith("Start: ")))
+    clock.advance(timedelta(minutes=1))  # a report covers up to the moment it is drawn
     analytics = open_tab(slack, ALEX, "Analytics")
     text = seen(analytics)
     assert "the last 30 days" in text

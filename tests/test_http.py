@@ -13,14 +13,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.sandbox import HttpTarget, SlackStandIn
-from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SIGNING_SECRET
+from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, PINNED, SIGNING_SECRET
 from tests.deployed import HttpEddy
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory) -> Iterator[tuple[SlackStandIn, HttpEddy]]:
-    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+    with SlackStandIn.from_manifest(
+        MANIFEST, signing_secret=SIGNING_SECRET, clock=ManualClock(PINNED)
+    ) as stand_in:
         eddy = HttpEddy(stand_in, tmp_path_factory.mktemp("http") / "eddy.db")
         stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
         yield stand_in, eddy
@@ -122,7 +125,9 @@ def test_get_on_the_events_endpoint_is_not_allowed(deployed):
 
 
 def test_sigterm_stops_eddy_cleanly(tmp_path):
-    with SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in:
+    with SlackStandIn.from_manifest(
+        MANIFEST, signing_secret=SIGNING_SECRET, clock=ManualClock(PINNED)
+    ) as stand_in:
         eddy = HttpEddy(stand_in, tmp_path / "eddy.db")
         stand_in.connect(HttpTarget(eddy.url + "/slack/events"))
         stand_in.command(ALEX, GENERAL, "/ask help")

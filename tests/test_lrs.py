@@ -25,7 +25,17 @@ from bot.sandbox.lrs import LrsStandIn
 from bot.scheduler import JobRun, run_jobs
 from bot.settings import SettingsError, load_settings
 from store.lrs import PENDING, REJECTED, SENT, LrsOutbox
-from tests.conftest import ALEX, GENERAL, KIM, RIO, ROOT, SAM, Instance, postgres_database
+from tests.conftest import (
+    ALEX,
+    GENERAL,
+    KIM,
+    PINNED,
+    RIO,
+    ROOT,
+    SAM,
+    Instance,
+    postgres_database,
+)
 from tests.test_cli import eddy as eddy_cli
 
 KEY, SECRET = "eddy-key", "eddy-secret"
@@ -373,7 +383,7 @@ def test_two_instances_forward_each_statement_once(slack, content, lrs):
     batch one of them is sending is not the other's to send."""
     database = postgres_database()
     url = next(database)
-    clock = ManualClock()
+    clock = ManualClock(PINNED)
     slack.workspace.clock = clock
     first = Instance(slack, url, content, clock, **forwarding_to(lrs))
     second = Instance(slack, url, content, clock, **forwarding_to(lrs))

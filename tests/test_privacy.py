@@ -26,7 +26,7 @@ from bot.sandbox import SlackStandIn
 from bot.sandbox.console import open_sandbox
 from bot.settings import load_settings
 from store.db import normalise_url
-from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, ROOT, SAM, Instance
+from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, PINNED, RIO, ROOT, SAM, Instance
 from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
 from tests.test_console import Terminal
@@ -387,7 +387,9 @@ def test_learn_me_with_anything_but_export_answers_with_the_usage(
 
 def test_the_console_shows_the_export_arriving_as_a_file(tmp_path):
     settings = load_settings(env_file=None, eddy_content_dir=ROOT / "content")
-    with open_sandbox(settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as sandbox:
+    with open_sandbox(
+        settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}", clock=ManualClock(PINNED)
+    ) as sandbox:
         screen = Terminal(sandbox).type("/learn me export")
     assert "It arrives as a JSON file in your DM" in screen
     assert "📎 Everything Eddy keeps about you  eddy-data-U0ALEX001-" in screen

@@ -16,11 +16,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import ManualClock
 from bot.runtime import WorkPool
 from bot.sandbox import BoltTarget, SandboxError, SlackStandIn
 from bot.sandbox.console import ConsoleSession, open_sandbox
 from bot.settings import load_settings
-from tests.conftest import ALEX, GENERAL, KIM, ROOT, SAM, SIGNING_SECRET
+from tests.conftest import ALEX, GENERAL, KIM, PINNED, ROOT, SAM, SIGNING_SECRET
 
 TINY_MANIFEST = """\
 display_information:
@@ -460,7 +461,9 @@ def test_views_slack_refuses_are_refused(slack, client):
 
 def test_the_console_runs_a_message_shortcut_on_a_numbered_message(tmp_path):
     settings = load_settings(env_file=None, eddy_content_dir=ROOT / "content")
-    with open_sandbox(settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as sandbox:
+    with open_sandbox(
+        settings, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}", clock=ManualClock(PINNED)
+    ) as sandbox:
         slack = sandbox.slack
         slack.manifest = dataclasses.replace(
             slack.manifest, message_shortcuts=frozenset({"sandbox_probe"})

@@ -17,10 +17,11 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import ManualClock
 from bot.sandbox import SlackStandIn
 from bot.sandbox.socket_mode import SocketModeServer, SocketModeTarget, envelope
 from bot.sandbox.workspace import Message
-from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SIGNING_SECRET
+from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, PINNED, SIGNING_SECRET
 from tests.deployed import EddyProcess
 from tests.test_cli import eddy as run_eddy
 from tests.test_cli import one_sentence
@@ -41,7 +42,9 @@ class SocketModeEddy(EddyProcess):
 def socket_slack() -> Iterator[tuple[SlackStandIn, SocketModeServer]]:
     """A stand-in whose app has Socket Mode on: everything goes over the WebSocket."""
     with (
-        SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in,
+        SlackStandIn.from_manifest(
+            MANIFEST, signing_secret=SIGNING_SECRET, clock=ManualClock(PINNED)
+        ) as stand_in,
         SocketModeServer(stand_in.api) as sockets,
     ):
         stand_in.connect(SocketModeTarget(sockets))
@@ -51,7 +54,9 @@ def socket_slack() -> Iterator[tuple[SlackStandIn, SocketModeServer]]:
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory) -> Iterator[tuple[SlackStandIn, SocketModeServer, SocketModeEddy]]:
     with (
-        SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET) as stand_in,
+        SlackStandIn.from_manifest(
+            MANIFEST, signing_secret=SIGNING_SECRET, clock=ManualClock(PINNED)
+        ) as stand_in,
         SocketModeServer(stand_in.api) as sockets,
     ):
         stand_in.connect(SocketModeTarget(sockets))

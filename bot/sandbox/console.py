@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -158,9 +158,17 @@ def sandbox_settings(
     )
 
 
-def open_sandbox(settings: Settings, *, database_url: str = SANDBOX_DATABASE_URL) -> Sandbox:
-    """Start the stand-in and Eddy on it; close the result (or use `with`) to stop both."""
-    clock = ManualClock()
+def open_sandbox(
+    settings: Settings,
+    *,
+    database_url: str = SANDBOX_DATABASE_URL,
+    clock: ManualClock | None = None,
+) -> Sandbox:
+    """Start the stand-in and Eddy on it; close the result (or use `with`) to stop both.
+
+    The sandbox's clock starts at `EDDY_CLOCK`, else at the real time, unless given one
+    (tests pin theirs), and then moves only with the console's `clock +1d`."""
+    clock = clock or ManualClock(settings.eddy_clock or datetime.now(UTC))
     secret = secrets.token_hex(16)
     with ExitStack() as cleanup:
         slack = SlackStandIn.from_manifest(MANIFEST, signing_secret=secret, clock=clock).start()

@@ -303,8 +303,9 @@ class SlackStandIn:
         return {"id": self.workspace.team_id, "domain": self.workspace.domain}
 
     def _action_ts(self) -> str:
-        """When a person acted, on the workspace clock (so a moved sandbox clock shows)."""
-        return f"{self.workspace.clock.now().timestamp():.6f}"
+        """When a person acted, on the workspace clock (so a moved sandbox clock shows); like
+        Slack's, each is later than the one before, also when the clock stands still."""
+        return self.workspace.next_ts()
 
     def _interaction(self, kind: str, user: User) -> dict[str, Any]:
         """What every interactivity payload from `user` starts with (with a fresh trigger)."""
@@ -406,8 +407,8 @@ class SlackStandIn:
         **kwargs: Any,
     ) -> Delivery:
         """Deliver an `event_callback`; `retry_num` > 0 adds Slack's retry headers."""
-        now = self.workspace.clock.now().timestamp()
-        event = {"event_ts": f"{now:.6f}", **event}
+        stamp = self.workspace.next_ts()
+        event = {"event_ts": stamp, **event}
         envelope = {
             "token": "sandbox-verification-token",
             "team_id": self.workspace.team_id,
@@ -415,7 +416,7 @@ class SlackStandIn:
             "event": event,
             "type": "event_callback",
             "event_id": event_id or self.workspace.next_id("Ev"),
-            "event_time": int(now),
+            "event_time": int(float(stamp)),
             "authorizations": [
                 {
                     "enterprise_id": None,
@@ -503,7 +504,7 @@ class SlackStandIn:
             "user": user.id,
             "reaction": name,
             "item": {"type": "message", "channel": message.channel, "ts": message.ts},
-            "event_ts": f"{self.workspace.clock.now().timestamp():.6f}",
+            "event_ts": self.workspace.next_ts(),
         }
         if message.user:  # a webhook's message has no author, and Slack leaves item_user out
             event["item_user"] = message.user
