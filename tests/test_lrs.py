@@ -453,3 +453,14 @@ def test_the_lrs_url_is_an_endpoint_with_or_without_its_slash():
     assert plain.eddy_lrs_url == "https://lrs.example.com/xapi/"
     assert plain.forwards_to_lrs
     assert not load_settings(env_file=None).forwards_to_lrs
+
+
+def test_a_retry_after_date_counts_from_the_answers_own_date():
+    """An HTTP-date Retry-After is read against the LRS's own `Date` header, so neither clock's
+    skew matters and Eddy reads no clock for it; without that header it is not trusted."""
+    answered = "Wed, 21 Oct 2026 07:28:00 GMT"
+    assert forwarding.retry_after("Wed, 21 Oct 2026 07:30:00 GMT", answered) == timedelta(minutes=2)
+    assert forwarding.retry_after("Wed, 21 Oct 2026 07:20:00 GMT", answered) == timedelta()
+    assert forwarding.retry_after("Wed, 21 Oct 2026 07:30:00 GMT", None) is None
+    assert forwarding.retry_after("120") == timedelta(seconds=120)
+    assert forwarding.retry_after("soon", answered) is None
