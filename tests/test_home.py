@@ -298,6 +298,30 @@ def test_looks_fine_clears_a_flag_and_members_cannot(slack, instance, caplog):
     assert "Review queue (1)" not in labels(slack.home(ALEX))
 
 
+def test_an_entry_both_flagged_and_overdue_is_listed_twice_on_a_home_tab_slack_takes(
+    slack, database, content, clock
+):
+    """Slack refuses a whole Home tab that repeats a block_id: an entry on two lists of the
+    review queue must not repeat one."""
+    for path in (content / "knowledge").rglob("*.md"):
+        if path.name != "reset-vpn-password.md":
+            path.unlink()
+    vpn = content / "knowledge" / "it" / "reset-vpn-password.md"
+    vpn.write_text(re.sub(r"(?m)^reviewed: .*$", "reviewed: 2020-01-01", vpn.read_text()))
+    slack.workspace.clock = clock
+    eddy = Instance(slack, database, content, clock)
+    slack.connect(eddy.target)
+    try:
+        slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+        slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")
+        queue = open_tab(slack, ALEX, "Review queue (2)")
+        assert all(call.ok for call in slack.calls("views.publish"))
+        assert seen(queue).count("Reset your VPN password") == 2
+        assert labels(queue).count("Looks fine") == 1 and "Mark reviewed" in labels(queue)
+    finally:
+        eddy.close()
+
+
 @pytest.fixture
 def owned_content(content: Path, clock) -> Path:
     """Kim keeps two entries, reviewed today."""
