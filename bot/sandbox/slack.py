@@ -766,7 +766,8 @@ class SlackStandIn:
             check_submission_errors(view, reply.get("errors"))
             return
         if action in ("update", "push"):
-            validate_view(reply.get("view") if isinstance(reply.get("view"), dict) else {})
+            view_given = reply.get("view")
+            validate_view(view_given if isinstance(view_given, dict) else {})
         if action == "clear":
             stack.clear()
         elif action == "update":
