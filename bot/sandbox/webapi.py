@@ -1,12 +1,20 @@
 """The stand-in's Web API: the Slack methods Eddy calls, in Slack's response shapes.
 
 Served over real HTTP (`WebApiServer`), so Eddy's own `WebClient` — base URL, retry handlers
-and all — talks to it exactly as to Slack. Each call is recorded. It checks the tokens (the bot
-token for every method, the app-level token for `apps.connections.open` only) and the
-manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's models
-(`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any Slack error.
-It can also hold a call's answer after applying it (`Hold`), as when a process is killed after
-Slack did what it asked but before it heard back.
+and all — talks to it exactly as to Slack. Each call is recorded (refused ones too, and posts to
+a response_url). It refuses what Slack refuses, with Slack's error names:
+- an unknown method (`unknown_method`), the wrong token (the bot token for every method, the
+  app-level token for `apps.connections.open` only), a scope the manifest lacks
+  (`missing_scope`), a required argument left out (`invalid_arguments`; see `METHODS`);
+- Block Kit Slack would not take (bot/sandbox/blockkit.py, then slack_sdk's models): a
+  message's `invalid_blocks`, a view's `invalid_arguments` or `view_too_large`, each message
+  with Slack's JSON pointer; message text past 40,000 characters is cut off, as Slack does;
+- a user ID where only chat.postMessage and chat.postEphemeral take one (`channel_not_found`),
+  a trigger_id used 3 s after its interaction (`expired_trigger_id`), a response_url past its
+  5 posts or 30 minutes (`used_url`, `expired_url`), all timed on the workspace clock.
+It injects faults on request: 429 with Retry-After, 5xx, or any Slack error, and can hold a
+call's answer after applying it (`Hold`), as when a process is killed after Slack did what it
+asked but before it heard back.
 """
 
 from __future__ import annotations
@@ -77,9 +85,6 @@ METHODS: dict[str, Method] = {
     "views.update": Method(None, ("view",)),
 }
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users", "files"}
-#: Where Slack posts for a user ID given as `channel` (the app's DM with that person); every
-#: other method needs the conversation's own ID (a DM's `D…`) and answers channel_not_found.
-USER_ID_CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
 #: A trigger_id opens a view within 3 seconds of the interaction that carried it.
 TRIGGER_LIFETIME = timedelta(seconds=3)
 #: A response_url takes at most 5 posts, within 30 minutes.
