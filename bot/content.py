@@ -47,6 +47,19 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 ENTRY_FIELDS = {"title", "questions", "tags", "topic", "owner", "reviewed"}
 #: Slack shows at most 150 characters in a header block.
 TITLE_LIMIT = 150
+#: Where content ends up in Slack, and Slack's hard limit there (its Block Kit reference):
+#: - a topic key is an option's value in the topic menu of Eddy's forms, and a learning path's
+#:   id (its file name) one in the path menu of the schedule form: at most 150 characters;
+#: - a menu offers at most 100 options, so the 101st topic or path could never be chosen;
+#: - an entry's answer and its other wordings are the initial text of the Edit form's inputs,
+#:   which take at most 3,000 characters (more would be cut off when someone edits it);
+#: - a lesson's link is a link button's URL: at most 3,000 characters.
+#: Titles (headers: 150), quiz options (buttons: 75) have their own limits below and in
+#: bot/lesson_paths.py; slugs ride in button values (2,000), which a file name cannot reach.
+OPTION_VALUE_LIMIT = 150
+MENU_LIMIT = 100
+FORM_TEXT_LIMIT = 3000
+URL_LIMIT = 3000
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ def _strictly_increasing(tiers: list[_TierModel]) -> list[_TierModel]:
 
 
 Keyword = Annotated[str, BeforeValidator(_number_as_text)]
-TopicKey = Annotated[str, StringConstraints(pattern=SLUG.pattern)]
+TopicKey = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=OPTION_VALUE_LIMIT)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
 
 
@@ -264,6 +277,15 @@ def load_networks(folder: Path) -> NetworksLoad:
             first_lines.setdefault(key, key_line)
             if problems:
                 broken.add(key)
+        if index == MENU_LIMIT:
+            problems.append(
+                Problem(
+                    path,
+                    line_of(node, ()),
+                    f"{len(raw_topics)} topics: Slack's menus offer at most {MENU_LIMIT}, so this "
+                    "topic and those after it could never be chosen in a form; merge some",
+                )
+            )
         problems_found += dict.fromkeys(problems)  # pydantic may say one thing twice
         if model is not None and not problems:
             good.append(model.to_topic())
@@ -307,6 +329,11 @@ def _explain(error: ErrorDetails, label: str) -> tuple[Loc, str]:
     if name == "key":
         if kind == "missing":
             return loc, f"{label} needs a `key` like it-help"
+        if kind == "string_too_long":
+            return loc, (
+                f"topic key is {len(str(value))} characters; keep it to at most "
+                f"{OPTION_VALUE_LIMIT}: Slack takes no longer value in the topic menu of a form"
+            )
         return (
             loc,
             f"topic key `{value}` must be lowercase letters, digits and hyphens, like it-help",
@@ -461,6 +488,15 @@ def read_entry(path: Path, topics: set[str] | None) -> tuple[KnowledgeEntry | No
     problems = _entry_problems(path, meta, lines, topics, offset)
     if not body.strip():
         problems.append(Problem(path, body_line, "empty body: write the answer below the `---`"))
+    elif len(body.strip()) > FORM_TEXT_LIMIT:
+        problems.append(
+            Problem(
+                path,
+                body_line,
+                f"the answer is {len(body.strip()):,} characters; keep it to at most "
+                f"{FORM_TEXT_LIMIT:,} (Slack's Edit form takes no more, and would cut it off)",
+            )
+        )
     slug = path.stem
     if not SLUG.match(slug):
         problems.append(
@@ -508,6 +544,15 @@ def _entry_problems(
             isinstance(value, list) and all(isinstance(v, str | int) for v in value)
         ):
             problem(key, f"`{key}` must be a list of short texts")
+    questions = meta.get("questions")
+    if isinstance(questions, list):
+        shown = "\n".join(str(q).strip() for q in questions)
+        if len(shown) > FORM_TEXT_LIMIT:
+            problem(
+                "questions",
+                f"`questions` come to {len(shown):,} characters; keep them to at most "
+                f"{FORM_TEXT_LIMIT:,} in all (Slack's Edit form takes no more)",
+            )
     topic = meta.get("topic")
     if topic is not None:
         if topics is None:

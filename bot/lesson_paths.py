@@ -23,8 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import ErrorDetails
 
 from bot.content import (
+    MENU_LIMIT,
+    OPTION_VALUE_LIMIT,
     SLUG,
     TITLE_LIMIT,
+    URL_LIMIT,
     Loc,
     Problem,
     line_of,
@@ -127,7 +130,9 @@ class _LessonModel(BaseModel):
     title: Annotated[Text, StringConstraints(max_length=TITLE_LIMIT)]
     minutes: Annotated[int, Field(ge=1, le=5)]
     body: Annotated[Text, StringConstraints(max_length=BODY_LIMIT)]
-    link: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    link: (
+        Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=URL_LIMIT)] | None
+    ) = None
 
 
 class _PathModel(BaseModel):
@@ -153,8 +158,18 @@ def lesson_files(folder: Path) -> list[Path]:
 def load_paths(folder: Path) -> PathsLoad:
     """Every learning path under `folder/lessons/`, and every problem with its line."""
     loaded = PathsLoad()
-    for path in lesson_files(folder):
+    files = lesson_files(folder)
+    for path in files:
         _load_file(path, loaded)
+    if len(files) > MENU_LIMIT:
+        loaded.problems.append(
+            Problem(
+                files[MENU_LIMIT],
+                1,
+                f"{len(files)} learning paths: Slack's menus offer at most {MENU_LIMIT}, so this "
+                "path and those after it could never be chosen in the schedule form",
+            )
+        )
     loaded.problems.sort(key=lambda problem: (str(problem.file), problem.line))
     return loaded
 
@@ -167,6 +182,14 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
 
     if not SLUG.match(path_id):
         report(1, "name the file with lowercase letters, digits and hyphens, like security.yml")
+        return
+    if len(path_id) > OPTION_VALUE_LIMIT:
+        report(
+            1,
+            f"the file name (the path's id) is {len(path_id)} characters; keep it to at most "
+            f"{OPTION_VALUE_LIMIT}: Slack takes no longer value in the path menu of a form",
+        )
+        loaded.broken_paths.add(path_id)
         return
     try:
         text = path.read_text(encoding="utf-8")
@@ -322,6 +345,11 @@ def _explain_lesson(error: ErrorDetails, label: str) -> tuple[Loc, str]:
         return loc, f"{label}: `minutes` must be a whole number from 1 to 5"
     if name == "body":
         return loc, f"{label} needs a `body`: Markdown text of at most {BODY_LIMIT:,} characters"
+    if kind == "string_too_long":
+        return loc, (
+            f"{label}: `link` is longer than {URL_LIMIT:,} characters, more than Slack takes "
+            "for a button's link"
+        )
     return loc, f"{label}: `link` must be a web address starting with https://"
 
 

@@ -174,6 +174,18 @@ def button(label: str, action: str, value: int | str, style: str | None = None) 
     )
 
 
+def numbered(action: str, index: int) -> str:
+    """The action_id of the `index`-th of several buttons that do the same thing in one
+    actions block: Slack refuses a message or view whose block repeats an action_id, so each
+    gets its own (`home_tab_0`, `home_tab_1`, …) and one listener takes them all (`family`)."""
+    return f"{action}_{index}"
+
+
+def family(action: str) -> re.Pattern[str]:
+    """The listener constraint for `action` and every `numbered` action_id made from it."""
+    return re.compile(rf"^{re.escape(action)}(?:_\d+)?$")
+
+
 def meter(done: int, total: int, *, width: int | None = None) -> str:
     """A compact progress bar, ▰▰▰▱▱: one cell per step, or `width` cells scaled."""
     cells = total if width is None else width

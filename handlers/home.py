@@ -47,8 +47,10 @@ from handlers.blocks import (
     context,
     duration,
     escape,
+    family,
     meter,
     neutralise,
+    numbered,
     section,
     shorten,
     trend,
@@ -85,11 +87,11 @@ PATHS_OFFERED = 3
 
 def register(app: App) -> None:
     app.event("app_home_opened")(on_home_opened)
-    app.action(TAB)(on_tab)
-    app.action(PAGE)(on_page)
-    app.action(PERIOD)(on_period)
+    app.action(family(TAB))(on_tab)
+    app.action(family(PAGE))(on_page)
+    app.action(family(PERIOD))(on_period)
     app.action(NEXT_LESSON)(on_next_lesson)
-    app.action(START_PATH)(on_start_path)
+    app.action(family(START_PATH))(on_start_path)
     app.action(CLAIM)(on_claim)
     app.action(READ)(on_read)
 
@@ -187,9 +189,10 @@ def within_limit(blocks: list[Block]) -> list[Block]:
 def tab_bar(runtime: Runtime, current: str) -> ActionsBlock:
     waiting = len(review.queue(runtime, now=runtime.clock.now()))
     buttons = []
-    for tab in (MEMBER_TAB, *CONSOLE_TABS):
+    for index, tab in enumerate((MEMBER_TAB, *CONSOLE_TABS)):
         label = TAB_NAMES[tab] + (f" ({waiting})" if tab == "queue" and waiting else "")
-        buttons.append(button(label, TAB, tab, "primary" if tab == current else None))
+        style = "primary" if tab == current else None
+        buttons.append(button(label, numbered(TAB, index), tab, style))
     return ActionsBlock(block_id="home_tabs", elements=buttons)
 
 
@@ -270,8 +273,8 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
         path, lesson = shown.next_lesson
         buttons.append(button(f"Next lesson: {lesson.title}", NEXT_LESSON, path.id, "primary"))
     buttons += [
-        button(f"Start: {path.title}", START_PATH, path.id)
-        for path in shown.other_paths[:PATHS_OFFERED]
+        button(f"Start: {path.title}", numbered(START_PATH, index), path.id)
+        for index, path in enumerate(shown.other_paths[:PATHS_OFFERED])
     ]
     if buttons:
         blocks.append(ActionsBlock(block_id="home_learning", elements=buttons))
@@ -318,9 +321,9 @@ def pager(section_name: str, page: int, total: int) -> list[Block]:
         return []
     buttons = []
     if page > 0:
-        buttons.append(button("← Previous", PAGE, f"{section_name}:{page - 1}"))
+        buttons.append(button("← Previous", numbered(PAGE, 0), f"{section_name}:{page - 1}"))
     if page < pages - 1:
-        buttons.append(button("Next →", PAGE, f"{section_name}:{page + 1}"))
+        buttons.append(button("Next →", numbered(PAGE, 1), f"{section_name}:{page + 1}"))
     return [
         context(f"Page {page + 1} of {pages} · {total:,} in all"),
         ActionsBlock(block_id=f"home_pages_{section_name}", elements=buttons),
@@ -418,8 +421,13 @@ def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
         ActionsBlock(
             block_id="home_periods",
             elements=[
-                button(f"{days} days", PERIOD, days, "primary" if days == found.days else None)
-                for days in analytics.PERIODS
+                button(
+                    f"{days} days",
+                    numbered(PERIOD, index),
+                    days,
+                    "primary" if days == found.days else None,
+                )
+                for index, days in enumerate(analytics.PERIODS)
             ],
         ),
     ]

@@ -93,6 +93,9 @@ LEARN = SlashCommand(
 )
 ANSWER = re.compile(r"^lessons_answer_\d+$")
 DONE, START = "lessons_done", "lessons_start"
+#: "Read more": a link button. Slack opens the link and still sends the press to the app,
+#: which must acknowledge it (else Slack shows the person an error on the button).
+READ_MORE = "lessons_link"
 METADATA_TYPE = "eddy_lesson"
 NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -116,6 +119,7 @@ def register(app: App) -> None:
     app.action(ANSWER)(on_answer)
     app.action(DONE)(on_done)
     app.action(START)(on_start_button)
+    app.action(READ_MORE)(on_link_opened)
     app.event("user_change")(on_user_change)
     register_console(app)
 
@@ -153,7 +157,7 @@ def lesson_blocks(message: LessonMessage) -> list[dict[str, Any]]:
         head.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
         body = lesson_body(lesson)
         if lesson.link:
-            read_more = ButtonElement(text="Read more", url=lesson.link, action_id="lessons_link")
+            read_more = ButtonElement(text="Read more", url=lesson.link, action_id=READ_MORE)
             tail.append(ActionsBlock(elements=[read_more]))
         tail += _quiz_blocks(message, path, lesson, review=False)
     if message.reviews:
@@ -181,12 +185,7 @@ def _quiz_blocks(
             return []
         if message.done:
             return [context("✅ Done. Nice work.")]
-        return [
-            ActionsBlock(
-                block_id=f"done:{lesson.id}",
-                elements=[button("Mark as done", DONE, json.dumps(base), "primary")],
-            )
-        ]
+        return [ActionsBlock(elements=[button("Mark as done", DONE, json.dumps(base), "primary")])]
     intro = (
         f"🔁 *Review* from _{escape(path.title)}_ · {escape(lesson.title)}\n"
         if review
@@ -204,7 +203,7 @@ def _quiz_blocks(
         button(shorten(option, 75), f"lessons_answer_{number}", json.dumps(base | {"o": number}))
         for number, option in enumerate(quiz.options)
     ]
-    blocks.append(ActionsBlock(block_id=f"quiz:{path.id}:{lesson.id}"[:255], elements=buttons))
+    blocks.append(ActionsBlock(elements=buttons))
     return blocks
 
 
@@ -406,9 +405,7 @@ def learn_paths(
         else:
             blocks += [
                 section(line),
-                ActionsBlock(
-                    block_id=f"start:{path.id}", elements=[button("Start", START, path.id)]
-                ),
+                ActionsBlock(elements=[button("Start", START, path.id)]),
             ]
     ack(text="Learning paths", blocks=as_dicts(blocks[:50]))
 
@@ -848,6 +845,11 @@ def show_result(
             result.lesson, state, result.again_on, retired=retired
         )
     ephemeral(client, channel, user, "\n".join([already] * result.already + [text, *completed]))
+
+
+def on_link_opened(ack: Ack) -> None:
+    """Slack opened the lesson's link for the person; nothing is left for Eddy to do."""
+    ack()
 
 
 def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:

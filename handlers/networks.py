@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import networks
-from bot.content import NOTIFY_MANAGERS, TITLE_LIMIT, Topic
+from bot.content import FORM_TEXT_LIMIT, NOTIFY_MANAGERS, TITLE_LIMIT, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
@@ -1175,13 +1175,16 @@ def entry_form(
 ) -> list[Block]:
     return [
         text_input(TITLE_BLOCK, "Title", initial=shorten(title, TITLE_LIMIT), limit=TITLE_LIMIT),
-        text_input(BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=3000),
+        text_input(
+            BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=FORM_TEXT_LIMIT
+        ),
         *([topic_select(known, topic, optional=True)] if known else []),
         text_input(
             WORDINGS_BLOCK,
             "Other ways people ask it (one per line)",
             initial="\n".join(wordings),
             multiline=True,
+            limit=FORM_TEXT_LIMIT,
             optional=True,
         ),
         context("A reviewer approves it before it answers anyone."),

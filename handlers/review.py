@@ -155,7 +155,6 @@ def draft_item(draft: Draft) -> list[Block]:
             f"{proposed}\n>{body}"
         ),
         ActionsBlock(
-            block_id=f"draft_{draft.id}",
             elements=[
                 button("View", VIEW_DRAFT, draft.id),
                 button("Edit", EDIT, draft.id),
@@ -167,8 +166,9 @@ def draft_item(draft: Draft) -> list[Block]:
 
 
 def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
+    """View and Edit (and `extra`) for an entry. No block_id: the same entry can be both
+    flagged and overdue on one page of the queue, and Slack refuses a repeated block_id."""
     return ActionsBlock(
-        block_id=f"entry_{slug}"[:255],
         elements=[button("View", VIEW_ENTRY, slug), button("Edit", EDIT_ENTRY, slug), *extra],
     )
 

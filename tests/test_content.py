@@ -649,3 +649,93 @@ def test_shipped_content_carries_no_date_that_expires():
         if found := dates_in(document):
             dated[str(path.relative_to(ROOT))] = found
     assert dated == {}
+
+
+# --- content that must fit where Eddy puts it in Slack ------------------------------------------
+
+
+def test_a_topic_key_longer_than_a_menu_value_points_at_its_line(tmp_path):
+    """A topic key is an option value in the Ask-the-experts form: Slack takes 150 at most."""
+    longest, too_long = "k" * 150, "k" * 151
+    path, found = networks(
+        tmp_path, f"topics:\n  - key: {longest}\n    name: Fits\n  - key: {too_long}\n    name: X\n"
+    )
+    assert found == [
+        f"{path}:4: topic key is 151 characters; keep it to at most 150: Slack takes no longer "
+        "value in the topic menu of a form"
+    ]
+    assert [topic.key for topic in load_networks(tmp_path).topics or []] == [longest]
+
+
+def test_a_hundred_and_first_topic_points_at_its_line(tmp_path):
+    topics = "".join(f"  - key: t{number}\n    name: Topic {number}\n" for number in range(101))
+    path, found = networks(tmp_path, "topics:\n" + topics)
+    assert found == [
+        f"{path}:202: 101 topics: Slack's menus offer at most 100, so this topic and those after "
+        "it could never be chosen in a form; merge some"
+    ]
+
+
+def test_a_path_id_longer_than_a_menu_value_is_refused(tmp_path):
+    """A path's id (its file name) is an option value in the schedule form's path menu."""
+    write_path(tmp_path, GOOD_PATH, name="p" * 150 + ".yml")
+    path = write_path(tmp_path, GOOD_PATH, name="p" * 151 + ".yml")
+    assert messages(tmp_path) == [
+        f"{path}:1: the file name (the path's id) is 151 characters; keep it to at most 150: "
+        "Slack takes no longer value in the path menu of a form"
+    ]
+    assert [p.id for p in load_paths(tmp_path).paths] == ["p" * 150]
+
+
+def test_a_hundred_and_first_path_is_named(tmp_path):
+    for number in range(101):
+        write_path(tmp_path, GOOD_PATH, name=f"path-{number:03d}.yml")
+    assert messages(tmp_path) == [
+        f"{tmp_path / 'lessons' / 'path-100.yml'}:1: 101 learning paths: Slack's menus offer at "
+        "most 100, so this path and those after it could never be chosen in the schedule form"
+    ]
+
+
+def test_a_lesson_link_longer_than_a_button_url_points_at_its_line(tmp_path):
+    link = "https://example.com/" + "a" * 2981
+    path = write_path(
+        tmp_path,
+        GOOD_PATH.replace("    body: Read this.\n", f"    body: Read this.\n    link: {link}\n"),
+    )
+    assert_problem_at(
+        tmp_path,
+        path,
+        9,
+        "lesson `one`: `link` is longer than 3,000 characters, more than Slack takes for a "
+        "button's link",
+    )
+    path.write_text(
+        GOOD_PATH.replace(
+            "    body: Read this.\n", f"    body: Read this.\n    link: {link[:-1]}\n"
+        )
+    )
+    assert messages(tmp_path) == []
+
+
+def test_an_answer_or_wordings_longer_than_the_edit_form_are_named(content):
+    """An entry's answer and its other wordings fill the Edit form's inputs (3,000 at most);
+    longer, an edit in Slack would cut them off."""
+    fits = write(
+        content, "knowledge/it/fits.md", GOOD.replace("Open the", "x" * 2948 + " Open the")
+    )
+    assert len(load_knowledge(content).entries) == 2 and fits.exists()
+    long_body = write(
+        content, "knowledge/it/long.md", GOOD.replace("Open the", "x" * 2949 + " Open the")
+    )
+    wordings = "".join(f"  - {'w' * 99} {number}\n" for number in range(30))
+    many = write(
+        content,
+        "knowledge/it/many.md",
+        GOOD.replace("  - vpn says my password expired\n", wordings),
+    )
+    assert messages(content) == [
+        f"{long_body}:9: the answer is 3,001 characters; keep it to at most 3,000 (Slack's Edit "
+        "form takes no more, and would cut it off)",
+        f"{many}:3: `questions` come to 3,079 characters; keep them to at most 3,000 in all "
+        "(Slack's Edit form takes no more)",
+    ]

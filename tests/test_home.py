@@ -325,6 +325,30 @@ def test_shipped_entries_fall_due_a_review_period_after_eddy_first_loaded_them(
     assert review_queue_label() == f"Review queue ({entries})"
 
 
+def test_an_entry_both_flagged_and_overdue_is_listed_twice_on_a_home_tab_slack_takes(
+    slack, database, content, clock
+):
+    """Slack refuses a whole Home tab that repeats a block_id: an entry on two lists of the
+    review queue must not repeat one."""
+    for path in (content / "knowledge").rglob("*.md"):
+        if path.name != "reset-vpn-password.md":
+            path.unlink()
+    vpn = content / "knowledge" / "it" / "reset-vpn-password.md"
+    vpn.write_text(vpn.read_text().replace("---\n", "---\nreviewed: 2020-01-01\n", 1))
+    slack.workspace.clock = clock
+    eddy = Instance(slack, database, content, clock)
+    slack.connect(eddy.target)
+    try:
+        slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+        slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")
+        queue = open_tab(slack, ALEX, "Review queue (2)")
+        assert all(call.ok for call in slack.calls("views.publish"))
+        assert seen(queue).count("Reset your VPN password") == 2
+        assert labels(queue).count("Looks fine") == 1 and "Mark reviewed" in labels(queue)
+    finally:
+        eddy.close()
+
+
 @pytest.fixture
 def owned_content(content: Path, clock) -> Path:
     """Kim keeps two entries, reviewed today."""

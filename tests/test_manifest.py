@@ -12,8 +12,10 @@ import yaml
 from slack_bolt import App
 
 from bot.sandbox.slack import EVENT_SCOPES, Manifest
+from bot.sandbox.webapi import METHODS
 from handlers import create_app
 from tests.conftest import MANIFEST, SHARED
+from tests.slack_calls import web_api_methods
 
 SCHEMA = SHARED / "slack" / "manifest.schema.1.0.0.json"
 REGISTERING_METHODS = ("command", "event", "action", "view", "shortcut", "options", "message")
@@ -89,3 +91,18 @@ def test_the_scopes_cover_every_subscribed_event_and_the_commands():
     if parsed.commands or parsed.shortcuts:
         needed.add("commands")
     assert needed <= parsed.scopes
+
+
+def test_the_scopes_cover_every_web_api_method_the_code_calls():
+    """Each method Eddy calls needs its bot scope (as the stand-in keeps them, checked against
+    Slack's spec in test_slack_spec.py); the app-level token's methods need none here."""
+    called = web_api_methods()
+    needed = {
+        method: METHODS[method].scope
+        for method in called
+        if method in METHODS and METHODS[method].scope and not METHODS[method].app_token
+    }
+    missing = {
+        m: scope for m, scope in needed.items() if scope not in Manifest.load(MANIFEST).scopes
+    }
+    assert missing == {}

@@ -444,7 +444,9 @@ def test_views_slack_refuses_are_refused(slack, client):
     errors = refusal(
         lambda: client.views_update(view_id=opened["id"], view=modal("Fine", [section("x" * 3001)]))
     )
-    assert errors[0].endswith("[json-pointer:/view/blocks/0]")
+    assert errors == [
+        "[ERROR] must be less than 3001 characters [json-pointer:/view/blocks/0/text/text]"
+    ]
     errors = refusal(
         lambda: client.views_update(
             view_id=opened["id"],

@@ -35,7 +35,15 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.clock import Clock
 from bot.runtime import WorkPool
-from bot.sandbox.webapi import ApiCall, Fault, ResponseUrl, WebApi, WebApiServer
+from bot.sandbox.webapi import (
+    ApiCall,
+    Fault,
+    ResponseUrl,
+    SlackError,
+    WebApi,
+    WebApiServer,
+    validate_view,
+)
 from bot.sandbox.workspace import Message, User, View, Workspace, sandbox_workspace
 
 #: The scope Slack needs for each bot event (app_home_opened needs none).
@@ -355,13 +363,19 @@ class SlackStandIn:
         return delivery
 
     def _show_ack(self, delivery: Delivery, target: ResponseUrl) -> None:
-        """Show the ack's reply as Slack does: a JSON message, or a plain-text body as text."""
+        """Show the ack's reply as Slack does: a JSON message, or a plain-text body as text.
+
+        A reply Slack refuses (blocks it would not take) shows nothing and is recorded as a
+        refused "command_response"."""
         reply = (
             delivery.json() if delivery.body.lstrip().startswith("{") else {"text": delivery.body}
         )
         if delivery.status == 200 and (reply.get("text") or reply.get("blocks")):
-            with self.workspace.lock:
-                self.api._apply_response(target, reply)
+            try:
+                with self.workspace.lock:
+                    self.api._apply_response(target, reply)
+            except SlackError as error:
+                self.api.refused_reply("command_response", reply, error)
 
     def shortcut(self, user_id: str, message: Message, callback_id: str, **kwargs: Any) -> Delivery:
         """Run the app's message shortcut `callback_id` from the menu of `message`.
@@ -737,19 +751,32 @@ class SlackStandIn:
         return delivery
 
     def _apply_view_response(self, user_id: str, view: View, reply: dict[str, Any]) -> None:
+        """Apply a submission's `response_action` as Slack does. A view Slack refuses, or
+        errors for blocks the modal lacks, leave the modal as it was (Slack's client shows
+        the person a generic error) and are recorded as a refused "response_action"."""
+        try:
+            with self.workspace.lock:
+                self._apply_response_action(user_id, view, reply)
+        except SlackError as error:
+            self.api.refused_reply("response_action", reply, error)
+
+    def _apply_response_action(self, user_id: str, view: View, reply: dict[str, Any]) -> None:
         stack = self.workspace.modals.get(user_id, [])
         action = reply.get("response_action")
-        with self.workspace.lock:
-            if action == "errors":
-                return
-            if action == "clear":
-                stack.clear()
-            elif action == "update":
-                view.payload, view.seq = reply["view"], self.workspace.next_seq()
-            elif action == "push":
-                self.api._open_modal(user_id, reply["view"], push=True)
-            elif view in stack:
-                stack.remove(view)
+        if action == "errors":
+            check_submission_errors(view, reply.get("errors"))
+            return
+        if action in ("update", "push"):
+            view_given = reply.get("view")
+            validate_view(view_given if isinstance(view_given, dict) else {})
+        if action == "clear":
+            stack.clear()
+        elif action == "update":
+            view.payload, view.seq = reply["view"], self.workspace.next_seq()
+        elif action == "push":
+            self.api._open_modal(user_id, reply["view"], push=True)
+        elif view in stack:
+            stack.remove(view)
 
     def close(self, user_id: str) -> None:
         """Close the open modal with its Cancel button (Eddy is told if it asked to be)."""
@@ -801,6 +828,21 @@ class SlackStandIn:
                 return result
             time.sleep(0.02)
         raise SandboxError("timed out waiting for the app")
+
+
+def check_submission_errors(view: View, errors: Any) -> None:
+    """Slack shows a submission's `errors` under the input blocks they name; errors that name
+    no input block of the modal (or are not text) are refused, and the person sees none."""
+    inputs = {block.get("block_id") for block in view.blocks if block.get("type") == "input"}
+    if not isinstance(errors, dict) or not errors:
+        raise SlackError("invalid_arguments", errors=["[ERROR] must provide errors"])
+    unknown = [
+        f"[ERROR] no input block {key!r} in the view [json-pointer:/errors/{key}]"
+        for key, text in errors.items()
+        if key not in inputs or not isinstance(text, str) or not text
+    ]
+    if unknown:
+        raise SlackError("invalid_arguments", errors=unknown)
 
 
 def input_state(

@@ -1,12 +1,20 @@
 """The stand-in's Web API: the Slack methods Eddy calls, in Slack's response shapes.
 
 Served over real HTTP (`WebApiServer`), so Eddy's own `WebClient` — base URL, retry handlers
-and all — talks to it exactly as to Slack. Each call is recorded. It checks the tokens (the bot
-token for every method, the app-level token for `apps.connections.open` only) and the
-manifest's scopes (`missing_scope`, as Slack does), validates Block Kit with slack_sdk's models
-(`invalid_blocks`), and injects faults on request: 429 with Retry-After, 5xx, or any Slack error.
-It can also hold a call's answer after applying it (`Hold`), as when a process is killed after
-Slack did what it asked but before it heard back.
+and all — talks to it exactly as to Slack. Each call is recorded (refused ones too, and posts to
+a response_url). It refuses what Slack refuses, with Slack's error names:
+- an unknown method (`unknown_method`), the wrong token (the bot token for every method, the
+  app-level token for `apps.connections.open` only), a scope the manifest lacks
+  (`missing_scope`), a required argument left out (`invalid_arguments`; see `METHODS`);
+- Block Kit Slack would not take (bot/sandbox/blockkit.py, then slack_sdk's models): a
+  message's `invalid_blocks`, a view's `invalid_arguments` or `view_too_large`, each message
+  with Slack's JSON pointer; message text past 40,000 characters is cut off, as Slack does;
+- a user ID where only chat.postMessage and chat.postEphemeral take one (`channel_not_found`),
+  a trigger_id used 3 s after its interaction (`expired_trigger_id`), a response_url past its
+  5 posts or 30 minutes (`used_url`, `expired_url`), all timed on the workspace clock.
+It injects faults on request: 429 with Retry-After, 5xx, or any Slack error, and can hold a
+call's answer after applying it (`Hold`), as when a process is killed after Slack did what it
+asked but before it heard back.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,41 +35,61 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as ViewModel
 
+from bot.sandbox.blockkit import (
+    VIEW_BYTE_LIMIT,
+    message_errors,
+    problem,
+    truncated_text,
+    view_size,
+)
+from bot.sandbox.blockkit import view_errors as block_kit_view_errors
 from bot.sandbox.workspace import Channel, Message, SharedFile, User, View, Workspace
 
 log = logging.getLogger(__name__)
 
-#: The bot scope each method needs (none listed: no scope needed), from Slack's method docs.
-METHOD_SCOPES: dict[str, str | None] = {
-    "auth.test": None,
-    "chat.postMessage": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "chat.update": "chat:write",
-    "chat.delete": "chat:write",
-    "chat.getPermalink": None,
-    "files.getUploadURLExternal": "files:write",
-    "files.completeUploadExternal": "files:write",
-    "conversations.open": "im:write",
-    "conversations.info": "channels:read",
-    "conversations.history": "channels:history",
-    "conversations.replies": "channels:history",
-    "users.info": "users:read",
-    "reactions.add": "reactions:write",
-    "reactions.remove": "reactions:write",
-    "views.publish": None,
-    "views.open": None,
-    "views.push": None,
-    "views.update": None,
+
+@dataclass(frozen=True)
+class Method:
+    """What Slack's reference page says a Web API method needs: the bot scope (None: none),
+    the arguments it cannot do without, and whether it takes the app-level token."""
+
+    scope: str | None
+    required: tuple[str, ...] = ()
+    app_token: bool = False
+
+
+#: Every method the stand-in answers, with its scope and required arguments from Slack's method
+#: docs (tests/test_slack_spec.py checks them against Slack's published Web API spec). Slack
+#: answers a call without a required argument `invalid_arguments` ("missing required field");
+#: one that is present but names nothing gets the method's own error (`channel_not_found`).
+METHODS: dict[str, Method] = {
+    "auth.test": Method(None),
+    "apps.connections.open": Method(None, app_token=True),
+    "chat.postMessage": Method("chat:write", ("channel",)),
+    "chat.postEphemeral": Method("chat:write", ("channel", "user")),
+    "chat.update": Method("chat:write", ("channel", "ts")),
+    "chat.delete": Method("chat:write", ("channel", "ts")),
+    "chat.getPermalink": Method(None, ("channel", "message_ts")),
+    "files.getUploadURLExternal": Method("files:write", ("filename", "length")),
+    "files.completeUploadExternal": Method("files:write", ("files",)),
+    "conversations.open": Method("im:write"),
+    "conversations.info": Method("channels:read", ("channel",)),
+    "conversations.history": Method("channels:history", ("channel",)),
+    "conversations.replies": Method("channels:history", ("channel", "ts")),
+    "users.info": Method("users:read", ("user",)),
+    "reactions.add": Method("reactions:write", ("channel", "name", "timestamp")),
+    "reactions.remove": Method("reactions:write", ("name",)),
+    "views.publish": Method(None, ("user_id", "view")),
+    "views.open": Method(None, ("trigger_id", "view")),
+    "views.push": Method(None, ("trigger_id", "view")),
+    "views.update": Method(None, ("view",)),
 }
-#: Methods that take the app-level token (xapp-…) and refuse the bot token, as Slack does.
-APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 JSON_ARGUMENTS = {"blocks", "attachments", "view", "metadata", "users", "files"}
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
-#: Slack's limits on a view's own fields: its title, submit and close labels, and the
-#: private_metadata an app round-trips through it.
-VIEW_LABEL_LIMIT = 24
-PRIVATE_METADATA_LIMIT = 3000
+#: A trigger_id opens a view within 3 seconds of the interaction that carried it.
+TRIGGER_LIFETIME = timedelta(seconds=3)
+#: A response_url takes at most 5 posts, within 30 minutes.
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+RESPONSE_URL_POSTS = 5
 #: How a boolean argument reads when true: JSON true, or "true"/"1" in a form or query string.
 TRUE_VALUES = frozenset({"true", "1"})
 
@@ -112,12 +141,25 @@ class Hold:
 
 @dataclass
 class ResponseUrl:
-    """Where a `response_url` posts: to a person in a channel, maybe over an original."""
+    """Where a `response_url` posts: to a person in a channel, maybe over an original.
+
+    `issued` (set by `WebApi.new_response_url`) and `posts` keep Slack's limits: five posts
+    within thirty minutes of the interaction."""
 
     user: str
     channel: str
     original: Message | None = None
     replace_by_default: bool = False
+    issued: datetime | None = None
+    posts: int = 0
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A trigger_id Slack sent with an interaction: whose, and when."""
+
+    user: str
+    issued: datetime
 
 
 @dataclass
@@ -135,7 +177,7 @@ class WebApi:
     faults: list[Fault] = field(default_factory=list)
     rate_limit_every: dict[str, int] = field(default_factory=dict)
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
-    triggers: dict[str, str] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
     on_view_opened: Callable[[View], None] | None = None
     holds: list[Hold] = field(default_factory=list)
     _counts: dict[str, int] = field(default_factory=dict)
@@ -205,10 +247,11 @@ class WebApi:
             self._record(method, args, status, body)
             return status, body, headers
         try:
-            self._check_auth(method, token)
             handler = getattr(self, "m_" + method.replace(".", "_"), None)
-            if handler is None:
+            if handler is None or method not in METHODS:
                 raise SlackError("unknown_method")
+            self._check_auth(method, token)
+            self._check_required(method, args)
             with self.workspace.lock:
                 body = {"ok": True, **handler(args)}
         except SlackError as error:
@@ -233,11 +276,20 @@ class WebApi:
             raise SlackError("not_authed")
         if token not in (self.bot_token, self.app_token):
             raise SlackError("invalid_auth")
-        if (token == self.app_token) != (method in APP_TOKEN_METHODS):
+        if (token == self.app_token) != METHODS[method].app_token:
             raise SlackError("not_allowed_token_type")
-        needed = METHOD_SCOPES.get(method)
+        needed = METHODS[method].scope
         if needed and self.scopes is not None and needed not in self.scopes:
             raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+
+    @staticmethod
+    def _check_required(method: str, args: dict[str, Any]) -> None:
+        """An argument left out is `invalid_arguments`, as Slack answers (one given but empty
+        is the method's own business: `channel_not_found`, `user_not_found`, …)."""
+        missing = [name for name in METHODS[method].required if name not in args]
+        if missing:
+            messages = [f"[ERROR] missing required field: {name}" for name in missing]
+            raise SlackError("invalid_arguments", response_metadata={"messages": messages})
 
     def _record(self, method: str, args: dict[str, Any], status: int, body: dict) -> None:
         with self._lock:
@@ -249,10 +301,12 @@ class WebApi:
     def team_id(self) -> str:
         return self.workspace.team_id
 
-    def _channel(self, channel_id: str | None) -> Any:
+    def _channel(self, channel_id: str | None, *, user_id_is_dm: bool = False) -> Channel:
+        """The conversation `channel_id` names. Only where Slack allows it (`user_id_is_dm`:
+        chat.postMessage, chat.postEphemeral) does a user ID stand for the app's DM with them."""
         if not channel_id:
             raise SlackError("channel_not_found")
-        if channel_id[0] in "UW" and self.workspace.user(channel_id):
+        if user_id_is_dm and channel_id[0] in "UW" and self.workspace.user(channel_id):
             return self.workspace.im_with(channel_id)
         channel = self.workspace.channels.get(channel_id)
         if channel is None:
@@ -276,7 +330,7 @@ class WebApi:
         if user.deleted:
             raise SlackError("user_disabled")
 
-    def _dm_channel(self, channel_id: str | None) -> Channel:
+    def _dm_channel(self, channel_id: str | None, *, user_id_is_dm: bool = True) -> Channel:
         """Where a post to `channel_id` lands, refused as Slack does when a DM cannot reach its
         person (checked before the DM is opened, so a refused post opens none)."""
         person = self._recipient(channel_id)
@@ -284,7 +338,7 @@ class WebApi:
             self._check_active(person)
             if person.messages_tab_disabled:
                 raise SlackError("messages_tab_disabled")
-        return self._channel(channel_id)
+        return self._channel(channel_id, user_id_is_dm=user_id_is_dm)
 
     def _message(self, channel_id: str, ts: str | None) -> Message:
         message = self.workspace.find_message(channel_id, ts or "")
@@ -292,14 +346,16 @@ class WebApi:
             raise SlackError("message_not_found")
         return message
 
-    def _blocks(self, args: dict[str, Any], limit: int = MESSAGE_BLOCK_LIMIT) -> list[dict]:
+    def _blocks(self, args: dict[str, Any]) -> list[dict]:
         blocks = args.get("blocks") or []
-        validate_blocks(blocks, limit)
+        validate_blocks(blocks)
         return list(blocks)
 
     def _text_and_blocks(self, args: dict[str, Any]) -> tuple[str, list[dict]]:
+        """A message's text (cut off past 40,000 characters, as Slack does) and its blocks,
+        refused as Slack refuses them."""
         blocks = self._blocks(args)
-        text = str(args.get("text") or "")
+        text = truncated_text(str(args.get("text") or ""))
         if not text and not blocks:
             raise SlackError("no_text")
         return text, blocks
@@ -325,8 +381,10 @@ class WebApi:
         return {"event_type": raw["event_type"], "event_payload": raw["event_payload"]}
 
     def issue_trigger(self, user: str) -> str:
+        """A trigger_id for an interaction of `user`, valid for 3 seconds of the workspace
+        clock (the clock tests pin and move; see `_take_trigger`)."""
         trigger = self.workspace.next_id("TR")
-        self.triggers[trigger] = user
+        self.triggers[trigger] = Trigger(user, self.workspace.clock.now())
         return trigger
 
     # --- the methods -----------------------------------------------------------------------
@@ -363,7 +421,7 @@ class WebApi:
         return {"channel": channel.id, "ts": message.ts, "message": message.to_api(self.team_id)}
 
     def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        channel = self._channel(args.get("channel"), user_id_is_dm=True)
         user = str(args.get("user") or "")
         person = self.workspace.user(user)
         if person is None:
@@ -481,7 +539,11 @@ class WebApi:
             found.append(shared)
         listed = str(args.get("channels") or "").split(",")
         targets = [str(args.get("channel_id") or ""), *listed]
-        channels = [self._dm_channel(target) for target in dict.fromkeys(targets) if target]
+        channels = [
+            self._dm_channel(target, user_id_is_dm=False)
+            for target in dict.fromkeys(targets)
+            if target
+        ]
         for channel in channels:
             if channel.is_public and self.workspace.bot.id not in channel.members:
                 raise SlackError("not_in_channel")
@@ -571,7 +633,8 @@ class WebApi:
     def _view_payload(self, args: dict[str, Any]) -> dict[str, Any]:
         view = args.get("view")
         if not isinstance(view, dict):
-            raise SlackError("invalid_arguments")
+            messages = ["[ERROR] must be an object [json-pointer:/view]"]
+            raise SlackError("invalid_arguments", response_metadata={"messages": messages})
         validate_view(view)
         return view
 
@@ -596,10 +659,17 @@ class WebApi:
         return self._view_api(view)
 
     def _take_trigger(self, args: dict[str, Any]) -> str:
-        user = self.triggers.pop(str(args.get("trigger_id") or ""), None)
-        if user is None:
+        """The person a trigger_id opens a view for; each opens one view, within 3 seconds.
+
+        The 3 seconds are read on the workspace clock, not the wall clock: tests pin that clock
+        and move it to let a trigger expire, so a slow, loaded machine never fails a test that
+        Slack would pass, and the console (whose clock runs with real time) behaves as Slack."""
+        trigger = self.triggers.pop(str(args.get("trigger_id") or ""), None)
+        if trigger is None:
             raise SlackError("invalid_trigger_id")
-        return user
+        if self.workspace.clock.now() - trigger.issued >= TRIGGER_LIFETIME:
+            raise SlackError("expired_trigger_id")
+        return trigger.user
 
     def _open_modal(self, user: str, payload: dict[str, Any], *, push: bool) -> View:
         if payload.get("type") != "modal":
@@ -655,21 +725,41 @@ class WebApi:
 
     def new_response_url(self, target: ResponseUrl) -> str:
         token = self.workspace.next_id("R")
+        target.issued = self.workspace.clock.now()
         self.response_urls[token] = target
         return token
 
     def respond(self, token: str, body: dict[str, Any]) -> tuple[int, str]:
-        """Apply a post to a response_url, as Slack does; answer (status, text)."""
+        """Apply a post to a response_url, as Slack does; answer (status, text). Each post is
+        recorded as a call of "response_url", refused ones with their error."""
         target = self.response_urls.get(token)
         if target is None:
             return 404, "no_active_hooks"
-        self._record("response_url", body, 200, {"ok": True})
         try:
             with self.workspace.lock:
+                self._use_response_url(target)
                 self._apply_response(target, body)
         except SlackError as error:
-            return 400, error.code
+            status = 404 if error.code in ("expired_url", "used_url") else 400
+            self._record("response_url", body, status, {"ok": False, "error": error.code})
+            return status, error.code
+        self._record("response_url", body, 200, {"ok": True})
         return 200, "ok"
+
+    def _use_response_url(self, target: ResponseUrl) -> None:
+        """Count one post against the response_url's five, within its thirty minutes (on the
+        workspace clock, which tests pin and move)."""
+        issued = target.issued or self.workspace.clock.now()
+        if self.workspace.clock.now() - issued >= RESPONSE_URL_LIFETIME:
+            raise SlackError("expired_url")
+        if target.posts >= RESPONSE_URL_POSTS:
+            raise SlackError("used_url")
+        target.posts += 1
+
+    def refused_reply(self, kind: str, reply: dict[str, Any], error: SlackError) -> None:
+        """Record a reply Slack refused outside the Web API (a slash command's ack, a view
+        submission's `response_action`), so that tests see it as they see a refused call."""
+        self._record(kind, reply, 200, {"ok": False, "error": error.code, **error.extra})
 
     def _apply_response(self, target: ResponseUrl, body: dict[str, Any]) -> None:
         original = target.original
@@ -677,7 +767,7 @@ class WebApi:
             original.deleted = True
             self.workspace.touch(original)
             return
-        text, blocks = str(body.get("text") or ""), self._blocks(body)
+        text, blocks = truncated_text(str(body.get("text") or "")), self._blocks(body)
         replace = body.get("replace_original")
         if replace is None:
             replace = target.replace_by_default and body.get("response_type") is None
@@ -724,14 +814,18 @@ def _within(
     return latest is None or stamp < latest or (stamp == latest and inclusive)
 
 
-def validate_blocks(blocks: Any, limit: int) -> None:
-    """Raise `invalid_blocks` where Slack would: not a list, too many, or a block it rejects."""
-    if not isinstance(blocks, list):
-        raise SlackError("invalid_blocks", errors=["blocks must be a list"])
-    if len(blocks) > limit:
-        raise SlackError("invalid_blocks", errors=[f"no more than {limit} items allowed"])
-    for index, error in block_errors(blocks):
-        raise SlackError("invalid_blocks", errors=[f"block {index}: {error}"])
+def validate_blocks(blocks: Any) -> None:
+    """Raise `invalid_blocks` where Slack would, with its messages (each pointing at its
+    field) in `errors` and, prefixed with [ERROR], in `response_metadata`."""
+    errors = message_errors(blocks)
+    if not errors and isinstance(blocks, list):
+        errors = [problem(error, "blocks", index) for index, error in block_errors(blocks)]
+    if errors:
+        raise SlackError(
+            "invalid_blocks",
+            errors=errors,
+            response_metadata={"messages": [f"[ERROR] {error}" for error in errors]},
+        )
 
 
 def block_errors(blocks: list[Any]) -> Iterator[tuple[int, str]]:
@@ -747,50 +841,33 @@ def block_errors(blocks: list[Any]) -> Iterator[tuple[int, str]]:
 
 
 def validate_view(view: dict[str, Any]) -> None:
-    """Raise `invalid_arguments` where Slack refuses a view (views.publish, .open, .push and
-    .update alike), with Slack's messages in `errors` and `response_metadata`, as it answers:
-    a view's blocks are checked as the view's arguments, not as a message's `invalid_blocks`.
-    """
+    """Raise `view_too_large` or `invalid_arguments` where Slack refuses a view (views.publish,
+    .open, .push and .update alike, and a submission's `response_action`), with Slack's
+    messages in `errors` and `response_metadata`: a view's blocks are checked as the view's
+    arguments, not as a message's `invalid_blocks`."""
+    if view_size(view) > VIEW_BYTE_LIMIT:
+        raise SlackError("view_too_large")
     errors = view_errors(view)
     if errors:
         raise SlackError("invalid_arguments", errors=errors, response_metadata={"messages": errors})
 
 
 def view_errors(view: dict[str, Any]) -> list[str]:
-    """Slack's limits and each block slack_sdk refuses, every message pointing at its field;
-    when those pass, whatever else slack_sdk's view model refuses."""
+    """Slack's Block Kit rules (`blockkit`), then each block slack_sdk refuses, every message
+    pointing at its field; when those pass, whatever else slack_sdk's view model refuses."""
+    errors = [f"[ERROR] {error}" for error in block_kit_view_errors(view)]
     blocks = view.get("blocks")
-    if not isinstance(blocks, list):
-        return ["[ERROR] must provide an array [json-pointer:/view/blocks]"]
-    errors = [
-        *_view_limit_errors(view, blocks),
-        *(f"[ERROR] {error} [json-pointer:/view/blocks/{i}]" for i, error in block_errors(blocks)),
-    ]
+    if not errors and isinstance(blocks, list):
+        errors = [
+            f"[ERROR] {problem(error, 'view', 'blocks', index)}"
+            for index, error in block_errors(blocks)
+        ]
     if not errors:
         try:
             ViewModel(**view).validate_json()
         except (SlackObjectFormationError, TypeError, ValueError) as error:
             errors.append(f"[ERROR] {error} [json-pointer:/view]")
     return errors
-
-
-def _view_limit_errors(view: dict[str, Any], blocks: list[Any]) -> Iterator[str]:
-    if len(blocks) > VIEW_BLOCK_LIMIT:
-        yield f"[ERROR] no more than {VIEW_BLOCK_LIMIT} items allowed [json-pointer:/view/blocks]"
-    metadata = view.get("private_metadata")
-    if isinstance(metadata, str) and len(metadata) > PRIVATE_METADATA_LIMIT:
-        yield (
-            f"[ERROR] must be less than {PRIVATE_METADATA_LIMIT + 1} characters "
-            "[json-pointer:/view/private_metadata]"
-        )
-    for name in ("title", "submit", "close"):
-        label = view.get(name)
-        text = label.get("text") if isinstance(label, dict) else label
-        if isinstance(text, str) and len(text) > VIEW_LABEL_LIMIT:
-            yield (
-                f"[ERROR] must be less than {VIEW_LABEL_LIMIT + 1} characters "
-                f"[json-pointer:/view/{name}/text]"
-            )
 
 
 def parse_arguments(query: str, body: bytes, content_type: str) -> dict[str, Any]:
