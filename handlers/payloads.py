@@ -424,9 +424,20 @@ def is_slack_hook(url: str, api_url: str) -> bool:
 
 
 def whole_number(value: Any) -> int | None:
-    """`value` as a non-negative whole number when it is written in ASCII digits, else None.
+    """`value` as a non-negative whole number: an int, or text in ASCII digits; else None.
 
-    Button values and private metadata carry IDs as text; `str.isdigit()` also accepts "²" or
-    "١", which `int()` then refuses or reads, so listeners parse IDs with this instead."""
+    Button values and private metadata carry IDs that Eddy wrote, as text or in JSON. Read
+    with `int()` they raise on anything else, and `str.isdigit()` lets "²" through (which
+    `int()` refuses) and "１２" (which it reads), so listeners read numbers with this."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
     text = value if isinstance(value, str) else ""
     return int(text) if DIGITS.fullmatch(text) else None
+
+
+def entered(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    """What a view's input `block_id`/`action_id` holds (`view.state.values`), or {} when the
+    view has no such input: a listener then sees an empty field, which it explains."""
+    values = (view.get("state") or {}).get("values") or {}
+    found = (values.get(block_id) or {}).get(action_id)
+    return found if isinstance(found, dict) else {}

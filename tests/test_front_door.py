@@ -25,6 +25,8 @@ from slack_bolt import BoltRequest
 from bot.sandbox import HttpTarget, SlackStandIn
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SAM, SIGNING_SECRET
 from tests.deployed import HttpEddy
+from tests.test_ask import answer_to
+from tests.test_home import forge, seen
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -458,3 +460,29 @@ def test_through_dispatch_a_command_whose_text_says_payload_is_answered(slack, e
     delivery = slack.command(ALEX, GENERAL, "/ask what is a payload?")
     assert delivery.status == 200
     assert "what is a payload?" in slack.ephemerals(ALEX)[-1].text
+
+
+# --- signed, well formed, but with values Eddy did not make ------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "１２", "-1", "1e3", " 1", ""])
+def test_a_button_value_eddy_did_not_make_gets_a_clear_answer(slack, eddy, caplog, value):
+    """IDs in button values are read as ASCII digits only (`str.isdigit()` accepts "²",
+    which `int()` refuses)."""
+    answer = answer_to(slack, "how do I set up two factor authentication")
+    block, element = next(
+        (b, e) for b, e in slack.buttons(answer.blocks) if e["text"]["text"] == "Helpful"
+    )
+    with caplog.at_level(logging.INFO):
+        delivery = slack.press_element(ALEX, answer, block, {**element, "value": value})
+    assert delivery.status == 200
+    assert slack.ephemerals(ALEX)[-1].text == "That answer is no longer in the knowledge index."
+    assert "Unhandled error" not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["²", "x", ""])
+def test_a_home_tab_claim_eddy_did_not_make_gets_a_clear_answer(slack, eddy, caplog, value):
+    with caplog.at_level(logging.INFO):
+        forge(slack, SAM, "home_claim", value)
+    assert "Unhandled error" not in caplog.text
+    assert "something went wrong" not in seen(slack.home(SAM))
