@@ -225,13 +225,16 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
     """Answer `@Eddy <question>` in the thread of the mention."""
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     thread = event.get("thread_ts") or event["ts"]
+    user = event.get("user")
+    if not user:
+        return  # an integration's message that mentions Eddy: nobody to answer
     if ASK.screen(question) is not None or not question:
         say(text=MENTION_HELP, thread_ts=thread)
         return
     reply = reply_to(
         runtime,
         client,
-        user=event["user"],
+        user=user,
         channel=event.get("channel"),
         surface="mention",
         question=question,

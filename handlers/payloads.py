@@ -257,8 +257,10 @@ class Event(TypedDict):
 
 
 class AppMention(Event):
-    user: Filled
+    """A mention of Eddy; one in an integration's message has no `user`."""
+
     channel: Filled
+    user: NotRequired[str]
     ts: Filled
     text: str
     thread_ts: NotRequired[str]

@@ -35,7 +35,7 @@ from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
 from handlers import EddyApp, StartupError
 from handlers.front_door import ADMITTED, Answer
-from handlers.payloads import Kind
+from handlers.payloads import Kind, whole_number
 
 log = logging.getLogger(__name__)
 #: Slack's payloads are a few kilobytes; anything this large is not from Slack.
@@ -49,7 +49,10 @@ def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> S
 
     async def slack_events(request: Request) -> Response:
         too_large = PlainTextResponse("Request too large", status_code=413)
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        declared = whole_number(request.headers.get("content-length", "0"))
+        if declared is None:
+            return PlainTextResponse("Malformed request: Content-Length", status_code=400)
+        if declared > MAX_BODY:
             return too_large
         body = b""
         async for chunk in request.stream():  # a chunked body announces no length

@@ -300,10 +300,13 @@ MALFORMED = {
     "event-without-id": Forgery(
         lambda hook: event(mention(), event_id=None), 400, {"content_type": JSON}
     ),
-    "mention-without-user": Forgery(
-        lambda hook: event({k: v for k, v in mention().items() if k != "user"}),
+    "mention-without-channel": Forgery(
+        lambda hook: event({k: v for k, v in mention().items() if k != "channel"}),
         400,
         {"content_type": JSON},
+    ),
+    "mention-user-as-number": Forgery(
+        lambda hook: event(mention(user=5)), 400, {"content_type": JSON}
     ),
     "reaction-item-not-object": Forgery(
         lambda hook: event({"type": "reaction_added", "user": ALEX, "reaction": "+1", "item": 5}),
@@ -486,3 +489,14 @@ def test_a_home_tab_claim_eddy_did_not_make_gets_a_clear_answer(slack, eddy, cap
         forge(slack, SAM, "home_claim", value)
     assert "Unhandled error" not in caplog.text
     assert "something went wrong" not in seen(slack.home(SAM))
+
+
+def test_a_mention_in_an_integrations_message_is_acknowledged_quietly(slack, eddy, caplog):
+    """Slack sends no `user` for a message an integration posted; nobody waits for an answer."""
+    text = f"<@{EDDY}> the deploy is done"
+    inner = {"type": "app_mention", "bot_id": "B0WEBHOOK", "channel": GENERAL, "text": text}
+    with caplog.at_level(logging.INFO):
+        delivery = slack.event(inner | {"ts": slack.workspace.next_ts()})
+    assert delivery.status == 200
+    assert activity(slack) == []
+    assert "Unhandled error" not in caplog.text
