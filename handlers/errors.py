@@ -4,11 +4,12 @@ waiting (never the exception text), and Slack always gets its acknowledgement at
 Two ways lead here:
 
 - `guard(listener)` wraps every listener (`handlers.EddyApp` applies it), so that none raises
-  into Bolt. Bolt's thread runner, when a listener raises after its ack, forgets the ack: the
-  request then waits out Slack's 3 seconds and goes on to the next listener that matches. The
-  guard acknowledges on the listener's behalf if it had not, and tells the person where they
-  are: in the ack itself (a slash command, a modal's form), under the message they used,
-  on their Home tab, or by DM.
+  into Bolt. Bolt's thread runner, when a listener raises after its ack, forgets the ack:
+  unless the request had seen it already, it waits out Slack's 3 seconds and goes on to the
+  next listener that matches (which used to tell the person their button was old). The guard
+  acknowledges on the listener's behalf if it had not, and tells the person where they are:
+  in the ack itself (a slash command, a modal's form), under the message they used, on their
+  Home tab, ephemerally where they wrote to Eddy, or by DM.
 - `on_error` is Bolt's error handler: for failures outside listeners (a global middleware, a
   listener's matcher or middleware) and for requests no listener took (the app raises
   `BoltUnhandledRequestError` for them): a button from an old message is retired with a

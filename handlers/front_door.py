@@ -39,7 +39,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -137,7 +137,6 @@ class Admitted:
         )
 
 
-@dataclass
 class ReplayGuard:
     """The signatures of the requests this process accepted in the last `WINDOW` seconds.
 
@@ -145,23 +144,25 @@ class ReplayGuard:
     row) for every request Slack sends, the most frequent being reactions, on the path that
     must answer within 3 seconds. Behind a load balancer an instance therefore does not see a
     signature another one accepted; events are still handled once everywhere (their event_id
-    is recorded in the database, `bot.events`), and a replay must happen within five minutes
-    of a request captured off TLS. Memory is bounded by the request rate times the window.
+    is recorded in the database, `bot.events`), and a replay needs a request captured in
+    spite of TLS and sent again within five minutes. Memory is bounded by the request rate
+    times the window.
     """
 
-    _seen: dict[str, float] = field(default_factory=dict)
-    _expiries: list[tuple[float, str]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._expiries: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
 
     def first_use(self, signature: str, *, expires: float, now: float) -> bool:
         """Record `signature` until `expires`; False when it was already recorded."""
         with self._lock:
             while self._expiries and self._expiries[0][0] < now:
                 _, old = heapq.heappop(self._expiries)
-                self._seen.pop(old, None)
+                self._seen.discard(old)
             if signature in self._seen:
                 return False
-            self._seen[signature] = expires
+            self._seen.add(signature)
             heapq.heappush(self._expiries, (expires, signature))
             return True
 
