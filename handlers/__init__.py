@@ -6,12 +6,14 @@ app = create_app(runtime)     # a Bolt App wired to every capability; nothing at
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.error import URLError
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltError
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -25,6 +27,7 @@ from bot.events import is_first_delivery
 from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
 from handlers import ask, badges, errors, home, lessons, networks, people, review
+from handlers.front_door import FrontDoor
 
 log = logging.getLogger(__name__)
 #: Networks comes before Ask: its `message` listener takes the replies in a routed question's
@@ -67,8 +70,52 @@ class _NoEnvironmentTokenWarning(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def create_app(runtime: Runtime) -> App:
-    """Build the Bolt app for `runtime`: verifies the token with auth.test, wires listeners."""
+class EddyApp(App):
+    """Bolt's App, holding Eddy's front door, with every listener guarded.
+
+    Each listener registered (by `app.command`, `app.action`, `app.view`, `app.event`, …, which
+    all end in Bolt's `_register_listener`) is wrapped in `errors.guard`, so that none raises
+    into Bolt, and gets `errors.claim` as its last middleware, so that a request a listener
+    took is never mistaken for one nobody handles. tests/test_requests.py shows both through
+    the front door (a Bolt upgrade that bypassed the override would fail it).
+    """
+
+    def __init__(self, *, front_door: FrontDoor, **kwargs: Any) -> None:
+        self.front_door = front_door
+        super().__init__(
+            before_authorize=front_door.middleware(),
+            request_verification_enabled=False,
+            ssl_check_enabled=False,
+            raise_error_for_unhandled_request=True,
+            **kwargs,
+        )
+
+    def _register_listener(
+        self,
+        functions: Sequence[Callable[..., BoltResponse | None]],
+        primary_matcher: ListenerMatcher,
+        matchers: Sequence[Callable[..., bool]] | None,
+        middleware: Sequence[Callable | Middleware] | None,
+        auto_acknowledgement: bool = False,
+        ack_timeout: int = 3,
+    ) -> Callable[..., BoltResponse | None] | None:
+        super()._register_listener(
+            [errors.guard(function) for function in functions],
+            primary_matcher,
+            matchers,
+            [*(middleware or []), errors.claim],
+            auto_acknowledgement,
+            ack_timeout,
+        )
+        return functions[0] if len(functions) == 1 else None
+
+
+def create_app(runtime: Runtime) -> EddyApp:
+    """Build the Bolt app for `runtime`: verifies the token with auth.test, wires listeners.
+
+    Bolt's own signature check is replaced by the front door's (`handlers.front_door`), which
+    runs first, before Bolt's authorization; Slack's `ssl_check` is answered there too, once
+    signed."""
     settings = runtime.settings
     bolt_log = logging.getLogger("eddy.bolt")
     bolt_log.addFilter(_NoEnvironmentTokenWarning())
@@ -76,7 +123,8 @@ def create_app(runtime: Runtime) -> App:
     try:
         identity = client.auth_test()
         runtime.team_id = identity["team_id"]
-        app = App(
+        app = EddyApp(
+            front_door=FrontDoor(settings.slack_signing_secret, settings.slack_api_url),
             client=client,
             signing_secret=settings.slack_signing_secret,
             listener_executor=runtime.work,
@@ -93,10 +141,9 @@ def create_app(runtime: Runtime) -> App:
     xapi.remember_workspace(runtime.store, runtime.team_id, identity["url"], runtime.clock.now())
     runtime.library = KnowledgeLibrary.open(runtime)
     app.use(attach_runtime_and_skip_repeats(runtime))
-    app.error(errors.apologise)
+    app.error(errors.on_error)
     for capability in CAPABILITIES:
         capability.register(app)
-    errors.register(app)
     networks.listen_for_notices(runtime, client)
     lessons.connect_delivery(runtime, client)
     badges.connect(runtime, client)

@@ -35,6 +35,7 @@ from handlers.blocks import (
     sections,
     shorten,
 )
+from handlers.payloads import whole_number
 from handlers.slash import SlashCommand
 
 ASK = SlashCommand(
@@ -224,13 +225,16 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
     """Answer `@Eddy <question>` in the thread of the mention."""
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     thread = event.get("thread_ts") or event["ts"]
+    user = event.get("user")
+    if not user:
+        return  # an integration's message that mentions Eddy: nobody to answer
     if ASK.screen(question) is not None or not question:
         say(text=MENTION_HELP, thread_ts=thread)
         return
     reply = reply_to(
         runtime,
         client,
-        user=event["user"],
+        user=user,
         channel=event.get("channel"),
         surface="mention",
         question=question,
@@ -241,7 +245,8 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
 
 def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
     """Answer a question sent to Eddy as a DM; other message events are not for Eddy."""
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+    user = event.get("user")
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not user:
         return
     question = event.get("text", "").strip()
     say(
@@ -250,7 +255,7 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
             or reply_to(
                 runtime,
                 client,
-                user=event["user"],
+                user=user,
                 channel=event.get("channel"),
                 surface="dm",
                 question=question,
@@ -303,7 +308,7 @@ def on_rate(
     ack()
     user, value, ephemeral = _pressed(body)
     helpful = body["actions"][0]["action_id"] == HELPFUL
-    question_id = int(value) if value.isdigit() else 0
+    question_id = whole_number(value) or 0
     outcome = rate(runtime, question_id=question_id, user_id=user, helpful=helpful)
     answer = recall(runtime, question_id=question_id)
     if outcome in RATED_REPLY and answer is not None:
@@ -324,7 +329,8 @@ def on_share(
     """Post an ephemeral answer for everyone in the channel, and take the private copy away."""
     ack()
     user, value, _ = _pressed(body)
-    answer = recall(runtime, question_id=int(value)) if value.isdigit() else None
+    number = whole_number(value)
+    answer = recall(runtime, question_id=number) if number is not None else None
     channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
     if answer is None or answer.entry is None:
         respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
@@ -351,10 +357,11 @@ def on_show(
     """Show another candidate: in place for the asker, privately for anyone else."""
     ack()
     user, value, ephemeral = _pressed(body)
-    question_id, _, slug = value.partition(":")
+    question, _, slug = value.partition(":")
+    question_id = whole_number(question)
     answer = (
-        choose(runtime, question_id=int(question_id), user_id=user, slug=slug)
-        if question_id.isdigit()
+        choose(runtime, question_id=question_id, user_id=user, slug=slug)
+        if question_id is not None
         else None
     )
     if answer is None:

@@ -56,6 +56,7 @@ from handlers.blocks import (
     trend,
     when,
 )
+from handlers.payloads import whole_number
 from handlers.slash import MAX_TEXT
 
 log = logging.getLogger(__name__)
@@ -498,15 +499,17 @@ def on_page(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
     ack()
     user, value = _pressed(body)
     section_name, _, page = value.partition(":")
-    if section_name in PAGE_SIZES and page.isdigit():
-        publish(runtime, client, user, change=lambda state: state.turn(section_name, int(page)))
+    number = whole_number(page)
+    if section_name in PAGE_SIZES and number is not None:
+        publish(runtime, client, user, change=lambda state: state.turn(section_name, number))
 
 
 def on_period(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    if value.isdigit() and int(value) in analytics.PERIODS:
-        publish(runtime, client, user, change=lambda state: state.over(int(value)))
+    days = whole_number(value)
+    if days is not None and days in analytics.PERIODS:
+        publish(runtime, client, user, change=lambda state: state.over(days))
 
 
 def on_next_lesson(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -533,7 +536,7 @@ def on_start_path(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
 def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    text = network_handlers.claim_from_home(runtime, client, user, int(value or 0))
+    text = network_handlers.claim_from_home(runtime, client, user, whole_number(value) or 0)
     publish(runtime, client, user, notice=text)
 
 

@@ -70,6 +70,7 @@ from handlers.blocks import (
     shorten,
     when,
 )
+from handlers.payloads import entered, whole_number
 from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
 
@@ -753,13 +754,14 @@ def _value(body: dict[str, Any]) -> dict[str, Any]:
 
 def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     def answer(user: str, value: dict[str, Any], tz: str) -> QuizResult:
+        chosen = whole_number(value.get("o"))
         return lessons.answer_quiz(
             runtime,
             user,
-            delivery_id=int(value.get("d", 0)),
+            delivery_id=whole_number(value.get("d")) or 0,
             path_id=str(value.get("p", "")),
             lesson_id=str(value.get("l", "")),
-            chosen=int(value.get("o", -1)),
+            chosen=-1 if chosen is None else chosen,
             tz=tz,
             now=runtime.clock.now(),
         )
@@ -769,7 +771,7 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtim
 
 def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     def mark(user: str, value: dict[str, Any], tz: str) -> QuizResult | None:
-        delivery_id = int(value.get("d", 0))
+        delivery_id = whole_number(value.get("d")) or 0
         return lessons.mark_done(
             runtime, user, delivery_id=delivery_id, tz=tz, now=runtime.clock.now()
         )
@@ -800,7 +802,7 @@ def on_lesson_button(
     if result is None:
         ephemeral(client, channel, user, "That lesson is no longer in Eddy's lessons.")
         return
-    show_result(runtime, client, body, user, int(value.get("d", 0)), result)
+    show_result(runtime, client, body, user, whole_number(value.get("d")) or 0, result)
 
 
 def show_result(
@@ -1052,7 +1054,6 @@ def on_schedule_submitted(
         log.warning("Refused a schedule submitted by %s, who is not a community manager", user)
         ack(response_action="errors", errors={TIME_BLOCK: NOT_A_MANAGER})
         return
-    values = view["state"]["values"]
     known = view.get("private_metadata") or ""
     plan = find_plan(runtime, known) if known else None
     if known and plan is None:
@@ -1061,19 +1062,21 @@ def on_schedule_submitted(
     if plan is not None:
         channel, path = plan.channel, plan.path
     else:
-        channel = str(values[CHANNEL_BLOCK][CHANNEL_BLOCK].get("selected_conversation") or "")
-        chosen = values[PATH_BLOCK][PATH_BLOCK].get("selected_option") or {}
+        channel = str(
+            entered(view, CHANNEL_BLOCK, CHANNEL_BLOCK).get("selected_conversation") or ""
+        )
+        chosen = entered(view, PATH_BLOCK, PATH_BLOCK).get("selected_option") or {}
         found = lessons.paths(runtime).get(str(chosen.get("value", "")))
         if found is None:
             ack(response_action="errors", errors={PATH_BLOCK: "Choose a learning path."})
             return
         path = found
-    at = lessons.parse_time(str(values[TIME_BLOCK][TIME_BLOCK].get("selected_time") or ""))
+    at = lessons.parse_time(str(entered(view, TIME_BLOCK, TIME_BLOCK).get("selected_time") or ""))
+    picked = entered(view, DAYS_BLOCK, DAYS_BLOCK).get("selected_options") or []
     days = frozenset(
-        int(option["value"])
-        for option in values[DAYS_BLOCK][DAYS_BLOCK].get("selected_options") or []
+        day for option in picked if (day := whole_number(option.get("value"))) is not None
     )
-    zone = str(values[ZONE_BLOCK][ZONE_BLOCK].get("value") or "").strip()
+    zone = str(entered(view, ZONE_BLOCK, ZONE_BLOCK).get("value") or "").strip()
     errors = {}
     if at is None:
         errors[TIME_BLOCK] = "Choose a time of day."

@@ -53,6 +53,7 @@ from handlers.blocks import (
     slack_to_markdown,
     when,
 )
+from handlers.payloads import entered, whole_number
 from handlers.slash import MAX_TEXT, SlashCommand
 
 log = logging.getLogger(__name__)
@@ -310,20 +311,18 @@ def ephemeral(respond: Respond, text: str) -> None:
 def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
     """(who pressed, the number in the button's value)."""
     value = body["actions"][0].get("value", "")
-    return body["user"]["id"], int(value) if value.isdigit() else None
+    return body["user"]["id"], whole_number(value)
 
 
 def modal_value(view: dict[str, Any], block: str) -> str:
-    state = view["state"]["values"].get(block, {})
-    element = state.get(VALUE, {})
+    element = entered(view, block, VALUE)
     if element.get("type") == "static_select":
         return str((element.get("selected_option") or {}).get("value") or "")
     return str(element.get("value") or "").strip()
 
 
 def metadata_id(view: dict[str, Any]) -> int | None:
-    value = str(view.get("private_metadata") or "")
-    return int(value) if value.isdigit() else None
+    return whole_number(view.get("private_metadata"))
 
 
 def text_input(
@@ -1397,7 +1396,7 @@ def on_experts_submitted(
             errors={EXPERTS_BLOCK: "Only community managers can change who is an expert."},
         )
         return
-    picked = view["state"]["values"][EXPERTS_BLOCK][EXPERTS_BLOCK].get("selected_users") or []
+    picked = entered(view, EXPERTS_BLOCK, EXPERTS_BLOCK).get("selected_users") or []
     ack()
     current = networks.experts(runtime, chosen.key)
     shown = set(current[:PEOPLE_SHOWN])

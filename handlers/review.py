@@ -59,6 +59,7 @@ from handlers.networks import (
     send_for_review,
     text_input,
 )
+from handlers.payloads import entered, whole_number
 
 log = logging.getLogger(__name__)
 
@@ -414,13 +415,13 @@ def on_reject_submitted(
 ) -> None:
     user = body["user"]["id"]
     about = modal_metadata(view)
-    reason = str(view["state"]["values"][REASON_BLOCK]["value"].get("value") or "").strip()
+    reason = str(entered(view, REASON_BLOCK, "value").get("value") or "").strip()
     if not reason:
         ack(response_action="errors", errors={REASON_BLOCK: "Say why, so the author can learn."})
         return
     outcome, draft = networks.review(
         runtime,
-        draft_id=int(about.get("draft") or 0),
+        draft_id=whole_number(about.get("draft")) or 0,
         reviewer=user,
         approve=False,
         reason=escape(reason),
@@ -497,7 +498,11 @@ def on_edit_draft_submitted(
         return
     about = modal_metadata(view)
     outcome, draft = networks.review(
-        runtime, draft_id=int(about.get("draft") or 0), reviewer=user, approve=True, edits=fields
+        runtime,
+        draft_id=whole_number(about.get("draft")) or 0,
+        reviewer=user,
+        approve=True,
+        edits=fields,
     )
     if outcome is Outcome.NOT_ALLOWED or draft is None:
         log.warning("Refused an edited approval by %s", user)
@@ -693,10 +698,8 @@ def on_gap_submitted(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    gap_id = str(view.get("private_metadata") or "")
-    outcome, entry = review.write_entry(
-        runtime, author=user, fields=fields, gap_id=int(gap_id) if gap_id.isdigit() else None
-    )
+    gap_id = whole_number(view.get("private_metadata"))
+    outcome, entry = review.write_entry(runtime, author=user, fields=fields, gap_id=gap_id)
     if outcome is not Outcome.DONE or entry is None:
         ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_MANAGER})
         return

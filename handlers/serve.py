@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.error import URLError
 
 import uvicorn
-from slack_bolt import App
+from slack_bolt import BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,34 +33,43 @@ from starlette.routing import Route
 
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
-from handlers import StartupError
+from handlers import EddyApp, StartupError
+from handlers.front_door import ADMITTED, Answer
+from handlers.payloads import Kind, whole_number
 
 log = logging.getLogger(__name__)
 #: Slack's payloads are a few kilobytes; anything this large is not from Slack.
 MAX_BODY = 1024 * 1024
 
 
-def http_app(app: App, runtime: Runtime, *, run_scheduler: bool = True) -> Starlette:
-    """The ASGI application for HTTP mode."""
-    verifier = SignatureVerifier(runtime.settings.slack_signing_secret)
+def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> Starlette:
+    """The ASGI application for HTTP mode. Each request passes Eddy's front door
+    (`handlers.front_door`: signature, body, payload) before Bolt sees any of it."""
+    door = app.front_door
 
     async def slack_events(request: Request) -> Response:
         too_large = PlainTextResponse("Request too large", status_code=413)
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        declared = whole_number(request.headers.get("content-length", "0"))
+        if declared is None:
+            return PlainTextResponse("Malformed request: Content-Length", status_code=400)
+        if declared > MAX_BODY:
             return too_large
         body = b""
         async for chunk in request.stream():  # a chunked body announces no length
             body += chunk
             if len(body) > MAX_BODY:
                 return too_large
+        headers = {name: request.headers.getlist(name) for name in request.headers}
+        verdict = door.admit(body, headers)
+        if isinstance(verdict, Answer):
+            verdict.log()
+            return to_starlette_response(verdict.response())
         try:
-            bolt_request = to_bolt_request(request, body)
-        except ValueError:
-            # Bolt parses before it verifies; a body it cannot parse is answered here.
-            if not verifier.is_valid_request(body, dict(request.headers)):
-                return PlainTextResponse("Invalid request signature", status_code=401)
-            log.warning("Rejected a signed request with a malformed body")
-            return PlainTextResponse("Malformed request body", status_code=400)
+            bolt_request = verdict.request(headers)
+        except Exception as error:  # the last net: Bolt could not build a request after all
+            refusal = Answer.malformed(f"a payload Bolt cannot read ({type(error).__name__})")
+            refusal.log()
+            return to_starlette_response(refusal.response())
         response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(response)
 
@@ -88,7 +101,7 @@ def http_app(app: App, runtime: Runtime, *, run_scheduler: bool = True) -> Starl
     )
 
 
-def serve_http(app: App, runtime: Runtime, *, host: str = "0.0.0.0", port: int) -> None:
+def serve_http(app: EddyApp, runtime: Runtime, *, host: str = "0.0.0.0", port: int) -> None:
     """Serve until SIGTERM or Ctrl-C, then finish in-flight requests and work, and return.
 
     uvicorn picks httptools and uvloop (C) over its pure-Python parser and event loop; with the
@@ -108,13 +121,74 @@ def serve_http(app: App, runtime: Runtime, *, host: str = "0.0.0.0", port: int) 
     uvicorn.Server(config).run()
 
 
-def serve_socket_mode(app: App, runtime: Runtime) -> None:
+#: The payload each Socket Mode envelope type carries (`handlers.payloads.Kind`).
+ENVELOPE_KINDS: dict[str, Kind] = {
+    "slash_commands": "command",
+    "interactive": "interaction",
+    "events_api": "event",
+}
+
+
+class CheckedSocketModeHandler(SocketModeHandler):
+    """Bolt's Socket Mode handler, reading each envelope itself first.
+
+    Slack does not sign what it sends over the socket (holding the connection is the proof),
+    but a payload Eddy cannot read must not reach Bolt, which would fail to build a request
+    from it with a traceback and leave the envelope unacknowledged (so Slack sends it again).
+    Such an envelope is acknowledged (a slash command with the front door's explanation) and
+    logged in one line; the others are dispatched as Bolt's own handler does.
+    """
+
+    def __init__(self, app: EddyApp, app_token: str) -> None:
+        super().__init__(app, app_token)
+        self.door = app.front_door
+        self.client.socket_mode_request_listeners.remove(self.handle)  # type: ignore[arg-type]
+        self.client.message_listeners.append(self.receive)
+
+    def receive(self, client: BaseSocketModeClient, message: dict, _raw: str | None) -> None:
+        envelope_id = message.get("envelope_id")
+        if not isinstance(envelope_id, str) or not envelope_id:
+            return  # `hello` and the like: slack_sdk's client handles them
+        kind = ENVELOPE_KINDS.get(str(message.get("type")))
+        if kind is None:
+            log.warning("Socket Mode: acknowledged an envelope of a type Eddy does not handle")
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=envelope_id))
+            return
+        verdict = self.door.check(message.get("payload"), kind)
+        if isinstance(verdict, Answer):
+            verdict.log()
+            reply = verdict.body if isinstance(verdict.body, dict) else None
+            client.send_socket_mode_response(
+                SocketModeResponse(envelope_id=envelope_id, payload=reply)
+            )
+            return
+        started = time.time()
+        try:
+            request = SocketModeRequest.from_dict(message)
+            if request is None:
+                raise ValueError("not an envelope")
+            bolt_request = BoltRequest(
+                mode="socket_mode",
+                body=verdict.payload,
+                headers=build_headers(request),
+                context={ADMITTED: True},
+            )
+        except Exception as error:  # the last net: Bolt could not build a request after all
+            log.warning(
+                "Socket Mode: acknowledged an envelope Bolt cannot read (%s)", type(error).__name__
+            )
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=envelope_id))
+            return
+        send_response(client, request, self.app.dispatch(bolt_request), started)
+
+
+def serve_socket_mode(app: EddyApp, runtime: Runtime) -> None:
     """Hold a Socket Mode connection until SIGTERM or Ctrl-C, then close it and drain work.
 
     SIGTERM is handled here, so after a clean stop the process exits with status 0. Raises
     `StartupError` when Slack refuses the app-level token (or cannot be reached) at connect.
     """
-    handler = SocketModeHandler(app, runtime.settings.slack_app_token)
+    handler = CheckedSocketModeHandler(app, runtime.settings.slack_app_token)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from urllib.parse import urlencode
 
 import pytest
 
 from bot.sandbox.workspace import Message
 from tests.conftest import ALEX, EDDY, GENERAL
-from tests.test_home import open_tab
+from tests.test_ask import answer_to
+from tests.test_home import labels, open_tab, seen
 
 
 def mention(slack, text="where is the handbook?"):
@@ -51,8 +51,7 @@ def test_forged_signatures_are_refused(slack, eddy):
 
 
 def test_stale_requests_are_refused(slack, eddy):
-    six_minutes_ago = int(time.time()) - 6 * 60
-    delivery = slack.send(command_body(), timestamp=six_minutes_ago)
+    delivery = slack.send(command_body(), age=6 * 60)
     assert delivery.status == 401
 
 
@@ -123,10 +122,11 @@ def test_a_failing_modal_submission_is_apologised_for_by_dm(slack, eddy):
     assert "something went wrong" in slack.dms(ALEX)[-1].text
 
 
-def test_a_failing_search_from_the_home_tab_is_apologised_for_by_dm(slack, eddy):
+def test_a_failing_search_from_the_home_tab_is_apologised_for_on_the_home_tab(slack, eddy):
     slack.fail_next("chat.postMessage", status=200, error="fatal_error")
     slack.enter(ALEX, slack.open_home(ALEX), "home_search_input", "where is the handbook?")
-    assert "something went wrong" in slack.dms(ALEX)[-1].text
+    assert "something went wrong on Eddy's side" in seen(slack.home(ALEX))
+    assert slack.dms(ALEX) == []
 
 
 def test_a_button_from_a_retired_message_says_so(slack, eddy):
@@ -158,5 +158,58 @@ def test_a_button_from_a_retired_message_says_so(slack, eddy):
 
 def test_a_malformed_interactivity_payload_is_a_clean_client_error(slack, eddy):
     delivery = slack.send(urlencode({"payload": json.dumps({"type": "block_actions"})}))
-    assert delivery.status == 404  # nothing handles it; Bolt answers, nothing crashes
+    assert delivery.status == 400  # the front door cannot read it; no listener sees it
     assert slack.ephemerals(ALEX) == []
+
+
+# --- a failure costs nobody the 3 seconds --------------------------------------------------------
+
+
+def everything_seen_by(slack, user) -> str:
+    """All Eddy has shown `user`: ephemerals, DMs and the Home tab."""
+    home = slack.home(user)
+    texts = [m.text for m in slack.ephemerals(user) + slack.dms(user)]
+    return "\n".join([*texts, seen(home) if home is not None else ""])
+
+
+def test_a_button_that_fails_just_after_its_ack_is_apologised_for_at_once(slack, eddy, caplog):
+    answer = answer_to(slack, "how do I set up two factor authentication")
+    slack.fail_next("chat.postMessage", status=200, error="fatal_error")  # after on_share's ack
+    with caplog.at_level(logging.WARNING):
+        delivery = slack.press(ALEX, answer, "Share in channel")
+    assert delivery.status == 200
+    assert "something went wrong on Eddy's side" in slack.ephemerals(ALEX)[-1].text
+    assert "no longer does anything" not in everything_seen_by(slack, ALEX)
+    assert "did not call ack()" not in caplog.text
+    assert answer in slack.ephemerals(ALEX)  # nothing happened, and nothing says it did
+
+
+def test_a_home_tab_button_that_fails_after_its_ack_says_so_on_the_home_tab(slack, eddy, caplog):
+    home = slack.open_home(ALEX)
+    slack.fail_next("views.publish", status=200, error="fatal_error")  # the tab's redraw
+    with caplog.at_level(logging.WARNING):
+        tab = next(label for label in labels(home) if label.startswith("Schedules"))
+        delivery = slack.press(ALEX, home, tab)
+    assert delivery.status == 200
+    assert "something went wrong on Eddy's side" in seen(slack.home(ALEX))
+    assert "no longer does anything" not in everything_seen_by(slack, ALEX)
+    assert "did not call ack()" not in caplog.text
+
+
+def test_a_modal_whose_listener_fails_before_its_ack_stays_open_with_an_apology(
+    slack, eddy, caplog
+):
+    slack.press(ALEX, open_tab(slack, ALEX, "Schedules"), "Add a schedule")
+    slack.fail_next("conversations.info", status=0, times=3)  # Slack unreachable, retries too
+    with caplog.at_level(logging.WARNING):
+        delivery = slack.submit(
+            ALEX, {"schedule_channel": GENERAL, "schedule_path": "security-basics"}
+        )
+    assert delivery.status == 200
+    reply = delivery.json()
+    assert reply["response_action"] == "errors"
+    assert any("something went wrong on Eddy's side" in e for e in reply["errors"].values())
+    assert slack.modal(ALEX) is not None  # still open, with what Alex chose in it
+    assert "did not call ack()" not in caplog.text
+    failures = [r for r in caplog.records if "Unhandled error" in r.getMessage()]
+    assert failures and failures[0].exc_info is not None  # the traceback is in the log

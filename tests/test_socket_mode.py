@@ -191,3 +191,51 @@ def test_envelopes_have_slacks_shapes():
         assert interactive["payload"] == {"type": kind}
         assert interactive["accepts_response_payload"] is answerable
     assert events_api["envelope_id"] != command["envelope_id"]
+
+
+def unreadable_envelopes() -> dict[str, dict]:
+    """Envelopes Slack is not known to send (it signs nothing over the socket, but a payload
+    Eddy cannot read must not crash it either)."""
+    full_command = {"command": "/ask", "text": "hi", "user_id": ALEX, "channel_id": GENERAL}
+    full_command |= {"response_url": "https://hooks.slack.com/x", "trigger_id": "1.2.3"}
+    return {
+        "events-payload-list": {"type": "events_api", "payload": [1]},
+        "events-payload-text": {"type": "events_api", "payload": "x"},
+        "events-without-event": {"type": "events_api", "payload": {"type": "event_callback"}},
+        "event-not-object": {
+            "type": "events_api",
+            "payload": {"type": "event_callback", "team_id": "T", "event_id": "E", "event": 5},
+        },
+        "interactive-without-user": {"type": "interactive", "payload": {"type": "block_actions"}},
+        "interactive-team-number": {
+            "type": "interactive",
+            "payload": {"type": "shortcut", "user": {"id": ALEX}, "team": 5},
+        },
+        "command-without-user": {
+            "type": "slash_commands",
+            "payload": {k: v for k, v in full_command.items() if k != "user_id"},
+        },
+        "retry-reason-number": {
+            "type": "events_api",
+            "retry_attempt": 1,
+            "retry_reason": 5,
+            "payload": {"type": "event_callback", "team_id": "T", "event_id": "E1"}
+            | {"event": {"type": "app_home_opened", "user": ALEX, "tab": "messages"}},
+        },
+        "unknown-envelope-type": {"type": "nonsense", "payload": {}},
+    }
+
+
+@pytest.mark.parametrize("name", unreadable_envelopes())
+def test_an_envelope_eddy_cannot_read_is_acknowledged_and_changes_nothing(deployed, name):
+    slack, sockets, eddy = deployed
+    quiet = ("auth.test", "apps.connections.open")
+    before = [c for c in slack.calls() if c.method not in quiet]
+    ack = sockets.request({"envelope_id": f"env-{name}"} | unreadable_envelopes()[name])
+    assert ack["envelope_id"] == f"env-{name}"
+    if name.startswith("command"):
+        assert "couldn't read that command" in ack["payload"]["text"]
+    assert [c for c in slack.calls() if c.method not in quiet] == before
+    log = eddy.log.read_text()
+    assert "Traceback" not in log
+    assert "Failed to run" not in log

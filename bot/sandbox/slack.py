@@ -15,13 +15,14 @@ granted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -129,7 +130,10 @@ class HttpTarget:
         self.url = url
 
     def deliver(self, body: str, headers: dict[str, str]) -> Delivery:
-        request = urllib.request.Request(self.url, data=body.encode(), headers=headers)
+        # Header values travel as bytes: one outside Latin-1 goes as its UTF-8 bytes, as a
+        # client writing raw HTTP would send it (http.client would refuse it).
+        raw = {name: value.encode().decode("latin-1") for name, value in headers.items()}
+        request = urllib.request.Request(self.url, data=body.encode(), headers=raw)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return Delivery(response.status, response.read().decode(), dict(response.headers))
@@ -191,6 +195,9 @@ class SlackStandIn:
         self.server = WebApiServer(self.api)
         self.target: AppTarget | None = None
         self._signer = SignatureVerifier(signing_secret)
+        self._stamped: set[tuple[str, int]] = set()
+        self._stamp_lock = threading.Lock()
+        self._last_request: tuple[str, dict[str, str]] | None = None
 
     @classmethod
     def from_manifest(cls, path: Path | str, **kwargs: Any) -> SlackStandIn:
@@ -278,24 +285,67 @@ class SlackStandIn:
         *,
         content_type: str = "application/x-www-form-urlencoded",
         extra_headers: dict[str, str] | None = None,
+        without_headers: Collection[str] = (),
         signed: bool = True,
-        timestamp: int | None = None,
+        age: int = 0,
+        timestamp: int | str | Callable[[int], str] | None = None,
+        tampered: str | None = None,
         settle: bool = True,
     ) -> Delivery:
-        """Send a raw body to the app as Slack would (signed unless told otherwise)."""
-        if self.target is None:
-            raise SandboxError("no app is connected to the stand-in")
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        """Send a raw body to the app as Slack would: stamped with this process's clock (the
+        app checks the stamp against its own) and signed with the signing secret.
+
+        Slack signs each request as it sends it, and two deliveries of the same body (an
+        event and its retry) are seconds apart; so the stand-in never signs one body with
+        the same stamp twice, and stamps the second one a second later.
+
+        For forgeries: `signed=False` leaves the signature out; `age` stamps the request that
+        many seconds ago (negative: ahead); `timestamp` writes the header as given, or as a
+        function of the current stamp (`lambda now: f"+{now}"`), and signs that; `tampered`
+        is delivered in place of the body that was signed; `without_headers` leaves those
+        headers out. `replay()` sends the last request again, byte for byte.
+        """
+        if timestamp is None:
+            stamp = self._fresh_stamp(body, int(time.time()) - age)
+        elif callable(timestamp):
+            stamp = timestamp(int(time.time()) - age)
+        else:
+            stamp = str(timestamp)
         headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}
         if signed:
             headers["X-Slack-Signature"] = str(
                 self._signer.generate_signature(timestamp=stamp, body=body)
             )
         headers.update(extra_headers or {})
+        wanted = {name.lower() for name in without_headers}
+        headers = {name: value for name, value in headers.items() if name.lower() not in wanted}
+        sent = body if tampered is None else tampered
+        self._last_request = (sent, headers)
+        return self._deliver(sent, headers, settle=settle)
+
+    def replay(self, *, settle: bool = True) -> Delivery:
+        """Send the last request again exactly as it was (an attacker who captured it)."""
+        if self._last_request is None:
+            raise SandboxError("nothing has been sent yet")
+        body, headers = self._last_request
+        return self._deliver(body, dict(headers), settle=settle)
+
+    def _deliver(self, body: str, headers: dict[str, str], *, settle: bool) -> Delivery:
+        if self.target is None:
+            raise SandboxError("no app is connected to the stand-in")
         delivery = self.target.deliver(body, headers)
         if settle:
             self.target.settle()
         return delivery
+
+    def _fresh_stamp(self, body: str, stamp: int) -> str:
+        """`stamp`, or the next second this body was not signed with yet."""
+        key = hashlib.sha256(body.encode()).hexdigest()
+        with self._stamp_lock:
+            while (key, stamp) in self._stamped:
+                stamp += 1
+            self._stamped.add((key, stamp))
+        return str(stamp)
 
     def send_payload(self, payload: dict[str, Any], **kwargs: Any) -> Delivery:
         """Send an interactivity payload (`payload=<json>`), as Slack posts them."""
