@@ -149,7 +149,7 @@ def test_a_question_is_repeated_as_typed_in_a_mention_and_a_dm(slack, instance):
         "<@U0KIM0003|<!everyone>>",
         "<!subteam^S1|<!here>>",
         "<!here",
-        "!channel> <",
+        "!here> <",
         "<<<!everyone>|>>",
     ],
 )
@@ -158,6 +158,7 @@ def test_broadcasts_in_a_question_stay_inert_however_nested(slack, eddy, hostile
     reply = slack.ephemerals(ALEX)[-1]
     everything = reply.text + str(reply.blocks)
     assert "<!" not in everything and "<@U0KIM" not in everything
+    assert "zyxwvut" in reply.text  # the question is repeated (nothing answers it)
 
 
 # --- shortening and splitting ----------------------------------------------------------------
