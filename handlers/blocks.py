@@ -63,7 +63,7 @@ SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)(?:\|([^<>]*))?>")
 ENTITY = re.compile(r"&(amp|lt|gt);")
 ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
-LINK_SCHEMES = ("https://", "http://", "mailto:")
+WEB_SCHEME = re.compile(r"^https?://")
 #: A web address that can stand in link markup as it is (no space, `<`, `>` or `|` in it).
 WEB_ADDRESS = re.compile(r"https?://[^\s<>|]+")
 #: A Slack user ID (what a value round-tripped through a modal must look like to be one).
@@ -100,8 +100,8 @@ def typed_input(value: Any) -> str:
 
 def typed(slack_text: str) -> str:
     """Message or slash-command text as the person typed it: Slack's escaping undone, and its
-    markup plain, inert text (mentions and broadcasts `@name`, channels `#name`, links their
-    text and target). Nested or malformed markup is undone from the inside out, and whatever
+    markup plain, inert text (a mention `@U…`, a broadcast `@here`, a channel `#name`, a link
+    its text and target). Nested or malformed markup is undone from the inside out, and whatever
     `<` or `>` is left over is a character like any other."""
     text = clean_text(slack_text)
     while True:
@@ -123,13 +123,10 @@ def _as_typed(match: re.Match[str]) -> str:
         return "@" + (label.lstrip("@") or command.split("^")[0])
     if target.startswith("#"):
         return "#" + (label.lstrip("#") or target[1:])
-    bare = next(
-        (target.removeprefix(scheme) for scheme in LINK_SCHEMES if target.startswith(scheme)),
-        target,
-    )
-    if not label or label in (target, bare):
-        return label or (bare if target.startswith("mailto:") else target)
-    return f"{label} ({bare if target.startswith('mailto:') else target})"
+    shown = target.removeprefix("mailto:")
+    if not label or label in (shown, WEB_SCHEME.sub("", target)):
+        return label or shown
+    return f"{label} ({shown})"
 
 
 def neutralise(slack_text: str) -> str:

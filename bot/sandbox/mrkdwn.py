@@ -18,8 +18,12 @@ only meant to repeat. The rules follow handlers/blocks.py:
         print(problem)            # text: escaped twice ('&amp;amp;'): …R&amp;amp;D…
 
 `sent_text_problems(stand_in)` applies it to every message, ephemeral, update, response_url
-post, view and acknowledgement Eddy sent to a stand-in; tests/conftest.py runs it after every
-test that uses one.
+post, view, file comment and acknowledgement Eddy sent to a stand-in; tests/conftest.py runs it
+after every test that uses one.
+
+It reads the text as sent, not as meant: a person who really typed `&lt;` is shown `&amp;lt;`,
+correctly, and the check would call it escaped twice. Tests type what people type, so none
+needs to; a test that did would be testing something else.
 """
 
 from __future__ import annotations
@@ -127,6 +131,8 @@ def sent_text_problems(stand_in: SlackStandIn) -> list[str]:
             found = text_problems(call.args)
         elif call.method in VIEW_METHODS and isinstance(call.args.get("view"), dict):
             found = text_problems(call.args["view"], kind="view")
+        elif call.method == "files.completeUploadExternal":
+            found = text_problems({"text": call.args.get("initial_comment") or ""})
         else:
             continue
         to = call.args.get("channel") or call.args.get("user_id") or ""
