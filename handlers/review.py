@@ -49,7 +49,6 @@ from handlers.blocks import (
 )
 from handlers.networks import (
     APPROVE,
-    BODY_LIMIT,
     EDIT,
     EDIT_MODAL,
     REJECT,
@@ -590,17 +589,6 @@ def on_edit_entry(
     if user != entry.owner and not runtime.is_manager(user):
         log.warning("Refused the edit form of %s to %s", slug, user)
         tell(runtime, body, respond, "Only community managers and its owner can edit an entry.")
-        return
-    if len(entry.body) > BODY_LIMIT:
-        # The form would cut it, and saving would lose the rest.
-        where = f" (`{content_file(runtime, entry)}`)" if entry.path is not None else ""
-        tell(
-            runtime,
-            body,
-            respond,
-            f"*{escape(entry.title)}* is longer than Slack's form takes ({BODY_LIMIT:,} "
-            f"characters): edit it in its content file{where}.",
-        )
         return
     blocks = entry_form(
         entry.title, entry.body, entry.topic, list(entry.questions), networks.topics(runtime)

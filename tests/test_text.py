@@ -225,21 +225,16 @@ def test_a_rejection_reason_past_the_limit_gets_a_clear_answer(slack, eddy_on):
     assert rows(eddy_on, "SELECT status, decision_note FROM entry_draft") == [("pending", None)]
 
 
-def test_an_entry_longer_than_the_edit_form_is_not_cut_to_fit_it(slack, instance, content):
-    # The form's text box takes 3,000 characters: cut to fit, saving would lose the rest.
-    body = "Ask the R&D team. " * 200
-    (content / "knowledge" / "it" / "long.md").write_text(f"---\ntitle: Long\n---\n{body}\n")
-    instance.runtime.knowledge.refresh(instance.runtime)
-    payload = slack._interaction("block_actions", slack.workspace.user(ALEX))
-    payload["container"] = {"type": "view", "view_id": slack.open_home(ALEX).id}
-    payload["actions"] = [{"type": "button", "action_id": "review_edit_entry", "value": "long"}]
-    slack.send_payload(payload)
-    assert slack.modal(ALEX) is None
-    assert "longer than Slack's form takes" in shown_home(slack, ALEX)
-
-
-def shown_home(slack: SlackStandIn, user: str) -> str:
-    return str(slack.home(user).blocks)
+def test_each_way_of_asking_is_checked_against_its_column_as_typed(slack, eddy_on):
+    # Each line becomes a learned wording (at most 1,000 characters) once approved.
+    message = slack.say(SAM, GENERAL, "Lunch is at noon.")
+    slack.shortcut(SAM, message, "save_to_eddy")
+    long_one = "when is lunch & <where> " * 42
+    delivery = slack.submit(
+        SAM, {"entry_title": "Lunch", "entry_questions": f"when is lunch\n{long_one}"}
+    )
+    assert "at most 1,000 characters" in delivery.json()["errors"]["entry_questions"]
+    assert rows(eddy_on, "SELECT COUNT(*) FROM entry_draft") == [(0,)]
 
 
 # --- control characters ------------------------------------------------------------------------
