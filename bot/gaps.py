@@ -6,7 +6,7 @@ line and counted, biggest first. Once they have written the missing entry from a
 it marks all of its questions as covered by that entry, and the line leaves the list.
 
 No Slack here: plain values in, plain results out. Questions are grouped on their text as
-stored (Slack-escaped), so what a manager reads is what the asker wrote.
+stored (typed text), so what a manager reads is what the asker wrote.
 
     lines = gaps(runtime, now=runtime.clock.now())
     top = lines[0]              # Gap(id=…, wording="how do I reset my VPN password?", asked=12, …)
@@ -31,11 +31,9 @@ MAX_QUESTIONS = 5000  # newest gap questions considered (bounded work per render
 #: Distinct wordings shown for one gap, most frequent first.
 MAX_WORDINGS = 20
 #: Words that say how someone asks, not what about, on top of the search's stopwords ("can
-#: someone help me…", "what's the process to…"), and what Slack's escapes of &, < and > leave
-#: behind once punctuation is gone ("&amp;" → "amp").
+#: someone help me…", "what's the process to…").
 ASKING_WORDS = frozenset({"someone", "somebody", "anyone", "anybody", "help", "process", "way"})
-ESCAPE_RESIDUE = frozenset({"amp", "lt", "gt"})
-IGNORED_WORDS = STOPWORDS | ASKING_WORDS | ESCAPE_RESIDUE
+IGNORED_WORDS = STOPWORDS | ASKING_WORDS
 
 # Two wordings are one gap when their meaningful words (IGNORED_WORDS removed, so "how do I",
 # "how to", "my", "the" do not count), sorted, score at least SAME_GAP_SCORE: that is

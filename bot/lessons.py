@@ -577,9 +577,10 @@ def pause_channel(runtime: Runtime, *, channel: str, path_id: str, manager: str)
         row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path_id)
         if row is None or row.status != rows.ACTIVE:
             return False
-        row.status, row.status_reason = rows.PAUSED, f"paused by <@{manager}>"
+        row.status, row.status_reason = rows.PAUSED, "paused by a community manager"
         row.next_due_at = None
         rows.save(session, row)
+    log.info("Lessons of %s in %s paused by %s", path_id, channel, manager)
     return True
 
 

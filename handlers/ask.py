@@ -29,11 +29,12 @@ from handlers.blocks import (
     context,
     escape,
     markdown_to_slack,
-    neutralise,
     searchable,
     section,
     sections,
     shorten,
+    typed,
+    typed_input,
 )
 from handlers.payloads import whole_number
 from handlers.slash import SlashCommand
@@ -91,7 +92,7 @@ def answer_message(
     """The reply to a question (text and blocks), wherever it was asked. `feedback` False (a
     copy for someone other than the asker) and shared answers carry no rating buttons."""
     blocks: list[Block] = []
-    question = neutralise(shorten(answer.question, 300))
+    question = escape(shorten(answer.question, 300))
     if shared_by is not None:
         blocks.append(context(f"<@{shared_by}> asked: “{question}”"))
     if answer.entry is not None:
@@ -99,7 +100,7 @@ def answer_message(
         if answer.others and shared_by is None:
             blocks.append(context("*Other answers that might help:*"))
             blocks += [candidate(answer, entry) for entry in answer.others]
-        text = f"{answer.entry.title}: {shorten(markdown_to_slack(answer.entry.body), 200)}"
+        text = f"{escape(answer.entry.title)}: {shorten(markdown_to_slack(answer.entry.body), 200)}"
     else:
         text = unsure_text(answer)
         blocks.append(section(text))
@@ -110,7 +111,7 @@ def answer_message(
 
 
 def unsure_text(answer: Answer) -> str:
-    asked = f"“{neutralise(shorten(answer.question, 200))}”"
+    asked = f"“{escape(shorten(answer.question, 200))}”"
     if answer.others:
         return f"I'm not sure I know the answer to {asked}. Here is what came closest:"
     return f"I couldn't find anything about {asked} in the knowledge index."
@@ -188,16 +189,18 @@ def reply_to(
     channel: str | None,
     surface: str,
     question: str,
+    query: str,
     ephemeral: bool,
 ) -> dict[str, Any]:
-    """Ask the library and render the answer. `question` is Slack-escaped text."""
+    """Ask the library and render the answer. `question` is typed text (logged as asked),
+    `query` what to search for."""
     answer = ask(
         runtime,
         user_id=user,
         channel_id=channel,
         surface=surface,
         question=question,
-        query=searchable(question),
+        query=query,
     )
     return answer_message(answer, client, ephemeral=ephemeral)
 
@@ -214,7 +217,8 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
                 user=command["user_id"],
                 channel=command.get("channel_id"),
                 surface="command",
-                question=text,
+                question=typed(text).strip(),
+                query=searchable(text),
                 ephemeral=True,
             )
         )
@@ -237,7 +241,8 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
         user=user,
         channel=event.get("channel"),
         surface="mention",
-        question=question,
+        question=typed(question).strip(),
+        query=searchable(question),
         ephemeral=False,
     )
     say(**reply, thread_ts=thread)
@@ -258,7 +263,8 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
                 user=user,
                 channel=event.get("channel"),
                 surface="dm",
-                question=question,
+                question=typed(question).strip(),
+                query=searchable(question),
                 ephemeral=False,
             )
         )
@@ -269,26 +275,26 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     """The Home tab's search box: answered by DM, where the answer stays findable and its
     buttons work; the Home tab says where it went."""
     ack()
-    user, question = body["user"]["id"], str(body["actions"][0].get("value") or "").strip()
+    user, question = body["user"]["id"], typed_input(body["actions"][0].get("value")).strip()
     if not question:
         runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
-    problem = ASK.screen(question)
+    problem = ASK.screen(escape(question))
     if problem is not None:
         runtime.notify(HomeNotice(user, problem["text"]))
         return
-    # Typed input arrives raw; escaped, it reads like a question typed in a message.
     reply = reply_to(
         runtime,
         client,
         user=user,
         channel=None,
         surface="home",
-        question=escape(question),
+        question=question,
+        query=question,
         ephemeral=False,
     )
     client.chat_postMessage(channel=user, **reply)
-    asked = neutralise(shorten(escape(question), 100))
+    asked = escape(shorten(question, 100))
     runtime.notify(HomeNotice(user, f"I've answered “{asked}” in our DM (Messages tab)."))
 
 

@@ -1,12 +1,34 @@
-"""Block Kit pieces every capability uses: safe text, short notices, usage help.
+"""Block Kit pieces every capability uses, and the one statement of how text is kept and shown.
 
-Before Eddy repeats what a person wrote, the text goes through one of two doors, so that
-`<!channel>` or `<@U…>` in a question can never ping anyone when Eddy echoes it:
+Text takes exactly one of three forms at each layer:
 
-- `neutralise()` for text from messages and slash commands. Slack delivers it already escaped
-  (`&amp;`, `&lt;`, `&gt;`); what stands in angle brackets is markup Slack made from the
-  person's `@channel`, `@sam` or `#general`, and it becomes plain, inert text.
-- `escape()` for text from modal inputs, which Slack delivers raw.
+1. **Typed text** — what a person wrote, as they would read it: `&`, `<` and `>` as
+   themselves, no Slack markup, no control characters (tab and newline stay; a carriage
+   return becomes a newline). bot/ receives and returns typed text, store/ keeps it, and
+   column limits count it. Handlers make it at the door, before anything else sees it:
+   - `typed()` for message and slash-command text, which Slack delivers escaped (`&amp;`,
+     `&lt;`, `&gt;`) and with markup for what the person linked: `<@U1|sam>` becomes `@U1`
+     (the ID, as message events carry it: it outlives a change of name, and `forget user`
+     finds and erases it), `<!here>` `@here`, `<#C1|general>` `#general`,
+     `<https://x.dev|the docs>` `the docs (https://x.dev)` (the target stays in view, so a
+     link cannot hide where it goes) — plain, inert text however nested or malformed;
+   - `typed_input()` for modal inputs and other values Slack delivers raw.
+   store/ cleans every string it writes once more (store/text.py), so no other path (content
+   files, the CLI) brings a control character into the database either.
+2. **mrkdwn** — every mrkdwn text object and every `text` fallback Eddy sends. Typed text and
+   content (titles, names, descriptions) go through `escape()` exactly once, where Eddy
+   composes them into its sentence; an entry's Markdown goes through `markdown_to_slack()`.
+   Eddy's own markup — `*bold*`, `mention()`, `<#C…>`, `when()`, `<url|label>` — is put
+   around escaped text, never inside it. Typed text is shortened before it is escaped;
+   `shorten()` and `sections()` also cut mrkdwn, and then only between words and never inside
+   markup or an entity.
+3. **plain_text** — button labels, headers, modal titles, options, placeholders, input values
+   and a view's `errors`: typed text as it is, never escaped (Slack shows plain_text as sent,
+   so `&amp;` there reads `&amp;`).
+
+Nothing typed can ping anyone when Eddy repeats it: after `typed()` it holds no markup, and
+`escape()` turns any `<` left into `&lt;`. The tests check every message and view Eddy sends
+against these rules (bot/sandbox/mrkdwn.py, applied in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -29,57 +51,122 @@ from slack_sdk.models.blocks import (
 
 from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
+from bot.text import clean_text
 
 #: Slack's limit for the text of a section block.
 SECTION_TEXT_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
 TREND_CELLS = "▁▂▃▄▅▆▇█"
 
+#: Markup in Slack text: whatever stands between `<` and `>` (innermost first when nested).
+SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)(?:\|([^<>]*))?>")
+ENTITY = re.compile(r"&(amp|lt|gt);")
+ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+WEB_SCHEME = re.compile(r"^https?://")
+#: A web address that can stand in link markup as it is (no space, `<`, `>` or `|` in it).
+WEB_ADDRESS = re.compile(r"https?://[^\s<>|]+")
+#: A Slack user ID (what a value round-tripped through a modal must look like to be one).
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+QUOTE_OR_GT = re.compile(r"(^[ \t]*)?>", re.MULTILINE)
+#: What a cut of mrkdwn keeps whole: markup, an entity, a run of whitespace, a run of other
+#: characters (a word stops at `<` and `&`, so that markup and entities are atoms of their own).
+ATOM = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|\s+|[^\s<&]+|.", re.DOTALL)
+WORD = re.compile(r"[^\s<&]+")
+CODE_FENCE = "```"
+_converter = SlackMarkdownConverter()
+
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control (&, <, >)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Typed text as mrkdwn: `&`, `<` and `>` escaped (once, so apply it once), control
+    characters dropped."""
+    return clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-QUOTE_OR_GT = re.compile(r"(^[ \t]*)?>", re.MULTILINE)
-_converter = SlackMarkdownConverter()
-SLACK_MARKUP = re.compile(r"<([^<>]*)>")
-BARE_AMPERSAND = re.compile(r"&(?!(amp|lt|gt);)")
+def code(text: str) -> str:
+    """Typed text (a command line, say) as inline code in mrkdwn: `code("/ask <question>")`."""
+    return f"`{escape(text)}`"
 
 
-def neutralise(text: str) -> str:
-    """Slack-escaped text with its mentions, broadcasts and channel links made inert.
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<` and `>` in one pass (`&amp;lt;` reads `&lt;`)."""
+    return ENTITY.sub(lambda match: ENTITIES[match[1]], text)
 
-    `<@U1|sam>` → `@sam`, `<!here>` → `@here`, `<!subteam^S1|@design>` → `@design`,
-    `<#C1|general>` → `#general`; web and mail links stay links (they ping nobody).
-    """
 
-    def inert(match: re.Match[str]) -> str:
-        inside = match.group(1)
-        target, _, label = inside.partition("|")
+def typed_input(value: Any) -> str:
+    """A value Slack delivers raw (a modal's input, a button's value) as typed text."""
+    return clean_text("" if value is None else str(value))
+
+
+def typed(slack_text: str) -> str:
+    """Message or slash-command text as the person typed it: Slack's escaping undone, and its
+    markup plain, inert text (a mention `@U…`, a broadcast `@here`, a channel `#name`, a link
+    its text and target). Nested or malformed markup is undone from the inside out, and whatever
+    `<` or `>` is left over is a character like any other."""
+    text = clean_text(slack_text)
+    while True:
+        plain = SLACK_MARKUP.sub(_as_typed, text)
+        if plain == text:
+            return unescape(plain)
+        text = plain
+
+
+def _as_typed(match: re.Match[str]) -> str:
+    target, _, label = match[1].partition("|")
+    label = label.strip()
+    if target.startswith("@"):
+        return target  # the ID, not the label: stable, and "forget user" can find it
+    if target.startswith("!"):
+        command = target[1:]
+        if command.startswith("date^"):
+            return label
+        return "@" + (label.lstrip("@") or command.split("^")[0])
+    if target.startswith("#"):
+        return "#" + (label.lstrip("#") or target[1:])
+    shown = target.removeprefix("mailto:")
+    if not label or label in (shown, WEB_SCHEME.sub("", target)):
+        return label or shown
+    return f"{label} ({shown})"
+
+
+def neutralise(slack_text: str) -> str:
+    """Message or slash-command text as mrkdwn that pings nobody: `escape(typed(text))`."""
+    return escape(typed(slack_text))
+
+
+def searchable(slack_text: str) -> str:
+    """What a person asked, for the search: mentions and broadcasts dropped, channel and link
+    labels kept, escaping undone. (Search should not find "channel" in `@channel`.)"""
+
+    def label(match: re.Match[str]) -> str:
+        target, _, name = match[1].partition("|")
         if target.startswith(("@", "!")):
-            name = label or target.removeprefix("@").removeprefix("!").split("^")[0]
-            return name if name.startswith("@") else "@" + name
+            return " "
         if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith(("http://", "https://", "mailto:")):
-            return match.group(0)
-        return escape(match.group(0))
+            return " " + (name or "") + " "
+        return " " + (name or target) + " "
 
-    return SLACK_MARKUP.sub(inert, BARE_AMPERSAND.sub("&amp;", text))
-
-
-SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)(?:\|([^<>]*))?>")
+    text = clean_text(slack_text)
+    while (plain := SLACK_MARKUP.sub(label, text)) != text:
+        text = plain
+    return " ".join(unescape(text).split())
 
 
-def slack_to_markdown(text: str) -> str:
+def slack_to_markdown(slack_text: str) -> str:
     """A message as a person wrote it in Slack, as Markdown for a knowledge entry: links
-    become Markdown links, mentions and broadcasts inert text, escaping undone."""
+    become Markdown links, the rest typed text (mentions and broadcasts inert)."""
     linked = SLACK_LINK.sub(
-        lambda m: f"[{m.group(2)}]({m.group(1)})" if m.group(2) else m.group(1), text
+        lambda m: f"[{m.group(2)}]({m.group(1)})" if m.group(2) else m.group(1), slack_text
     )
-    plain = neutralise(linked)
-    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return typed(linked)
+
+
+def link(url: str | None, label: str) -> str:
+    """mrkdwn linking `label` (typed text) to a web address, or the label alone when `url` is
+    none: nothing in it can break out of the `<url|label>` markup."""
+    if url is None or not WEB_ADDRESS.fullmatch(url):
+        return escape(label)
+    return f"<{escape(url)}|{escape(label)}>"
 
 
 def mention(user_id: str | None) -> str:
@@ -94,25 +181,41 @@ def mention(user_id: str | None) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cut `text` to `limit` characters, ending with an ellipsis when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` (typed text or mrkdwn) in at most `limit` characters, ending with an ellipsis
+    when it was cut: between words where that keeps at least half, else between two atoms;
+    never inside `<…>` markup or an `&amp;` entity."""
+    if len(text) <= limit:
+        return text
+    budget = limit - 1
+    cut = _cut(text, budget, preferred=(" ",))
+    return text[:cut].rstrip() + "…"
 
 
-def searchable(text: str) -> str:
-    """What a person asked, without Slack's markup: mentions and broadcasts dropped, channel
-    and link labels kept, escaping undone. (Search should not find "channel" in `@channel`.)"""
-
-    def label(match: re.Match[str]) -> str:
-        target, _, name = match.group(1).partition("|")
-        if target.startswith(("@", "!")):
-            return " "
-        if target.startswith("#"):
-            return " " + (name or "") + " "
-        return " " + (name or target) + " "
-
-    plain = SLACK_MARKUP.sub(label, text)
-    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(plain.split())
+def _cut(text: str, budget: int, preferred: Sequence[str]) -> int:
+    """Where to cut `text` to keep at most `budget` characters: before the last whitespace
+    holding the first of `preferred` that it can (in order, keeping at least half the budget),
+    else before the last whitespace that keeps half; else after the last whole atom, or inside
+    a long word that is no link (a cut link would still be linked, to the wrong place)."""
+    spaces: list[tuple[int, str]] = []
+    kept = 0
+    straddling = ""
+    for match in ATOM.finditer(text):
+        if match[0].isspace() and 0 < match.start() <= budget:
+            spaces.append((match.start(), match[0]))
+        if match.end() > budget:
+            straddling = match[0]
+            break
+        kept = match.end()
+    half = budget // 2
+    for wanted in (*preferred, ""):
+        for start, run in reversed(spaces):
+            if start < half:
+                break
+            if wanted in run:
+                return start
+    if kept < half and WORD.fullmatch(straddling) and "://" not in straddling:
+        return budget
+    return kept
 
 
 def markdown_to_slack(markdown: str) -> str:
@@ -120,23 +223,32 @@ def markdown_to_slack(markdown: str) -> str:
 
     `&`, `<` and `>` are escaped first (a `>` opening a quote line stays), so nothing in an
     entry can become a mention or a broadcast."""
-    escaped = markdown.replace("&", "&amp;").replace("<", "&lt;")
+    escaped = clean_text(markdown).replace("&", "&amp;").replace("<", "&lt;")
     escaped = QUOTE_OR_GT.sub(lambda m: ">" if m.group(1) is not None else "&gt;", escaped)
     return _converter.convert(escaped)
 
 
+def split_mrkdwn(text: str, limit: int) -> tuple[str, str]:
+    """The first piece of mrkdwn `text` that fits in `limit` characters, and the rest: cut at
+    a paragraph break, else a line break, else between words, never inside markup or an
+    entity; a code block cut in two is closed and opened again."""
+    if len(text) <= limit:
+        return text, ""
+    cut = _cut(text, limit - len(CODE_FENCE) - 1, preferred=("\n\n", "\n"))
+    cut = cut or limit - len(CODE_FENCE) - 1
+    piece, rest = text[:cut].rstrip(), text[cut:].lstrip()
+    if piece.count(CODE_FENCE) % 2:
+        piece, rest = f"{piece}\n{CODE_FENCE}", f"{CODE_FENCE}\n{rest}"
+    return piece, rest
+
+
 def sections(text: str) -> list[SectionBlock]:
-    """Long text as several section blocks, split between paragraphs where possible."""
+    """Long mrkdwn as several section blocks, split as `split_mrkdwn` does."""
     blocks: list[SectionBlock] = []
-    while text:
-        if len(text) <= SECTION_TEXT_LIMIT:
-            cut = len(text)
-        else:
-            cut = text.rfind("\n\n", 0, SECTION_TEXT_LIMIT)
-            cut = cut if cut > 0 else text.rfind("\n", 0, SECTION_TEXT_LIMIT)
-            cut = cut if cut > 0 else SECTION_TEXT_LIMIT
-        blocks.append(section(text[:cut].strip()))
-        text = text[cut:].strip()
+    rest = text.strip()
+    while rest:
+        piece, rest = split_mrkdwn(rest, SECTION_TEXT_LIMIT)
+        blocks.append(section(piece))
     return blocks
 
 

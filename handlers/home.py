@@ -49,7 +49,6 @@ from handlers.blocks import (
     escape,
     family,
     meter,
-    neutralise,
     numbered,
     section,
     shorten,
@@ -234,7 +233,7 @@ def member_blocks(runtime: Runtime, user: str) -> list[Block]:
         ]
     blocks += [
         DividerBlock(),
-        context(*(f"`{command.name}` {command.summary}" for command in COMMANDS)),
+        context(*(f"`{command.name}` {escape(command.summary)}" for command in COMMANDS)),
     ]
     return blocks
 
@@ -292,7 +291,7 @@ def expert_blocks(shown: MemberHome) -> list[Block]:
     blocks: list[Block] = [section(f"*Your networks:* {names}{away}")]
     for routed in shown.waiting:
         asked = f"{escape(routed.topic.name)} · asked {when(routed.routed_at)}"
-        question = neutralise(shorten(routed.question, 300))
+        question = escape(shorten(routed.question, 300))
         if routed.status == networks.CLAIMED:
             blocks.append(
                 section(f"“{question}”\n_{asked} · you claimed it: answer in its thread_")

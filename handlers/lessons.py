@@ -59,15 +59,17 @@ from handlers.blocks import (
     HomeNotice,
     as_dicts,
     button,
+    code,
     context,
     escape,
     markdown_to_slack,
     meter,
-    neutralise,
     searchable,
     section,
     sections,
     shorten,
+    typed,
+    typed_input,
     when,
 )
 from handlers.payloads import entered, whole_number
@@ -249,7 +251,7 @@ def _footer(message: LessonMessage) -> str:
 
 def fallback_text(message: LessonMessage) -> str:
     if message.lesson is not None and message.path is not None:
-        return f"Today's lesson from {message.path.title}: {message.lesson.title}"
+        return f"Today's lesson from {escape(message.path.title)}: {escape(message.lesson.title)}"
     return "A quick review of what you learned"
 
 
@@ -317,7 +319,8 @@ def _failure(error: SlackApiError) -> PostResult:
 def tell_managers(client: WebClient, notice: SchedulePaused) -> None:
     text = (
         f"I paused the *{escape(notice.path_title)}* lessons in <#{notice.channel}>: "
-        f"{notice.reason}. Fix that, then `/learn schedule` the path there again to resume."
+        f"{escape(notice.reason)}. Fix that, then `/learn schedule` the path there again to "
+        "resume."
     )
     for manager in notice.managers:
         try:
@@ -378,15 +381,15 @@ def resolve_path(
     None when there is none."""
     known = ", ".join(f"`{key}`" for key in lessons.paths(runtime))
     if not words:
-        ack(**LEARN.reply(f"Which path? Try `/learn {verb} <path>`. Paths: {known}."))
+        ack(**LEARN.reply(f"Which path? Try {code(f'/learn {verb} <path>')}. Paths: {known}."))
         return None
     found = lessons.find_path(runtime, searchable(words))
-    typed = neutralise(shorten(words, 60))
+    asked = escape(shorten(typed(words), 60))
     if found is None:
-        ack(**LEARN.reply(f"I don't know a path called “{typed}”. Paths: {known}."))
+        ack(**LEARN.reply(f"I don't know a path called “{asked}”. Paths: {known}."))
         return None
     path, guessed = found
-    note = f"(I took “{typed}” to mean *{escape(path.title)}*.) " if guessed else ""
+    note = f"(I took “{asked}” to mean *{escape(path.title)}*.) " if guessed else ""
     return path, note
 
 
@@ -457,7 +460,8 @@ def learn_stop(
         stopped = lessons.stop(runtime, user, None, now=now)
         reply(
             ack,
-            "Stopped all your lessons and reviews. `/learn start <path>` whenever you like."
+            f"Stopped all your lessons and reviews. {code('/learn start <path>')} whenever you "
+            "like."
             if stopped
             else "You have no lessons running.",
         )
@@ -490,7 +494,10 @@ def send_next(runtime: Runtime, client: WebClient, user: str, tell: Callable[[st
     now = runtime.clock.now()
     delivery_id = lessons.ask_next(runtime, user, tz=person_zone(runtime, client, user), now=now)
     if delivery_id is None:
-        tell("No lesson is waiting: start a path with `/learn start <path>` (see `/learn paths`).")
+        tell(
+            f"No lesson is waiting: start a path with {code('/learn start <path>')} (see "
+            "`/learn paths`)."
+        )
         return
     tell("Your next lesson is in your DMs.")
     lessons.send_due(runtime, now, ids=[delivery_id])
@@ -508,7 +515,7 @@ def learn_me(
         ack(**LEARN.reply("`/learn me export` takes nothing more: it sends only your own data."))
         return
     if words:
-        word = neutralise(shorten(rest.split()[0], 40))
+        word = escape(shorten((typed(rest).split() or ["that"])[0], 40))
         ack(**LEARN.reply(f"I don't know `{word}` for `/learn me`: it takes `export`, or nothing."))
         return
     progress = lessons.progress(runtime, command["user_id"], now=runtime.clock.now())
@@ -537,7 +544,8 @@ def learn_me(
     details = [streak, accuracy, f"{progress.reviews_waiting} review(s) due"]
     if progress.stopped_reason:
         details.append(
-            f"Lessons are paused: {progress.stopped_reason}. `/learn start <path>` resumes them"
+            f"Lessons are paused: {escape(progress.stopped_reason)}. "
+            f"{code('/learn start <path>')} resumes them"
         )
     elif progress.next_at is not None and progress.schedule is not None:
         details.append(f"Next lesson {when(progress.next_at)} ({progress.schedule.describe()})")
@@ -565,8 +573,8 @@ def learn_time(
         reply(
             ack,
             (
-                f"I couldn't read the days in “{neutralise(shorten(rest, 60))}”. Try `weekdays`, "
-                "`daily`, `mon-fri` or `mon,wed,fri`."
+                f"I couldn't read the days in “{escape(shorten(typed(rest), 60))}”. Try "
+                "`weekdays`, `daily`, `mon-fri` or `mon,wed,fri`."
             ),
         )
         return
@@ -601,8 +609,8 @@ def learn_schedule(
         reply(
             ack,
             (
-                "Only community managers can schedule lessons into channels. `/learn start "
-                "<path>` gets them for you by DM."
+                "Only community managers can schedule lessons into channels. "
+                f"{code('/learn start <path>')} gets them for you by DM."
             ),
         )
         return
@@ -664,20 +672,19 @@ def save_schedule(
     return f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}."
 
 
-def channel_problem(client: WebClient, channel: str) -> str | None:
-    """Why Eddy could not post lessons in a channel, or None when it can."""
+def channel_problem(client: WebClient, channel: str, *, plain: bool = False) -> str | None:
+    """Why Eddy could not post lessons in a channel, or None when it can: mrkdwn that links
+    the channel, or (`plain`) plain text for a modal's errors."""
+    where = "that channel" if plain else f"<#{channel}>"
     try:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as error:
-        code = error.response.get("error")
-        return f"I can't see <#{channel}> (`{code}`): if it's private, invite @Eddy there first."
+        said = error.response.get("error")
+        return f"I can't see {where} (Slack says {said}): if it's private, invite @Eddy first."
     if info.get("is_archived"):
-        return f"<#{channel}> is archived."
+        return f"{'That channel' if plain else where} is archived."
     if not info.get("is_member") and not info.get("is_im"):
-        return (
-            f"I'm not in <#{channel}> yet: invite me with `/invite @Eddy` there, then schedule "
-            "again."
-        )
+        return f"I'm not in {where} yet: invite me with /invite @Eddy there, then schedule again."
     return None
 
 
@@ -711,7 +718,8 @@ def learn_schedules(
     if not plans:
         reply(
             ack,
-            "No path is scheduled into a channel. Managers use `/learn schedule <path> #channel`.",
+            "No path is scheduled into a channel. Managers use "
+            f"{code('/learn schedule <path> #channel')}.",
         )
         return
     lines = [f"• {plan_line(plan)}" for plan in plans]
@@ -720,7 +728,7 @@ def learn_schedules(
 
 def plan_line(plan: lessons.ChannelPlan) -> str:
     state = {"active": f"next {when(plan.next_at)}" if plan.next_at else "active"}.get(
-        plan.status, f"{plan.status}: {plan.status_reason}"
+        plan.status, f"{plan.status}: {escape(plan.status_reason or '')}"
     )
     return (
         f"*{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "
@@ -1076,7 +1084,7 @@ def on_schedule_submitted(
     days = frozenset(
         day for option in picked if (day := whole_number(option.get("value"))) is not None
     )
-    zone = str(entered(view, ZONE_BLOCK, ZONE_BLOCK).get("value") or "").strip()
+    zone = typed_input(entered(view, ZONE_BLOCK, ZONE_BLOCK).get("value")).strip()
     errors = {}
     if at is None:
         errors[TIME_BLOCK] = "Choose a time of day."
@@ -1084,9 +1092,9 @@ def on_schedule_submitted(
         errors[DAYS_BLOCK] = "Choose at least one day."
     if not (zone.upper() == "UTC" or lessons.is_zone(zone)):
         errors[ZONE_BLOCK] = "Not a time zone I know; try one like Europe/Berlin."
-    problem = channel_problem(client, channel) if channel and plan is None else None
+    problem = channel_problem(client, channel, plain=True) if channel and plan is None else None
     if problem:
-        errors[CHANNEL_BLOCK] = searchable(problem)
+        errors[CHANNEL_BLOCK] = problem
     if errors or at is None:
         ack(response_action="errors", errors=errors)
         return

@@ -40,17 +40,19 @@ from handlers.blocks import (
     HomeNotice,
     as_dicts,
     button,
+    code,
     context,
     duration,
     escape,
+    link,
     markdown_to_slack,
     mention,
-    neutralise,
     searchable,
     section,
     sections,
     shorten,
-    slack_to_markdown,
+    typed,
+    typed_input,
     when,
 )
 from handlers.payloads import entered, whole_number
@@ -101,6 +103,8 @@ NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
 )
 HOURS_LIMIT = 48
+#: The longest answer the Answer form takes (Slack's limit for a text input).
+ANSWER_LIMIT = FORM_TEXT_LIMIT
 
 
 def register(app: App) -> None:
@@ -129,8 +133,8 @@ def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
 
 
 def quoted(text: str, limit: int = 2000) -> str:
-    """Slack-escaped text from a person, inert and shown as a quote."""
-    safe = neutralise(shorten(text, limit))
+    """Typed text from a person, escaped and shown as a quote."""
+    safe = escape(shorten(text, limit))
     return "\n".join(f">{line}" for line in safe.splitlines() or [""])
 
 
@@ -186,22 +190,22 @@ def question_post(
         blocks.append(ActionsBlock(elements=actions))
     text = (
         f"A question for the {escape(routed.topic.name)} network: "
-        f"{neutralise(shorten(routed.question, 150))}"
+        f"{escape(shorten(routed.question, 150))}"
     )
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
-def answer_for_asker(routed: Routed, link: str | None) -> dict[str, Any]:
+def answer_for_asker(routed: Routed, conversation: str | None) -> dict[str, Any]:
     """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved)."""
     blocks: list[Block] = [
         section(
             f"{mention(routed.answered_by)} answered your question "
-            f"“{neutralise(shorten(routed.question, 200))}”:"
+            f"“{escape(shorten(routed.question, 200))}”:"
         ),
-        *sections(neutralise(routed.answer or "")),
+        *sections(escape(routed.answer or "")),
     ]
-    if link:
-        blocks.append(context(f"<{link}|See the conversation>"))
+    if conversation:
+        blocks.append(context(link(conversation, "See the conversation")))
     if routed.status == networks.RESOLVED:
         blocks.append(context("You marked this resolved. Thanks!"))
         if routed.saved_slug is None:
@@ -315,10 +319,11 @@ def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
 
 
 def modal_value(view: dict[str, Any], block: str) -> str:
+    """What the person entered in `block` of a submitted modal, as typed text."""
     element = entered(view, block, VALUE)
     if element.get("type") == "static_select":
-        return str((element.get("selected_option") or {}).get("value") or "")
-    return str(element.get("value") or "").strip()
+        return typed_input((element.get("selected_option") or {}).get("value"))
+    return typed_input(element.get("value")).strip()
 
 
 def metadata_id(view: dict[str, Any]) -> int | None:
@@ -404,7 +409,8 @@ def resolve_topic(ack: Ack, runtime: Runtime, words: str, verb: str) -> tuple[To
     if not words:
         ack(
             **EXPERTS.reply(
-                f"Which topic? Try `/experts {verb} <topic>`; `/experts list` shows them all."
+                f"Which topic? Try {code(f'/experts {verb} <topic>')}; `/experts list` shows "
+                "them all."
             )
         )
         return None
@@ -413,12 +419,13 @@ def resolve_topic(ack: Ack, runtime: Runtime, words: str, verb: str) -> tuple[To
         known = ", ".join(f"`{t.key}`" for t in networks.topics(runtime))
         ack(
             **EXPERTS.reply(
-                f"I don't know a topic called “{neutralise(shorten(words, 60))}”. Topics: {known}."
+                f"I don't know a topic called “{escape(shorten(typed(words), 60))}”. "
+                f"Topics: {known}."
             )
         )
         return None
     note = (
-        f"(I took “{neutralise(shorten(words, 60))}” to mean {topic_name(match.topic)}.) "
+        f"(I took “{escape(shorten(typed(words), 60))}” to mean {topic_name(match.topic)}.) "
         if match.fuzzy
         else ""
     )
@@ -465,7 +472,7 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
         people = MENTION.findall(words)
         topic_words = MENTION.sub(" ", words).strip()
         if not people:
-            ack(**EXPERTS.reply(f"Whom? Try `/experts {verb} @person <topic>`."))
+            ack(**EXPERTS.reply(f"Whom? Try {code(f'/experts {verb} @person <topic>')}."))
             return
         found = resolve_topic(ack, runtime, topic_words, verb)
         if found is None:
@@ -531,7 +538,7 @@ def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
         if found is not None:
             topic, note = found
             ack(
-                text=f"The {topic.name} network",
+                text=f"The {escape(topic.name)} network",
                 blocks=as_dicts(topic_details(runtime, topic, note)),
             )
         return
@@ -547,7 +554,10 @@ def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
     blocks: list[Block] = [section("*Subject-matter networks*")]
     blocks += [section(line) for line in lines[:45]]
     blocks.append(
-        context("`/experts list <topic>` shows who is in one · `/experts join <topic>` to help")
+        context(
+            f"{code('/experts list <topic>')} shows who is in one · "
+            f"{code('/experts join <topic>')} to help"
+        )
     )
     ack(text="Subject-matter networks", blocks=as_dicts(blocks))
 
@@ -582,8 +592,8 @@ def on_me(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) 
         lines = ["You're in: " + ", ".join(topic_name(t) for t in me.topics) + "."]
     else:
         lines = [
-            "You're not in any network yet. `/experts list` shows them; `/experts join "
-            "<topic>` to help."
+            "You're not in any network yet. `/experts list` shows them; "
+            f"{code('/experts join <topic>')} to help."
         ]
     if me.away:
         lines.append("You're marked *away*: I won't send you questions until `/experts back`.")
@@ -593,7 +603,7 @@ def on_me(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) 
     )
     for routed in me.claimed[:10]:
         lines.append(
-            f"Claimed, waiting for your answer: “{neutralise(shorten(routed.question, 120))}” "
+            f"Claimed, waiting for your answer: “{escape(shorten(routed.question, 120))}” "
             f"({topic_name(routed.topic)})"
         )
     reply(ack, "\n".join(lines))
@@ -673,7 +683,7 @@ def on_ask_experts(
             text_input(
                 QUESTION_BLOCK,
                 "Your question",
-                initial=searchable(prepared.question),
+                initial=prepared.question,
                 multiline=True,
             ),
             topic_select(prepared.topics, prepared.suggested.key if prepared.suggested else None),
@@ -695,6 +705,9 @@ def on_question_submitted(
     if not question:
         ack(response_action="errors", errors={QUESTION_BLOCK: "Type your question first."})
         return
+    if len(question) > MAX_TEXT:
+        ack(response_action="errors", errors={QUESTION_BLOCK: too_long(question, MAX_TEXT)})
+        return
     if networks.topic(runtime, topic_key) is None:
         ack(response_action="errors", errors={TOPIC_BLOCK: "Choose a topic."})
         return
@@ -704,7 +717,7 @@ def on_question_submitted(
         question_id=metadata_id(view) or 0,
         user_id=user,
         topic_key=topic_key,
-        question=escape(question),
+        question=question,
     )
     if isinstance(sent, Routed):
         dm(
@@ -881,7 +894,7 @@ def hand_over(
                 {
                     "text": (
                         f"{mention(leaver)} can no longer answer your question "
-                        f"“{neutralise(shorten(routed.question, 150))}”, so "
+                        f"“{escape(shorten(routed.question, 150))}”, so "
                         "it's open again for the "
                         f"{topic_name(routed.topic)} network."
                     )
@@ -909,7 +922,7 @@ def on_claim(
             {
                 "text": (
                     f"{mention(user)} is looking at your question "
-                    f"“{neutralise(shorten(routed.question, 150))}”."
+                    f"“{escape(shorten(routed.question, 150))}”."
                 )
             },
         )
@@ -931,6 +944,18 @@ def taken(routed: Routed) -> str:
         return f"{mention(routed.answered_by)} has already answered this one. Thanks!"
     since = f" ({when(routed.claimed_at)})" if routed.claimed_at else ""
     return f"{mention(routed.claimed_by)} claimed this one first{since}. Thanks!"
+
+
+def taken_plainly(routed: Routed) -> str:
+    """`taken` as plain text, for a modal's errors (no mentions or dates there)."""
+    if routed.status in (networks.ANSWERED, networks.RESOLVED):
+        return "Someone has already answered this one. Thanks!"
+    return "Someone else claimed this one first. Thanks!"
+
+
+def too_long(text: str, limit: int) -> str:
+    """A modal's error for text past its limit (plain text, counted as typed)."""
+    return f"That's {len(text):,} characters; this takes at most {limit:,}. Shorten it a little."
 
 
 def on_answer_button(
@@ -957,7 +982,7 @@ def on_answer_button(
         private_metadata=str(routed.id),
         blocks=[
             section(f"{mention(routed.asker)} asked:\n{quoted(routed.question, 1500)}"),
-            text_input(ANSWER_BLOCK, "Your answer", multiline=True, limit=3000),
+            text_input(ANSWER_BLOCK, "Your answer", multiline=True, limit=ANSWER_LIMIT),
             context("I'll send it to the asker, and post it in the question's thread."),
         ],
     )
@@ -972,10 +997,13 @@ def on_answer_submitted(
     if not text:
         ack(response_action="errors", errors={ANSWER_BLOCK: "Write your answer first."})
         return
+    if len(text) > ANSWER_LIMIT:
+        ack(response_action="errors", errors={ANSWER_BLOCK: too_long(text, ANSWER_LIMIT)})
+        return
     routed_id = metadata_id(view) or 0
-    outcome, routed = networks.answer(runtime, routed_id=routed_id, user_id=user, text=escape(text))
+    outcome, routed = networks.answer(runtime, routed_id=routed_id, user_id=user, text=text)
     if outcome is Outcome.TAKEN and routed is not None:
-        ack(response_action="errors", errors={ANSWER_BLOCK: searchable(taken(routed))})
+        ack(response_action="errors", errors={ANSWER_BLOCK: taken_plainly(routed)})
         return
     if outcome in (Outcome.GONE, Outcome.NOT_YOURS) or routed is None:
         ack(
@@ -986,8 +1014,8 @@ def on_answer_submitted(
     ack()
     post = post_of(runtime, routed, user)
     if post is not None:
-        post_in_thread(client, post, f"*Answer from {mention(user)}:*\n{neutralise(escape(text))}")
-    answered(runtime, client, routed, user, escape(text), outcome, post)
+        post_in_thread(client, post, f"*Answer from {mention(user)}:*\n{escape(text)}")
+    answered(runtime, client, routed, user, text, outcome, post)
 
 
 def answered(
@@ -1010,7 +1038,7 @@ def answered(
             {
                 "text": (
                     f"{mention(expert)} added to their answer to "
-                    f"“{neutralise(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
+                    f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
                 )
             },
         )
@@ -1045,7 +1073,7 @@ def on_thread_reply(
     """A reply in a routed question's thread: the claimer's (or, while nobody has claimed
     it, anyone's) first reply is the answer; their later replies reach the asker too."""
     routed, post = context["routed_thread"]
-    user, text = event.get("user", ""), event.get("text", "").strip()
+    user, text = event.get("user", ""), typed(event.get("text", "")).strip()
     if not user or user == routed.asker or not text:
         return
     outcome, current = networks.answer(runtime, routed_id=routed.id, user_id=user, text=text)
@@ -1150,7 +1178,7 @@ def on_save_button(
         )
         ephemeral(respond, f"This answer {state}.")
         return
-    asked = searchable(routed.question)
+    asked = routed.question
     view = View(
         type="modal",
         callback_id=SAVE_MODAL,
@@ -1160,7 +1188,7 @@ def on_save_button(
         private_metadata=str(routed.id),
         blocks=entry_form(
             asked,
-            slack_to_markdown(routed.answer or ""),
+            routed.answer or "",
             routed.topic.key,
             [asked],
             networks.topics(runtime),
@@ -1190,19 +1218,29 @@ def entry_form(
     ]
 
 
-def entry_values(view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's fields, and the errors to show (empty when it can be saved)."""
+def entry_values(runtime: Runtime, view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's fields (typed text), and the errors to show (empty when it can be saved):
+    every limit is checked here, on what was typed, whatever the form itself allowed."""
     title, body, topic = (
         modal_value(view, block) for block in (TITLE_BLOCK, BODY_BLOCK, TOPIC_BLOCK)
     )
-    wordings = [
-        line.strip() for line in modal_value(view, WORDINGS_BLOCK).splitlines() if line.strip()
-    ]
+    listed = modal_value(view, WORDINGS_BLOCK)
+    wordings = [line.strip() for line in listed.splitlines() if line.strip()]
     errors = {}
     if not title:
         errors[TITLE_BLOCK] = "Give the entry a title."
+    elif len(title) > TITLE_LIMIT:
+        errors[TITLE_BLOCK] = too_long(title, TITLE_LIMIT)
     if not body:
         errors[BODY_BLOCK] = "Write the answer."
+    elif len(body) > FORM_TEXT_LIMIT:
+        errors[BODY_BLOCK] = too_long(body, FORM_TEXT_LIMIT)
+    if len(listed) > FORM_TEXT_LIMIT:
+        errors[WORDINGS_BLOCK] = too_long(listed, FORM_TEXT_LIMIT)
+    elif any(len(wording) > MAX_TEXT for wording in wordings):
+        errors[WORDINGS_BLOCK] = f"One way of asking takes at most {MAX_TEXT:,} characters."
+    if topic and networks.topic(runtime, topic) is None:
+        errors[TOPIC_BLOCK] = "Choose a topic from the list."
     return {
         "title": title,
         "body": body,
@@ -1215,7 +1253,7 @@ def on_save_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    fields, errors = entry_values(view)
+    fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -1277,7 +1315,7 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
             routed.asker,
             {
                 "text": (
-                    f"Your question “{neutralise(shorten(routed.question, 150))}” is taking longer "
+                    f"Your question “{escape(shorten(routed.question, 150))}” is taking longer "
                     "than usual, so I've asked the people who look "
                     f"after {topic_name(routed.topic)} "
                     "to find someone."
@@ -1417,13 +1455,13 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
     reply in its thread (or its Answer button) answers it. What to tell them."""
     outcome, routed = networks.claim(runtime, routed_id=routed_id, user_id=user)
     if outcome is Outcome.TAKEN and routed is not None:
-        return searchable(taken(routed))
+        return taken(routed)
     if outcome is Outcome.ALREADY:
         return "You've claimed this one already; it's in your DMs with Eddy."
     if outcome is Outcome.NOT_YOURS:
         return "You asked this one, so you can't claim it; the experts will answer."
     if outcome is not Outcome.DONE or routed is None:
-        return searchable(GONE)
+        return GONE
     refresh_posts(runtime, client, routed)
     post = dm(client, user, question_post(routed, user))
     if post is not None:
@@ -1434,7 +1472,7 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
         {
             "text": (
                 f"{mention(user)} is looking at your question "
-                f"“{neutralise(shorten(routed.question, 150))}”."
+                f"“{escape(shorten(routed.question, 150))}”."
             )
         },
     )

@@ -30,18 +30,21 @@ from bot.review import Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from handlers.ask import entry_blocks, owner_name
 from handlers.blocks import (
+    USER_ID,
+    WEB_ADDRESS,
     as_dicts,
     button,
     context,
     escape,
+    link,
     markdown_to_slack,
-    neutralise,
-    searchable,
     section,
     sections,
     shorten,
     slack_to_markdown,
     tell,
+    typed,
+    typed_input,
     when,
 )
 from handlers.networks import (
@@ -58,6 +61,7 @@ from handlers.networks import (
     pressed,
     send_for_review,
     text_input,
+    too_long,
 )
 from handlers.payloads import entered, whole_number
 
@@ -144,12 +148,12 @@ def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]
 
 def draft_item(draft: Draft) -> list[Block]:
     origin = (
-        f"from <{draft.source_url}|a message>"
+        f"from {link(draft.source_url, 'a message')}"
         if draft.source_url
         else ("from a message" if draft.kind == "message" else "from an expert's answer")
     )
     proposed = f" {when(draft.proposed_at)}" if draft.proposed_at else ""
-    body = neutralise(shorten(markdown_to_slack(draft.body), 200)).replace("\n", " ")
+    body = shorten(one_line(markdown_to_slack(draft.body)), 200)
     return [
         section(
             f"*{escape(draft.title)}* · {origin}, proposed by {mention(draft.proposed_by)}"
@@ -166,6 +170,21 @@ def draft_item(draft: Draft) -> list[Block]:
     ]
 
 
+def is_link(value: Any) -> bool:
+    """Whether a value round-tripped through a modal is a web address a draft can keep."""
+    return (
+        isinstance(value, str)
+        and len(value) <= networks.SOURCE_URL_LIMIT
+        and WEB_ADDRESS.fullmatch(value) is not None
+    )
+
+
+def one_line(mrkdwn: str) -> str:
+    """mrkdwn on one line, for a preview shown as a quote: quote markers and line breaks go
+    (a `>` left in mid-line would be a bare `>`)."""
+    return " ".join(line.lstrip(">").strip() for line in mrkdwn.splitlines() if line.strip())
+
+
 def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
     """View and Edit (and `extra`) for an entry. No block_id: the same entry can be both
     flagged and overdue on one page of the queue, and Slack refuses a repeated block_id."""
@@ -176,7 +195,7 @@ def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
 
 def gap_item(gap: Gap) -> SectionBlock:
     others = [w for w in gap.wordings if w != gap.wording][:2]
-    also = "\n_also: " + " · ".join(f"“{neutralise(shorten(w, 80))}”" for w in others) + "_"
+    also = "\n_also: " + " · ".join(f"“{escape(shorten(w, 80))}”" for w in others) + "_"
     why = []
     if gap.unanswered:
         why.append(f"{gap.unanswered} unanswered")
@@ -184,7 +203,7 @@ def gap_item(gap: Gap) -> SectionBlock:
         why.append(f"{gap.not_helpful} not helpful")
     return SectionBlock(
         text=(
-            f"*“{neutralise(shorten(gap.wording, 150))}”* · asked {gap.asked}× by {gap.askers} "
+            f"*“{escape(shorten(gap.wording, 150))}”* · asked {gap.asked}× by {gap.askers} "
             f"{'person' if gap.askers == 1 else 'people'} ({', '.join(why)}) · last "
             f"{when(gap.last_asked)}{also if others else ''}"
         ),
@@ -201,7 +220,7 @@ def on_save_message(ack: Ack, body: dict[str, Any], client: WebClient, runtime: 
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id", "")
     text = thread_text(client, channel, message)
-    first_line = searchable(next((line for line in text.splitlines() if line.strip()), ""))
+    first_line = typed(next((line for line in text.splitlines() if line.strip()), "")).strip()
     author = message.get("user") if not message.get("bot_id") else None
     link = None
     try:
@@ -251,24 +270,22 @@ def on_suggestion_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    fields, errors = entry_values(view)
+    fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack()
-    try:
-        origin = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        origin = {}
+    origin = modal_metadata(view)
+    author, source = origin.get("author"), origin.get("link")
     draft = review.suggest(
         runtime,
         user_id=user,
-        author=origin.get("author"),
+        author=author if isinstance(author, str) and USER_ID.fullmatch(author) else None,
         title=fields["title"],
         body=fields["body"],
         topic_key=fields["topic"],
         questions=fields["questions"],
-        source_url=origin.get("link"),
+        source_url=source if is_link(source) else None,
     )
     send_for_review(runtime, client, user, draft)
 
@@ -403,7 +420,7 @@ def on_reject(
                     REASON_BLOCK,
                     "Why? (the author is told)",
                     multiline=True,
-                    limit=500,
+                    limit=networks.REASON_LIMIT,
                 ),
             ],
         ),
@@ -415,16 +432,22 @@ def on_reject_submitted(
 ) -> None:
     user = body["user"]["id"]
     about = modal_metadata(view)
-    reason = str(entered(view, REASON_BLOCK, "value").get("value") or "").strip()
+    reason = typed_input(entered(view, REASON_BLOCK, "value").get("value")).strip()
     if not reason:
         ack(response_action="errors", errors={REASON_BLOCK: "Say why, so the author can learn."})
+        return
+    if len(reason) > networks.REASON_LIMIT:
+        ack(
+            response_action="errors",
+            errors={REASON_BLOCK: too_long(reason, networks.REASON_LIMIT)},
+        )
         return
     outcome, draft = networks.review(
         runtime,
         draft_id=whole_number(about.get("draft")) or 0,
         reviewer=user,
         approve=False,
-        reason=escape(reason),
+        reason=reason,
     )
     if outcome is Outcome.NOT_ALLOWED:
         log.warning("Refused a rejection by %s, not a reviewer", user)
@@ -492,7 +515,7 @@ def on_edit_draft_submitted(
 ) -> None:
     """The reviewer's edits, approved: the entry answers questions as soon as this returns."""
     user = body["user"]["id"]
-    fields, errors = entry_values(view)
+    fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -520,7 +543,7 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
         return
     facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {escape(draft.topic or 'none')}"]
     if draft.source_url:
-        facts.append(f"<{draft.source_url}|The message it came from>")
+        facts.append(link(draft.source_url, "The message it came from"))
     blocks: list[Block] = [
         section(f"*{escape(draft.title)}*"),
         *sections(markdown_to_slack(draft.body)),
@@ -614,7 +637,7 @@ def on_entry_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    fields, errors = entry_values(view)
+    fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -681,7 +704,7 @@ def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
     if found is None:
         tell(runtime, body, None, "That gap has been closed already.")
         return
-    wordings = [searchable(wording) for wording in found.wordings]
+    wordings = list(found.wordings)
     blocks = entry_form(wordings[0], "", None, wordings, networks.topics(runtime))
     blocks[-1] = context(
         f"Asked {found.asked}× lately. Saved, it answers these questions at once and the gap "
@@ -694,7 +717,7 @@ def on_gap_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    fields, errors = entry_values(view)
+    fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return

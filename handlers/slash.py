@@ -2,6 +2,8 @@
 
 `help`, empty text where text is needed, and text past the length limit get the same kind of
 short ephemeral answer with the usage line in every command, before the capability sees it.
+The command's text arrives as Slack sends it (escaped, with markup); its length is counted as
+the person typed it. Usage lines are mrkdwn like every reply: `/ask <question>` is escaped.
 
     ASK = SlashCommand("/ask", "Ask Eddy a question.", ("/ask <question>",), needs_text=True)
     reply = ASK.screen(text)        # None when the capability should handle `text`
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.blocks import neutralise, notice, shorten
+from handlers.blocks import escape, notice, shorten, typed
 
 #: Longer text is refused with an explanation (Slack itself allows up to 4,000 characters).
 MAX_TEXT = 1000
@@ -29,18 +31,18 @@ class SlashCommand:
     needs_text: bool = False
 
     def usage_lines(self) -> list[str]:
-        return ["*Usage:* " + " · ".join(f"`{line}`" for line in self.usage)]
+        return ["*Usage:* " + " · ".join(f"`{escape(line)}`" for line in self.usage)]
 
     def reply(self, text: str) -> dict[str, Any]:
         """An ephemeral reply (for `ack` or `respond`) that ends with the usage line."""
         return {"text": text, "blocks": notice(text, usage=self.usage_lines())}
 
     def help(self) -> dict[str, Any]:
-        return self.reply(f"*{self.name}* — {self.summary}")
+        return self.reply(f"*{self.name}* — {escape(self.summary)}")
 
     def screen(self, text: str) -> dict[str, Any] | None:
         """The reply for text no capability should see (help, empty, too long), or None."""
-        words = text.strip()
+        words = typed(text).strip()
         if words.lower() in HELP_WORDS or (not words and self.needs_text):
             return self.help()
         if len(words) > MAX_TEXT:
@@ -51,5 +53,5 @@ class SlashCommand:
         return None
 
     def unknown(self, text: str) -> dict[str, Any]:
-        word = neutralise(shorten(text.strip().split()[0], 40))
+        word = escape(shorten((typed(text).split() or ["that"])[0], 40))
         return self.reply(f"I don't know `{word}` for {self.name}.")

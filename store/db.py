@@ -33,6 +33,7 @@ import store.networks
 import store.privacy
 import store.review
 import store.xapi
+from store.text import clean_parameters, dumps_json
 
 #: Importing the table modules registers their tables on SQLModel's metadata.
 TABLE_MODULES = (
@@ -81,6 +82,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # No control character reaches the database, whichever path a string comes by.
+        event.listen(engine, "before_cursor_execute", clean_parameters, retval=True)
         # SQLite has one writer at a time, and its busy handler makes a waiting thread sleep in
         # steps of up to 100 ms; threads of this process queue on a lock instead, which keeps
         # the slowest acks short. (busy_timeout still arbitrates between processes.)
@@ -89,6 +92,7 @@ class Store:
     @classmethod
     def connect(cls, url: str, **engine_options: Any) -> Store:
         parsed = normalise_url(url)
+        engine_options = {"json_serializer": dumps_json} | engine_options
         if parsed.get_backend_name() == "sqlite":
             return cls(_sqlite_engine(parsed, **engine_options))
         options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

@@ -34,6 +34,10 @@ ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
 #: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):
 #: approved as it is written, so the history of who contributed what stays in one place.
 WRITTEN_ENTRY = "written"
+#: The longest reason a reviewer may give for a rejection, and the longest link to the message
+#: a draft came from (both counted as typed; the handlers refuse longer ones kindly).
+REASON_LIMIT = 500
+SOURCE_URL_LIMIT = 500
 
 
 class NetworkTopicRow(ContentSpec, table=True):
@@ -71,7 +75,7 @@ class RoutedQuestion(TeamScoped, table=True):
     question_id: int | None = Field(default=None, index=True)
     topic: str = Field(max_length=64, index=True)
     asker_id: str = Field(max_length=32, index=True)
-    #: As the asker wrote it (Slack-escaped text).
+    #: As the asker typed it (plain text, not escaped: see handlers/blocks.py).
     question: str
     #: "open" (nobody has it), "claimed", "answered" or "resolved".
     status: str = Field(max_length=16, index=True)
@@ -141,9 +145,9 @@ class EntryDraft(TeamScoped, table=True):
     #: "written" (a manager's new entry, recorded as approved).
     kind: str = Field(default=ANSWER_DRAFT, max_length=16)
     #: A link back to the Slack message it was saved from.
-    source_url: str | None = Field(default=None, max_length=500)
+    source_url: str | None = Field(default=None, max_length=SOURCE_URL_LIMIT)
     #: Why the reviewer rejected it (the author is told).
-    decision_note: str | None = Field(default=None, max_length=500)
+    decision_note: str | None = Field(default=None, max_length=REASON_LIMIT)
 
 
 # --- topics -------------------------------------------------------------------------------

@@ -409,7 +409,8 @@ class Rewriter:
         self.user_id, self.pseudonym, self.shown_as = user_id, pseudonym, shown_as
         escaped = re.escape(user_id)
         self._mention = re.compile(rf"<@{escaped}(?:\|[^<>]*)?>")
-        self._bare = re.compile(rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])")
+        # Typed text keeps a mention as "@U…" (handlers/blocks.py): the "@" goes with the ID.
+        self._bare = re.compile(rf"(?:@|(?<![A-Za-z0-9])){escaped}(?![A-Za-z0-9])")
 
     def text(self, value: str) -> str:
         if value == self.user_id:

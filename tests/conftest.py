@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import BoltTarget, SlackStandIn
+from bot.sandbox.mrkdwn import sent_text_problems
 from bot.settings import Settings, load_settings
 from handlers import create_app
 
@@ -59,6 +60,23 @@ def slack(clock: ManualClock) -> Iterator[SlackStandIn]:
         MANIFEST, signing_secret=SIGNING_SECRET, clock=clock
     ) as stand_in:
         yield stand_in
+
+
+@pytest.fixture(autouse=True)
+def text_reads_right(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that drives the stand-in, everything Eddy sent must read right in
+    Slack: escaped once, no markup cut in half, no live broadcast, nothing escaped in
+    plain_text (bot/sandbox/mrkdwn.py). Real Slack refuses none of it, so this is the
+    project's own check; a failure names the call and quotes the text."""
+    slack = request.getfixturevalue("slack") if "slack" in request.fixturenames else None
+    yield
+    if slack is None:
+        return
+    problems = sent_text_problems(slack)
+    if problems:
+        listed = "\n".join(f"- {problem}" for problem in problems[:20])
+        more = f"\n…and {len(problems) - 20} more" if len(problems) > 20 else ""
+        pytest.fail(f"Eddy sent text that would read wrong in Slack:\n{listed}{more}")
 
 
 def make_settings(slack: SlackStandIn, database_url: str, **overrides: object) -> Settings:

@@ -94,7 +94,7 @@ def test_one_distinctive_shared_word_is_not_an_answer(slack, eddy):
 def test_a_ten_thousand_character_question_is_refused_with_usage(slack, eddy):
     answer = answer_to(slack, "vpn " * 2500)
     assert "takes at most 1,000" in shown(answer)
-    assert "*Usage:* `/ask <question>`" in shown(answer)
+    assert "*Usage:* `/ask &lt;question&gt;`" in shown(answer)
 
 
 def test_a_mention_is_answered_in_the_thread_for_everyone(slack, eddy):

@@ -36,7 +36,7 @@ def test_a_dm_is_answered_in_the_dm(slack, eddy):
 
 def test_a_dm_saying_help_gets_the_usage(slack, eddy):
     slack.say(SAM, slack.workspace.im_with(SAM).id, "help")
-    assert "/ask <question>" in str(slack.dms(SAM)[-1].blocks)
+    assert "/ask &lt;question&gt;" in str(slack.dms(SAM)[-1].blocks)
 
 
 def test_plain_channel_chatter_is_left_alone(slack, eddy):

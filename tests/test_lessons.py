@@ -100,11 +100,11 @@ def quiz_of(instance: Instance, path_id: str, number: int):
 def test_help_empty_unknown_long_and_hostile_text_get_the_usage(slack, instance):
     for text in ("help", "", "dance", "start " + "x" * 1200):
         reply = learn(slack, SAM, text)
-        assert "/learn start <path>" in reply, text
+        assert "/learn start &lt;path&gt;" in reply, text
     hostile = learn(slack, SAM, "start <!channel> <@U0KIM0003|kim>")
     assert "I don't know a path called" in hostile
     assert "<!channel>" not in hostile and "<@U0KIM0003" not in hostile
-    assert "@channel" in hostile and "/learn start <path>" in hostile
+    assert "@channel" in hostile and "/learn start &lt;path&gt;" in hostile
 
 
 def test_paths_lists_every_shipped_path_with_a_start_button(slack, instance):

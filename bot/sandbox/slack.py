@@ -198,6 +198,9 @@ class SlackStandIn:
         self._stamped: set[tuple[str, int]] = set()
         self._stamp_lock = threading.Lock()
         self._last_request: tuple[str, dict[str, str]] | None = None
+        #: Every request sent to the app and its answer, in order (what the app showed in
+        #: its acks is checked like the messages it posted: bot.sandbox.mrkdwn).
+        self.sent: list[tuple[str, Delivery]] = []
 
     @classmethod
     def from_manifest(cls, path: Path | str, **kwargs: Any) -> SlackStandIn:
@@ -334,6 +337,8 @@ class SlackStandIn:
         if self.target is None:
             raise SandboxError("no app is connected to the stand-in")
         delivery = self.target.deliver(body, headers)
+        with self.workspace.lock:
+            self.sent.append((body, delivery))
         if settle:
             self.target.settle()
         return delivery
@@ -864,6 +869,20 @@ class SlackStandIn:
 
     def home(self, user_id: str) -> View | None:
         return self.workspace.homes.get(user_id)
+
+    def acknowledgements(self) -> list[tuple[str, dict[str, Any]]]:
+        """(request, reply) for every request the app answered with a body (a slash command's
+        reply, a view submission's `response_action`), as Slack would take it: JSON, or a
+        plain body as a message's text."""
+        with self.workspace.lock:
+            sent = list(self.sent)
+        replies = []
+        for request, delivery in sent:
+            if delivery.status != 200 or not delivery.body.strip():
+                continue
+            reply = delivery.json() if delivery.body.lstrip().startswith("{") else None
+            replies.append((request, reply if reply is not None else {"text": delivery.body}))
+        return replies
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self.api._lock:
