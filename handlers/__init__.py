@@ -16,17 +16,12 @@ from slack_bolt.listener_matcher import ListenerMatcher
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import xapi
 from bot.events import is_first_delivery
 from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
-from handlers import ask, badges, errors, home, lessons, networks, people, review
+from handlers import acks, ask, badges, errors, home, lessons, networks, people, review
 from handlers.front_door import FrontDoor
 
 log = logging.getLogger(__name__)
@@ -48,17 +43,14 @@ class StartupError(Exception):
 
 
 def web_client(runtime: Runtime) -> WebClient:
-    """A Web API client on `SLACK_API_URL` that waits out 429s and retries transient failures."""
+    """A Web API client on `SLACK_API_URL` that waits out 429s and retries transient failures,
+    except while a listener still owes Slack its acknowledgement (`handlers.acks`)."""
     settings = runtime.settings
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=15,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=acks.retry_handlers(),
     )
 
 
@@ -173,7 +165,8 @@ def attach_runtime_and_skip_repeats(runtime: Runtime) -> Callable[..., Any]:
     def attach(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> Any:
         context["runtime"] = runtime
         if runtime.settings.eddy_admins_are_managers and context.user_id and context.client:
-            know_the_actor(runtime, context.client, context.user_id)
+            with acks.owing(context.ack):
+                know_the_actor(runtime, context.client, context.user_id)
         event_id = body.get("event_id")
         event_type = (body.get("event") or {}).get("type", "")
         if (

@@ -30,6 +30,7 @@ from slack_bolt import Ack, BoltContext, BoltResponse, Respond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
+from handlers.acks import owing
 from handlers.blocks import HomeNotice
 from handlers.front_door import ADMITTED
 from handlers.payloads import is_slack_hook, response_urls
@@ -66,7 +67,8 @@ def guard(listener: Callable[..., Any]) -> Callable[..., Any]:
 
     def guarded(**given: Any) -> Any:
         try:
-            return listener(**{name: given[name] for name in wanted})
+            with owing(given["ack"]):
+                return listener(**{name: given[name] for name in wanted})
         except Exception as error:
             fail_kindly(
                 error,

@@ -213,3 +213,26 @@ def test_a_modal_whose_listener_fails_before_its_ack_stays_open_with_an_apology(
     assert "did not call ack()" not in caplog.text
     failures = [r for r in caplog.records if "Unhandled error" in r.getMessage()]
     assert failures and failures[0].exc_info is not None  # the traceback is in the log
+
+
+def test_a_slow_slack_before_the_ack_fails_fast_instead_of_costing_the_three_seconds(slack, eddy):
+    """Until a modal's submission is acknowledged, a rate-limited Web API call is not waited
+    out (Retry-After is 30 s here; Slack gives up after 3): Eddy answers in the form at once,
+    and the call is made once."""
+    slack.press(ALEX, open_tab(slack, ALEX, "Schedules"), "Add a schedule")
+    slack.fail_next("conversations.info", status=429, retry_after=30)
+    delivery = slack.submit(ALEX, {"schedule_channel": GENERAL, "schedule_path": "security-basics"})
+    assert delivery.status == 200
+    assert delivery.json()["response_action"] == "errors"
+    assert [call.status for call in slack.calls("conversations.info")] == [429]
+    assert slack.modal(ALEX) is not None
+
+
+def test_after_the_ack_a_rate_limited_call_is_waited_out(slack, eddy):
+    """The same 429 once the person has their acknowledgement: Eddy waits and delivers."""
+    slack.press(ALEX, open_tab(slack, ALEX, "Schedules"), "Add a schedule")
+    before = len(slack.calls("views.publish"))
+    slack.fail_next("views.publish", status=429, retry_after=1)  # the Home tab's redraw
+    slack.submit(ALEX, {"schedule_channel": GENERAL, "schedule_path": "security-basics"})
+    assert [call.status for call in slack.calls("views.publish")[before:]][:2] == [429, 200]
+    assert "Security basics" in seen(slack.home(ALEX))
