@@ -437,15 +437,21 @@ def bolt_can_build(body: str, options: dict[str, Any]) -> bool:
     return True
 
 
-@pytest.mark.parametrize("name", FORGERIES)
+def dispatchable(name: str) -> bool:
+    """Whether the forgery `name` can be handed to `app.dispatch` at all (the others are
+    answered over HTTP, by the front door, before Bolt parses anything: see above)."""
+    forgery = FORGERIES[name]
+    body = forgery.body("http://127.0.0.1:9/attacker")
+    return bolt_can_build(forgery.options.get("tampered", body), forgery.options)
+
+
+@pytest.mark.parametrize("name", [name for name in FORGERIES if dispatchable(name)])
 def test_through_dispatch_nothing_acts_on_a_forged_or_malformed_request(
     slack, eddy, attacker, caplog, name
 ):
     forgery = FORGERIES[name]
     body = forgery.body(attacker.url)
-    sent = forgery.options.get("tampered", body)
-    if not bolt_can_build(sent, forgery.options):
-        pytest.skip("Bolt cannot build a request from this body; it never reaches app.dispatch")
+    assert bolt_can_build(forgery.options.get("tampered", body), forgery.options)
     before, shown_before = activity(slack), seen_by(slack, ALEX, SAM)
     with caplog.at_level(logging.INFO):
         delivery = slack.send(body, **({"content_type": FORM} | forgery.options))
