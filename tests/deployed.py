@@ -21,6 +21,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def real_clock() -> dict[str, str]:
+    """The environment that runs a process on the real clock when this one runs under
+    libfaketime (`faketime -f '+400d' uv run pytest`, which shows that no test depends on the
+    date): slack_sdk's Socket Mode client runs on timed waits, which libfaketime 0.9.10 cannot
+    fake (glibc's sem_clockwait), so under it the client would wait forever. Eddy's own clock
+    in that process is pinned by EDDY_CLOCK either way, and Socket Mode carries no signature
+    that the two processes' clocks would have to agree on."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    kept = " ".join(part for part in preload.split() if "faketime" not in part)
+    return {"LD_PRELOAD": kept} if kept != preload else {}
+
+
 class EddyProcess:
     """`app.py run --mode MODE` on a SQLite file, talking to `stand_in`'s Web API.
 

@@ -22,7 +22,7 @@ from bot.sandbox import SlackStandIn
 from bot.sandbox.socket_mode import SocketModeServer, SocketModeTarget, envelope
 from bot.sandbox.workspace import Message
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, PINNED, SIGNING_SECRET
-from tests.deployed import EddyProcess
+from tests.deployed import EddyProcess, real_clock
 from tests.test_cli import eddy as run_eddy
 from tests.test_cli import one_sentence
 
@@ -31,7 +31,9 @@ class SocketModeEddy(EddyProcess):
     """Socket Mode, returned once connected; no signing secret: Socket Mode needs none."""
 
     def __init__(self, stand_in: SlackStandIn, sockets: SocketModeServer, database: Path) -> None:
-        super().__init__(stand_in, database, "socket", SLACK_APP_TOKEN=stand_in.app_token)
+        super().__init__(
+            stand_in, database, "socket", SLACK_APP_TOKEN=stand_in.app_token, **real_clock()
+        )
         try:
             sockets.wait_connected(timeout=30)
         except Exception:
@@ -143,6 +145,7 @@ def test_an_app_token_slack_refuses_stops_eddy_with_one_sentence(slack, tmp_path
         "socket",
         cwd=tmp_path,
         SLACK_APP_TOKEN="xapp-1-revoked",
+        **real_clock(),
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_API_URL=slack.api_url,
         DATABASE_URL=f"sqlite:///{tmp_path / 'eddy.db'}",
