@@ -55,6 +55,7 @@ from handlers.blocks import (
     when,
 )
 from handlers.slash import MAX_TEXT
+from handlers.values import action_value, presser, row_id, small_number
 
 log = logging.getLogger(__name__)
 
@@ -474,7 +475,11 @@ def on_home_opened(event: dict[str, Any], client: WebClient, runtime: Runtime) -
 
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str]:
-    return body["user"]["id"], str(body["actions"][0].get("value") or "")
+    return presser(body), action_value(body)
+
+
+#: Further pages than any list has are clamped to its last page when drawn.
+PAGE_LIMIT = 10**6
 
 
 def on_tab(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -490,15 +495,17 @@ def on_page(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
     ack()
     user, value = _pressed(body)
     section_name, _, page = value.partition(":")
-    if section_name in PAGE_SIZES and page.isdigit():
-        publish(runtime, client, user, change=lambda state: state.turn(section_name, int(page)))
+    number = small_number(page, PAGE_LIMIT)
+    if section_name in PAGE_SIZES and number is not None:
+        publish(runtime, client, user, change=lambda state: state.turn(section_name, number))
 
 
 def on_period(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    if value.isdigit() and int(value) in analytics.PERIODS:
-        publish(runtime, client, user, change=lambda state: state.over(int(value)))
+    days = small_number(value, max(analytics.PERIODS))
+    if days is not None and days in analytics.PERIODS:
+        publish(runtime, client, user, change=lambda state: state.over(days))
 
 
 def on_next_lesson(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -525,7 +532,7 @@ def on_start_path(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
 def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    text = network_handlers.claim_from_home(runtime, client, user, int(value or 0))
+    text = network_handlers.claim_from_home(runtime, client, user, row_id(value) or 0)
     publish(runtime, client, user, notice=text)
 
 

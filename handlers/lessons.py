@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -72,6 +73,7 @@ from handlers.blocks import (
 )
 from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
+from handlers.values import action_value, presser, row_id, small_number
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ LEARN = SlashCommand(
     needs_text=True,
 )
 ANSWER = re.compile(r"^lessons_answer_\d+$")
-DONE, START = "lessons_done", "lessons_start"
+DONE, START, LINK = "lessons_done", "lessons_start", "lessons_link"
 METADATA_TYPE = "eddy_lesson"
 NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -116,6 +118,7 @@ def register(app: App) -> None:
     app.action(ANSWER)(on_answer)
     app.action(DONE)(on_done)
     app.action(START)(on_start_button)
+    app.action(LINK)(on_link)
     app.event("user_change")(on_user_change)
     register_console(app)
 
@@ -153,7 +156,7 @@ def lesson_blocks(message: LessonMessage) -> list[dict[str, Any]]:
         head.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
         body = lesson_body(lesson)
         if lesson.link:
-            read_more = ButtonElement(text="Read more", url=lesson.link, action_id="lessons_link")
+            read_more = ButtonElement(text="Read more", url=lesson.link, action_id=LINK)
             tail.append(ActionsBlock(elements=[read_more]))
         tail += _quiz_blocks(message, path, lesson, review=False)
     if message.reviews:
@@ -746,23 +749,49 @@ SUBCOMMANDS = {
 # --- buttons and events ---------------------------------------------------------------------
 
 
-def _value(body: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LessonPress:
+    """What a lesson button's value names: the delivery, the quiz's path and lesson, and
+    the option chosen (-1 for "Mark as done"). Looked up, never trusted: the domain checks
+    the delivery carries that quiz and was sent to the presser (or into a channel)."""
+
+    delivery_id: int
+    path_id: str = ""
+    lesson_id: str = ""
+    chosen: int = -1
+
+
+#: More options than any quiz has: a bigger index names none.
+OPTION_LIMIT = 100
+
+
+def lesson_press(body: dict[str, Any]) -> LessonPress | None:
+    """The button's value as Eddy wrote it (JSON), or None for anything else."""
     try:
-        value = json.loads(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        value = json.loads(action_value(body))
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    delivery_id = row_id(value.get("d"))
+    chosen = small_number(value.get("o", -1), OPTION_LIMIT) if "o" in value else -1
+    path_id, lesson_id = value.get("p", ""), value.get("l", "")
+    if delivery_id is None or chosen is None:
+        return None
+    if not isinstance(path_id, str) or not isinstance(lesson_id, str):
+        return None
+    return LessonPress(delivery_id, path_id, lesson_id, chosen)
 
 
 def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    def answer(user: str, value: dict[str, Any], tz: str) -> QuizResult:
+    def answer(user: str, press: LessonPress, tz: str) -> QuizResult:
         return lessons.answer_quiz(
             runtime,
             user,
-            delivery_id=int(value.get("d", 0)),
-            path_id=str(value.get("p", "")),
-            lesson_id=str(value.get("l", "")),
-            chosen=int(value.get("o", -1)),
+            delivery_id=press.delivery_id,
+            path_id=press.path_id,
+            lesson_id=press.lesson_id,
+            chosen=press.chosen,
             tz=tz,
             now=runtime.clock.now(),
         )
@@ -771,13 +800,17 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtim
 
 
 def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    def mark(user: str, value: dict[str, Any], tz: str) -> QuizResult | None:
-        delivery_id = int(value.get("d", 0))
+    def mark(user: str, press: LessonPress, tz: str) -> QuizResult | None:
         return lessons.mark_done(
-            runtime, user, delivery_id=delivery_id, tz=tz, now=runtime.clock.now()
+            runtime, user, delivery_id=press.delivery_id, tz=tz, now=runtime.clock.now()
         )
 
     on_lesson_button(ack, body, client, runtime, mark)
+
+
+def on_link(ack: Ack) -> None:
+    """ "Read more" opens its link in the person's browser; Slack tells Eddy too. Nothing to do."""
+    ack()
 
 
 def on_lesson_button(
@@ -785,38 +818,39 @@ def on_lesson_button(
     body: dict[str, Any],
     client: WebClient,
     runtime: Runtime,
-    apply: Callable[[str, dict[str, Any], str], QuizResult | None],
+    apply: Callable[[str, LessonPress, str], QuizResult | None],
 ) -> None:
     """A quiz answer or "Mark as done": apply it, then show the result, or say why not."""
     ack()
-    user = body["user"]["id"]
-    value = _value(body)
-    channel = (body.get("channel") or {}).get("id", "")
-    try:
-        result = apply(user, value, person_zone(runtime, client, user))
-    except QuizRefusedError as refusal:
-        ephemeral(client, channel, user, str(refusal))
-        return
-    except ValueError:  # a button value Eddy did not make
+    user = presser(body)
+    press = lesson_press(body)
+    channel = str((body.get("channel") or {}).get("id") or "")
+    if press is None:  # a button value Eddy did not make
+        log.warning("Refused a lesson button from %s: a value Eddy did not make", user)
         ephemeral(client, channel, user, NOT_ANSWERABLE)
+        return
+    try:
+        result = apply(user, press, person_zone(runtime, client, user))
+    except QuizRefusedError as refusal:
+        log.warning("Refused lesson %s to %s: %s", press.delivery_id, user, refusal)
+        ephemeral(client, channel, user, str(refusal))
         return
     if result is None:
         ephemeral(client, channel, user, "That lesson is no longer in Eddy's lessons.")
         return
-    show_result(runtime, client, body, user, int(value.get("d", 0)), result)
+    show_result(runtime, client, channel, user, press.delivery_id, result)
 
 
 def show_result(
     runtime: Runtime,
     client: WebClient,
-    body: dict[str, Any],
+    channel: str,
     user: str,
     delivery_id: int,
     result: QuizResult,
 ) -> None:
-    """In a DM, redraw the lesson with the result; in a channel, tell only the person."""
-    channel = (body.get("channel") or {}).get("id", "")
-    ts = (body.get("message") or {}).get("ts", "")
+    """In a DM, redraw the lesson with the result (the message Eddy posted for it, wherever
+    the request says it was pressed); in a channel, tell only the person."""
     row = lessons.delivery(runtime, delivery_id)
     completed = [
         f"🎓 You completed *{escape(path.title)}*! `/learn paths` has more to explore."
@@ -825,17 +859,20 @@ def show_result(
     already = "You answered this one already; your first answer counts."
     if row is not None and row.kind == PERSON:
         message = lessons.message_for(runtime, row, viewer=user)
-        try:
-            client.chat_update(
-                channel=channel,
-                ts=ts,
-                text=fallback_text(message),
-                blocks=lesson_blocks(message),
-            )
-        except SlackApiError as error:
-            log.warning("Could not redraw lesson %s: %s", delivery_id, error.response.get("error"))
+        if row.channel and row.ts:
+            try:
+                client.chat_update(
+                    channel=row.channel,
+                    ts=row.ts,
+                    text=fallback_text(message),
+                    blocks=lesson_blocks(message),
+                )
+            except SlackApiError as error:
+                log.warning(
+                    "Could not redraw lesson %s: %s", delivery_id, error.response.get("error")
+                )
         if result.already:
-            ephemeral(client, channel, user, already)
+            ephemeral(client, row.channel or channel, user, already)
         for text in completed:
             dm(client, user, text)
         return
@@ -847,14 +884,15 @@ def show_result(
         text = f"*{escape(result.lesson.title)}*\n" + result_text(
             result.lesson, state, result.again_on, retired=retired
         )
-    ephemeral(client, channel, user, "\n".join([already] * result.already + [text, *completed]))
+    where = row.channel if row is not None and row.channel else channel
+    ephemeral(client, where, user, "\n".join([already] * result.already + [text, *completed]))
 
 
 def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
-    path = lessons.paths(runtime).get(str(body["actions"][0].get("value", "")))
-    channel = (body.get("channel") or {}).get("id", "")
+    user = presser(body)
+    path = lessons.paths(runtime).get(action_value(body))
+    channel = str((body.get("channel") or {}).get("id") or "")
     if path is None:
         text = "That path is no longer available. `/learn paths` shows the current ones."
         ephemeral(client, channel, user, text)
@@ -1067,10 +1105,11 @@ def on_schedule_submitted(
             return
         path = found
     at = lessons.parse_time(str(values[TIME_BLOCK][TIME_BLOCK].get("selected_time") or ""))
-    days = frozenset(
-        int(option["value"])
+    picked_days = (
+        small_number(option.get("value") if isinstance(option, dict) else None, 6)
         for option in values[DAYS_BLOCK][DAYS_BLOCK].get("selected_options") or []
     )
+    days = frozenset(day for day in picked_days if day is not None)
     zone = str(values[ZONE_BLOCK][ZONE_BLOCK].get("value") or "").strip()
     errors = {}
     if at is None:

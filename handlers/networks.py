@@ -54,6 +54,7 @@ from handlers.blocks import (
     when,
 )
 from handlers.slash import MAX_TEXT, SlashCommand
+from handlers.values import action_value, metadata_text, pressed_id, row_id
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ GONE = "That question is no longer open (it was removed, or its topic is gone)."
 NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
 NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
+)
+NOT_SENT_TO_YOU = (
+    "Sorry, this question was sent to a few chosen experts: only they and the topic's managers "
+    "can claim or answer it."
 )
 HOURS_LIMIT = 48
 
@@ -308,9 +313,8 @@ def ephemeral(respond: Respond, text: str) -> None:
 
 
 def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
-    """(who pressed, the number in the button's value)."""
-    value = body["actions"][0].get("value", "")
-    return body["user"]["id"], int(value) if value.isdigit() else None
+    """(who pressed, the row ID in the button's value, or None)."""
+    return pressed_id(body)
 
 
 def modal_value(view: dict[str, Any], block: str) -> str:
@@ -322,8 +326,8 @@ def modal_value(view: dict[str, Any], block: str) -> str:
 
 
 def metadata_id(view: dict[str, Any]) -> int | None:
-    value = str(view.get("private_metadata") or "")
-    return int(value) if value.isdigit() else None
+    """The row ID a modal is about (from its private_metadata: to look up, never to trust)."""
+    return row_id(metadata_text(view))
 
 
 def text_input(
@@ -699,7 +703,6 @@ def on_question_submitted(
     if networks.topic(runtime, topic_key) is None:
         ack(response_action="errors", errors={TOPIC_BLOCK: "Choose a topic."})
         return
-    ack()
     sent = networks.send(
         runtime,
         question_id=metadata_id(view) or 0,
@@ -707,16 +710,24 @@ def on_question_submitted(
         topic_key=topic_key,
         question=escape(question),
     )
+    if sent is Outcome.NOT_YOURS:
+        ack(
+            response_action="errors",
+            errors={QUESTION_BLOCK: "Sorry, only the person who asked can send this question."},
+        )
+        return
+    if not isinstance(sent, Routed | Sent):
+        ack(response_action="errors", errors={QUESTION_BLOCK: searchable(GONE)})
+        return
+    ack()
     if isinstance(sent, Routed):
         dm(
             client,
             user,
             {"text": f"That question is already with the {topic_name(sent.topic)} network."},
         )
-    elif isinstance(sent, Sent):
-        deliver(runtime, client, sent)
     else:
-        dm(client, user, {"text": GONE})
+        deliver(runtime, client, sent)
 
 
 def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
@@ -923,6 +934,8 @@ def on_claim(
         )
     elif outcome is Outcome.NOT_YOURS:
         ephemeral(respond, "You asked this one, so you can't claim it; the experts will answer.")
+    elif outcome is Outcome.NOT_ALLOWED:
+        ephemeral(respond, NOT_SENT_TO_YOU)
     else:
         ephemeral(respond, GONE)
 
@@ -939,15 +952,18 @@ def on_answer_button(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None:
-        ephemeral(respond, GONE)
-        return
-    if routed.asker == user:
+    outcome, routed = networks.answerable(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is Outcome.NOT_YOURS:
         ephemeral(respond, "You asked this one, so you can't answer it; the experts will.")
         return
-    if routed.status != networks.OPEN and routed.claimed_by != user:
+    if outcome is Outcome.NOT_ALLOWED:
+        ephemeral(respond, NOT_SENT_TO_YOU)
+        return
+    if outcome is Outcome.TAKEN and routed is not None:
         ephemeral(respond, taken(routed))
+        return
+    if outcome is not Outcome.DONE or routed is None:
+        ephemeral(respond, GONE)
         return
     view = View(
         type="modal",
@@ -977,6 +993,9 @@ def on_answer_submitted(
     outcome, routed = networks.answer(runtime, routed_id=routed_id, user_id=user, text=escape(text))
     if outcome is Outcome.TAKEN and routed is not None:
         ack(response_action="errors", errors={ANSWER_BLOCK: searchable(taken(routed))})
+        return
+    if outcome is Outcome.NOT_ALLOWED:
+        ack(response_action="errors", errors={ANSWER_BLOCK: NOT_SENT_TO_YOU})
         return
     if outcome in (Outcome.GONE, Outcome.NOT_YOURS) or routed is None:
         ack(
@@ -1050,6 +1069,9 @@ def on_thread_reply(
     if not user or user == routed.asker or not text:
         return
     outcome, current = networks.answer(runtime, routed_id=routed.id, user_id=user, text=text)
+    if outcome is Outcome.NOT_ALLOWED:
+        post_in_thread(client, post, NOT_SENT_TO_YOU)
+        return
     if current is None:
         return
     if outcome is Outcome.DONE:
@@ -1105,11 +1127,11 @@ def on_not_yet(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None or routed.asker != user or routed.status != networks.ANSWERED:
+    outcome, routed = networks.not_yet(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is not Outcome.DONE or routed is None:
         ephemeral(
             respond,
-            "Only the person who asked can say this." if routed and routed.asker != user else GONE,
+            "Only the person who asked can say this." if outcome is Outcome.NOT_YOURS else GONE,
         )
         return
     note = (
@@ -1129,18 +1151,15 @@ def on_save_button(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None or routed.status != networks.RESOLVED:
-        ephemeral(
-            respond,
-            "Only a resolved answer can be saved to the knowledge index." if routed else GONE,
-        )
+    outcome, routed = networks.savable(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is Outcome.NOT_ALLOWED:
+        ephemeral(respond, NOT_A_SAVER)
         return
-    if not networks.may_save(runtime, routed, user):
-        ephemeral(
-            respond,
-            NOT_A_SAVER,
-        )
+    if outcome is Outcome.UNRESOLVED:
+        ephemeral(respond, "Only a resolved answer can be saved to the knowledge index.")
+        return
+    if outcome is not Outcome.DONE or routed is None:
+        ephemeral(respond, GONE)
         return
     earlier = networks.pending_draft(runtime, routed.id)
     if earlier is not None:
@@ -1340,7 +1359,7 @@ def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
 def on_edit_experts(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user = body["user"]["id"]
-    chosen = networks.topic(runtime, str(body["actions"][0].get("value", "")))
+    chosen = networks.topic(runtime, action_value(body))
     if chosen is None:
         runtime.notify(HomeNotice(user, "That topic no longer exists."))
         return
@@ -1386,15 +1405,20 @@ def on_experts_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    chosen = networks.topic(runtime, view.get("private_metadata") or "")
+    chosen = networks.topic(runtime, metadata_text(view))
     if chosen is None or not networks.may_manage(runtime, user, chosen):
-        log.warning("Refused an experts change by %s for %r", user, view.get("private_metadata"))
+        log.warning("Refused an experts change by %s for %r", user, metadata_text(view)[:80])
         ack(
             response_action="errors",
             errors={EXPERTS_BLOCK: "Only community managers can change who is an expert."},
         )
         return
-    picked = view["state"]["values"][EXPERTS_BLOCK][EXPERTS_BLOCK].get("selected_users") or []
+    state = ((view.get("state") or {}).get("values") or {}).get(EXPERTS_BLOCK) or {}
+    chosen_users = (state.get(EXPERTS_BLOCK) or {}).get("selected_users")
+    if not isinstance(chosen_users, list):  # not what the form sends: change nobody
+        ack(response_action="errors", errors={EXPERTS_BLOCK: "Choose the experts again."})
+        return
+    picked = [person for person in chosen_users if isinstance(person, str)]
     ack()
     current = networks.experts(runtime, chosen.key)
     shown = set(current[:PEOPLE_SHOWN])
@@ -1420,6 +1444,8 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
         return "You've claimed this one already; it's in your DMs with Eddy."
     if outcome is Outcome.NOT_YOURS:
         return "You asked this one, so you can't claim it; the experts will answer."
+    if outcome is Outcome.NOT_ALLOWED:
+        return NOT_SENT_TO_YOU
     if outcome is not Outcome.DONE or routed is None:
         return searchable(GONE)
     refresh_posts(runtime, client, routed)
