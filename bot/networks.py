@@ -390,6 +390,7 @@ def prepare(runtime: Runtime, *, question_id: int, user_id: str) -> Preparation 
     if logged is None:
         return Outcome.GONE
     if logged.user_id != user_id:
+        log.warning("Refused question %s's form to %s, who did not ask it", question_id, user_id)
         return Outcome.NOT_YOURS
     if earlier is not None:
         view = _view(runtime, earlier)
@@ -416,6 +417,9 @@ def send(
         if logged is None or chosen is None:
             return Outcome.GONE
         if logged.user_id != user_id:
+            log.warning(
+                "Refused to send question %s for %s, who did not ask it", question_id, user_id
+            )
             return Outcome.NOT_YOURS
         earlier = rows.routed_from(session, team_id=runtime.team_id, question_id=question_id)
         if earlier is not None:

@@ -266,7 +266,7 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     """The Home tab's search box: answered by DM, where the answer stays findable and its
     buttons work; the Home tab says where it went."""
     ack()
-    user, question = body["user"]["id"], str(body["actions"][0].get("value") or "").strip()
+    user, question = presser(body), action_value(body).strip()
     if not question:
         runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
