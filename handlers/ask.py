@@ -36,7 +36,7 @@ from handlers.blocks import (
     shorten,
 )
 from handlers.slash import SlashCommand
-from handlers.values import action_value, presser, row_id
+from handlers.values import action_value, answer_presser, can_respond, presser, row_id
 
 ASK = SlashCommand(
     "/ask",
@@ -298,10 +298,6 @@ def _pressed(body: dict[str, Any]) -> tuple[str, str, bool]:
     return presser(body), action_value(body), ephemeral
 
 
-def _refuse(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
-
-
 def on_rate(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
@@ -311,13 +307,13 @@ def on_rate(
     question_id = row_id(value) or 0
     outcome = rate(runtime, question_id=question_id, user_id=user, helpful=helpful)
     answer = recall(runtime, question_id=question_id)
-    if outcome in RATED_REPLY and answer is not None:
+    if outcome in RATED_REPLY and answer is not None and can_respond(respond):
         respond(
             replace_original=True,
             **answer_message(answer, client, ephemeral=ephemeral, rated=outcome),
         )
     else:
-        _refuse(respond, OTHER_REPLY.get(outcome, ""))
+        answer_presser(runtime, body, respond, {**RATED_REPLY, **OTHER_REPLY}.get(outcome, ""))
     runtime.knowledge.settle()
 
 
@@ -331,9 +327,8 @@ def on_share(
     user, value, _ = _pressed(body)
     shared = share(runtime, question_id=row_id(value) or 0, user_id=user)
     if not isinstance(shared, Shared):
-        _refuse(
-            respond, NOT_YOUR_ANSWER if shared is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
-        )
+        refusal = NOT_YOUR_ANSWER if shared is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
+        answer_presser(runtime, body, respond, refusal)
         return
     try:
         client.chat_postMessage(
@@ -343,9 +338,12 @@ def on_share(
     except SlackApiError as error:
         if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
             raise
-        _refuse(respond, "I can't post in this conversation. Invite @Eddy to the channel first.")
+        answer_presser(
+            runtime, body, respond, "I can't post in this conversation. Invite @Eddy there first."
+        )
         return
-    respond(delete_original=True)
+    if can_respond(respond):
+        respond(delete_original=True)
 
 
 def on_show(
@@ -358,9 +356,11 @@ def on_show(
     question_id, _, slug = value.partition(":")
     answer = choose(runtime, question_id=row_id(question_id) or 0, user_id=user, slug=slug)
     if not isinstance(answer, Answer):
-        _refuse(
-            respond, NOT_YOUR_ANSWER if answer is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
-        )
+        refusal = NOT_YOUR_ANSWER if answer is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
+        answer_presser(runtime, body, respond, refusal)
+        return
+    if not can_respond(respond):  # not pressed on a message: there is nothing to show it in
+        answer_presser(runtime, body, respond, "Press Show on the answer's message to see it.")
         return
     if answer.asked_by == user:
         respond(replace_original=True, **answer_message(answer, client, ephemeral=ephemeral))

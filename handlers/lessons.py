@@ -73,7 +73,7 @@ from handlers.blocks import (
 )
 from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
-from handlers.values import action_value, presser, row_id, small_number
+from handlers.values import action_value, metadata_text, presser, row_id, small_number
 
 log = logging.getLogger(__name__)
 
@@ -1088,8 +1088,7 @@ def on_schedule_submitted(
         log.warning("Refused a schedule submitted by %s, who is not a community manager", user)
         ack(response_action="errors", errors={TIME_BLOCK: NOT_A_MANAGER})
         return
-    values = view["state"]["values"]
-    known = view.get("private_metadata") or ""
+    known = metadata_text(view)
     plan = find_plan(runtime, known) if known else None
     if known and plan is None:
         ack(response_action="errors", errors={TIME_BLOCK: "That schedule no longer exists."})
@@ -1097,20 +1096,25 @@ def on_schedule_submitted(
     if plan is not None:
         channel, path = plan.channel, plan.path
     else:
-        channel = str(values[CHANNEL_BLOCK][CHANNEL_BLOCK].get("selected_conversation") or "")
-        chosen = values[PATH_BLOCK][PATH_BLOCK].get("selected_option") or {}
-        found = lessons.paths(runtime).get(str(chosen.get("value", "")))
+        channel = str(entered(view, CHANNEL_BLOCK).get("selected_conversation") or "")
+        chosen = entered(view, PATH_BLOCK).get("selected_option")
+        value = chosen.get("value") if isinstance(chosen, dict) else None
+        found = lessons.paths(runtime).get(value) if isinstance(value, str) else None
         if found is None:
             ack(response_action="errors", errors={PATH_BLOCK: "Choose a learning path."})
             return
+        if not channel:
+            ack(response_action="errors", errors={CHANNEL_BLOCK: "Choose a channel."})
+            return
         path = found
-    at = lessons.parse_time(str(values[TIME_BLOCK][TIME_BLOCK].get("selected_time") or ""))
+    at = lessons.parse_time(str(entered(view, TIME_BLOCK).get("selected_time") or ""))
+    options = entered(view, DAYS_BLOCK).get("selected_options")
     picked_days = (
         small_number(option.get("value") if isinstance(option, dict) else None, 6)
-        for option in values[DAYS_BLOCK][DAYS_BLOCK].get("selected_options") or []
+        for option in (options if isinstance(options, list) else [])
     )
     days = frozenset(day for day in picked_days if day is not None)
-    zone = str(values[ZONE_BLOCK][ZONE_BLOCK].get("value") or "").strip()
+    zone = str(entered(view, ZONE_BLOCK).get("value") or "").strip()
     errors = {}
     if at is None:
         errors[TIME_BLOCK] = "Choose a time of day."
@@ -1128,6 +1132,13 @@ def on_schedule_submitted(
     schedule = Schedule("UTC" if zone.upper() == "UTC" else zone, at, days)
     runtime.notify(HomeNotice(user, save_schedule(runtime, user, channel, path, schedule)))
     runtime.notify(HomeChanged(managers=True))
+
+
+def entered(view: dict[str, Any], block: str) -> dict[str, Any]:
+    """What a form's input `block` holds (its element's state; {} when it is not there)."""
+    values = (view.get("state") or {}).get("values") or {}
+    found = (values.get(block) or {}).get(block)
+    return found if isinstance(found, dict) else {}
 
 
 def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:

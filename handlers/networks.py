@@ -54,7 +54,14 @@ from handlers.blocks import (
     when,
 )
 from handlers.slash import MAX_TEXT, SlashCommand
-from handlers.values import action_value, metadata_text, pressed_id, row_id
+from handlers.values import (
+    action_value,
+    answer_presser,
+    can_respond,
+    metadata_text,
+    pressed_id,
+    row_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +315,9 @@ def post_of(runtime: Runtime, routed: Routed, user: str | None) -> Post | None:
     return None
 
 
-def ephemeral(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
+def ephemeral(runtime: Runtime, body: dict[str, Any], respond: Respond, text: str) -> None:
+    """A note only the presser sees (under the message, else on their Home tab)."""
+    answer_presser(runtime, body, respond, text)
 
 
 def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
@@ -647,11 +655,13 @@ def on_ask_experts(
     ack()
     user, question_id = pressed(body)
     if not networks.topics(runtime):
-        ephemeral(respond, NO_NETWORK)
+        ephemeral(runtime, body, respond, NO_NETWORK)
         return
     prepared = networks.prepare(runtime, question_id=question_id or 0, user_id=user)
     if prepared is Outcome.NOT_YOURS:
         ephemeral(
+            runtime,
+            body,
             respond,
             "Only the person who asked can send this question to the experts. Ask it "
             "yourself with `/ask`, and you can.",
@@ -659,13 +669,15 @@ def on_ask_experts(
         return
     if isinstance(prepared, Routed):
         ephemeral(
+            runtime,
+            body,
             respond,
             f"This question is already with the {topic_name(prepared.topic)} network (sent "
             f"{when(prepared.routed_at)}). I'll tell you in our DM when someone answers.",
         )
         return
     if not isinstance(prepared, networks.Preparation):
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -913,8 +925,11 @@ def on_claim(
     if outcome is Outcome.DONE and routed is not None:
         refresh_posts(runtime, client, routed)
         # The pressed message may be one Eddy does not track (a manager's alert): redraw it too.
-        respond(replace_original=True, **question_post(routed, user))
-        ephemeral(respond, "It's yours. Answer in this thread, or with the Answer button.")
+        if can_respond(respond):
+            respond(replace_original=True, **question_post(routed, user))
+        ephemeral(
+            runtime, body, respond, "It's yours. Answer in this thread, or with the Answer button."
+        )
         dm(
             client,
             routed.asker,
@@ -926,18 +941,25 @@ def on_claim(
             },
         )
     elif outcome is Outcome.TAKEN and routed is not None:
-        ephemeral(respond, taken(routed))
+        ephemeral(runtime, body, respond, taken(routed))
     elif outcome is Outcome.ALREADY:
         ephemeral(
+            runtime,
+            body,
             respond,
             "You've claimed this one already. Answer in this thread, or with the Answer button.",
         )
     elif outcome is Outcome.NOT_YOURS:
-        ephemeral(respond, "You asked this one, so you can't claim it; the experts will answer.")
+        ephemeral(
+            runtime,
+            body,
+            respond,
+            "You asked this one, so you can't claim it; the experts will answer.",
+        )
     elif outcome is Outcome.NOT_ALLOWED:
-        ephemeral(respond, NOT_SENT_TO_YOU)
+        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
     else:
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
 
 
 def taken(routed: Routed) -> str:
@@ -954,16 +976,18 @@ def on_answer_button(
     user, routed_id = pressed(body)
     outcome, routed = networks.answerable(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is Outcome.NOT_YOURS:
-        ephemeral(respond, "You asked this one, so you can't answer it; the experts will.")
+        ephemeral(
+            runtime, body, respond, "You asked this one, so you can't answer it; the experts will."
+        )
         return
     if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(respond, NOT_SENT_TO_YOU)
+        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
         return
     if outcome is Outcome.TAKEN and routed is not None:
-        ephemeral(respond, taken(routed))
+        ephemeral(runtime, body, respond, taken(routed))
         return
     if outcome is not Outcome.DONE or routed is None:
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -1094,6 +1118,8 @@ def on_resolved(
     outcome, routed = networks.resolve(runtime, routed_id=routed_id or 0, user_id=user)
     if routed is None or outcome in (Outcome.GONE, Outcome.NOT_YOURS):
         ephemeral(
+            runtime,
+            body,
             respond,
             "Only the person who asked can mark this resolved."
             if outcome is Outcome.NOT_YOURS
@@ -1101,7 +1127,8 @@ def on_resolved(
         )
         return
     post = post_of(runtime, routed, routed.answered_by)
-    respond(replace_original=True, **answer_for_asker(routed, link_to(client, post)))
+    if can_respond(respond):
+        respond(replace_original=True, **answer_for_asker(routed, link_to(client, post)))
     if outcome is not Outcome.DONE:
         return
     refresh_posts(runtime, client, routed)
@@ -1130,6 +1157,8 @@ def on_not_yet(
     outcome, routed = networks.not_yet(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is not Outcome.DONE or routed is None:
         ephemeral(
+            runtime,
+            body,
             respond,
             "Only the person who asked can say this." if outcome is Outcome.NOT_YOURS else GONE,
         )
@@ -1143,7 +1172,12 @@ def on_not_yet(
         post_in_thread(client, post, note)
     elif routed.answered_by:
         dm(client, routed.answered_by, {"text": note})
-    ephemeral(respond, f"I've told {mention(routed.answered_by)}; their reply will come here.")
+    ephemeral(
+        runtime,
+        body,
+        respond,
+        f"I've told {mention(routed.answered_by)}; their reply will come here.",
+    )
 
 
 def on_save_button(
@@ -1153,13 +1187,15 @@ def on_save_button(
     user, routed_id = pressed(body)
     outcome, routed = networks.savable(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(respond, NOT_A_SAVER)
+        ephemeral(runtime, body, respond, NOT_A_SAVER)
         return
     if outcome is Outcome.UNRESOLVED:
-        ephemeral(respond, "Only a resolved answer can be saved to the knowledge index.")
+        ephemeral(
+            runtime, body, respond, "Only a resolved answer can be saved to the knowledge index."
+        )
         return
     if outcome is not Outcome.DONE or routed is None:
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
         return
     earlier = networks.pending_draft(runtime, routed.id)
     if earlier is not None:
@@ -1168,7 +1204,7 @@ def on_save_button(
             if earlier.status == "approved"
             else "is already waiting for review"
         )
-        ephemeral(respond, f"This answer {state}.")
+        ephemeral(runtime, body, respond, f"This answer {state}.")
         return
     asked = searchable(routed.question)
     view = View(

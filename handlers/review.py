@@ -31,7 +31,6 @@ from bot.review import Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from handlers.ask import entry_blocks, owner_name
 from handlers.blocks import (
-    HomeNotice,
     as_dicts,
     button,
     context,
@@ -43,7 +42,6 @@ from handlers.blocks import (
     sections,
     shorten,
     slack_to_markdown,
-    tell,
     when,
 )
 from handlers.networks import (
@@ -62,6 +60,8 @@ from handlers.networks import (
 )
 from handlers.values import (
     action_value,
+    answer_presser,
+    can_respond,
     metadata_text,
     pressed_id,
     presser,
@@ -224,10 +224,7 @@ def on_save_message(
     if outcome is Outcome.NOT_ALLOWED:
         log.warning("Refused to save a message in %s for %s, who is not in it", channel, user)
         refusal = "Sorry, you can only save messages from conversations you're in."
-        if body.get("response_url"):
-            respond(text=refusal, response_type="ephemeral", replace_original=False)
-        else:
-            runtime.notify(HomeNotice(user, refusal))
+        answer_presser(runtime, body, respond, refusal)
         return
     if found is None:  # Eddy cannot read it: the words the person sent, as their proposal
         found = Quoted(str(message.get("text") or ""), None, None)
@@ -371,13 +368,13 @@ def reviewed(
 ) -> None:
     """Tell the reviewer what became of their decision, and the authors what was decided."""
     if outcome is Outcome.NOT_ALLOWED:
-        tell(runtime, body, respond, NOT_A_REVIEWER)
+        answer_presser(runtime, body, respond, NOT_A_REVIEWER)
         return
     if draft is None:
-        tell(runtime, body, respond, "That draft no longer exists.")
+        answer_presser(runtime, body, respond, "That draft no longer exists.")
         return
     if outcome is Outcome.ALREADY:
-        tell(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -393,10 +390,11 @@ def reviewed(
     else:
         reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
         note = f"Rejected by {mention(reviewer)}.{reason}"
-    if respond is not None and from_message(body):
+    if can_respond(respond) and from_message(body):
+        assert respond is not None
         respond(replace_original=True, **draft_card(draft, note))
     else:
-        tell(runtime, body, None, f"*{escape(draft.title)}*: {note}")
+        answer_presser(runtime, body, None, f"*{escape(draft.title)}*: {note}")
     tell_authors(client, draft, reviewer)
 
 
@@ -432,7 +430,7 @@ def pending_for(
         Outcome.NOT_ALLOWED: NOT_A_REVIEWER,
         Outcome.ALREADY: "That draft has already been reviewed.",
     }.get(outcome, "That draft no longer exists.")
-    tell(runtime, body, respond, text)
+    answer_presser(runtime, body, respond, text)
     return None
 
 
@@ -543,7 +541,7 @@ def own_dm(client: WebClient, user: str, channel: object, ts: object) -> bool:
 
 def modal_metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
-        found = json.loads(view.get("private_metadata") or "{}")
+        found = json.loads(metadata_text(view) or "{}")
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
@@ -629,7 +627,7 @@ def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     ack()
     entry = runtime.knowledge.get(action_value(body))
     if entry is None:
-        tell(runtime, body, None, "That entry is no longer in the knowledge index.")
+        answer_presser(runtime, body, None, "That entry is no longer in the knowledge index.")
         return
     blocks = entry_blocks(entry, owner_name(client, entry.owner))
     if entry.path is not None:
@@ -649,10 +647,10 @@ def on_edit_entry(
     user, slug = presser(body), action_value(body)
     outcome, entry = review.editable(runtime, slug=slug, editor=user)
     if outcome is Outcome.NOT_ALLOWED:
-        tell(runtime, body, respond, NOT_AN_EDITOR)
+        answer_presser(runtime, body, respond, NOT_AN_EDITOR)
         return
     if entry is None:
-        tell(runtime, body, respond, "That entry is no longer in the knowledge index.")
+        answer_presser(runtime, body, respond, "That entry is no longer in the knowledge index.")
         return
     blocks = entry_form(
         entry.title, entry.body, entry.topic, list(entry.questions), networks.topics(runtime)
@@ -711,7 +709,7 @@ def on_entry_submitted(
         ack(response_action="errors", errors={TITLE_BLOCK: message})
         return
     ack()
-    tell(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
+    answer_presser(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
 
 
 def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -722,7 +720,7 @@ def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: "Cleared the Not helpful flag.",
         Outcome.ALREADY: "Someone has already looked at that flag.",
     }.get(outcome, NOT_A_MANAGER)
-    tell(runtime, body, respond, text)
+    answer_presser(runtime, body, respond, text)
 
 
 def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -736,7 +734,7 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
         Outcome.GONE: "That entry is no longer in the knowledge index.",
     }.get(outcome, "Only community managers and its owner can review an entry.")
-    tell(runtime, body, respond, text)
+    answer_presser(runtime, body, respond, text)
 
 
 def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
@@ -755,13 +753,13 @@ def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
     user, gap_id = pressed_id(body)
     if not runtime.is_manager(user):
         log.warning("Refused the gap form to %s, who is not a community manager", user)
-        tell(runtime, body, None, NOT_A_MANAGER)
+        answer_presser(runtime, body, None, NOT_A_MANAGER)
         return
     found = next(
         (gap for gap in gaps.gaps(runtime, now=runtime.clock.now()) if gap.id == gap_id), None
     )
     if found is None:
-        tell(runtime, body, None, "That gap has been closed already.")
+        answer_presser(runtime, body, None, "That gap has been closed already.")
         return
     wordings = [searchable(wording) for wording in found.wordings]
     blocks = entry_form(wordings[0], "", None, wordings, networks.topics(runtime))
@@ -787,7 +785,9 @@ def on_gap_submitted(
         ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_MANAGER})
         return
     ack()
-    tell(runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now.")
+    answer_presser(
+        runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now."
+    )
 
 
 # --- owners' reminders -----------------------------------------------------------------------

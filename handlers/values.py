@@ -1,4 +1,4 @@
-"""What a payload names, read as untrusted text.
+"""What a payload names, read as untrusted text, and how to answer the one who sent it.
 
 A button's value, a modal's private_metadata and the message a payload says it came from are
 written by Eddy, but they come back through the person's Slack client, and a forged payload
@@ -19,6 +19,11 @@ import hmac
 import json
 import re
 from typing import Any
+
+from slack_bolt import Respond
+
+from bot.runtime import Runtime
+from handlers.blocks import HomeNotice
 
 #: Row IDs are 32-bit integers on PostgreSQL; a bigger number names no row.
 MAX_ROW_ID = 2**31 - 1
@@ -50,6 +55,23 @@ def small_number(value: object, limit: int) -> int | None:
 def presser(body: dict[str, Any]) -> str:
     """Who acted: the one field of a signed payload that Slack itself vouches for."""
     return str((body.get("user") or {}).get("id") or "")
+
+
+def can_respond(respond: Respond | None) -> bool:
+    """Whether the request came with a response_url to answer under its message (a button
+    on a message does; one on a view, or a forged request, may not)."""
+    return respond is not None and bool(respond.response_url)
+
+
+def answer_presser(
+    runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str
+) -> None:
+    """Tell only the presser: under the message they pressed, else on their Home tab."""
+    if can_respond(respond):
+        assert respond is not None
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        runtime.notify(HomeNotice(presser(body), text))
 
 
 def action_value(body: dict[str, Any]) -> str:

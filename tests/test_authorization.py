@@ -978,3 +978,103 @@ def test_the_table_has_a_row_for_every_listener(monkeypatch, runtime):
     assert missing == [], f"listeners without a row in TABLE: {missing}"
     stale = [row.name for row in TABLE if not any(covers(row.listener, each) for each in listeners)]
     assert stale == [], f"rows for no listener: {stale}"
+
+
+# --- values Eddy never wrote -------------------------------------------------------------------
+
+#: Button values and metadata a forged request may carry: nothing, zero, negative, too big
+#: for the database (or for int()), digits str.isdigit() accepts but int() does not, words,
+#: JSON of the wrong shape, mentions, and values of another kind than text.
+FORGED_VALUES: tuple[Any, ...] = (
+    "",
+    "0",
+    "-1",
+    "2147483648",
+    "99999999999999999999",
+    "9" * 5000,
+    "²",
+    "١٢",
+    "1e3",
+    " 1",
+    "abc",
+    "{}",
+    "[1]",
+    "null",
+    '{"d": [1], "o": "x"}',
+    '{"d": 99999999999999999999, "p": [], "l": {}, "o": 1.5}',
+    "queue:²",
+    "<!channel>",
+    42,
+    None,
+    ["x"],
+    {"a": 1},
+)
+#: Listeners of modal submissions and shortcuts (the rest are buttons and inputs).
+NOT_BUTTONS = {
+    network_handlers.QUESTION_MODAL,
+    network_handlers.ANSWER_MODAL,
+    network_handlers.SAVE_MODAL,
+    network_handlers.EXPERTS_MODAL,
+    network_handlers.EDIT_MODAL,
+    review_handlers.SUGGEST_MODAL,
+    review_handlers.REJECT_MODAL,
+    review_handlers.ENTRY_MODAL,
+    review_handlers.GAP_MODAL,
+    lesson_handlers.SCHEDULE_MODAL,
+    review_handlers.SAVE_SHORTCUT,
+}
+BUTTONS = [row for row in TABLE if row.listener not in NOT_BUTTONS]
+FORMS = [row for row in TABLE if row.listener in NOT_BUTTONS - {review_handlers.SAVE_SHORTCUT}]
+
+
+def concrete(listener: str | re.Pattern[str]) -> str:
+    """An action_id the listener takes (the quiz buttons' pattern: the first option's)."""
+    if isinstance(listener, str):
+        return listener
+    assert listener.fullmatch("lessons_answer_0"), listener.pattern
+    return "lessons_answer_0"
+
+
+def answered_plainly(
+    slack, presser: str, calls_before: int, delivery, caplog, *, silent: bool = False
+) -> None:
+    """The request got a plain answer to the presser alone (none when `silent`): no error,
+    nothing for others."""
+    assert delivery.status == 200, delivery.body
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    own_dm = slack.workspace.im_with(presser).id
+    calls = slack.calls()[calls_before:]
+    others = [
+        (method, args)
+        for method, args in calls_to_others(calls, presser, own_dm)
+        if method != "views.open"  # a form the presser may open (their own trigger)
+    ]
+    assert others == []
+    answered = [call for call in calls if call.method not in READING] or delivery.json()
+    assert bool(answered) is not silent, "no answer at all" if not silent else answered
+
+
+@pytest.mark.parametrize("row", BUTTONS, ids=lambda row: row.name)
+def test_button_values_eddy_never_wrote_get_a_plain_answer(row, slack, instance, caplog):
+    for presser in (OUTSIDER, ALEX):
+        for value in FORGED_VALUES:
+            calls_before = len(slack.calls())
+            caplog.clear()
+            delivery = forge(slack, presser, concrete(row.listener), value)
+            silent = row.answer is None  # a link: nothing to answer
+            answered_plainly(slack, presser, calls_before, delivery, caplog, silent=silent)
+            slack.close(presser)
+
+
+@pytest.mark.parametrize("row", FORMS, ids=lambda row: row.name)
+def test_form_metadata_eddy_never_wrote_gets_a_plain_answer(row, slack, instance, caplog):
+    form = row.setup(slack)
+    for presser in (OUTSIDER, ALEX):
+        for value in FORGED_VALUES:
+            payload = slack._interaction("view_submission", slack.workspace.user(presser))
+            payload["view"] = slack._view_with_state(form, {}) | {"private_metadata": value}
+            payload["response_urls"] = []
+            calls_before = len(slack.calls())
+            caplog.clear()
+            delivery = slack.send_payload(payload)
+            answered_plainly(slack, presser, calls_before, delivery, caplog)
