@@ -286,11 +286,10 @@ def saved_message(
     if saved is None:
         return Outcome.GONE, None
     lines = [str(saved.get("text") or "")]
-    if saved.get("thread_ts") == ts:
-        for reply in messages:
-            if reply is not saved and reply.get("thread_ts") == ts:
-                who = f"<@{reply['user']}>" if reply.get("user") else "someone"
-                lines.append(f"{who}: {reply.get('text') or ''}")
+    for reply in messages:  # its thread's replies, when it starts one
+        if reply is not saved and reply.get("thread_ts") == ts:
+            who = f"<@{reply['user']}>" if reply.get("user") else "someone"
+            lines.append(f"{who}: {reply.get('text') or ''}")
     author = str(saved["user"]) if saved.get("user") and not saved.get("bot_id") else None
     link = None
     try:

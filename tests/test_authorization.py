@@ -54,15 +54,28 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.sandbox.workspace import Message, View
+from bot.sandbox import SlackStandIn
+from bot.sandbox.workspace import Channel, Message, View
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
 from handlers import lessons as lesson_handlers
 from handlers import networks as network_handlers
 from handlers import review as review_handlers
-from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, ROOT, SAM
+from tests.conftest import (
+    ALEX,
+    EDDY,
+    GENERAL,
+    IT_HELP,
+    KIM,
+    MANIFEST,
+    RIO,
+    ROOT,
+    SAM,
+    SIGNING_SECRET,
+    Instance,
+)
 from tests.test_ask import shown
-from tests.test_home import forge, seen
+from tests.test_home import forge, prefilled, seen
 from tests.test_manifest import describe
 
 #: Nothing in the shipped index answers this confidently.
@@ -1078,3 +1091,202 @@ def test_form_metadata_eddy_never_wrote_gets_a_plain_answer(row, slack, instance
             caplog.clear()
             delivery = slack.send_payload(payload)
             answered_plainly(slack, presser, calls_before, delivery, caplog)
+
+
+# --- the rules in detail -----------------------------------------------------------------------
+
+
+def press_claiming(slack, user: str, where: Message | View, label: str, channel: str, ts: str):
+    """`user` presses the real button `label`, in a request that says it was pressed on the
+    message at (channel, ts) (and carries no response_url to answer under it)."""
+    block, found = element(where, label)
+    payload = slack._interaction("block_actions", slack.workspace.user(user))
+    payload["actions"] = [
+        {
+            "type": "button",
+            "action_id": found["action_id"],
+            "block_id": block.get("block_id", ""),
+            "value": found.get("value", ""),
+        }
+    ]
+    payload["container"] = {"type": "message", "channel_id": channel, "message_ts": ts}
+    payload["channel"] = {"id": channel}
+    return slack.send_payload(payload)
+
+
+def eddys_reply_in_it_help(slack) -> Message:
+    question = slack.say(KIM, IT_HELP, f"<@{EDDY}> {KNOWN}")
+    return slack.messages(IT_HELP, thread_ts=question.ts)[-1]
+
+
+def test_a_question_sent_by_dm_is_offered_only_to_the_experts_it_went_to(slack, instance):
+    post = sent_to_kim(slack)
+    assert "parking permit" in seen(slack.open_home(KIM))
+    assert "parking permit" not in seen(slack.open_home(RIO)), "Rio was not chosen"
+    press_as(slack, RIO, post, "Claim")
+    assert network_handlers.NOT_SENT_TO_YOU in shown(slack.ephemerals(RIO)[-1])
+    slack.press(KIM, post, "Claim")
+    assert "It's yours" in shown(slack.ephemerals(KIM)[-1])
+
+
+def test_a_manager_alerted_that_nobody_could_be_asked_may_claim(slack, instance):
+    slack.press(SAM, sams_unknown(slack), "Ask the experts")
+    slack.submit(SAM, {"experts_topic": "people"})  # nobody is in the People network
+    alert = latest(slack.dms(ALEX), "Needs you")
+    slack.press(ALEX, alert, "Claim")
+    assert "It's yours" in shown(slack.ephemerals(ALEX)[-1])
+    assert f"<@{ALEX}> is looking at your question" in slack.dms(SAM)[-1].text
+
+
+def test_an_expert_who_left_cannot_take_the_question_she_had_been_sent(slack, instance):
+    post = sent_to_kim(slack)
+    block, claim = element(post, "Claim")
+    slack.command(KIM, GENERAL, "/experts leave security")  # the question goes on to Rio
+    handed_on = latest(slack.dms(RIO), "A question for the")
+    slack.press_element(KIM, post, block, claim)
+    assert network_handlers.NOT_SENT_TO_YOU in shown(slack.ephemerals(KIM)[-1])
+    slack.press(RIO, handed_on, "Claim")
+    assert "It's yours" in shown(slack.ephemerals(RIO)[-1])
+
+
+def test_a_channel_question_is_anyones_to_take_but_the_askers(slack, instance):
+    slack.press(SAM, sams_unknown(slack), "Ask the experts")
+    slack.submit(SAM, {"experts_topic": "it-help"})
+    post = latest(slack.messages(IT_HELP), "A question for the")
+    forge(slack, RIO, home_handlers.CLAIM, value_of(post, "Claim"))  # Rio is in no network
+    assert "It's yours" in seen(slack.home(RIO))
+
+
+def test_show_picks_only_among_the_candidates_the_answer_showed(slack, instance):
+    answer = sams_answer(slack)
+    question_id = value_of(answer, "Helpful")
+    shown_slugs = {
+        candidate["value"].partition(":")[2]
+        for _, candidate in slack.buttons(answer.blocks)
+        if candidate["action_id"] == ask_handlers.SHOW
+    }
+    other = next(
+        path.stem
+        for path in sorted((ROOT / "content" / "knowledge").rglob("*.md"))
+        if path.stem not in shown_slugs and path.stem != "reset-vpn-password"
+    )
+    press_as(slack, SAM, answer, "Show", value=f"{question_id}:{other}")
+    assert "no longer in the knowledge index" in shown(slack.ephemerals(SAM)[-1])
+    slack.press(SAM, answer, "Helpful")  # still the answer Eddy gave
+    assert "Reset your VPN password" in shown(answer) and "Thanks" in shown(answer)
+
+
+def test_share_posts_where_the_question_was_asked_not_where_the_request_says(slack, instance):
+    answer = sams_answer(slack)  # asked in #general
+    elsewhere = eddys_reply_in_it_help(slack)
+    before = len(slack.messages(IT_HELP))
+    press_claiming(slack, SAM, answer, "Share in channel", IT_HELP, elsewhere.ts)
+    assert len(slack.messages(IT_HELP)) == before
+    assert [m for m in slack.messages(GENERAL) if f"<@{SAM}> asked:" in shown(m)]
+
+
+def test_a_quiz_answer_redraws_the_lesson_eddy_sent_not_the_message_named(slack, instance):
+    lesson = sams_lesson("security-basics")(slack)
+    elsewhere = eddys_reply_in_it_help(slack)
+    was = shown(elsewhere)
+    press_claiming(slack, SAM, lesson, next_quiz_option(lesson), IT_HELP, elsewhere.ts)
+    assert shown(elsewhere) == was
+    assert "Right:" in shown(lesson) or "The answer is" in shown(lesson)
+
+
+def test_a_review_card_is_redrawn_only_in_the_reviewers_own_dm(slack, instance, caplog):
+    card = draft_card(slack)
+    elsewhere = eddys_reply_in_it_help(slack)
+    was = shown(elsewhere)
+    press_claiming(slack, ALEX, card, "Reject", IT_HELP, elsewhere.ts)
+    with caplog.at_level(logging.WARNING):
+        slack.submit(ALEX, {"review_reason": "Not ours to say."})
+    assert shown(elsewhere) == was and "not their DM" in caplog.text
+    assert "Their reason" in latest(slack.dms(SAM), "was not added").text
+
+
+def test_save_to_eddy_credits_the_author_slack_names_not_the_request(slack, instance):
+    message = slack.say(KIM, GENERAL, "Parking permits: ask the front desk.")
+    payload_says = Message(**{**message.__dict__, "user": RIO})
+    shortcut_as(slack, SAM, payload_says)
+    form = slack.modal(SAM)
+    assert form is not None and f"by <@{KIM}>" in seen(form)
+    slack.submit(SAM, {"entry_title": "Parking permits"})
+    alex_approves(slack, latest(slack.dms(ALEX), "A new knowledge entry for review"))
+    assert "is now in the knowledge index" in slack.dms(KIM)[-1].text
+    assert not [m for m in slack.dms(RIO) if "knowledge index" in m.text]
+
+
+def test_save_to_eddy_quotes_a_private_channel_only_for_its_members(slack, instance):
+    secret = Channel("C0SECRET1", "secret", {KIM, RIO, EDDY}, is_private=True)
+    slack.workspace.channels[secret.id] = secret
+    message = slack.say(KIM, secret.id, "The launch date moves to March.")
+    slack.say(RIO, secret.id, "Only the board knows so far.", thread_ts=message.ts)
+    shortcut_as(slack, SAM, message)
+    assert slack.modal(SAM) is None
+    assert "conversations you're in" in seen(slack.home(SAM))
+    slack.shortcut(RIO, message, review_handlers.SAVE_SHORTCUT)
+    form = slack.modal(RIO)
+    assert form is not None and "Only the board knows so far." in prefilled(form)["entry_body"]
+
+
+def test_rows_of_another_workspace_are_nobodys_here(slack, instance, content, clock, database):
+    """Another workspace on the same database: its question, routed question, draft and
+    lesson IDs, pressed here, get the answer an ID that names nothing gets, and change
+    nothing in either workspace."""
+    other = SlackStandIn.from_manifest(MANIFEST, signing_secret=SIGNING_SECRET)
+    other.workspace.team_id = "T0OTHERWS"
+    other.workspace.clock = clock
+    with other:
+        theirs = Instance(other, database, content, clock)
+        other.connect(theirs.target)
+        try:
+            answer = sams_answer(other)
+            question_id = value_of(answer, "Helpful")
+            card = draft_card(other)
+            draft_id = value_of(card, "Approve")
+            routed = sent_to_kim(other)
+            routed_id = value_of(routed, "Claim")
+            lesson = sams_lesson("no-quiz")(other)
+            done = element(lesson, "Mark as done")[1]["value"]
+            their_calls, their_seen = len(other.calls()), Seen.now(other, OUTSIDER).others
+            presses = [
+                (SAM, ask_handlers.HELPFUL, question_id),
+                (SAM, ask_handlers.SHARE, question_id),
+                (ALEX, network_handlers.APPROVE, draft_id),
+                (ALEX, review_handlers.VIEW_DRAFT, draft_id),
+                (ALEX, home_handlers.CLAIM, routed_id),
+                (SAM, lesson_handlers.DONE, done),
+            ]
+            for user, action, value in presses:
+                theirs_here = last_word(slack, user, action, value)
+                nothing = last_word(slack, user, action, nowhere(value))
+                assert theirs_here == nothing != "", action
+            assert len(other.calls()) == their_calls
+            assert Seen.now(other, OUTSIDER).others == their_seen
+        finally:
+            theirs.close()
+
+
+def nowhere(value: str) -> str:
+    """The same kind of value, naming a row that exists in no workspace."""
+    if value.startswith("{"):
+        return json.dumps({**json.loads(value), "d": 2147483647})
+    return "2147483647"
+
+
+def last_word(slack, user: str, action: str, value: str) -> str:
+    """What `user` is told after pressing `action` with `value` (from their Home tab): new
+    notes and DMs, and their Home tab's notice."""
+    before = Seen.now(slack, user)
+    forge(slack, user, action, value)
+    home = seen(slack.home(user)) if slack.home(user) else ""
+    notices = [line for line in home.splitlines() if "information_source" in line]
+    with slack.workspace.lock:
+        own_dm = slack.workspace.im_with(user).id
+        new = [
+            m.text
+            for m in slack.workspace.messages
+            if m.seq > before.last_seq and (m.ephemeral_to == user or m.channel == own_dm)
+        ]
+    return "\n".join([*new, *notices])
