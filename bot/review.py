@@ -205,13 +205,20 @@ def revise(
     return Outcome.DONE, runtime.knowledge.get(slug)
 
 
+def may_write(runtime: Runtime, user_id: str) -> bool:
+    """Only community managers write an entry from a knowledge gap (published at once)."""
+    if runtime.is_manager(user_id):
+        return True
+    log.warning("Refused a new entry by %s, who is not a community manager", user_id)
+    return False
+
+
 def write_entry(
     runtime: Runtime, *, author: str, fields: dict[str, Any], gap_id: int | None = None
 ) -> tuple[Outcome, KnowledgeEntry | None]:
     """A manager writes a missing entry (from a knowledge gap): published at once, with the
     gap's wordings learned, and the gap's questions leave the list."""
-    if not runtime.is_manager(author):
-        log.warning("Refused a new entry by %s, who is not a community manager", author)
+    if not may_write(runtime, author):
         return Outcome.NOT_ALLOWED, None
     now = runtime.clock.now()
     written = KnowledgeEntry(

@@ -602,7 +602,7 @@ def learn_schedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
     user = command["user_id"]
-    if not runtime.is_manager(user):
+    if not lessons.may_schedule(runtime, user, "/learn schedule"):
         reply(
             ack,
             (
@@ -689,8 +689,8 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
 def learn_unschedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
-    if not runtime.is_manager(command["user_id"]):
-        reply(ack, "Only community managers can change the lessons scheduled into channels.")
+    if not lessons.may_schedule(runtime, command["user_id"], "/learn unschedule"):
+        reply(ack, NOT_A_MANAGER)
         return
     words = rest.split()
     channels = [m.group(1) for m in map(CHANNEL_MENTION.match, words) if m]
@@ -1065,9 +1065,8 @@ def schedule_modal(runtime: Runtime, plan: lessons.ChannelPlan | None, default_z
 
 def on_schedule_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
-    if not runtime.is_manager(user):
-        log.warning("Refused the schedule form to %s, who is not a community manager", user)
+    user = presser(body)
+    if not lessons.may_schedule(runtime, user, "the schedule form"):
         runtime.notify(HomeNotice(user, NOT_A_MANAGER))
         return
     plan = None
@@ -1083,9 +1082,8 @@ def on_schedule_button(ack: Ack, body: dict[str, Any], client: WebClient, runtim
 def on_schedule_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
-    if not runtime.is_manager(user):
-        log.warning("Refused a schedule submitted by %s, who is not a community manager", user)
+    user = presser(body)
+    if not lessons.may_schedule(runtime, user, "a schedule's form"):
         ack(response_action="errors", errors={TIME_BLOCK: NOT_A_MANAGER})
         return
     known = metadata_text(view)
@@ -1143,13 +1141,12 @@ def entered(view: dict[str, Any], block: str) -> dict[str, Any]:
 
 def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
+    user = presser(body)
     action = body["actions"][0]
-    if not runtime.is_manager(user):
-        log.warning("Refused %s by %s, who is not a community manager", action["action_id"], user)
+    if not lessons.may_schedule(runtime, user, str(action.get("action_id"))):
         runtime.notify(HomeNotice(user, NOT_A_MANAGER))
         return
-    plan = find_plan(runtime, str(action.get("value", "")))
+    plan = find_plan(runtime, action_value(body))
     if plan is None:
         runtime.notify(HomeNotice(user, "That schedule no longer exists."))
         return

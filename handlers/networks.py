@@ -485,6 +485,7 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
             return
         topic, note = found
         if not networks.may_manage(runtime, user, topic):
+            log.warning("Refused /experts %s in %s to %s, not a manager", verb, topic.key, user)
             ack(
                 **EXPERTS.reply(
                     f"Only community managers can {verb} other people. You can `/experts join` or "

@@ -750,8 +750,7 @@ def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
 def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, gap_id = pressed_id(body)
-    if not runtime.is_manager(user):
-        log.warning("Refused the gap form to %s, who is not a community manager", user)
+    if not review.may_write(runtime, user):
         answer_presser(runtime, body, None, NOT_A_MANAGER)
         return
     found = next(

@@ -942,6 +942,78 @@ def test_a_forged_press_changes_nothing_and_gets_a_plain_answer(row, slack, inst
         row.afterwards(slack, thing)
 
 
+# --- slash commands that act on someone else's things --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand that changes things for others: who may run it, its run by the outsider
+    after `setup`, the plain refusal, and what must still be so afterwards."""
+
+    line: str
+    who: str
+    setup: Callable[[Any], None]
+    refusal: str
+    still: tuple[str, str]  # (a command, words its reply must still contain)
+
+
+def kim_is_a_security_expert(slack) -> None:
+    slack.command(KIM, GENERAL, "/experts join security")
+
+
+def alex_scheduled_a_path(slack) -> None:
+    slack.command(ALEX, GENERAL, f"/learn schedule security-basics <#{GENERAL}|general> 09:00")
+
+
+COMMANDS = (
+    Command(
+        f"/experts add <@{KIM}|kim> security",
+        "the topic's managers, community managers",
+        lambda slack: None,
+        "Only community managers can add other people",
+        ("/experts list security", "Nobody yet"),
+    ),
+    Command(
+        f"/experts remove <@{KIM}|kim> security",
+        "the topic's managers, community managers",
+        kim_is_a_security_expert,
+        "Only community managers can remove other people",
+        ("/experts list security", f"<@{KIM}>"),
+    ),
+    Command(
+        f"/learn schedule security-basics <#{GENERAL}|general> 09:00",
+        MANAGERS,
+        lambda slack: None,
+        "Only community managers can schedule lessons into channels",
+        ("/learn schedules", "No path is scheduled"),
+    ),
+    Command(
+        f"/learn unschedule security-basics <#{GENERAL}|general>",
+        MANAGERS,
+        alex_scheduled_a_path,
+        NOT_SCHEDULER,
+        ("/learn schedules", "Security basics"),
+    ),
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.line.split("<")[0])
+def test_a_command_on_others_things_is_refused_to_anyone_else(command, slack, instance, caplog):
+    command.setup(slack)
+    before = Seen.now(slack, OUTSIDER)
+    calls_before = len(slack.calls())
+    with caplog.at_level(logging.WARNING):
+        slack.command(OUTSIDER, GENERAL, command.line)
+    assert command.refusal in shown(slack.ephemerals(OUTSIDER)[-1])
+    assert Seen.now(slack, OUTSIDER).others == before.others
+    own_dm = slack.workspace.im_with(OUTSIDER).id
+    assert calls_to_others(slack.calls()[calls_before:], OUTSIDER, own_dm) == []
+    assert "Refused" in caplog.text
+    asked, words = command.still
+    slack.command(ALEX, GENERAL, asked)
+    assert words in shown(slack.ephemerals(ALEX)[-1])
+
+
 # --- the table is complete ---------------------------------------------------------------------
 
 #: Kinds of listener a payload's action_id or callback_id selects.
@@ -1290,3 +1362,24 @@ def last_word(slack, user: str, action: str, value: str) -> str:
             if m.seq > before.last_seq and (m.ephemeral_to == user or m.channel == own_dm)
         ]
     return "\n".join([*new, *notices])
+
+
+#: Subcommands that act only for whoever types them, or only read: nothing to refuse.
+FOR_ONESELF = {
+    "/experts": {"join", "leave", "list", "me", "away", "back"},
+    "/learn": {"paths", "start", "stop", "next", "me", "time", "schedules"},
+}
+
+
+def test_every_subcommand_is_either_for_oneself_or_in_the_commands_table():
+    acting_on_others = {tuple(command.line.split()[:2]) for command in COMMANDS}
+    for name, subcommands in (
+        ("/experts", network_handlers.SUBCOMMANDS),
+        ("/learn", lesson_handlers.SUBCOMMANDS),
+    ):
+        unclassified = {
+            verb
+            for verb in subcommands
+            if verb not in FOR_ONESELF[name] and (name, verb) not in acting_on_others
+        }
+        assert unclassified == set(), f"{name}: who may run {sorted(unclassified)}?"
