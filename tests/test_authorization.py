@@ -383,6 +383,30 @@ def sam_submits(values: dict[str, Any], then: Callable[[Any], bool]) -> Callable
     return afterwards
 
 
+def sam_opens(label: str) -> Callable[[Any, Message], None]:
+    def afterwards(slack, message: Message) -> None:
+        slack.press(SAM, message, label)
+        assert slack.modal(SAM) is not None
+
+    return afterwards
+
+
+def sam_answers_the_quiz(slack, lesson: Message) -> None:
+    slack.press(SAM, lesson, next_quiz_option(lesson))
+    assert "Right:" in shown(lesson) or "The answer is" in shown(lesson)
+
+
+def alex_publishes_it_as_proposed(slack, form: View) -> None:
+    slack.submit(ALEX, {})
+    slack.command(RIO, GENERAL, "/ask parking permits front desk")
+    assert "Forged title" not in shown(slack.ephemerals(RIO)[-1])
+    assert "Parking permits" in shown(slack.ephemerals(RIO)[-1])
+
+
+def the_gap_is_still_open(slack, _: Any) -> None:
+    assert "parking permit" in seen(open_console(slack, "Knowledge gaps"))
+
+
 def kim_claims(slack, post: Message) -> None:
     slack.press(KIM, post, "Claim")
     assert "It's yours" in shown(slack.ephemerals(KIM)[-1])
@@ -527,6 +551,7 @@ TABLE: tuple[Row, ...] = (
         sams_answer,
         pressing("Show"),
         NOT_ASKER,
+        sam_presses("Helpful", "Thanks"),
     ),
     # --- Subject-matter networks -------------------------------------------------------------
     Row(
@@ -535,6 +560,7 @@ TABLE: tuple[Row, ...] = (
         sams_unknown,
         pressing("Ask the experts"),
         "Only the person who asked can send this question",
+        sam_opens("Ask the experts"),
     ),
     Row(
         network_handlers.QUESTION_MODAL,
@@ -587,6 +613,7 @@ TABLE: tuple[Row, ...] = (
         resolved_for_sam,
         pressing("Save to knowledge index"),
         network_handlers.NOT_A_SAVER,
+        sam_opens("Save to knowledge index"),
     ),
     Row(
         network_handlers.SAVE_MODAL,
@@ -653,6 +680,7 @@ TABLE: tuple[Row, ...] = (
         alex_form("Edit"),
         submitting({"entry_title": "Forged title"}),
         NOT_REVIEWER,
+        alex_publishes_it_as_proposed,
     ),
     Row(
         review_handlers.REJECT_MODAL,
@@ -711,13 +739,21 @@ TABLE: tuple[Row, ...] = (
         on_home(review_handlers.STILL_TRUE, "reset-vpn-password"),
         "Only community managers and its owner can review an entry.",
     ),
-    Row(review_handlers.WRITE_GAP, MANAGERS, gaps_tab, pressing("Write entry"), NOT_MANAGER),
+    Row(
+        review_handlers.WRITE_GAP,
+        MANAGERS,
+        gaps_tab,
+        pressing("Write entry"),
+        NOT_MANAGER,
+        the_gap_is_still_open,
+    ),
     Row(
         review_handlers.GAP_MODAL,
         MANAGERS,
         gap_form,
         submitting({"entry_title": "Forged", "entry_body": "Forged."}),
         NOT_MANAGER,
+        the_gap_is_still_open,
     ),
     # --- App Home ---------------------------------------------------------------------------------
     Row(
@@ -772,6 +808,7 @@ TABLE: tuple[Row, ...] = (
         sams_lesson("security-basics"),
         lambda slack, lesson: press_as(slack, OUTSIDER, lesson, next_quiz_option(lesson)),
         "This lesson was sent to someone else.",
+        sam_answers_the_quiz,
     ),
     Row(
         lesson_handlers.DONE,
