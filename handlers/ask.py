@@ -63,6 +63,7 @@ OTHER_REPLY = {
     Rating.ALREADY: "This answer has already been rated. Thanks!",
     Rating.GONE: "That answer is no longer in the knowledge index.",
 }
+CANNOT_POST = "I can't post in this conversation. Invite @Eddy to the channel first."
 NOT_YOUR_ANSWER = "Sorry, only the person who asked can share this answer or pick another one."
 
 
@@ -338,9 +339,7 @@ def on_share(
     except SlackApiError as error:
         if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
             raise
-        answer_presser(
-            runtime, body, respond, "I can't post in this conversation. Invite @Eddy there first."
-        )
+        answer_presser(runtime, body, respond, CANNOT_POST)
         return
     if can_respond(respond):
         respond(delete_original=True)

@@ -809,7 +809,7 @@ def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
 
 
 def on_link(ack: Ack) -> None:
-    """ "Read more" opens its link in the person's browser; Slack tells Eddy too. Nothing to do."""
+    """The "Read more" link opens in the person's browser; Slack tells Eddy too: no more to do."""
     ack()
 
 
