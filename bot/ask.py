@@ -9,6 +9,7 @@ feedback that teaches the index. No Slack here: plain values in, plain results o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,8 @@ from bot.content import KnowledgeEntry
 from bot.knowledge import Hit
 from bot.runtime import Runtime
 from store import knowledge as rows
+
+log = logging.getLogger(__name__)
 
 #: How many entries an answer shows besides the best one.
 OTHER_CANDIDATES = 2
@@ -45,7 +48,7 @@ class Rating(StrEnum):
     LEARNED = "learned"  # Helpful, and the asker's wording now leads to the entry
     THANKED = "thanked"  # Helpful; the wording was already known
     FLAGGED = "flagged"  # Not helpful: counted, and the entry is flagged for review
-    NOT_YOURS = "not_yours"  # only the person who asked rates an answer
+    NOT_YOURS = "not_yours"  # only the person who asked rates, shares or picks an answer
     ALREADY = "already"  # this answer was rated before
     GONE = "gone"  # the question or its entry no longer exists
 
@@ -116,13 +119,53 @@ def _answer_from_log(runtime: Runtime, logged: Any, slug: str | None) -> Answer 
     return Answer(logged.id, logged.question, logged.user_id, entry, found[:limit])
 
 
-def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> Answer | None:
-    """Someone picked another candidate: answer with it (None if it is gone). When the asker
-    picks it, it becomes the question's answer, and their rating applies to it."""
+#: Where the asker's answer was seen by others too (in the channel's thread of the mention);
+#: everywhere else (an ephemeral /ask answer, a DM, the Home tab's search) only they saw it.
+IN_THE_OPEN = "mention"
+
+
+@dataclass(frozen=True)
+class Shared:
+    """An answer to post for everyone, in the conversation where it was asked."""
+
+    answer: Answer
+    channel: str
+
+
+def share(runtime: Runtime, *, question_id: int, user_id: str) -> Shared | Rating:
+    """The asker shares the answer to their `/ask` in the channel they asked in (never where
+    the request says it came from); NOT_YOURS for anyone else, GONE when there is nothing to
+    share."""
     with runtime.store.session() as session:
         logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
-        if logged is None or runtime.knowledge.get(slug) is None:
-            return None
+    if logged is None:
+        return Rating.GONE
+    if logged.user_id != user_id:
+        log.warning("Refused to share question %s for %s, who did not ask it", question_id, user_id)
+        return Rating.NOT_YOURS
+    answer = _answer_from_log(runtime, logged, logged.answered_slug)
+    if answer is None or answer.entry is None or not logged.channel_id:
+        return Rating.GONE
+    return Shared(answer, logged.channel_id)
+
+
+def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> Answer | Rating:
+    """Someone picked another candidate: answer with it. When the asker picks it, it becomes
+    the question's answer, and their rating applies to it. Only the candidates the question
+    was shown can be picked (GONE otherwise, as when the entry was removed), and only the
+    asker may pick one unless the answer was posted where others saw it (NOT_YOURS)."""
+    with runtime.store.session() as session:
+        logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
+        if logged is None:
+            return Rating.GONE
+        if logged.user_id != user_id and logged.surface != IN_THE_OPEN:
+            log.warning(
+                "Refused question %s's candidates to %s, who did not ask it", question_id, user_id
+            )
+            return Rating.NOT_YOURS
+        shown = {str(hit.get("slug")) for hit in logged.hits} | {logged.answered_slug}
+        if slug not in shown or runtime.knowledge.get(slug) is None:
+            return Rating.GONE
         if logged.user_id == user_id:
             rows.settle_question(
                 session,
@@ -132,7 +175,7 @@ def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> An
                 answered_slug=slug,
                 at=runtime.clock.now(),
             )
-    return _answer_from_log(runtime, logged, slug)
+    return _answer_from_log(runtime, logged, slug) or Rating.GONE
 
 
 def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> Rating:
@@ -140,10 +183,15 @@ def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> 
     now = runtime.clock.now()
     with runtime.store.session() as session:
         logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
-        if logged is None or logged.answered_slug is None:
+        if logged is None:
             return Rating.GONE
         if logged.user_id != user_id:
+            log.warning(
+                "Refused a rating of question %s by %s, who did not ask it", question_id, user_id
+            )
             return Rating.NOT_YOURS
+        if logged.answered_slug is None:
+            return Rating.GONE
         if logged.outcome in ("helpful", "not_helpful"):
             return Rating.ALREADY
         slug, question = logged.answered_slug, logged.question

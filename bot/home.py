@@ -101,12 +101,7 @@ def member_home(runtime: Runtime, user_id: str, *, now: datetime) -> MemberHome:
     started = {shown.path.id for shown in progress.paths}
     profile = networks.profile(runtime, user_id)
     waiting = list(profile.claimed)
-    for topic in profile.topics:
-        waiting += [
-            routed
-            for routed in networks.open_questions(runtime, topic.key)
-            if routed.asker != user_id and routed.status == networks.OPEN
-        ]
+    waiting += networks.offered_to(runtime, user_id, (topic.key for topic in profile.topics))
     return MemberHome(
         standing=standing,
         progress=progress,

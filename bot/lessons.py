@@ -528,6 +528,15 @@ class ChannelPlan:
     delivered: int
 
 
+def may_schedule(runtime: Runtime, user_id: str, what: str) -> bool:
+    """Only community managers schedule lessons into channels, change, pause or stop them
+    (`what` names the attempt in the log when someone else tries)."""
+    if runtime.is_manager(user_id):
+        return True
+    log.warning("Refused %s to %s, who is not a community manager", what, user_id)
+    return False
+
+
 def schedule_channel(
     runtime: Runtime,
     *,

@@ -175,7 +175,7 @@ def retry_after(value: str | None, answered_at: str | None = None) -> timedelta 
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return timedelta(seconds=int(value))
     when, answered = _http_date(value), _http_date(answered_at)
     if when is None or answered is None:

@@ -11,10 +11,23 @@ scheduled escalation hands its notices to `runtime.notify`.
     sent = send(runtime, question_id=7, user_id="U1", topic_key="it-help", question="…")
     record_posts(runtime, sent.routed.id, [Post("C1", "1.0001", None)])
     outcome, routed = claim(runtime, routed_id=sent.routed.id, user_id="U2")
+
+Who may do what is decided here, against the question's row, whatever buttons the person saw
+(a forged request changes nothing, is logged, and gets NOT_ALLOWED or NOT_YOURS):
+
+- claim or answer: while the question is open, anyone but the asker when it was posted in
+  its network's channel (everyone there sees it); when it went by DM, only the experts it
+  was sent to (while they are still in the network) and the topic's managers and community
+  managers (who are alerted when nobody can be asked, or nobody answers). Once claimed, its
+  claimer; once answered, its answerer's follow-ups.
+- send to the experts, mark resolved, say "not yet": the asker.
+- save to the knowledge index: the expert who answered, the asker, managers.
+- review a draft: the topic's managers and community managers.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 import unicodedata
@@ -35,6 +48,8 @@ from store import Store
 from store import knowledge as question_rows
 from store import networks as rows
 
+log = logging.getLogger(__name__)
+
 #: Keywords count for a topic when they appear in the question this closely (partial_ratio).
 KEYWORD_MATCH = 90
 #: A keyword found in the question weighs like a search hit scoring this much.
@@ -52,7 +67,8 @@ class Outcome(StrEnum):
     TAKEN = "taken"  # somebody else has it (claimed or answered it first)
     ALREADY = "already"  # it is already in that state (e.g. resolved)
     NOT_YOURS = "not_yours"  # only the asker (or: not the asker) may do this
-    NOT_ALLOWED = "not_allowed"  # only the expert, the asker or a manager may do this
+    NOT_ALLOWED = "not_allowed"  # this person may not do this (see the module's docstring)
+    UNRESOLVED = "unresolved"  # not resolved yet (only a resolved answer can be saved)
     GONE = "gone"  # no such question, topic or draft
 
 
@@ -376,6 +392,7 @@ def prepare(runtime: Runtime, *, question_id: int, user_id: str) -> Preparation 
     if logged is None:
         return Outcome.GONE
     if logged.user_id != user_id:
+        log.warning("Refused question %s's form to %s, who did not ask it", question_id, user_id)
         return Outcome.NOT_YOURS
     if earlier is not None:
         view = _view(runtime, earlier)
@@ -402,6 +419,9 @@ def send(
         if logged is None or chosen is None:
             return Outcome.GONE
         if logged.user_id != user_id:
+            log.warning(
+                "Refused to send question %s for %s, who did not ask it", question_id, user_id
+            )
             return Outcome.NOT_YOURS
         earlier = rows.routed_from(session, team_id=runtime.team_id, question_id=question_id)
         if earlier is not None:
@@ -446,7 +466,10 @@ def without_channel(runtime: Runtime, routed_id: int) -> Sent | None:
 
 
 def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None:
+    """Remember where a question was posted. An expert it was sent to by DM may now claim
+    it, so their Home tab (which offers it) changes."""
     now = runtime.clock.now()
+    recipients: list[str] = []
     with runtime.store.session() as session:
         for post in sent:
             rows.add_post(
@@ -458,6 +481,10 @@ def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None
                 recipient=post.recipient,
                 at=now,
             )
+            if post.recipient is not None:
+                recipients.append(post.recipient)
+    if recipients:
+        runtime.notify(HomeChanged(users=tuple(dict.fromkeys(recipients))))
 
 
 def posts(runtime: Runtime, routed_id: int) -> list[Post]:
@@ -507,6 +534,11 @@ def claim(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, R
             return Outcome.GONE, None
         if row.asker_id == user_id:
             return Outcome.NOT_YOURS, _view(runtime, row)
+        if not _may_take(runtime, session, row, user_id):
+            log.warning(
+                "Refused a claim of question %s by %s, not one it was sent to", routed_id, user_id
+            )
+            return Outcome.NOT_ALLOWED, None
         won = rows.claim(
             session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id, at=now
         )
@@ -534,6 +566,11 @@ def answer(
             return Outcome.GONE, None
         if row.asker_id == user_id:
             return Outcome.NOT_YOURS, _view(runtime, row)
+        if not _may_take(runtime, session, row, user_id):
+            log.warning(
+                "Refused an answer to question %s by %s, not one it was sent to", routed_id, user_id
+            )
+            return Outcome.NOT_ALLOWED, None
         # Read before the UPDATE: the session refreshes `row` with what the UPDATE wrote.
         unclaimed = row.status == OPEN
         won = rows.answer(
@@ -567,7 +604,10 @@ def resolve(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome,
         if row is None:
             return Outcome.GONE, None
         if row.asker_id != user_id:
-            return Outcome.NOT_YOURS, _view(runtime, row)
+            log.warning(
+                "Refused to resolve question %s for %s, who did not ask it", routed_id, user_id
+            )
+            return Outcome.NOT_YOURS, None
         won = rows.resolve(session, team_id=runtime.team_id, routed_id=routed_id, at=now)
         if won:
             _step(
@@ -583,6 +623,71 @@ def resolve(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome,
     if won:
         return Outcome.DONE, current
     return (Outcome.ALREADY if current and current.status == RESOLVED else Outcome.GONE), current
+
+
+def answerable(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, Routed | None]:
+    """Whether `user_id` may open the answer form now: DONE, or TAKEN (somebody else has
+    it), NOT_YOURS (they asked it), NOT_ALLOWED (it was not sent to them), GONE."""
+    with runtime.store.session() as session:
+        row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
+        current = _view(runtime, row)
+        if row is None or current is None or row.status == WITHDRAWN:
+            return Outcome.GONE, None
+        if row.asker_id == user_id:
+            return Outcome.NOT_YOURS, current
+        if not _may_take(runtime, session, row, user_id):
+            log.warning("Refused the answer form of question %s to %s", routed_id, user_id)
+            return Outcome.NOT_ALLOWED, None
+    if current.status != OPEN and current.claimed_by != user_id:
+        return Outcome.TAKEN, current
+    return Outcome.DONE, current
+
+
+def not_yet(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, Routed | None]:
+    """The asker says the answer does not resolve their question yet (the caller tells the
+    expert): DONE, NOT_YOURS for anyone else, GONE when it is not waiting for them."""
+    current = routed_question(runtime, routed_id)
+    if current is None:
+        return Outcome.GONE, None
+    if current.asker != user_id:
+        log.warning(
+            "Refused 'not yet' on question %s from %s, who did not ask it", routed_id, user_id
+        )
+        return Outcome.NOT_YOURS, None
+    if current.status != ANSWERED:
+        return Outcome.GONE, current
+    return Outcome.DONE, current
+
+
+def offered_to(runtime: Runtime, user_id: str, topic_keys: Iterable[str]) -> list[Routed]:
+    """The open questions of these topics that `user_id` may claim (never their own)."""
+    wanted = set(topic_keys)
+    with runtime.store.session() as session:
+        found = [
+            row
+            for row in rows.routed_questions(session, team_id=runtime.team_id, statuses=(OPEN,))
+            if row.topic in wanted
+            and row.asker_id != user_id
+            and _may_take(runtime, session, row, user_id)
+        ]
+    return [view for row in found if (view := _view(runtime, row)) is not None]
+
+
+def _may_take(runtime: Runtime, session: Session, row: Any, user_id: str) -> bool:
+    """Whether `user_id` (not the asker) may claim or answer a routed question: see the
+    module's docstring. Who holds it may go on; a question posted in its network's channel
+    is anyone's to take; one sent by DM is for the experts it was sent to, while they are in
+    the network, and for the topic's managers and community managers."""
+    if user_id in (row.claimed_by, row.answered_by):
+        return True
+    sent = rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+    if any(post.recipient is None for post in sent):
+        return True
+    if may_manage(runtime, user_id, topic(runtime, row.topic)):
+        return True
+    return user_id in {post.recipient for post in sent} and row.topic in rows.memberships(
+        session, team_id=runtime.team_id, user_id=user_id
+    )
 
 
 # --- escalation ---------------------------------------------------------------------------
@@ -653,6 +758,20 @@ def may_save(runtime: Runtime, routed: Routed, user_id: str) -> bool:
     )
 
 
+def savable(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome, Routed | None]:
+    """Whether `user_id` may open the "Save to knowledge index" form: DONE, NOT_ALLOWED
+    (neither the expert, the asker nor a manager), UNRESOLVED, or GONE."""
+    current = routed_question(runtime, routed_id)
+    if current is None:
+        return Outcome.GONE, None
+    if not may_save(runtime, current, user_id):
+        log.warning("Refused to save question %s for %s", routed_id, user_id)
+        return Outcome.NOT_ALLOWED, None
+    if current.status != RESOLVED:
+        return Outcome.UNRESOLVED, current
+    return Outcome.DONE, current
+
+
 def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
     with runtime.store.session() as session:
         found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
@@ -673,11 +792,9 @@ def propose(
     questions: list[str],
 ) -> tuple[Outcome, Draft | None]:
     """Put an entry drafted from a resolved answer in the review queue."""
-    current = routed_question(runtime, routed_id)
-    if current is None or current.status != RESOLVED:
-        return Outcome.GONE, None
-    if not may_save(runtime, current, user_id):
-        return Outcome.NOT_ALLOWED, None
+    outcome, current = savable(runtime, routed_id=routed_id, user_id=user_id)
+    if outcome is not Outcome.DONE or current is None:
+        return (Outcome.GONE if outcome is Outcome.UNRESOLVED else outcome), None
     earlier = pending_draft(runtime, routed_id)
     if earlier is not None:
         return Outcome.ALREADY, earlier
@@ -716,6 +833,24 @@ def pending_drafts(runtime: Runtime) -> list[Draft]:
         ]
 
 
+def draft_to_review(
+    runtime: Runtime, *, draft_id: int, reviewer: str
+) -> tuple[Outcome, Draft | None]:
+    """The pending draft `reviewer` wants to view, edit or reject: DONE with it; NOT_ALLOWED
+    for anyone but the topic's managers and community managers; ALREADY (reviewed, with the
+    draft); GONE."""
+    found = draft(runtime, draft_id)
+    if found is None:
+        return Outcome.GONE, None
+    chosen = topic(runtime, found.topic) if found.topic else None
+    if not may_manage(runtime, reviewer, chosen):
+        log.warning("Refused draft %s to %s, not a reviewer", draft_id, reviewer)
+        return Outcome.NOT_ALLOWED, None
+    if found.status != rows.PENDING:
+        return Outcome.ALREADY, found
+    return Outcome.DONE, found
+
+
 def reviewers(runtime: Runtime, draft: Draft) -> tuple[str, ...]:
     chosen = topic(runtime, draft.topic) if draft.topic else None
     return managers_of(runtime, chosen) if chosen else tuple(runtime.settings.eddy_managers)
@@ -737,7 +872,8 @@ def review(
         return Outcome.GONE, None
     chosen = topic(runtime, found.topic) if found.topic else None
     if not may_manage(runtime, reviewer, chosen):
-        return Outcome.NOT_ALLOWED, found
+        log.warning("Refused a review of draft %s by %s, not a reviewer", draft_id, reviewer)
+        return Outcome.NOT_ALLOWED, None
     fields = dict(edits or {})
     now = runtime.clock.now()
     if not approve:

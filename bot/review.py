@@ -18,6 +18,7 @@ nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -151,11 +152,30 @@ def suggest(
     return found
 
 
+def may_quote(user_id: str, *, public: bool, members: Collection[str]) -> bool:
+    """Whether someone may save a message from a conversation into the review queue: one
+    they can read (a public channel, or one they are in), so that saving never shows them
+    a thread they could not see."""
+    return public or user_id in members
+
+
 # --- live entries ---------------------------------------------------------------------------
 
 
 def entry(runtime: Runtime, slug: str) -> KnowledgeEntry | None:
     return runtime.knowledge.get(slug)
+
+
+def editable(runtime: Runtime, *, slug: str, editor: str) -> tuple[Outcome, KnowledgeEntry | None]:
+    """Whether `editor` may edit a live entry (its owner, or a community manager): DONE
+    with the entry, NOT_ALLOWED, or GONE."""
+    current = runtime.knowledge.get(slug)
+    if current is None:
+        return Outcome.GONE, None
+    if editor != current.owner and not runtime.is_manager(editor):
+        log.warning("Refused an edit of %s by %s, neither owner nor manager", slug, editor)
+        return Outcome.NOT_ALLOWED, None
+    return Outcome.DONE, current
 
 
 def revise(
@@ -164,12 +184,9 @@ def revise(
     """An edit of a live entry by a manager or its owner: searchable at once, its flag
     cleared, and counted as its review. An entry from a content file keeps the edit until
     that file changes (then the file wins again: it is where the company keeps content)."""
-    current = runtime.knowledge.get(slug)
-    if current is None:
-        return Outcome.GONE, None
-    if editor != current.owner and not runtime.is_manager(editor):
-        log.warning("Refused an edit of %s by %s, neither owner nor manager", slug, editor)
-        return Outcome.NOT_ALLOWED, current
+    outcome, current = editable(runtime, slug=slug, editor=editor)
+    if outcome is not Outcome.DONE or current is None:
+        return outcome, None
     revised = replace(
         current,
         title=fields["title"],
@@ -188,13 +205,20 @@ def revise(
     return Outcome.DONE, runtime.knowledge.get(slug)
 
 
+def may_write(runtime: Runtime, user_id: str) -> bool:
+    """Only community managers write an entry from a knowledge gap (published at once)."""
+    if runtime.is_manager(user_id):
+        return True
+    log.warning("Refused a new entry by %s, who is not a community manager", user_id)
+    return False
+
+
 def write_entry(
     runtime: Runtime, *, author: str, fields: dict[str, Any], gap_id: int | None = None
 ) -> tuple[Outcome, KnowledgeEntry | None]:
     """A manager writes a missing entry (from a knowledge gap): published at once, with the
     gap's wordings learned, and the gap's questions leave the list."""
-    if not runtime.is_manager(author):
-        log.warning("Refused a new entry by %s, who is not a community manager", author)
+    if not may_write(runtime, author):
         return Outcome.NOT_ALLOWED, None
     now = runtime.clock.now()
     written = KnowledgeEntry(

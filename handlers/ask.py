@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.ask import Answer, Rating, ask, choose, rate, recall
+from bot.ask import Answer, Rating, Shared, ask, choose, rate, recall, share
 from bot.content import KnowledgeEntry
 from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
@@ -36,8 +36,8 @@ from handlers.blocks import (
     typed,
     typed_input,
 )
-from handlers.payloads import whole_number
 from handlers.slash import SlashCommand
+from handlers.values import action_value, answer_presser, can_respond, presser, row_id
 
 ASK = SlashCommand(
     "/ask",
@@ -64,6 +64,8 @@ OTHER_REPLY = {
     Rating.ALREADY: "This answer has already been rated. Thanks!",
     Rating.GONE: "That answer is no longer in the knowledge index.",
 }
+CANNOT_POST = "I can't post in this conversation. Invite @Eddy to the channel first."
+NOT_YOUR_ANSWER = "Sorry, only the person who asked can share this answer or pick another one."
 
 
 def register(app: App) -> None:
@@ -275,7 +277,7 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     """The Home tab's search box: answered by DM, where the answer stays findable and its
     buttons work; the Home tab says where it went."""
     ack()
-    user, question = body["user"]["id"], typed_input(body["actions"][0].get("value")).strip()
+    user, question = presser(body), typed_input(action_value(body)).strip()
     if not question:
         runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
@@ -303,9 +305,8 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str, bool]:
     """(who pressed, the button's value, whether the message was ephemeral)."""
-    action = body["actions"][0]
     ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-    return body["user"]["id"], action.get("value", ""), ephemeral
+    return presser(body), action_value(body), ephemeral
 
 
 def on_rate(
@@ -313,67 +314,64 @@ def on_rate(
 ) -> None:
     ack()
     user, value, ephemeral = _pressed(body)
-    helpful = body["actions"][0]["action_id"] == HELPFUL
-    question_id = whole_number(value) or 0
+    helpful = body["actions"][0].get("action_id") == HELPFUL
+    question_id = row_id(value) or 0
     outcome = rate(runtime, question_id=question_id, user_id=user, helpful=helpful)
     answer = recall(runtime, question_id=question_id)
-    if outcome in RATED_REPLY and answer is not None:
+    if outcome in RATED_REPLY and answer is not None and can_respond(respond):
         respond(
             replace_original=True,
             **answer_message(answer, client, ephemeral=ephemeral, rated=outcome),
         )
     else:
-        respond(
-            text=OTHER_REPLY.get(outcome, ""), response_type="ephemeral", replace_original=False
-        )
+        answer_presser(runtime, body, respond, {**RATED_REPLY, **OTHER_REPLY}.get(outcome, ""))
     runtime.knowledge.settle()
 
 
 def on_share(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
-    """Post an ephemeral answer for everyone in the channel, and take the private copy away."""
+    """Post the asker's ephemeral answer for everyone in the channel they asked in, and take
+    the private copy away. Only the asker may; the channel is the one their question was
+    asked in, whatever the request says."""
     ack()
     user, value, _ = _pressed(body)
-    number = whole_number(value)
-    answer = recall(runtime, question_id=number) if number is not None else None
-    channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
-    if answer is None or answer.entry is None:
-        respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
+    shared = share(runtime, question_id=row_id(value) or 0, user_id=user)
+    if not isinstance(shared, Shared):
+        refusal = NOT_YOUR_ANSWER if shared is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
+        answer_presser(runtime, body, respond, refusal)
         return
     try:
         client.chat_postMessage(
-            channel=channel, **answer_message(answer, client, ephemeral=False, shared_by=user)
+            channel=shared.channel,
+            **answer_message(shared.answer, client, ephemeral=False, shared_by=user),
         )
     except SlackApiError as error:
         if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
             raise
-        respond(
-            text="I can't post in this conversation. Invite @Eddy to the channel first.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        answer_presser(runtime, body, respond, CANNOT_POST)
         return
-    respond(delete_original=True)
+    if can_respond(respond):
+        respond(delete_original=True)
 
 
 def on_show(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
-    """Show another candidate: in place for the asker, privately for anyone else."""
+    """Show another candidate: in place for the asker, privately for anyone else who saw the
+    answer (one given in a channel's thread)."""
     ack()
     user, value, ephemeral = _pressed(body)
-    question, _, slug = value.partition(":")
-    question_id = whole_number(question)
-    answer = (
-        choose(runtime, question_id=question_id, user_id=user, slug=slug)
-        if question_id is not None
-        else None
-    )
-    if answer is None:
-        respond(text=OTHER_REPLY[Rating.GONE], response_type="ephemeral", replace_original=False)
+    question_id, _, slug = value.partition(":")
+    answer = choose(runtime, question_id=row_id(question_id) or 0, user_id=user, slug=slug)
+    if not isinstance(answer, Answer):
+        refusal = NOT_YOUR_ANSWER if answer is Rating.NOT_YOURS else OTHER_REPLY[Rating.GONE]
+        answer_presser(runtime, body, respond, refusal)
         return
-    if ephemeral or answer.asked_by == user:
+    if not can_respond(respond):  # not pressed on a message: there is nothing to show it in
+        answer_presser(runtime, body, respond, "Press Show on the answer's message to see it.")
+        return
+    if answer.asked_by == user:
         respond(replace_original=True, **answer_message(answer, client, ephemeral=ephemeral))
     else:
         respond(

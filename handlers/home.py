@@ -55,8 +55,8 @@ from handlers.blocks import (
     trend,
     when,
 )
-from handlers.payloads import whole_number
 from handlers.slash import MAX_TEXT
+from handlers.values import action_value, presser, row_id, small_number
 
 log = logging.getLogger(__name__)
 
@@ -482,33 +482,61 @@ def on_home_opened(event: dict[str, Any], client: WebClient, runtime: Runtime) -
 
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str]:
-    return body["user"]["id"], str(body["actions"][0].get("value") or "")
+    return presser(body), action_value(body)
+
+
+#: Further pages than any list has are clamped to its last page when drawn.
+PAGE_LIMIT = 10**6
+
+
+CONSOLE_ONLY = "Only community managers can see the console."
+
+
+def refused_console(runtime: Runtime, client: WebClient, user: str, what: str) -> None:
+    """A console button pressed by someone who is not a community manager (a forged
+    request: the console is drawn only for managers): their own tab, and a plain no."""
+    log.warning("Refused %s to %s, who is not a community manager", what, user)
+    publish(
+        runtime, client, user, notice=CONSOLE_ONLY, change=lambda state: state.on_tab(MEMBER_TAB)
+    )
 
 
 def on_tab(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, tab = _pressed(body)
-    if tab != MEMBER_TAB and (tab not in CONSOLE or not runtime.is_manager(user)):
-        log.warning("Refused console tab %r to %s, who is not a community manager", tab, user)
-        tab = MEMBER_TAB
-    publish(runtime, client, user, change=lambda state: state.on_tab(tab))
+    if tab != MEMBER_TAB and not runtime.is_manager(user):
+        refused_console(runtime, client, user, f"console tab {tab[:40]!r}")
+        return
+    chosen = tab if tab in CONSOLE else MEMBER_TAB
+    publish(runtime, client, user, change=lambda state: state.on_tab(chosen))
 
 
 def on_page(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """The console's Previous / Next (every paged list is the console's)."""
     ack()
     user, value = _pressed(body)
+    if not runtime.is_manager(user):
+        refused_console(runtime, client, user, "a console page")
+        return
     section_name, _, page = value.partition(":")
-    number = whole_number(page)
-    if section_name in PAGE_SIZES and number is not None:
-        publish(runtime, client, user, change=lambda state: state.turn(section_name, number))
+    number = small_number(page, PAGE_LIMIT)
+    if section_name not in PAGE_SIZES or number is None:
+        publish(runtime, client, user, notice="That page is not there any more.")
+        return
+    publish(runtime, client, user, change=lambda state: state.turn(section_name, number))
 
 
 def on_period(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    days = whole_number(value)
-    if days is not None and days in analytics.PERIODS:
-        publish(runtime, client, user, change=lambda state: state.over(days))
+    if not runtime.is_manager(user):
+        refused_console(runtime, client, user, "the analytics period")
+        return
+    days = small_number(value, max(analytics.PERIODS))
+    if days is None or days not in analytics.PERIODS:
+        publish(runtime, client, user, notice="That period is not offered any more.")
+        return
+    publish(runtime, client, user, change=lambda state: state.over(days))
 
 
 def on_next_lesson(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -535,7 +563,7 @@ def on_start_path(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
 def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, value = _pressed(body)
-    text = network_handlers.claim_from_home(runtime, client, user, whole_number(value) or 0)
+    text = network_handlers.claim_from_home(runtime, client, user, row_id(value) or 0)
     publish(runtime, client, user, notice=text)
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -72,9 +73,16 @@ from handlers.blocks import (
     typed_input,
     when,
 )
-from handlers.payloads import entered, whole_number
 from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
+from handlers.values import (
+    action_value,
+    entered,
+    metadata_text,
+    presser,
+    row_id,
+    small_number,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +103,7 @@ LEARN = SlashCommand(
     needs_text=True,
 )
 ANSWER = re.compile(r"^lessons_answer_\d+$")
-DONE, START = "lessons_done", "lessons_start"
-#: "Read more": a link button. Slack opens the link and still sends the press to the app,
-#: which must acknowledge it (else Slack shows the person an error on the button).
-READ_MORE = "lessons_link"
+DONE, START, LINK = "lessons_done", "lessons_start", "lessons_link"
 METADATA_TYPE = "eddy_lesson"
 NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -122,7 +127,7 @@ def register(app: App) -> None:
     app.action(ANSWER)(on_answer)
     app.action(DONE)(on_done)
     app.action(START)(on_start_button)
-    app.action(READ_MORE)(on_link_opened)
+    app.action(LINK)(on_link)
     app.event("user_change")(on_user_change)
     register_console(app)
 
@@ -160,7 +165,7 @@ def lesson_blocks(message: LessonMessage) -> list[dict[str, Any]]:
         head.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
         body = lesson_body(lesson)
         if lesson.link:
-            read_more = ButtonElement(text="Read more", url=lesson.link, action_id=READ_MORE)
+            read_more = ButtonElement(text="Read more", url=lesson.link, action_id=LINK)
             tail.append(ActionsBlock(elements=[read_more]))
         tail += _quiz_blocks(message, path, lesson, review=False)
     if message.reviews:
@@ -605,7 +610,7 @@ def learn_schedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
     user = command["user_id"]
-    if not runtime.is_manager(user):
+    if not lessons.may_schedule(runtime, user, "/learn schedule"):
         reply(
             ack,
             (
@@ -691,8 +696,8 @@ def channel_problem(client: WebClient, channel: str, *, plain: bool = False) -> 
 def learn_unschedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
-    if not runtime.is_manager(command["user_id"]):
-        reply(ack, "Only community managers can change the lessons scheduled into channels.")
+    if not lessons.may_schedule(runtime, command["user_id"], "/learn unschedule"):
+        reply(ack, NOT_A_MANAGER)
         return
     words = rest.split()
     channels = [m.group(1) for m in map(CHANNEL_MENTION.match, words) if m]
@@ -752,24 +757,49 @@ SUBCOMMANDS = {
 # --- buttons and events ---------------------------------------------------------------------
 
 
-def _value(body: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LessonPress:
+    """What a lesson button's value names: the delivery, the quiz's path and lesson, and
+    the option chosen (-1 for "Mark as done"). Looked up, never trusted: the domain checks
+    the delivery carries that quiz and was sent to the presser (or into a channel)."""
+
+    delivery_id: int
+    path_id: str = ""
+    lesson_id: str = ""
+    chosen: int = -1
+
+
+#: More options than any quiz has: a bigger index names none.
+OPTION_LIMIT = 100
+
+
+def lesson_press(body: dict[str, Any]) -> LessonPress | None:
+    """The button's value as Eddy wrote it (JSON), or None for anything else."""
     try:
-        value = json.loads(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        value = json.loads(action_value(body))
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    delivery_id = row_id(value.get("d"))
+    chosen = small_number(value.get("o", -1), OPTION_LIMIT) if "o" in value else -1
+    path_id, lesson_id = value.get("p", ""), value.get("l", "")
+    if delivery_id is None or chosen is None:
+        return None
+    if not isinstance(path_id, str) or not isinstance(lesson_id, str):
+        return None
+    return LessonPress(delivery_id, path_id, lesson_id, chosen)
 
 
 def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    def answer(user: str, value: dict[str, Any], tz: str) -> QuizResult:
-        chosen = whole_number(value.get("o"))
+    def answer(user: str, press: LessonPress, tz: str) -> QuizResult:
         return lessons.answer_quiz(
             runtime,
             user,
-            delivery_id=whole_number(value.get("d")) or 0,
-            path_id=str(value.get("p", "")),
-            lesson_id=str(value.get("l", "")),
-            chosen=-1 if chosen is None else chosen,
+            delivery_id=press.delivery_id,
+            path_id=press.path_id,
+            lesson_id=press.lesson_id,
+            chosen=press.chosen,
             tz=tz,
             now=runtime.clock.now(),
         )
@@ -778,13 +808,17 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtim
 
 
 def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    def mark(user: str, value: dict[str, Any], tz: str) -> QuizResult | None:
-        delivery_id = whole_number(value.get("d")) or 0
+    def mark(user: str, press: LessonPress, tz: str) -> QuizResult | None:
         return lessons.mark_done(
-            runtime, user, delivery_id=delivery_id, tz=tz, now=runtime.clock.now()
+            runtime, user, delivery_id=press.delivery_id, tz=tz, now=runtime.clock.now()
         )
 
     on_lesson_button(ack, body, client, runtime, mark)
+
+
+def on_link(ack: Ack) -> None:
+    """The "Read more" link opens in the person's browser; Slack tells Eddy too: no more to do."""
+    ack()
 
 
 def on_lesson_button(
@@ -792,38 +826,39 @@ def on_lesson_button(
     body: dict[str, Any],
     client: WebClient,
     runtime: Runtime,
-    apply: Callable[[str, dict[str, Any], str], QuizResult | None],
+    apply: Callable[[str, LessonPress, str], QuizResult | None],
 ) -> None:
     """A quiz answer or "Mark as done": apply it, then show the result, or say why not."""
     ack()
-    user = body["user"]["id"]
-    value = _value(body)
-    channel = (body.get("channel") or {}).get("id", "")
-    try:
-        result = apply(user, value, person_zone(runtime, client, user))
-    except QuizRefusedError as refusal:
-        ephemeral(client, channel, user, str(refusal))
-        return
-    except ValueError:  # a button value Eddy did not make
+    user = presser(body)
+    press = lesson_press(body)
+    channel = str((body.get("channel") or {}).get("id") or "")
+    if press is None:  # a button value Eddy did not make
+        log.warning("Refused a lesson button from %s: a value Eddy did not make", user)
         ephemeral(client, channel, user, NOT_ANSWERABLE)
+        return
+    try:
+        result = apply(user, press, person_zone(runtime, client, user))
+    except QuizRefusedError as refusal:
+        log.warning("Refused lesson %s to %s: %s", press.delivery_id, user, refusal)
+        ephemeral(client, channel, user, str(refusal))
         return
     if result is None:
         ephemeral(client, channel, user, "That lesson is no longer in Eddy's lessons.")
         return
-    show_result(runtime, client, body, user, whole_number(value.get("d")) or 0, result)
+    show_result(runtime, client, channel, user, press.delivery_id, result)
 
 
 def show_result(
     runtime: Runtime,
     client: WebClient,
-    body: dict[str, Any],
+    channel: str,
     user: str,
     delivery_id: int,
     result: QuizResult,
 ) -> None:
-    """In a DM, redraw the lesson with the result; in a channel, tell only the person."""
-    channel = (body.get("channel") or {}).get("id", "")
-    ts = (body.get("message") or {}).get("ts", "")
+    """In a DM, redraw the lesson with the result (the message Eddy posted for it, wherever
+    the request says it was pressed); in a channel, tell only the person."""
     row = lessons.delivery(runtime, delivery_id)
     completed = [
         f"🎓 You completed *{escape(path.title)}*! `/learn paths` has more to explore."
@@ -832,17 +867,20 @@ def show_result(
     already = "You answered this one already; your first answer counts."
     if row is not None and row.kind == PERSON:
         message = lessons.message_for(runtime, row, viewer=user)
-        try:
-            client.chat_update(
-                channel=channel,
-                ts=ts,
-                text=fallback_text(message),
-                blocks=lesson_blocks(message),
-            )
-        except SlackApiError as error:
-            log.warning("Could not redraw lesson %s: %s", delivery_id, error.response.get("error"))
+        if row.channel and row.ts:
+            try:
+                client.chat_update(
+                    channel=row.channel,
+                    ts=row.ts,
+                    text=fallback_text(message),
+                    blocks=lesson_blocks(message),
+                )
+            except SlackApiError as error:
+                log.warning(
+                    "Could not redraw lesson %s: %s", delivery_id, error.response.get("error")
+                )
         if result.already:
-            ephemeral(client, channel, user, already)
+            ephemeral(client, row.channel or channel, user, already)
         for text in completed:
             dm(client, user, text)
         return
@@ -854,7 +892,8 @@ def show_result(
         text = f"*{escape(result.lesson.title)}*\n" + result_text(
             result.lesson, state, result.again_on, retired=retired
         )
-    ephemeral(client, channel, user, "\n".join([already] * result.already + [text, *completed]))
+    where = row.channel if row is not None and row.channel else channel
+    ephemeral(client, where, user, "\n".join([already] * result.already + [text, *completed]))
 
 
 def on_link_opened(ack: Ack) -> None:
@@ -864,9 +903,9 @@ def on_link_opened(ack: Ack) -> None:
 
 def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
-    path = lessons.paths(runtime).get(str(body["actions"][0].get("value", "")))
-    channel = (body.get("channel") or {}).get("id", "")
+    user = presser(body)
+    path = lessons.paths(runtime).get(action_value(body))
+    channel = str((body.get("channel") or {}).get("id") or "")
     if path is None:
         text = "That path is no longer available. `/learn paths` shows the current ones."
         ephemeral(client, channel, user, text)
@@ -1039,9 +1078,8 @@ def schedule_modal(runtime: Runtime, plan: lessons.ChannelPlan | None, default_z
 
 def on_schedule_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
-    if not runtime.is_manager(user):
-        log.warning("Refused the schedule form to %s, who is not a community manager", user)
+    user = presser(body)
+    if not lessons.may_schedule(runtime, user, "the schedule form"):
         runtime.notify(HomeNotice(user, NOT_A_MANAGER))
         return
     plan = None
@@ -1057,12 +1095,11 @@ def on_schedule_button(ack: Ack, body: dict[str, Any], client: WebClient, runtim
 def on_schedule_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
-    if not runtime.is_manager(user):
-        log.warning("Refused a schedule submitted by %s, who is not a community manager", user)
+    user = presser(body)
+    if not lessons.may_schedule(runtime, user, "a schedule's form"):
         ack(response_action="errors", errors={TIME_BLOCK: NOT_A_MANAGER})
         return
-    known = view.get("private_metadata") or ""
+    known = metadata_text(view)
     plan = find_plan(runtime, known) if known else None
     if known and plan is None:
         ack(response_action="errors", errors={TIME_BLOCK: "That schedule no longer exists."})
@@ -1070,21 +1107,25 @@ def on_schedule_submitted(
     if plan is not None:
         channel, path = plan.channel, plan.path
     else:
-        channel = str(
-            entered(view, CHANNEL_BLOCK, CHANNEL_BLOCK).get("selected_conversation") or ""
-        )
-        chosen = entered(view, PATH_BLOCK, PATH_BLOCK).get("selected_option") or {}
-        found = lessons.paths(runtime).get(str(chosen.get("value", "")))
+        channel = str(entered(view, CHANNEL_BLOCK).get("selected_conversation") or "")
+        chosen = entered(view, PATH_BLOCK).get("selected_option")
+        value = chosen.get("value") if isinstance(chosen, dict) else None
+        found = lessons.paths(runtime).get(value) if isinstance(value, str) else None
         if found is None:
             ack(response_action="errors", errors={PATH_BLOCK: "Choose a learning path."})
             return
+        if not channel:
+            ack(response_action="errors", errors={CHANNEL_BLOCK: "Choose a channel."})
+            return
         path = found
-    at = lessons.parse_time(str(entered(view, TIME_BLOCK, TIME_BLOCK).get("selected_time") or ""))
-    picked = entered(view, DAYS_BLOCK, DAYS_BLOCK).get("selected_options") or []
-    days = frozenset(
-        day for option in picked if (day := whole_number(option.get("value"))) is not None
+    at = lessons.parse_time(str(entered(view, TIME_BLOCK).get("selected_time") or ""))
+    options = entered(view, DAYS_BLOCK).get("selected_options")
+    picked_days = (
+        small_number(option.get("value") if isinstance(option, dict) else None, 6)
+        for option in (options if isinstance(options, list) else [])
     )
-    zone = typed_input(entered(view, ZONE_BLOCK, ZONE_BLOCK).get("value")).strip()
+    days = frozenset(day for day in picked_days if day is not None)
+    zone = typed_input(entered(view, ZONE_BLOCK).get("value")).strip()
     errors = {}
     if at is None:
         errors[TIME_BLOCK] = "Choose a time of day."
@@ -1106,13 +1147,12 @@ def on_schedule_submitted(
 
 def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user = body["user"]["id"]
+    user = presser(body)
     action = body["actions"][0]
-    if not runtime.is_manager(user):
-        log.warning("Refused %s by %s, who is not a community manager", action["action_id"], user)
+    if not lessons.may_schedule(runtime, user, str(action.get("action_id"))):
         runtime.notify(HomeNotice(user, NOT_A_MANAGER))
         return
-    plan = find_plan(runtime, str(action.get("value", "")))
+    plan = find_plan(runtime, action_value(body))
     if plan is None:
         runtime.notify(HomeNotice(user, "That schedule no longer exists."))
         return

@@ -55,8 +55,16 @@ from handlers.blocks import (
     typed_input,
     when,
 )
-from handlers.payloads import entered, whole_number
 from handlers.slash import MAX_TEXT, SlashCommand
+from handlers.values import (
+    action_value,
+    answer_presser,
+    can_respond,
+    entered,
+    metadata_text,
+    pressed_id,
+    row_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +109,10 @@ GONE = "That question is no longer open (it was removed, or its topic is gone)."
 NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
 NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
+)
+NOT_SENT_TO_YOU = (
+    "Sorry, this question was sent to a few chosen experts: only they and the topic's managers "
+    "can claim or answer it."
 )
 HOURS_LIMIT = 48
 #: The longest answer the Answer form takes (Slack's limit for a text input).
@@ -308,14 +320,14 @@ def post_of(runtime: Runtime, routed: Routed, user: str | None) -> Post | None:
     return None
 
 
-def ephemeral(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
+def ephemeral(runtime: Runtime, body: dict[str, Any], respond: Respond, text: str) -> None:
+    """A note only the presser sees (under the message, else on their Home tab)."""
+    answer_presser(runtime, body, respond, text)
 
 
 def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
-    """(who pressed, the number in the button's value)."""
-    value = body["actions"][0].get("value", "")
-    return body["user"]["id"], whole_number(value)
+    """(who pressed, the row ID in the button's value, or None)."""
+    return pressed_id(body)
 
 
 def modal_value(view: dict[str, Any], block: str) -> str:
@@ -327,7 +339,8 @@ def modal_value(view: dict[str, Any], block: str) -> str:
 
 
 def metadata_id(view: dict[str, Any]) -> int | None:
-    return whole_number(view.get("private_metadata"))
+    """The row ID a modal is about (from its private_metadata: to look up, never to trust)."""
+    return row_id(metadata_text(view))
 
 
 def text_input(
@@ -479,6 +492,7 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
             return
         topic, note = found
         if not networks.may_manage(runtime, user, topic):
+            log.warning("Refused /experts %s in %s to %s, not a manager", verb, topic.key, user)
             ack(
                 **EXPERTS.reply(
                     f"Only community managers can {verb} other people. You can `/experts join` or "
@@ -652,11 +666,13 @@ def on_ask_experts(
     ack()
     user, question_id = pressed(body)
     if not networks.topics(runtime):
-        ephemeral(respond, NO_NETWORK)
+        ephemeral(runtime, body, respond, NO_NETWORK)
         return
     prepared = networks.prepare(runtime, question_id=question_id or 0, user_id=user)
     if prepared is Outcome.NOT_YOURS:
         ephemeral(
+            runtime,
+            body,
             respond,
             "Only the person who asked can send this question to the experts. Ask it "
             "yourself with `/ask`, and you can.",
@@ -664,13 +680,15 @@ def on_ask_experts(
         return
     if isinstance(prepared, Routed):
         ephemeral(
+            runtime,
+            body,
             respond,
             f"This question is already with the {topic_name(prepared.topic)} network (sent "
             f"{when(prepared.routed_at)}). I'll tell you in our DM when someone answers.",
         )
         return
     if not isinstance(prepared, networks.Preparation):
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -711,7 +729,6 @@ def on_question_submitted(
     if networks.topic(runtime, topic_key) is None:
         ack(response_action="errors", errors={TOPIC_BLOCK: "Choose a topic."})
         return
-    ack()
     sent = networks.send(
         runtime,
         question_id=metadata_id(view) or 0,
@@ -719,16 +736,24 @@ def on_question_submitted(
         topic_key=topic_key,
         question=question,
     )
+    if sent is Outcome.NOT_YOURS:
+        ack(
+            response_action="errors",
+            errors={QUESTION_BLOCK: "Sorry, only the person who asked can send this question."},
+        )
+        return
+    if not isinstance(sent, Routed | Sent):
+        ack(response_action="errors", errors={QUESTION_BLOCK: searchable(GONE)})
+        return
+    ack()
     if isinstance(sent, Routed):
         dm(
             client,
             user,
             {"text": f"That question is already with the {topic_name(sent.topic)} network."},
         )
-    elif isinstance(sent, Sent):
-        deliver(runtime, client, sent)
     else:
-        dm(client, user, {"text": GONE})
+        deliver(runtime, client, sent)
 
 
 def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
@@ -914,8 +939,11 @@ def on_claim(
     if outcome is Outcome.DONE and routed is not None:
         refresh_posts(runtime, client, routed)
         # The pressed message may be one Eddy does not track (a manager's alert): redraw it too.
-        respond(replace_original=True, **question_post(routed, user))
-        ephemeral(respond, "It's yours. Answer in this thread, or with the Answer button.")
+        if can_respond(respond):
+            respond(replace_original=True, **question_post(routed, user))
+        ephemeral(
+            runtime, body, respond, "It's yours. Answer in this thread, or with the Answer button."
+        )
         dm(
             client,
             routed.asker,
@@ -927,16 +955,25 @@ def on_claim(
             },
         )
     elif outcome is Outcome.TAKEN and routed is not None:
-        ephemeral(respond, taken(routed))
+        ephemeral(runtime, body, respond, taken(routed))
     elif outcome is Outcome.ALREADY:
         ephemeral(
+            runtime,
+            body,
             respond,
             "You've claimed this one already. Answer in this thread, or with the Answer button.",
         )
     elif outcome is Outcome.NOT_YOURS:
-        ephemeral(respond, "You asked this one, so you can't claim it; the experts will answer.")
+        ephemeral(
+            runtime,
+            body,
+            respond,
+            "You asked this one, so you can't claim it; the experts will answer.",
+        )
+    elif outcome is Outcome.NOT_ALLOWED:
+        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
     else:
-        ephemeral(respond, GONE)
+        ephemeral(runtime, body, respond, GONE)
 
 
 def taken(routed: Routed) -> str:
@@ -963,15 +1000,20 @@ def on_answer_button(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None:
-        ephemeral(respond, GONE)
+    outcome, routed = networks.answerable(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is Outcome.NOT_YOURS:
+        ephemeral(
+            runtime, body, respond, "You asked this one, so you can't answer it; the experts will."
+        )
         return
-    if routed.asker == user:
-        ephemeral(respond, "You asked this one, so you can't answer it; the experts will.")
+    if outcome is Outcome.NOT_ALLOWED:
+        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
         return
-    if routed.status != networks.OPEN and routed.claimed_by != user:
-        ephemeral(respond, taken(routed))
+    if outcome is Outcome.TAKEN and routed is not None:
+        ephemeral(runtime, body, respond, taken(routed))
+        return
+    if outcome is not Outcome.DONE or routed is None:
+        ephemeral(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -1004,6 +1046,9 @@ def on_answer_submitted(
     outcome, routed = networks.answer(runtime, routed_id=routed_id, user_id=user, text=text)
     if outcome is Outcome.TAKEN and routed is not None:
         ack(response_action="errors", errors={ANSWER_BLOCK: taken_plainly(routed)})
+        return
+    if outcome is Outcome.NOT_ALLOWED:
+        ack(response_action="errors", errors={ANSWER_BLOCK: NOT_SENT_TO_YOU})
         return
     if outcome in (Outcome.GONE, Outcome.NOT_YOURS) or routed is None:
         ack(
@@ -1077,6 +1122,9 @@ def on_thread_reply(
     if not user or user == routed.asker or not text:
         return
     outcome, current = networks.answer(runtime, routed_id=routed.id, user_id=user, text=text)
+    if outcome is Outcome.NOT_ALLOWED:
+        post_in_thread(client, post, NOT_SENT_TO_YOU)
+        return
     if current is None:
         return
     if outcome is Outcome.DONE:
@@ -1099,6 +1147,8 @@ def on_resolved(
     outcome, routed = networks.resolve(runtime, routed_id=routed_id or 0, user_id=user)
     if routed is None or outcome in (Outcome.GONE, Outcome.NOT_YOURS):
         ephemeral(
+            runtime,
+            body,
             respond,
             "Only the person who asked can mark this resolved."
             if outcome is Outcome.NOT_YOURS
@@ -1106,7 +1156,8 @@ def on_resolved(
         )
         return
     post = post_of(runtime, routed, routed.answered_by)
-    respond(replace_original=True, **answer_for_asker(routed, link_to(client, post)))
+    if can_respond(respond):
+        respond(replace_original=True, **answer_for_asker(routed, link_to(client, post)))
     if outcome is not Outcome.DONE:
         return
     refresh_posts(runtime, client, routed)
@@ -1132,11 +1183,13 @@ def on_not_yet(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None or routed.asker != user or routed.status != networks.ANSWERED:
+    outcome, routed = networks.not_yet(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is not Outcome.DONE or routed is None:
         ephemeral(
+            runtime,
+            body,
             respond,
-            "Only the person who asked can say this." if routed and routed.asker != user else GONE,
+            "Only the person who asked can say this." if outcome is Outcome.NOT_YOURS else GONE,
         )
         return
     note = (
@@ -1148,7 +1201,12 @@ def on_not_yet(
         post_in_thread(client, post, note)
     elif routed.answered_by:
         dm(client, routed.answered_by, {"text": note})
-    ephemeral(respond, f"I've told {mention(routed.answered_by)}; their reply will come here.")
+    ephemeral(
+        runtime,
+        body,
+        respond,
+        f"I've told {mention(routed.answered_by)}; their reply will come here.",
+    )
 
 
 def on_save_button(
@@ -1156,18 +1214,17 @@ def on_save_button(
 ) -> None:
     ack()
     user, routed_id = pressed(body)
-    routed = networks.routed_question(runtime, routed_id or 0)
-    if routed is None or routed.status != networks.RESOLVED:
+    outcome, routed = networks.savable(runtime, routed_id=routed_id or 0, user_id=user)
+    if outcome is Outcome.NOT_ALLOWED:
+        ephemeral(runtime, body, respond, NOT_A_SAVER)
+        return
+    if outcome is Outcome.UNRESOLVED:
         ephemeral(
-            respond,
-            "Only a resolved answer can be saved to the knowledge index." if routed else GONE,
+            runtime, body, respond, "Only a resolved answer can be saved to the knowledge index."
         )
         return
-    if not networks.may_save(runtime, routed, user):
-        ephemeral(
-            respond,
-            NOT_A_SAVER,
-        )
+    if outcome is not Outcome.DONE or routed is None:
+        ephemeral(runtime, body, respond, GONE)
         return
     earlier = networks.pending_draft(runtime, routed.id)
     if earlier is not None:
@@ -1176,7 +1233,7 @@ def on_save_button(
             if earlier.status == "approved"
             else "is already waiting for review"
         )
-        ephemeral(respond, f"This answer {state}.")
+        ephemeral(runtime, body, respond, f"This answer {state}.")
         return
     asked = routed.question
     view = View(
@@ -1380,7 +1437,7 @@ def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
 def on_edit_experts(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user = body["user"]["id"]
-    chosen = networks.topic(runtime, str(body["actions"][0].get("value", "")))
+    chosen = networks.topic(runtime, action_value(body))
     if chosen is None:
         runtime.notify(HomeNotice(user, "That topic no longer exists."))
         return
@@ -1426,15 +1483,20 @@ def on_experts_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     user = body["user"]["id"]
-    chosen = networks.topic(runtime, view.get("private_metadata") or "")
+    chosen = networks.topic(runtime, metadata_text(view))
     if chosen is None or not networks.may_manage(runtime, user, chosen):
-        log.warning("Refused an experts change by %s for %r", user, view.get("private_metadata"))
+        log.warning("Refused an experts change by %s for %r", user, metadata_text(view)[:80])
         ack(
             response_action="errors",
             errors={EXPERTS_BLOCK: "Only community managers can change who is an expert."},
         )
         return
-    picked = entered(view, EXPERTS_BLOCK, EXPERTS_BLOCK).get("selected_users") or []
+    state = ((view.get("state") or {}).get("values") or {}).get(EXPERTS_BLOCK) or {}
+    chosen_users = (state.get(EXPERTS_BLOCK) or {}).get("selected_users")
+    if not isinstance(chosen_users, list):  # not what the form sends: change nobody
+        ack(response_action="errors", errors={EXPERTS_BLOCK: "Choose the experts again."})
+        return
+    picked = [person for person in chosen_users if isinstance(person, str)]
     ack()
     current = networks.experts(runtime, chosen.key)
     shown = set(current[:PEOPLE_SHOWN])
@@ -1460,6 +1522,8 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
         return "You've claimed this one already; it's in your DMs with Eddy."
     if outcome is Outcome.NOT_YOURS:
         return "You asked this one, so you can't claim it; the experts will answer."
+    if outcome is Outcome.NOT_ALLOWED:
+        return NOT_SENT_TO_YOU
     if outcome is not Outcome.DONE or routed is None:
         return GONE
     refresh_posts(runtime, client, routed)

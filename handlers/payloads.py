@@ -423,23 +423,3 @@ def is_slack_hook(url: str, api_url: str) -> bool:
     if target.scheme == "https" and target.hostname in SLACK_HOOK_HOSTS and port is None:
         return True
     return (target.scheme, target.hostname, port) == (api.scheme, api.hostname, api_port)
-
-
-def whole_number(value: Any) -> int | None:
-    """`value` as a non-negative whole number: an int, or text in ASCII digits; else None.
-
-    Button values and private metadata carry IDs that Eddy wrote, as text or in JSON. Read
-    with `int()` they raise on anything else, and `str.isdigit()` lets "²" through (which
-    `int()` refuses) and "１２" (which it reads), so listeners read numbers with this."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if value >= 0 else None
-    text = value if isinstance(value, str) else ""
-    return int(text) if DIGITS.fullmatch(text) else None
-
-
-def entered(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
-    """What a view's input `block_id`/`action_id` holds (`view.state.values`), or {} when the
-    view has no such input: a listener then sees an empty field, which it explains."""
-    values = (view.get("state") or {}).get("values") or {}
-    found = (values.get(block_id) or {}).get(action_id)
-    return found if isinstance(found, dict) else {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,6 @@ from handlers.blocks import (
     sections,
     shorten,
     slack_to_markdown,
-    tell,
     typed,
     typed_input,
     when,
@@ -58,12 +58,22 @@ from handlers.networks import (
     entry_form,
     entry_values,
     mention,
-    pressed,
     send_for_review,
     text_input,
     too_long,
 )
-from handlers.payloads import entered, whole_number
+from handlers.values import (
+    action_value,
+    answer_presser,
+    can_respond,
+    entered,
+    metadata_text,
+    pressed_id,
+    presser,
+    row_id,
+    seal,
+    unseal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +94,11 @@ VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
 )
 REASON_BLOCK = "review_reason"
 NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
+NOT_AN_EDITOR = "Only community managers and its owner can edit an entry."
 NOT_A_MANAGER = "Only community managers can do that."
+FORM_NOT_OURS = "Sorry, I can't take this form: open it again from the message's menu."
+#: Slack's limit for a view's private_metadata.
+PRIVATE_METADATA_LIMIT = 3000
 QUEUE_HEADINGS = {
     "Draft": "*Proposed in Slack*",
     "Flagged": "*Marked Not helpful*",
@@ -214,26 +228,38 @@ def gap_item(gap: Gap) -> SectionBlock:
 # --- Save to Eddy ----------------------------------------------------------------------------
 
 
-def on_save_message(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    """Anyone may propose a message (with its thread) as an entry; a reviewer decides."""
+def on_save_message(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """Anyone may propose a message they can see (with its thread) as an entry; a reviewer
+    decides. What the form quotes, whose it is and its link come from Slack, never from the
+    request: a request naming a message in a conversation its sender is not in is refused."""
     ack()
-    message = body.get("message") or {}
-    channel = (body.get("channel") or {}).get("id", "")
-    text = thread_text(client, channel, message)
-    first_line = typed(next((line for line in text.splitlines() if line.strip()), "")).strip()
-    author = message.get("user") if not message.get("bot_id") else None
-    link = None
-    try:
-        link = client.chat_getPermalink(channel=channel, message_ts=message.get("ts", ""))[
-            "permalink"
-        ]
-    except SlackApiError:
-        log.info("No permalink for a message saved in %s", channel)
-    metadata = json.dumps({"author": author, "link": link})
-    blocks = entry_form(first_line, slack_to_markdown(text), None, [], networks.topics(runtime))
-    blocks.insert(
-        0, context(f"Saving a message by {mention(author)}" if author else "Saving a message")
+    user = presser(body)
+    channel = str((body.get("channel") or {}).get("id") or "")
+    given = body.get("message")
+    message: dict[str, Any] = given if isinstance(given, dict) else {}
+    ts = str(body.get("message_ts") or message.get("ts") or "")
+    outcome, found = saved_message(client, user, channel, ts)
+    if outcome is Outcome.NOT_ALLOWED:
+        log.warning("Refused to save a message in %s for %s, who is not in it", channel, user)
+        refusal = "Sorry, you can only save messages from conversations you're in."
+        answer_presser(runtime, body, respond, refusal)
+        return
+    if found is None:  # Eddy cannot read it: the words the person sent, as their proposal
+        found = Quoted(str(message.get("text") or ""), None, None)
+    first_line = typed(next((line for line in found.text.splitlines() if line.strip()), "")).strip()
+    facts = {"author": found.author, "link": found.link}
+    metadata = seal(runtime.settings.slack_signing_secret, user, facts)
+    if len(metadata) > PRIVATE_METADATA_LIMIT:
+        metadata = seal(runtime.settings.slack_signing_secret, user, {"author": found.author})
+    blocks = entry_form(
+        first_line, slack_to_markdown(found.text), None, [], networks.topics(runtime)
     )
+    origin = f"Saving a message by {mention(found.author)}" if found.author else "Saving a message"
+    if outcome is Outcome.GONE:
+        origin += " (I can't read it in Slack: invite @Eddy to the channel to include its thread)"
+    blocks.insert(0, context(origin))
     client.views_open(
         trigger_id=body["trigger_id"],
         view=View(
@@ -242,41 +268,89 @@ def on_save_message(ack: Ack, body: dict[str, Any], client: WebClient, runtime: 
             title="Save to Eddy",
             submit="Send for review",
             close="Cancel",
-            private_metadata=metadata if len(metadata) <= 3000 else json.dumps({"author": author}),
+            private_metadata=metadata,
             blocks=blocks,
         ),
     )
 
 
-def thread_text(client: WebClient, channel: str, message: dict[str, Any]) -> str:
-    """The message, and the replies in its thread when it starts one (as far as Eddy can read
-    them: it must be in the channel)."""
-    text = str(message.get("text") or "")
-    if not message.get("reply_count") or not channel:
-        return text
+@dataclass(frozen=True)
+class Quoted:
+    """A message to save as Slack has it: its text (with its thread's replies), its author
+    (a person; None for a bot's or an integration's), and a link to it."""
+
+    text: str
+    author: str | None
+    link: str | None
+
+
+def saved_message(
+    client: WebClient, user: str, channel: str, ts: str
+) -> tuple[Outcome, Quoted | None]:
+    """The message at (channel, ts) and its thread, read from Slack if `user` is in that
+    conversation (or it is public): DONE with it; NOT_ALLOWED when they are not; GONE when
+    Eddy cannot read it (not in the channel) or Slack knows no such message."""
     try:
-        replies = client.conversations_replies(channel=channel, ts=message["ts"], limit=50)
+        public, members = conversation_members(client, channel)
     except SlackApiError:
-        log.info("Could not read the thread of a message saved in %s", channel)
-        return text
-    lines = [text]
-    for reply in (replies.get("messages") or [])[1:]:
-        who = f"<@{reply['user']}>" if reply.get("user") else "someone"
-        lines.append(f"{who}: {reply.get('text') or ''}")
-    return "\n\n".join(lines)
+        return Outcome.GONE, None
+    if not review.may_quote(user, public=public, members=members):
+        return Outcome.NOT_ALLOWED, None
+    try:
+        replies = client.conversations_replies(channel=channel, ts=ts, limit=50)
+    except SlackApiError:
+        log.info("Could not read a message saved in %s", channel)
+        return Outcome.GONE, None
+    messages = [m for m in replies.get("messages") or [] if isinstance(m, dict)]
+    saved = next((m for m in messages if m.get("ts") == ts), None)
+    if saved is None:
+        return Outcome.GONE, None
+    lines = [str(saved.get("text") or "")]
+    for reply in messages:  # its thread's replies, when it starts one
+        if reply is not saved and reply.get("thread_ts") == ts:
+            who = f"<@{reply['user']}>" if reply.get("user") else "someone"
+            lines.append(f"{who}: {reply.get('text') or ''}")
+    author = str(saved["user"]) if saved.get("user") and not saved.get("bot_id") else None
+    link = None
+    try:
+        link = str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+    except SlackApiError:
+        log.info("No permalink for a message saved in %s", channel)
+    return Outcome.DONE, Quoted("\n\n".join(lines), author, link)
+
+
+def conversation_members(client: WebClient, channel: str) -> tuple[bool, set[str]]:
+    """(whether the conversation is public, its members when it is not), as Slack says."""
+    info = client.conversations_info(channel=channel)["channel"]
+    if info.get("is_im"):
+        return False, {str(info.get("user") or "")}
+    if not (info.get("is_private") or info.get("is_mpim") or info.get("is_group")):
+        return True, set()
+    members: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = client.conversations_members(channel=channel, cursor=cursor, limit=1000)
+        members |= {str(member) for member in page.get("members") or []}
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return False, members
 
 
 def on_suggestion_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
+    user = presser(body)
     fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    origin = unseal(runtime.settings.slack_signing_secret, user, metadata_text(view))
+    if origin is None:
+        log.warning("Refused a saved message from %s: its form was not one Eddy opened", user)
+        ack(response_action="errors", errors={TITLE_BLOCK: FORM_NOT_OURS})
+        return
     ack()
-    origin = modal_metadata(view)
-    author, source = origin.get("author"), origin.get("link")
+    author, link = origin.get("author"), origin.get("link")
     draft = review.suggest(
         runtime,
         user_id=user,
@@ -285,7 +359,7 @@ def on_suggestion_submitted(
         body=fields["body"],
         topic_key=fields["topic"],
         questions=fields["questions"],
-        source_url=source if is_link(source) else None,
+        source_url=link if is_link(link) else None,
     )
     send_for_review(runtime, client, user, draft)
 
@@ -297,7 +371,7 @@ def on_approve(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
     ack()
-    user, draft_id = pressed(body)
+    user, draft_id = pressed_id(body)
     outcome, draft = networks.review(runtime, draft_id=draft_id or 0, reviewer=user, approve=True)
     reviewed(runtime, body, respond, client, user, outcome, draft)
 
@@ -312,15 +386,14 @@ def reviewed(
     draft: Draft | None,
 ) -> None:
     """Tell the reviewer what became of their decision, and the authors what was decided."""
-    if draft is None:
-        tell(runtime, body, respond, "That draft no longer exists.")
-        return
     if outcome is Outcome.NOT_ALLOWED:
-        log.warning("Refused a review of draft %s by %s, not a reviewer", draft.id, reviewer)
-        tell(runtime, body, respond, NOT_A_REVIEWER)
+        answer_presser(runtime, body, respond, NOT_A_REVIEWER)
+        return
+    if draft is None:
+        answer_presser(runtime, body, respond, "That draft no longer exists.")
         return
     if outcome is Outcome.ALREADY:
-        tell(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -336,10 +409,11 @@ def reviewed(
     else:
         reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
         note = f"Rejected by {mention(reviewer)}.{reason}"
-    if respond is not None and from_message(body):
+    if can_respond(respond) and from_message(body):
+        assert respond is not None
         respond(replace_original=True, **draft_card(draft, note))
     else:
-        tell(runtime, body, None, f"*{escape(draft.title)}*: {note}")
+        answer_presser(runtime, body, None, f"*{escape(draft.title)}*: {note}")
     tell_authors(client, draft, reviewer)
 
 
@@ -368,21 +442,15 @@ def pending_for(
     runtime: Runtime, body: dict[str, Any], respond: Respond | None, user: str, draft_id: int
 ) -> Draft | None:
     """The pending draft a reviewer wants to act on, or None (they have been told why)."""
-    draft = networks.draft(runtime, draft_id)
-    if draft is None or draft.status != "pending":
-        tell(
-            runtime,
-            body,
-            respond,
-            "That draft has already been reviewed." if draft else "That draft no longer exists.",
-        )
-        return None
-    chosen = networks.topic(runtime, draft.topic) if draft.topic else None
-    if not networks.may_manage(runtime, user, chosen):
-        log.warning("Refused draft %s to %s, not a reviewer", draft_id, user)
-        tell(runtime, body, respond, NOT_A_REVIEWER)
-        return None
-    return draft
+    outcome, draft = networks.draft_to_review(runtime, draft_id=draft_id, reviewer=user)
+    if outcome is Outcome.DONE and draft is not None:
+        return draft
+    text = {
+        Outcome.NOT_ALLOWED: NOT_A_REVIEWER,
+        Outcome.ALREADY: "That draft has already been reviewed.",
+    }.get(outcome, "That draft no longer exists.")
+    answer_presser(runtime, body, respond, text)
+    return None
 
 
 def card_metadata(body: dict[str, Any], draft_id: int) -> str:
@@ -401,7 +469,7 @@ def on_reject(
 ) -> None:
     """Rejecting asks for a reason first: the author is told it."""
     ack()
-    user, draft_id = pressed(body)
+    user, draft_id = pressed_id(body)
     draft = pending_for(runtime, body, respond, user, draft_id or 0)
     if draft is None:
         return
@@ -430,7 +498,7 @@ def on_reject(
 def on_reject_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
+    user = presser(body)
     about = modal_metadata(view)
     reason = typed_input(entered(view, REASON_BLOCK, "value").get("value")).strip()
     if not reason:
@@ -444,13 +512,12 @@ def on_reject_submitted(
         return
     outcome, draft = networks.review(
         runtime,
-        draft_id=whole_number(about.get("draft")) or 0,
+        draft_id=row_id(about.get("draft")) or 0,
         reviewer=user,
         approve=False,
         reason=reason,
     )
     if outcome is Outcome.NOT_ALLOWED:
-        log.warning("Refused a rejection by %s, not a reviewer", user)
         ack(response_action="errors", errors={REASON_BLOCK: NOT_A_REVIEWER})
         return
     ack()
@@ -466,8 +533,10 @@ def decided(
     outcome: Outcome,
     draft: Draft | None,
 ) -> None:
-    """After a decision made in a modal: redraw the DM card it came from, tell everyone."""
-    if outcome is Outcome.DONE and draft is not None and about.get("channel"):
+    """After a decision made in a modal: redraw the DM card it came from (only ever in the
+    reviewer's own DM with Eddy, where Eddy sent it), tell everyone."""
+    card = about.get("channel"), about.get("ts")
+    if outcome is Outcome.DONE and draft is not None and own_dm(client, reviewer, *card):
         note = (
             f"Approved by {mention(reviewer)}: it's in the knowledge index."
             if draft.status == "approved"
@@ -480,9 +549,24 @@ def decided(
     reviewed(runtime, body, None, client, reviewer, outcome, draft)
 
 
+def own_dm(client: WebClient, user: str, channel: object, ts: object) -> bool:
+    """Whether (channel, ts) can be a message in `user`'s DM with Eddy: a modal's metadata
+    names the card to redraw, and is not to be trusted with anyone else's messages."""
+    if not isinstance(channel, str) or not isinstance(ts, str) or not channel or not ts:
+        return False
+    try:
+        mine = client.conversations_open(users=user)["channel"]["id"]
+    except SlackApiError:
+        return False
+    if mine != channel:
+        log.warning("Refused to redraw a message in %s for %s: not their DM", channel, user)
+        return False
+    return True
+
+
 def modal_metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
-        found = json.loads(view.get("private_metadata") or "{}")
+        found = json.loads(metadata_text(view) or "{}")
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
@@ -492,7 +576,7 @@ def on_edit_draft(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
     ack()
-    user, draft_id = pressed(body)
+    user, draft_id = pressed_id(body)
     draft = pending_for(runtime, body, respond, user, draft_id or 0)
     if draft is None:
         return
@@ -514,7 +598,7 @@ def on_edit_draft_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
     """The reviewer's edits, approved: the entry answers questions as soon as this returns."""
-    user = body["user"]["id"]
+    user = presser(body)
     fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
@@ -522,14 +606,14 @@ def on_edit_draft_submitted(
     about = modal_metadata(view)
     outcome, draft = networks.review(
         runtime,
-        draft_id=whole_number(about.get("draft")) or 0,
+        draft_id=row_id(about.get("draft")) or 0,
         reviewer=user,
         approve=True,
         edits=fields,
     )
     if outcome is Outcome.NOT_ALLOWED or draft is None:
-        log.warning("Refused an edited approval by %s", user)
-        ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_REVIEWER})
+        text = NOT_A_REVIEWER if outcome is Outcome.NOT_ALLOWED else "That draft no longer exists."
+        ack(response_action="errors", errors={TITLE_BLOCK: text})
         return
     ack()
     decided(runtime, client, body, about, user, outcome, draft)
@@ -537,7 +621,7 @@ def on_edit_draft_submitted(
 
 def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user, draft_id = pressed(body)
+    user, draft_id = pressed_id(body)
     draft = pending_for(runtime, body, None, user, draft_id or 0)
     if draft is None:
         return
@@ -566,10 +650,9 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
 
 def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    slug = str(body["actions"][0].get("value") or "")
-    entry = runtime.knowledge.get(slug)
+    entry = runtime.knowledge.get(action_value(body))
     if entry is None:
-        tell(runtime, body, None, "That entry is no longer in the knowledge index.")
+        answer_presser(runtime, body, None, "That entry is no longer in the knowledge index.")
         return
     blocks = entry_blocks(entry, owner_name(client, entry.owner))
     if entry.path is not None:
@@ -586,14 +669,13 @@ def on_edit_entry(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
     ack()
-    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
-    entry = runtime.knowledge.get(slug)
-    if entry is None:
-        tell(runtime, body, respond, "That entry is no longer in the knowledge index.")
+    user, slug = presser(body), action_value(body)
+    outcome, entry = review.editable(runtime, slug=slug, editor=user)
+    if outcome is Outcome.NOT_ALLOWED:
+        answer_presser(runtime, body, respond, NOT_AN_EDITOR)
         return
-    if user != entry.owner and not runtime.is_manager(user):
-        log.warning("Refused the edit form of %s to %s", slug, user)
-        tell(runtime, body, respond, "Only community managers and its owner can edit an entry.")
+    if entry is None:
+        answer_presser(runtime, body, respond, "That entry is no longer in the knowledge index.")
         return
     blocks = entry_form(
         entry.title, entry.body, entry.topic, list(entry.questions), networks.topics(runtime)
@@ -636,40 +718,40 @@ def open_form(
 def on_entry_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
+    user = presser(body)
     fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    slug = str(view.get("private_metadata") or "")
+    slug = metadata_text(view)
     outcome, entry = review.revise(runtime, slug=slug, editor=user, fields=fields)
     if outcome is not Outcome.DONE or entry is None:
         message = (
-            "Only community managers and its owner can edit an entry."
+            NOT_AN_EDITOR
             if outcome is Outcome.NOT_ALLOWED
             else "That entry is no longer in the knowledge index."
         )
         ack(response_action="errors", errors={TITLE_BLOCK: message})
         return
     ack()
-    tell(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
+    answer_presser(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
 
 
 def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
-    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
+    user, slug = presser(body), action_value(body)
     outcome = review.dismiss_flag(runtime, slug=slug, manager=user)
     text = {
         Outcome.DONE: "Cleared the Not helpful flag.",
         Outcome.ALREADY: "Someone has already looked at that flag.",
     }.get(outcome, NOT_A_MANAGER)
-    tell(runtime, body, respond, text)
+    answer_presser(runtime, body, respond, text)
 
 
 def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     """ "Still true" from an owner's reminder, or "Mark reviewed" in the console."""
     ack()
-    user, slug = body["user"]["id"], str(body["actions"][0].get("value") or "")
+    user, slug = presser(body), action_value(body)
     outcome = review.confirm(runtime, slug=slug, user_id=user)
     entry = runtime.knowledge.get(slug)
     title = f"*{escape(entry.title)}*" if entry else "That entry"
@@ -677,7 +759,7 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
         Outcome.GONE: "That entry is no longer in the knowledge index.",
     }.get(outcome, "Only community managers and its owner can review an entry.")
-    tell(runtime, body, respond, text)
+    answer_presser(runtime, body, respond, text)
 
 
 def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
@@ -693,16 +775,15 @@ def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
 
 def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    user, gap_id = pressed(body)
-    if not runtime.is_manager(user):
-        log.warning("Refused the gap form to %s, who is not a community manager", user)
-        tell(runtime, body, None, NOT_A_MANAGER)
+    user, gap_id = pressed_id(body)
+    if not review.may_write(runtime, user):
+        answer_presser(runtime, body, None, NOT_A_MANAGER)
         return
     found = next(
         (gap for gap in gaps.gaps(runtime, now=runtime.clock.now()) if gap.id == gap_id), None
     )
     if found is None:
-        tell(runtime, body, None, "That gap has been closed already.")
+        answer_presser(runtime, body, None, "That gap has been closed already.")
         return
     wordings = list(found.wordings)
     blocks = entry_form(wordings[0], "", None, wordings, networks.topics(runtime))
@@ -716,18 +797,21 @@ def on_write_gap(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
 def on_gap_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
 ) -> None:
-    user = body["user"]["id"]
+    user = presser(body)
     fields, errors = entry_values(runtime, view)
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    gap_id = whole_number(view.get("private_metadata"))
-    outcome, entry = review.write_entry(runtime, author=user, fields=fields, gap_id=gap_id)
+    outcome, entry = review.write_entry(
+        runtime, author=user, fields=fields, gap_id=row_id(metadata_text(view))
+    )
     if outcome is not Outcome.DONE or entry is None:
         ack(response_action="errors", errors={TITLE_BLOCK: NOT_A_MANAGER})
         return
     ack()
-    tell(runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now.")
+    answer_presser(
+        runtime, body, None, f"Published *{escape(entry.title)}*: it answers questions now."
+    )
 
 
 # --- owners' reminders -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ handled at once; uvicorn drains in-flight requests on SIGTERM before the process
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 import time
@@ -35,11 +36,13 @@ from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
 from handlers import EddyApp, StartupError
 from handlers.front_door import ADMITTED, Answer
-from handlers.payloads import Kind, whole_number
+from handlers.payloads import Kind
 
 log = logging.getLogger(__name__)
 #: Slack's payloads are a few kilobytes; anything this large is not from Slack.
 MAX_BODY = 1024 * 1024
+#: A Content-Length header as HTTP writes it: ASCII digits.
+CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
 
 def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> Starlette:
@@ -49,10 +52,10 @@ def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> S
 
     async def slack_events(request: Request) -> Response:
         too_large = PlainTextResponse("Request too large", status_code=413)
-        declared = whole_number(request.headers.get("content-length", "0"))
-        if declared is None:
+        declared = request.headers.get("content-length", "0")
+        if not CONTENT_LENGTH.fullmatch(declared):
             return PlainTextResponse("Malformed request: Content-Length", status_code=400)
-        if declared > MAX_BODY:
+        if int(declared) > MAX_BODY:
             return too_large
         body = b""
         async for chunk in request.stream():  # a chunked body announces no length

@@ -93,14 +93,15 @@ def open_tab(slack, user, tab: str):
     return slack.home(user)
 
 
-def forge(slack, user: str, action_id: str, value: str) -> None:
-    """A block_actions payload as if `user` had a button they were never shown."""
+def forge(slack, user: str, action_id: str, value: Any):
+    """A block_actions payload as if `user` had a button they were never shown (on their
+    Home tab); the stand-in's delivery of it."""
     payload = slack._interaction("block_actions", slack.workspace.user(user))
     payload["container"] = {"type": "view", "view_id": "V0FORGED"}
     payload["actions"] = [
         {"type": "button", "action_id": action_id, "block_id": "x", "value": value}
     ]
-    slack.send_payload(payload)
+    return slack.send_payload(payload)
 
 
 def save_message(slack, user: str, author: str, text: str, title: str | None = None):

@@ -464,3 +464,4 @@ def test_a_retry_after_date_counts_from_the_answers_own_date():
     assert forwarding.retry_after("Wed, 21 Oct 2026 07:30:00 GMT", None) is None
     assert forwarding.retry_after("120") == timedelta(seconds=120)
     assert forwarding.retry_after("soon", answered) is None
+    assert forwarding.retry_after("²", answered) is None  # a digit to str.isdigit(), not int()

@@ -74,6 +74,7 @@ METHODS: dict[str, Method] = {
     "files.completeUploadExternal": Method("files:write", ("files",)),
     "conversations.open": Method("im:write"),
     "conversations.info": Method("channels:read", ("channel",)),
+    "conversations.members": Method("channels:read", ("channel",)),
     "conversations.history": Method("channels:history", ("channel",)),
     "conversations.replies": Method("channels:history", ("channel", "ts")),
     "users.info": Method("users:read", ("user",)),
@@ -309,8 +310,8 @@ class WebApi:
         if user_id_is_dm and channel_id[0] in "UW" and self.workspace.user(channel_id):
             return self.workspace.im_with(channel_id)
         channel = self.workspace.channels.get(channel_id)
-        if channel is None:
-            raise SlackError("channel_not_found")
+        if channel is None or (channel.is_private and self.workspace.bot.id not in channel.members):
+            raise SlackError("channel_not_found")  # a private channel Eddy is not in: unseen
         return channel
 
     def _recipient(self, channel_id: str | None) -> User | None:
@@ -574,6 +575,11 @@ class WebApi:
     def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         return {"channel": channel.to_api(self.workspace.bot.id)}
+
+    def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every member at once (the stand-in's channels are small: no further page)."""
+        channel = self._channel(args.get("channel"))
+        return {"members": sorted(channel.members), "response_metadata": {"next_cursor": ""}}
 
     def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, between `oldest` and `latest` (both left out unless `inclusive`)."""

@@ -58,15 +58,18 @@ class User:
 
 @dataclass
 class Channel:
+    """A channel (public, or private: only its members see it) or a DM with Eddy."""
+
     id: str
     name: str
     members: set[str] = field(default_factory=set)
     is_im: bool = False
     im_user: str | None = None
+    is_private: bool = False
 
     @property
     def is_public(self) -> bool:
-        return not self.is_im
+        return not self.is_im and not self.is_private
 
     def to_api(self, viewer: str) -> dict[str, Any]:
         if self.is_im:
@@ -75,7 +78,7 @@ class Channel:
             "id": self.id,
             "name": self.name,
             "is_channel": True,
-            "is_private": False,
+            "is_private": self.is_private,
             "is_im": False,
             "is_member": viewer in self.members,
             "num_members": len(self.members),
