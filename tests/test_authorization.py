@@ -55,6 +55,7 @@ import pytest
 import yaml
 
 from bot.sandbox import SlackStandIn
+from bot.sandbox.webapi import ResponseUrl
 from bot.sandbox.workspace import Channel, Message, View
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
@@ -176,12 +177,14 @@ def submit_as(slack, user: str, view: View, values: dict[str, Any] | None = None
 def shortcut_as(slack, user: str, message: Message):
     """`user` runs "Save to Eddy" on a message, whether or not they can see it."""
     payload = slack._interaction("message_action", slack.workspace.user(user))
+    token = slack.api.new_response_url(ResponseUrl(user, message.channel))
     payload |= {
         "callback_id": review_handlers.SAVE_SHORTCUT,
         "action_ts": "1.000001",
         "channel": {"id": message.channel, "name": "directmessage"},
         "message_ts": message.ts,
         "message": message.to_api(slack.workspace.team_id),
+        "response_url": f"{slack.server.base_url}/respond/{token}",
     }
     return slack.send_payload(payload)
 
@@ -517,7 +520,7 @@ TABLE: tuple[Row, ...] = (
         ask_handlers.SEARCH,
         "anyone (asks for themselves)",
         lambda slack: None,
-        on_home(ask_handlers.SEARCH, 12345),  # a value of another kind
+        on_home(ask_handlers.SEARCH, "   "),  # nothing but spaces
         "Type a question first",
         refusal=False,
     ),
@@ -1161,7 +1164,12 @@ def answered_plainly(
     slack, presser: str, calls_before: int, delivery, caplog, *, silent: bool = False
 ) -> None:
     """The request got a plain answer to the presser alone (none when `silent`): no error,
-    nothing for others."""
+    nothing for others. A value that is not text at all is not what Slack sends: the front
+    door refuses the payload (400) before any listener, and nothing happens."""
+    if delivery.status == 400:
+        assert delivery.body.startswith("Malformed request"), delivery.body
+        assert slack.calls()[calls_before:] == []
+        return
     assert delivery.status == 200, delivery.body
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     own_dm = slack.workspace.im_with(presser).id
@@ -1183,6 +1191,7 @@ def test_button_values_eddy_never_wrote_get_a_plain_answer(row, slack, instance,
             calls_before = len(slack.calls())
             caplog.clear()
             delivery = forge(slack, presser, concrete(row.listener), value)
+            assert (delivery.status == 400) is not isinstance(value, str), (value, delivery)
             silent = row.answer is None  # a link: nothing to answer
             answered_plainly(slack, presser, calls_before, delivery, caplog, silent=silent)
             slack.close(presser)
@@ -1199,6 +1208,7 @@ def test_form_metadata_eddy_never_wrote_gets_a_plain_answer(row, slack, instance
             calls_before = len(slack.calls())
             caplog.clear()
             delivery = slack.send_payload(payload)
+            assert (delivery.status == 400) is not isinstance(value, str), (value, delivery)
             answered_plainly(slack, presser, calls_before, delivery, caplog)
 
 
@@ -1333,7 +1343,7 @@ def test_save_to_eddy_quotes_a_private_channel_only_for_its_members(slack, insta
     slack.say(RIO, secret.id, "Only the board knows so far.", thread_ts=message.ts)
     shortcut_as(slack, SAM, message)
     assert slack.modal(SAM) is None
-    assert "conversations you're in" in seen(slack.home(SAM))
+    assert "conversations you're in" in slack.ephemerals(SAM)[-1].text
     slack.shortcut(RIO, message, review_handlers.SAVE_SHORTCUT)
     form = slack.modal(RIO)
     assert form is not None and "Only the board knows so far." in prefilled(form)["entry_body"]
