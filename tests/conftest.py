@@ -8,12 +8,15 @@ def test_something(slack, eddy):
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from slack_bolt import App
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -77,6 +80,28 @@ def text_reads_right(request: pytest.FixtureRequest) -> Iterator[None]:
         listed = "\n".join(f"- {problem}" for problem in problems[:20])
         more = f"\n…and {len(problems) - 20} more" if len(problems) > 20 else ""
         pytest.fail(f"Eddy sent text that would read wrong in Slack:\n{listed}{more}")
+
+
+def shipped_content(
+    tmp_path: Path,
+    *,
+    topics: dict[str, dict[str, Any]] | None = None,
+    keywords: dict[str, Sequence[str]] | None = None,
+    more_topics: Sequence[dict[str, Any]] = (),
+) -> Path:
+    """A copy of the shipped content for one test to change: #it-help is the IT help network's
+    channel; `topics` sets fields of topics by key, `keywords` adds to a topic's keywords, and
+    `more_topics` are appended."""
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    data = yaml.safe_load((folder / "networks.yml").read_text())
+    changes = {"it-help": {"channel": IT_HELP}} | (topics or {})
+    for topic in data["topics"]:
+        topic.update(changes.get(topic["key"], {}))
+        topic["keywords"] = [*topic.get("keywords", []), *(keywords or {}).get(topic["key"], [])]
+    data["topics"] += list(more_topics)
+    (folder / "networks.yml").write_text(yaml.safe_dump(data))
+    return folder
 
 
 def make_settings(slack: SlackStandIn, database_url: str, **overrides: object) -> Settings:

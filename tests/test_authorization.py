@@ -45,7 +45,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +73,7 @@ from tests.conftest import (
     SAM,
     SIGNING_SECRET,
     Instance,
+    shipped_content,
 )
 from tests.test_ask import shown
 from tests.test_home import forge, prefilled, seen
@@ -107,19 +107,14 @@ def content(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel, a Security
     network that DMs one expert per question, enough topics for two pages of the console's
     Experts tab, and a one-lesson path without a quiz (so it has "Mark as done")."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    data = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in data["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-        if topic["key"] == "security":
-            topic["experts_per_question"] = 1
-    data["topics"] += [
-        {"key": f"extra-{number}", "name": f"Extra topic {number}"}
-        for number in range(EXTRA_TOPICS)
-    ]
-    (folder / "networks.yml").write_text(yaml.safe_dump(data))
+    folder = shipped_content(
+        tmp_path,
+        topics={"security": {"experts_per_question": 1}},
+        more_topics=[
+            {"key": f"extra-{number}", "name": f"Extra topic {number}"}
+            for number in range(EXTRA_TOPICS)
+        ],
+    )
     (folder / "lessons" / "no-quiz.yml").write_text(
         yaml.safe_dump(
             {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,12 +21,11 @@ from bot.scheduler import run_jobs
 from tests.conftest import (
     ALEX,
     GENERAL,
-    IT_HELP,
     KIM,
     RIO,
-    ROOT,
     SAM,
     Instance,
+    shipped_content,
 )
 from tests.test_ask import shown
 
@@ -39,14 +37,7 @@ DAYS = timedelta(days=1)
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    data = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in data["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-    (folder / "networks.yml").write_text(yaml.safe_dump(data))
-    return folder
+    return shipped_content(tmp_path)
 
 
 def texts(node: Any) -> list[str]:

@@ -28,6 +28,7 @@ from tests.conftest import (
     SAM,
     Instance,
     postgres_database,
+    shipped_content,
 )
 from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
@@ -41,23 +42,16 @@ HOURS = timedelta(hours=1)
 def content(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel and a Security
     network that DMs two experts at a time."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    data = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in data["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-        if topic["key"] == "security":
-            topic["experts_per_question"] = 2
-            topic["escalation"] = [
-                {"after_hours": 2, "notify": "network"},
-                {"after_hours": 24, "notify": "managers"},
-            ]
-        if topic["key"] == "people":
-            topic["keywords"] = [*topic.get("keywords", []), "parking", "office"]
-    data["topics"].append({"key": "python", "name": "Python", "keywords": ["django", "pip"]})
-    (folder / "networks.yml").write_text(yaml.safe_dump(data))
-    return folder
+    escalation = [
+        {"after_hours": 2, "notify": "network"},
+        {"after_hours": 24, "notify": "managers"},
+    ]
+    return shipped_content(
+        tmp_path,
+        topics={"security": {"experts_per_question": 2, "escalation": escalation}},
+        keywords={"people": ["parking", "office"]},
+        more_topics=[{"key": "python", "name": "Python", "keywords": ["django", "pip"]}],
+    )
 
 
 def last_dm(slack, user):

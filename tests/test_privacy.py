@@ -8,14 +8,12 @@ stay as they were."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -26,7 +24,18 @@ from bot.sandbox import SlackStandIn
 from bot.sandbox.console import open_sandbox
 from bot.settings import load_settings
 from store.db import normalise_url
-from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, PINNED, RIO, ROOT, SAM, Instance
+from tests.conftest import (
+    ALEX,
+    GENERAL,
+    IT_HELP,
+    KIM,
+    PINNED,
+    RIO,
+    ROOT,
+    SAM,
+    Instance,
+    shipped_content,
+)
 from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
 from tests.test_console import Terminal
@@ -52,14 +61,7 @@ EXPORT_SECTIONS = (
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    data = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in data["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-    (folder / "networks.yml").write_text(yaml.safe_dump(data))
-    return folder
+    return shipped_content(tmp_path)
 
 
 @pytest.fixture

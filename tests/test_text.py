@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ from handlers.blocks import (
     when,
 )
 from store.db import Store, alembic_config
-from tests.conftest import ALEX, EDDY, GENERAL, IT_HELP, KIM, ROOT, SAM, Instance
+from tests.conftest import ALEX, EDDY, GENERAL, IT_HELP, KIM, SAM, Instance, shipped_content
 from tests.test_ask import shown
 from tests.test_networks import last_dm, send_to_experts
 
@@ -47,13 +46,7 @@ REASON_LIMIT = 500
 def content(tmp_path: Path) -> Path:
     """The shipped content with #it-help as IT's network channel, an entry whose title and
     body hold `&`, `<` and `>`, and a learning path titled with them."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    networks = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in networks["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-    (folder / "networks.yml").write_text(yaml.safe_dump(networks))
+    folder = shipped_content(tmp_path)
     (folder / "knowledge" / "it" / "rd-lab.md").write_text(
         f"---\ntitle: {LAB}\nquestions:\n  - how do I get into the zorblax lab\n---\n"
         "Ask the R&D team for a badge & bring <your laptop>. A > B, always.\n",

@@ -11,13 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import ValidationError
 from ralph.models.xapi.base.statements import BaseXapiStatement
 from ralph.models.xapi.concepts.verbs.adl_vocabulary import AnsweredVerb, AskedVerb
@@ -25,7 +23,7 @@ from ralph.models.xapi.concepts.verbs.scorm_profile import CompletedVerb
 
 from bot import xapi
 from bot.scheduler import run_jobs
-from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, ROOT, SAM
+from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, SAM, shipped_content
 from tests.test_ask import buttons, shown
 from tests.test_badges import add_one_step_path
 from tests.test_cli import eddy as eddy_cli
@@ -41,14 +39,7 @@ CHECK, THUMBS = "white_check_mark", "+1"
 def content(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel (parking is its
     business here) and a one-lesson path."""
-    folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    networks = yaml.safe_load((folder / "networks.yml").read_text())
-    for topic in networks["topics"]:
-        if topic["key"] == "it-help":
-            topic["channel"] = IT_HELP
-            topic["keywords"] = [*topic.get("keywords", []), "parking", "garage"]
-    (folder / "networks.yml").write_text(yaml.safe_dump(networks))
+    folder = shipped_content(tmp_path, keywords={"it-help": ["parking", "garage"]})
     add_one_step_path(folder)
     return folder
 
