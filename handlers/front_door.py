@@ -221,7 +221,9 @@ class FrontDoor:
         )
         if not SIGNATURE.fullmatch(signature) or not hmac.compare_digest(expected, signature):
             return Answer.unsigned("a signature that does not match")
-        if not self.replays.first_use(signature, expires=int(stamp) + WINDOW, now=now):
+        if not self.replays.first_use(
+            replay_key(signature, headers), expires=int(stamp) + WINDOW, now=now
+        ):
             return Answer.unsigned("a signature already used (a replay)")
         return None
 
@@ -241,6 +243,17 @@ class FrontDoor:
     def middleware(self) -> Middleware:
         """The same checks as Bolt's first middleware, for requests given to `app.dispatch`."""
         return FrontDoorMiddleware(self)
+
+
+def replay_key(signature: str, headers: Mapping[str, str | Sequence[str]]) -> str:
+    """What makes a request the same one again. Slack retries an event it thinks was lost
+    (with `X-Slack-Retry-Num`); should a retry ever carry the first attempt's timestamp, and so
+    its signature, it is not a replay: an event (a JSON body) is told apart by its retry
+    number, and handled once anyway by its event_id (`bot.events`). Slack retries nothing else,
+    so for a form (a command, a button, a modal) the signature alone decides."""
+    media = (header(headers, "content-type") or "").split(";")[0].strip().lower()
+    retry = header(headers, "x-slack-retry-num") if media == JSON else None
+    return f"{signature}#{retry}" if retry else signature
 
 
 def read(body: bytes, content_type: str | None) -> tuple[Any, Kind] | Answer:

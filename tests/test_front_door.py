@@ -463,6 +463,19 @@ def test_through_dispatch_nothing_acts_on_a_forged_or_malformed_request(
 def test_through_dispatch_a_replayed_request_is_refused(slack, eddy):
     assert slack.command(ALEX, GENERAL, "/badges help").status == 200
     assert slack.replay().status == 401
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert slack.replay(extra_headers=retry).status == 401  # Slack retries no command
+
+
+def test_an_event_retried_with_its_first_signature_is_acknowledged_and_handled_once(slack, eddy):
+    """Should Slack retry an event under the first attempt's timestamp (and so signature),
+    the retry is not a replay: it is acknowledged, and the event is still handled once."""
+    question = slack.say(ALEX, GENERAL, f"<@{EDDY}> where is the handbook?")
+    replies = len(slack.messages(GENERAL, thread_ts=question.ts))
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert slack.replay(extra_headers=retry).status == 200
+    assert slack.replay(extra_headers=retry).status == 401  # the same retry twice is a replay
+    assert len(slack.messages(GENERAL, thread_ts=question.ts)) == replies
 
 
 def test_through_dispatch_a_command_whose_text_says_payload_is_answered(slack, eddy):

@@ -326,12 +326,15 @@ class SlackStandIn:
         self._last_request = (sent, headers)
         return self._deliver(sent, headers, settle=settle)
 
-    def replay(self, *, settle: bool = True) -> Delivery:
-        """Send the last request again exactly as it was (an attacker who captured it)."""
+    def replay(
+        self, *, extra_headers: dict[str, str] | None = None, settle: bool = True
+    ) -> Delivery:
+        """Send the last request again exactly as it was (an attacker who captured it), with
+        `extra_headers` added (Slack's retry headers, say)."""
         if self._last_request is None:
             raise SandboxError("nothing has been sent yet")
         body, headers = self._last_request
-        return self._deliver(body, dict(headers), settle=settle)
+        return self._deliver(body, dict(headers) | (extra_headers or {}), settle=settle)
 
     def _deliver(self, body: str, headers: dict[str, str], *, settle: bool) -> Delivery:
         if self.target is None:
