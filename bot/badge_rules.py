@@ -26,6 +26,7 @@ from pydantic_core import ErrorDetails
 from bot.content import (
     CHANNEL_HINT,
     CHANNEL_ID,
+    KEY_LENGTH,
     SLUG,
     Loc,
     Problem,
@@ -149,7 +150,7 @@ class _WhenModel(BaseModel):
 class _BadgeModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    id: Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=64)]
+    id: Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=KEY_LENGTH)]
     name: Annotated[Text, StringConstraints(max_length=60)]
     emoji: EmojiName
     description: Annotated[Text, StringConstraints(max_length=DESCRIPTION_LIMIT)]

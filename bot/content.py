@@ -40,6 +40,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from store.base import KEY_LENGTH, SLUG_LENGTH
+
 KNOWLEDGE_DIR = "knowledge"
 NETWORKS_FILE = "networks.yml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -47,16 +49,17 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 ENTRY_FIELDS = {"title", "questions", "tags", "topic", "owner", "reviewed"}
 #: Slack shows at most 150 characters in a header block.
 TITLE_LIMIT = 150
-#: Where content ends up in Slack, and Slack's hard limit there (its Block Kit reference):
-#: - a topic key is an option's value in the topic menu of Eddy's forms, and a learning path's
-#:   id (its file name) one in the path menu of the schedule form: at most 150 characters;
+#: Where content ends up, and the hard limit there:
+#: - a content key (a topic's key, a learning path's or a lesson's id, a badge's id) is kept
+#:   in columns of KEY_LENGTH (64) characters, and a topic key or path id is also an option's
+#:   value in a form's menu, which Slack takes up to 150 characters long; an entry's slug (its
+#:   file name) is kept in columns of SLUG_LENGTH (120) and rides in button values (2,000);
 #: - a menu offers at most 100 options, so the 101st topic or path could never be chosen;
 #: - an entry's answer and its other wordings are the initial text of the Edit form's inputs,
 #:   which take at most 3,000 characters (more would be cut off when someone edits it);
 #: - a lesson's link is a link button's URL: at most 3,000 characters.
 #: Titles (headers: 150), quiz options (buttons: 75) have their own limits below and in
-#: bot/lesson_paths.py; slugs ride in button values (2,000), which a file name cannot reach.
-OPTION_VALUE_LIMIT = 150
+#: bot/lesson_paths.py.
 MENU_LIMIT = 100
 FORM_TEXT_LIMIT = 3000
 URL_LIMIT = 3000
@@ -179,7 +182,7 @@ def _strictly_increasing(tiers: list[_TierModel]) -> list[_TierModel]:
 
 
 Keyword = Annotated[str, BeforeValidator(_number_as_text)]
-TopicKey = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=OPTION_VALUE_LIMIT)]
+TopicKey = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=KEY_LENGTH)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
 
 
@@ -331,8 +334,7 @@ def _explain(error: ErrorDetails, label: str) -> tuple[Loc, str]:
             return loc, f"{label} needs a `key` like it-help"
         if kind == "string_too_long":
             return loc, (
-                f"topic key is {len(str(value))} characters; keep it to at most "
-                f"{OPTION_VALUE_LIMIT}: Slack takes no longer value in the topic menu of a form"
+                f"topic key is {len(str(value))} characters; keep it to at most {KEY_LENGTH}"
             )
         return (
             loc,
@@ -501,6 +503,15 @@ def read_entry(path: Path, topics: set[str] | None) -> tuple[KnowledgeEntry | No
     if not SLUG.match(slug):
         problems.append(
             Problem(path, 1, f"file name `{slug}` must be lowercase letters, digits and hyphens")
+        )
+    elif len(slug) > SLUG_LENGTH:
+        problems.append(
+            Problem(
+                path,
+                1,
+                f"the file name (the entry's slug) is {len(slug)} characters; keep it to at "
+                f"most {SLUG_LENGTH}",
+            )
         )
     if problems:
         return None, problems

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import ErrorDetails
 
 from bot.content import (
+    KEY_LENGTH,
     MENU_LIMIT,
-    OPTION_VALUE_LIMIT,
     SLUG,
     TITLE_LIMIT,
     URL_LIMIT,
@@ -98,7 +98,7 @@ class PathsLoad:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Slug = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=64)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=KEY_LENGTH)]
 
 
 class _QuizModel(BaseModel):
@@ -183,11 +183,11 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
     if not SLUG.match(path_id):
         report(1, "name the file with lowercase letters, digits and hyphens, like security.yml")
         return
-    if len(path_id) > OPTION_VALUE_LIMIT:
+    if len(path_id) > KEY_LENGTH:
         report(
             1,
             f"the file name (the path's id) is {len(path_id)} characters; keep it to at most "
-            f"{OPTION_VALUE_LIMIT}: Slack takes no longer value in the path menu of a form",
+            f"{KEY_LENGTH}",
         )
         loaded.broken_paths.add(path_id)
         return

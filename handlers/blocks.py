@@ -40,7 +40,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
-from slack_bolt import Respond
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
@@ -50,7 +49,6 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.people import FORMER_MEMBER, is_former_member
-from bot.runtime import Runtime
 from bot.text import clean_text
 
 #: Slack's limit for the text of a section block.
@@ -339,12 +337,3 @@ class HomeNotice:
 
     user: str
     text: str
-
-
-def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
-    """Answer whoever acted: under the message they pressed a button on, else (a button on
-    the Home tab, a modal's submission) on their Home tab, where there is no thread."""
-    if respond is not None and (body.get("container") or {}).get("type") == "message":
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    else:
-        runtime.notify(HomeNotice(body["user"]["id"], text))

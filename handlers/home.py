@@ -83,6 +83,9 @@ PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "schedules": 10}
 HOME_BLOCK_LIMIT = 100
 PATHS_SHOWN = 5
 PATHS_OFFERED = 3
+#: Further pages than any list has are clamped to its last page when drawn.
+PAGE_LIMIT = 10**6
+CONSOLE_ONLY = "Only community managers can see the console."
 
 
 def register(app: App) -> None:
@@ -483,13 +486,6 @@ def on_home_opened(event: dict[str, Any], client: WebClient, runtime: Runtime) -
 
 def _pressed(body: dict[str, Any]) -> tuple[str, str]:
     return presser(body), action_value(body)
-
-
-#: Further pages than any list has are clamped to its last page when drawn.
-PAGE_LIMIT = 10**6
-
-
-CONSOLE_ONLY = "Only community managers can see the console."
 
 
 def refused_console(runtime: Runtime, client: WebClient, user: str, what: str) -> None:

@@ -320,11 +320,6 @@ def post_of(runtime: Runtime, routed: Routed, user: str | None) -> Post | None:
     return None
 
 
-def ephemeral(runtime: Runtime, body: dict[str, Any], respond: Respond, text: str) -> None:
-    """A note only the presser sees (under the message, else on their Home tab)."""
-    answer_presser(runtime, body, respond, text)
-
-
 def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
     """(who pressed, the row ID in the button's value, or None)."""
     return pressed_id(body)
@@ -352,13 +347,21 @@ def text_input(
     limit: int = MAX_TEXT,
     optional: bool = False,
 ) -> InputBlock:
+    """A text input. Prefilled text longer than Slack lets the input hold (a long thread saved
+    to the index, say) is shortened between words, and the hint says so: nothing is cut
+    without the person seeing it."""
+    hint = None
+    if len(initial) > limit:
+        initial = shorten(initial, limit)
+        hint = f"Shortened to fit: this takes at most {limit:,} characters."
     return InputBlock(
         block_id=block,
         label=label,
         optional=optional,
+        hint=hint,
         element=PlainTextInputElement(
             action_id=VALUE,
-            initial_value=initial[:limit] or None,
+            initial_value=initial or None,
             multiline=multiline,
             max_length=limit,
         ),
@@ -666,11 +669,11 @@ def on_ask_experts(
     ack()
     user, question_id = pressed(body)
     if not networks.topics(runtime):
-        ephemeral(runtime, body, respond, NO_NETWORK)
+        answer_presser(runtime, body, respond, NO_NETWORK)
         return
     prepared = networks.prepare(runtime, question_id=question_id or 0, user_id=user)
     if prepared is Outcome.NOT_YOURS:
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -679,7 +682,7 @@ def on_ask_experts(
         )
         return
     if isinstance(prepared, Routed):
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -688,7 +691,7 @@ def on_ask_experts(
         )
         return
     if not isinstance(prepared, networks.Preparation):
-        ephemeral(runtime, body, respond, GONE)
+        answer_presser(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -743,7 +746,7 @@ def on_question_submitted(
         )
         return
     if not isinstance(sent, Routed | Sent):
-        ack(response_action="errors", errors={QUESTION_BLOCK: searchable(GONE)})
+        ack(response_action="errors", errors={QUESTION_BLOCK: GONE})
         return
     ack()
     if isinstance(sent, Routed):
@@ -941,7 +944,7 @@ def on_claim(
         # The pressed message may be one Eddy does not track (a manager's alert): redraw it too.
         if can_respond(respond):
             respond(replace_original=True, **question_post(routed, user))
-        ephemeral(
+        answer_presser(
             runtime, body, respond, "It's yours. Answer in this thread, or with the Answer button."
         )
         dm(
@@ -955,25 +958,25 @@ def on_claim(
             },
         )
     elif outcome is Outcome.TAKEN and routed is not None:
-        ephemeral(runtime, body, respond, taken(routed))
+        answer_presser(runtime, body, respond, taken(routed))
     elif outcome is Outcome.ALREADY:
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
             "You've claimed this one already. Answer in this thread, or with the Answer button.",
         )
     elif outcome is Outcome.NOT_YOURS:
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
             "You asked this one, so you can't claim it; the experts will answer.",
         )
     elif outcome is Outcome.NOT_ALLOWED:
-        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
+        answer_presser(runtime, body, respond, NOT_SENT_TO_YOU)
     else:
-        ephemeral(runtime, body, respond, GONE)
+        answer_presser(runtime, body, respond, GONE)
 
 
 def taken(routed: Routed) -> str:
@@ -1002,18 +1005,18 @@ def on_answer_button(
     user, routed_id = pressed(body)
     outcome, routed = networks.answerable(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is Outcome.NOT_YOURS:
-        ephemeral(
+        answer_presser(
             runtime, body, respond, "You asked this one, so you can't answer it; the experts will."
         )
         return
     if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(runtime, body, respond, NOT_SENT_TO_YOU)
+        answer_presser(runtime, body, respond, NOT_SENT_TO_YOU)
         return
     if outcome is Outcome.TAKEN and routed is not None:
-        ephemeral(runtime, body, respond, taken(routed))
+        answer_presser(runtime, body, respond, taken(routed))
         return
     if outcome is not Outcome.DONE or routed is None:
-        ephemeral(runtime, body, respond, GONE)
+        answer_presser(runtime, body, respond, GONE)
         return
     view = View(
         type="modal",
@@ -1146,7 +1149,7 @@ def on_resolved(
     user, routed_id = pressed(body)
     outcome, routed = networks.resolve(runtime, routed_id=routed_id or 0, user_id=user)
     if routed is None or outcome in (Outcome.GONE, Outcome.NOT_YOURS):
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -1185,7 +1188,7 @@ def on_not_yet(
     user, routed_id = pressed(body)
     outcome, routed = networks.not_yet(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is not Outcome.DONE or routed is None:
-        ephemeral(
+        answer_presser(
             runtime,
             body,
             respond,
@@ -1201,7 +1204,7 @@ def on_not_yet(
         post_in_thread(client, post, note)
     elif routed.answered_by:
         dm(client, routed.answered_by, {"text": note})
-    ephemeral(
+    answer_presser(
         runtime,
         body,
         respond,
@@ -1216,15 +1219,15 @@ def on_save_button(
     user, routed_id = pressed(body)
     outcome, routed = networks.savable(runtime, routed_id=routed_id or 0, user_id=user)
     if outcome is Outcome.NOT_ALLOWED:
-        ephemeral(runtime, body, respond, NOT_A_SAVER)
+        answer_presser(runtime, body, respond, NOT_A_SAVER)
         return
     if outcome is Outcome.UNRESOLVED:
-        ephemeral(
+        answer_presser(
             runtime, body, respond, "Only a resolved answer can be saved to the knowledge index."
         )
         return
     if outcome is not Outcome.DONE or routed is None:
-        ephemeral(runtime, body, respond, GONE)
+        answer_presser(runtime, body, respond, GONE)
         return
     earlier = networks.pending_draft(runtime, routed.id)
     if earlier is not None:
@@ -1233,7 +1236,7 @@ def on_save_button(
             if earlier.status == "approved"
             else "is already waiting for review"
         )
-        ephemeral(runtime, body, respond, f"This answer {state}.")
+        answer_presser(runtime, body, respond, f"This answer {state}.")
         return
     asked = routed.question
     view = View(
@@ -1491,8 +1494,7 @@ def on_experts_submitted(
             errors={EXPERTS_BLOCK: "Only community managers can change who is an expert."},
         )
         return
-    state = ((view.get("state") or {}).get("values") or {}).get(EXPERTS_BLOCK) or {}
-    chosen_users = (state.get(EXPERTS_BLOCK) or {}).get("selected_users")
+    chosen_users = entered(view, EXPERTS_BLOCK).get("selected_users")
     if not isinstance(chosen_users, list):  # not what the form sends: change nobody
         ack(response_action="errors", errors={EXPERTS_BLOCK: "Choose the experts again."})
         return

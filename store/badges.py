@@ -26,7 +26,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col
 from sqlmodel import select as select_rows
 
-from store.base import ContentSpec, TeamKeyed, TeamScoped, changed, insert_for, utc_field
+from store.base import (
+    KEY_LENGTH,
+    ContentSpec,
+    TeamKeyed,
+    TeamScoped,
+    changed,
+    insert_for,
+    utc_field,
+)
 
 RULES_KEY = "rules"
 
@@ -100,7 +108,7 @@ class BadgeAward(TeamKeyed, table=True):
     __tablename__ = "badge_award"
 
     user_id: str = Field(max_length=32, primary_key=True)
-    badge: str = Field(max_length=64, primary_key=True)
+    badge: str = Field(max_length=KEY_LENGTH, primary_key=True)
     name: str = Field(max_length=60)
     emoji: str = Field(max_length=100)
     reason: str = Field(max_length=200)

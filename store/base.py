@@ -62,12 +62,19 @@ class TeamScoped(SQLModel):
     team_id: str = Field(max_length=32, index=True)
 
 
+#: How long a content key (a topic's key, a learning path's or a lesson's id, a badge's id)
+#: may be, in every table that keeps one (`content check` refuses longer ones).
+KEY_LENGTH = 64
+#: How long a knowledge entry's slug (its file name) may be, in every table that keeps one.
+SLUG_LENGTH = 120
+
+
 class ContentSpec(TeamKeyed):
     """Mixin for a content definition (a topic, a learning path) as last loaded without
     problems, kept as JSON so that a broken file keeps serving its last good version, also
     across a restart and on every instance."""
 
-    key: str = Field(max_length=64, primary_key=True)
+    key: str = Field(max_length=KEY_LENGTH, primary_key=True)
     spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     updated_at: datetime = utc_field()
 

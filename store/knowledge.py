@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, TeamScoped, changed, utc_field
+from store.base import KEY_LENGTH, SLUG_LENGTH, TeamKeyed, TeamScoped, changed, utc_field
 from store.networks import RoutedQuestion
 
 #: How many ids one UPDATE … WHERE id IN (…) binds (well under SQLite's variable limit).
@@ -26,12 +26,12 @@ IDS_PER_STATEMENT = 500
 class KnowledgeEntryRow(TeamKeyed, table=True):
     __tablename__ = "knowledge_entry"
 
-    slug: str = Field(max_length=120, primary_key=True)
+    slug: str = Field(max_length=SLUG_LENGTH, primary_key=True)
     title: str = Field(max_length=200)
     body: str
     questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    topic: str | None = Field(default=None, max_length=64)
+    topic: str | None = Field(default=None, max_length=KEY_LENGTH)
     owner: str | None = Field(default=None, max_length=32)
     reviewed: date | None = None
     #: "file" (from the content folder) or "slack" (made in Slack).
@@ -54,7 +54,7 @@ class LearnedQuestion(TeamScoped, table=True):
     __table_args__ = (UniqueConstraint("team_id", "slug", "wording"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=120, index=True)
+    slug: str = Field(max_length=SLUG_LENGTH, index=True)
     wording: str = Field(max_length=1000)
     learned_from: str | None = Field(default=None, max_length=32)
     created_at: datetime = utc_field()
@@ -75,13 +75,13 @@ class QuestionLog(TeamScoped, table=True):
     #: [{"slug": …, "score": …}, …], best first.
     hits: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confident: bool
-    answered_slug: str | None = Field(default=None, max_length=120)
+    answered_slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
     #: "answered", "unsure", "helpful" or "not_helpful" (later: "routed", "resolved").
     outcome: str = Field(max_length=16)
     feedback_at: datetime | None = utc_field(default=None, nullable=True)
     #: The entry a manager wrote from this question's knowledge gap: the gap is closed, so the
     #: question leaves the gaps list (its outcome stays what the asker experienced).
-    covered_slug: str | None = Field(default=None, max_length=120)
+    covered_slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
 
 
 def _insert(session: Session) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
 from sqlmodel import Field, Session, col, select
 
 from store.base import (
+    KEY_LENGTH,
     ContentSpec,
     TeamKeyed,
     TeamScoped,
@@ -67,7 +68,7 @@ class LessonSubscription(TeamKeyed, table=True):
     __tablename__ = "lesson_subscription"
 
     user_id: str = Field(max_length=32, primary_key=True)
-    path: str = Field(max_length=64, primary_key=True)
+    path: str = Field(max_length=KEY_LENGTH, primary_key=True)
     active: bool = True
     started_at: datetime = utc_field()
     stopped_at: datetime | None = utc_field(default=None, nullable=True)
@@ -82,7 +83,7 @@ class ChannelSchedule(TeamScoped, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
-    path: str = Field(max_length=64)
+    path: str = Field(max_length=KEY_LENGTH)
     tz: str = Field(max_length=64)
     deliver_at: str = Field(max_length=5)
     days: str = Field(max_length=7)
@@ -110,8 +111,8 @@ class LessonDelivery(TeamScoped, table=True):
     dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
     #: "scheduled", "first" (on /learn start) or "asked" (/learn next).
     reason: str = Field(max_length=16)
-    path: str | None = Field(default=None, max_length=64)
-    lesson_id: str | None = Field(default=None, max_length=64)
+    path: str | None = Field(default=None, max_length=KEY_LENGTH)
+    lesson_id: str | None = Field(default=None, max_length=KEY_LENGTH)
     #: Review items riding along: [[path, lesson_id], …].
     reviews: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=16, default=DUE, index=True)
@@ -136,8 +137,8 @@ class QuizAnswer(TeamScoped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(max_length=32, index=True)
     delivery_id: int
-    path: str = Field(max_length=64)
-    lesson_id: str = Field(max_length=64)
+    path: str = Field(max_length=KEY_LENGTH)
+    lesson_id: str = Field(max_length=KEY_LENGTH)
     chosen: int
     correct: bool
     #: Whether it was a review of an item seen before.
@@ -151,8 +152,8 @@ class ReviewCard(TeamKeyed, table=True):
     __tablename__ = "review_card"
 
     user_id: str = Field(max_length=32, primary_key=True)
-    path: str = Field(max_length=64, primary_key=True)
-    lesson_id: str = Field(max_length=64, primary_key=True)
+    path: str = Field(max_length=KEY_LENGTH, primary_key=True)
+    lesson_id: str = Field(max_length=KEY_LENGTH, primary_key=True)
     box: int
     #: The learner's local day it is due again.
     due_day: date = Field(index=True)
@@ -166,8 +167,8 @@ class LessonDone(TeamKeyed, table=True):
     __tablename__ = "lesson_done"
 
     user_id: str = Field(max_length=32, primary_key=True)
-    path: str = Field(max_length=64, primary_key=True)
-    lesson_id: str = Field(max_length=64, primary_key=True)
+    path: str = Field(max_length=KEY_LENGTH, primary_key=True)
+    lesson_id: str = Field(max_length=KEY_LENGTH, primary_key=True)
     done_at: datetime = utc_field()
 
 
@@ -177,7 +178,7 @@ class PathCompletion(TeamKeyed, table=True):
     __tablename__ = "path_completion"
 
     user_id: str = Field(max_length=32, primary_key=True)
-    path: str = Field(max_length=64, primary_key=True)
+    path: str = Field(max_length=KEY_LENGTH, primary_key=True)
     completed_at: datetime = utc_field()
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, func, or_, 
 from sqlmodel import Field, Session, col, select
 
 from store.base import (
+    KEY_LENGTH,
+    SLUG_LENGTH,
     ContentSpec,
     TeamKeyed,
     TeamScoped,
@@ -49,7 +51,7 @@ class NetworkTopicRow(ContentSpec, table=True):
 class NetworkMember(TeamKeyed, table=True):
     __tablename__ = "network_member"
 
-    topic: str = Field(max_length=64, primary_key=True)
+    topic: str = Field(max_length=KEY_LENGTH, primary_key=True)
     user_id: str = Field(max_length=32, primary_key=True)
     #: Who added them (themselves, or a community manager).
     added_by: str = Field(max_length=32)
@@ -73,7 +75,7 @@ class RoutedQuestion(TeamScoped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     #: The logged question it came from (question_log.id).
     question_id: int | None = Field(default=None, index=True)
-    topic: str = Field(max_length=64, index=True)
+    topic: str = Field(max_length=KEY_LENGTH, index=True)
     asker_id: str = Field(max_length=32, index=True)
     #: As the asker typed it (plain text, not escaped: see handlers/blocks.py).
     question: str
@@ -89,7 +91,7 @@ class RoutedQuestion(TeamScoped, table=True):
     #: How many escalation tiers have fired.
     escalation_tier: int = 0
     #: The knowledge entry its answer became.
-    saved_slug: str | None = Field(default=None, max_length=120)
+    saved_slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
 
 
 class RoutedPost(TeamScoped, table=True):
@@ -131,7 +133,7 @@ class EntryDraft(TeamScoped, table=True):
     routed_id: int | None = Field(default=None, index=True)
     title: str = Field(max_length=200)
     body: str
-    topic: str | None = Field(default=None, max_length=64)
+    topic: str | None = Field(default=None, max_length=KEY_LENGTH)
     questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     owner: str | None = Field(default=None, max_length=32)
     proposed_by: str = Field(max_length=32)
@@ -140,7 +142,7 @@ class EntryDraft(TeamScoped, table=True):
     status: str = Field(max_length=16, index=True)
     reviewed_by: str | None = Field(default=None, max_length=32)
     reviewed_at: datetime | None = utc_field(default=None, nullable=True)
-    slug: str | None = Field(default=None, max_length=120)
+    slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
     #: "answer" (a routed question's answer), "message" (saved with the shortcut) or
     #: "written" (a manager's new entry, recorded as approved).
     kind: str = Field(default=ANSWER_DRAFT, max_length=16)

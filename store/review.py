@@ -13,13 +13,13 @@ from datetime import date, datetime
 from sqlalchemy import or_
 from sqlmodel import Field, Session, col, select
 
-from store.base import TeamKeyed, changed, insert_for, utc_field
+from store.base import SLUG_LENGTH, TeamKeyed, changed, insert_for, utc_field
 
 
 class EntryReview(TeamKeyed, table=True):
     __tablename__ = "entry_review"
 
-    slug: str = Field(max_length=120, primary_key=True)
+    slug: str = Field(max_length=SLUG_LENGTH, primary_key=True)
     #: The day someone confirmed in Slack that the entry is still true (counts as a review).
     confirmed_on: date | None = None
     confirmed_by: str | None = Field(default=None, max_length=32)

@@ -214,9 +214,7 @@ def sams_question_form(slack) -> View:
     for expert in (KIM, RIO):
         slack.command(expert, GENERAL, "/experts join security")
     slack.press(SAM, sams_unknown(slack), "Ask the experts")
-    form = slack.modal(SAM)
-    assert form is not None
-    return form
+    return open_modal(slack, SAM)
 
 
 def sent_to_kim(slack) -> Message:
@@ -229,12 +227,17 @@ def sent_to_kim(slack) -> Message:
     return post
 
 
+def open_modal(slack, user: str) -> View:
+    """The modal `user` has open (there must be one)."""
+    form = slack.modal(user)
+    assert form is not None
+    return form
+
+
 def kims_answer_form(slack) -> View:
     post = sent_to_kim(slack)
     slack.press(KIM, post, "Answer")
-    form = slack.modal(KIM)
-    assert form is not None
-    return form
+    return open_modal(slack, KIM)
 
 
 def answered_to_sam(slack) -> Message:
@@ -252,9 +255,7 @@ def resolved_for_sam(slack) -> Message:
 
 def sams_save_form(slack) -> View:
     slack.press(SAM, resolved_for_sam(slack), "Save to knowledge index")
-    form = slack.modal(SAM)
-    assert form is not None
-    return form
+    return open_modal(slack, SAM)
 
 
 def draft_card(slack) -> Message:
@@ -269,9 +270,7 @@ def draft_card(slack) -> Message:
 def alex_form(label: str) -> Callable[[Any], View]:
     def opened(slack) -> View:
         slack.press(ALEX, draft_card(slack), label)
-        form = slack.modal(ALEX)
-        assert form is not None
-        return form
+        return open_modal(slack, ALEX)
 
     return opened
 
@@ -279,9 +278,7 @@ def alex_form(label: str) -> Callable[[Any], View]:
 def sams_suggestion_form(slack) -> View:
     message = slack.say(KIM, GENERAL, "Parking permits: ask the front desk.")
     slack.shortcut(SAM, message, review_handlers.SAVE_SHORTCUT)
-    form = slack.modal(SAM)
-    assert form is not None
-    return form
+    return open_modal(slack, SAM)
 
 
 def kims_private_thread(slack) -> Message:
@@ -310,9 +307,7 @@ def gaps_tab(slack) -> View:
 
 def gap_form(slack) -> View:
     press_as(slack, ALEX, gaps_tab(slack), "Write entry")
-    form = slack.modal(ALEX)
-    assert form is not None
-    return form
+    return open_modal(slack, ALEX)
 
 
 def sams_lesson(path: str) -> Callable[[Any], Message]:
@@ -350,9 +345,7 @@ def console_form(tab: str, label: str) -> Callable[[Any], View]:
         setup = scheduled if label == "Change" else None
         view = setup(slack) if setup else open_console(slack, tab)
         press_as(slack, ALEX, view, label)
-        form = slack.modal(ALEX)
-        assert form is not None
-        return form
+        return open_modal(slack, ALEX)
 
     return opened
 

@@ -377,3 +377,10 @@ def test_a_question_goes_to_the_experts_and_the_answer_comes_back(terminal: Term
     terminal.type(f"reply {post} Ask at the front desk.")
     answer = terminal.type("as sam", "in dm")
     assert "@kim answered your question" in answer and "Ask at the front desk." in answer
+
+
+def test_a_digit_python_cannot_read_as_a_number_is_said_not_pressed(terminal: Terminal) -> None:
+    """`str.isdigit` takes "²" (which `int` refuses): typed alone, it is a message like any."""
+    screen = terminal.type("²")
+    assert "That failed" not in screen
+    assert "Alex Morgan" in screen and "²" in screen

@@ -654,16 +654,14 @@ def test_shipped_content_carries_no_date_that_expires():
 # --- content that must fit where Eddy puts it in Slack ------------------------------------------
 
 
-def test_a_topic_key_longer_than_a_menu_value_points_at_its_line(tmp_path):
-    """A topic key is an option value in the Ask-the-experts form: Slack takes 150 at most."""
-    longest, too_long = "k" * 150, "k" * 151
+def test_a_topic_key_longer_than_eddy_keeps_points_at_its_line(tmp_path):
+    """A topic key is kept in 64-character columns (and is an option value in the
+    Ask-the-experts form, which Slack takes up to 150)."""
+    longest, too_long = "k" * 64, "k" * 65
     path, found = networks(
         tmp_path, f"topics:\n  - key: {longest}\n    name: Fits\n  - key: {too_long}\n    name: X\n"
     )
-    assert found == [
-        f"{path}:4: topic key is 151 characters; keep it to at most 150: Slack takes no longer "
-        "value in the topic menu of a form"
-    ]
+    assert found == [f"{path}:4: topic key is 65 characters; keep it to at most 64"]
     assert [topic.key for topic in load_networks(tmp_path).topics or []] == [longest]
 
 
@@ -676,15 +674,25 @@ def test_a_hundred_and_first_topic_points_at_its_line(tmp_path):
     ]
 
 
-def test_a_path_id_longer_than_a_menu_value_is_refused(tmp_path):
-    """A path's id (its file name) is an option value in the schedule form's path menu."""
-    write_path(tmp_path, GOOD_PATH, name="p" * 150 + ".yml")
-    path = write_path(tmp_path, GOOD_PATH, name="p" * 151 + ".yml")
+def test_a_path_id_longer_than_eddy_keeps_is_refused(tmp_path):
+    """A path's id (its file name) is kept in 64-character columns (and is an option value
+    in the schedule form's path menu)."""
+    write_path(tmp_path, GOOD_PATH, name="p" * 64 + ".yml")
+    path = write_path(tmp_path, GOOD_PATH, name="p" * 65 + ".yml")
     assert messages(tmp_path) == [
-        f"{path}:1: the file name (the path's id) is 151 characters; keep it to at most 150: "
-        "Slack takes no longer value in the path menu of a form"
+        f"{path}:1: the file name (the path's id) is 65 characters; keep it to at most 64"
     ]
-    assert [p.id for p in load_paths(tmp_path).paths] == ["p" * 150]
+    assert [p.id for p in load_paths(tmp_path).paths] == ["p" * 64]
+
+
+def test_an_entry_slug_longer_than_eddy_keeps_is_refused(content):
+    """An entry's slug (its file name) is kept in 120-character columns."""
+    write(content, f"knowledge/it/{'s' * 120}.md", GOOD)
+    long_name = write(content, f"knowledge/it/{'s' * 121}.md", GOOD)
+    assert messages(content) == [
+        f"{long_name}:1: the file name (the entry's slug) is 121 characters; keep it to at most 120"
+    ]
+    assert len(load_knowledge(content).entries) == 2
 
 
 def test_a_hundred_and_first_path_is_named(tmp_path):

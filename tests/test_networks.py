@@ -562,3 +562,20 @@ def test_a_channel_network_is_reminded_in_the_thread_where_everyone_sees_it(slac
         call.args.get("reply_broadcast") in (True, "true", "1")
         for call in slack.calls("chat.postMessage")
     )
+
+
+def test_a_thread_answer_too_long_for_the_save_form_is_shortened_where_the_saver_sees_it(
+    slack, instance
+):
+    """An answer given in a thread can be longer than a form's input holds (3,000): the Save
+    form shortens it between words and says so under the input, never silently."""
+    post = routed_to_channel(slack)
+    long_answer = " ".join(f"step{number}" for number in range(700))  # about 5,000 characters
+    slack.say(KIM, IT_HELP, long_answer, thread_ts=post.ts)
+    slack.press(SAM, last_dm(slack, SAM), "Resolved")
+    slack.press(SAM, last_dm(slack, SAM), "Save to knowledge index")
+    body = next(b for b in slack.modal(SAM).blocks if b.get("block_id") == "entry_body")
+    prefilled = body["element"]["initial_value"]
+    assert len(prefilled) <= 3000 and prefilled.endswith("…")
+    assert long_answer.startswith(prefilled.removesuffix("…").rstrip())
+    assert "Shortened to fit" in body["hint"]["text"]

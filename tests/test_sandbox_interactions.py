@@ -85,6 +85,10 @@ def client(slack: SlackStandIn) -> WebClient:
 
 @pytest.fixture
 def app(slack: SlackStandIn, client: WebClient) -> Iterator[App]:
+    yield from bare_app(slack, client)
+
+
+def bare_app(slack: SlackStandIn, client: WebClient) -> Iterator[App]:
     """A bare Bolt app wired to the stand-in as Eddy is (listeners run after the ack)."""
     work = WorkPool(max_workers=2)
     app = App(

@@ -19,10 +19,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import WorkPool
-from bot.sandbox import BoltTarget, SlackStandIn
+from bot.sandbox import SlackStandIn
 from bot.sandbox.webapi import ResponseUrl
 from tests.conftest import ALEX, GENERAL, SIGNING_SECRET
+from tests.test_sandbox_interactions import bare_app
 
 RULES_MANIFEST = """\
 display_information:
@@ -589,16 +589,7 @@ def test_a_response_url_takes_five_posts_within_thirty_minutes(slack, clock):
 
 @pytest.fixture
 def app(slack: SlackStandIn, client: WebClient) -> Iterator[App]:
-    work = WorkPool(max_workers=2)
-    app = App(
-        client=client,
-        signing_secret=SIGNING_SECRET,
-        token_verification_enabled=False,
-        listener_executor=work,
-    )
-    slack.connect(BoltTarget(app, work))
-    yield app
-    work.shutdown(wait=True)
+    yield from bare_app(slack, client)
 
 
 def test_a_command_reply_slack_refuses_shows_nothing_and_is_recorded(slack, app):

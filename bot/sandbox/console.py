@@ -41,7 +41,13 @@ from slack_bolt import App
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox.render import Renderer, dispatches_on_enter, option_label, plain_text
+from bot.sandbox.render import (
+    Renderer,
+    dispatches_on_enter,
+    is_number,
+    option_label,
+    plain_text,
+)
 from bot.sandbox.slack import BoltTarget, SandboxError, SlackStandIn
 from bot.sandbox.workspace import Channel, Message, User, View
 from bot.scheduler import run_jobs
@@ -312,7 +318,7 @@ class ConsoleSession:
             return True
         head, *args = line.split()
         command = head.lower()
-        if command.isdigit() and not args:
+        if is_number(command) and not args:
             self.press(int(command))
             return True
         if not self._is_command(command, args):
@@ -341,7 +347,7 @@ class ConsoleSession:
         if command in ("react", "unreact", "reply", "shortcut"):
             return bool(MESSAGE_REF.match(args[0]))
         if command in ("press", "type"):
-            return args[0].isdigit()
+            return is_number(args[0])
         return True
 
     # --- talking ---------------------------------------------------------------------------
@@ -600,7 +606,7 @@ class ConsoleSession:
         return answer
 
     def _option(self, options: list[dict[str, Any]], answer: str) -> str:
-        if answer.isdigit() and 1 <= int(answer) <= len(options):
+        if is_number(answer) and 1 <= int(answer) <= len(options):
             return str(options[int(answer) - 1]["value"])
         for option in options:
             if answer.lower() in (

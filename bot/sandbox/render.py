@@ -75,6 +75,12 @@ ENTITY = re.compile(r"&(amp|lt|gt);")
 ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
 
+def is_number(text: str) -> bool:
+    """Whether what was typed is a number like 3 (`str.isdigit` also takes "²", which `int`
+    refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def unescape(text: str) -> str:
     """Undo Slack's escaping of `&`, `<` and `>`, in one pass (`&amp;lt;` becomes `&lt;`)."""
     return ENTITY.sub(lambda match: ENTITIES[match[1]], text)
@@ -182,7 +188,7 @@ class Renderer:
                 out.append(f"@{command}", style + BROADCAST)
             elif command.startswith("subteam^"):
                 out.append(label or "@group", style + MENTION)
-            elif command.startswith("date^") and command.split("^")[1].isdigit():
+            elif command.startswith("date^") and is_number(command.split("^")[1]):
                 out.append(self.time(command.split("^")[1]), style)  # in the viewer's zone
             else:
                 out.append(label or command.split("^")[0], style)
