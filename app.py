@@ -369,7 +369,8 @@ def export_xapi(
     ] = None,
 ) -> None:
     """Every learning event as an xAPI 1.0.3 statement, one JSON object per line (JSON Lines),
-    oldest first. Statement ids are stable: exporting again gives the same ids."""
+    oldest first. A statement is made once, when Eddy records its event, and never changes:
+    exporting again gives the same statements, under the same ids."""
     settings = settings_or_exit()
     setup_logging(settings)
     start = instant_option(since, "--since")
@@ -403,7 +404,10 @@ def export_xapi(
             def advance(done: int, total: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=total, written=written["all"])
 
-            for statement in xapi.export(store, source, since=start, until=end, progress=advance):
+            made = xapi.export(
+                store, source, since=start, until=end, now=now(settings), progress=advance
+            )
+            for statement in made:
                 file.write(json.dumps(statement, ensure_ascii=False, separators=(",", ":")))
                 file.write("\n")
                 written["all"] += 1
@@ -549,13 +553,7 @@ def forget_user(
             err.print("Nothing was erased (confirm, or pass --yes).", highlight=False)
             raise typer.Exit(code=1)
     try:
-        forgotten = privacy.forget_person(
-            store,
-            team_id,
-            user_id,
-            now=now(settings),
-            lrs_configured=settings.forwards_to_lrs,
-        )
+        forgotten = privacy.forget_person(store, team_id, user_id, now=now(settings))
     finally:
         store.close()
     out = Console()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import xapi
 from bot.badge_rules import (
     BADGES_FILE,
     BadgeRules,
@@ -203,8 +204,9 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
 
     A broken file's entry stays as it was (its last good version); an entry whose file is
     gone is removed; entries made in Slack are never touched. Every problem is logged with its
-    file and line.
+    file and line. What happened before is recorded first, under the names it happened with.
     """
+    xapi.record(runtime.store, team_id, now)
     folder = runtime.settings.eddy_content_dir
     if not folder.is_dir():
         # A mistyped EDDY_CONTENT_DIR must not look like "every file was deleted".
@@ -374,8 +376,10 @@ class KnowledgeLibrary:
         """Add or change an entry in Slack (an approved draft, a manager's edit): stored,
         searchable here at once (other instances pick it up on their next refresh), with the
         askers' wordings learned. `based_on` is the `file_fingerprint` of the content file an
-        edited file entry came from."""
+        edited file entry came from. What happened before is recorded first, under the names
+        it happened with."""
         now = runtime.clock.now()
+        xapi.record(runtime.store, self.team_id, now)
         with runtime.store.session() as session:
             rows.save_entry(
                 session,

@@ -6,9 +6,10 @@ stable statement ids (bot/xapi.py) mean nothing is stored twice.
 
 Two scheduled jobs do the work, on every instance at once, deciding against the database:
 
-- `queue_new` re-reads the events since the workspace's cursor (less an overlap, because a row
-  can commit a little after its timestamp) and queues their statements; an id already in the
-  outbox is skipped by its primary key.
+- `queue_new` records new events in the ledger (bot/xapi.py), then re-reads the statements
+  recorded since the workspace's cursor (less an overlap, because a row can commit a little
+  after its timestamp) and queues them; an id already in the outbox is skipped by its primary
+  key.
 - `forward` claims the oldest due statements in batches (a lease keeps other instances off
   them) and POSTs each batch to `<EDDY_LRS_URL>statements`. What the LRS answers decides:
 
@@ -49,7 +50,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.xapi import EDDY_ACCOUNT, VERSION, source_for, statements_in, windows
+from bot.xapi import EDDY_ACCOUNT, VERSION, record, statements_in, windows
 from store import Store
 from store import lrs as outbox
 from store import xapi as records
@@ -103,32 +104,35 @@ def queue(store: Store, team_id: str, statements: list[dict[str, Any]], at: date
 
 
 def queue_new(runtime: Runtime, now: datetime) -> int | None:
-    """Scheduled: queue the statements of the workspace's events since its cursor (less the
-    overlap) up to `now`, a day at a time, moving the cursor after each day; how many were
-    new, or None when forwarding is off or the workspace's URL is not known yet.
+    """Scheduled: record new events, then queue the statements recorded since the cursor
+    (less the overlap) up to `now`, a day at a time, moving the cursor after each day; how
+    many were new, or None when forwarding is off or the workspace's URL is not known yet.
 
-    The first run sends the whole history, from the first event Eddy recorded: a learning
-    team that turns on an LRS wants to see what happened before, and the statements are the
-    same ones an export would write. A long history is taken on a month per pass.
+    The first run sends the whole history, from the first statement Eddy recorded: a
+    learning team that turns on an LRS wants to see what happened before, and the statements
+    are the same ones an export writes. A long history is taken on a month per pass.
     """
     if not runtime.settings.forwards_to_lrs:
         return None
-    source = source_for(runtime.store, runtime.team_id)
-    if source is None:
+    team_id = runtime.team_id
+    if record(runtime.store, team_id, now) is None:
         return None
-    team_id = source.team_id
+    until = now + timedelta(milliseconds=1)  # what this pass recorded, at `now`, included
     with runtime.store.session() as session:
         cursor = outbox.queued_until(session, team_id=team_id)
-        span = records.event_span(session, team_id=team_id) if cursor is None else None
+        span = (
+            records.record_span(session, team_id=team_id, recorded=True) if cursor is None else None
+        )
     if cursor is not None:
-        start, end = cursor - OVERLAP, min(now, cursor + CATCH_UP_PER_PASS)
+        start, end = cursor - OVERLAP, min(until, cursor + CATCH_UP_PER_PASS)
     elif span is not None:
-        start, end = span[0], min(now, span[0] + CATCH_UP_PER_PASS)
+        start, end = span[0], min(until, span[0] + CATCH_UP_PER_PASS)
     else:
-        start = end = now  # nothing has happened yet: from now on
+        start = end = until  # nothing has happened yet: from now on
     queued = 0
     for window in windows(start, end):
-        queued += queue(runtime.store, team_id, statements_in(runtime.store, source, window), now)
+        made = statements_in(runtime.store, team_id, window, recorded=True)
+        queued += queue(runtime.store, team_id, made, now)
         with runtime.store.session() as session:
             outbox.advance(session, team_id=team_id, to=window[1])
     if cursor is None:

@@ -10,6 +10,7 @@ remembered for an hour, and `user_change` events refresh them at once.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,13 @@ SLACKBOT = "USLACKBOT"
 #: prefix stands: it keeps counts and uniqueness, names nobody, and reads "former member".
 FORMER_MEMBER_PREFIX = "former-"
 FORMER_MEMBER = "former member"
+#: The pseudonym's random part: 24 hex digits (96 bits) after `former-`, within the 32
+#: characters a user ID column holds.
+PSEUDONYM_BYTES = 12
+#: A pseudonym wherever it stands (in a statement, say).
+PSEUDONYM = re.compile(
+    rf"{re.escape(FORMER_MEMBER_PREFIX)}[0-9a-f]{{{2 * PSEUDONYM_BYTES}}}(?![0-9A-Za-z])"
+)
 
 
 def is_former_member(user_id: str | None) -> bool:

@@ -11,7 +11,7 @@ forgotten.
   for good; voiding is how xAPI takes one back), so that the LRS and Eddy forget together.
 
     document = export_person(store, team_id, "U0SAM0002", now=now)
-    forgotten = forget_person(store, team_id, "U0SAM0002", now=now, lrs_configured=True)
+    forgotten = forget_person(store, team_id, "U0SAM0002", now=now)
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import lrs, xapi
-from bot.people import FORMER_MEMBER, FORMER_MEMBER_PREFIX, is_former_member
+from bot.people import FORMER_MEMBER, FORMER_MEMBER_PREFIX, PSEUDONYM_BYTES, is_former_member
 from bot.settings import USER_ID
 from store import Store
+from store import lrs as outbox
 from store import privacy as rows
 from store import xapi as records
 
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
 
 #: Bumped when the document's shape changes, so that whoever reads old exports can tell.
 EXPORT_FORMAT = 1
-#: The pseudonym's random part: 24 hex digits (96 bits) after `former-`, within the 32
-#: characters a user ID column holds.
-PSEUDONYM_BYTES = 12
 #: `/learn me export` answers a person once per this long. An export reads their whole
 #: history and uploads a file to Slack: a double tap, or an impatient repeat, should not do
 #: that twice. Kept in each instance's memory: a repeat that reaches another instance costs
@@ -90,6 +88,10 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Learning records about you waiting to be sent to the Learning Record Store.",
         ("lrs_outbox",),
     ),
+    "learning_record_ids": (
+        "The identifiers that tie your learning records on each path together.",
+        ("record_identity",),
+    ),
 }
 LEARNING_RECORDS = (
     "Your learning events as xAPI 1.0.3 statements, as a Learning Record Store would hold them."
@@ -121,34 +123,31 @@ def workspaces(store: Store) -> list[str]:
 # --- export -----------------------------------------------------------------------------------
 
 
-def learning_records(store: Store, team_id: str, user_id: str) -> list[dict[str, Any]]:
-    """Every xAPI statement about the person (as actor, or as the one a reaction's points
-    went to), oldest first; none when Eddy never learnt the workspace's address, which names
-    the actors. One person's rows are few, so one window spans the whole history."""
-    source = xapi.source_for(store, team_id)
-    if source is None:
+def learning_records(
+    store: Store, team_id: str, user_id: str, *, now: datetime
+) -> list[dict[str, Any]]:
+    """Every xAPI statement that names the person (as actor, as the one a reaction's points
+    went to, or in someone's words), oldest first, with events not recorded yet recorded
+    first; none when Eddy never learnt the workspace's address, which names the actors."""
+    if xapi.record(store, team_id, now) is None:
         return []
-    with store.session() as session:
-        span = records.event_span(session, team_id=team_id)
-    if span is None:
-        return []
-    window = (span[0], span[1] + timedelta(milliseconds=1))
-    return xapi.statements_in(store, source, window, user_id=user_id)
+    return xapi.statements_naming(store, team_id, user_id)
 
 
 def export_person(store: Store, team_id: str, user_id: str, *, now: datetime) -> dict[str, Any]:
     """Everything Eddy keeps about the person, JSON-ready: a header that says what this is,
     then each section of `SECTIONS` (table → rows), their xAPI statements, and a count of
     the rows of others whose words name them."""
+    statements = learning_records(store, team_id, user_id, now=now)
     with store.session() as session:
         found = rows.person_rows(session, team_id=team_id, user_id=user_id)
         named_by_others = rows.mentions(session, team_id=team_id, user_id=user_id)
+    found.pop("learning_record", None)  # the statements themselves, below
     sections: dict[str, Any] = {}
     for name, (_, tables) in SECTIONS.items():
         sections[name] = {table: found.pop(table) for table in tables if table in found}
     if found:  # a table no section lists yet still goes out, under its own name
         sections["other"] = found
-    statements = learning_records(store, team_id, user_id)
     return {
         "export": {
             "about": (
@@ -220,31 +219,34 @@ class Forgotten:
 
 
 def statements_to_void(
-    store: Store, team_id: str, user_id: str, *, now: datetime, lrs_configured: bool
+    store: Store, team_id: str, user_id: str, *, now: datetime
 ) -> list[dict[str, Any]]:
-    """Voiding statements, by Eddy, for every statement about the person that may be at an
-    LRS: all of them while one is configured (the forwarder sends the whole history), and any
-    the outbox says it sent. A voiding statement cannot itself be voided (xAPI), so those are
-    left out."""
+    """Voiding statements, by Eddy, for every statement naming the person that may be at an
+    LRS: those the forwarder has queued (it sends what it queues, so any may have arrived),
+    and any the outbox says it sent. A voiding statement cannot itself be voided (xAPI), and
+    one its giver already voided needs no second: those are left out. Statements never
+    queued are only dropped: no LRS ever saw them."""
     source = xapi.source_for(store, team_id)
     if source is None:  # no statement could be made, so none was sent
         return []
     with store.session() as session:
         sent = rows.sent_statements(session, team_id=team_id, user_id=user_id)
-    candidates = sent + (learning_records(store, team_id, user_id) if lrs_configured else [])
+        queued_until = outbox.queued_until(session, team_id=team_id)
+    if queued_until is not None:
+        sent += xapi.statements_naming(store, team_id, user_id, recorded_before=queued_until)
     ids = sorted(
         {
             statement["id"]
-            for statement in candidates
+            for statement in sent
             if statement.get("verb", {}).get("id") != xapi.VOIDED.iri
         }
     )
-    return [xapi.voiding(source, statement_id, now) for statement_id in ids]
+    with store.session() as session:
+        voided = records.voided_ids(session, team_id=team_id, ids=ids)
+    return [xapi.voiding(source, found, now) for found in ids if found not in voided]
 
 
-def forget_person(
-    store: Store, team_id: str, user_id: str, *, now: datetime, lrs_configured: bool
-) -> Forgotten:
+def forget_person(store: Store, team_id: str, user_id: str, *, now: datetime) -> Forgotten:
     """Forget the person in the workspace: void what an LRS may hold, then erase or
     anonymise every row, in one transaction (store/privacy.py says what becomes of each).
 
@@ -253,14 +255,19 @@ def forget_person(
     finishes the job, whereas the other order could leave the LRS holding what Eddy forgot."""
     if not looks_like_user_id(user_id):
         raise ValueError(f"{user_id!r} is not a Slack user ID")
-    voiding = statements_to_void(store, team_id, user_id, now=now, lrs_configured=lrs_configured)
+    xapi.record(store, team_id, now)  # everything so far, under their ID, to void and drop
+    voiding = statements_to_void(store, team_id, user_id, now=now)
     voided = lrs.queue(store, team_id, voiding, now) if voiding else 0
+    pseudonym = new_pseudonym()
     with store.session() as session:
+        xapi.forget_in_ledger(
+            session, team_id=team_id, user_id=user_id, pseudonym=pseudonym, now=now
+        )
         changes = rows.forget(
             session,
             team_id=team_id,
             user_id=user_id,
-            pseudonym=new_pseudonym(),
+            pseudonym=pseudonym,
             at=now,
             shown_as=FORMER_MEMBER,
             voided=voided,

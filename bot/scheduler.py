@@ -25,6 +25,7 @@ from bot.lrs import forget_sent, forward, queue_new
 from bot.networks import escalate
 from bot.review import remind_owners
 from bot.runtime import Runtime
+from bot.xapi import record
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ def remind_reviewers(runtime: Runtime, now: datetime) -> str:
     return f"{len(reminders)} owner(s) reminded"
 
 
+def record_learning(runtime: Runtime, now: datetime) -> str:
+    """Keep the statements of new learning events in the ledger, named as things are now."""
+    kept = record(runtime.store, runtime.team_id, now)
+    return "workspace URL not known yet" if kept is None else f"{kept} recorded"
+
+
 def queue_for_lrs(runtime: Runtime, now: datetime) -> str:
     """Put the statements of new learning events in the LRS outbox (when EDDY_LRS_URL is set)."""
     queued = queue_new(runtime, now)
@@ -94,7 +101,8 @@ JOBS: tuple[Job, ...] = (
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
     Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),
-    # After the jobs that make learning events, so that one run queues and sends them.
+    # After the jobs that make learning events, so that one run records, queues and sends them.
+    Job("record-learning-events", record_learning, timedelta(minutes=1)),
     Job("queue-lrs-statements", queue_for_lrs, timedelta(minutes=1)),
     Job("forward-to-lrs", forward_to_lrs, timedelta(seconds=30)),
     Job("forget-sent-lrs-statements", forget_sent_statements, timedelta(hours=1)),

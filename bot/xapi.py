@@ -1,11 +1,24 @@
 """Eddy's learning events as xAPI 1.0.3 statements (the Experience API), for learning teams
 who measure outside any LMS: who did what, when, with what result.
 
-Nothing is recorded twice for this: every statement is made from the rows the capabilities
-already keep (questions, routed questions, drafts, lessons, quizzes, badges, points), so an
-export can cover any stretch of the past and the LRS forwarder (bot/lrs.py) can re-read a
-window without harm. A statement's id is a UUID derived from the row it comes from, so the
-same event is the same statement in every export, on every instance, after every retry.
+Statements are made from the rows the capabilities already keep (questions, routed
+questions, drafts, lessons, quizzes, badges, points) by a recording pass (`record`), once per
+event, and kept in the ledger (store/xapi.py) exactly as made: exports and the LRS forwarder
+(bot/lrs.py) read the ledger, so the same event is the same statement in every export, on
+every instance, after every retry, whatever changed since.
+
+- **Ids no other event has.** A statement's id is a fresh UUID, made when it is recorded and
+  kept: a second database for the same workspace (a move to PostgreSQL, a restored backup)
+  never reuses one. So are a question's registration (and its activity IRI) and a person's
+  registration in a path (`RecordIdentity`). Events recorded before the ledger existed keep
+  the ids they were exported and forwarded with then (derived from their rows: `legacy`).
+- **Names as they were.** A statement names entries, topics, paths, lessons and quizzes as
+  they were when it was recorded. Every change of content records what happened before it
+  first (`bot/library.py`), and the scheduler records every minute, so that is when the
+  event happened.
+- **Nobody forgotten.** A statement that would name a former member (`app.py forget user`)
+  is never made; those already made are voided and dropped by the erasure (bot/privacy.py),
+  and kept without the person where it was someone else's (`without_person`).
 
 What each statement says:
 
@@ -31,20 +44,25 @@ statement.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import quote
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from sqlmodel import Session
 
 from bot.lesson_paths import LearningPath, Lesson, path_from_spec
-from bot.people import is_former_member
+from bot.people import FORMER_MEMBER, PSEUDONYM
 from store import Store
 from store import xapi as rows
 from store.knowledge import QuestionLog
 from store.networks import RoutedQuestion
+from store.privacy import Rewriter
 
 Statement = dict[str, Any]
 
@@ -88,6 +106,56 @@ MESSAGE_TYPE = "https://w3id.org/xapi/acrossx/activities/message"
 
 #: Longest activity name: a question's wording can be long, a name is for lists.
 NAME_LIMIT = 200
+#: How far back each recording pass reads again: a row can commit a little after the time
+#: it records (a slow request, another instance); the ledger keeps each event once.
+OVERLAP = timedelta(hours=1)
+
+
+class Identities:
+    """Where the ids of one recording pass come from: fresh UUIDs, or (`legacy`) the ids
+    derived from the rows, for events recorded before the ledger existed. UUIDs that tie
+    statements together are kept (store/xapi.py `RecordIdentity`), so that later events of
+    the same question or path share them."""
+
+    def __init__(self, session: Session, team_id: str, *, legacy: bool) -> None:
+        self.session, self.team_id, self.legacy = session, team_id, legacy
+        #: event → statement id, for the statements this pass made
+        self.made: dict[str, str] = {}
+
+    def derived(self, *parts: object) -> str:
+        return str(uuid5(NAMESPACE, "/".join([self.team_id, *map(str, parts)])))
+
+    def new(self, *parts: object) -> str:
+        return self.derived(*parts) if self.legacy else str(uuid4())
+
+    def kept(self, key: str, new: str) -> str:
+        return rows.identity(self.session, team_id=self.team_id, key=key, new=new)
+
+    def statement_id(self, event: str) -> str:
+        made = self.new(event)
+        self.made[event] = made
+        return made
+
+    def recorded(self, event: str) -> str | None:
+        """The id of the statement recording `event`, if there is one."""
+        if event in self.made:
+            return self.made[event]
+        return rows.statement_for(self.session, team_id=self.team_id, event=event)
+
+    def question(self, log_id: int | None, routed_id: int | None) -> tuple[str, str]:
+        """A question's activity IRI (under the workspace's base) and its registration."""
+        local = str(log_id) if log_id is not None else f"routed-{routed_id}"
+        registration = self.kept(f"registration/question/{local}", self.new("question", local))
+        legacy_iri = (
+            f"questions/{log_id}" if log_id is not None else f"routed-questions/{routed_id}"
+        )
+        iri = self.kept(
+            f"iri/question/{local}", legacy_iri if self.legacy else f"questions/{registration}"
+        )
+        return iri, registration
+
+    def path_registration(self, user_id: str, path: str) -> str:
+        return self.kept(f"registration/path/{user_id}/{path}", self.new("path", user_id, path))
 
 
 @dataclass(frozen=True)
@@ -97,6 +165,13 @@ class Source:
     team_id: str
     workspace_url: str
     names: rows.Names
+    #: Set for a recording pass (statements are made only there).
+    identities: Identities | None = field(default=None, compare=False)
+
+    @property
+    def ids(self) -> Identities:
+        assert self.identities is not None, "statements are made by a recording pass"
+        return self.identities
 
     @cached_property
     def paths(self) -> dict[str, LearningPath]:
@@ -114,11 +189,6 @@ class Source:
 def timestamp(at: datetime) -> str:
     """UTC with its offset, to the millisecond: `2026-11-22T09:30:00.000+00:00`."""
     return at.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def stable_id(source: Source, *parts: object) -> str:
-    """The same UUID for the same event, every time."""
-    return str(uuid5(NAMESPACE, "/".join([source.team_id, *map(str, parts)])))
 
 
 def agent(source: Source, user_id: str) -> dict[str, Any]:
@@ -154,17 +224,12 @@ def activity(
 # --- activities -----------------------------------------------------------------------------
 
 
-def question_activity(
-    source: Source, text: str, *, log_id: int | None, routed_id: int | None = None
-) -> dict[str, Any]:
-    """A question, named by its first logging (routed questions from before questions were
-    logged by their routing)."""
-    path = f"questions/{log_id}" if log_id is not None else f"routed-questions/{routed_id}"
-    return activity(f"{source.base}{path}", text, QUESTION_TYPE)
+def question_activity(source: Source, text: str, iri: str) -> dict[str, Any]:
+    return activity(f"{source.base}{iri}", text, QUESTION_TYPE)
 
 
-def entry_activity(source: Source, slug: str) -> dict[str, Any]:
-    title = source.names.entries.get(slug, slug)
+def entry_activity(source: Source, slug: str, title: str | None = None) -> dict[str, Any]:
+    title = title or source.names.entries.get(slug, slug)
     return activity(f"{source.base}entries/{quote(slug, safe='')}", title, ENTRY_TYPE)
 
 
@@ -242,7 +307,7 @@ def message_activity(source: Source, channel: str, ts: str) -> dict[str, Any]:
 def statement(
     source: Source,
     *,
-    key: tuple[object, ...],
+    event: str,
     user_id: str,
     verb: Verb,
     target: dict[str, Any],
@@ -263,7 +328,7 @@ def statement(
     if extensions:
         context["extensions"] = extensions
     made: Statement = {
-        "id": stable_id(source, *key),
+        "id": source.ids.statement_id(event),
         "actor": agent(source, user_id),
         "verb": verb.to_json(),
         "object": target,
@@ -276,12 +341,15 @@ def statement(
     return made
 
 
-def voiding(source: Source, statement_id: str, at: datetime, *, by: str | None = None) -> Any:
+def voiding(
+    source: Source, statement_id: str, at: datetime, *, by: str | None = None, made_id: str = ""
+) -> Any:
     """A statement that voids another: by the person who undid what it recorded, or by Eddy
-    (when a person is forgotten). It carries no platform: xAPI allows that only with an
-    Activity as the object."""
+    (when a person is forgotten: its id derives from the one it voids, so erasing again
+    queues nothing twice). It carries no platform: xAPI allows that only with an Activity as
+    the object."""
     return {
-        "id": str(uuid5(NAMESPACE, f"void/{statement_id}")),
+        "id": made_id or str(uuid5(NAMESPACE, f"void/{statement_id}")),
         "actor": agent(source, by) if by else eddy_agent(source),
         "verb": VOIDED.to_json(),
         "object": {"objectType": "StatementRef", "id": statement_id},
@@ -290,15 +358,7 @@ def voiding(source: Source, statement_id: str, at: datetime, *, by: str | None =
     }
 
 
-def question_registration(source: Source, log_id: int | None, routed_id: int | None) -> str:
-    return stable_id(source, "question", log_id if log_id is not None else f"routed-{routed_id}")
-
-
-def path_registration(source: Source, user_id: str, path: str) -> str:
-    return stable_id(source, "path", user_id, path)
-
-
-def asked(source: Source, row: QuestionLog) -> Statement:
+def asked(source: Source, event: str, row: QuestionLog) -> Statement:
     """Asked a question; `result.success` says whether the index answered it (Eddy was sure of
     an entry), and that entry is in the context.
 
@@ -307,18 +367,19 @@ def asked(source: Source, row: QuestionLog) -> Statement:
     statements that record those events."""
     assert row.id is not None
     answered_with = row.hits[0]["slug"] if row.confident and row.hits else None
+    iri, registration = source.ids.question(row.id, None)
     return statement(
         source,
-        key=("asked", row.id),
+        event=event,
         user_id=row.user_id,
         verb=ASKED,
-        target=question_activity(source, row.question, log_id=row.id),
+        target=question_activity(source, row.question, iri),
         at=row.asked_at,
         result={
             "success": row.confident,
             "extensions": {source.extension("answered-from-index"): row.confident},
         },
-        registration=question_registration(source, row.id, None),
+        registration=registration,
         other=[entry_activity(source, answered_with)] if answered_with else None,
         extensions={source.extension("surface"): row.surface},
     )
@@ -326,19 +387,20 @@ def asked(source: Source, row: QuestionLog) -> Statement:
 
 def _routed_context(source: Source, row: RoutedQuestion) -> dict[str, Any]:
     assert row.id is not None
+    iri, registration = source.ids.question(row.question_id, row.id)
     return {
-        "target": question_activity(source, row.question, log_id=row.question_id, routed_id=row.id),
-        "registration": question_registration(source, row.question_id, row.id),
+        "target": question_activity(source, row.question, iri),
+        "registration": registration,
         "grouping": [topic_activity(source, row.topic)],
     }
 
 
-def answered_question(source: Source, row: RoutedQuestion) -> Statement | None:
+def answered_question(source: Source, event: str, row: RoutedQuestion) -> Statement | None:
     if row.answered_by is None or row.answered_at is None:
         return None
     return statement(
         source,
-        key=("answered", row.id),
+        event=event,
         user_id=row.answered_by,
         verb=ANSWERED,
         at=row.answered_at,
@@ -347,12 +409,12 @@ def answered_question(source: Source, row: RoutedQuestion) -> Statement | None:
     )
 
 
-def resolved(source: Source, row: RoutedQuestion) -> Statement | None:
+def resolved(source: Source, event: str, row: RoutedQuestion) -> Statement | None:
     if row.resolved_at is None:
         return None
     return statement(
         source,
-        key=("resolved", row.id),
+        event=event,
         user_id=row.asker_id,
         verb=RESOLVED,
         at=row.resolved_at,
@@ -361,72 +423,87 @@ def resolved(source: Source, row: RoutedQuestion) -> Statement | None:
     )
 
 
-def contributed(source: Source, row: Any) -> Statement | None:
-    """An entry accepted into the knowledge index, credited to whose words it is."""
+def contributed(source: Source, event: str, row: Any) -> Statement | None:
+    """An entry accepted into the knowledge index, credited to whose words it is, named as
+    it was approved."""
     author = row.owner or row.proposed_by
     if row.slug is None or row.reviewed_at is None:
         return None
     other = [activity(row.source_url, "Slack message", MESSAGE_TYPE)] if row.source_url else None
     return statement(
         source,
-        key=("contributed", row.id),
+        event=event,
         user_id=author,
         verb=AUTHORED,
-        target=entry_activity(source, row.slug),
+        target=entry_activity(source, row.slug, row.title),
         at=row.reviewed_at,
         grouping=[topic_activity(source, row.topic)] if row.topic else None,
         other=other,
     )
 
 
+def lesson_experienced(source: Source, event: str, row: Any) -> Statement:
+    """A lesson sent to a person's DM."""
+    return experienced_lesson(
+        source, event, user_id=row.recipient, path=row.path, lesson_id=row.lesson_id, at=row.sent_at
+    )
+
+
+def channel_lesson_experienced(source: Source, event: str, seen: Any) -> Statement:
+    """A lesson in a channel, for someone who answered its quiz."""
+    return experienced_lesson(
+        source, event, user_id=seen.user_id, path=seen.path, lesson_id=seen.lesson_id, at=seen.at
+    )
+
+
 def experienced_lesson(
-    source: Source, *, key: object, user_id: str, path: str, lesson_id: str, at: datetime
+    source: Source, event: str, *, user_id: str, path: str, lesson_id: str, at: datetime
 ) -> Statement:
     return statement(
         source,
-        key=("experienced", key),
+        event=event,
         user_id=user_id,
         verb=EXPERIENCED,
         target=lesson_activity(source, path, lesson_id),
         at=at,
-        registration=path_registration(source, user_id, path),
+        registration=source.ids.path_registration(user_id, path),
         parent=[path_activity(source, path)],
     )
 
 
-def answered_quiz(source: Source, row: Any) -> Statement:
+def answered_quiz(source: Source, event: str, row: Any) -> Statement:
     return statement(
         source,
-        key=("quiz", row.id),
+        event=event,
         user_id=row.user_id,
         verb=ANSWERED,
         target=quiz_activity(source, row.path, row.lesson_id),
         at=row.answered_at,
         result={"success": row.correct, "response": str(row.chosen + 1)},
-        registration=path_registration(source, row.user_id, row.path),
+        registration=source.ids.path_registration(row.user_id, row.path),
         parent=[lesson_activity(source, row.path, row.lesson_id)],
         grouping=[path_activity(source, row.path)],
         extensions={source.extension("review"): row.review},
     )
 
 
-def completed_path(source: Source, row: Any) -> Statement:
+def completed_path(source: Source, event: str, row: Any) -> Statement:
     return statement(
         source,
-        key=("completed", row.user_id, row.path),
+        event=event,
         user_id=row.user_id,
         verb=COMPLETED,
         target=path_activity(source, row.path),
         at=row.completed_at,
         result={"completion": True},
-        registration=path_registration(source, row.user_id, row.path),
+        registration=source.ids.path_registration(row.user_id, row.path),
     )
 
 
-def earned_badge(source: Source, row: Any) -> Statement:
+def earned_badge(source: Source, event: str, row: Any) -> Statement:
     return statement(
         source,
-        key=("badge", row.user_id, row.badge),
+        event=event,
         user_id=row.user_id,
         verb=EARNED,
         target=badge_activity(source, row.badge, row.name, row.reason),
@@ -434,12 +511,12 @@ def earned_badge(source: Source, row: Any) -> Statement:
     )
 
 
-def gave_recognition(source: Source, row: Any) -> Statement:
+def gave_recognition(source: Source, event: str, row: Any) -> Statement:
     """Points given with a reaction: the points are the score; who received them and with
-    which emoji are extensions."""
+    which emoji are extensions (the receiver only while they are a member)."""
     return statement(
         source,
-        key=("recognition", row.id),
+        event=event,
         user_id=row.giver,
         verb=GAVE,
         target=message_activity(source, row.channel, row.message_ts),
@@ -448,72 +525,271 @@ def gave_recognition(source: Source, row: Any) -> Statement:
             "score": {"raw": row.points},
             "extensions": {source.extension("emoji"): row.emoji},
         },
-        extensions={source.extension("recipient"): agent(source, row.receiver)},
+        extensions=None
+        if PSEUDONYM.fullmatch(row.receiver)
+        else {source.extension("recipient"): agent(source, row.receiver)},
     )
 
 
-# --- reading them ---------------------------------------------------------------------------
+def took_back(source: Source, event: str, found: tuple[Any, int]) -> Statement | None:
+    """A reaction removed: its giver voids the recognition it gave (none if that was never
+    recorded)."""
+    taken, given_id = found
+    target = source.ids.recorded(recognition_event(given_id))
+    if target is None:
+        return None
+    made_id = str(uuid5(NAMESPACE, f"void/{target}")) if source.ids.legacy else str(uuid4())
+    source.ids.made[event] = made_id
+    return voiding(source, target, taken.at, by=taken.giver, made_id=made_id)
 
 
-def _names_somebody(made: Statement) -> bool:
-    """False for statements about people who were forgotten (their pseudonym stands in the
-    rows): those are never emitted."""
-    actors = [made["actor"], made.get("context", {}).get("extensions", {}).get("recipient")]
-    return not any(
-        is_former_member(found.get("account", {}).get("name"))
-        for found in actors
-        if isinstance(found, dict)
-    )
+# --- recording them ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """A learning event found in the rows: what it is ("asked/17"), when it happened, and how
+    to make its statement (None when there is none to make)."""
+
+    key: str
+    at: datetime
+    make: Callable[[], Statement | None]
+
+
+def names_former_member(made: Statement) -> bool:
+    """True for a statement that would name someone who was forgotten (their pseudonym stands
+    in the rows): it is never made. Any role counts: actor, recipient, or anywhere else."""
+    return PSEUDONYM.search(json.dumps(made)) is not None
+
+
+def recognition_event(ledger_id: int) -> str:
+    return f"recognition/{ledger_id}"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of learning event: how to read it from the rows of a window, what names each
+    one in the ledger, when it happened, and how its statement is made."""
+
+    read: Callable[..., list[Any]]
+    key: Callable[[Any], str]
+    at: Callable[[Any], datetime]
+    make: Callable[[Source, str, Any], Statement | None]
+
+
+#: Every kind, givings before what takes them back (a voiding names the statement it voids).
+KINDS: tuple[Kind, ...] = (
+    Kind(rows.questions_asked, lambda row: f"asked/{row.id}", lambda row: row.asked_at, asked),
+    Kind(
+        rows.questions_answered,
+        lambda row: f"answered/{row.id}",
+        lambda row: row.answered_at,
+        answered_question,
+    ),
+    Kind(
+        rows.questions_resolved,
+        lambda row: f"resolved/{row.id}",
+        lambda row: row.resolved_at,
+        resolved,
+    ),
+    Kind(
+        rows.entries_contributed,
+        lambda row: f"contributed/{row.id}",
+        lambda row: row.reviewed_at,
+        contributed,
+    ),
+    Kind(
+        rows.lessons_sent,
+        lambda row: f"experienced/{row.id}",
+        lambda row: row.sent_at,
+        lesson_experienced,
+    ),
+    Kind(
+        rows.channel_lessons_seen,
+        lambda seen: f"experienced/{seen.delivery_id}/{seen.user_id}",
+        lambda seen: seen.at,
+        channel_lesson_experienced,
+    ),
+    Kind(
+        rows.quiz_answers, lambda row: f"quiz/{row.id}", lambda row: row.answered_at, answered_quiz
+    ),
+    Kind(
+        rows.paths_completed,
+        lambda row: f"completed/{row.user_id}/{row.path}",
+        lambda row: row.completed_at,
+        completed_path,
+    ),
+    Kind(
+        rows.badges_earned,
+        lambda row: f"badge/{row.user_id}/{row.badge}",
+        lambda row: row.awarded_at,
+        earned_badge,
+    ),
+    Kind(
+        rows.recognition_given,
+        lambda row: recognition_event(row.id),
+        lambda row: row.at,
+        gave_recognition,
+    ),
+    Kind(
+        rows.recognition_taken_back,
+        lambda found: f"void-recognition/{found[0].id}",
+        lambda found: found[0].at,
+        took_back,
+    ),
+)
+
+
+def events_in(session: Session, source: Source, window: rows.Window) -> list[Event]:
+    """Every learning event that happened in `window`, in time order (givings before what
+    takes them back, at the same instant)."""
+    found: list[tuple[datetime, int, Event]] = []
+    for order, kind in enumerate(KINDS):
+        for row in kind.read(session, team_id=source.team_id, window=window):
+            key = kind.key(row)
+            event = Event(key, kind.at(row), partial(kind.make, source, key, row))
+            found.append((event.at, order, event))
+    return [event for _, _, event in sorted(found, key=lambda item: item[:2])]
+
+
+def record_window(session: Session, source: Source, window: rows.Window, now: datetime) -> int:
+    """Make and keep the statements of the events in `window` that the ledger does not have
+    yet; how many were kept. Events recorded with the ids they had before the ledger count as
+    recorded when they happened: the LRS outbox had queued them by then."""
+    events = events_in(session, source, window)
+    known = rows.recorded_events(session, team_id=source.team_id, events=[e.key for e in events])
+    made: list[rows.NewRecord] = []
+    for event in events:
+        if event.key in known:
+            continue
+        statement = event.make()
+        if statement is not None and not names_former_member(statement):
+            at = event.at if source.ids.legacy else now
+            made.append(rows.NewRecord(event.key, statement, event.at, at))
+    return len(rows.add_records(session, team_id=source.team_id, records=made))
+
+
+def record(store: Store, team_id: str, now: datetime) -> int | None:
+    """Record the statements of every event not in the ledger yet, with the names content
+    gives things now; how many, or None when Eddy never learnt the workspace's address (it
+    names every actor).
+
+    Each pass reads again from a little before where the last one stopped (`OVERLAP`) to the
+    last event, a day at a time, one transaction per day; the first pass reads from the first
+    event. Run before every change of content, every minute by the scheduler, and before
+    every export."""
+    source = source_for(store, team_id)
+    if source is None:
+        return None
+    with store.session() as session:
+        place = rows.workspace(session, team_id=team_id)
+        span = rows.event_span(session, team_id=team_id)
+    if place is None or span is None:
+        return 0
+    legacy = place.legacy_ids and place.recorded_until is None
+    start = span[0] if place.recorded_until is None else place.recorded_until - OVERLAP
+    end = max(span[1] + timedelta(milliseconds=1), start)
+    kept = 0
+    for window in windows(start, end):
+        with store.session() as session:
+            ids = Identities(session, team_id, legacy=legacy)
+            kept += record_window(session, replace(source, identities=ids), window, now)
+            if window[1] == end:
+                rows.advance_recording(session, team_id=team_id, to=end)
+    if start == end:
+        with store.session() as session:
+            rows.advance_recording(session, team_id=team_id, to=end)
+    return kept
 
 
 def statements_in(
-    store: Store, source: Source, window: rows.Window, *, user_id: str | None = None
+    store: Store, team_id: str, window: rows.Window, *, recorded: bool = False
 ) -> list[Statement]:
-    """Every statement whose event happened in `window` (of `user_id` only, if given), in
-    time order."""
-    made: list[Statement | None] = []
-    team = source.team_id
-
-    def read(reader: Callable[..., list[Any]]) -> list[Any]:
-        return reader(session, team_id=team, window=window, user_id=user_id)
-
+    """The kept statements whose events happened (or, with `recorded`, that were recorded)
+    in `window`, in the order they happened."""
     with store.session() as session:
-        made += [asked(source, row) for row in read(rows.questions_asked)]
-        made += [answered_question(source, row) for row in read(rows.questions_answered)]
-        made += [resolved(source, row) for row in read(rows.questions_resolved)]
-        made += [contributed(source, row) for row in read(rows.entries_contributed)]
-        made += [
-            experienced_lesson(
-                source,
-                key=row.id,
-                user_id=row.recipient,
-                path=row.path,
-                lesson_id=row.lesson_id,
-                at=row.sent_at,
-            )
-            for row in read(rows.lessons_sent)
+        found = rows.records_in(session, team_id=team_id, window=window, recorded=recorded)
+        return [row.statement for row in found]
+
+
+def names_person(made: Statement, user_id: str) -> bool:
+    """True when the statement names the person anywhere: as an agent, or in someone's words
+    (a mention, or the bare ID)."""
+    return (
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(user_id)}(?![A-Za-z0-9])", json.dumps(made))
+        is not None
+    )
+
+
+def statements_naming(
+    store: Store, team_id: str, user_id: str, *, recorded_before: datetime | None = None
+) -> list[Statement]:
+    """Every kept statement that names the person (recorded before `recorded_before`, if
+    given), in the order they happened."""
+    with store.session() as session:
+        found = rows.records_naming(session, team_id=team_id, user_id=user_id)
+        return [
+            row.statement
+            for row in found
+            if names_person(row.statement, user_id)
+            and (recorded_before is None or row.recorded_at < recorded_before)
         ]
-        made += [
-            experienced_lesson(
-                source,
-                key=f"{seen.delivery_id}/{seen.user_id}",
-                user_id=seen.user_id,
-                path=seen.path,
-                lesson_id=seen.lesson_id,
-                at=seen.at,
-            )
-            for seen in read(rows.channel_lessons_seen)
-        ]
-        made += [answered_quiz(source, row) for row in read(rows.quiz_answers)]
-        made += [completed_path(source, row) for row in read(rows.paths_completed)]
-        made += [earned_badge(source, row) for row in read(rows.badges_earned)]
-        made += [gave_recognition(source, row) for row in read(rows.recognition_given)]
-        made += [
-            voiding(source, stable_id(source, "recognition", given_id), taken.at, by=taken.giver)
-            for taken, given_id in read(rows.recognition_taken_back)
-        ]
-    kept = [found for found in made if found is not None and _names_somebody(found)]
-    return sorted(kept, key=lambda found: found["timestamp"])
+
+
+def forget_in_ledger(
+    session: Session, *, team_id: str, user_id: str, pseudonym: str, now: datetime
+) -> int:
+    """Drop every kept statement that names the person, in the caller's transaction (the
+    erasure's, which gives their rows `pseudonym`). Someone else's statement that named them
+    (a question mentioning them, points given to them) is kept without them, as a new
+    statement that the LRS receives in turn: it is still that person's learning. A statement
+    its giver took back stays dropped, and so do theirs: those events are never recorded
+    again (under the pseudonym their rows will hold). Returns how many were dropped."""
+    found = [
+        row
+        for row in rows.records_naming(session, team_id=team_id, user_id=user_id)
+        if names_person(row.statement, user_id)
+    ]
+    ids = [row.statement_id for row in found]
+    voided = rows.voided_ids(session, team_id=team_id, ids=ids)
+    kept = [
+        rows.NewRecord(row.event, without_person(row.statement, user_id), row.happened_at, now)
+        for row in found
+        if row.actor != user_id and row.voids is None and row.statement_id not in voided
+    ]
+    dropped = rows.drop_records(session, ids=ids)
+    rows.add_records(session, team_id=team_id, records=kept)
+    gone = {row.event for row in found} - {record.event for record in kept}
+    rows.erase_events(
+        session,
+        team_id=team_id,
+        events=sorted(re.sub(rf"\b{re.escape(user_id)}\b", pseudonym, event) for event in gone),
+    )
+    return dropped
+
+
+def without_person(made: Statement, user_id: str) -> Statement:
+    """Someone else's statement with the person taken out, as a new statement: agents naming
+    them (a reaction's receiver) left out, their mentions reading "former member"."""
+    rewrite = Rewriter(user_id, FORMER_MEMBER, FORMER_MEMBER)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: strip(item)
+                for key, item in value.items()
+                if not (isinstance(item, dict) and item.get("account", {}).get("name") == user_id)
+            }
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return rewrite.text(value) if isinstance(value, str) else value
+
+    kept: Statement = strip(made)
+    context = kept.get("context", {})
+    if context.get("extensions") == {}:
+        del context["extensions"]
+    kept["id"] = str(uuid4())
+    return kept
 
 
 def remember_workspace(store: Store, team_id: str, url: str, at: datetime) -> None:
@@ -558,18 +834,20 @@ def export(
     *,
     since: datetime | None,
     until: datetime,
-    user_id: str | None = None,
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Statement]:
     """Every statement from `since` (or the first event) until `until`, day by day, in time
-    order; `progress(done, total)` after each day."""
+    order; `progress(done, total)` after each day. Events not in the ledger yet are recorded
+    first."""
+    record(store, source.team_id, now)
     with store.session() as session:
-        span = rows.event_span(session, team_id=source.team_id)
+        span = rows.record_span(session, team_id=source.team_id)
     if span is None:
         return
     first, last = span
     days = windows(since or first, min(until, last + timedelta(milliseconds=1)))
     for done, window in enumerate(days, start=1):
-        yield from statements_in(store, source, window, user_id=user_id)
+        yield from statements_in(store, source.team_id, window)
         if progress is not None:
             progress(done, len(days))

@@ -130,6 +130,21 @@ RULES: tuple[Rule, ...] = (
         "lessons planned for them and not sent: they must never go out",
         only={"status": (DUE, SENDING)},
     ),
+    Rule(
+        "learning_record",
+        "statement",
+        DELETE,
+        "learning records naming them (bot/xapi.py has dropped them already, and kept "
+        "someone else's without them; this is what proves none is left)",
+        contains=True,
+    ),
+    Rule(
+        "record_identity",
+        "key",
+        DELETE,
+        "the registrations of their way through learning paths",
+        contains=True,
+    ),
     Rule("lrs_outbox", "actor", DELETE, "statements by them, waiting for the LRS"),
     Rule(
         "lrs_outbox",

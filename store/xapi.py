@@ -1,10 +1,15 @@
-"""What the learning records are made from: the rows other capabilities write (questions,
-routed questions, drafts, lessons, quizzes, badges, points), read per stretch of time, and
-the workspace's address that names every actor.
+"""Learning records: the rows other capabilities write (questions, routed questions, drafts,
+lessons, quizzes, badges, points) that statements are made from, the ledger that keeps each
+statement as it was made, and the workspace's address that names every actor.
 
-Reads are half-open windows [start, end) of a day or so: an export of a year walks the
-windows one by one, so no session stays open long and no window brings more than a day's
-rows into memory.
+- The events are read per stretch of time: half-open windows [start, end) of a day or so,
+  so that no session stays open long and no window brings more than a day's rows into
+  memory.
+- `LearningRecord` is the ledger: one row per statement, made once (its id a fresh UUID)
+  and never changed; exports and the LRS outbox read it. `event` names what the statement
+  records ("asked/17"), once per workspace, so that recording again is harmless.
+- `RecordIdentity` keeps the UUIDs that tie statements together (a question's registration,
+  a person's way through a path), made once like the statements.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import JSON, String, UniqueConstraint, and_, cast, delete, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, col
 
 from store.badges import BadgeAward, PointLedger
-from store.base import TeamKeyed, insert_for, utc_field
+from store.base import TeamKeyed, TeamScoped, insert_for, utc_field
 from store.knowledge import KnowledgeEntryRow, QuestionLog
 from store.lessons import (
     CHANNEL,
@@ -43,6 +48,12 @@ class Workspace(TeamKeyed, table=True):
 
     url: str = Field(max_length=200)
     seen_at: datetime = utc_field()
+    #: Events before this are in the ledger (give or take the overlap each recording pass
+    #: reads again); None until the first pass.
+    recorded_until: datetime | None = utc_field(default=None, nullable=True)
+    #: The database held events before the ledger existed: the first pass records them under
+    #: the ids they were exported and forwarded with then (derived from their rows).
+    legacy_ids: bool = False
 
 
 def remember_workspace(session: Session, *, team_id: str, url: str, at: datetime) -> None:
@@ -57,6 +68,207 @@ def remember_workspace(session: Session, *, team_id: str, url: str, at: datetime
 def workspaces(session: Session) -> dict[str, str]:
     """Every workspace Eddy has served: team ID → its URL."""
     return {row.team_id: row.url for row in session.execute(select(Workspace)).scalars()}
+
+
+def workspace(session: Session, *, team_id: str) -> Workspace | None:
+    return session.get(Workspace, team_id)
+
+
+def advance_recording(session: Session, *, team_id: str, to: datetime) -> None:
+    """Move the ledger's cursor forward (never back: another instance may be ahead); the
+    first pass is over, so ids are new from now on."""
+    row = session.get(Workspace, team_id, with_for_update=True)
+    if row is None:
+        return
+    if row.recorded_until is None or row.recorded_until < to:
+        row.recorded_until = to
+    row.legacy_ids = False
+    session.add(row)
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+class LearningRecord(TeamScoped, table=True):
+    """One xAPI statement, exactly as it was made when Eddy recorded its event."""
+
+    __tablename__ = "learning_record"
+    __table_args__ = (UniqueConstraint("team_id", "event"),)
+
+    statement_id: str = Field(max_length=36, primary_key=True)
+    #: What it records, unique in the workspace: "asked/17", "completed/U1/onboarding", ….
+    event: str = Field(max_length=200)
+    #: The user ID of the statement's actor.
+    actor: str = Field(max_length=32, index=True)
+    #: The statement a voiding statement voids.
+    voids: str | None = Field(default=None, max_length=36, index=True)
+    happened_at: datetime = utc_field(index=True)
+    recorded_at: datetime = utc_field(index=True)
+    statement: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A statement to keep: what it records, the statement (its id, actor and any
+    StatementRef come from it), when its event happened and when it was recorded."""
+
+    event: str
+    statement: dict[str, Any]
+    happened_at: datetime
+    recorded_at: datetime
+
+
+class ErasedEvent(TeamKeyed, table=True):
+    """An event whose statement was dropped when a person was forgotten: it is never
+    recorded again. Named as its rows now name it (the pseudonym where the ID stood)."""
+
+    __tablename__ = "erased_event"
+
+    event: str = Field(max_length=200, primary_key=True)
+
+
+def recorded_events(session: Session, *, team_id: str, events: list[str]) -> set[str]:
+    """Which of `events` the ledger has, or had before an erasure."""
+    found: set[str] = set()
+    for start in range(0, len(events), 500):
+        chunk = events[start : start + 500]
+        for table in (LearningRecord, ErasedEvent):
+            query = select(col(table.event)).where(
+                col(table.team_id) == team_id, col(table.event).in_(chunk)
+            )
+            found.update(session.execute(query).scalars())
+    return found
+
+
+def erase_events(session: Session, *, team_id: str, events: list[str]) -> None:
+    """Remember that these events' statements were dropped for good."""
+    if events:
+        insert = insert_for(session)(ErasedEvent).values(
+            [{"team_id": team_id, "event": event} for event in events]
+        )
+        session.execute(insert.on_conflict_do_nothing())
+
+
+def add_records(session: Session, *, team_id: str, records: list[NewRecord]) -> list[str]:
+    """Keep statements whose events the ledger does not have yet (another instance may have
+    recorded one a moment ago: its statement stays); the ids kept."""
+    if not records:
+        return []
+    values = [
+        {
+            "statement_id": record.statement["id"],
+            "team_id": team_id,
+            "event": record.event,
+            "actor": record.statement["actor"]["account"]["name"],
+            "voids": _voided_by(record.statement),
+            "happened_at": record.happened_at,
+            "recorded_at": record.recorded_at,
+            "statement": record.statement,
+        }
+        for record in records
+    ]
+    insert = (
+        insert_for(session)(LearningRecord)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(col(LearningRecord.statement_id))
+    )
+    return list(session.execute(insert).scalars())
+
+
+def _voided_by(statement: dict[str, Any]) -> str | None:
+    target = statement.get("object", {})
+    return target.get("id") if target.get("objectType") == "StatementRef" else None
+
+
+def statement_for(session: Session, *, team_id: str, event: str) -> str | None:
+    """The id of the statement recording `event`, if the ledger has one."""
+    query = select(col(LearningRecord.statement_id)).where(
+        col(LearningRecord.team_id) == team_id, col(LearningRecord.event) == event
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def records_in(
+    session: Session,
+    *,
+    team_id: str,
+    window: Window,
+    recorded: bool = False,
+) -> list[LearningRecord]:
+    """The statements whose events happened in `window` (or, with `recorded`, that were
+    recorded in it), in the order they happened."""
+    moment = col(LearningRecord.recorded_at if recorded else LearningRecord.happened_at)
+    query = (
+        select(LearningRecord)
+        .where(col(LearningRecord.team_id) == team_id, _within(moment, window))
+        .order_by(col(LearningRecord.happened_at), col(LearningRecord.statement_id))
+    )
+    return list(session.execute(query).scalars())
+
+
+def record_span(
+    session: Session, *, team_id: str, recorded: bool = False
+) -> tuple[datetime, datetime] | None:
+    """When the first and the last recorded event happened (or, with `recorded`, were
+    recorded)."""
+    moment = col(LearningRecord.recorded_at if recorded else LearningRecord.happened_at)
+    query = select(func.min(moment), func.max(moment)).where(col(LearningRecord.team_id) == team_id)
+    first, last = session.execute(query).one()
+    return (first, last) if first is not None else None
+
+
+def records_naming(session: Session, *, team_id: str, user_id: str) -> list[LearningRecord]:
+    """Statements that may name the person (by them, or holding their ID anywhere), in the
+    order they happened; the caller tells which truly do. Read whole (`LIKE` uses no index):
+    a person's export or erasure is rare."""
+    query = (
+        select(LearningRecord)
+        .where(
+            col(LearningRecord.team_id) == team_id,
+            or_(
+                col(LearningRecord.actor) == user_id,
+                cast(col(LearningRecord.statement), String).contains(user_id, autoescape=True),
+            ),
+        )
+        .order_by(col(LearningRecord.happened_at), col(LearningRecord.statement_id))
+    )
+    return list(session.execute(query).scalars())
+
+
+def voided_ids(session: Session, *, team_id: str, ids: list[str]) -> set[str]:
+    """Which of `ids` a voiding statement in the ledger voids."""
+    query = select(col(LearningRecord.voids)).where(
+        col(LearningRecord.team_id) == team_id, col(LearningRecord.voids).in_(ids)
+    )
+    return {found for found in session.execute(query).scalars() if found is not None}
+
+
+def drop_records(session: Session, *, ids: list[str]) -> int:
+    """Remove statements from the ledger (a person was forgotten); how many."""
+    if not ids:
+        return 0
+    statement = delete(LearningRecord).where(col(LearningRecord.statement_id).in_(ids))
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+class RecordIdentity(TeamKeyed, table=True):
+    """A UUID (or IRI path) that several statements share, by what it stands for:
+    "registration/question/17", "iri/question/17", "registration/path/U1/onboarding"."""
+
+    __tablename__ = "record_identity"
+
+    key: str = Field(max_length=200, primary_key=True)
+    value: str = Field(max_length=200)
+
+
+def identity(session: Session, *, team_id: str, key: str, new: str) -> str:
+    """The value kept for `key`, keeping `new` if there is none (the first writer wins)."""
+    insert = insert_for(session)(RecordIdentity).values(team_id=team_id, key=key, value=new)
+    session.execute(insert.on_conflict_do_nothing())
+    found = session.get(RecordIdentity, (team_id, key), populate_existing=True)
+    assert found is not None
+    return found.value
 
 
 # --- what the statements need to name things ------------------------------------------------

@@ -98,9 +98,9 @@ def learning_happens(slack: SlackStandIn, instance: Instance, *, rounds: int = 4
 
 def exported(instance: Instance) -> dict[str, dict]:
     """Every statement Eddy exports for all time, by id."""
-    source = xapi.source_for(instance.runtime.store, instance.runtime.team_id)
-    assert source is not None
-    return {s["id"]: s for s in xapi.statements_in(instance.runtime.store, source, EVERYTHING)}
+    store, team_id = instance.runtime.store, instance.runtime.team_id
+    assert xapi.record(store, team_id, instance.runtime.clock.now()) is not None
+    return {s["id"]: s for s in xapi.statements_in(store, team_id, EVERYTHING)}
 
 
 def jobs_at(instance: Instance, now: datetime) -> dict[str, object]:

@@ -261,10 +261,11 @@ def test_an_export_before_eddy_met_its_workspace_says_what_to_do(tmp_path):
 
 def test_the_validator_is_not_a_rubber_stamp():
     """The checks above mean something: ralph refuses what xAPI refuses."""
-    source = xapi.Source("T1", "https://acme.slack.com/", names=_no_names())
+    ids = xapi.Identities(None, "T1", legacy=False)  # type: ignore[arg-type]  # no session needed
+    source = xapi.Source("T1", "https://acme.slack.com/", names=_no_names(), identities=ids)
     good = xapi.statement(
         source,
-        key=("test", 1),
+        event="test/1",
         user_id="U1",
         verb=xapi.ASKED,
         target=xapi.activity("https://acme.slack.com/eddy/questions/1", "Why?", xapi.QUESTION_TYPE),
