@@ -260,9 +260,10 @@ def forget_person(store: Store, team_id: str, user_id: str, *, now: datetime) ->
     voided = lrs.queue(store, team_id, voiding, now) if voiding else 0
     pseudonym = new_pseudonym()
     with store.session() as session:
-        xapi.forget_in_ledger(
+        dropped, rewritten = xapi.forget_in_ledger(
             session, team_id=team_id, user_id=user_id, pseudonym=pseudonym, now=now
         )
+        ledger = {rows.Action.DELETE.value: dropped - rewritten, rows.MENTIONS_REPLACED: rewritten}
         changes = rows.forget(
             session,
             team_id=team_id,
@@ -271,6 +272,7 @@ def forget_person(store: Store, team_id: str, user_id: str, *, now: datetime) ->
             at=now,
             shown_as=FORMER_MEMBER,
             voided=voided,
+            done_before={"learning_record": ledger},
         )
     return Forgotten(changes=changes, voided=voided)
 

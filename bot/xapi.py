@@ -738,13 +738,14 @@ def statements_naming(
 
 def forget_in_ledger(
     session: Session, *, team_id: str, user_id: str, pseudonym: str, now: datetime
-) -> int:
+) -> tuple[int, int]:
     """Drop every kept statement that names the person, in the caller's transaction (the
     erasure's, which gives their rows `pseudonym`). Someone else's statement that named them
     (a question mentioning them, points given to them) is kept without them, as a new
     statement that the LRS receives in turn: it is still that person's learning. A statement
     its giver took back stays dropped, and so do theirs: those events are never recorded
-    again (under the pseudonym their rows will hold). Returns how many were dropped."""
+    again (under the pseudonym their rows will hold). Returns how many were dropped, and how
+    many of those were kept without them."""
     found = [
         row
         for row in rows.records_naming(session, team_id=team_id, user_id=user_id)
@@ -757,7 +758,7 @@ def forget_in_ledger(
         for row in found
         if row.actor != user_id and row.voids is None and row.statement_id not in voided
     ]
-    dropped = rows.drop_records(session, ids=ids)
+    rows.drop_records(session, ids=ids)
     rows.add_records(session, team_id=team_id, records=kept)
     gone = {row.event for row in found} - {record.event for record in kept}
     rows.erase_events(
@@ -765,7 +766,7 @@ def forget_in_ledger(
         team_id=team_id,
         events=sorted(re.sub(rf"\b{re.escape(user_id)}\b", pseudonym, event) for event in gone),
     )
-    return dropped
+    return len(ids), len(kept)
 
 
 def without_person(made: Statement, user_id: str) -> Statement:

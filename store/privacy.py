@@ -478,12 +478,16 @@ def forget(
     at: datetime,
     shown_as: str,
     voided: int = 0,
+    done_before: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Erase or anonymise everything the workspace's tables keep about the person, by
     `RULES` then the sweep (others' words that named them read `shown_as`), in the caller's
     transaction, and record the erasure (counts only, and `voided`: statements queued for
-    voiding at the LRS). Returns what changed: table → {"deleted": n, "anonymised": n, …}."""
+    voiding at the LRS), with `done_before` (what the caller changed in this transaction
+    already). Returns what changed: table → {"deleted": n, "anonymised": n, …}."""
     changes: dict[str, dict[str, int]] = defaultdict(dict)
+    for table, counts in (done_before or {}).items():
+        changes[table].update({kind: count for kind, count in counts.items() if count})
     for rule in RULES:
         count = _apply(session, rule, team_id, user_id, pseudonym)
         if count:
