@@ -115,12 +115,27 @@ class Identities:
     """Where the ids of one recording pass come from: fresh UUIDs, or (`legacy`) the ids
     derived from the rows, for events recorded before the ledger existed. UUIDs that tie
     statements together are kept (store/xapi.py `RecordIdentity`), so that later events of
-    the same question or path share them."""
+    the same question or path share them: new ones are kept together (`flush`), before the
+    statements that use them."""
 
-    def __init__(self, session: Session, team_id: str, *, legacy: bool) -> None:
+    def __init__(
+        self,
+        session: Session,
+        team_id: str,
+        *,
+        legacy: bool,
+        known: dict[str, str] | None = None,
+        complete: bool = False,
+    ) -> None:
         self.session, self.team_id, self.legacy = session, team_id, legacy
         #: event → statement id, for the statements this pass made
         self.made: dict[str, str] = {}
+        #: key → value, as kept or about to be (shared by a pass's windows); `complete` when
+        #: it held every kept value as the pass began (a key it lacks is new, then)
+        self.known: dict[str, str] = {} if known is None else known
+        self.complete = complete
+        #: key → value, new in this window
+        self.new_values: dict[str, str] = {}
 
     def derived(self, *parts: object) -> str:
         return str(uuid5(NAMESPACE, "/".join([self.team_id, *map(str, parts)])))
@@ -129,7 +144,31 @@ class Identities:
         return self.derived(*parts) if self.legacy else str(uuid4())
 
     def kept(self, key: str, new: str) -> str:
-        return rows.identity(self.session, team_id=self.team_id, key=key, new=new)
+        """The value kept for `key`, or `new` (kept at the next `flush`)."""
+        if key not in self.known:
+            found = (
+                None
+                if self.complete
+                else rows.identity(self.session, team_id=self.team_id, key=key)
+            )
+            if found is None:
+                self.new_values[key] = found = new
+            self.known[key] = found
+        return self.known[key]
+
+    def flush(self) -> bool:
+        """Keep the new values; False when another instance kept one of them first (the
+        statements made with it must be made again: they now get the winner's)."""
+        lost = rows.keep_identities(self.session, team_id=self.team_id, values=self.new_values)
+        for key in lost:
+            winner = self._stored(key)
+            assert winner is not None
+            self.known[key] = winner
+        self.new_values.clear()
+        return not lost
+
+    def _stored(self, key: str) -> str | None:
+        return rows.identity(self.session, team_id=self.team_id, key=key)
 
     def statement_id(self, event: str) -> str:
         made = self.new(event)
@@ -658,14 +697,17 @@ def record_window(session: Session, source: Source, window: rows.Window, now: da
     recorded when they happened: the LRS outbox had queued them by then."""
     events = events_in(session, source, window)
     known = rows.recorded_events(session, team_id=source.team_id, events=[e.key for e in events])
-    made: list[rows.NewRecord] = []
-    for event in events:
-        if event.key in known:
-            continue
-        statement = event.make()
-        if statement is not None and not names_former_member(statement):
-            at = event.at if source.ids.legacy else now
-            made.append(rows.NewRecord(event.key, statement, event.at, at))
+    new = [event for event in events if event.key not in known]
+    while True:
+        made: list[rows.NewRecord] = []
+        for event in new:
+            statement = event.make()
+            if statement is not None and not names_former_member(statement):
+                at = event.at if source.ids.legacy else now
+                made.append(rows.NewRecord(event.key, statement, event.at, at))
+        if source.ids.flush():
+            break
+        source.ids.made.clear()
     return len(rows.add_records(session, team_id=source.team_id, records=made))
 
 
@@ -689,10 +731,14 @@ def record(store: Store, team_id: str, now: datetime) -> int | None:
     legacy = place.legacy_ids and place.recorded_until is None
     start = span[0] if place.recorded_until is None else place.recorded_until - OVERLAP
     end = max(span[1] + timedelta(milliseconds=1), start)
+    # The first pass takes on the whole history: it reads every kept value at once.
+    complete = place.recorded_until is None
+    with store.session() as session:
+        known = rows.identities(session, team_id=team_id) if complete else {}
     kept = 0
     for window in windows(start, end):
         with store.session() as session:
-            ids = Identities(session, team_id, legacy=legacy)
+            ids = Identities(session, team_id, legacy=legacy, known=known, complete=complete)
             kept += record_window(session, replace(source, identities=ids), window, now)
             if window[1] == end:
                 rows.advance_recording(session, team_id=team_id, to=end)

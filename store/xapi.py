@@ -168,12 +168,13 @@ def add_records(session: Session, *, team_id: str, records: list[NewRecord]) -> 
         for record in records
     ]
     insert = (
-        insert_for(session)(LearningRecord)
-        .values(values)
+        insert_for(session)(LearningRecord.__table__)  # type: ignore[attr-defined]
         .on_conflict_do_nothing()
         .returning(col(LearningRecord.statement_id))
     )
-    return list(session.execute(insert).scalars())
+    # One statement for many rows (executemany), compiled once: a multi-row VALUES is
+    # compiled again for every size of batch.
+    return list(session.execute(insert, values).scalars())
 
 
 def _voided_by(statement: dict[str, Any]) -> str | None:
@@ -262,13 +263,31 @@ class RecordIdentity(TeamKeyed, table=True):
     value: str = Field(max_length=200)
 
 
-def identity(session: Session, *, team_id: str, key: str, new: str) -> str:
-    """The value kept for `key`, keeping `new` if there is none (the first writer wins)."""
-    insert = insert_for(session)(RecordIdentity).values(team_id=team_id, key=key, value=new)
-    session.execute(insert.on_conflict_do_nothing())
-    found = session.get(RecordIdentity, (team_id, key), populate_existing=True)
-    assert found is not None
-    return found.value
+def identity(session: Session, *, team_id: str, key: str) -> str | None:
+    """The value kept for `key`, if any."""
+    found = session.get(RecordIdentity, (team_id, key))
+    return found.value if found is not None else None
+
+
+def identities(session: Session, *, team_id: str) -> dict[str, str]:
+    """Every value kept in the workspace, by key."""
+    query = select(RecordIdentity).where(col(RecordIdentity.team_id) == team_id)
+    return {row.key: row.value for row in session.execute(query).scalars()}
+
+
+def keep_identities(session: Session, *, team_id: str, values: dict[str, str]) -> set[str]:
+    """Keep new values (the first writer of a key wins); the keys another writer had kept
+    first, whose values here lost."""
+    if not values:
+        return set()
+    rows = [{"team_id": team_id, "key": key, "value": value} for key, value in values.items()]
+    insert = (
+        insert_for(session)(RecordIdentity)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(col(RecordIdentity.key))
+    )
+    return set(values) - set(session.execute(insert).scalars())
 
 
 # --- what the statements need to name things ------------------------------------------------

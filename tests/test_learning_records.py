@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -29,6 +30,7 @@ from bot import privacy, xapi
 from bot.sandbox import SlackStandIn
 from bot.sandbox.lrs import LrsStandIn
 from bot.scheduler import run_jobs
+from store import xapi as records
 from store.db import Store, alembic_config
 from store.lrs import LrsOutbox
 from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, SAM, Instance, shipped_content
@@ -403,3 +405,34 @@ def test_instances_recording_at_once_keep_each_event_once(slack, content, clock,
     finally:
         for eddy in instances:
             eddy.close()
+
+
+def test_a_registration_another_instance_kept_first_is_the_one_used(slack, instance):
+    """Two instances making the first statement of a question at once both make a new
+    registration: the one kept first wins, and the other instance makes its statements
+    again with it (here the other instance's is in the database before this pass keeps its
+    own, while the pass believes it knows every kept value, as a first pass does)."""
+    slack.command(KIM, GENERAL, f"/ask {CONFIDENT}")
+    store, team_id = instance.runtime.store, instance.runtime.team_id
+    winner = "5a1d3c4e-0000-4000-8000-000000000001"
+    with store.session() as session:
+        [question] = session.execute(text("SELECT id FROM question_log")).scalars()
+        records.keep_identities(
+            session,
+            team_id=team_id,
+            values={
+                f"registration/question/{question}": winner,
+                f"iri/question/{question}": f"questions/{winner}",
+            },
+        )
+    source = xapi.source_for(store, team_id)
+    assert source is not None
+    with store.session() as session:
+        ids = xapi.Identities(session, team_id, legacy=False, complete=True)
+        made = xapi.record_window(
+            session, replace(source, identities=ids), EVERYTHING, instance.runtime.clock.now()
+        )
+    assert made == 1
+    [asked] = xapi.statements_in(store, team_id, EVERYTHING)
+    assert asked["context"]["registration"] == winner
+    assert asked["object"]["id"].endswith(f"/eddy/questions/{winner}")
