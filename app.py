@@ -588,49 +588,101 @@ def forget_user(
 
 @lrs_cli.command("status")
 def lrs_status() -> None:
-    """What waits for the LRS: statements by state, the oldest waiting, the next attempt, how
-    far each workspace's events are queued, and the latest errors."""
+    """What waits for the LRS: statements by state, the oldest waiting, how far each
+    workspace's events are queued, the LRS's backoff (failures in a row, the next try, the
+    last error) and the statements it refused, with its reasons."""
     settings = settings_or_exit()
     setup_logging(settings)
     from bot import lrs
 
     store = open_store(settings)
-    found = lrs.status(store)
+    found = lrs.status(store, settings)
     store.close()
     out = Console()
-    where = "forwarding to the LRS" if settings.forwards_to_lrs else "forwarding is off"
-    out.print(
+
+    def say(text: str) -> None:
+        out.print(text, highlight=False, soft_wrap=True)
+
+    where = (
+        f"forwarding to the LRS at {lrs.LrsClient.from_settings(settings).host}"
+        if settings.forwards_to_lrs
+        else "forwarding is off"
+    )
+    say(
         f"{where}: {found['pending']:,} waiting, {found['sent']:,} sent (kept a week), "
-        f"{found['rejected']:,} rejected",
-        highlight=False,
+        f"{found['rejected']:,} rejected"
     )
     if found["oldest_pending"]:
-        out.print(
-            f"oldest waiting event {found['oldest_pending']}, next attempt {found['next_attempt']}",
-            highlight=False,
+        say(f"oldest waiting event {found['oldest_pending']}")
+    backoff = found["backoff"]
+    if backoff is not None:
+        say(
+            f"the LRS failed {backoff['failures']} time(s) in a row since "
+            f"{backoff['failing_since']}: next try at {backoff['next_try']} (`lrs retry` tries "
+            f"now); last error: {backoff['last_error']}"
         )
+    elif settings.forwards_to_lrs:
+        say("no backoff: the LRS has not failed since it last answered")
     for team, until in found["queued_until"].items():
-        out.print(f"workspace {team}: events queued up to {until}", highlight=False)
-    for error in found["errors"]:
-        out.print(
-            f"statement {error['statement_id']} ({error['status']}, "
-            f"{error['attempts']} attempt(s)): {error['error']}",
-            highlight=False,
-            soft_wrap=True,
+        say(f"workspace {team}: events queued up to {until}")
+    if found["rejected"]:
+        say(
+            f"rejected by the LRS ({found['rejected']:,}; `lrs retry --rejected` sends them again):"
         )
+    for refused in found["rejected_statements"]:
+        say(
+            f"  statement {refused['statement_id']} ({refused['verb']}, "
+            f"{refused['happened_at']}): {refused['reason']}"
+        )
+    if found["rejected"] > len(found["rejected_statements"]):
+        say(f"  and {found['rejected'] - len(found['rejected_statements']):,} more")
 
 
 @lrs_cli.command("retry")
-def lrs_retry() -> None:
-    """Send the statements the LRS refused again, once what made it refuse them is fixed."""
+def lrs_retry(
+    rejected: Annotated[
+        bool,
+        typer.Option(
+            "--rejected",
+            help="Also send again the statements the LRS refused for good (`lrs status` lists "
+            "them), once what made it refuse them is fixed; without it they stay set aside.",
+        ),
+    ] = False,
+) -> None:
+    """Send what waits for the LRS now, whatever its backoff: after fixing Eddy's credentials
+    or EDDY_LRS_URL, or once the LRS is back. Runs until nothing waits or the LRS fails, then
+    says what was sent, rejected and still waits, and why the LRS failed (exit 1)."""
     settings = settings_or_exit()
     setup_logging(settings)
     from bot import lrs
 
+    if not settings.forwards_to_lrs:
+        err.print(
+            "Forwarding is off: set EDDY_LRS_URL to your Learning Record Store's xAPI endpoint "
+            "(in .env or the environment), then run this again.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
     store = open_store(settings)
-    count = lrs.retry_rejected(store, now(settings))
-    store.close()
-    Console().print(f"{count:,} refused statement(s) queued again.", highlight=False)
+    try:
+        done = lrs.send_now(store, settings, now(settings), rejected=rejected)
+    finally:
+        store.close()
+    out = Console()
+    host = lrs.LrsClient.from_settings(settings).host
+    if rejected:
+        out.print(f"{done.requeued:,} rejected statement(s) queued again.", highlight=False)
+    report = done.forwarded
+    out.print(
+        f"Sent {report.sent:,} statement(s) to the LRS at {host} ({report.already_there:,} "
+        f"already there), {report.rejected:,} rejected, {done.waiting:,} still waiting.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.failure is not None:
+        err.print(lrs.explain(report.failure, host), highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 def duration(value: timedelta | None) -> str:

@@ -62,6 +62,11 @@ class TeamScoped(SQLModel):
     team_id: str = Field(max_length=32, index=True)
 
 
+#: Tables that belong to the deployment rather than to a workspace, and so have no `team_id`:
+#: the state of the one LRS that EDDY_LRS_URL names for every workspace (store/lrs.py).
+DEPLOYMENT_TABLES = frozenset({"lrs_backoff"})
+
+
 #: How long a content key (a topic's key, a learning path's or a lesson's id, a badge's id)
 #: may be, in every table that keeps one (`content check` refuses longer ones).
 KEY_LENGTH = 64

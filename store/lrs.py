@@ -1,20 +1,25 @@
-"""The LRS outbox: statements waiting to be sent to the Learning Record Store, and how far
-each workspace's events have been queued.
+"""The LRS outbox: statements waiting to be sent to the Learning Record Store, how far each
+workspace's events have been queued, and how long to leave the LRS alone after it failed.
 
 A statement is queued once (its id is the primary key, and ids are stable: bot/xapi.py) and
 leaves `pending` only when the LRS took it (`sent`) or refused it for good (`rejected`). A
-failed batch stays pending with a later `next_attempt_at`, so an LRS outage or a restart
-loses nothing, and several instances share the work: claiming a batch moves its
-`next_attempt_at` past a lease, so no other instance takes it meanwhile.
+failed batch stays pending, so an LRS outage or a restart loses nothing, and several instances
+share the work: claiming a batch moves its `next_attempt_at` past a lease, so no other
+instance takes it meanwhile; a pending statement whose `next_attempt_at` has come is free.
+
+When to try the LRS again is not a statement's business but the LRS's (`LrsBackoff`, one row
+per endpoint, shared by every instance): new statements keep arriving while it is down, and
+they wait with the rest instead of each asking it in turn.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, delete, func, select, update
-from sqlmodel import Field, Session, col
+from sqlalchemy import JSON, delete, func, or_, select, update
+from sqlmodel import Field, Session, SQLModel, col
 
 from store.base import TeamKeyed, TeamScoped, insert_for, utc_field
 
@@ -45,6 +50,24 @@ class LrsCursor(TeamKeyed, table=True):
     __tablename__ = "lrs_cursor"
 
     queued_until: datetime = utc_field()
+
+
+class LrsBackoff(SQLModel, table=True):
+    """The LRS at `endpoint` failed `failures` times in a row (since `failing_since`): nobody
+    sends to it before `next_try_at`, and then one instance at a time (`probe_until`, a lease
+    like a batch's) finds out whether it is back. No row: it answered the last attempt.
+
+    No `team_id` (one of `DEPLOYMENT_TABLES`): every workspace's statements go to that LRS."""
+
+    __tablename__ = "lrs_backoff"
+
+    #: EDDY_LRS_URL without credentials: another address starts with a clean slate.
+    endpoint: str = Field(max_length=500, primary_key=True)
+    failures: int = 0
+    failing_since: datetime = utc_field()
+    next_try_at: datetime = utc_field()
+    probe_until: datetime | None = utc_field(default=None, nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
 
 
 def queued_until(session: Session, *, team_id: str) -> datetime | None:
@@ -129,6 +152,8 @@ def mark_sent(session: Session, *, ids: list[str], at: datetime) -> None:
 
 
 def retry_later(session: Session, *, ids: list[str], at: datetime, error: str) -> None:
+    """Give claimed statements back (free from `at`, which is when the LRS failed: its
+    backoff, not theirs, decides when they go)."""
     session.execute(
         update(LrsOutbox)
         .where(col(LrsOutbox.statement_id).in_(ids), col(LrsOutbox.status) == PENDING)
@@ -142,17 +167,6 @@ def reject(session: Session, *, ids: list[str], error: str) -> None:
         .where(col(LrsOutbox.statement_id).in_(ids))
         .values(status=REJECTED, last_error=error[:500])
     )
-
-
-def postpone_due(session: Session, *, until: datetime) -> int:
-    """Hold back every pending statement due before `until` (the LRS is away: one batch finds
-    out when it is back, instead of every batch asking in turn); how many were due."""
-    statement = (
-        update(LrsOutbox)
-        .where(col(LrsOutbox.status) == PENDING, col(LrsOutbox.next_attempt_at) < until)
-        .values(next_attempt_at=until)
-    )
-    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def requeue_rejected(session: Session, *, at: datetime) -> int:
@@ -184,22 +198,18 @@ def counts(session: Session) -> dict[str, int]:
     return {status: int(count) for status, count in session.execute(query)}
 
 
-def waiting(session: Session) -> tuple[datetime | None, datetime | None]:
-    """When the oldest pending statement happened, and when the next attempt is due."""
-    query = select(
-        func.min(col(LrsOutbox.happened_at)), func.min(col(LrsOutbox.next_attempt_at))
-    ).where(col(LrsOutbox.status) == PENDING)
-    oldest, due = session.execute(query).one()
-    return oldest, due
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest pending statement happened."""
+    query = select(func.min(col(LrsOutbox.happened_at))).where(col(LrsOutbox.status) == PENDING)
+    return session.execute(query).scalar()
 
 
-def last_errors(session: Session, *, limit: int = 5) -> list[LrsOutbox]:
-    """Statements that failed (pending with an error, or rejected), those retried last
-    first."""
+def rejected(session: Session, *, limit: int) -> list[LrsOutbox]:
+    """Statements the LRS refused for good, oldest event first."""
     query = (
         select(LrsOutbox)
-        .where(col(LrsOutbox.last_error).is_not(None), col(LrsOutbox.status) != SENT)
-        .order_by(col(LrsOutbox.next_attempt_at).desc(), col(LrsOutbox.statement_id))
+        .where(col(LrsOutbox.status) == REJECTED)
+        .order_by(col(LrsOutbox.happened_at), col(LrsOutbox.statement_id))
         .limit(limit)
     )
     return list(session.execute(query).scalars())
@@ -208,3 +218,78 @@ def last_errors(session: Session, *, limit: int = 5) -> list[LrsOutbox]:
 def cursors(session: Session) -> dict[str, datetime]:
     """Each workspace's `queued_until`."""
     return {row.team_id: row.queued_until for row in session.execute(select(LrsCursor)).scalars()}
+
+
+# --- the LRS's backoff ------------------------------------------------------------------------
+
+
+def backoff(session: Session, *, endpoint: str) -> LrsBackoff | None:
+    """The LRS's state of failure (None: it answered the last attempt)."""
+    return session.get(LrsBackoff, endpoint)
+
+
+def take_turn(session: Session, *, endpoint: str, now: datetime, lease_until: datetime) -> bool:
+    """Become the one instance that finds out whether a failing LRS is back, once its wait is
+    over and nobody else is finding out (their turn lasts until `lease_until`); whether this
+    instance got the turn. One conditional UPDATE, so that two instances never both get it."""
+    statement = (
+        update(LrsBackoff)
+        .where(
+            col(LrsBackoff.endpoint) == endpoint,
+            col(LrsBackoff.next_try_at) <= now,
+            or_(col(LrsBackoff.probe_until).is_(None), col(LrsBackoff.probe_until) <= now),
+        )
+        .values(probe_until=lease_until)
+    )
+    return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+
+
+def force_turn(session: Session, *, endpoint: str, lease_until: datetime) -> None:
+    """Take the turn whatever the wait (an operator asked to try now)."""
+    session.execute(
+        update(LrsBackoff)
+        .where(col(LrsBackoff.endpoint) == endpoint)
+        .values(probe_until=lease_until)
+    )
+
+
+def end_turn(session: Session, *, endpoint: str) -> None:
+    """Give the turn back unused (there was nothing to send): the next pass may take it."""
+    session.execute(
+        update(LrsBackoff).where(col(LrsBackoff.endpoint) == endpoint).values(probe_until=None)
+    )
+
+
+def record_failure(
+    session: Session,
+    *,
+    endpoint: str,
+    now: datetime,
+    error: str,
+    wait: Callable[[int], timedelta],
+) -> LrsBackoff:
+    """The LRS failed at `now`: one more failure in a row, and no attempt before `now` plus
+    `wait(failures)`. An instance that failed in the same round as another (both sent while
+    the LRS looked fine) counts no second failure: its wait is already set."""
+    session.execute(
+        insert_for(session)(LrsBackoff)
+        .values(endpoint=endpoint, failures=0, failing_since=now, next_try_at=now)
+        .on_conflict_do_nothing()
+    )
+    query = select(LrsBackoff).where(col(LrsBackoff.endpoint) == endpoint)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one()
+    row.last_error = error[:500]
+    row.probe_until = None
+    if row.failures == 0 or row.next_try_at <= now:
+        row.failures += 1
+        row.next_try_at = now + wait(row.failures)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_success(session: Session, *, endpoint: str) -> None:
+    """The LRS answered: no more waiting, for any instance."""
+    session.execute(delete(LrsBackoff).where(col(LrsBackoff.endpoint) == endpoint))

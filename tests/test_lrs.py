@@ -1,15 +1,20 @@
 """Forwarding learning records to an LRS, through the front door: people ask, react and learn
 in the Slack stand-in; the scheduler's jobs queue the statements and send them to the LRS
-stand-in (a real HTTP server) at instants the test chooses; the LRS fails on request.
+stand-in (a real HTTP server) at instants the test chooses; the LRS fails, or refuses some
+statements, on request; operators use `app.py lrs status` and `lrs retry`.
 
 What is checked is what the LRS ends up with: every statement Eddy exports for the period,
-exactly once, whatever the LRS did meanwhile.
+exactly once, whatever the LRS did meanwhile, except those it refused, which are set aside
+with its reasons and never block the others; and how often a failing LRS is asked.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,10 +26,11 @@ from bot import lrs as forwarding
 from bot import xapi
 from bot.clock import ManualClock
 from bot.sandbox import SlackStandIn
-from bot.sandbox.lrs import LrsStandIn
-from bot.scheduler import JobRun, run_jobs
+from bot.sandbox.lrs import LrsRequest, LrsStandIn
+from bot.scheduler import JOBS, JobRun, run_job, run_jobs
 from bot.settings import SettingsError, load_settings
-from store.lrs import PENDING, REJECTED, SENT, LrsOutbox
+from store import lrs as store_lrs
+from store.lrs import PENDING, REJECTED, SENT, LrsBackoff, LrsOutbox
 from tests.conftest import (
     ALEX,
     GENERAL,
@@ -57,8 +63,8 @@ def content() -> Path:
 
 
 @pytest.fixture
-def lrs() -> Iterator[LrsStandIn]:
-    with LrsStandIn(username=KEY, password=SECRET) as stand_in:
+def lrs(clock) -> Iterator[LrsStandIn]:
+    with LrsStandIn(username=KEY, password=SECRET, clock=clock) as stand_in:
         yield stand_in
 
 
@@ -122,9 +128,22 @@ def by_status(instance: Instance) -> dict[str, int]:
     return counts
 
 
-def next_attempt(instance: Instance) -> datetime:
-    """When the earliest pending statement is next tried."""
-    return min(row.next_attempt_at for row in outbox(instance) if row.status == PENDING)
+def backoff(instance: Instance) -> LrsBackoff | None:
+    """The LRS's backoff, as every instance sees it (None: it answered the last attempt)."""
+    endpoint = forwarding.endpoint_of(instance.runtime.settings.eddy_lrs_url)
+    with instance.runtime.store.session() as session:
+        return store_lrs.backoff(session, endpoint=endpoint)
+
+
+def next_try(instance: Instance) -> datetime:
+    """When the failing LRS is tried next."""
+    state = backoff(instance)
+    assert state is not None, "the LRS is not failing"
+    return state.next_try_at
+
+
+def status(instance: Instance) -> dict:
+    return forwarding.status(instance.runtime.store, instance.runtime.settings)
 
 
 def assert_stored_exactly_once(lrs: LrsStandIn, statements: dict[str, dict]) -> None:
@@ -172,9 +191,10 @@ def test_statements_reach_the_lrs_in_batches_once_each(slack, instance, clock, l
     jobs_at(instance, clock.advance(timedelta(minutes=1)))
     assert len(lrs.posts()) == len(posts) + 1
 
-    status = forwarding.status(instance.runtime.store)
-    assert (status["pending"], status["sent"], status["rejected"]) == (0, len(now_exported), 0)
-    assert status["errors"] == []
+    found = status(instance)
+    assert (found["pending"], found["sent"], found["rejected"]) == (0, len(now_exported), 0)
+    assert found["backoff"] is None
+    assert found["rejected_statements"] == []
 
 
 def test_turned_on_later_it_sends_the_history_from_the_first_event(slack, instance, clock, lrs):
@@ -187,7 +207,7 @@ def test_turned_on_later_it_sends_the_history_from_the_first_event(slack, instan
     jobs_at(instance, now)
 
     assert_stored_exactly_once(lrs, statements)
-    queued_until = forwarding.status(instance.runtime.store)["queued_until"]
+    queued_until = status(instance)["queued_until"]
     assert queued_until == {instance.runtime.team_id: now.isoformat(timespec="seconds")}
 
 
@@ -219,11 +239,11 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(slack, instance, clock,
         f"0 sent (0 already there), 0 rejected, {len(statements)} to retry"
     )
     assert any("unavailable (HTTP 503" in r.getMessage() for r in caplog.records)
-    waits = [next_attempt(instance) - now]
+    waits = [next_try(instance) - now]
     for _ in range(2):
         now = clock.advance(waits[-1])
         jobs_at(instance, now)
-        waits.append(next_attempt(instance) - now)
+        waits.append(next_try(instance) - now)
     assert waits[0] <= timedelta(seconds=30) < waits[1] <= timedelta(minutes=1) < waits[2]
     # While it waits, nobody asks the LRS: one request per attempt, not one per batch.
     jobs_at(instance, clock.advance(waits[-1] / 2))
@@ -234,7 +254,7 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(slack, instance, clock,
     now = clock.advance(waits[-1])
     results = jobs_at(instance, now)
     assert results["forward-to-lrs"].endswith(f"{len(statements)} to retry")
-    waits.append(next_attempt(instance) - now)
+    waits.append(next_try(instance) - now)
     assert waits[-1] > waits[-2]
     assert by_status(instance) == {PENDING: len(statements)}
     assert lrs.stored == {}
@@ -246,6 +266,7 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(slack, instance, clock,
     jobs_at(instance, clock.advance(waits[-1]))
     assert_stored_exactly_once(lrs, statements)
     assert by_status(instance) == {SENT: len(statements)}
+    assert backoff(instance) is None  # its first answer ends the waiting
 
 
 def test_backoff_is_capped_at_an_hour(slack, instance, clock, lrs):
@@ -254,10 +275,12 @@ def test_backoff_is_capped_at_an_hour(slack, instance, clock, lrs):
     now = clock.advance(timedelta(minutes=1))
     jobs_at(instance, now)
     for _ in range(9):
-        now = clock.advance(next_attempt(instance) - now)
+        now = clock.advance(next_try(instance) - now)
         jobs_at(instance, now)
-    wait = next_attempt(instance) - now
+    wait = next_try(instance) - now
     assert forwarding.LONGEST_WAIT * 0.8 <= wait <= forwarding.LONGEST_WAIT
+    state = backoff(instance)
+    assert state is not None and state.failures == 10
     assert max(row.attempts for row in outbox(instance)) == 10
 
 
@@ -274,61 +297,239 @@ def test_a_lost_answer_is_retried_without_storing_anything_twice(
     assert len(lrs.stored) == forwarding.BATCH_SIZE
     assert SENT not in by_status(instance)
 
-    with caplog.at_level(logging.WARNING, logger="bot.lrs"):
-        results = jobs_at(instance, clock.advance(next_attempt(instance) - now))
+    with caplog.at_level(logging.INFO, logger="bot.lrs"):
+        results = jobs_at(instance, clock.advance(next_try(instance) - now))
 
     assert_stored_exactly_once(lrs, statements)
     assert by_status(instance) == {SENT: len(statements)}
     assert results["forward-to-lrs"] == (
         f"{len(statements)} sent ({forwarding.BATCH_SIZE} already there), 0 rejected, 0 to retry"
     )
-    # The batch the LRS had answered 409; each of its statements was then PUT by id.
+    # The batch the LRS had answered 409; each of its statements was then PUT by id, and each
+    # 409 made Eddy read what the LRS holds under that id: the same statement, as the LRS
+    # writes it (stored, authority and version added, the timestamp in its own form).
     conflicts = [r for r in lrs.posts() if r.status == 409]
     assert len(conflicts) == 1
     puts = [r for r in lrs.requests if r.method == "PUT"]
     assert [r.query["statementId"] for r in puts] == conflicts[0].statement_ids
     assert {r.status for r in puts} == {409}
+    gets = [r for r in lrs.requests if r.method == "GET"]
+    assert [r.query["statementId"] for r in gets] == conflicts[0].statement_ids
+    assert {r.status for r in gets} == {200}
     already = [r for r in caplog.records if "already had statement" in r.getMessage()]
     assert len(already) == forwarding.BATCH_SIZE
-    assert all(r.levelno == logging.WARNING for r in already)
+    assert all(r.levelno == logging.INFO for r in already)
 
 
-def test_a_statement_the_lrs_refuses_is_rejected_and_the_rest_arrive(
-    slack, instance, clock, lrs, caplog, database, tmp_path
+def requests_holding(lrs: LrsStandIn, statement_id: str) -> list[LrsRequest]:
+    return [r for r in lrs.requests if statement_id in r.statement_ids]
+
+
+@pytest.mark.parametrize("refused_with", [422, 400, 413, 418])
+def test_a_statement_the_lrs_refuses_is_set_aside_and_the_others_go_on(
+    slack, instance, clock, lrs, caplog, refused_with
 ):
+    """Ralph answers 422 for a statement its model rejects; other LRSs 400, or 413 for one too
+    big; any client error that is not about the credentials, the address or the moment is
+    about a statement. The batch is sent again one statement at a time to find which."""
     learning_happens(slack, instance)
     statements = exported(instance)
-    refused = next(s["id"] for s in statements.values() if s["verb"]["id"] == xapi.GAVE.iri)
-    lrs.refuse(refused, "result.score.raw must be a number")
+    refused = next(s for s in statements.values() if s["verb"]["id"] == xapi.GAVE.iri)
+    lrs.refuse(refused["id"], "result.score.raw must be a number", status=refused_with)
 
-    with caplog.at_level(logging.ERROR, logger="bot.lrs"):
+    with caplog.at_level(logging.INFO, logger="bot.lrs"):
         results = jobs_at(instance, clock.advance(timedelta(minutes=1)))
 
     assert results["forward-to-lrs"] == (
         f"{len(statements) - 1} sent (0 already there), 1 rejected, 0 to retry"
     )
-    assert_stored_exactly_once(lrs, {k: v for k, v in statements.items() if k != refused})
+    assert_stored_exactly_once(lrs, {k: v for k, v in statements.items() if k != refused["id"]})
     [row] = [row for row in outbox(instance) if row.status == REJECTED]
-    assert row.statement_id == refused
-    assert "result.score.raw must be a number" in (row.last_error or "")
-    [logged] = [r for r in caplog.records if refused in r.getMessage()]
+    assert row.statement_id == refused["id"]
+    reason = row.last_error or ""
+    assert reason.startswith(f"HTTP {refused_with}: ") and reason.endswith(
+        "result.score.raw must be a number"
+    )
+    assert refused["actor"]["account"]["name"] not in reason  # Ralph quotes the statement back
+    assert backoff(instance) is None  # the LRS answered: nothing waits for it
+    # One error, naming the statement, its verb and the LRS's reason; not the address.
+    [logged] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert logged.levelno == logging.ERROR
-    assert "result.score.raw must be a number" in logged.getMessage()
-    status = eddy_cli("lrs", "status", cwd=tmp_path, DATABASE_URL=database)
-    assert status.returncode == 0, status.stderr
-    said = " ".join(status.stdout.split())
-    assert f"forwarding is off: 0 waiting, {len(statements) - 1} sent" in said  # no URL here
-    assert "1 rejected" in said and refused in said and "result.score.raw must be" in said
+    assert refused["id"] in logged.getMessage()
+    assert xapi.GAVE.iri in logged.getMessage()
+    assert reason in logged.getMessage()
+    assert not any("EDDY_LRS_URL" in r.getMessage() for r in caplog.records)
 
-    # Nothing more is tried for it on its own...
+    # Nothing more is tried for it on its own, while the rest keeps flowing.
+    tried = len(requests_holding(lrs, refused["id"]))
+    slack.command(KIM, GENERAL, f"/ask {QUESTIONS[1]}")
+    instance.runtime.work.wait_idle()
     jobs_at(instance, clock.advance(timedelta(hours=2)))
-    assert refused not in lrs.stored
-    # ...until an operator asks, once the LRS takes it.
-    del lrs.lrs.refusals[refused]
-    again = eddy_cli("lrs", "retry", cwd=tmp_path, DATABASE_URL=database)
-    assert "1 refused statement(s) queued again." in again.stdout
-    jobs_at(instance, clock.advance(timedelta(minutes=1)))
+    assert len(requests_holding(lrs, refused["id"])) == tried
+    assert_stored_exactly_once(
+        lrs, {k: v for k, v in exported(instance).items() if k != refused["id"]}
+    )
+
+
+def test_a_statement_the_lrs_finds_invalid_by_itself_is_refused_as_ralph_would(
+    slack, instance, clock, lrs, caplog
+):
+    """The stand-in's own checks answer as Ralph does (422 and FastAPI's `detail`), and its
+    reason reads as the field and the message."""
+    learning_happens(slack, instance, rounds=1)
+    statements = exported(instance)
+    now = clock.advance(timedelta(minutes=1))
+    broken = {k: v for k, v in next(iter(statements.values())).items() if k != "verb"}
+    broken["id"] = str(uuid.uuid5(xapi.NAMESPACE, "a statement with no verb"))
+    forwarding.queue(instance.runtime.store, instance.runtime.team_id, [broken], now)
+
+    with caplog.at_level(logging.ERROR, logger="bot.lrs"):
+        results = jobs_at(instance, now)
+
+    assert (
+        results["forward-to-lrs"]
+        == f"{len(statements)} sent (0 already there), 1 rejected, 0 to retry"
+    )
     assert_stored_exactly_once(lrs, statements)
+    assert {r.status for r in lrs.posts()} == {422}
+    [row] = [row for row in outbox(instance) if row.status == REJECTED]
+    assert (row.statement_id, row.last_error) == (broken["id"], "HTTP 422: verb: Field required")
+    [logged] = [r for r in caplog.records if r.name == "bot.lrs"]
+    assert broken["id"] in logged.getMessage() and "(no verb)" in logged.getMessage()
+
+
+@pytest.mark.parametrize("held", ["the same", "different", "unreadable"])
+def test_an_id_the_lrs_knows_is_sent_only_if_it_holds_the_same_statement(
+    slack, instance, clock, lrs, caplog, held
+):
+    """An LRS answers 409 for an id it has (batch or PUT): Eddy reads what it holds under that
+    id and compares, ignoring what an LRS adds or writes its own way. The same → sent; a
+    different statement, or one it cannot read, is an error an operator sees."""
+    learning_happens(slack, instance)
+    statements = exported(instance)
+    ours = next(s for s in statements.values() if s["verb"]["id"] == xapi.ASKED.iri)
+    if held == "different":
+        lrs.holds({**ours, "object": {**ours["object"], "id": ours["object"]["id"] + "-other"}})
+    else:
+        lrs.holds(json.loads(json.dumps(ours)))
+    if held == "unreadable":
+        lrs.forbid_reads()  # Eddy's key may write statements, not read them
+
+    with caplog.at_level(logging.INFO, logger="bot.lrs"):
+        results = jobs_at(instance, clock.advance(timedelta(minutes=1)))
+
+    gets = [r for r in lrs.requests if r.method == "GET"]
+    assert [(r.query["statementId"], r.status) for r in gets] == [
+        (ours["id"], 403 if held == "unreadable" else 200)
+    ]
+    [row] = [row for row in outbox(instance) if row.statement_id == ours["id"]]
+    logged = [r for r in caplog.records if ours["id"] in r.getMessage()]
+    if held == "the same":
+        assert results["forward-to-lrs"] == (
+            f"{len(statements)} sent (1 already there), 0 rejected, 0 to retry"
+        )
+        assert row.status == SENT
+        assert [r.levelno for r in logged] == [logging.INFO]
+        assert_stored_exactly_once(lrs, statements)
+        return
+    assert results["forward-to-lrs"] == (
+        f"{len(statements) - 1} sent (0 already there), 1 rejected, 0 to retry"
+    )
+    assert row.status == REJECTED
+    if held == "different":
+        assert row.last_error == (
+            "the LRS already holds a different statement under this id (they differ at object.id)"
+        )
+    else:
+        assert row.last_error == (
+            "the LRS already holds a statement under this id, and Eddy could not compare it "
+            "with its own (HTTP 403: this key may not read statements)"
+        )
+    [error] = logged
+    assert error.levelno == logging.ERROR and row.last_error in error.getMessage()
+    others = {k: v for k, v in statements.items() if k != ours["id"]}
+    assert {k: v for k, v in lrs.stored.items() if k != ours["id"]} == others
+    assert ours["id"] not in lrs.received_ids  # Eddy never had it stored
+
+
+def test_statements_compare_as_an_lrs_may_write_them():
+    """What an LRS adds or writes its own way is no difference; the rest is."""
+    ours = {
+        "id": "0b0e5e36-5d1e-5a6f-9c1b-8f5a3c2a1d00",
+        "actor": {"account": {"homePage": "https://acme.slack.com/", "name": "U1"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/asked", "display": {"en-US": "asked"}},
+        "object": {"id": "https://acme.slack.com/eddy/questions/1"},
+        "result": {"success": True, "score": {"raw": 1}},
+        "context": {
+            "registration": "5d9a1d9e-0b53-5b2c-a3a5-0c0c7e7b1a11",
+            "contextActivities": {"parent": {"id": "https://acme.slack.com/eddy/paths/p"}},
+        },
+        "timestamp": "2026-03-04T10:00:00.123+00:00",
+    }
+    written_its_own_way = {
+        "version": "1.0.0",
+        "stored": "2026-03-04T10:00:01Z",
+        "authority": {"objectType": "Agent", "mbox": "mailto:lrs@example.com"},
+        "timestamp": "2026-03-04T11:00:00.123456+01:00",
+        "context": {
+            "contextActivities": {
+                "parent": [{"objectType": "Activity", "id": "https://acme.slack.com/eddy/paths/p"}]
+            },
+            "registration": "5D9A1D9E-0B53-5B2C-A3A5-0C0C7E7B1A11",
+        },
+        "result": {"score": {"raw": 1.0}, "success": True},
+        "object": {"objectType": "Activity", "id": "https://acme.slack.com/eddy/questions/1"},
+        "verb": {"display": {"en-US": "asked"}, "id": "http://adlnet.gov/expapi/verbs/asked"},
+        "actor": {
+            "objectType": "Agent",
+            "account": {"name": "U1", "homePage": "https://acme.slack.com/"},
+        },
+        "id": "0B0E5E36-5D1E-5A6F-9C1B-8F5A3C2A1D00",
+    }
+    assert forwarding.difference(ours, written_its_own_way) is None
+    later = {**written_its_own_way, "timestamp": "2026-03-04T10:00:00.124Z"}
+    assert forwarding.difference(ours, later) == "timestamp"
+    not_true = {**written_its_own_way, "result": {"score": {"raw": 1}, "success": 1}}
+    assert forwarding.difference(ours, not_true) == "result.success"
+    someone_else = json.loads(json.dumps(written_its_own_way))
+    someone_else["actor"]["account"]["name"] = "U2"
+    assert forwarding.difference(ours, someone_else) == "actor.account.name"
+    more = {**written_its_own_way, "attachments": []}
+    assert forwarding.difference(ours, more) == "attachments"
+
+
+def test_a_down_lrs_is_asked_less_and_less_often_while_events_keep_coming(
+    slack, instance, clock, lrs
+):
+    """The LRS answers 503 for two hours while someone asks a question every 10 seconds, and
+    the jobs run as the scheduler runs them (queueing every minute, forwarding every 30
+    seconds). New statements wait with the others: the LRS is asked a handful of times, each
+    wait twice the last (up to an hour), not every 30 seconds."""
+    lrs.fail_next(503, times=10_000)
+    jobs = {job.name: job for job in JOBS}
+    people = (KIM, SAM, RIO)
+    asked_at: list[datetime] = []
+    for tick in range(1, 2 * 360 + 1):  # ten-second ticks
+        now = clock.advance(timedelta(seconds=10))
+        slack.command(people[tick % 3], GENERAL, f"/ask {QUESTIONS[tick % len(QUESTIONS)]}")
+        if tick % 6 == 0:
+            assert run_job(instance.runtime, jobs["queue-lrs-statements"], now).ok
+        if tick % 3 == 0:
+            before = len(lrs.requests)
+            assert run_job(instance.runtime, jobs["forward-to-lrs"], now).ok
+            asked_at += [now] * (len(lrs.requests) - before)
+    instance.runtime.work.wait_idle()
+
+    assert 6 <= len(asked_at) <= 10, asked_at  # every 30 seconds would be 240
+    gaps = [later - earlier for earlier, later in itertools.pairwise(asked_at)]
+    for failures, gap in enumerate(gaps, start=1):
+        doubled = min(forwarding.FIRST_WAIT * 2 ** (failures - 1), forwarding.LONGEST_WAIT)
+        assert gap >= doubled * 0.8, (failures, gaps)
+    state = backoff(instance)
+    assert state is not None and state.failures == len(asked_at)
+    assert state.last_error == "HTTP 503: fault on request"
+    assert by_status(instance) == {PENDING: len(outbox(instance))}  # nothing lost, none sent
+    assert lrs.stored == {}
 
 
 def test_retry_after_is_honoured(slack, instance, clock, lrs):
@@ -338,7 +539,7 @@ def test_retry_after_is_honoured(slack, instance, clock, lrs):
 
     asked_at = clock.advance(timedelta(minutes=1))
     jobs_at(instance, asked_at)
-    assert next_attempt(instance) == asked_at + timedelta(seconds=600)
+    assert next_try(instance) == asked_at + timedelta(seconds=600)
 
     jobs_at(instance, clock.advance(timedelta(minutes=9)))
     assert len(lrs.requests) == 1  # nine minutes on, it still waits
@@ -347,22 +548,187 @@ def test_retry_after_is_honoured(slack, instance, clock, lrs):
     assert_stored_exactly_once(lrs, statements)
 
 
-def test_wrong_credentials_wait_and_say_what_to_check(slack, instance, clock, lrs, caplog):
+@pytest.mark.parametrize(
+    ("answered", "advice"),
+    [
+        (401, "check EDDY_LRS_USERNAME and EDDY_LRS_PASSWORD"),
+        (403, "check EDDY_LRS_USERNAME and EDDY_LRS_PASSWORD"),
+        (404, "check EDDY_LRS_URL"),
+        (405, "check EDDY_LRS_URL"),
+    ],
+)
+def test_an_endpoint_problem_holds_everything_and_says_what_to_check(
+    slack, instance, clock, lrs, caplog, answered, advice
+):
     learning_happens(slack, instance)
     statements = exported(instance)
-    lrs.accept_credentials(KEY, "a-new-secret")
+    lrs.fail_next(answered)
 
-    with caplog.at_level(logging.ERROR, logger="bot.lrs"):
+    with caplog.at_level(logging.INFO, logger="bot.lrs"):
         now = clock.advance(timedelta(minutes=1))
         jobs_at(instance, now)
     [logged] = [r for r in caplog.records if r.name == "bot.lrs"]
-    assert "EDDY_LRS_USERNAME and EDDY_LRS_PASSWORD" in logged.getMessage()
+    assert logged.levelno == logging.ERROR
+    assert advice in logged.getMessage()
+    assert f"{len(statements)} statement(s) wait" in logged.getMessage()
     assert SECRET not in logged.getMessage()
+    assert by_status(instance) == {PENDING: len(statements)}  # none rejected
+
+    jobs_at(instance, clock.advance(next_try(instance) - now))  # the setup was fixed
+    assert_stored_exactly_once(lrs, statements)
+
+
+def test_wrong_credentials_wait_until_the_lrs_takes_them_again(slack, instance, clock, lrs):
+    learning_happens(slack, instance)
+    statements = exported(instance)
+    lrs.accept_credentials(KEY, "a-new-secret")
+    now = clock.advance(timedelta(minutes=1))
+    jobs_at(instance, now)
     assert by_status(instance) == {PENDING: len(statements)}
 
     lrs.accept_credentials(KEY, SECRET)  # the LRS's administrator puts the key back
-    jobs_at(instance, clock.advance(next_attempt(instance) - now))
+    jobs_at(instance, clock.advance(next_try(instance) - now))
     assert_stored_exactly_once(lrs, statements)
+
+
+def cli(instance: Instance, lrs: LrsStandIn, tmp_path: Path, *args: str, **env: str):
+    """`app.py ARGS` as an operator runs it beside the instance: its database and LRS
+    settings, on the test's clock."""
+    settings = {
+        "DATABASE_URL": instance.runtime.settings.database_url,
+        "EDDY_LRS_URL": lrs.url,
+        "EDDY_LRS_USERNAME": KEY,
+        "EDDY_LRS_PASSWORD": SECRET,
+        "EDDY_CLOCK": instance.runtime.clock.now().isoformat(),
+    }
+    return eddy_cli(*args, cwd=tmp_path, **(settings | env))
+
+
+def said(done) -> str:
+    return " ".join(done.stdout.split())
+
+
+def test_after_the_credentials_are_fixed_lrs_retry_sends_everything_at_once(
+    slack, instance, clock, lrs, tmp_path
+):
+    learning_happens(slack, instance)
+    statements = exported(instance)
+    host = f"127.0.0.1:{lrs.port}"
+    lrs.accept_credentials(KEY, "a-new-secret")  # rotated at the LRS, not yet in Eddy's settings
+    first = now = clock.advance(timedelta(minutes=1))
+    jobs_at(instance, now)
+    for _ in range(3):
+        now = clock.advance(next_try(instance) - now)
+        jobs_at(instance, now)
+    clock.advance(timedelta(seconds=10))
+
+    shown = cli(instance, lrs, tmp_path, "lrs", "status")
+    assert shown.returncode == 0, shown.stderr
+    assert f"forwarding to the LRS at {host}: {len(statements)} waiting, 0 sent" in said(shown)
+    assert (
+        f"the LRS failed 4 time(s) in a row since {first.isoformat(timespec='seconds')}: next "
+        f"try at {next_try(instance).isoformat(timespec='seconds')}"
+    ) in said(shown)
+    assert "last error: HTTP 401" in said(shown)
+
+    # With the old secret, the LRS still refuses: one sentence says why, and nothing is lost.
+    tried = cli(instance, lrs, tmp_path, "lrs", "retry")
+    assert tried.returncode == 1
+    assert said(tried) == (
+        f"Sent 0 statement(s) to the LRS at {host} (0 already there), 0 rejected, "
+        f"{len(statements)} still waiting."
+    )
+    [sentence] = [line for line in tried.stderr.splitlines() if line.strip()]
+    assert sentence.startswith(f"The LRS at {host} refused Eddy's credentials (HTTP 401")
+    assert sentence.endswith(
+        "check EDDY_LRS_USERNAME and EDDY_LRS_PASSWORD, and that the key may write statements."
+    )
+    assert SECRET not in tried.stderr + tried.stdout
+    waited_until = next_try(instance)
+
+    # The operator puts the new secret in Eddy's settings: everything goes at once, well
+    # before the backoff's next try.
+    fixed = cli(instance, lrs, tmp_path, "lrs", "retry", EDDY_LRS_PASSWORD="a-new-secret")
+    assert fixed.returncode == 0, fixed.stderr
+    assert said(fixed) == (
+        f"Sent {len(statements)} statement(s) to the LRS at {host} (0 already there), "
+        "0 rejected, 0 still waiting."
+    )
+    assert clock.now() < waited_until
+    assert_stored_exactly_once(lrs, statements)
+    assert backoff(instance) is None
+    shown = cli(instance, lrs, tmp_path, "lrs", "status")
+    assert "no backoff: the LRS has not failed since it last answered" in said(shown)
+
+
+def test_lrs_retry_says_in_one_sentence_why_the_lrs_still_fails(
+    slack, instance, clock, lrs, tmp_path
+):
+    learning_happens(slack, instance, rounds=1)
+    waiting = len(exported(instance))
+    host = f"127.0.0.1:{lrs.port}"
+    lrs.go_down()
+    jobs_at(instance, clock.advance(timedelta(minutes=1)))
+
+    down = cli(instance, lrs, tmp_path, "lrs", "retry")
+    assert down.returncode == 1
+    assert said(down).endswith(f"{waiting} still waiting.")
+    assert down.stderr.strip().startswith(f"The LRS at {host} is unavailable (no answer")
+
+    lrs.come_back()
+    elsewhere = cli(instance, lrs, tmp_path, "lrs", "retry", EDDY_LRS_URL=lrs.url + "v2/")
+    assert elsewhere.returncode == 1
+    assert " ".join(elsewhere.stderr.split()).startswith(
+        f"The LRS at {host} answered HTTP 404: no resource /xapi/v2/statements: check "
+        "EDDY_LRS_URL, which names its xAPI endpoint (the address before /statements)."
+    )
+
+    off = cli(instance, lrs, tmp_path, "lrs", "retry", EDDY_LRS_URL="")
+    assert off.returncode == 1
+    assert "Forwarding is off: set EDDY_LRS_URL" in " ".join(off.stderr.split())
+
+    assert SENT not in by_status(instance)
+    done = cli(instance, lrs, tmp_path, "lrs", "retry")
+    assert done.returncode == 0, done.stderr
+    assert SENT in by_status(instance) and PENDING not in by_status(instance)
+
+
+def test_refused_statements_stay_aside_until_lrs_retry_rejected(
+    slack, instance, clock, lrs, tmp_path
+):
+    learning_happens(slack, instance)
+    statements = exported(instance)
+    refused = next(s for s in statements.values() if s["verb"]["id"] == xapi.GAVE.iri)
+    lrs.refuse(refused["id"], "result.score.raw must be a number")
+    jobs_at(instance, clock.advance(timedelta(minutes=1)))
+
+    shown = cli(instance, lrs, tmp_path, "lrs", "status")
+    assert f"0 waiting, {len(statements) - 1} sent (kept a week), 1 rejected" in said(shown)
+    assert (
+        "rejected by the LRS (1; `lrs retry --rejected` sends them again): statement "
+        f"{refused['id']} ({xapi.GAVE.iri}, {refused['timestamp'][:19]}+00:00): HTTP 422: "
+        "result.score.raw must be a number"
+    ) in said(shown)
+
+    # A plain retry leaves it aside: the LRS said it will not take it as it is.
+    plain = cli(instance, lrs, tmp_path, "lrs", "retry")
+    assert said(plain) == (
+        f"Sent 0 statement(s) to the LRS at 127.0.0.1:{lrs.port} (0 already there), "
+        "0 rejected, 0 still waiting."
+    )
+    assert refused["id"] not in lrs.stored
+
+    lrs.stop_refusing()  # its administrator fixed what made it refuse the statement
+    again = cli(instance, lrs, tmp_path, "lrs", "retry", "--rejected")
+    assert again.returncode == 0, again.stderr
+    assert said(again) == (
+        "1 rejected statement(s) queued again. Sent 1 statement(s) to the LRS at "
+        f"127.0.0.1:{lrs.port} (0 already there), 0 rejected, 0 still waiting."
+    )
+    assert_stored_exactly_once(lrs, statements)
+
+    helped = cli(instance, lrs, tmp_path, "lrs", "retry", "--help", COLUMNS="200")
+    assert "--rejected" in said(helped) and "refused for good" in said(helped)
 
 
 def test_forwarding_off_does_nothing(slack, tmp_path, clock):

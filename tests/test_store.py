@@ -12,7 +12,8 @@ from sqlalchemy import inspect, text
 
 from bot.events import forget_old_events, is_first_delivery
 from bot.runtime import Runtime
-from store.base import metadata
+from store import lrs
+from store.base import DEPLOYMENT_TABLES, metadata
 from store.db import Store, alembic_config
 from store.events import ProcessedEvent, claim_event
 from tests.conftest import make_settings
@@ -41,6 +42,8 @@ def test_every_table_belongs_to_a_workspace(database_url):
     store.close()
     assert tables
     for table in tables:
+        if table in DEPLOYMENT_TABLES:
+            continue
         columns = {
             c["name"]: c for c in inspect(Store.connect(database_url).engine).get_columns(table)
         }
@@ -109,6 +112,57 @@ def test_concurrent_claims_of_one_event_have_one_winner(database_url):
         thread.join()
     store.close()
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_a_failing_lrs_is_tried_by_one_instance_at_a_time_and_fails_once_per_round(
+    database_url,
+):
+    """The LRS's backoff is shared: instances that fail in the same round count one failure,
+    and when the wait is over one of eight instances asking at once gets the turn."""
+    store = upgraded(database_url)
+    endpoint = "https://lrs.example.com/xapi/"
+
+    def wait(failures: int) -> timedelta:
+        return timedelta(seconds=30 * 2 ** (failures - 1))
+
+    for _ in range(2):  # two instances that sent while the LRS looked fine
+        with store.session() as session:
+            lrs.record_failure(session, endpoint=endpoint, now=NOON, error="HTTP 503", wait=wait)
+    with store.session() as session:
+        state = lrs.backoff(session, endpoint=endpoint)
+        assert state is not None
+        assert (state.failures, state.next_try_at) == (1, NOON + timedelta(seconds=30))
+        assert not lrs.take_turn(
+            session, endpoint=endpoint, now=NOON, lease_until=NOON + timedelta(minutes=5)
+        )
+
+    later = NOON + timedelta(seconds=30)
+    turns: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def take() -> None:
+        barrier.wait()
+        with store.session() as session:
+            turns.append(
+                lrs.take_turn(
+                    session, endpoint=endpoint, now=later, lease_until=later + timedelta(minutes=5)
+                )
+            )
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(turns) == [False] * 7 + [True]
+
+    with store.session() as session:  # the one that tried failed again: the wait doubles
+        state = lrs.record_failure(session, endpoint=endpoint, now=later, error="none", wait=wait)
+        assert (state.failures, state.next_try_at) == (2, later + timedelta(minutes=1))
+        lrs.record_success(session, endpoint=endpoint)
+    with store.session() as session:
+        assert lrs.backoff(session, endpoint=endpoint) is None
+    store.close()
 
 
 def test_timestamps_come_back_as_aware_utc(database_url):

@@ -1,33 +1,48 @@
 """A local Learning Record Store stand-in: the xAPI Statement Resource, over real HTTP.
 
 Eddy's forwarder (bot/lrs.py) talks to it exactly as to an LRS, and tests make it misbehave
-on request: answer errors, store a batch and lose the answer, or go down altogether. It
-keeps what a real LRS keeps about ids: a statement id is stored once, and a batch holding an
-id it already has is refused whole (409), as real LRSs do.
+on request: answer errors, store a batch and lose the answer, refuse some statements, or go
+down altogether. It keeps what a real LRS keeps about ids: a statement id is stored once, and
+a batch holding an id it already has is refused whole (409), as is a PUT of it.
 
-    with LrsStandIn(username="key", password="secret") as lrs:
+    with LrsStandIn(username="key", password="secret", clock=clock) as lrs:
         settings = load_settings(eddy_lrs_url=lrs.url, eddy_lrs_username="key", …)
         lrs.fail_next(503, times=2)          # the LRS is busy
         lrs.lose_answers()                   # stores the next batch, then drops the connection
+        lrs.refuse(statement_id, "result.score.raw: must be a number")     # 422, as Ralph
+        lrs.refuse(lambda s: s["verb"]["id"].endswith("/give"), status=413)
+        lrs.holds(statement)                 # someone else stored this id before
         lrs.go_down(); lrs.come_back()       # refuses connections, then serves again
         assert len(lrs.received_ids) == len(set(lrs.received_ids))
 
 It serves `POST /xapi/statements` (one statement or an array), `PUT /xapi/statements?
 statementId=…` and `GET /xapi/statements?statementId=…`, checks the X-Experience-API-Version
 header (1.0.x) and, when given credentials, HTTP Basic auth, and records every request.
+
+A statement it refuses is answered as Ralph (a FastAPI service) answers one its model rejects:
+422 with `{"detail": [{"loc": ["body", <position>, <field>], "msg": …, "input": …}]}`, which
+quotes the statement back. Its own checks are few (a real LRS checks far more): the statement
+is an object with an id, an actor, a verb and an object. GET by id answers what it stored the
+way a real LRS does: with `stored`, `authority` and `version` added, the timestamp written its
+own way (UTC, `Z`, microseconds) and the keys in another order.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +84,15 @@ class LrsFault:
     after_storing: bool = False
 
 
+@dataclass(frozen=True)
+class LrsRefusal:
+    """Refuse, with `status`, any request that holds a statement `which` picks."""
+
+    which: Callable[[dict[str, Any]], bool]
+    reason: str
+    status: int = 422
+
+
 @dataclass(eq=False)
 class LrsHold:
     """Keep back the answer to the next statement request, after carrying it out, until
@@ -85,14 +109,19 @@ class Lrs:
 
     username: str = ""
     password: str = ""
+    #: Where `stored` times come from.
+    clock: Clock = field(default_factory=SystemClock)
     #: statement id → the statement, as stored
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: statement id → when it was stored
+    stored_at: dict[str, datetime] = field(default_factory=dict)
     #: every statement id of every request it accepted (POST or PUT), in order
     received_ids: list[str] = field(default_factory=list)
     requests: list[LrsRequest] = field(default_factory=list)
     faults: list[LrsFault] = field(default_factory=list)
-    #: statement id → why the LRS refuses it (400), as for a statement it finds invalid
-    refusals: dict[str, str] = field(default_factory=dict)
+    refusals: list[LrsRefusal] = field(default_factory=list)
+    #: Answer GETs 403, as to a key that may write statements but not read them.
+    reads_forbidden: bool = False
     holds: list[LrsHold] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -153,8 +182,7 @@ class Lrs:
         if request.method == "PUT":
             return self._put(request.query.get("statementId", ""), request.body)
         if request.method == "GET":
-            found = self.stored.get(request.query.get("statementId", ""))
-            return (200, found, {}) if found is not None else (404, {"error": "not found"}, {})
+            return self._get(request.query.get("statementId", ""))
         return 405, {"error": f"{request.method} is not allowed"}, {}
 
     def _authorised(self, header: str) -> bool:
@@ -163,25 +191,28 @@ class Lrs:
         expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return header == f"Basic {expected}"
 
-    def _problem(self, position: int, statement: Any) -> str | None:
-        """Why statement number `position` of a request cannot be stored (None: it can)."""
+    def _problem(self, where: list[Any], statement: Any) -> tuple[int, Any] | None:
+        """(status, body) refusing the statement at `where` in a request's body (None: it
+        can be stored): 422 with FastAPI's validation error, as Ralph answers."""
         if not isinstance(statement, dict):
-            return f"statement {position} is not an object"
-        named = statement.get("id", f"number {position}")
+            return 422, _invalid(where, "Input should be a valid dictionary", statement)
         missing = [part for part in REQUIRED if part not in statement]
         if missing:
-            return f"statement {named} has no {', '.join(missing)}"
-        if statement["id"] in self.refusals:
-            return f"statement {named} is invalid: {self.refusals[statement['id']]}"
+            return 422, _invalid([*where, missing[0]], "Field required", statement)
+        for refusal in self.refusals:
+            if refusal.which(statement):
+                if refusal.status == 422:
+                    return 422, _invalid(where, refusal.reason, statement)
+                return refusal.status, {"error": f"statement {statement['id']}: {refusal.reason}"}
         return None
 
     def _post(self, body: Any) -> tuple[int, Any, dict[str, str]]:
         """Store a batch whole, or none of it."""
         batch = body if isinstance(body, list) else [body]
         for position, statement in enumerate(batch):
-            problem = self._problem(position, statement)
+            problem = self._problem(["body", position], statement)
             if problem:
-                return 400, {"error": problem}, {}
+                return problem[0], problem[1], {}
         ids = [statement["id"] for statement in batch]
         if len(set(ids)) != len(ids):
             return 400, {"error": "the batch holds one statement id twice"}, {}
@@ -197,18 +228,48 @@ class Lrs:
         if isinstance(body, dict) and body.get("id", statement_id) != statement_id:
             return 400, {"error": "the statement's id differs from statementId"}, {}
         statement = {**body, "id": statement_id} if isinstance(body, dict) else body
-        problem = self._problem(0, statement)
+        problem = self._problem(["body"], statement)
         if problem:
-            return 400, {"error": problem}, {}
+            return problem[0], problem[1], {}
         if statement_id in self.stored:
             return 409, {"error": f"statement {statement_id} is already stored"}, {}
         self._store([statement])
         return 204, None, {}
 
+    def _get(self, statement_id: str) -> tuple[int, Any, dict[str, str]]:
+        if self.reads_forbidden:
+            return 403, {"error": "this key may not read statements"}, {}
+        found = self.stored.get(statement_id)
+        if found is None:
+            return 404, {"error": f"no statement {statement_id}"}, {}
+        held = {
+            **found,
+            "stored": _written(self.stored_at[statement_id]),
+            "authority": {
+                "objectType": "Agent",
+                "account": {"homePage": "http://127.0.0.1/", "name": self.username or "anyone"},
+            },
+            "version": "1.0.0",
+        }
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # none, or unreadable: as is
+            held["timestamp"] = _written(datetime.fromisoformat(found["timestamp"]))
+        return 200, dict(sorted(held.items(), reverse=True)), {}
+
     def _store(self, statements: list[dict[str, Any]]) -> None:
         for statement in statements:
             self.stored[statement["id"]] = statement
+            self.stored_at[statement["id"]] = self.clock.now()
             self.received_ids.append(statement["id"])
+
+
+def _invalid(where: list[Any], message: str, statement: Any) -> dict[str, Any]:
+    """FastAPI's answer to a body its model rejects (it quotes what it rejected)."""
+    return {"detail": [{"type": "value_error", "loc": where, "msg": message, "input": statement}]}
+
+
+def _written(at: datetime) -> str:
+    """A timestamp the way this LRS writes it: UTC, `Z`, to the microsecond."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LrsServer(ThreadingHTTPServer):
@@ -238,8 +299,10 @@ class LrsServer(ThreadingHTTPServer):
 class LrsStandIn:
     """The LRS on a port of its own, which it keeps when it goes down and comes back."""
 
-    def __init__(self, *, username: str = "", password: str = "") -> None:
-        self.lrs = Lrs(username=username, password=password)
+    def __init__(
+        self, *, username: str = "", password: str = "", clock: Clock | None = None
+    ) -> None:
+        self.lrs = Lrs(username=username, password=password, clock=clock or SystemClock())
         self.server: LrsServer | None = None
         self.port = 0
 
@@ -294,9 +357,41 @@ class LrsStandIn:
         """The LRS's administrator changes the key and secret it accepts."""
         self.lrs.username, self.lrs.password = username, password
 
-    def refuse(self, statement_id: str, reason: str = "it does not follow the xAPI spec") -> None:
-        """Answer 400 to any request holding this statement, as to an invalid one."""
-        self.lrs.refusals[statement_id] = reason
+    def refuse(
+        self,
+        which: str | Iterable[str] | Callable[[dict[str, Any]], bool],
+        reason: str = "it does not follow the xAPI spec",
+        *,
+        status: int = 422,
+    ) -> None:
+        """Refuse any request holding a statement `which` picks (an id, ids, or a test of the
+        statement) with `status`: 422 answers as Ralph does for a statement its model rejects;
+        another status (400, 413, …) with `{"error": …}`."""
+        if callable(which):
+            picks = which
+        else:
+            ids = {which} if isinstance(which, str) else set(which)
+
+            def picks(statement: dict[str, Any]) -> bool:
+                return statement.get("id") in ids
+
+        with self.lrs._lock:
+            self.lrs.refusals.append(LrsRefusal(picks, reason, status))
+
+    def stop_refusing(self) -> None:
+        """Take every statement again (its administrator changed what it accepts)."""
+        with self.lrs._lock:
+            self.lrs.refusals.clear()
+
+    def holds(self, statement: dict[str, Any]) -> None:
+        """It already has this statement, stored by some other system before Eddy came."""
+        with self.lrs._lock:
+            self.lrs.stored[statement["id"]] = statement
+            self.lrs.stored_at[statement["id"]] = self.lrs.clock.now()
+
+    def forbid_reads(self) -> None:
+        """Eddy's key may write statements but not read them (GET answers 403)."""
+        self.lrs.reads_forbidden = True
 
     def go_down(self) -> None:
         """Stop listening: connections are refused until `come_back`."""
