@@ -671,6 +671,8 @@ def lrs_retry(
         store.close()
     out = Console()
     host = lrs.LrsClient.from_settings(settings).host
+    if done.queued:
+        out.print(f"{done.queued:,} statement(s) of new events queued.", highlight=False)
     if rejected:
         out.print(f"{done.requeued:,} rejected statement(s) queued again.", highlight=False)
     report = done.forwarded

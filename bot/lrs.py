@@ -71,7 +71,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.xapi import EDDY_ACCOUNT, VERSION, record, statements_in, windows
+from bot.xapi import EDDY_ACCOUNT, VERSION, known_workspaces, record, statements_in, windows
 from store import Store
 from store import lrs as outbox
 from store import xapi as records
@@ -141,11 +141,16 @@ def queue_new(runtime: Runtime, now: datetime) -> int | None:
     """
     if not runtime.settings.forwards_to_lrs:
         return None
-    team_id = runtime.team_id
-    if record(runtime.store, team_id, now) is None:
+    return queue_recorded(runtime.store, runtime.team_id, now)
+
+
+def queue_recorded(store: Store, team_id: str, now: datetime) -> int | None:
+    """`queue_new` for one workspace of the database, whichever process runs it (the
+    scheduler, `app.py lrs retry`)."""
+    if record(store, team_id, now) is None:
         return None
     until = now + timedelta(milliseconds=1)  # what this pass recorded, at `now`, included
-    with runtime.store.session() as session:
+    with store.session() as session:
         cursor = outbox.queued_until(session, team_id=team_id)
         span = (
             records.record_span(session, team_id=team_id, recorded=True) if cursor is None else None
@@ -158,12 +163,12 @@ def queue_new(runtime: Runtime, now: datetime) -> int | None:
         start = end = until  # nothing has happened yet: from now on
     queued = 0
     for window in windows(start, end):
-        made = statements_in(runtime.store, team_id, window, recorded=True)
-        queued += queue(runtime.store, team_id, made, now)
-        with runtime.store.session() as session:
+        made = statements_in(store, team_id, window, recorded=True)
+        queued += queue(store, team_id, made, now)
+        with store.session() as session:
             outbox.advance(session, team_id=team_id, to=window[1])
     if cursor is None:
-        with runtime.store.session() as session:
+        with store.session() as session:
             outbox.advance(session, team_id=team_id, to=end)
     return queued
 
@@ -531,19 +536,22 @@ def forward(runtime: Runtime, now: datetime) -> ForwardReport | None:
 
 @dataclass
 class RetryReport:
-    """`app.py lrs retry`: what the passes did, statements the LRS refused that were queued
-    again first, and how many still wait."""
+    """`app.py lrs retry`: what the passes did, statements of new events and statements the
+    LRS refused that were queued first, and how many still wait."""
 
     forwarded: ForwardReport
     requeued: int
     waiting: int
+    queued: int = 0
 
 
 def send_now(store: Store, settings: Settings, now: datetime, *, rejected: bool) -> RetryReport:
     """For an operator who fixed what made the LRS fail (Eddy's credentials, EDDY_LRS_URL) or
     knows it is back: send everything that waits at once, whatever the backoff, until nothing
-    is due or the LRS fails again. With `rejected`, the statements it refused for good are
-    queued again first (once what made it refuse them is fixed: its configuration, say)."""
+    is due or the LRS fails again. Events not queued yet are queued first (as the scheduler
+    would within a minute). With `rejected`, the statements it refused for good are queued
+    again first (once what made it refuse them is fixed: its configuration, say)."""
+    queued = sum(queue_recorded(store, team, now) or 0 for team in known_workspaces(store))
     requeued = 0
     if rejected:
         with store.session() as session:
@@ -551,7 +559,7 @@ def send_now(store: Store, settings: Settings, now: datetime, *, rejected: bool)
     forwarded = _forward(store, LrsClient.from_settings(settings), now, now_or_never=True)
     with store.session() as session:
         waiting = outbox.counts(session).get(outbox.PENDING, 0)
-    return RetryReport(forwarded=forwarded, requeued=requeued, waiting=waiting)
+    return RetryReport(forwarded=forwarded, requeued=requeued, waiting=waiting, queued=queued)
 
 
 def _forward(

@@ -9,9 +9,9 @@ forget user`, and Ralph takes the statements that void theirs. Ralph starts once
 module (under two seconds; one test starts a second one of its own), and the module takes
 some 15 seconds; the tests skip, saying why, where Ralph cannot be installed or started.
 
-Ralph takes every statement Eddy makes. Two things fail, each an expected failure (strict,
-so that a fix shows): Ralph still returns a voided statement; Eddy takes Ralph's 422 for a
-statement it refuses as a setup error and retries it for ever (see each test).
+Ralph takes every statement Eddy makes, and a statement it refuses (422) is set aside while
+the rest arrive. One thing fails, an expected failure (strict, so that a fix shows): Ralph
+still returns a voided statement.
 
 What Ralph 5.1.0 answers (checked by `test_what_ralph_answers`):
 
@@ -54,7 +54,7 @@ from tests.conftest import ALEX, GENERAL, KIM, PINNED, RIO, SAM, Instance, shipp
 from tests.ralph_lrs import RalphLrs, RalphUnavailableError
 from tests.test_badges import add_one_step_path
 from tests.test_cli import eddy as eddy_cli
-from tests.test_lrs import by_status, exported, jobs_at, next_attempt, outbox
+from tests.test_lrs import by_status, exported, jobs_at, next_try, outbox
 from tests.test_xapi import everything_happens, kind
 
 KEY, SECRET = "eddy-key", "eddy-secret"
@@ -209,7 +209,7 @@ def test_every_statement_reaches_ralph_once_through_an_outage_and_an_erasure(
 
     # It is back, with what it held: what waited arrives, and nothing twice.
     ralph.start()
-    results = jobs_at(instance, clock.advance(next_attempt(instance) - down_at))
+    results = jobs_at(instance, clock.advance(next_try(instance) - down_at))
     assert results["forward-to-lrs"] == f"{waiting} sent (0 already there), 0 rejected, 0 to retry"
     assert by_status(instance) == {SENT: len(everything)}
     assert_held_once_as_made(ralph, everything)
@@ -381,12 +381,6 @@ def test_a_voided_statement_is_no_longer_returned(ralph):
     assert given["id"] not in returned
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/lrs.py takes Ralph's 422 (its answer to a statement it refuses) for a setup "
-    "error: it waits and retries the batch for ever, holding back every later statement, "
-    "instead of putting each statement by id and rejecting the one refused, as for a 400",
-)
 def test_a_statement_ralph_refuses_is_rejected_and_the_rest_arrive(instance, clock, ralph):
     """A refused statement, put in the outbox by hand (Eddy makes none that Ralph refuses),
     beside one Ralph takes."""

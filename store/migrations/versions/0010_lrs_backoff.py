@@ -5,7 +5,7 @@ Pending statements become due: their `next_attempt_at` held each one's own backo
 only leases a claimed batch (the LRS's backoff holds the rest back).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import store.base
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
