@@ -646,11 +646,15 @@ def test_after_the_credentials_are_fixed_lrs_retry_sends_everything_at_once(
     assert SECRET not in tried.stderr + tried.stdout
     waited_until = next_try(instance)
 
-    # The operator puts the new secret in Eddy's settings: everything goes at once, well
-    # before the backoff's next try.
+    # Someone asks a question a moment later, before any queueing pass: `lrs retry` takes it
+    # on too. The operator puts the new secret in Eddy's settings: everything goes at once,
+    # well before the backoff's next try.
+    slack.command(KIM, GENERAL, f"/ask {QUESTIONS[1]}")
+    statements = exported(instance)
     fixed = cli(instance, lrs, tmp_path, "lrs", "retry", EDDY_LRS_PASSWORD="a-new-secret")
     assert fixed.returncode == 0, fixed.stderr
     assert said(fixed) == (
+        "1 statement(s) of new events queued. "
         f"Sent {len(statements)} statement(s) to the LRS at {host} (0 already there), "
         "0 rejected, 0 still waiting."
     )
