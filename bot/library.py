@@ -206,7 +206,7 @@ def sync_content(runtime: Runtime, *, team_id: str, now: datetime) -> SyncReport
     gone is removed; entries made in Slack are never touched. Every problem is logged with its
     file and line. What happened before is recorded first, under the names it happened with.
     """
-    xapi.record(runtime.store, team_id, now)
+    xapi.record_before_change(runtime.store, team_id, now)
     folder = runtime.settings.eddy_content_dir
     if not folder.is_dir():
         # A mistyped EDDY_CONTENT_DIR must not look like "every file was deleted".
@@ -379,7 +379,7 @@ class KnowledgeLibrary:
         edited file entry came from. What happened before is recorded first, under the names
         it happened with."""
         now = runtime.clock.now()
-        xapi.record(runtime.store, self.team_id, now)
+        xapi.record_before_change(runtime.store, self.team_id, now)
         with runtime.store.session() as session:
             rows.save_entry(
                 session,

@@ -15,7 +15,8 @@ every instance, after every retry, whatever changed since.
 - **Names as they were.** A statement names entries, topics, paths, lessons and quizzes as
   they were when it was recorded. Every change of content records what happened before it
   first (`bot/library.py`), and the scheduler records every minute, so that is when the
-  event happened.
+  event happened. (The very first pass, which takes on the history a database held before
+  the ledger, is the scheduler's alone.)
 - **Nobody forgotten.** A statement that would name a former member (`app.py forget user`)
   is never made; those already made are voided and dropped by the erasure (bot/privacy.py),
   and kept without the person where it was someone else's (`without_person`).
@@ -718,15 +719,19 @@ def record(store: Store, team_id: str, now: datetime) -> int | None:
 
     Each pass reads again from a little before where the last one stopped (`OVERLAP`) to the
     last event, a day at a time, one transaction per day; the first pass reads from the first
-    event. Run before every change of content, every minute by the scheduler, and before
-    every export."""
+    event. Run every minute by the scheduler, before every change of content
+    (`record_before_change`), before an export and before an erasure."""
     source = source_for(store, team_id)
     if source is None:
         return None
     with store.session() as session:
         place = rows.workspace(session, team_id=team_id)
         span = rows.event_span(session, team_id=team_id)
-    if place is None or span is None:
+    if place is None:
+        return 0
+    if span is None:  # nothing happened yet: the ledger starts now
+        with store.session() as session:
+            rows.advance_recording(session, team_id=team_id, to=now)
         return 0
     legacy = place.legacy_ids and place.recorded_until is None
     start = span[0] if place.recorded_until is None else place.recorded_until - OVERLAP
@@ -746,6 +751,16 @@ def record(store: Store, team_id: str, now: datetime) -> int | None:
         with store.session() as session:
             rows.advance_recording(session, team_id=team_id, to=end)
     return kept
+
+
+def record_before_change(store: Store, team_id: str, now: datetime) -> None:
+    """Before content changes: record what happened so far, under the names it happened
+    with. Not the first pass, which takes on the whole history (a minute or more for a busy
+    quarter, once, after an upgrade): that is the scheduler's, off the start-up path."""
+    with store.session() as session:
+        place = rows.workspace(session, team_id=team_id)
+    if place is not None and place.recorded_until is not None:
+        record(store, team_id, now)
 
 
 def statements_in(
