@@ -33,23 +33,26 @@ from bot.scheduler import run_jobs
 from store import xapi as records
 from store.db import Store, alembic_config
 from store.lrs import LrsOutbox
-from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, SAM, Instance, shipped_content
+from tests.conftest import ALEX, GENERAL, IT_HELP, KIM, RIO, SAM, Instance
 from tests.test_ask import shown
-from tests.test_badges import add_one_step_path
 from tests.test_home import open_tab, seen
-from tests.test_xapi import CONFIDENT, UNKNOWN, everything_happens, kind
-
-EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
-CHECK = "white_check_mark"
+from tests.test_xapi import (
+    CONFIDENT,
+    KINDS,
+    UNKNOWN,
+    everything_happens,
+    kind,
+    parking_and_one_step,
+)
 
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    """The shipped content, with #it-help as the IT help network's channel (parking is its
-    business here) and a one-lesson path."""
-    folder = shipped_content(tmp_path, keywords={"it-help": ["parking", "garage"]})
-    add_one_step_path(folder)
-    return folder
+    return parking_and_one_step(tmp_path)
+
+
+EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+CHECK = "white_check_mark"
 
 
 def recorded(eddy: Instance) -> list[dict]:
@@ -318,18 +321,7 @@ def test_a_forgotten_person_is_in_no_statement_exported_or_forwarded_again(
     at_the_lrs = dict(lrs.stored)
     about_them = naming(at_the_lrs.values(), person)
     kinds = {kind(s) for s in naming(at_the_lrs.values(), SAM) + naming(at_the_lrs.values(), KIM)}
-    assert kinds == {
-        "asked",
-        "answered question",
-        "resolved",
-        "authored",
-        "experienced",
-        "answered quiz",
-        "completed",
-        "earned",
-        "gave",
-        "voided",
-    }
+    assert kinds == KINDS
     # After the last pass, Rio thanks Sam's tip: not recorded yet when Sam is forgotten.
     tip = next(m for m in slack.messages(GENERAL) if m.text.startswith("Tip: pin"))
     clock.advance(timedelta(seconds=20))

@@ -50,30 +50,16 @@ from bot.clock import ManualClock
 from bot.sandbox import SlackStandIn
 from store.lrs import PENDING, REJECTED, SENT
 from store.xapi import Names
-from tests.conftest import ALEX, GENERAL, KIM, PINNED, RIO, SAM, Instance, shipped_content
+from tests.conftest import ALEX, GENERAL, KIM, PINNED, RIO, SAM, Instance
 from tests.ralph_lrs import RalphLrs, RalphUnavailableError
-from tests.test_badges import add_one_step_path
 from tests.test_cli import eddy as eddy_cli
 from tests.test_lrs import by_status, exported, jobs_at, next_try, outbox
-from tests.test_xapi import everything_happens, kind
+from tests.test_xapi import KINDS, everything_happens, kind, parking_and_one_step
 
 KEY, SECRET = "eddy-key", "eddy-secret"
 STATEMENTS = "/xAPI/statements"
 #: GET pages this small, so that reading back follows Ralph's `more` links.
 PAGE = 10
-#: Every kind of statement Eddy makes (tests/test_xapi.py's `kind`).
-KINDS = {
-    "asked",
-    "answered question",
-    "resolved",
-    "authored",
-    "experienced",
-    "answered quiz",
-    "completed",
-    "earned",
-    "gave",
-    "voided",
-}
 #: A workspace of its own for the statements the protocol tests make by hand, so that their
 #: ids never meet those of the sandbox workspace's events.
 ELSEWHERE = xapi.Source(
@@ -111,11 +97,7 @@ def ralph(ralph_server: RalphLrs) -> RalphLrs:
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    """The shipped content, with #it-help as the IT help network's channel (parking is its
-    business here) and a one-lesson path: what tests/test_xapi.py's morning needs."""
-    folder = shipped_content(tmp_path, keywords={"it-help": ["parking", "garage"]})
-    add_one_step_path(folder)
-    return folder
+    return parking_and_one_step(tmp_path)
 
 
 def forwarding_to(ralph: RalphLrs) -> dict[str, str]:

@@ -35,13 +35,17 @@ ONE_STEP = "one-step"
 CHECK, THUMBS = "white_check_mark", "+1"
 
 
-@pytest.fixture
-def content(tmp_path: Path) -> Path:
+def parking_and_one_step(tmp_path: Path) -> Path:
     """The shipped content, with #it-help as the IT help network's channel (parking is its
-    business here) and a one-lesson path."""
+    business here) and a one-lesson path: what `everything_happens` needs."""
     folder = shipped_content(tmp_path, keywords={"it-help": ["parking", "garage"]})
     add_one_step_path(folder)
     return folder
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return parking_and_one_step(tmp_path)
 
 
 def validate(statement: dict) -> BaseXapiStatement:
@@ -60,6 +64,23 @@ def export(database: str, tmp_path: Path, *args: str) -> list[dict]:
     assert done.returncode == 0, done.stderr
     assert "Exported" in done.stderr
     return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+#: Every kind of statement Eddy makes, as `kind` names them.
+KINDS = frozenset(
+    {
+        "asked",
+        "answered question",
+        "resolved",
+        "authored",
+        "experienced",
+        "answered quiz",
+        "completed",
+        "earned",
+        "gave",
+        "voided",
+    }
+)
 
 
 def kind(statement: dict) -> str:
