@@ -12,6 +12,7 @@ the CLI run the same functions once, as the scheduler would at a given instant:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,14 +117,26 @@ class JobRun:
     result: Any = None
 
 
+def did_something(result: Any) -> bool:
+    """Whether a job's result tells of work done: a count above zero ("3 queued", 2). A pass
+    that found nothing to do ("no change", "off", "0 sent, 0 to retry") did nothing."""
+    if isinstance(result, bool) or result is None:
+        return bool(result)
+    if isinstance(result, int):
+        return result > 0
+    return any(int(number) > 0 for number in re.findall(r"\d+", str(result)))
+
+
 def run_job(runtime: Runtime, job: Job, now: datetime) -> JobRun:
-    """Run one job at `now`; a failure is logged with its traceback and does not stop others."""
+    """Run one job at `now`; a failure is logged with its traceback and does not stop others.
+    A run that did something is one INFO line named after the job; one that did nothing is
+    DEBUG (every minute, on every instance, it would drown what matters)."""
     try:
         result = job.run(runtime, now)
     except Exception:
         log.exception("Scheduled job %s failed", job.name)
         return JobRun(job.name, ok=False)
-    log.debug("Scheduled job %s: %s", job.name, result)
+    log.log(logging.INFO if did_something(result) else logging.DEBUG, "%s: %s", job.name, result)
     return JobRun(job.name, ok=True, result=result)
 
 
@@ -138,7 +151,13 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     APScheduler fires on the real time, by its own clock: that is when the work happens. The
     instant each job acts as at is the runtime's clock (pinned by EDDY_CLOCK in tests), so
     the first run is due at APScheduler's "now", never at the runtime's, which may lie years
-    away and be skipped as a misfire."""
+    away and be skipped as a misfire.
+
+    APScheduler's own INFO lines (two per run: "Running job", "executed successfully") say
+    nothing `run_job` does not: below DEBUG, only its warnings pass (a missed run, a job still
+    running), under the job's name."""
+    if not log.isEnabledFor(logging.DEBUG):
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True})
     first_run = datetime.now(UTC)
     for job in JOBS:
@@ -147,6 +166,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
             trigger="interval",
             seconds=job.every.total_seconds(),
             id=job.name,
+            name=job.name,
             max_instances=1,
             next_run_time=first_run,
         )

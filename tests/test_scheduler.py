@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
+from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlalchemy import text
 
 from bot.events import is_first_delivery
@@ -75,3 +77,21 @@ def test_a_failing_job_is_logged_and_reported_not_raised(runtime, eddy, caplog):
     ]
     failure = next(r for r in caplog.records if "forget-old-events failed" in r.getMessage())
     assert failure.exc_info is not None
+
+
+def test_operators_read_one_line_per_job_that_did_something(runtime, eddy, caplog):
+    """At INFO: a line per job that did work, named after the job; nothing for a pass that
+    found nothing to do, and none of APScheduler's own lines."""
+    delivered_long_ago(runtime, "EvOld3")
+    with caplog.at_level(logging.INFO):
+        run_jobs(runtime, runtime.clock.now())
+        scheduler = start_scheduler(runtime)
+        ran = threading.Semaphore(0)
+        scheduler.add_listener(lambda _: ran.release(), EVENT_JOB_EXECUTED)
+        try:
+            assert ran.acquire(timeout=10)  # a job ran under APScheduler (the rest are quiet)
+        finally:
+            scheduler.shutdown(wait=True)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines == ["forget-old-events: 1"]
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler")]
