@@ -60,9 +60,16 @@ ONE_OF_EACH = {
 }
 
 
+#: Names Slack knows for the same emoji, as the one name its reaction events carry (a person
+#: may type either; the console and content files may say either).
+ALIASES = {"thumbsup": "+1", "thumbsdown": "-1"}
+
+
 def emoji_name(raw: str) -> str:
-    """A reaction's name as the rules know it: no colons, no skin tone, lowercase."""
-    return SKIN_TONE.sub("", raw.strip().strip(":").lower())
+    """A reaction's name as the rules know it: no colons, no skin tone, lowercase, Slack's
+    own name for an alias (`:thumbsup:` is `:+1:`)."""
+    name = SKIN_TONE.sub("", raw.strip().strip(":").lower())
+    return ALIASES.get(name, name)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,12 @@ def test_skin_tones_and_aliases_are_the_same_reaction(slack, instance):
     assert points_of(slack, SAM) == 1
     slack.react(ALEX, answer, "+1::skin-tone-3", remove=True)
     assert points_of(slack, SAM) == 0
+    # `thumbsup` is Slack's other name for `+1`: one emoji, counted once, shown as one.
+    slack.react(ALEX, answer, THUMBS, remove=True)
+    slack.react(ALEX, answer, "thumbsup")
+    assert points_of(slack, SAM) == 1
+    mine = badges_say(slack, SAM, "me")
+    assert "*By reaction:* :+1: 1" in mine and "thumbsup" not in mine
 
 
 def test_a_slack_retry_of_the_same_event_counts_once(slack, instance):

@@ -180,11 +180,11 @@ def test_a_reaction_shows_on_the_message(terminal: Terminal) -> None:
     terminal.type("thanks everyone, the release went out")
     screen = terminal.type("react m1 thumbsup")
     assert "m1   Alex Morgan" in screen
-    assert ":thumbsup: 1" in screen
+    assert ":+1: 1" in screen
     screen = terminal.type("as sam", "react m1 thumbsup")
-    assert ":thumbsup: 2" in screen
+    assert ":+1: 2" in screen
     screen = terminal.type("unreact m1 thumbsup")
-    assert ":thumbsup: 1" in screen
+    assert ":+1: 1" in screen
 
 
 def test_a_helpful_reaction_gives_points_that_badges_shows(terminal: Terminal) -> None:

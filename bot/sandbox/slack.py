@@ -34,6 +34,7 @@ import yaml
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.badge_rules import ALIASES
 from bot.clock import Clock
 from bot.runtime import WorkPool
 from bot.sandbox.webapi import (
@@ -554,6 +555,7 @@ class SlackStandIn:
         Slack's retry would, with `redeliver`)."""
         user = self._user(user_id)
         name = name.strip(":")
+        name = ALIASES.get(name, name)  # Slack's events carry one name per emoji
         with self.workspace.lock:
             users = message.reactions.setdefault(name, [])
             if remove:
