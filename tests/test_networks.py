@@ -109,6 +109,13 @@ def test_join_with_a_typo_says_which_topic_it_took_and_list_and_me_show_it(slack
     assert "You're not in any network yet" in experts_say(slack, SAM, "me")
 
 
+def test_a_topic_answers_to_a_word_of_its_name_or_its_initials(slack, instance):
+    hr = experts_say(slack, KIM, "join hr")
+    assert "(I took “hr” to mean *People and HR*.) You've joined the *People and HR*" in hr
+    assert "You've joined the *IT help* network" in experts_say(slack, SAM, "join it")
+    assert "to mean *Workplace tools*" in experts_say(slack, RIO, "join wt")
+
+
 def test_managers_add_and_remove_anyone_and_others_cannot(slack, instance):
     refused = experts_say(slack, SAM, f"add <@{KIM}|kim> security")
     assert "Only community managers can add other people" in refused
