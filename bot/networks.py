@@ -326,6 +326,12 @@ def _row(runtime: Runtime, routed_id: int) -> Any:
         return rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
 
 
+def away(runtime: Runtime) -> set[str]:
+    """The experts who are marked away."""
+    with runtime.store.session() as session:
+        return set(rows.away(session, team_id=runtime.team_id))
+
+
 def set_away(runtime: Runtime, *, user_id: str, away: bool) -> bool:
     with runtime.store.session() as session:
         return rows.set_away(

@@ -581,12 +581,13 @@ def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
 
 def topic_details(runtime: Runtime, topic: Topic, note: str) -> list[Block]:
     people = networks.experts(runtime, topic.key)
+    away = networks.away(runtime)
     waiting = networks.open_questions(runtime, topic.key)
     blocks: list[Block] = [
         section(f"{note}{topic_name(topic)} (`{topic.key}`)\n{escape(topic.description)}")
     ]
     who = (
-        ", ".join(mention(p) for p in people[:50])
+        ", ".join(mention(p) + (" (away)" if p in away else "") for p in people[:50])
         if people
         else "Nobody yet. `/experts join " + topic.key + "` to be the first."
     )
@@ -629,12 +630,24 @@ def on_me(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) 
 def on_away(away: bool) -> Callable[[Ack, Runtime, WebClient, str, str], None]:
     def on_command(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) -> None:
         changed = networks.set_away(runtime, user_id=user, away=away)
+        # Away has no end of its own: a note or a return date would be a promise Eddy does
+        # not keep, so it says it set them aside.
+        said = escape(shorten(typed(words), 60))
+        ignored = (
+            f" (I don't keep a note or a return date, so I set “{said}” aside: say "
+            "`/experts back` when you return.)"
+            if words
+            else ""
+        )
         if away:
             reply(
                 ack,
-                "You're marked away: I won't send you new questions until `/experts back`."
-                if changed
-                else "You're already marked away. `/experts back` when you return.",
+                (
+                    "You're marked away: I won't send you new questions until `/experts back`."
+                    if changed
+                    else "You're already marked away. `/experts back` when you return."
+                )
+                + ignored,
             )
         else:
             reply(

@@ -116,6 +116,18 @@ def test_a_topic_answers_to_a_word_of_its_name_or_its_initials(slack, instance):
     assert "to mean *Workplace tools*" in experts_say(slack, RIO, "join wt")
 
 
+def test_away_says_what_it_kept_and_the_list_shows_who_is_away(slack, instance):
+    experts_say(slack, KIM, "join security")
+    experts_say(slack, SAM, "join security")
+    away = experts_say(slack, KIM, "away on holiday until Monday")
+    assert "You're marked away" in away
+    assert "I don't keep a note or a return date, so I set “on holiday until Monday” aside" in away
+    members = experts_say(slack, ALEX, "list security")
+    assert f"<@{KIM}> (away)" in members and f"<@{SAM}> (away)" not in members
+    experts_say(slack, KIM, "back")
+    assert "(away)" not in experts_say(slack, ALEX, "list security")
+
+
 def test_managers_add_and_remove_anyone_and_others_cannot(slack, instance):
     refused = experts_say(slack, SAM, f"add <@{KIM}|kim> security")
     assert "Only community managers can add other people" in refused
