@@ -464,6 +464,14 @@ def stop(runtime: Runtime, user_id: str, path_id: str | None, *, now: datetime) 
     return stopped
 
 
+def schedule_of(runtime: Runtime, user_id: str, *, tz: str) -> tuple[Schedule, bool]:
+    """When a person's lessons arrive (the default for someone who never set it), and
+    whether they set it themselves (a learner row exists)."""
+    with runtime.store.session() as session:
+        row = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        return (Schedule.of(row), True) if row is not None else (Schedule(tz or "UTC"), False)
+
+
 def set_schedule(
     runtime: Runtime,
     user_id: str,

@@ -565,7 +565,17 @@ def learn_time(
     words = rest.split()
     at = next((t for t in map(lessons.parse_time, words) if t), None)
     days = _days_in([w for w in words if lessons.parse_time(w) is None])
-    if not words or (at is None and days is None):
+    if not words:
+        current, chosen = lessons.schedule_of(runtime, user, tz=person_zone(runtime, client, user))
+        reply(
+            ack,
+            f"Your lessons come {current.describe()}"
+            + ("" if chosen else " (the usual time: you haven't changed it)")
+            + ". To change it: `/learn time 08:30`, `/learn time 9am mon-fri` or "
+            "`/learn time 17:00 mon,wed,fri`.",
+        )
+        return
+    if at is None and days is None:
         reply(
             ack,
             (

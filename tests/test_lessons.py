@@ -107,6 +107,17 @@ def test_help_empty_unknown_long_and_hostile_text_get_the_usage(slack, instance)
     assert "@channel" in hostile and "/learn start &lt;path&gt;" in hostile
 
 
+def test_learn_time_alone_shows_the_setting_and_how_to_change_it(slack, instance):
+    usual = learn(slack, KIM, "time")
+    assert "Your lessons come weekdays at " in usual and "(the usual time" in usual
+    assert "`/learn time 08:30`" in usual
+    assert "Your lessons will come Mon, Wed, Fri at 08:30" in learn(
+        slack, KIM, "time 08:30 mon,wed,fri"
+    )
+    mine = learn(slack, KIM, "time")
+    assert "Your lessons come Mon, Wed, Fri at 08:30" in mine and "usual" not in mine
+
+
 def test_paths_lists_every_shipped_path_with_a_start_button(slack, instance):
     slack.command(SAM, GENERAL, "/learn paths")
     listing = slack.ephemerals(SAM)[-1]
