@@ -135,6 +135,14 @@ class Schedule:
         local = datetime.combine(day, self.at, tzinfo=zone(self.tz))
         return local.astimezone(UTC)
 
+    def lesson_day_from(self, day: date) -> date:
+        """The first of this schedule's days on or after `day`."""
+        return next(
+            day + timedelta(days=offset)
+            for offset in range(7)
+            if (day + timedelta(days=offset)).weekday() in self.days
+        )
+
     def next_slot(
         self, *, at_or_after: datetime | None = None, after_day: date | None = None
     ) -> datetime:
@@ -1170,8 +1178,11 @@ def answer_quiz(
             assert earlier is not None
             return QuizResult(path, lesson, earlier.chosen, earlier.correct, already=True)
         learner = _learner(session, runtime, user_id, tz, now)
-        today = Schedule.of(learner).local_day(now)
-        again_on = _move_card(session, runtime, user_id, path_id, lesson_id, correct, today, now)
+        schedule = Schedule.of(learner)
+        today = schedule.local_day(now)
+        again_on = _move_card(
+            session, runtime, user_id, path_id, lesson_id, correct, schedule, today, now
+        )
         completed = _complete(session, runtime, learner, path, lesson, now)
         _wake(learner, now)
         rows.save(session, learner)
@@ -1196,9 +1207,12 @@ def _move_card(
     path_id: str,
     lesson_id: str,
     correct: bool,
+    schedule: Schedule,
     today: date,
     now: datetime,
 ) -> date | None:
+    """File the card in its next box; the day it comes back, on one of the person's lesson
+    days (a review is part of a lesson), or None when it retired."""
     card = rows.card(
         session, team_id=runtime.team_id, user_id=user_id, path=path_id, lesson_id=lesson_id
     )
@@ -1223,7 +1237,7 @@ def _move_card(
         rows.save(session, card)
         return None
     card.box, card.retired = box, False
-    card.due_day = today + timedelta(days=BOX_DAYS[box])
+    card.due_day = schedule.lesson_day_from(today + timedelta(days=BOX_DAYS[box]))
     rows.save(session, card)
     return card.due_day
 

@@ -208,6 +208,15 @@ def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack
     assert quiz.question in shown(later["Fri"])
 
 
+def test_a_review_comes_back_on_a_lesson_day(slack, instance, clock):
+    clock.advance(timedelta(days=3, hours=12))  # Thursday 26 November, noon UTC
+    learn(slack, SAM, "start security-basics")
+    quiz = quiz_of(instance, "security-basics", 1)
+    first = lessons_to(slack, SAM)[0]
+    slack.press(SAM, first, quiz.right_option)  # box 2: three days on is a Sunday
+    assert "I'll ask you again on Mon 30 Nov" in shown(first)
+
+
 def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(slack, instance, clock):
     refused = learn(slack, SAM, "schedule security-basics <#C0GENERAL|general> 09:00")
     assert "Only community managers" in refused
