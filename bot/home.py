@@ -131,10 +131,15 @@ def recommend(
             session, team_id=runtime.team_id, user_id=user_id, limit=RECENT_QUESTIONS
         )
         stored = question_rows.entries(session, team_id=runtime.team_id)
-    known_helpful = {q.answered_slug for q in asked if q.outcome == "helpful"}
+    # What answered them already is no news to them; a question Eddy could not answer has
+    # only near-misses, which are no pick either.
+    answered = {q.answered_slug for q in asked if q.answered_slug}
+    answered |= {str(q.hits[0].get("slug", "")) for q in asked if q.confident and q.hits}
     sources: list[list[Recommendation]] = []
     from_questions = []
     for question in asked:
+        if not question.confident:
+            continue
         for hit in question.hits:
             entry = runtime.knowledge.get(str(hit.get("slug", "")))
             if entry is not None:
@@ -174,7 +179,7 @@ def recommend(
             while source:
                 candidate = source.pop(0)
                 slug = candidate.entry.slug
-                if slug not in chosen and slug not in known_helpful:
+                if slug not in chosen and slug not in answered:
                     chosen[slug] = candidate
                     break
             if len(chosen) >= RECOMMENDATIONS:

@@ -181,6 +181,18 @@ def test_recommended_entries_follow_what_i_asked_and_open_in_a_modal(slack, inst
     assert slack.modal(SAM) is not None and slack.modal(SAM).title() == "Eddy"
 
 
+def test_picks_leave_out_what_answered_me_and_near_misses_of_what_eddy_could_not(
+    slack, instance
+):
+    slack.command(SAM, GENERAL, "/ask how do I reset my VPN password?")
+    assert "Reset your VPN password" in shown(slack.ephemerals(SAM)[-1])
+    slack.command(SAM, GENERAL, f"/ask {UNKNOWN}")
+    assert "not sure" in shown(slack.ephemerals(SAM)[-1])
+    picks = seen(slack.open_home(SAM)).split("Picked for you", 1)[-1]
+    assert "Reset your VPN password" not in picks
+    assert "parking" not in picks  # nothing "because you asked" the unanswered question
+
+
 # --- the console ---------------------------------------------------------------------------------
 
 
