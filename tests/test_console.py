@@ -384,3 +384,28 @@ def test_a_digit_python_cannot_read_as_a_number_is_said_not_pressed(terminal: Te
     screen = terminal.type("²")
     assert "That failed" not in screen
     assert "Alex Morgan" in screen and "²" in screen
+
+
+def test_as_shows_what_came_for_them_since_they_last_looked(terminal: Terminal) -> None:
+    terminal.type("as kim", "/experts join security")
+    terminal.type("as sam", "/ask how do I get a parking permit for the garage")
+    unsure = terminal.type("/ask how do I get a parking permit for the garage")
+    terminal.type(button_number(unsure, "Ask the experts"), "submit", "", "Security")
+    asked = terminal.type("who has the release notes?")
+    number = re.findall(r"(m\d+) +Sam Okafor", asked)[-1]
+    terminal.type(f"reply {number} they are in the wiki")
+    kim = terminal.type("as kim")  # in #general, not her DM: what came for her still shows
+    assert "Since you last looked:" in kim
+    assert "A question for the Security network from @sam" in kim
+    assert "they are in the wiki" in kim  # a thread reply in a channel she is in
+
+
+def test_thread_shows_the_whole_thread(terminal: Terminal) -> None:
+    terminal.type("who has the release notes?")
+    terminal.type("reply m1 they are in the wiki", "reply m1 and in #general's topic")
+    screen = terminal.type("thread m1")
+    assert "who has the release notes?" in screen
+    assert "they are in the wiki" in screen and "and in #general" in screen
+    lonely = terminal.type("a new message nobody answers")
+    number = re.findall(r"(m\d+) +Alex Morgan", lonely)[-1]
+    assert f"{number} has no replies yet" in terminal.type(f"thread {number}")

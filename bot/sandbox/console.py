@@ -79,13 +79,14 @@ HELP = (
     ("/ask <question>", "a slash command in this channel (also /learn, /experts, /badges)"),
     ("<any text>", "post a message here; @eddy mentions Eddy, @sam mentions Sam"),
     ("reply m3 <text>", "reply in the thread of message m3"),
+    ("thread m3", "show the whole thread of message m3"),
     ("3  or  press 3", "press button [3 …] on a message, the Home tab or a modal"),
     ("type 4 <text>", "type into text box [4 ✎ …] ↵ of the Home tab or a modal and press Enter"),
     ("react m3 thumbsup", "add a reaction to message m3 (unreact m3 thumbsup removes it)"),
     ("shortcut m3 [name]", "run Eddy's message shortcut (by callback_id) on message m3"),
     ("home", "open your App Home tab"),
     ("submit  /  cancel", "fill in and submit the open modal, or close it"),
-    ("as sam", "act as another person of the workspace"),
+    ("as sam", "act as another person of the workspace (shows what came for them since)"),
     ("in #it-help  /  in dm", "go to a channel, or to your DM with Eddy"),
     ("users  /  channels", "who is in the workspace (with time zones), and where"),
     ("clock", "the sandbox time; clock +30m, +2h, +1d or +1d2h moves it and runs the jobs"),
@@ -111,7 +112,11 @@ SHAPES: dict[str, tuple[int, int]] = {
     "unreact": (2, 2),
     "shortcut": (1, 2),
     "reply": (2, 10_000),
+    "thread": (1, 1),
 }
+#: The most messages `as` shows of what came for a person while someone else was at the
+#: keyboard (the rest are a `thread` or an `in` away).
+CAUGHT_UP = 20
 MESSAGE_REF = re.compile(r"^m?(\d+)$", re.IGNORECASE)
 DURATION = re.compile(r"^\+(?:\d+[wdhm])+$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -252,7 +257,9 @@ class ConsoleSession:
         self.channel = self._channel(channel)
         self.renderer = Renderer(self.workspace, viewer=self.user.id)
         self.escaped = escaped_commands(MANIFEST)
-        self.seen = self._latest_seq()
+        self.seen = self.first_seen = self._latest_seq()
+        #: user ID → the last message each person saw, for the people the console has been
+        self.looked: dict[str, int] = {}
         self.on_home = False
         self.home_shown = 0
         self.modal_shown: tuple[str, int] | None = None
@@ -630,15 +637,42 @@ class ConsoleSession:
     # --- who and where ---------------------------------------------------------------------
 
     def do_as(self, name: str) -> None:
+        """Become someone else, and see what came for them (DMs, threads and channels they
+        are in) since they last looked: since the console started for a first visit."""
+        self.looked[self.user.id] = self.seen
         self.user = self._person(name)
         self.renderer.viewer = self.user.id
         if self.channel.is_im:
             self.channel = self.workspace.im_with(self.user.id)
+        since = self.looked.get(self.user.id, self.first_seen)
         self.seen = self._latest_seq()
         self.on_home = False
         self.modal_shown = None
         self.note("You are now ", self._who(self.user), ", in ", (self._where(), "bold"), ".")
-        self._show_recent()
+        missed = self.workspace.seen_by(self.user.id, after_seq=since)
+        if not missed:
+            self._show_recent()
+            return
+        if len(missed) > CAUGHT_UP:
+            self.note(f"{len(missed)} messages came for you; the last {CAUGHT_UP}:")
+        else:
+            self.note("Since you last looked:")
+        for message in missed[-CAUGHT_UP:]:
+            self.show_message(message)
+
+    def do_thread(self, ref: str) -> None:
+        """The whole thread a message starts (or is in)."""
+        message = self._message(ref)
+        parent = message.thread_ts or message.ts
+        thread = [
+            found
+            for found in self.workspace.history(message.channel, thread_ts=parent)
+            if found.visible_to(self.user.id, self.workspace.channels[found.channel])
+        ]
+        if len(thread) <= 1:
+            self.note(f"{ref} has no replies yet. reply {ref} <text> starts its thread.")
+        for found in thread:
+            self.show_message(found)
 
     def do_in(self, name: str) -> None:
         self.channel = self._channel(name)
