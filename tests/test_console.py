@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bot.sandbox.console import ConsoleSession, Sandbox, open_sandbox
 from bot.sandbox.render import Renderer
 from bot.sandbox.workspace import Message, View, sandbox_workspace
 from bot.settings import load_settings
-from tests.conftest import PINNED, ROOT
+from tests.conftest import PINNED, ROOT, shipped_content
 
 
 class Terminal:
@@ -409,3 +410,28 @@ def test_thread_shows_the_whole_thread(terminal: Terminal) -> None:
     lonely = terminal.type("a new message nobody answers")
     number = re.findall(r"(m\d+) +Alex Morgan", lonely)[-1]
     assert f"{number} has no replies yet" in terminal.type(f"thread {number}")
+
+
+def test_an_edited_content_file_is_picked_up_without_moving_the_clock(tmp_path: Path) -> None:
+    """The sandbox's clock stands still, but content edits arrive in real time, as in a
+    deployment (every minute; here every few milliseconds)."""
+    content = shipped_content(tmp_path)
+    entry = content / "knowledge" / "it" / "reset-vpn-password.md"
+    settings = load_settings(env_file=None, eddy_content_dir=content)
+    with open_sandbox(
+        settings,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        clock=ManualClock(PINNED),
+        content_every=0.01,
+    ) as sandbox:
+        entry.write_text(
+            entry.read_text().replace("title: Reset your VPN password", "title: VPN access")
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = sandbox.runtime.knowledge.get("reset-vpn-password")
+            if found is not None and found.title == "VPN access":
+                break
+            time.sleep(0.01)
+        found = sandbox.runtime.knowledge.get("reset-vpn-password")
+        assert found is not None and found.title == "VPN access"

@@ -181,9 +181,7 @@ def test_recommended_entries_follow_what_i_asked_and_open_in_a_modal(slack, inst
     assert slack.modal(SAM) is not None and slack.modal(SAM).title() == "Eddy"
 
 
-def test_picks_leave_out_what_answered_me_and_near_misses_of_what_eddy_could_not(
-    slack, instance
-):
+def test_picks_leave_out_what_answered_me_and_near_misses_of_what_eddy_could_not(slack, instance):
     slack.command(SAM, GENERAL, "/ask how do I reset my VPN password?")
     assert "Reset your VPN password" in shown(slack.ephemerals(SAM)[-1])
     slack.command(SAM, GENERAL, f"/ask {UNKNOWN}")

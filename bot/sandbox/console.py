@@ -22,9 +22,10 @@ import logging
 import re
 import secrets
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,17 +130,38 @@ class AnswerError(ValueError):
     """A modal answer the console cannot use; the message says what to type instead."""
 
 
+#: How often (in real seconds) the sandbox picks up edited content files, as a deployment's
+#: scheduler does: the sandbox's own clock stands still, but the person editing does not.
+CONTENT_REFRESH_SECONDS = 60.0
+
+
 @dataclass
 class Sandbox:
-    """Everything the console runs: the movable clock, the stand-in, Eddy's runtime and app."""
+    """Everything the console runs: the movable clock, the stand-in, Eddy's runtime and app,
+    and a watcher that picks up edited content files in real time."""
 
     clock: ManualClock
     slack: SlackStandIn
     runtime: Runtime
     app: App
+    stopping: threading.Event = field(default_factory=threading.Event)
+    watcher: threading.Thread | None = None
+
+    def watch_content(self, every: float = CONTENT_REFRESH_SECONDS) -> None:
+        """Refresh the content every `every` real seconds until the sandbox closes."""
+
+        def watch() -> None:
+            while not self.stopping.wait(every):
+                self.runtime.knowledge.refresh(self.runtime)
+
+        self.watcher = threading.Thread(target=watch, name="sandbox-content", daemon=True)
+        self.watcher.start()
 
     def close(self) -> None:
         """Let Eddy finish its work (it may still call the stand-in), then stop the stand-in."""
+        self.stopping.set()
+        if self.watcher is not None:
+            self.watcher.join()
         try:
             self.runtime.close()
         finally:
@@ -174,11 +196,13 @@ def open_sandbox(
     *,
     database_url: str = SANDBOX_DATABASE_URL,
     clock: ManualClock | None = None,
+    content_every: float | None = CONTENT_REFRESH_SECONDS,
 ) -> Sandbox:
     """Start the stand-in and Eddy on it; close the result (or use `with`) to stop both.
 
     The sandbox's clock starts at `EDDY_CLOCK`, else at the real time, unless given one
-    (tests pin theirs), and then moves only with the console's `clock +1d`."""
+    (tests pin theirs), and then moves only with the console's `clock +1d`. Edited content
+    files are picked up every `content_every` real seconds (None: only when the clock moves)."""
     clock = clock or ManualClock(settings.eddy_clock or datetime.now(UTC))
     secret = secrets.token_hex(16)
     with ExitStack() as cleanup:
@@ -189,7 +213,10 @@ def open_sandbox(
         app = create_app(runtime)
         slack.connect(BoltTarget(app, runtime.work))
         cleanup.pop_all()
-    return Sandbox(clock=clock, slack=slack, runtime=runtime, app=app)
+    sandbox = Sandbox(clock=clock, slack=slack, runtime=runtime, app=app)
+    if content_every is not None:
+        sandbox.watch_content(content_every)
+    return sandbox
 
 
 def escaped_commands(manifest: Path) -> set[str]:
