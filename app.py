@@ -172,13 +172,24 @@ def run(
 def console(
     user: Annotated[str, typer.Option(help="Who you are in the sandbox.")] = "alex",
     channel: Annotated[str, typer.Option(help="Where you start.")] = "general",
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Start over: forget everything the sandbox kept.")
+    ] = False,
 ) -> None:
     """The local sandbox: talk to the real Eddy through a pretend Slack in this terminal."""
     settings = settings_or_exit()
-    from bot.sandbox.console import CONSOLE_LOG, run_console
+    from bot.sandbox.console import CONSOLE_LOG, reset_sandbox, run_console
     from handlers import StartupError
     from store.db import StoreError
 
+    if reset:
+        removed = reset_sandbox()
+        err.print(
+            "Started over: the sandbox's database is gone."
+            if removed
+            else "Nothing to start over from: the sandbox has kept nothing yet.",
+            highlight=False,
+        )
     setup_logging(settings, to_file=Path(CONSOLE_LOG))
     try:
         run_console(settings, user=user, channel=channel)

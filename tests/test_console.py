@@ -361,6 +361,16 @@ def test_the_console_starts_from_the_command_line(tmp_path: Path, args: tuple[st
     assert (tmp_path / "data" / "sandbox.db").exists()
 
 
+def test_console_reset_starts_over(tmp_path: Path) -> None:
+    first = run_app(tmp_path, "console", "--reset")
+    assert "Nothing to start over from" in first.stderr and first.returncode == 0
+    database = tmp_path / "data" / "sandbox.db"
+    kept = database.stat().st_size
+    again = run_app(tmp_path, "console", "--reset")
+    assert "Started over: the sandbox's database is gone." in again.stderr
+    assert again.returncode == 0 and database.exists() and kept > 0
+
+
 def test_a_question_goes_to_the_experts_and_the_answer_comes_back(terminal: Terminal) -> None:
     assert "You've joined the *Security* network" not in terminal.type("as kim")
     assert "joined the Security network" in terminal.type("/experts join security")

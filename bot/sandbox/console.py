@@ -219,6 +219,18 @@ def open_sandbox(
     return sandbox
 
 
+def reset_sandbox(database_url: str = SANDBOX_DATABASE_URL) -> list[Path]:
+    """Remove the sandbox's database (with SQLite's journal files), so that the next start
+    is a first one; the files removed."""
+    database = Path(database_url.removeprefix("sqlite:///"))
+    removed = []
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def escaped_commands(manifest: Path) -> set[str]:
     """The commands whose text Slack sends with mentions as `<@U…|name>` (should_escape)."""
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
