@@ -183,6 +183,39 @@ def test_a_topic_with_no_experts_tells_the_asker_honestly_and_alerts_a_manager(s
     assert "just joined the *Security* network" in last_dm(slack, SAM).text
 
 
+def test_the_asker_hears_who_was_really_told_when_nobody_could_be_asked(
+    slack, database, content, clock
+):
+    """Issue 19: "I've told the people who look after it" only when someone was told; else
+    what happened and who can fix it (the asker is the only manager, there is no manager,
+    or Slack refused the manager's DM)."""
+    told = Instance(slack, database, content, clock)
+    slack.connect(told.target)
+    send_to_experts(slack, SAM, UNKNOWN, "security")
+    assert f"I've told <@{ALEX}>, who look after *Security*." in last_dm(slack, SAM).text
+    send_to_experts(slack, ALEX, "who signs off a new laptop encryption policy", "security")
+    only_me = last_dm(slack, ALEX).text
+    assert "I've told" not in only_me
+    assert "You look after *Security* yourself, so there was nobody else to tell" in only_me
+    assert "`/experts add @person security`" in only_me
+    told.close()
+    nobody = Instance(slack, database, content, clock, eddy_managers=[])
+    slack.connect(nobody.target)
+    send_to_experts(slack, KIM, "who approves badge access for visitors", "security")
+    alone = last_dm(slack, KIM).text
+    assert "I've told" not in alone and "Nobody looks after *Security* yet" in alone
+    assert "EDDY_MANAGERS" in alone
+    nobody.close()
+    unreachable = Instance(slack, database, content, clock)
+    slack.connect(unreachable.target)
+    slack.deactivate(ALEX)
+    send_to_experts(slack, RIO, "who rotates the shared wifi password", "security")
+    refused = last_dm(slack, RIO).text
+    assert "I've told" not in refused
+    assert f"I couldn't reach <@{ALEX}>, who look after *Security*, on Slack" in refused
+    unreachable.close()
+
+
 def test_only_the_asker_sends_a_question_and_only_once(slack, instance):
     asked = slack.say(SAM, GENERAL, f"<@U0EDDYBOT> {UNKNOWN}")
     reply = slack.messages(GENERAL, thread_ts=asked.ts)[-1]
