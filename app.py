@@ -109,13 +109,14 @@ def setup_logging(settings: Settings, *, to_file: Path | None = None) -> None:
 
 
 def choose_mode(mode: Mode, settings: Settings) -> Mode:
-    """`auto`: Socket Mode with an app token, HTTP with a bot token and signing secret,
-    otherwise the console sandbox."""
+    """`auto`: Socket Mode with an app token; HTTP when any other Slack credential is set
+    (so a missing companion setting stops Eddy with the sentence naming it, rather than
+    quietly opening the sandbox); the console sandbox only when none is set."""
     if mode is not Mode.auto:
         return mode
     if settings.slack_app_token:
         return Mode.socket
-    if settings.has_http_credentials:
+    if settings.slack_bot_token or settings.slack_signing_secret:
         return Mode.http
     return Mode.console
 

@@ -90,6 +90,20 @@ def test_auto_mode_with_an_app_token_chooses_socket_mode(tmp_path):
     assert "SLACK_BOT_TOKEN is not set" in sentence
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN is not set"),
+    ],
+)
+def test_auto_mode_with_any_slack_setting_means_slack_not_the_sandbox(tmp_path, env, named):
+    """Issue 19: a half-configured Slack app is named, never quietly swapped for the
+    console sandbox (which would exit 0 as if all were well)."""
+    assert named in one_sentence(eddy(cwd=tmp_path, **env))
+    assert named in one_sentence(eddy("run", cwd=tmp_path, **env))
+
+
 def test_a_token_slack_refuses_stops_eddy_with_one_sentence(tmp_path, slack):
     sentence = one_sentence(
         eddy(
