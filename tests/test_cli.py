@@ -33,12 +33,14 @@ def eddy(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def one_sentence(result: subprocess.CompletedProcess[str]) -> str:
-    """The operator's answer: exit 2 and one sentence at the end, never a traceback."""
+def one_sentence(result: subprocess.CompletedProcess[str], lead: str = "Eddy cannot start") -> str:
+    """The operator's answer: exit 2 and one sentence at the end, never a traceback; `lead`
+    says what happened (only a command that starts Eddy says it cannot start)."""
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert [line for line in lines if "Eddy cannot start" in line] == lines[-1:], result.stderr
+    assert [line for line in lines if f"{lead}:" in line] == lines[-1:], result.stderr
+    assert lead == "Eddy cannot start" or "cannot start" not in result.stderr
     return lines[-1]
 
 
@@ -137,7 +139,8 @@ def test_slack_out_of_reach_stops_eddy_with_one_sentence(tmp_path):
 
 def test_a_database_out_of_reach_stops_eddy_with_one_sentence(tmp_path):
     sentence = one_sentence(
-        eddy("db", "upgrade", cwd=tmp_path, DATABASE_URL="postgresql://eddy:pw@127.0.0.1:9/eddy")
+        eddy("db", "upgrade", cwd=tmp_path, DATABASE_URL="postgresql://eddy:pw@127.0.0.1:9/eddy"),
+        "Nothing was done",
     )
     assert "Could not prepare the database" in sentence
     assert "check DATABASE_URL" in sentence
