@@ -376,9 +376,15 @@ def test_learn_me_export_once_every_few_minutes_and_a_refused_dm_is_explained(
     slack.command(SAM, GENERAL, "/learn me export")  # a refused export does not count
     assert len(file_messages(slack, SAM)) == 1
     slack.command(SAM, GENERAL, "/learn me export")
-    assert "You can ask for a new one in 5 minutes" in slack.ephemerals(SAM)[-1].text
+    repeat = slack.ephemerals(SAM)[-1].text
+    assert "on its way" not in repeat, "issue 19: the file has already arrived"
+    assert "I sent your export <!date^" in repeat and "it's the JSON file in your DM" in repeat
+    assert "You can ask for a new one in 5 minutes" in repeat
+    clock.advance(timedelta(minutes=3))
+    slack.command(SAM, GENERAL, "/learn me export")
+    assert "You can ask for a new one in 2 minutes" in slack.ephemerals(SAM)[-1].text
     assert len(file_messages(slack, SAM)) == 1
-    clock.advance(timedelta(minutes=5))
+    clock.advance(timedelta(minutes=2))
     slack.command(SAM, GENERAL, "/learn me export")
     assert len(file_messages(slack, SAM)) == 2
 
