@@ -479,7 +479,9 @@ def on_leave(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: st
         reply(ack, f"{note}You're not in the {topic_name(topic)} network.")
         return
     handed_over = (
-        f" I've passed {len(released)} open question(s) of yours to others." if released else ""
+        f" {len(released)} open question(s) you had are open again for the rest of the network."
+        if released
+        else ""
     )
     reply(ack, f"{note}You've left the {topic_name(topic)} network.{handed_over}")
     hand_over(runtime, client, user, released)
@@ -933,8 +935,8 @@ def hand_over(
                                 section(quoted(routed.question)),
                                 context(
                                     f"You left the {topic_name(routed.topic)} network, "
-                                    "so I've passed this question "
-                                    "on. Thanks!"
+                                    "so this question is open again for the rest of it. "
+                                    "Thanks!"
                                 ),
                             ]
                         ),

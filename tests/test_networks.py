@@ -521,7 +521,7 @@ def test_an_expert_leaving_mid_question_hands_it_to_someone_else(slack, instance
     (claimed,) = question_posts(slack, claimer)
     slack.press(claimer, claimed, "Claim")
     reply = experts_say(slack, claimer, "leave security")
-    assert "I've passed 1 open question(s) of yours to others" in reply
+    assert "1 open question(s) you had are open again for the rest of the network" in reply
     assert "You left the *Security* network" in shown(claimed) and buttons(claimed) == []
     assert question_posts(slack, spare), "someone new is asked"
     other = asked[1]
