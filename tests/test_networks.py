@@ -498,6 +498,25 @@ def test_escalation_fires_each_tier_once_across_a_restart_and_two_instances(
         second.close()
 
 
+def test_an_escalation_to_managers_tells_the_asker_who_was_really_asked(
+    slack, database, content, clock
+):
+    """Issue 19: "I've asked the people who look after it" only when a manager was reached;
+    with no manager set, the asker hears that nobody looks after the topic and who can fix it."""
+    eddy = Instance(slack, database, content, clock, eddy_managers=[])
+    slack.connect(eddy.target)
+    try:
+        dm_topic_question(slack)
+        clock.advance(25 * HOURS)
+        run_jobs(eddy.runtime, clock.now())
+        run_jobs(eddy.runtime, clock.now())
+        told = last_dm(slack, SAM).text
+        assert "taking longer than usual" in told and "I've asked" not in told
+        assert "Nobody looks after *Security* yet" in told and "EDDY_MANAGERS" in told
+    finally:
+        eddy.close()
+
+
 def test_a_claimed_question_does_not_escalate(slack, instance, clock):
     dm_topic_question(slack)
     slack.press(KIM, question_posts(slack, KIM)[-1], "Claim")
