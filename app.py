@@ -59,13 +59,22 @@ class Mode(StrEnum):
     console = "console"
 
 
+class Lead:
+    """How a one-sentence failure begins: "Eddy cannot start" only under `run` and `console`
+    (which set `starting`), "Nothing was done" under any other command, so a mistyped
+    argument is never reported as Eddy failing to start."""
+
+    starting = False
+
+
 def fail(message: str, cause: BaseException | None = None) -> typer.Exit:
     """Tell the operator what is wrong in one sentence, and exit with status 2.
 
     The cause's traceback goes to the log at DEBUG (EDDY_LOG_LEVEL=DEBUG shows it)."""
     if cause is not None:
-        log.debug("Startup failed", exc_info=cause)
-    err.print(f"[bold red]Eddy cannot start:[/] {message}", highlight=False, soft_wrap=True)
+        log.debug("The command failed", exc_info=cause)
+    lead = "Eddy cannot start" if Lead.starting else "Nothing was done"
+    err.print(f"[bold red]{lead}:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -109,13 +118,14 @@ def setup_logging(settings: Settings, *, to_file: Path | None = None) -> None:
 
 
 def choose_mode(mode: Mode, settings: Settings) -> Mode:
-    """`auto`: Socket Mode with an app token, HTTP with a bot token and signing secret,
-    otherwise the console sandbox."""
+    """`auto`: Socket Mode with an app token; HTTP when any other Slack credential is set
+    (so a missing companion setting stops Eddy with the sentence naming it, rather than
+    quietly opening the sandbox); the console sandbox only when none is set."""
     if mode is not Mode.auto:
         return mode
     if settings.slack_app_token:
         return Mode.socket
-    if settings.has_http_credentials:
+    if settings.slack_bot_token or settings.slack_signing_secret:
         return Mode.http
     return Mode.console
 
@@ -133,6 +143,7 @@ def run(
     port: Annotated[int | None, typer.Option(help="HTTP port (default: PORT or 3000).")] = None,
 ) -> None:
     """Run Eddy: over Socket Mode, over HTTP, or in the console sandbox."""
+    Lead.starting = True
     settings = settings_or_exit()
     chosen = choose_mode(mode, settings)
     if chosen is Mode.console:
@@ -177,6 +188,7 @@ def console(
     ] = False,
 ) -> None:
     """The local sandbox: talk to the real Eddy through a pretend Slack in this terminal."""
+    Lead.starting = True
     settings = settings_or_exit()
     from bot.sandbox.console import CONSOLE_LOG, reset_sandbox, run_console
     from handlers import StartupError
@@ -522,6 +534,11 @@ def export_user(
         document = privacy.export_person(store, team_id, user_id, now=now(settings))
     finally:
         store.close()
+    if not privacy.rows_in(document) and not document["learning_records"]:
+        raise fail(
+            f"Eddy keeps nothing about {user_id} in workspace {team_id}: no row names them, "
+            "so no file was written (check the member ID, or --team)."
+        )
     with output(out) as file:
         file.write(privacy.as_json(document))
     where = f" to {out}" if out is not None else ""

@@ -36,10 +36,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from time import thread_time
 from typing import Any, Protocol, TypedDict
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
 from bot import badges
@@ -224,6 +226,109 @@ def parse_days(word: str) -> frozenset[int] | None:
             range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
         )
     return frozenset(days) or None
+
+
+# --- a schedule as people give it ---------------------------------------------------------------
+# `/learn schedule` and the Home tab's schedule form read a schedule through these, so a typo is
+# refused by both, in the same words, and never becomes part of a path's name.
+
+ZONE_EXAMPLE = "Europe/Berlin"
+#: A word of `/learn schedule` that is meant as a time of day, readable or not (`25:00`, `9`).
+_TIME_SHAPED = re.compile(r"^\d{1,2}(?:[:.h]\d{1,2})?\s*(?:am|pm)?$", re.IGNORECASE)
+
+
+def read_zone(text: str) -> str | None:
+    """The IANA time zone `text` names (`utc` → `UTC`), else None."""
+    name = text.strip()
+    if name.upper() == "UTC":
+        return "UTC"
+    return name if name and is_zone(name) else None
+
+
+def zone_problem(text: str) -> str | None:
+    """Why `text` is no time zone to schedule in, with the closest real zone as the
+    suggestion (None when it is one)."""
+    if read_zone(text) is not None:
+        return None
+    shown = text.strip()
+    guess = process.extractOne(
+        shown, sorted(available_timezones()), scorer=fuzz.ratio, score_cutoff=80
+    )
+    hint = f"did you mean {guess[0]}?" if guess else f"try one like {ZONE_EXAMPLE}."
+    if not shown:
+        return f"Give a time zone; {hint}"
+    return f"“{shown}” is not a time zone I know; {hint}"
+
+
+def time_problem(text: str) -> str | None:
+    """Why `text` is no time of day (None when it is one)."""
+    if parse_time(text) is not None:
+        return None
+    if not text.strip():
+        return "Choose a time of day, like 09:00 or 9am."
+    return f"“{text.strip()}” is not a time of day; try one like 09:00 or 9am."
+
+
+NO_DAYS = "Choose at least one day."
+
+
+class SchedulePart(StrEnum):
+    """The parts of a schedule a problem can be about (the form shows each under its field)."""
+
+    TIME = "time"
+    DAYS = "days"
+    ZONE = "zone"
+
+
+@dataclass(frozen=True)
+class ScheduleAsked:
+    """What a manager asked for: the schedule, or what is wrong with each part; and, from a
+    command, the words left over (the path's name)."""
+
+    schedule: Schedule | None
+    problems: dict[SchedulePart, str]
+    rest: tuple[str, ...] = ()
+
+
+def read_schedule(time_text: str, days: frozenset[int], zone_text: str) -> ScheduleAsked:
+    """A schedule from the Home form's fields (a time, the days ticked, a zone's name)."""
+    problems: dict[SchedulePart, str] = {}
+    for part, problem in (
+        (SchedulePart.TIME, time_problem(time_text)),
+        (SchedulePart.DAYS, None if days else NO_DAYS),
+        (SchedulePart.ZONE, zone_problem(zone_text)),
+    ):
+        if problem is not None:
+            problems[part] = problem
+    at, zone_name = parse_time(time_text), read_zone(zone_text)
+    if problems or at is None or zone_name is None:
+        return ScheduleAsked(None, problems)
+    return ScheduleAsked(Schedule(zone_name, at, days), {})
+
+
+def read_schedule_words(words: list[str], default_zone: str) -> ScheduleAsked:
+    """A schedule from `/learn schedule`'s words (channel mentions already taken out): a time,
+    days, and a zone, each optional (DEFAULT_TIME, weekdays, `default_zone`); the other words
+    are the path's name. A word shaped like a time or a zone (`25:00`, `Europe/Berlln`) that
+    is not one is a problem, in the form's words, never part of the name."""
+    at_text, zone_text = "", ""
+    days: set[int] = set()
+    rest: list[str] = []
+    for word in words:
+        if parse_time(word) is not None or _TIME_SHAPED.match(word):
+            at_text = word
+        elif parse_days(word):
+            days |= parse_days(word) or set()
+        elif "/" in word or word.upper() == "UTC":
+            zone_text = word
+        else:
+            rest.append(word)
+    asked = read_schedule(
+        at_text or DEFAULT_TIME.strftime("%H:%M"),
+        frozenset(days) or WEEKDAYS,
+        zone_text or default_zone,
+    )
+    return ScheduleAsked(asked.schedule, asked.problems, tuple(rest))
 
 
 # --- what handlers get ------------------------------------------------------------------------

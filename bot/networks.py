@@ -31,7 +31,7 @@ import logging
 import re
 import statistics
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -214,6 +214,27 @@ def find_topic(runtime: Runtime, words: str) -> TopicMatch | None:
 def managers_of(runtime: Runtime, topic: Topic) -> tuple[str, ...]:
     """Who looks after a topic: its own managers, else the community managers."""
     return topic.managers or tuple(runtime.settings.eddy_managers)
+
+
+class Alerted(StrEnum):
+    """What became of alerting a topic's managers about a question, so the asker is told
+    what happened rather than that someone was told."""
+
+    TOLD = "told"  # at least one manager got the message
+    NOBODY_SET = "nobody set"  # the topic has no managers and EDDY_MANAGERS is empty
+    ONLY_ASKER = "only asker"  # the asker is the topic's only manager: nobody else to tell
+    UNREACHABLE = "unreachable"  # Slack refused every manager's message
+
+
+def alerted(managers: Sequence[str], told: Sequence[str], asker: str) -> Alerted:
+    """Classify an alert from who looks after the topic and who actually got the message."""
+    if told:
+        return Alerted.TOLD
+    if not managers:
+        return Alerted.NOBODY_SET
+    if all(manager == asker for manager in managers):
+        return Alerted.ONLY_ASKER
+    return Alerted.UNREACHABLE
 
 
 def may_manage(runtime: Runtime, user_id: str, topic: Topic | None = None) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,14 +185,36 @@ def export_filename(user_id: str, now: datetime) -> str:
     return f"eddy-data-{user_id}-{now.astimezone(UTC):%Y-%m-%d}.json"
 
 
-def claim_export(runtime: Runtime, user_id: str, now: datetime) -> timedelta | None:
-    """Take the person's turn for an export from Slack: None when it is theirs now, else how
-    long until it is (see EXPORT_EVERY)."""
+@dataclass(frozen=True)
+class ExportTurn:
+    """A person's latest export from Slack: when they asked, when the file reached their DM
+    (None while it is still being gathered and sent), and when they may ask again; so a
+    repeat request is told what really happened to the last one."""
+
+    asked_at: datetime
+    sent_at: datetime | None = None
+
+    @property
+    def again_at(self) -> datetime:
+        return self.asked_at + EXPORT_EVERY
+
+
+def claim_export(runtime: Runtime, user_id: str, now: datetime) -> ExportTurn | None:
+    """Take the person's turn for an export from Slack: None when it is theirs now, else
+    their latest turn, which says whether it is still on its way or already arrived and when
+    they may ask again (see EXPORT_EVERY)."""
     last = runtime.exports_sent.get(user_id)
-    if last is not None and now - last < EXPORT_EVERY:
-        return EXPORT_EVERY - (now - last)
-    runtime.exports_sent[user_id] = now
+    if last is not None and now < last.again_at:
+        return last
+    runtime.exports_sent[user_id] = ExportTurn(now)
     return None
+
+
+def export_sent(runtime: Runtime, user_id: str, now: datetime) -> None:
+    """The file reached the person's DM: a repeat request says when, not "on its way"."""
+    last = runtime.exports_sent.get(user_id)
+    if last is not None:
+        runtime.exports_sent[user_id] = replace(last, sent_at=now)
 
 
 def release_export(runtime: Runtime, user_id: str) -> None:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, ManualClock, SystemClock
@@ -22,6 +21,7 @@ from store import Store
 if TYPE_CHECKING:
     from bot.lessons import LessonPoster
     from bot.library import KnowledgeLibrary
+    from bot.privacy import ExportTurn
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ class Runtime:
     listeners: dict[type, Callable[[Any], None]] = field(default_factory=dict)
     #: The people Eddy met lately (time zone, bot or not), so Slack is not asked every time.
     people: People = field(default_factory=People)
-    #: When each person last had their data export sent from Slack (`/learn me export` once
-    #: per few minutes: bot/privacy.py).
-    exports_sent: dict[str, datetime] = field(default_factory=dict)
+    #: Each person's latest data export from Slack (`/learn me export` once per few
+    #: minutes: bot/privacy.py's ExportTurn).
+    exports_sent: dict[str, ExportTurn] = field(default_factory=dict)
 
     @property
     def knowledge(self) -> KnowledgeLibrary:

@@ -209,10 +209,6 @@ class Settings(BaseSettings):
         return level
 
     @property
-    def has_http_credentials(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
-
-    @property
     def forwards_to_lrs(self) -> bool:
         """Statements go to a Learning Record Store (EDDY_LRS_URL is set)."""
         return bool(self.eddy_lrs_url)

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -629,24 +629,10 @@ def learn_schedule(
             ),
         )
         return
-    channel: str | None = None
-    at: time | None = None
-    days: set[int] = set()
-    tz = ""
-    words: list[str] = []
-    for word in rest.split():
-        mention = CHANNEL_MENTION.match(word)
-        if mention:
-            channel = mention.group(1)
-        elif lessons.parse_time(word):
-            at = lessons.parse_time(word)
-        elif lessons.parse_days(word):
-            days |= lessons.parse_days(word) or set()
-        elif ("/" in word and lessons.is_zone(word)) or word.upper() == "UTC":
-            tz = "UTC" if word.upper() == "UTC" else word
-        else:
-            words.append(word)
-    if channel is None:
+    mentioned = [CHANNEL_MENTION.match(word) for word in rest.split()]
+    channels = [found.group(1) for found in mentioned if found]
+    words = [word for word, found in zip(rest.split(), mentioned, strict=True) if not found]
+    if not channels:
         reply(
             ack,
             (
@@ -655,20 +641,20 @@ def learn_schedule(
             ),
         )
         return
-    found = resolve_path(ack, runtime, " ".join(words), "schedule")
+    asked = lessons.read_schedule_words(words, person_zone(runtime, client, user) or "UTC")
+    if asked.schedule is None:
+        reply(ack, " ".join(asked.problems.values()) + " Nothing was scheduled.")
+        return
+    found = resolve_path(ack, runtime, " ".join(asked.rest), "schedule")
     if found is None:
         return
     path, note = found
+    channel = channels[-1]
     problem = channel_problem(client, channel)
     if problem:
         reply(ack, f"{note}{problem}")
         return
-    schedule = Schedule(
-        tz or person_zone(runtime, client, user) or "UTC",
-        at or lessons.DEFAULT_TIME,
-        frozenset(days) or lessons.WEEKDAYS,
-    )
-    reply(ack, note + save_schedule(runtime, user, channel, path, schedule))
+    reply(ack, note + save_schedule(runtime, user, channel, path, asked.schedule))
 
 
 def save_schedule(
@@ -1128,30 +1114,31 @@ def on_schedule_submitted(
             ack(response_action="errors", errors={CHANNEL_BLOCK: "Choose a channel."})
             return
         path = found
-    at = lessons.parse_time(str(entered(view, TIME_BLOCK).get("selected_time") or ""))
     options = entered(view, DAYS_BLOCK).get("selected_options")
     picked_days = (
         small_number(option.get("value") if isinstance(option, dict) else None, 6)
         for option in (options if isinstance(options, list) else [])
     )
-    days = frozenset(day for day in picked_days if day is not None)
-    zone = typed_input(entered(view, ZONE_BLOCK).get("value")).strip()
-    errors = {}
-    if at is None:
-        errors[TIME_BLOCK] = "Choose a time of day."
-    if not days:
-        errors[DAYS_BLOCK] = "Choose at least one day."
-    if not (zone.upper() == "UTC" or lessons.is_zone(zone)):
-        errors[ZONE_BLOCK] = "Not a time zone I know; try one like Europe/Berlin."
+    asked = lessons.read_schedule(
+        str(entered(view, TIME_BLOCK).get("selected_time") or ""),
+        frozenset(day for day in picked_days if day is not None),
+        typed_input(entered(view, ZONE_BLOCK).get("value")),
+    )
+    blocks = {
+        lessons.SchedulePart.TIME: TIME_BLOCK,
+        lessons.SchedulePart.DAYS: DAYS_BLOCK,
+        lessons.SchedulePart.ZONE: ZONE_BLOCK,
+    }
+    errors = {blocks[part]: problem for part, problem in asked.problems.items()}
     problem = channel_problem(client, channel, plain=True) if channel and plan is None else None
     if problem:
         errors[CHANNEL_BLOCK] = problem
-    if errors or at is None:
+    if errors or asked.schedule is None:
         ack(response_action="errors", errors=errors)
         return
     ack()
-    schedule = Schedule("UTC" if zone.upper() == "UTC" else zone, at, days)
-    runtime.notify(HomeNotice(user, save_schedule(runtime, user, channel, path, schedule)))
+    saved = save_schedule(runtime, user, channel, path, asked.schedule)
+    runtime.notify(HomeNotice(user, saved))
     runtime.notify(HomeChanged(managers=True))
 
 

@@ -277,11 +277,15 @@ def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> P
     return Post(sent["channel"], sent["ts"], user)
 
 
-def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> None:
+def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> bool:
+    """Reply in a question's thread; False (logged) when Slack refuses, so whoever is told
+    it arrived hears the truth."""
     try:
         client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text, **extra)
     except SlackApiError as error:
         log.warning("Could not reply in %s: %s", post.channel, error.response.get("error"))
+        return False
+    return True
 
 
 def refresh_posts(
@@ -475,7 +479,9 @@ def on_leave(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: st
         reply(ack, f"{note}You're not in the {topic_name(topic)} network.")
         return
     handed_over = (
-        f" I've passed {len(released)} open question(s) of yours to others." if released else ""
+        f" {len(released)} open question(s) you had are open again for the rest of the network."
+        if released
+        else ""
     )
     reply(ack, f"{note}You've left the {topic_name(topic)} network.{handed_over}")
     hand_over(runtime, client, user, released)
@@ -831,27 +837,31 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
         "all away": "all of its experts are away right now",
         "no experts": "nobody has joined its network yet",
     }.get(sent.nobody or "", "none of its experts could be reached on Slack")
-    dm(
-        client,
-        routed.asker,
-        {
-            "text": (
-                f"I couldn't send your question to anyone: {reason} ({topic_name(routed.topic)}). "
-                "I've told the people who look after it, and I'll pass your question on as soon "
-                "as an expert is available."
-            )
-        },
-    )
-    alert_managers(
+    told = alert_managers(
         runtime,
         client,
         routed,
         f"Nobody could be asked, because {reason}. Add experts with `/experts add @person "
         f"{routed.topic.key}`, or claim it yourself.",
     )
+    dm(
+        client,
+        routed.asker,
+        {
+            "text": (
+                f"I couldn't send your question to anyone: {reason} ({topic_name(routed.topic)}). "
+                f"{who_knows(runtime, routed, told, TOLD)} I'll pass your question on as soon "
+                "as an expert is available."
+            )
+        },
+    )
 
 
-def alert_managers(runtime: Runtime, client: WebClient, routed: Routed, why: str) -> None:
+def alert_managers(
+    runtime: Runtime, client: WebClient, routed: Routed, why: str
+) -> tuple[str, ...]:
+    """DM the topic's managers (never the asker) about a question that needs them; who
+    actually got the message, so the asker is told only what happened."""
     managers = networks.managers_of(runtime, routed.topic)
     if not managers:
         log.warning(
@@ -859,9 +869,43 @@ def alert_managers(runtime: Runtime, client: WebClient, routed: Routed, why: str
             routed.id,
             routed.topic.key,
         )
-    for manager in managers:
-        if manager != routed.asker:
-            dm(client, manager, question_post(routed, manager, headline=f"*Needs you:* {why}"))
+    return tuple(
+        manager
+        for manager in managers
+        if manager != routed.asker
+        and dm(client, manager, question_post(routed, manager, headline=f"*Needs you:* {why}"))
+    )
+
+
+#: What the asker reads when managers were reached ({names}, {topic}).
+TOLD = "I've told {names}, who look after {topic}."
+ASKED = "I've asked {names}, who look after {topic}, to find someone."
+
+
+def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence: str) -> str:
+    """The sentence telling an asker who was alerted about their question (`sentence`: TOLD
+    or ASKED), true to what happened: nobody to tell, only the asker themselves, or managers
+    Slack would not let Eddy reach."""
+    topic, key = topic_name(routed.topic), routed.topic.key
+    managers = networks.managers_of(runtime, routed.topic)
+    match networks.alerted(managers, told, routed.asker):
+        case networks.Alerted.TOLD:
+            return sentence.format(names=", ".join(mention(user) for user in told), topic=topic)
+        case networks.Alerted.NOBODY_SET:
+            return (
+                f"Nobody looks after {topic} yet, so I couldn't tell anyone: whoever runs Eddy "
+                "can name community managers in EDDY_MANAGERS."
+            )
+        case networks.Alerted.ONLY_ASKER:
+            return (
+                f"You look after {topic} yourself, so there was nobody else to tell: add "
+                f"experts with `/experts add @person {key}`."
+            )
+    names = ", ".join(mention(user) for user in managers if user != routed.asker)
+    return (
+        f"I couldn't reach {names}, who look after {topic}, on Slack, so nobody knows yet; "
+        "please tell them yourself."
+    )
 
 
 def deliver_waiting(runtime: Runtime, client: WebClient, topic: Topic, expert: str) -> None:
@@ -904,8 +948,8 @@ def hand_over(
                                 section(quoted(routed.question)),
                                 context(
                                     f"You left the {topic_name(routed.topic)} network, "
-                                    "so I've passed this question "
-                                    "on. Thanks!"
+                                    "so this question is open again for the rest of it. "
+                                    "Thanks!"
                                 ),
                             ]
                         ),
@@ -1087,22 +1131,19 @@ def answered(
     text: str,
     outcome: Outcome,
     post: Post | None,
-) -> None:
-    """Tell the asker: the answer (first time), or the expert's follow-up."""
+) -> bool:
+    """Tell the asker: the answer (first time), or the expert's follow-up; whether the
+    message reached them."""
     if outcome is Outcome.DONE:
         refresh_posts(runtime, client, routed)
-        dm(client, routed.asker, answer_for_asker(routed, link_to(client, post)))
-    elif outcome is Outcome.ALREADY:
-        dm(
-            client,
-            routed.asker,
-            {
-                "text": (
-                    f"{mention(expert)} added to their answer to "
-                    f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
-                )
-            },
-        )
+        return dm(client, routed.asker, answer_for_asker(routed, link_to(client, post))) is not None
+    if outcome is not Outcome.ALREADY:
+        return False
+    added = (
+        f"{mention(expert)} added to their answer to "
+        f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
+    )
+    return dm(client, routed.asker, {"text": added}) is not None
 
 
 def only_routed_threads(
@@ -1143,13 +1184,16 @@ def on_thread_reply(
         return
     if current is None:
         return
+    delivered = answered(runtime, client, current, user, text, outcome, post)
     if outcome is Outcome.DONE:
         post_in_thread(
             client,
             post,
-            f"Thanks {mention(user)}! I've sent your answer to {mention(current.asker)}.",
+            f"Thanks {mention(user)}! I've sent your answer to {mention(current.asker)}."
+            if delivered
+            else f"Thanks {mention(user)}! I couldn't reach {mention(current.asker)} on Slack "
+            "just now, so they haven't seen your answer yet; it is saved with the question.",
         )
-    answered(runtime, client, current, user, text, outcome, post)
 
 
 # --- resolved, and back into the index ----------------------------------------------------
@@ -1214,14 +1258,17 @@ def on_not_yet(
     )
     post = post_of(runtime, routed, routed.answered_by)
     if post is not None:
-        post_in_thread(client, post, note)
-    elif routed.answered_by:
-        dm(client, routed.answered_by, {"text": note})
+        reached = post_in_thread(client, post, note)
+    else:
+        reached = bool(routed.answered_by and dm(client, routed.answered_by, {"text": note}))
     answer_presser(
         runtime,
         body,
         respond,
-        f"I've told {mention(routed.answered_by)}; their reply will come here.",
+        f"I've told {mention(routed.answered_by)}; their reply will come here."
+        if reached
+        else f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
+        "know yet; please message them yourself.",
     )
 
 
@@ -1377,7 +1424,7 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
     hours = max(1, round(waited.total_seconds() / 3600))
     waiting = f"{hours} hour{'s' * (hours != 1)}" if hours <= HOURS_LIMIT else f"{hours // 24} days"
     if notice.notify == NOTIFY_MANAGERS:
-        alert_managers(
+        told = alert_managers(
             runtime,
             client,
             routed,
@@ -1389,9 +1436,7 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
             {
                 "text": (
                     f"Your question “{escape(shorten(routed.question, 150))}” is taking longer "
-                    "than usual, so I've asked the people who look "
-                    f"after {topic_name(routed.topic)} "
-                    "to find someone."
+                    f"than usual. {who_knows(runtime, routed, told, ASKED)}"
                 )
             },
         )

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import privacy
 from bot.runtime import Runtime
-from handlers.blocks import notice
+from handlers.blocks import notice, when
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,15 @@ def on_export(ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, 
     file; if Slack refuses, say so where the person typed the command."""
     user = command["user_id"]
     now = runtime.clock.now()
-    wait = privacy.claim_export(runtime, user, now)
-    if wait is not None:
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        text = (
-            "Your export is already on its way to your DM with Eddy. You can ask for a new "
-            f"one in {minutes} minute{'s' if minutes != 1 else ''}."
-        )
+    last = privacy.claim_export(runtime, user, now)
+    if last is not None:
+        text = repeat_answer(last, now)
         ack(text=text, blocks=notice(text))
         return
     ack(text=ON_ITS_WAY, blocks=notice(ON_ITS_WAY))
     try:
         send_export(runtime, client, user, now)
+        privacy.export_sent(runtime, user, runtime.clock.now())
     except SlackClientError as error:  # refused (an API error), or the upload failed
         privacy.release_export(runtime, user)
         reason = error.response.get("error") if isinstance(error, SlackApiError) else None
@@ -69,6 +66,19 @@ def on_export(ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, 
         Respond(response_url=command.get("response_url"))(
             text=text, blocks=notice(text), response_type="ephemeral", replace_original=False
         )
+
+
+def repeat_answer(last: privacy.ExportTurn, now: datetime) -> str:
+    """What a repeat `/learn me export` is told: the last export is still on its way, or it
+    arrived (when, and where), and when a new one may be asked for."""
+    minutes = max(1, math.ceil((last.again_at - now).total_seconds() / 60))
+    again = f"You can ask for a new one in {minutes} minute{'s' if minutes != 1 else ''}"
+    if last.sent_at is None:
+        return f"Your export is still on its way to your DM with Eddy. {again}."
+    return (
+        f"I sent your export {when(last.sent_at)}: it's the JSON file in your DM with Eddy. "
+        f"{again} (after {when(last.again_at)})."
+    )
 
 
 def send_export(runtime: Runtime, client: WebClient, user: str, now: datetime) -> None:

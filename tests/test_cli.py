@@ -33,12 +33,14 @@ def eddy(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def one_sentence(result: subprocess.CompletedProcess[str]) -> str:
-    """The operator's answer: exit 2 and one sentence at the end, never a traceback."""
+def one_sentence(result: subprocess.CompletedProcess[str], lead: str = "Eddy cannot start") -> str:
+    """The operator's answer: exit 2 and one sentence at the end, never a traceback; `lead`
+    says what happened (only a command that starts Eddy says it cannot start)."""
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert [line for line in lines if "Eddy cannot start" in line] == lines[-1:], result.stderr
+    assert [line for line in lines if f"{lead}:" in line] == lines[-1:], result.stderr
+    assert lead == "Eddy cannot start" or "cannot start" not in result.stderr
     return lines[-1]
 
 
@@ -90,6 +92,20 @@ def test_auto_mode_with_an_app_token_chooses_socket_mode(tmp_path):
     assert "SLACK_BOT_TOKEN is not set" in sentence
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN is not set"),
+    ],
+)
+def test_auto_mode_with_any_slack_setting_means_slack_not_the_sandbox(tmp_path, env, named):
+    """Issue 19: a half-configured Slack app is named, never quietly swapped for the
+    console sandbox (which would exit 0 as if all were well)."""
+    assert named in one_sentence(eddy(cwd=tmp_path, **env))
+    assert named in one_sentence(eddy("run", cwd=tmp_path, **env))
+
+
 def test_a_token_slack_refuses_stops_eddy_with_one_sentence(tmp_path, slack):
     sentence = one_sentence(
         eddy(
@@ -123,7 +139,8 @@ def test_slack_out_of_reach_stops_eddy_with_one_sentence(tmp_path):
 
 def test_a_database_out_of_reach_stops_eddy_with_one_sentence(tmp_path):
     sentence = one_sentence(
-        eddy("db", "upgrade", cwd=tmp_path, DATABASE_URL="postgresql://eddy:pw@127.0.0.1:9/eddy")
+        eddy("db", "upgrade", cwd=tmp_path, DATABASE_URL="postgresql://eddy:pw@127.0.0.1:9/eddy"),
+        "Nothing was done",
     )
     assert "Could not prepare the database" in sentence
     assert "check DATABASE_URL" in sentence

@@ -490,6 +490,37 @@ def test_a_member_cannot_open_or_submit_the_experts_form(slack, instance, caplog
     assert "Refused the experts" in caplog.text
 
 
+def test_the_command_and_the_form_refuse_a_mistyped_schedule_in_the_same_words(slack, instance):
+    """Issue 19: `/learn schedule` and the Home form read a schedule with one parser: a
+    mistyped zone or time is refused by both with the same sentence, never taken into the
+    path's name nor replaced by another zone."""
+    typo = "“Europe/Berlln” is not a time zone I know; did you mean Europe/Berlin?"
+    for typed, problem in (
+        ("giving-feedback <#C0GENERAL|general> 10:00 mon-fri Europe/Berlln", typo),
+        (
+            "giving-feedback <#C0GENERAL|general> 25:00 Europe/Berlin",
+            "“25:00” is not a time of day; try one like 09:00 or 9am.",
+        ),
+    ):
+        slack.command(ALEX, GENERAL, f"/learn schedule {typed}")
+        said = slack.ephemerals(ALEX)[-1].text
+        assert problem in said and "Nothing was scheduled" in said
+    slack.command(ALEX, GENERAL, "/learn schedules")
+    assert "No path is scheduled" in slack.ephemerals(ALEX)[-1].text
+    slack.press(ALEX, open_tab(slack, ALEX, "Schedules"), "Add a schedule")
+    values = {
+        "schedule_channel": GENERAL,
+        "schedule_path": "giving-feedback",
+        "schedule_time": "10:00",
+        "schedule_days": ["0", "1", "2", "3", "4"],
+        "schedule_zone": "Europe/Berlln",
+    }
+    assert typo in str(slack.submit(ALEX, values).json())
+    slack.submit(ALEX, values | {"schedule_zone": "Europe/Berlin"})
+    slack.command(ALEX, GENERAL, "/learn schedules")
+    assert "weekdays at 10:00 (Europe/Berlin)" in slack.ephemerals(ALEX)[-1].text
+
+
 def test_schedules_are_added_paused_resumed_and_changed_in_a_modal(slack, instance):
     schedules = open_tab(slack, ALEX, "Schedules")
     assert "No path is scheduled" in seen(schedules)
@@ -504,7 +535,9 @@ def test_schedules_are_added_paused_resumed_and_changed_in_a_modal(slack, instan
         "schedule_zone": "Mars/Olympus",
     }
     delivery = slack.submit(ALEX, values)
-    assert "Not a time zone I know" in str(delivery.json())
+    assert "“Mars/Olympus” is not a time zone I know; try one like Europe/Berlin." in str(
+        delivery.json()
+    )
     delivery = slack.submit(ALEX, values | {"schedule_zone": "Europe/Berlin", "schedule_days": []})
     assert "at least one day" in str(delivery.json())
     slack.submit(ALEX, values | {"schedule_zone": "Europe/Berlin"})

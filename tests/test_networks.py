@@ -202,6 +202,39 @@ def test_a_topic_with_no_experts_tells_the_asker_honestly_and_alerts_a_manager(s
     assert "just joined the *Security* network" in last_dm(slack, SAM).text
 
 
+def test_the_asker_hears_who_was_really_told_when_nobody_could_be_asked(
+    slack, database, content, clock
+):
+    """Issue 19: "I've told the people who look after it" only when someone was told; else
+    what happened and who can fix it (the asker is the only manager, there is no manager,
+    or Slack refused the manager's DM)."""
+    told = Instance(slack, database, content, clock)
+    slack.connect(told.target)
+    send_to_experts(slack, SAM, UNKNOWN, "security")
+    assert f"I've told <@{ALEX}>, who look after *Security*." in last_dm(slack, SAM).text
+    send_to_experts(slack, ALEX, "who signs off a new laptop encryption policy", "security")
+    only_me = last_dm(slack, ALEX).text
+    assert "I've told" not in only_me
+    assert "You look after *Security* yourself, so there was nobody else to tell" in only_me
+    assert "`/experts add @person security`" in only_me
+    told.close()
+    nobody = Instance(slack, database, content, clock, eddy_managers=[])
+    slack.connect(nobody.target)
+    send_to_experts(slack, KIM, "who approves badge access for visitors", "security")
+    alone = last_dm(slack, KIM).text
+    assert "I've told" not in alone and "Nobody looks after *Security* yet" in alone
+    assert "EDDY_MANAGERS" in alone
+    nobody.close()
+    unreachable = Instance(slack, database, content, clock)
+    slack.connect(unreachable.target)
+    slack.deactivate(ALEX)
+    send_to_experts(slack, RIO, "who rotates the shared wifi password", "security")
+    refused = last_dm(slack, RIO).text
+    assert "I've told" not in refused
+    assert f"I couldn't reach <@{ALEX}>, who look after *Security*, on Slack" in refused
+    unreachable.close()
+
+
 def test_only_the_asker_sends_a_question_and_only_once(slack, instance):
     asked = slack.say(SAM, GENERAL, f"<@U0EDDYBOT> {UNKNOWN}")
     reply = slack.messages(GENERAL, thread_ts=asked.ts)[-1]
@@ -484,6 +517,25 @@ def test_escalation_fires_each_tier_once_across_a_restart_and_two_instances(
         second.close()
 
 
+def test_an_escalation_to_managers_tells_the_asker_who_was_really_asked(
+    slack, database, content, clock
+):
+    """Issue 19: "I've asked the people who look after it" only when a manager was reached;
+    with no manager set, the asker hears that nobody looks after the topic and who can fix it."""
+    eddy = Instance(slack, database, content, clock, eddy_managers=[])
+    slack.connect(eddy.target)
+    try:
+        dm_topic_question(slack)
+        clock.advance(25 * HOURS)
+        run_jobs(eddy.runtime, clock.now())
+        run_jobs(eddy.runtime, clock.now())
+        told = last_dm(slack, SAM).text
+        assert "taking longer than usual" in told and "I've asked" not in told
+        assert "Nobody looks after *Security* yet" in told and "EDDY_MANAGERS" in told
+    finally:
+        eddy.close()
+
+
 def test_a_claimed_question_does_not_escalate(slack, instance, clock):
     dm_topic_question(slack)
     slack.press(KIM, question_posts(slack, KIM)[-1], "Claim")
@@ -507,7 +559,7 @@ def test_an_expert_leaving_mid_question_hands_it_to_someone_else(slack, instance
     (claimed,) = question_posts(slack, claimer)
     slack.press(claimer, claimed, "Claim")
     reply = experts_say(slack, claimer, "leave security")
-    assert "I've passed 1 open question(s) of yours to others" in reply
+    assert "1 open question(s) you had are open again for the rest of the network" in reply
     assert "You left the *Security* network" in shown(claimed) and buttons(claimed) == []
     assert question_posts(slack, spare), "someone new is asked"
     other = asked[1]

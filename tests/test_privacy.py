@@ -38,6 +38,7 @@ from tests.conftest import (
 )
 from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
+from tests.test_cli import one_sentence
 from tests.test_console import Terminal
 from tests.test_networks import UNKNOWN, experts_say, last_dm, send_to_experts
 
@@ -306,8 +307,21 @@ def test_the_command_line_refuses_a_bad_id_an_unconfirmed_erasure_and_an_unknown
     result = cli(sqlite_url, content, tmp_path, "forget", "user", SAM)
     assert result.returncode == 1 and "Nothing was erased" in result.stderr
     result = cli(sqlite_url, content, tmp_path, "export", "user", SAM, "--team", "T0NOPE")
-    assert result.returncode == 2 and "holds no workspace 'T0NOPE'" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "holds no workspace 'T0NOPE'" in one_sentence(result, "Nothing was done")
+
+
+def test_exporting_someone_eddy_never_met_is_an_error_not_an_empty_file(
+    slack, start_eddy, sqlite_url, content, tmp_path
+):
+    """Issue 19: an unknown person (no row names them in the workspace) is not exported as
+    an empty document with exit 0; and a command's mistake never says Eddy cannot start."""
+    start_eddy(sqlite_url)
+    result = cli(sqlite_url, content, tmp_path, "export", "user", "U0NOBODY1", "--out", "n.json")
+    sentence = one_sentence(result, "Nothing was done")
+    assert "Eddy keeps nothing about U0NOBODY1 in workspace T0SANDBOX" in sentence
+    assert not (tmp_path / "n.json").exists()
+    bad = cli(sqlite_url, content, tmp_path, "lessons", "deliver", "--at", "soon")
+    assert "is not an ISO-8601 time" in one_sentence(bad, "Nothing was done")
 
 
 # --- /learn me export -------------------------------------------------------------------------
@@ -362,9 +376,15 @@ def test_learn_me_export_once_every_few_minutes_and_a_refused_dm_is_explained(
     slack.command(SAM, GENERAL, "/learn me export")  # a refused export does not count
     assert len(file_messages(slack, SAM)) == 1
     slack.command(SAM, GENERAL, "/learn me export")
-    assert "You can ask for a new one in 5 minutes" in slack.ephemerals(SAM)[-1].text
+    repeat = slack.ephemerals(SAM)[-1].text
+    assert "on its way" not in repeat, "issue 19: the file has already arrived"
+    assert "I sent your export <!date^" in repeat and "it's the JSON file in your DM" in repeat
+    assert "You can ask for a new one in 5 minutes" in repeat
+    clock.advance(timedelta(minutes=3))
+    slack.command(SAM, GENERAL, "/learn me export")
+    assert "You can ask for a new one in 2 minutes" in slack.ephemerals(SAM)[-1].text
     assert len(file_messages(slack, SAM)) == 1
-    clock.advance(timedelta(minutes=5))
+    clock.advance(timedelta(minutes=2))
     slack.command(SAM, GENERAL, "/learn me export")
     assert len(file_messages(slack, SAM)) == 2
 
