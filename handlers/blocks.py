@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from markdown_to_mrkdwn import SlackMarkdownConverter
@@ -273,9 +273,12 @@ def notice(text: str, *, usage: Sequence[str] = ()) -> list[dict]:
 
 
 def when(moment: datetime) -> str:
-    """A time each reader sees in their own time zone (Slack formats it)."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    """A time each reader sees in their own time zone (Slack formats it), saying so; where
+    Slack cannot format it, in UTC, saying so. One style everywhere: "today at 09:30 (your
+    time)", "Wed 9 Dec at 03:00 (your time)"."""
+    fallback = moment.astimezone(UTC).strftime("%a %-d %b %Y at %H:%M UTC")
+    shape = "{date_short_pretty} at {time} (your time)"
+    return f"<!date^{int(moment.timestamp())}^{shape}|{fallback}>"
 
 
 def button(label: str, action: str, value: int | str, style: str | None = None) -> ButtonElement:

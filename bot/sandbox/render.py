@@ -189,7 +189,8 @@ class Renderer:
             elif command.startswith("subteam^"):
                 out.append(label or "@group", style + MENTION)
             elif command.startswith("date^") and is_number(command.split("^")[1]):
-                out.append(self.time(command.split("^")[1]), style)  # in the viewer's zone
+                _, ts, *shape = command.split("^")
+                out.append(self.date(ts, shape[0] if shape else ""), style)  # viewer's zone
             else:
                 out.append(label or command.split("^")[0], style)
         else:
@@ -445,6 +446,27 @@ class Renderer:
     def local_zone(self) -> tzinfo:
         viewer = self.workspace.user(self.viewer)
         return ZoneInfo(viewer.tz) if viewer else UTC
+
+    def date(self, ts: str, shape: str) -> str:
+        """A `<!date^ts^shape|…>` token as Slack shows it, in the viewer's zone: `{time}`,
+        and the date tokens, "pretty" ones saying today, tomorrow or yesterday."""
+        zone = self.local_zone()
+        when = datetime.fromtimestamp(float(ts), zone)
+        if not shape:
+            return self.time(ts)
+        today = self.workspace.clock.now().astimezone(zone).date()
+        near = {0: "today", 1: "tomorrow", -1: "yesterday"}.get((when.date() - today).days)
+        plain = f"{when:%a} {when.day} {when:%b}"
+
+        def token(match: re.Match[str]) -> str:
+            name = match[1]
+            if name.startswith("time"):
+                return f"{when:%H:%M:%S}" if name == "time_secs" else f"{when:%H:%M}"
+            if name.endswith("_pretty") and near:
+                return near
+            return plain
+
+        return re.sub(r"\{(\w+)\}", token, shape)
 
     def time(self, ts: str) -> str:
         """A message time in the viewer's zone; the day is added unless it is today for them."""
