@@ -287,9 +287,10 @@ def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> No
 def refresh_posts(
     runtime: Runtime, client: WebClient, routed: Routed, *, skip: str | None = None
 ) -> None:
-    """Redraw every post of a routed question for its current state."""
+    """Redraw every post of a routed question for its current state (a notice is the
+    message it was, and keeps its words)."""
     for post in networks.posts(runtime, routed.id):
-        if skip is not None and post.recipient == skip:
+        if post.notice or (skip is not None and post.recipient == skip):
             continue
         try:
             client.chat_update(
@@ -839,6 +840,8 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
 
 
 def alert_managers(runtime: Runtime, client: WebClient, routed: Routed, why: str) -> None:
+    """DM the topic's managers the question with Claim and Answer. Each alert is recorded as
+    a notice of the question, so a manager who answers in its thread answers the question."""
     managers = networks.managers_of(runtime, routed.topic)
     if not managers:
         log.warning(
@@ -846,9 +849,18 @@ def alert_managers(runtime: Runtime, client: WebClient, routed: Routed, why: str
             routed.id,
             routed.topic.key,
         )
-    for manager in managers:
-        if manager != routed.asker:
-            dm(client, manager, question_post(routed, manager, headline=f"*Needs you:* {why}"))
+    alerts = [
+        notice(post)
+        for manager in managers
+        if manager != routed.asker
+        and (post := dm(client, manager, question_post(routed, manager, f"*Needs you:* {why}")))
+    ]
+    networks.record_posts(runtime, routed.id, alerts)
+
+
+def notice(post: Post) -> Post:
+    """A post recorded as a notice (see `networks.Post`)."""
+    return Post(post.channel, post.ts, post.recipient, notice=True)
 
 
 def deliver_waiting(runtime: Runtime, client: WebClient, topic: Topic, expert: str) -> None:
@@ -880,6 +892,8 @@ def hand_over(
         routed = item.routed
         refresh_posts(runtime, client, routed, skip=leaver)
         for post in networks.posts(runtime, routed.id):
+            if post.notice:
+                continue
             if post.recipient == leaver:
                 try:
                     client.chat_update(
@@ -1203,7 +1217,8 @@ def on_not_yet(
     if post is not None:
         post_in_thread(client, post, note)
     elif routed.answered_by:
-        dm(client, routed.answered_by, {"text": note})
+        sent = dm(client, routed.answered_by, {"text": note})
+        networks.record_posts(runtime, routed.id, [notice(sent)] if sent else [])
     answer_presser(
         runtime,
         body,
@@ -1388,7 +1403,8 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
         f"{topic_name(routed.topic)} claim it?"
     )
     for post in networks.posts(runtime, routed.id):
-        post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
+        if not post.notice:
+            post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
     delivered = [
         p
         for p in (

@@ -183,6 +183,27 @@ def test_a_topic_with_no_experts_tells_the_asker_honestly_and_alerts_a_manager(s
     assert "just joined the *Security* network" in last_dm(slack, SAM).text
 
 
+def test_a_manager_who_claims_an_alert_and_answers_in_its_thread_reaches_the_asker(slack, instance):
+    """Every post that invites an answer in its thread is a routed question's post: a
+    manager's "Needs you" alert too (the asker's "Not yet" then reaches its thread)."""
+    send_to_experts(slack, SAM, UNKNOWN, "security")
+    alert = last_dm(slack, ALEX)
+    slack.press(ALEX, alert, "Claim")
+    slack.say(ALEX, alert.channel, "Ask facilities for a garage permit.", thread_ts=alert.ts)
+    thread = [m.text for m in slack.messages(alert.channel, thread_ts=alert.ts)]
+    assert not any("I'm not sure I know the answer" in text for text in thread)
+    assert any(f"Thanks <@{ALEX}>! I've sent your answer" in text for text in thread)
+    answer = last_dm(slack, SAM)
+    assert "Ask facilities for a garage permit." in shown(answer)
+    slack.press(SAM, answer, "Not yet")
+    thread = [m.text for m in slack.messages(alert.channel, thread_ts=alert.ts)]
+    assert "doesn't resolve their question yet" in thread[-1]
+    slack.say(ALEX, alert.channel, "They are in room 2.", thread_ts=alert.ts)
+    assert "They are in room 2." in last_dm(slack, SAM).text
+    experts_say(slack, KIM, "join security")
+    assert not question_posts(slack, KIM), "a question a manager answered waits for nobody"
+
+
 def test_only_the_asker_sends_a_question_and_only_once(slack, instance):
     asked = slack.say(SAM, GENERAL, f"<@U0EDDYBOT> {UNKNOWN}")
     reply = slack.messages(GENERAL, thread_ts=asked.ts)[-1]
