@@ -1133,7 +1133,8 @@ def on_thread_reply(
     event: dict[str, Any], context: BoltContext, client: WebClient, runtime: Runtime
 ) -> None:
     """A reply in a routed question's thread: the claimer's (or, while nobody has claimed
-    it, anyone's) first reply is the answer; their later replies reach the asker too."""
+    it, anyone's) first reply is the answer; their later replies reach the asker too, and
+    another expert's reply is passed on (`passed_on`)."""
     routed, post = context["routed_thread"]
     user, text = event.get("user", ""), typed(event.get("text", "")).strip()
     if not user or user == routed.asker or not text:
@@ -1150,7 +1151,47 @@ def on_thread_reply(
             post,
             f"Thanks {mention(user)}! I've sent your answer to {mention(current.asker)}.",
         )
+    if outcome is Outcome.TAKEN:
+        passed_on(runtime, client, current, user, text, post)
+        return
     answered(runtime, client, current, user, text, outcome, post)
+
+
+def passed_on(
+    runtime: Runtime, client: WebClient, routed: Routed, expert: str, text: str, post: Post
+) -> None:
+    """Another expert replied after someone else took the question. What they wrote is help
+    all the same, so nothing is dropped: the asker gets it by DM, marked as from a second
+    expert (the answer itself stays the holder's, for Resolved and the knowledge index); the
+    holder gets it in their own thread of the question unless they share this one (a
+    channel's thread, where they see it already); and the expert is told, in their thread,
+    who has the question and where their words went."""
+    holder = routed.answered_by or routed.claimed_by or ""
+    asked = f"“{escape(shorten(routed.question, 150))}”"
+    dm(
+        client,
+        routed.asker,
+        {
+            "text": (
+                f"{mention(expert)} also replied about your question {asked}:\n{quoted(text, 2500)}"
+            )
+        },
+    )
+    told = [mention(routed.asker)]
+    theirs = post_of(runtime, routed, holder) if holder else None
+    if holder and holder != expert and (theirs is None or theirs != post):
+        note = f"{mention(expert)} also replied about this question:\n{quoted(text, 2500)}"
+        if theirs is not None:
+            post_in_thread(client, theirs, note)
+        else:
+            dm(client, holder, {"text": note})
+        told.insert(0, mention(holder))
+    post_in_thread(
+        client,
+        post,
+        f"Thanks {mention(expert)}! {mention(holder)} has this question, so I've passed your "
+        f"reply on to {' and '.join(told)}.",
+    )
 
 
 # --- resolved, and back into the index ----------------------------------------------------

@@ -554,6 +554,35 @@ def test_an_expert_answers_in_the_thread_of_their_dm(slack, instance):
     assert f"Answered by <@{expert}>" in shown(question_posts(slack, other)[-1])
 
 
+def test_a_reply_after_someone_else_took_the_question_reaches_the_holder_and_the_asker(
+    slack, instance
+):
+    dm_topic_question(slack)
+    (kims,) = question_posts(slack, KIM)
+    (rios,) = question_posts(slack, RIO)
+    slack.press(KIM, kims, "Claim")
+    slack.say(RIO, rios.channel, "The garage office is on level -1.", thread_ts=rios.ts)
+    told = slack.messages(rios.channel, thread_ts=rios.ts)[-1].text
+    assert f"<@{KIM}> has this question, so I've passed your reply on to <@{KIM}> and" in told
+    assert "also replied about this question" in (
+        slack.messages(kims.channel, thread_ts=kims.ts)[-1].text
+    )
+    assert f"<@{RIO}> also replied about your question" in last_dm(slack, SAM).text
+    assert "level -1" in last_dm(slack, SAM).text
+    slack.say(KIM, kims.channel, "Ask at the front desk.", thread_ts=kims.ts)
+    slack.say(RIO, rios.channel, "Or phone extension 42.", thread_ts=rios.ts)
+    assert "extension 42" in last_dm(slack, SAM).text, "after the answer too"
+
+
+def test_a_reply_in_a_channel_thread_after_a_claim_reaches_the_asker(slack, instance):
+    post = routed_to_channel(slack)
+    slack.press(KIM, post, "Claim")
+    slack.say(RIO, IT_HELP, "Try the garage office.", thread_ts=post.ts)
+    told = slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
+    assert f"passed your reply on to <@{SAM}>." in told
+    assert "Try the garage office." in last_dm(slack, SAM).text
+
+
 def test_a_channel_eddy_cannot_post_in_falls_back_to_dms_and_tells_a_manager(
     slack, tmp_path, clock
 ):
