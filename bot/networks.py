@@ -577,7 +577,9 @@ def answer(
     runtime: Runtime, *, routed_id: int, user_id: str, text: str
 ) -> tuple[Outcome, Routed | None]:
     """Record the answer (claiming the question if nobody had). After the first answer, the
-    answerer's further words are follow-ups: ALREADY, and the caller passes them on."""
+    answerer's further words are follow-ups: kept as part of the answer, in order (the
+    asker sees the whole answer, and the "Save to knowledge index" form starts from it), and
+    ALREADY, so that the caller passes them on."""
     now = runtime.clock.now()
     with runtime.store.session() as session:
         row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
@@ -604,6 +606,10 @@ def answer(
             if unclaimed:
                 _step(runtime, session, routed_id, "claimed", now, user_id=user_id)
             _step(runtime, session, routed_id, "answered", now, user_id=user_id)
+        else:
+            rows.add_to_answer(
+                session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id, text=text
+            )
     current = routed_question(runtime, routed_id)
     if won:
         badges.recognise(runtime, user_id, badges.EXPERT_ANSWERS)

@@ -370,6 +370,19 @@ def answer(
     return changed(session, statement)
 
 
+def add_to_answer(
+    session: Session, *, team_id: str, routed_id: int, user_id: str, text: str
+) -> bool:
+    """Append the answerer's follow-up to their answer (after a blank line), in one UPDATE so
+    that follow-ups sent at once are all kept. False when `user_id` did not answer it."""
+    statement = (
+        update(RoutedQuestion)
+        .where(_where(team_id, routed_id), col(RoutedQuestion.answered_by) == user_id)
+        .values(answer=func.coalesce(col(RoutedQuestion.answer), "") + "\n\n" + text)
+    )
+    return changed(session, statement)
+
+
 def resolve(session: Session, *, team_id: str, routed_id: int, at: datetime) -> bool:
     statement = (
         update(RoutedQuestion)

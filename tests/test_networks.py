@@ -344,6 +344,23 @@ def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, i
     assert "Also bring your badge." in last_dm(slack, SAM).text
 
 
+def test_the_save_form_holds_the_whole_answer_with_the_follow_ups_in_order(slack, instance):
+    post = routed_to_channel(slack)
+    slack.say(KIM, IT_HELP, "Fill in the blue form.", thread_ts=post.ts)
+    slack.press(SAM, last_dm(slack, SAM), "Not yet")
+    slack.say(KIM, IT_HELP, "Then take it to the front desk.", thread_ts=post.ts)
+    slack.say(KIM, IT_HELP, "They open at nine.", thread_ts=post.ts)
+    slack.say(RIO, IT_HELP, "Parking is free on Fridays.", thread_ts=post.ts)
+    answer = next(m for m in reversed(slack.dms(SAM)) if "Resolved" in buttons(m))
+    slack.press(SAM, answer, "Resolved")
+    assert "They open at nine." in shown(answer), "the asker sees the whole answer"
+    slack.press(SAM, answer, "Save to knowledge index")
+    body = next(b for b in slack.modal(SAM).blocks if b.get("block_id") == "entry_body")
+    assert body["element"]["initial_value"] == (
+        "Fill in the blue form.\n\nThen take it to the front desk.\n\nThey open at nine."
+    )
+
+
 def test_hostile_text_in_questions_and_answers_pings_nobody(slack, instance):
     form = send_to_experts(
         slack,
