@@ -1183,8 +1183,8 @@ def passed_on(
         note = f"{mention(expert)} also replied about this question:\n{quoted(text, 2500)}"
         if theirs is not None:
             post_in_thread(client, theirs, note)
-        else:
-            dm(client, holder, {"text": note})
+        elif sent := dm(client, holder, {"text": note}):
+            networks.record_posts(runtime, routed.id, [notice(sent)])
         told.insert(0, mention(holder))
     post_in_thread(
         client,
