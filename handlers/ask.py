@@ -236,13 +236,15 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
     )
 
 
-def conversational(runtime: Runtime, text: str, *, usage: str, what: str) -> dict[str, Any] | None:
+def conversational(
+    runtime: Runtime, text: str, *, usage: dict[str, Any], what: str
+) -> dict[str, Any] | None:
     """The reply to a DM or mention that is not a question to search for: help (or nothing
     at all), text past the length limit (in words about this surface, `what`), or small talk
     (`bot.small_talk`). None: search for it."""
     words = typed(text).strip()
     if not words or words.casefold() in HELP_WORDS:
-        return {"text": usage}
+        return usage
     if len(words) > MAX_TEXT:
         return {
             "text": f"That's {len(words):,} characters; {what} takes at most {MAX_TEXT:,}. "
@@ -259,7 +261,9 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
     user = event.get("user")
     if not user:
         return  # an integration's message that mentions Eddy: nobody to answer
-    other = conversational(runtime, question, usage=MENTION_HELP, what="a question for @Eddy")
+    other = conversational(
+        runtime, question, usage={"text": MENTION_HELP}, what="a question for @Eddy"
+    )
     if other is not None:
         say(**other, thread_ts=thread)
         return
@@ -284,7 +288,9 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     say(
         **(
-            conversational(runtime, question, usage=DM_HELP, what="a question sent to me")
+            conversational(
+                runtime, question, usage=ASK.reply(DM_HELP), what="a question sent to me"
+            )
             or reply_to(
                 runtime,
                 client,
@@ -307,7 +313,9 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     if not question:
         runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
-    problem = conversational(runtime, escape(question), usage=HOME_HELP, what="the search box")
+    problem = conversational(
+        runtime, escape(question), usage={"text": HOME_HELP}, what="the search box"
+    )
     if problem is not None:
         runtime.notify(HomeNotice(user, problem["text"]))
         return
