@@ -586,11 +586,12 @@ def check_content(folder: Path) -> list[Problem]:
         return [Problem(folder, 0, "the content folder does not exist (set EDDY_CONTENT_DIR)")]
     from bot.badge_rules import BADGES_FILE, load_badge_rules  # they build on this module
     from bot.lesson_paths import LESSONS_DIR, load_paths
+    from bot.small_talk import SMALL_TALK_FILE, load_small_talk
 
     problems: list[Problem] = []
     for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]):
-        if path.name in (NETWORKS_FILE, BADGES_FILE) and path.parent == folder:
-            continue  # checked with the knowledge and as badge rules, below
+        if path.name in (NETWORKS_FILE, BADGES_FILE, SMALL_TALK_FILE) and path.parent == folder:
+            continue  # checked with the knowledge, as badge rules and as small talk, below
         if path.parent == folder / LESSONS_DIR:
             continue  # checked as learning paths, below
         try:
@@ -604,4 +605,5 @@ def check_content(folder: Path) -> list[Problem]:
         + load_knowledge(folder).problems
         + load_paths(folder).problems
         + load_badge_rules(folder).problems
+        + load_small_talk(folder)[1]
     )

@@ -93,11 +93,15 @@ class Routed:
 
 @dataclass(frozen=True)
 class Post:
-    """A message Eddy posted for a routed question (no recipient: the network's channel)."""
+    """A message Eddy posted for a routed question (no recipient: the network's channel).
+    A `notice` went to someone the question was not sent to as an expert (a manager's
+    "Needs you", a note to the answerer): a reply in its thread still reaches the question,
+    but it does not make its recipient one of the experts asked."""
 
     channel: str
     ts: str
     recipient: str | None
+    notice: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,7 +305,10 @@ def waiting_for_experts(runtime: Runtime, topic_key: str) -> list[Routed]:
             for row in rows.routed_questions(
                 session, team_id=runtime.team_id, statuses=(OPEN,), topic=topic_key
             )
-            if not rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+            if not any(
+                not post.notice
+                for post in rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+            )
         ]
     return [view for view in map(lambda row: _view(runtime, row), found) if view is not None]
 
@@ -325,6 +332,7 @@ def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list
                 recipients = {
                     post.recipient
                     for post in rows.posts(session, team_id=runtime.team_id, routed_id=routed_id)
+                    if not post.notice
                 }
                 if user_id in recipients:
                     affected.append((row, False))
@@ -335,7 +343,11 @@ def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list
             continue
         new_experts: tuple[str, ...] = ()
         if view.topic.channel is None:
-            asked = {post.recipient for post in posts(runtime, view.id) if post.recipient}
+            asked = {
+                post.recipient
+                for post in posts(runtime, view.id)
+                if post.recipient and _asked(post)
+            }
             exclude = {view.asker, user_id} | asked
             new_experts = choose_experts(runtime, view.topic, exclude=exclude, count=1)
         released.append(Released(view, was_claimed, new_experts))
@@ -492,9 +504,15 @@ def without_channel(runtime: Runtime, routed_id: int) -> Sent | None:
     return _dm_plan(runtime, view) if view is not None else None
 
 
+def _asked(post: Post) -> bool:
+    """Whether the post sent the question to one expert by DM (not the channel, no notice)."""
+    return post.recipient is not None and not post.notice
+
+
 def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None:
-    """Remember where a question was posted. An expert it was sent to by DM may now claim
-    it, so their Home tab (which offers it) changes."""
+    """Remember where a question was posted: every message that invites an answer in its
+    thread is recorded, so that a reply there reaches the question. An expert it was sent
+    to by DM may now claim it, so their Home tab (which offers it) changes."""
     now = runtime.clock.now()
     recipients: list[str] = []
     with runtime.store.session() as session:
@@ -507,8 +525,9 @@ def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None
                 ts=post.ts,
                 recipient=post.recipient,
                 at=now,
+                notice=post.notice,
             )
-            if post.recipient is not None:
+            if _asked(post) and post.recipient is not None:
                 recipients.append(post.recipient)
     if recipients:
         runtime.notify(HomeChanged(users=tuple(dict.fromkeys(recipients))))
@@ -517,7 +536,7 @@ def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None
 def posts(runtime: Runtime, routed_id: int) -> list[Post]:
     with runtime.store.session() as session:
         found = rows.posts(session, team_id=runtime.team_id, routed_id=routed_id)
-    return [Post(post.channel, post.ts, post.recipient) for post in found]
+    return [Post(post.channel, post.ts, post.recipient, post.notice) for post in found]
 
 
 def routed_question(runtime: Runtime, routed_id: int) -> Routed | None:
@@ -538,7 +557,7 @@ def routed_in_thread(
     view = _view(runtime, row)
     if view is None or post is None:
         return None
-    return view, Post(post.channel, post.ts, post.recipient)
+    return view, Post(post.channel, post.ts, post.recipient, post.notice)
 
 
 def open_questions(runtime: Runtime, topic_key: str | None = None) -> list[Routed]:
@@ -585,7 +604,9 @@ def answer(
     runtime: Runtime, *, routed_id: int, user_id: str, text: str
 ) -> tuple[Outcome, Routed | None]:
     """Record the answer (claiming the question if nobody had). After the first answer, the
-    answerer's further words are follow-ups: ALREADY, and the caller passes them on."""
+    answerer's further words are follow-ups: kept as part of the answer, in order (the
+    asker sees the whole answer, and the "Save to knowledge index" form starts from it), and
+    ALREADY, so that the caller passes them on."""
     now = runtime.clock.now()
     with runtime.store.session() as session:
         row = rows.routed(session, team_id=runtime.team_id, routed_id=routed_id)
@@ -612,6 +633,10 @@ def answer(
             if unclaimed:
                 _step(runtime, session, routed_id, "claimed", now, user_id=user_id)
             _step(runtime, session, routed_id, "answered", now, user_id=user_id)
+        else:
+            rows.add_to_answer(
+                session, team_id=runtime.team_id, routed_id=routed_id, user_id=user_id, text=text
+            )
     current = routed_question(runtime, routed_id)
     if won:
         badges.recognise(runtime, user_id, badges.EXPERT_ANSWERS)
@@ -707,7 +732,11 @@ def _may_take(runtime: Runtime, session: Session, row: Any, user_id: str) -> boo
     the network, and for the topic's managers and community managers."""
     if user_id in (row.claimed_by, row.answered_by):
         return True
-    sent = rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+    sent = [
+        post
+        for post in rows.posts(session, team_id=runtime.team_id, routed_id=_id(row))
+        if not post.notice
+    ]
     if any(post.recipient is None for post in sent):
         return True
     if may_manage(runtime, user_id, topic(runtime, row.topic)):
@@ -770,7 +799,9 @@ def _escalation(runtime: Runtime, view: Routed, number: int) -> Escalation:
         return Escalation(view, number, tier.notify, managers=managers_of(runtime, view.topic))
     new_experts: tuple[str, ...] = ()
     if tier.notify == NOTIFY_NETWORK and view.topic.channel is None:
-        asked = {post.recipient for post in posts(runtime, view.id) if post.recipient}
+        asked = {
+            post.recipient for post in posts(runtime, view.id) if post.recipient and _asked(post)
+        }
         new_experts = choose_experts(runtime, view.topic, exclude={view.asker} | asked)
     return Escalation(view, number, tier.notify, new_experts=new_experts)
 

@@ -1,6 +1,8 @@
 """Ask: `/ask`, @Eddy in a channel, a DM to Eddy, and the Ask modal (opened from App Home);
-the answer's buttons: Helpful, Not helpful, Share in channel, and Show for the other
-candidates. (Ask the experts, also on the answer, belongs to `handlers.networks`.)"""
+help, over-long text and small talk ("hi", "thanks!") get a reply about where they were
+written rather than a search; the answer's buttons: Helpful, Not helpful, Share in channel,
+and Show for the other candidates. (Ask the experts, also on the answer, belongs to
+`handlers.networks`.)"""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from bot.ask import Answer, Rating, Shared, ask, choose, rate, recall, share
 from bot.content import KnowledgeEntry
 from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
+from bot.small_talk import small_talk
 from handlers.blocks import (
     HomeNotice,
     as_dicts,
@@ -36,7 +39,7 @@ from handlers.blocks import (
     typed,
     typed_input,
 )
-from handlers.slash import SlashCommand
+from handlers.slash import HELP_WORDS, MAX_TEXT, SlashCommand
 from handlers.values import action_value, answer_presser, can_respond, presser, row_id
 
 ASK = SlashCommand(
@@ -53,6 +56,12 @@ SHARE = "ask_share"
 ASK_EXPERTS = "ask_experts"
 SHOW = "ask_show"
 MENTION_HELP = "Ask me a question after the mention, e.g. `@Eddy how do I reset my VPN password?`"
+HOME_HELP = "Type a question in your own words, e.g. `how do I reset my VPN password?`"
+DM_HELP = (
+    "Send me a question in your own words, e.g. `how do I reset my VPN password?`, and I'll "
+    "answer from the knowledge index; when I don't know, I'll offer to ask the experts. In a "
+    "channel, mention me (`@Eddy …`) or use `/ask`."
+)
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
 RATED_REPLY = {
     Rating.LEARNED: "Thanks! I'll remember how you asked this, so the next person finds it faster.",
@@ -227,6 +236,24 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
     )
 
 
+def conversational(
+    runtime: Runtime, text: str, *, usage: dict[str, Any], what: str
+) -> dict[str, Any] | None:
+    """The reply to a DM or mention that is not a question to search for: help (or nothing
+    at all), text past the length limit (in words about this surface, `what`), or small talk
+    (`bot.small_talk`). None: search for it."""
+    words = typed(text).strip()
+    if not words or words.casefold() in HELP_WORDS:
+        return usage
+    if len(words) > MAX_TEXT:
+        return {
+            "text": f"That's {len(words):,} characters; {what} takes at most {MAX_TEXT:,}. "
+            "Try a shorter version."
+        }
+    said = small_talk(runtime.settings.eddy_content_dir, words)
+    return {"text": said} if said else None
+
+
 def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
     """Answer `@Eddy <question>` in the thread of the mention."""
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
@@ -234,8 +261,11 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
     user = event.get("user")
     if not user:
         return  # an integration's message that mentions Eddy: nobody to answer
-    if ASK.screen(question) is not None or not question:
-        say(text=MENTION_HELP, thread_ts=thread)
+    other = conversational(
+        runtime, question, usage={"text": MENTION_HELP}, what="a question for @Eddy"
+    )
+    if other is not None:
+        say(**other, thread_ts=thread)
         return
     reply = reply_to(
         runtime,
@@ -255,10 +285,12 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
     user = event.get("user")
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not user:
         return
-    question = event.get("text", "").strip()
+    question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     say(
         **(
-            ASK.screen(question)
+            conversational(
+                runtime, question, usage=ASK.reply(DM_HELP), what="a question sent to me"
+            )
             or reply_to(
                 runtime,
                 client,
@@ -281,7 +313,9 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     if not question:
         runtime.notify(HomeNotice(user, "Type a question first, then press Enter."))
         return
-    problem = ASK.screen(escape(question))
+    problem = conversational(
+        runtime, escape(question), usage={"text": HOME_HELP}, what="the search box"
+    )
     if problem is not None:
         runtime.notify(HomeNotice(user, problem["text"]))
         return

@@ -291,9 +291,10 @@ def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> bo
 def refresh_posts(
     runtime: Runtime, client: WebClient, routed: Routed, *, skip: str | None = None
 ) -> None:
-    """Redraw every post of a routed question for its current state."""
+    """Redraw every post of a routed question for its current state (a notice is the
+    message it was, and keeps its words)."""
     for post in networks.posts(runtime, routed.id):
-        if skip is not None and post.recipient == skip:
+        if post.notice or (skip is not None and post.recipient == skip):
             continue
         try:
             client.chat_update(
@@ -860,8 +861,10 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
 def alert_managers(
     runtime: Runtime, client: WebClient, routed: Routed, why: str
 ) -> tuple[str, ...]:
-    """DM the topic's managers (never the asker) about a question that needs them; who
-    actually got the message, so the asker is told only what happened."""
+    """DM the topic's managers (never the asker) the question with Claim and Answer; who
+    actually got the message, so the asker is told only what happened. Each alert is
+    recorded as a notice of the question, so a manager who answers in its thread answers
+    the question."""
     managers = networks.managers_of(runtime, routed.topic)
     if not managers:
         log.warning(
@@ -869,12 +872,14 @@ def alert_managers(
             routed.id,
             routed.topic.key,
         )
-    return tuple(
-        manager
+    alerts = [
+        notice(post)
         for manager in managers
         if manager != routed.asker
-        and dm(client, manager, question_post(routed, manager, headline=f"*Needs you:* {why}"))
-    )
+        and (post := dm(client, manager, question_post(routed, manager, f"*Needs you:* {why}")))
+    ]
+    networks.record_posts(runtime, routed.id, alerts)
+    return tuple(post.recipient for post in alerts if post.recipient)
 
 
 #: What the asker reads when managers were reached ({names}, {topic}).
@@ -908,6 +913,11 @@ def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence:
     )
 
 
+def notice(post: Post) -> Post:
+    """A post recorded as a notice (see `networks.Post`)."""
+    return Post(post.channel, post.ts, post.recipient, notice=True)
+
+
 def deliver_waiting(runtime: Runtime, client: WebClient, topic: Topic, expert: str) -> None:
     """Send a new expert the topic's questions that nobody could be asked before."""
     for routed in networks.waiting_for_experts(runtime, topic.key):
@@ -937,6 +947,8 @@ def hand_over(
         routed = item.routed
         refresh_posts(runtime, client, routed, skip=leaver)
         for post in networks.posts(runtime, routed.id):
+            if post.notice:
+                continue
             if post.recipient == leaver:
                 try:
                     client.chat_update(
@@ -1173,7 +1185,8 @@ def on_thread_reply(
     event: dict[str, Any], context: BoltContext, client: WebClient, runtime: Runtime
 ) -> None:
     """A reply in a routed question's thread: the claimer's (or, while nobody has claimed
-    it, anyone's) first reply is the answer; their later replies reach the asker too."""
+    it, anyone's) first reply is the answer; their later replies reach the asker too, and
+    another expert's reply is passed on (`passed_on`)."""
     routed, post = context["routed_thread"]
     user, text = event.get("user", ""), typed(event.get("text", "")).strip()
     if not user or user == routed.asker or not text:
@@ -1183,6 +1196,9 @@ def on_thread_reply(
         post_in_thread(client, post, NOT_SENT_TO_YOU)
         return
     if current is None:
+        return
+    if outcome is Outcome.TAKEN:
+        passed_on(runtime, client, current, user, text, post)
         return
     delivered = answered(runtime, client, current, user, text, outcome, post)
     if outcome is Outcome.DONE:
@@ -1194,6 +1210,43 @@ def on_thread_reply(
             else f"Thanks {mention(user)}! I couldn't reach {mention(current.asker)} on Slack "
             "just now, so they haven't seen your answer yet; it is saved with the question.",
         )
+
+
+def passed_on(
+    runtime: Runtime, client: WebClient, routed: Routed, expert: str, text: str, post: Post
+) -> None:
+    """Another expert replied after someone else took the question. What they wrote is help
+    all the same, so nothing is dropped: the asker gets it by DM, marked as from a second
+    expert (the answer itself stays the holder's, for Resolved and the knowledge index); the
+    holder gets it in their own thread of the question unless they share this one (a
+    channel's thread, where they see it already); and the expert is told, in their thread,
+    who has the question and where their words went."""
+    holder = routed.answered_by or routed.claimed_by or ""
+    asked = f"“{escape(shorten(routed.question, 150))}”"
+    dm(
+        client,
+        routed.asker,
+        {
+            "text": (
+                f"{mention(expert)} also replied about your question {asked}:\n{quoted(text, 2500)}"
+            )
+        },
+    )
+    told = [mention(routed.asker)]
+    theirs = post_of(runtime, routed, holder) if holder else None
+    if holder and holder != expert and (theirs is None or theirs != post):
+        note = f"{mention(expert)} also replied about this question:\n{quoted(text, 2500)}"
+        if theirs is not None:
+            post_in_thread(client, theirs, note)
+        elif sent := dm(client, holder, {"text": note}):
+            networks.record_posts(runtime, routed.id, [notice(sent)])
+        told.insert(0, mention(holder))
+    post_in_thread(
+        client,
+        post,
+        f"Thanks {mention(expert)}! {mention(holder)} has this question, so I've passed your "
+        f"reply on to {' and '.join(told)}.",
+    )
 
 
 # --- resolved, and back into the index ----------------------------------------------------
@@ -1259,8 +1312,12 @@ def on_not_yet(
     post = post_of(runtime, routed, routed.answered_by)
     if post is not None:
         reached = post_in_thread(client, post, note)
+    elif routed.answered_by:
+        sent = dm(client, routed.answered_by, {"text": note})
+        networks.record_posts(runtime, routed.id, [notice(sent)] if sent else [])
+        reached = sent is not None
     else:
-        reached = bool(routed.answered_by and dm(client, routed.answered_by, {"text": note}))
+        reached = False
     answer_presser(
         runtime,
         body,
@@ -1446,7 +1503,8 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
         f"{topic_name(routed.topic)} claim it?"
     )
     for post in networks.posts(runtime, routed.id):
-        post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
+        if not post.notice:
+            post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
     delivered = [
         p
         for p in (

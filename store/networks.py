@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, and_, delete, func, or_, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    UniqueConstraint,
+    and_,
+    delete,
+    false,
+    func,
+    not_,
+    or_,
+    update,
+)
 from sqlmodel import Field, Session, col, select
 
 from store.base import (
@@ -96,7 +107,9 @@ class RoutedQuestion(TeamScoped, table=True):
 
 class RoutedPost(TeamScoped, table=True):
     """A message Eddy posted for a routed question: in the network's channel (no recipient)
-    or as a DM to one expert. Replies in its thread are answers."""
+    or as a DM to one expert. Replies in its thread are answers. A `notice` went to someone
+    the question was not sent to as an expert (a manager's alert, a note to the answerer):
+    its thread is the question's too, but it does not count as asking that person."""
 
     __tablename__ = "routed_post"
     __table_args__ = (UniqueConstraint("team_id", "channel", "ts"),)
@@ -107,6 +120,7 @@ class RoutedPost(TeamScoped, table=True):
     ts: str = Field(max_length=32)
     recipient: str | None = Field(default=None, max_length=32, index=True)
     posted_at: datetime = utc_field()
+    notice: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RoutedStep(TeamScoped, table=True):
@@ -356,6 +370,19 @@ def answer(
     return changed(session, statement)
 
 
+def add_to_answer(
+    session: Session, *, team_id: str, routed_id: int, user_id: str, text: str
+) -> bool:
+    """Append the answerer's follow-up to their answer (after a blank line), in one UPDATE so
+    that follow-ups sent at once are all kept. False when `user_id` did not answer it."""
+    statement = (
+        update(RoutedQuestion)
+        .where(_where(team_id, routed_id), col(RoutedQuestion.answered_by) == user_id)
+        .values(answer=func.coalesce(col(RoutedQuestion.answer), "") + "\n\n" + text)
+    )
+    return changed(session, statement)
+
+
 def resolve(session: Session, *, team_id: str, routed_id: int, at: datetime) -> bool:
     statement = (
         update(RoutedQuestion)
@@ -399,6 +426,7 @@ def add_post(
     ts: str,
     recipient: str | None,
     at: datetime,
+    notice: bool = False,
 ) -> None:
     session.add(
         RoutedPost(
@@ -408,6 +436,7 @@ def add_post(
             ts=ts,
             recipient=recipient,
             posted_at=at,
+            notice=notice,
         )
     )
 
@@ -440,6 +469,7 @@ def expert_load(
         .where(
             RoutedPost.team_id == team_id,
             col(RoutedPost.recipient).in_(user_ids),
+            not_(col(RoutedPost.notice)),
             RoutedQuestion.status == OPEN,
         )
         .group_by(col(RoutedPost.recipient))
@@ -458,7 +488,11 @@ def expert_load(
             waiting[user] += count
     latest = (
         select(RoutedPost.recipient, func.max(RoutedPost.posted_at))
-        .where(RoutedPost.team_id == team_id, col(RoutedPost.recipient).in_(user_ids))
+        .where(
+            RoutedPost.team_id == team_id,
+            col(RoutedPost.recipient).in_(user_ids),
+            not_(col(RoutedPost.notice)),
+        )
         .group_by(col(RoutedPost.recipient))
     )
     for user, at in session.execute(latest):

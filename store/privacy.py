@@ -122,7 +122,12 @@ RULES: tuple[Rule, ...] = (
         "reactions others gave their messages: the message would name them (Slack shows its "
         "author); the points stay in the ledger, and a reaction removed later takes none back",
     ),
-    Rule("routed_post", "recipient", DELETE, "questions Eddy posted in their DM as an expert"),
+    Rule(
+        "routed_post",
+        "recipient",
+        DELETE,
+        "questions Eddy posted in their DM (as an expert, or a notice)",
+    ),
     Rule(
         "lesson_delivery",
         "recipient",

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.content import check_content
 from bot.library import sync_content
 from bot.runtime import open_runtime
 from bot.sandbox import BoltTarget
 from bot.scheduler import run_jobs
 from handlers import create_app
 from store import knowledge as rows
-from tests.conftest import ALEX, EDDY, GENERAL, ROOT, SAM, make_settings
+from tests.conftest import ALEX, EDDY, GENERAL, ROOT, SAM, Instance, make_settings, shipped_content
 
 VPN = "Reset your VPN password"
 
@@ -108,6 +109,57 @@ def test_a_mention_is_answered_in_the_thread_for_everyone(slack, eddy):
 def test_a_dm_is_answered_in_the_dm(slack, eddy):
     slack.say(SAM, slack.workspace.im_with(SAM).id, "whats the guest wifi password")
     assert "*Connect to the office or guest wifi*" in shown(slack.dms(SAM)[-1])
+
+
+def test_small_talk_and_help_in_a_dm_get_a_friendly_answer_not_a_failed_search(slack, eddy):
+    dm = slack.workspace.im_with(SAM).id
+    replies = {}
+    for text in ("hi", "thanks!", "thank you", "hello Eddy", f"<@{EDDY}> help", "help"):
+        slack.say(SAM, dm, text)
+        reply = slack.dms(SAM)[-1]
+        assert buttons(reply) == [] and "<@" not in shown(reply), text
+        assert "I couldn't find" not in shown(reply) and "not sure" not in shown(reply), text
+        replies[text] = reply.text
+    assert replies["hi"].startswith("Hi!") and replies["hello Eddy"] == replies["hi"]
+    assert (
+        replies["thanks!"].startswith("You're welcome")
+        and replies["thank you"] == (replies["thanks!"])
+    )
+    assert "Send me a question in your own words" in replies["help"]
+    assert replies[f"<@{EDDY}> help"] == replies["help"]
+    slack.say(SAM, dm, "thanks, and where is the guest wifi password?")
+    assert "*Connect to the office or guest wifi*" in shown(slack.dms(SAM)[-1])
+
+
+def test_small_talk_and_long_text_in_a_mention_are_answered_for_the_mention(slack, eddy):
+    thanked = slack.say(ALEX, GENERAL, f"<@{EDDY}> thanks so much! :pray:")
+    assert slack.messages(GENERAL, thread_ts=thanked.ts)[-1].text.startswith("You're welcome")
+    asked = slack.say(ALEX, GENERAL, f"<@{EDDY}> " + "vpn " * 400)
+    reply = slack.messages(GENERAL, thread_ts=asked.ts)[-1].text
+    assert "a question for @Eddy takes at most 1,000" in reply and "/ask" not in reply
+    slack.say(SAM, slack.workspace.im_with(SAM).id, "vpn " * 400)
+    reply = slack.dms(SAM)[-1].text
+    assert "a question sent to me takes at most 1,000" in reply and "/ask" not in reply
+
+
+def test_a_community_manager_tunes_small_talk_in_content(slack, tmp_path, clock):
+    folder = shipped_content(tmp_path)
+    talk = folder / "small_talk.yml"
+    eddy = Instance(slack, f"sqlite:///{tmp_path / 'talk.db'}", folder, clock)
+    slack.connect(eddy.target)
+    try:
+        dm = slack.workspace.im_with(SAM).id
+        slack.say(SAM, dm, "kia ora")
+        assert "Ask the experts" in buttons(slack.dms(SAM)[-1])
+        talk.write_text(talk.read_text().replace("phrases: [hi,", "phrases: [kia ora, hi,"))
+        slack.say(SAM, dm, "Kia ora, Eddy!")
+        assert slack.dms(SAM)[-1].text.startswith("Hi!")
+        talk.write_text("replies:\n  - name: greeting\n    phrase: [hi]\n")
+        assert any("small_talk.yml" in str(problem) for problem in check_content(folder))
+        slack.say(SAM, dm, "kia ora")
+        assert slack.dms(SAM)[-1].text.startswith("Hi!"), "the last good version serves"
+    finally:
+        eddy.close()
 
 
 def test_helpful_teaches_a_novel_wording_to_rank_its_entry_first(slack, eddy):

@@ -156,7 +156,8 @@ def test_the_search_box_answers_by_dm_like_ask(slack, instance):
     slack.enter(SAM, slack.home(SAM), "home_search_input", "   ")
     assert "Type a question first" in seen(slack.home(SAM))
     slack.enter(SAM, slack.home(SAM), "home_search_input", "x" * 1200)
-    assert "at most 1,000" in seen(slack.home(SAM))
+    assert "the search box takes at most 1,000" in seen(slack.home(SAM))
+    assert "/ask takes" not in seen(slack.home(SAM)), "the message is about the search box"
 
 
 def test_an_expert_sees_waiting_questions_and_claims_one_from_home(slack, instance):

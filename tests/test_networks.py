@@ -235,6 +235,27 @@ def test_the_asker_hears_who_was_really_told_when_nobody_could_be_asked(
     unreachable.close()
 
 
+def test_a_manager_who_claims_an_alert_and_answers_in_its_thread_reaches_the_asker(slack, instance):
+    """Every post that invites an answer in its thread is a routed question's post: a
+    manager's "Needs you" alert too (the asker's "Not yet" then reaches its thread)."""
+    send_to_experts(slack, SAM, UNKNOWN, "security")
+    alert = last_dm(slack, ALEX)
+    slack.press(ALEX, alert, "Claim")
+    slack.say(ALEX, alert.channel, "Ask facilities for a garage permit.", thread_ts=alert.ts)
+    thread = [m.text for m in slack.messages(alert.channel, thread_ts=alert.ts)]
+    assert not any("I'm not sure I know the answer" in text for text in thread)
+    assert any(f"Thanks <@{ALEX}>! I've sent your answer" in text for text in thread)
+    answer = last_dm(slack, SAM)
+    assert "Ask facilities for a garage permit." in shown(answer)
+    slack.press(SAM, answer, "Not yet")
+    thread = [m.text for m in slack.messages(alert.channel, thread_ts=alert.ts)]
+    assert "doesn't resolve their question yet" in thread[-1]
+    slack.say(ALEX, alert.channel, "They are in room 2.", thread_ts=alert.ts)
+    assert "They are in room 2." in last_dm(slack, SAM).text
+    experts_say(slack, KIM, "join security")
+    assert not question_posts(slack, KIM), "a question a manager answered waits for nobody"
+
+
 def test_only_the_asker_sends_a_question_and_only_once(slack, instance):
     asked = slack.say(SAM, GENERAL, f"<@U0EDDYBOT> {UNKNOWN}")
     reply = slack.messages(GENERAL, thread_ts=asked.ts)[-1]
@@ -373,6 +394,23 @@ def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, i
     slack.say(RIO, IT_HELP, "Also bring your badge.", thread_ts=post.ts)
     assert "added to their answer" in last_dm(slack, SAM).text
     assert "Also bring your badge." in last_dm(slack, SAM).text
+
+
+def test_the_save_form_holds_the_whole_answer_with_the_follow_ups_in_order(slack, instance):
+    post = routed_to_channel(slack)
+    slack.say(KIM, IT_HELP, "Fill in the blue form.", thread_ts=post.ts)
+    slack.press(SAM, last_dm(slack, SAM), "Not yet")
+    slack.say(KIM, IT_HELP, "Then take it to the front desk.", thread_ts=post.ts)
+    slack.say(KIM, IT_HELP, "They open at nine.", thread_ts=post.ts)
+    slack.say(RIO, IT_HELP, "Parking is free on Fridays.", thread_ts=post.ts)
+    answer = next(m for m in reversed(slack.dms(SAM)) if "Resolved" in buttons(m))
+    slack.press(SAM, answer, "Resolved")
+    assert "They open at nine." in shown(answer), "the asker sees the whole answer"
+    slack.press(SAM, answer, "Save to knowledge index")
+    body = next(b for b in slack.modal(SAM).blocks if b.get("block_id") == "entry_body")
+    assert body["element"]["initial_value"] == (
+        "Fill in the blue form.\n\nThen take it to the front desk.\n\nThey open at nine."
+    )
 
 
 def test_hostile_text_in_questions_and_answers_pings_nobody(slack, instance):
@@ -602,6 +640,35 @@ def test_an_expert_answers_in_the_thread_of_their_dm(slack, instance):
     (other,) = {KIM, RIO} - {expert}
     assert buttons(question_posts(slack, other)[-1]) == []
     assert f"Answered by <@{expert}>" in shown(question_posts(slack, other)[-1])
+
+
+def test_a_reply_after_someone_else_took_the_question_reaches_the_holder_and_the_asker(
+    slack, instance
+):
+    dm_topic_question(slack)
+    (kims,) = question_posts(slack, KIM)
+    (rios,) = question_posts(slack, RIO)
+    slack.press(KIM, kims, "Claim")
+    slack.say(RIO, rios.channel, "The garage office is on level -1.", thread_ts=rios.ts)
+    told = slack.messages(rios.channel, thread_ts=rios.ts)[-1].text
+    assert f"<@{KIM}> has this question, so I've passed your reply on to <@{KIM}> and" in told
+    assert "also replied about this question" in (
+        slack.messages(kims.channel, thread_ts=kims.ts)[-1].text
+    )
+    assert f"<@{RIO}> also replied about your question" in last_dm(slack, SAM).text
+    assert "level -1" in last_dm(slack, SAM).text
+    slack.say(KIM, kims.channel, "Ask at the front desk.", thread_ts=kims.ts)
+    slack.say(RIO, rios.channel, "Or phone extension 42.", thread_ts=rios.ts)
+    assert "extension 42" in last_dm(slack, SAM).text, "after the answer too"
+
+
+def test_a_reply_in_a_channel_thread_after_a_claim_reaches_the_asker(slack, instance):
+    post = routed_to_channel(slack)
+    slack.press(KIM, post, "Claim")
+    slack.say(RIO, IT_HELP, "Try the garage office.", thread_ts=post.ts)
+    told = slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
+    assert f"passed your reply on to <@{SAM}>." in told
+    assert "Try the garage office." in last_dm(slack, SAM).text
 
 
 def test_a_channel_eddy_cannot_post_in_falls_back_to_dms_and_tells_a_manager(
