@@ -5,6 +5,11 @@ to the experts) and the answers rated Not helpful, with near-identical wordings 
 line and counted, biggest first. Once they have written the missing entry from a line, closing
 it marks all of its questions as covered by that entry, and the line leaves the list.
 
+Only what is worth a manager's time is listed: not small talk ("thanks!", content/
+small_talk.yml), slash commands typed as messages, or messages to a colleague (a mention);
+and a line leaves by itself once any entry answers its wording with confidence (an entry
+written or edited since, a wording learned), whoever's question it was.
+
 No Slack here: plain values in, plain results out. Questions are grouped on their text as
 stored (typed text), so what a manager reads is what the asker wrote.
 
@@ -15,6 +20,7 @@ stored (typed text), so what a manager reads is what the asker wrote.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +30,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge import STOPWORDS
 from bot.runtime import Runtime
+from bot.small_talk import small_talk
 from store import knowledge as rows
 
 WINDOW_DAYS = 30
@@ -108,12 +115,31 @@ def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Ga
             outcome=row.outcome,
         )
         for row in found
-        if row.id is not None
+        if row.id is not None and worth_a_look(runtime, row.question)
     ]
-    lines = [_gap(group) for group in _group(asked)]
+    lines = [gap for gap in map(_gap, _group(asked)) if not _answered_now(runtime, gap.wording)]
     return sorted(
         lines, key=lambda gap: (gap.asked, gap.askers, gap.last_asked, gap.id), reverse=True
     )
+
+
+#: A mention as typed text keeps it (`@U012ABCDEF`), or Slack's markup when one slipped in.
+MENTION = re.compile(r"(?:<@|(?<![\w@])@)[UW][A-Z0-9]{2,}")
+
+
+def worth_a_look(runtime: Runtime, question: str) -> bool:
+    """Whether a logged question can be a gap: not small talk, not a command, not a message
+    to someone else."""
+    text = question.strip()
+    if not text or text.startswith("/") or MENTION.search(text):
+        return False
+    return small_talk(runtime.settings.eddy_content_dir, text) is None
+
+
+def _answered_now(runtime: Runtime, wording: str) -> bool:
+    """The index answers the wording with confidence today."""
+    hits = runtime.knowledge.search(wording, limit=1)
+    return bool(hits) and hits[0].confident
 
 
 def close(runtime: Runtime, *, question_id: int, slug: str, now: datetime) -> int:

@@ -441,6 +441,31 @@ def test_knowledge_gaps_group_similar_questions_and_an_entry_closes_one(slack, i
     assert "Get a parking permit for the office garage" in shown(slack.ephemerals(RIO)[-1])
 
 
+def test_gaps_are_worth_a_managers_time_and_close_when_any_entry_answers_them(
+    slack, instance, content
+):
+    for person, wording in (
+        (SAM, UNKNOWN),
+        (SAM, "who repairs the espresso machine on the fifth floor"),
+        (RIO, "thanks!"),
+        (RIO, "/learn start security"),
+        (KIM, f"<@{SAM}|sam> can you look at the garage gate?"),
+    ):
+        slack.command(person, GENERAL, f"/ask {wording}")
+    text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
+    assert "parking permit" in text and "espresso" in text
+    assert "thanks" not in text and "/learn" not in text and "garage gate" not in text
+    # An entry written for other reasons answers the espresso question now: its line leaves.
+    (content / "knowledge" / "espresso.md").write_text(
+        "---\ntitle: Who repairs the espresso machine\nquestions:\n"
+        "  - who repairs the espresso machine on the fifth floor\n---\n"
+        "Facilities looks after the coffee machines: file a ticket.\n"
+    )
+    instance.runtime.knowledge.refresh(instance.runtime)  # the scheduler's job
+    text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
+    assert "parking permit" in text and "espresso" not in text
+
+
 def test_workspace_admins_are_managers_only_when_the_setting_says_so(
     slack, database, content, clock
 ):
