@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -131,8 +132,25 @@ def choose_mode(mode: Mode, settings: Settings) -> Mode:
 
 
 @cli.callback(invoke_without_command=True)
-def main(ctx: typer.Context) -> None:
+def main(
+    ctx: typer.Context,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Act on the console sandbox's data, at the sandbox's time "
+            "(`uv run app.py --sandbox export user U0SAM0002`).",
+        ),
+    ] = False,
+) -> None:
     """With no command, `run --mode auto`."""
+    if sandbox:
+        from bot.sandbox.console import SANDBOX_CLOCK_FILE, SANDBOX_DATABASE_URL
+
+        os.environ["DATABASE_URL"] = SANDBOX_DATABASE_URL
+        clock = Path(SANDBOX_CLOCK_FILE)
+        if clock.exists() and "EDDY_CLOCK" not in os.environ:
+            os.environ["EDDY_CLOCK"] = clock.read_text(encoding="utf-8").strip()
     if ctx.invoked_subcommand is None:
         run(mode=Mode.auto, port=None)
 

@@ -336,13 +336,16 @@ def test_a_message_shows_blocks_buttons_and_reactions(renderer: Renderer) -> Non
 # --- the command line -----------------------------------------------------------------------
 
 
-def run_app(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`uv run app.py …` without Slack tokens, from an empty folder, typing help then quit."""
+def run_app(
+    tmp_path: Path, *args: str, script: str = "help\nquit\n", **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`uv run app.py …` without Slack tokens, from an empty folder, typing `script`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env = {k: v for k, v in env.items() if not k.startswith("EDDY_")} | settings
     env["COLUMNS"] = "100"
     return subprocess.run(
         [sys.executable, str(ROOT / "app.py"), *args],
-        input="help\nquit\n",
+        input=script,
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -369,6 +372,19 @@ def test_console_reset_starts_over(tmp_path: Path) -> None:
     again = run_app(tmp_path, "console", "--reset")
     assert "Started over: the sandbox's database is gone." in again.stderr
     assert again.returncode == 0 and database.exists() and kept > 0
+
+
+def test_the_command_line_reaches_the_sandboxs_data_and_time(tmp_path: Path) -> None:
+    env = {"EDDY_CLOCK": "2026-03-04T10:00:00+00:00"}
+    moved = run_app(tmp_path, "console", script="clock +1d\nquit\n", **env)
+    assert moved.returncode == 0, moved.stderr
+    kept = (tmp_path / "data" / "sandbox-clock.txt").read_text().strip()
+    assert kept == "2026-03-05T10:00:00+00:00"
+    export = run_app(tmp_path, "--sandbox", "export", "xapi", script="")
+    assert export.returncode == 0, export.stderr  # the sandbox met its workspace: its data
+    assert "Exported 0 statements" in export.stderr
+    outside = run_app(tmp_path, "export", "xapi", script="")
+    assert outside.returncode != 0 and "has not met its Slack workspace" in outside.stderr
 
 
 def test_a_question_goes_to_the_experts_and_the_answer_comes_back(terminal: Terminal) -> None:

@@ -62,6 +62,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "manifest.yml"
 #: The sandbox never writes into a real deployment's database.
 SANDBOX_DATABASE_URL = "sqlite:///data/sandbox.db"
+#: Where the sandbox's clock stands, kept as it moves: the next console start resumes there,
+#: and `app.py --sandbox …` commands act at that instant.
+SANDBOX_CLOCK_FILE = "data/sandbox-clock.txt"
 #: Where app.py sends the console's log (tracebacks included).
 CONSOLE_LOG = "data/console.log"
 #: alex of the sandbox workspace, made a community manager so the manager's view can be seen.
@@ -146,6 +149,13 @@ class Sandbox:
     app: App
     stopping: threading.Event = field(default_factory=threading.Event)
     watcher: threading.Thread | None = None
+    #: Where the clock's instant is kept as it moves (None: nowhere, as in tests).
+    clock_file: Path | None = None
+
+    def keep_time(self) -> None:
+        if self.clock_file is not None:
+            self.clock_file.parent.mkdir(parents=True, exist_ok=True)
+            self.clock_file.write_text(self.clock.now().isoformat() + "\n", encoding="utf-8")
 
     def watch_content(self, every: float = CONTENT_REFRESH_SECONDS) -> None:
         """Refresh the content every `every` real seconds until the sandbox closes."""
@@ -219,12 +229,25 @@ def open_sandbox(
     return sandbox
 
 
+def sandbox_time(settings: Settings) -> datetime:
+    """Where the sandbox's clock starts: `EDDY_CLOCK` when set, else where it stood when the
+    sandbox last stopped, or the real time if that is later (it never goes back)."""
+    if settings.eddy_clock is not None:
+        return settings.eddy_clock
+    real = datetime.now(UTC)
+    with suppress(OSError, ValueError):
+        kept = datetime.fromisoformat(Path(SANDBOX_CLOCK_FILE).read_text(encoding="utf-8").strip())
+        return max(kept, real) if kept.tzinfo is not None else real
+    return real
+
+
 def reset_sandbox(database_url: str = SANDBOX_DATABASE_URL) -> list[Path]:
-    """Remove the sandbox's database (with SQLite's journal files), so that the next start
-    is a first one; the files removed."""
+    """Remove the sandbox's database (with SQLite's journal files) and its clock, so that
+    the next start is a first one; the files removed."""
     database = Path(database_url.removeprefix("sqlite:///"))
     removed = []
-    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+    kept_time = Path(SANDBOX_CLOCK_FILE)
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), kept_time):
         if path.exists():
             path.unlink()
             removed.append(path)
@@ -776,6 +799,7 @@ class ConsoleSession:
             return
         delta = parse_duration(move)
         now = self.sandbox.clock.advance(delta)
+        self.sandbox.keep_time()
         self.note(
             "Moved the clock forward ",
             describe_duration(delta),
@@ -955,7 +979,10 @@ def run_console(
     """Run the sandbox until `quit`, Ctrl-D or Ctrl-C; everything is stopped on the way out."""
     console = console or Console()
     read = line_reader(console, readline=enable_line_editing())
-    with open_sandbox(settings, database_url=database_url) as sandbox:
+    clock = ManualClock(sandbox_time(settings))
+    with open_sandbox(settings, database_url=database_url, clock=clock) as sandbox:
+        sandbox.clock_file = Path(SANDBOX_CLOCK_FILE)
+        sandbox.keep_time()
         try:
             session = ConsoleSession(
                 sandbox, console=console, user=user, channel=channel, read=read
