@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import privacy
 from bot.runtime import Runtime
+from bot.text import plural
 from handlers.blocks import notice
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def on_export(ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, 
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         text = (
             "Your export is already on its way to your DM with Eddy. You can ask for a new "
-            f"one in {minutes} minute{'s' if minutes != 1 else ''}."
+            f"one in {plural(minutes, 'minute')}."
         )
         ack(text=text, blocks=notice(text))
         return

@@ -12,7 +12,10 @@ only meant to repeat. The rules follow handlers/blocks.py:
   `<!here>`, `<!channel>`, `<!everyone>` or user-group mention, which would ping people;
 - plain_text (text objects of type `plain_text`, a text input's `initial_value`, a view's
   `errors`): nothing escaped, and no markup (Slack shows both as they are);
-- everywhere: no control characters (tab and newline aside).
+- everywhere: no control characters (tab and newline aside); and it reads as a sentence, not
+  a form: no "expert(s)" (bot/text.py `plural` counts), no word said twice ("paused: paused
+  by", "the the"), no doubled punctuation ("::", "((", "))", ",,", ".." that is no "...").
+  Code (between backticks) is left out of the wording check: it is quoted, not said.
 
     for problem in text_problems({"text": "R&amp;amp;D", "blocks": []}):
         print(problem)            # text: escaped twice ('&amp;amp;'): …R&amp;amp;D…
@@ -60,6 +63,11 @@ OPENING = re.compile(r"<([^<>\n]*)(>?)")
 QUOTE_MARKER = re.compile(r"^[ \t]*>", re.MULTILINE)
 PLAIN_MARKUP = re.compile(r"<(?:[@#!]|https?://|mailto:)[^<>\n]*>")
 EXCERPT = 30
+#: Wording a reader stumbles on (code spans are blanked out first).
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+FORM_PLURAL = re.compile(r"[A-Za-z]\((?:s|es)\)")
+REPEATED_WORD = re.compile(r"\b([A-Za-z]{2,}):?\s+\1\b(?!['’])", re.IGNORECASE)
+DOUBLED_PUNCTUATION = re.compile(r"(?<![\w+-])::|\(\(|\)\)|,,|;;|(?<!\.)\.\.(?!\.)")
 
 
 def text_problems(payload: dict[str, Any], *, kind: str = "message") -> list[str]:
@@ -84,7 +92,7 @@ def text_problems(payload: dict[str, Any], *, kind: str = "message") -> list[str
 
 def mrkdwn_problems(text: str) -> list[str]:
     """What Slack would show wrong in one mrkdwn string."""
-    problems = _controls(text)
+    problems = _controls(text) + wording_problems(text)
     problems += [_near(text, m, "escaped twice") for m in TWICE.finditer(text)]
     problems += [
         _near(text, m, "a bare `&` (not `&amp;`, `&lt;` or `&gt;`)")
@@ -110,7 +118,7 @@ def mrkdwn_problems(text: str) -> list[str]:
 
 def plain_text_problems(text: str) -> list[str]:
     """What Slack would show wrong in one plain_text string (shown exactly as sent)."""
-    problems = _controls(text)
+    problems = _controls(text) + wording_problems(text)
     problems += [
         _near(text, m, "an entity in plain_text (Slack shows it as sent)")
         for m in ENTITY.finditer(text)
@@ -120,6 +128,20 @@ def plain_text_problems(text: str) -> list[str]:
         for m in PLAIN_MARKUP.finditer(text)
     ]
     return problems
+
+
+def wording_problems(text: str) -> list[str]:
+    """What reads wrong in `text` as a sentence: a form's "(s)", a word said twice, doubled
+    punctuation. Code spans are quoted, not said, so they are left out."""
+    said = CODE.sub(lambda m: " " * len(m[0]), text)
+    return (
+        [
+            _near(text, m, 'a form\'s plural (say "1 expert", "2 experts")')
+            for m in FORM_PLURAL.finditer(said)
+        ]
+        + [_near(text, m, "a word said twice") for m in REPEATED_WORD.finditer(said)]
+        + [_near(text, m, "doubled punctuation") for m in DOUBLED_PUNCTUATION.finditer(said)]
+    )
 
 
 def sent_text_problems(stand_in: SlackStandIn) -> list[str]:
