@@ -777,7 +777,33 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
         Outcome.GONE: "That entry is no longer in the knowledge index.",
     }.get(outcome, "Only community managers and its owner can review an entry.")
+    if outcome is Outcome.DONE and can_respond(respond) and from_message(body):
+        assert respond is not None
+        redrawn = without_entry_buttons(body, slug, f"Reviewed by {mention(user)} today.")
+        if redrawn is not None:  # the reminder keeps no "Still true" that is already done
+            respond(replace_original=True, **redrawn)
     answer_presser(runtime, body, respond, text)
+
+
+def without_entry_buttons(body: dict[str, Any], slug: str, note: str) -> dict[str, Any] | None:
+    """The pressed reminder as Slack sent it back, with the row of buttons of entry `slug`
+    replaced by `note` (None when the payload carries no such message)."""
+    message = body.get("message") or {}
+    blocks = message.get("blocks")
+    if not isinstance(blocks, list):
+        return None
+    redrawn = [
+        context(note).to_dict()
+        if block.get("type") == "actions"
+        and any(
+            element.get("action_id") == STILL_TRUE and element.get("value") == slug
+            for element in block.get("elements") or []
+        )
+        else block
+        for block in blocks
+        if isinstance(block, dict)
+    ]
+    return {"text": str(message.get("text") or ""), "blocks": redrawn}
 
 
 def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:

@@ -10,6 +10,7 @@ and says what happened. No button is left that can only answer "already done".
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,9 @@ def test_one_reviewer_decides_and_every_reviewers_card_says_so(slack, instance):
     slack.submit(SAM, {"entry_title": "Parking permits"})
     cards = {manager: slack.dms(manager)[-1] for manager in (ALEX, RIO)}
     assert all(buttons(card) == ["Approve", "Edit", "Reject"] for card in cards.values())
+    slack.press(ALEX, cards[ALEX], "Edit")
+    edit = json.dumps(slack.modal(ALEX).blocks)
+    assert "Parking permits" in edit and "Suggested from your question" not in edit
     slack.press(RIO, cards[RIO], "Approve")
     for manager, card in cards.items():
         redrawn = now_in(slack, manager, card)

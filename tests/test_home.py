@@ -381,6 +381,9 @@ def test_owners_are_reminded_of_overdue_entries_once_per_fortnight(
         assert len([m for m in slack.dms(KIM) if "to review" in m.text]) == 1
         slack.press(KIM, reminders[0], "Still true")
         assert "counts as reviewed today" in slack.ephemerals(KIM)[-1].text
+        redrawn = next(m for m in slack.dms(KIM) if m.ts == reminders[0].ts)
+        assert labels(redrawn).count("Still true") == 1  # one entry left to confirm
+        assert f"Reviewed by <@{KIM}> today." in seen(redrawn)
         queue = open_tab(slack, ALEX, "Review queue")
         assert "Due for review" in seen(queue) and "Page 1 of " in seen(queue)
         pages = [seen(queue)]
