@@ -66,22 +66,27 @@ EXCERPT = 30
 #: Wording a reader stumbles on (code spans are blanked out first).
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 FORM_PLURAL = re.compile(r"[A-Za-z]\((?:s|es)\)")
-REPEATED_WORD = re.compile(r"\b([A-Za-z]{2,}):?\s+\1\b(?!['’])", re.IGNORECASE)
+REPEATED_WORD = re.compile(r"\b([A-Za-z]{2,}):?[ \t]+\1\b(?!['’])", re.IGNORECASE)
 DOUBLED_PUNCTUATION = re.compile(r"(?<![\w+-])::|\(\(|\)\)|,,|;;|(?<!\.)\.\.(?!\.)")
 
 
-def text_problems(payload: dict[str, Any], *, kind: str = "message") -> list[str]:
+def text_problems(
+    payload: dict[str, Any], *, kind: str = "message", wording: bool = False
+) -> list[str]:
     """What a reader would see wrong in one message (`text`, `blocks`) or view (`kind` "view"),
-    each as "where: what: …excerpt…"."""
+    each as "where: what: …excerpt…"; with `wording`, also what reads wrong as a sentence
+    (`wording_problems`: Eddy's own sentences, not any text)."""
     problems: list[str] = []
     if kind == "message" and isinstance(payload.get("text"), str) and payload["text"]:
         if payload.get("mrkdwn", True) is False:
             problems += _at("text", plain_text_problems(payload["text"]))
         else:
             problems += _at("text", mrkdwn_problems(payload["text"]))
+        if wording:
+            problems += _at("text", wording_problems(payload["text"]))
     for where, text, form in _text_fields(payload, ""):
         found = mrkdwn_problems(text) if form == "mrkdwn" else plain_text_problems(text)
-        problems += _at(where, found)
+        problems += _at(where, found + (wording_problems(text) if wording else []))
     errors = payload.get("errors")
     if isinstance(errors, dict):
         for block, error in errors.items():
@@ -92,7 +97,7 @@ def text_problems(payload: dict[str, Any], *, kind: str = "message") -> list[str
 
 def mrkdwn_problems(text: str) -> list[str]:
     """What Slack would show wrong in one mrkdwn string."""
-    problems = _controls(text) + wording_problems(text)
+    problems = _controls(text)
     problems += [_near(text, m, "escaped twice") for m in TWICE.finditer(text)]
     problems += [
         _near(text, m, "a bare `&` (not `&amp;`, `&lt;` or `&gt;`)")
@@ -118,7 +123,7 @@ def mrkdwn_problems(text: str) -> list[str]:
 
 def plain_text_problems(text: str) -> list[str]:
     """What Slack would show wrong in one plain_text string (shown exactly as sent)."""
-    problems = _controls(text) + wording_problems(text)
+    problems = _controls(text)
     problems += [
         _near(text, m, "an entity in plain_text (Slack shows it as sent)")
         for m in ENTITY.finditer(text)
@@ -150,20 +155,21 @@ def sent_text_problems(stand_in: SlackStandIn) -> list[str]:
     problems: list[str] = []
     for number, call in enumerate(stand_in.calls(), start=1):
         if call.method in MESSAGE_METHODS or call.method == "response_url":
-            found = text_problems(call.args)
+            found = text_problems(call.args, wording=True)
         elif call.method in VIEW_METHODS and isinstance(call.args.get("view"), dict):
-            found = text_problems(call.args["view"], kind="view")
+            found = text_problems(call.args["view"], kind="view", wording=True)
         elif call.method == "files.completeUploadExternal":
-            found = text_problems({"text": call.args.get("initial_comment") or ""})
+            found = text_problems({"text": call.args.get("initial_comment") or ""}, wording=True)
         else:
             continue
         to = call.args.get("channel") or call.args.get("user_id") or ""
         problems += [f"{call.method} (call {number}{' to ' + to if to else ''}) {p}" for p in found]
     for request, reply in stand_in.acknowledgements():
-        found = text_problems(reply, kind="view" if "response_action" in reply else "message")
+        kind = "view" if "response_action" in reply else "message"
+        found = text_problems(reply, kind=kind, wording=True)
         problems += [f"the ack to {describe(request)} {p}" for p in found]
         if isinstance(reply.get("view"), dict):
-            found = text_problems(reply["view"], kind="view")
+            found = text_problems(reply["view"], kind="view", wording=True)
             problems += [f"the view in the ack to {describe(request)} {p}" for p in found]
     return problems
 
