@@ -467,7 +467,7 @@ def export_analytics(
     ] = None,
 ) -> None:
     """The managers' analytics (the App Home console's figures) as CSV for spreadsheets: one
-    row per figure, with the whole period and each week."""
+    row per figure, with the whole period and each day (7 days) or week of its trend."""
     settings = settings_or_exit()
     setup_logging(settings)
     from bot import analytics, xapi

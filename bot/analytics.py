@@ -1,14 +1,18 @@
 """Analytics for community managers: how Eddy is used, over the last 7, 30 or 90 days, with
-a week-by-week trend (the App Home console shows them).
+a trend (the App Home console shows them, `app.py export analytics` writes them as CSV).
 
     numbers = report(runtime, days=30, now=runtime.clock.now())
     asked = numbers.figure("asked")
     asked.value     # questions asked in the last 30 days
-    asked.weekly    # the same, week by week, oldest first (five weeks for 30 days)
+    asked.trend     # the same, week by week, oldest first (five weeks for 30 days)
 
-Every figure covers the window [now - days, now). Its weekly trend is in whole weeks of seven
-days, the last one ending at `now`, and never fewer than four, so that even the 7-day view
-shows which way things are going; the first weeks may therefore start before the window does.
+Every figure covers the window [now - days, now), and so does its trend, never more: a 7-day
+view is drawn day by day (seven days), longer ones week by week, the last week ending at `now`
+and the first cut at the window's start (so it may be shorter than seven days). A trend that
+reached back before the window would show weeks the figure does not count.
+
+Points are net, as `/badges` and `badges audit` count them: points taken back (a reaction
+removed) are subtracted from the points given.
 
 No Slack here: plain numbers in frozen dataclasses. Rates are between 0 and 1, durations in
 seconds; None means there was nothing to measure (no ratings, no quiz answers, nothing
@@ -30,8 +34,9 @@ from store.analytics import Span
 #: The periods the console offers, in days.
 PERIODS = (7, 30, 90)
 WEEK = timedelta(days=7)
-#: The trend shows at least this many weeks, whatever the period.
-MIN_WEEKS = 4
+DAY = timedelta(days=1)
+#: Windows up to this many days have a day-by-day trend; longer ones a week-by-week one.
+DAILY_UP_TO = 7
 
 COUNT, RATE, DURATION = "count", "rate", "duration"
 
@@ -45,8 +50,9 @@ class Figure:
     value: float | None
     #: COUNT, RATE or DURATION.
     kind: str
-    #: The figure for each week, oldest first (same kind as `value`).
-    weekly: tuple[float | None, ...]
+    #: The figure for each step of the trend (a day or a week), oldest first (same kind as
+    #: `value`).
+    trend: tuple[float | None, ...]
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,11 @@ class Analytics:
     days: int
     since: datetime
     until: datetime
-    #: Where each week of the trend starts, oldest first; the last week ends at `until`.
-    week_starts: tuple[datetime, ...]
+    #: Where each step of the trend starts, oldest first; the first is `since` and the last
+    #: step ends at `until`.
+    trend_starts: tuple[datetime, ...]
+    #: "day" or "week": what one step of the trend is.
+    step: str
     figures: tuple[Figure, ...]
 
     def figure(self, key: str) -> Figure:
@@ -65,10 +74,21 @@ class Analytics:
         raise KeyError(key)
 
 
-def week_starts(*, days: int, now: datetime) -> tuple[datetime, ...]:
-    """The starts of the weeks the trend shows for a window of `days` ending at `now`."""
-    weeks = max(MIN_WEEKS, math.ceil(days / 7))
-    return tuple(now - WEEK * (weeks - index) for index in range(weeks))
+def trend_step(days: int) -> tuple[str, timedelta]:
+    """What one step of the trend of a `days` window is: a day for short windows, else a week."""
+    return ("day", DAY) if days <= DAILY_UP_TO else ("week", WEEK)
+
+
+def trend_spans(*, days: int, now: datetime) -> list[Span]:
+    """The steps of the trend for a window of `days` ending at `now`, oldest first: whole
+    steps ending at `now`, the first cut at the window's start, none before it."""
+    _, step = trend_step(days)
+    since = now - timedelta(days=days)
+    count = math.ceil(timedelta(days=days) / step)
+    return [
+        (max(since, now - step * (count - index)), now - step * (count - index - 1))
+        for index in range(count)
+    ]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -92,7 +112,7 @@ def _medians(
 
 def _figure(key: str, label: str, kind: str, values: Sequence[float | None]) -> Figure:
     """A figure from its values per span: the window's first, then each week's."""
-    return Figure(key=key, label=label, value=values[0], kind=kind, weekly=tuple(values[1:]))
+    return Figure(key=key, label=label, value=values[0], kind=kind, trend=tuple(values[1:]))
 
 
 def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
@@ -108,13 +128,14 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
     - lessons_delivered: lesson messages sent (to people and channels);
     - quiz_accuracy: the share of quiz answers that were right;
     - active_learners: different people who answered a quiz or completed a lesson;
-    - points_given: points given by reactions (points taken back are not subtracted).
+    - points_given: points given by reactions, net of the points taken back (as the ledger,
+      `/badges` and `badges audit` count them).
     """
     if days < 1:
         raise ValueError(f"a period is at least one day, not {days}")
     since = now - timedelta(days=days)
-    starts = week_starts(days=days, now=now)
-    spans: list[Span] = [(since, now), *((start, start + WEEK) for start in starts)]
+    steps = trend_spans(days=days, now=now)
+    spans: list[Span] = [(since, now), *steps]
     team = runtime.team_id
     with runtime.store.session() as session:
         questions = rows.question_counts(session, team_id=team, spans=spans)
@@ -146,7 +167,14 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
         _figure("active_learners", "Active learners", COUNT, learners),
         _figure("points_given", "Points given", COUNT, points),
     )
-    return Analytics(days=days, since=since, until=now, week_starts=starts, figures=figures)
+    return Analytics(
+        days=days,
+        since=since,
+        until=now,
+        trend_starts=tuple(start for start, _ in steps),
+        step=trend_step(days)[0],
+        figures=figures,
+    )
 
 
 #: How each kind of figure is written in a table, and the unit its column header names.
@@ -155,8 +183,9 @@ UNITS = {COUNT: "count", RATE: "share (0-1)", DURATION: "hours"}
 
 def table(analytics: Analytics) -> tuple[list[str], list[list[str]]]:
     """The figures as a table for spreadsheets: a header, then one row per figure with its
-    unit, the whole period, and each week (headed by the day it starts). Rates are shares
-    from 0 to 1 and durations hours, so a spreadsheet can format them; no data is empty."""
+    unit, the whole period, and each step of the trend (headed by the day it starts). Rates
+    are shares from 0 to 1 and durations hours, so a spreadsheet can format them; no data is
+    empty."""
 
     def cell(value: float | None, kind: str) -> str:
         if value is None:
@@ -170,7 +199,7 @@ def table(analytics: Analytics) -> tuple[list[str], list[list[str]]]:
         "key",
         "unit",
         f"last {analytics.days} days",
-        *(f"week of {start.date().isoformat()}" for start in analytics.week_starts),
+        *(f"{analytics.step} of {start.date().isoformat()}" for start in analytics.trend_starts),
     ]
     rows = [
         [
@@ -178,7 +207,7 @@ def table(analytics: Analytics) -> tuple[list[str], list[list[str]]]:
             figure.key,
             UNITS[figure.kind],
             cell(figure.value, figure.kind),
-            *(cell(value, figure.kind) for value in figure.weekly),
+            *(cell(value, figure.kind) for value in figure.trend),
         ]
         for figure in analytics.figures
     ]

@@ -71,6 +71,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.text import plural
 from bot.xapi import EDDY_ACCOUNT, VERSION, known_workspaces, record, statements_in, windows
 from store import Store
 from store import lrs as outbox
@@ -502,7 +503,7 @@ class ForwardReport:
     def __str__(self) -> str:
         if self.held_back:
             return (
-                f"waiting for the LRS ({self.failures} failure(s) in a row): next try at "
+                f"waiting for the LRS ({plural(self.failures, 'failure')} in a row): next try at "
                 f"{_iso(self.next_try)}"
             )
         return (

@@ -533,6 +533,40 @@ def record_posts(runtime: Runtime, routed_id: int, sent: Iterable[Post]) -> None
         runtime.notify(HomeChanged(users=tuple(dict.fromkeys(recipients))))
 
 
+#: Kinds of action posts: a draft's review card (about the draft); about a routed question:
+#: a prompt to save its answer, the answer in the asker's DM (which offers Save once
+#: resolved), a manager's alert (which offers Claim).
+REVIEW_CARD, SAVE_PROMPT, ASKER_ANSWER, MANAGER_ALERT = "review", "save", "answer", "alert"
+
+
+def record_action_posts(runtime: Runtime, kind: str, about: int, sent: Iterable[Post]) -> None:
+    """Remember the messages whose buttons act on `about` (a draft for REVIEW_CARD, a routed
+    question for SAVE_PROMPT): when the action is done, by anyone, every one of them is
+    redrawn without them (`take_action_posts`)."""
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        for post in sent:
+            rows.add_action_post(
+                session,
+                team_id=runtime.team_id,
+                kind=kind,
+                about=about,
+                channel=post.channel,
+                ts=post.ts,
+                at=now,
+            )
+
+
+def action_posts(runtime: Runtime, kind: str, about: int, *, forget: bool = False) -> list[Post]:
+    """The messages recorded by `record_action_posts` for (`kind`, `about`). `forget` when
+    the action is done for good: they are handed over once, for their last redraw."""
+    with runtime.store.session() as session:
+        found = rows.action_posts(
+            session, team_id=runtime.team_id, kind=kind, about=about, forget=forget
+        )
+    return [Post(channel, ts, None) for channel, ts in found]
+
+
 def posts(runtime: Runtime, routed_id: int) -> list[Post]:
     with runtime.store.session() as session:
         found = rows.posts(session, team_id=runtime.team_id, routed_id=routed_id)

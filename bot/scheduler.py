@@ -26,6 +26,7 @@ from bot.lrs import forget_sent, forward, queue_new
 from bot.networks import escalate
 from bot.review import remind_owners
 from bot.runtime import Runtime
+from bot.text import plural
 from bot.xapi import record
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,14 @@ def refresh_knowledge(runtime: Runtime, now: datetime) -> str:
         return "no change"
     return (
         f"{len(report.saved)} saved, {len(report.removed)} removed, "
-        f"{len(report.problems)} problem(s)"
+        f"{plural(len(report.problems), 'problem')}"
     )
 
 
 def escalate_questions(runtime: Runtime, now: datetime) -> str:
     """Remind the network, then the topic's managers, of questions nobody has claimed."""
     fired = escalate(runtime, now)
-    return f"{len(fired)} escalation(s)"
+    return plural(len(fired), "escalation")
 
 
 def deliver_lessons(runtime: Runtime, now: datetime) -> str:
@@ -67,7 +68,7 @@ def deliver_lessons(runtime: Runtime, now: datetime) -> str:
 def remind_reviewers(runtime: Runtime, now: datetime) -> str:
     """DM owners whose knowledge entries are past their review date."""
     reminders = remind_owners(runtime, now)
-    return f"{len(reminders)} owner(s) reminded"
+    return f"{plural(len(reminders), 'owner')} reminded"
 
 
 def record_learning(runtime: Runtime, now: datetime) -> str:

@@ -111,7 +111,8 @@ def answer_message(
         if answer.others and shared_by is None:
             blocks.append(context("*Other answers that might help:*"))
             blocks += [candidate(answer, entry) for entry in answer.others]
-        text = f"{escape(answer.entry.title)}: {shorten(markdown_to_slack(answer.entry.body), 200)}"
+        gist = shorten(markdown_to_slack(answer.entry.body), 200)
+        text = f"“{escape(answer.entry.title)}”: {gist}"
     else:
         text = unsure_text(answer)
         blocks.append(section(text))

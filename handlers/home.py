@@ -37,6 +37,7 @@ from slack_sdk.models.views import View
 from bot import analytics, gaps, home, lessons, networks, review
 from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
+from bot.text import plural
 from handlers import ask, badges
 from handlers import lessons as lesson_handlers
 from handlers import networks as network_handlers
@@ -418,7 +419,8 @@ def schedules_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
 
 def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     found = analytics.report(runtime, days=state.days, now=runtime.clock.now())
-    weeks = len(found.week_starts)
+    steps = plural(len(found.trend_starts), found.step)
+    each = "daily" if found.step == "day" else "weekly"
     blocks: list[Block] = [
         section(f"*Analytics* · the last {found.days} days"),
         ActionsBlock(
@@ -438,12 +440,17 @@ def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
         blocks.append(
             section(
                 f"*{figure.label}:* {shown_value(figure, found)}\n"
-                f"`{trend(figure.weekly)}` weekly, {weeks} weeks: "
-                f"{shown_number(figure.weekly[0], figure.kind)} → "
-                f"{shown_number(figure.weekly[-1], figure.kind)}"
+                f"`{trend(figure.trend)}` {each}, {steps}: "
+                f"{shown_number(figure.trend[0], figure.kind)} → "
+                f"{shown_number(figure.trend[-1], figure.kind)}"
             )
         )
-    blocks.append(context("Weeks end today; each bar is one week, the tallest is the busiest."))
+    blocks.append(
+        context(
+            f"Each bar is one {found.step}, the last ending now and the first starting with the "
+            f"period; the tallest is the busiest. Points are net of those taken back."
+        )
+    )
     return blocks
 
 

@@ -55,6 +55,7 @@ from bot.lessons import (
 )
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
+from bot.text import plural
 from handlers import privacy
 from handlers.blocks import (
     HomeNotice,
@@ -256,7 +257,9 @@ def _footer(message: LessonMessage) -> str:
 
 def fallback_text(message: LessonMessage) -> str:
     if message.lesson is not None and message.path is not None:
-        return f"Today's lesson from {escape(message.path.title)}: {escape(message.lesson.title)}"
+        return (
+            f"Today's lesson from “{escape(message.path.title)}”: “{escape(message.lesson.title)}”"
+        )
     return "A quick review of what you learned"
 
 
@@ -546,14 +549,16 @@ def learn_me(
         if progress.answered
         else "No quiz answers yet"
     )
-    details = [streak, accuracy, f"{progress.reviews_waiting} review(s) due"]
+    details = [streak, accuracy, f"{plural(progress.reviews_waiting, 'review')} due"]
     if progress.stopped_reason:
         details.append(
             f"Lessons are paused: {escape(progress.stopped_reason)}. "
             f"{code('/learn start <path>')} resumes them"
         )
     elif progress.next_at is not None and progress.schedule is not None:
-        details.append(f"Next lesson {when(progress.next_at)} ({progress.schedule.describe()})")
+        details.append(
+            f"Next lesson {when(progress.next_at)}; they come {progress.schedule.describe()}"
+        )
     text = "*Your learning*\n" + "\n".join(lines)
     ack(text="Your learning", blocks=as_dicts([section(text), context(" · ".join(details))]))
 
@@ -728,8 +733,11 @@ def learn_schedules(
 
 
 def plan_line(plan: lessons.ChannelPlan) -> str:
+    reason = plan.status_reason or ""
+    # A reason that already names the state ("paused by a community manager") is said once.
+    stopped = reason if reason.startswith(plan.status) else f"{plan.status}: {reason}"
     state = {"active": f"next {when(plan.next_at)}" if plan.next_at else "active"}.get(
-        plan.status, f"{plan.status}: {escape(plan.status_reason or '')}"
+        plan.status, escape(stopped if reason else plan.status)
     )
     return (
         f"*{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "

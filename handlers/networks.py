@@ -35,6 +35,7 @@ from bot.content import FORM_TEXT_LIMIT, NOTIFY_MANAGERS, TITLE_LIMIT, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
+from bot.text import plural
 from handlers.ask import ASK_EXPERTS
 from handlers.blocks import (
     HomeNotice,
@@ -154,10 +155,17 @@ def topic_name(topic: Topic) -> str:
     return f"*{escape(topic.name)}*"
 
 
+#: What a resolved answer's messages say instead of "Save to knowledge index" once someone
+#: has sent it for review.
+SENT_FOR_REVIEW = "Sent for review to the knowledge index."
+SAVED = "Saved to the knowledge index."
+
+
 def question_post(
-    routed: Routed, recipient: str | None, headline: str | None = None
+    routed: Routed, recipient: str | None, headline: str | None = None, *, proposed: bool = False
 ) -> dict[str, Any]:
-    """The routed question as the network (or one expert) sees it, for its current state."""
+    """The routed question as the network (or one expert) sees it, for its current state
+    (`proposed`: its answer waits for review, so it can no longer be saved)."""
     head = (
         headline
         or f"A question for the {topic_name(routed.topic)} network from {mention(routed.asker)}"
@@ -196,7 +204,11 @@ def question_post(
         blocks.append(context("Withdrawn: the person who asked is no longer a member."))
     else:
         blocks.append(context(f"Resolved: answered by {mention(routed.answered_by)}."))
-        if routed.saved_slug is None:
+        if routed.saved_slug is not None:
+            blocks.append(context(SAVED))
+        elif proposed:
+            blocks.append(context(SENT_FOR_REVIEW))
+        else:
             actions = [button("Save to knowledge index", SAVE, routed.id)]
     if actions:
         blocks.append(ActionsBlock(elements=actions))
@@ -207,8 +219,11 @@ def question_post(
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
-def answer_for_asker(routed: Routed, conversation: str | None) -> dict[str, Any]:
-    """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved)."""
+def answer_for_asker(
+    routed: Routed, conversation: str | None, *, proposed: bool = False
+) -> dict[str, Any]:
+    """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved, until
+    someone has `proposed` it for the knowledge index)."""
     blocks: list[Block] = [
         section(
             f"{mention(routed.answered_by)} answered your question "
@@ -220,7 +235,11 @@ def answer_for_asker(routed: Routed, conversation: str | None) -> dict[str, Any]
         blocks.append(context(link(conversation, "See the conversation")))
     if routed.status == networks.RESOLVED:
         blocks.append(context("You marked this resolved. Thanks!"))
-        if routed.saved_slug is None:
+        if routed.saved_slug is not None:
+            blocks.append(context(SAVED))
+        elif proposed:
+            blocks.append(context(SENT_FOR_REVIEW))
+        else:
             blocks.append(
                 ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id)])
             )
@@ -277,29 +296,49 @@ def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> P
     return Post(sent["channel"], sent["ts"], user)
 
 
-def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> bool:
-    """Reply in a question's thread; False (logged) when Slack refuses, so whoever is told
-    it arrived hears the truth."""
+def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> Post | None:
+    """Reply in a post's thread: the reply (None, logged, when Slack refuses, so whoever is
+    told it arrived hears the truth)."""
     try:
-        client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text, **extra)
+        sent = client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text, **extra)
     except SlackApiError as error:
         log.warning("Could not reply in %s: %s", post.channel, error.response.get("error"))
-        return False
-    return True
+        return None
+    return Post(sent["channel"], sent["ts"], post.recipient)
 
 
 def refresh_posts(
     runtime: Runtime, client: WebClient, routed: Routed, *, skip: str | None = None
 ) -> None:
-    """Redraw every post of a routed question for its current state (a notice is the
-    message it was, and keeps its words)."""
-    for post in networks.posts(runtime, routed.id):
-        if post.notice or (skip is not None and post.recipient == skip):
-            continue
+    """Redraw every post of a routed question for its current state: the network's and each
+    expert's copy, the managers' alerts, and (once its answer is sent for review) every
+    message that offered to save it, so that no button is left that can only answer
+    "already done"."""
+    proposed = routed.saved_slug is None and networks.pending_draft(runtime, routed.id) is not None
+    redraws: list[tuple[Post, dict[str, Any]]] = [
+        (post, question_post(routed, post.recipient, proposed=proposed))
+        for post in networks.posts(runtime, routed.id)
+        # A notice (a manager's alert, a note) is the message it was: alerts are redrawn
+        # below, as what they are.
+        if not post.notice and (skip is None or post.recipient != skip)
+    ]
+    # A manager's alert is redrawn as any copy for someone who has not claimed it.
+    redraws += [
+        (post, question_post(routed, "", proposed=proposed))
+        for post in networks.action_posts(runtime, networks.MANAGER_ALERT, routed.id)
+    ]
+    if proposed or routed.saved_slug is not None:
+        conversation = link_to(client, post_of(runtime, routed, routed.answered_by))
+        for post in networks.action_posts(runtime, networks.ASKER_ANSWER, routed.id, forget=True):
+            redraws.append((post, answer_for_asker(routed, conversation, proposed=True)))
+        thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
+        done = SAVED if routed.saved_slug is not None else SENT_FOR_REVIEW
+        prompt = {"text": thanks, "blocks": as_dicts([section(thanks), context(done)])}
+        for post in networks.action_posts(runtime, networks.SAVE_PROMPT, routed.id, forget=True):
+            redraws.append((post, prompt))
+    for post, message in redraws:
         try:
-            client.chat_update(
-                channel=post.channel, ts=post.ts, **question_post(routed, post.recipient)
-            )
+            client.chat_update(channel=post.channel, ts=post.ts, **message)
         except SlackApiError as error:
             log.warning(
                 "Could not update a post of question %s: %s", routed.id, error.response.get("error")
@@ -374,8 +413,14 @@ def text_input(
 
 
 def topic_select(
-    known: list[Topic] | tuple[Topic, ...], chosen: str | None, *, optional: bool = False
+    known: list[Topic] | tuple[Topic, ...],
+    chosen: str | None,
+    *,
+    optional: bool = False,
+    suggested: bool = True,
 ) -> InputBlock:
+    """The topic picker; `suggested` says the preselected topic was guessed from the question
+    (the /ask form), not chosen before (an Edit form, whose hint must not claim a guess)."""
     options = [Option(value=t.key, label=shorten(t.name, 75)) for t in known[:100]]
     initial = next((option for option in options if option.value == chosen), None)
     return InputBlock(
@@ -383,7 +428,7 @@ def topic_select(
         label="Topic",
         optional=optional,
         hint="Suggested from your question; change it if it's about something else."
-        if initial
+        if initial and suggested
         else None,
         element=StaticSelectElement(
             action_id=VALUE, options=options, initial_option=initial, placeholder="Choose a topic"
@@ -480,7 +525,8 @@ def on_leave(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: st
         reply(ack, f"{note}You're not in the {topic_name(topic)} network.")
         return
     handed_over = (
-        f" {len(released)} open question(s) you had are open again for the rest of the network."
+        f" {plural(len(released), 'open question')} you had "
+        f"{'is' if len(released) == 1 else 'are'} open again for the rest of the network."
         if released
         else ""
     )
@@ -603,10 +649,12 @@ def topic_details(runtime: Runtime, topic: Topic, note: str) -> list[Block]:
     if topic.channel:
         facts.append(f"Questions go to <#{topic.channel}>")
     else:
-        facts.append(f"Questions go by DM to {topic.experts_per_question} expert(s) at a time")
+        facts.append(
+            f"Questions go by DM to {plural(topic.experts_per_question, 'expert')} at a time"
+        )
     if topic.keywords:
         facts.append("Keywords: " + ", ".join(escape(k) for k in topic.keywords))
-    facts.append(f"{len(waiting)} open question(s)")
+    facts.append(plural(len(waiting), "open question"))
     blocks.append(context(*facts))
     return blocks
 
@@ -623,7 +671,7 @@ def on_me(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str) 
     if me.away:
         lines.append("You're marked *away*: I won't send you questions until `/experts back`.")
     lines.append(
-        f"You've answered {me.answered} question(s); {me.resolved} resolved, {me.saved} "
+        f"You've answered {plural(me.answered, 'question')}; {me.resolved} resolved, {me.saved} "
         "saved to the knowledge index."
     )
     for routed in me.claimed[:10]:
@@ -827,7 +875,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
             routed.asker,
             {
                 "text": (
-                    f"I've sent your question to {len(delivered)} expert(s) of the "
+                    f"I've sent your question to {plural(len(delivered), 'expert')} of the "
                     f"{topic_name(routed.topic)} network: {names}. I'll tell you here when someone "
                     "answers."
                 )
@@ -872,13 +920,15 @@ def alert_managers(
             routed.id,
             routed.topic.key,
         )
+    headline = f"*Needs you:* {why}"
     alerts = [
-        notice(post)
+        post
         for manager in managers
         if manager != routed.asker
-        and (post := dm(client, manager, question_post(routed, manager, f"*Needs you:* {why}")))
+        and (post := dm(client, manager, question_post(routed, manager, headline=headline)))
     ]
-    networks.record_posts(runtime, routed.id, alerts)
+    networks.record_posts(runtime, routed.id, [notice(post) for post in alerts])
+    networks.record_action_posts(runtime, networks.MANAGER_ALERT, routed.id, alerts)
     return tuple(post.recipient for post in alerts if post.recipient)
 
 
@@ -1148,7 +1198,12 @@ def answered(
     message reached them."""
     if outcome is Outcome.DONE:
         refresh_posts(runtime, client, routed)
-        return dm(client, routed.asker, answer_for_asker(routed, link_to(client, post))) is not None
+        told = dm(client, routed.asker, answer_for_asker(routed, link_to(client, post)))
+        # Once resolved, it offers Save: redrawn when someone has saved the answer.
+        networks.record_action_posts(
+            runtime, networks.ASKER_ANSWER, routed.id, [told] if told is not None else []
+        )
+        return told is not None
     if outcome is not Outcome.ALREADY:
         return False
     added = (
@@ -1285,10 +1340,13 @@ def on_resolved(
             ]
         )
     }
+    prompt = None
     if post is not None:
-        post_in_thread(client, post, thanks, **save)
+        prompt = post_in_thread(client, post, thanks, **save)
     elif routed.answered_by:
-        dm(client, routed.answered_by, {"text": thanks, **save})
+        prompt = dm(client, routed.answered_by, {"text": thanks, **save})
+    sent = [prompt] if prompt is not None else []
+    networks.record_action_posts(runtime, networks.SAVE_PROMPT, routed.id, sent)
 
 
 def on_not_yet(
@@ -1311,7 +1369,7 @@ def on_not_yet(
     )
     post = post_of(runtime, routed, routed.answered_by)
     if post is not None:
-        reached = post_in_thread(client, post, note)
+        reached = post_in_thread(client, post, note) is not None
     elif routed.answered_by:
         sent = dm(client, routed.answered_by, {"text": note})
         networks.record_posts(runtime, routed.id, [notice(sent)] if sent else [])
@@ -1382,7 +1440,7 @@ def entry_form(
         text_input(
             BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=FORM_TEXT_LIMIT
         ),
-        *([topic_select(known, topic, optional=True)] if known else []),
+        *([topic_select(known, topic, optional=True, suggested=False)] if known else []),
         text_input(
             WORDINGS_BLOCK,
             "Other ways people ask it (one per line)",
@@ -1452,13 +1510,17 @@ def on_save_submitted(
         return
     ack()
     send_for_review(runtime, client, user, draft)
+    routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
+    if routed is not None:
+        refresh_posts(runtime, client, routed)
 
 
 def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: networks.Draft) -> None:
     """DM the draft to its reviewers, and thank who proposed it."""
     reviewers = networks.reviewers(runtime, draft)
-    for reviewer in reviewers:
-        dm(client, reviewer, draft_card(draft))
+    cards = [dm(client, reviewer, draft_card(draft)) for reviewer in reviewers]
+    sent = [card for card in cards if card is not None]
+    networks.record_action_posts(runtime, networks.REVIEW_CARD, draft.id, sent)
     who = ", ".join(mention(r) for r in reviewers) or "a community manager"
     dm(
         client,

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import privacy
 from bot.runtime import Runtime
+from bot.text import plural
 from handlers.blocks import notice, when
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def repeat_answer(last: privacy.ExportTurn, now: datetime) -> str:
     """What a repeat `/learn me export` is told: the last export is still on its way, or it
     arrived (when, and where), and when a new one may be asked for."""
     minutes = max(1, math.ceil((last.again_at - now).total_seconds() / 60))
-    again = f"You can ask for a new one in {minutes} minute{'s' if minutes != 1 else ''}"
+    again = f"You can ask for a new one in {plural(minutes, 'minute')}"
     if last.sent_at is None:
         return f"Your export is still on its way to your DM with Eddy. {again}."
     return (

@@ -29,6 +29,7 @@ from bot.gaps import Gap
 from bot.networks import Draft, Outcome
 from bot.review import Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
+from bot.text import plural
 from handlers.ask import entry_blocks, owner_name
 from handlers.blocks import (
     USER_ID,
@@ -58,6 +59,7 @@ from handlers.networks import (
     entry_form,
     entry_values,
     mention,
+    refresh_posts,
     send_for_review,
     text_input,
     too_long,
@@ -393,13 +395,15 @@ def reviewed(
         answer_presser(runtime, body, respond, "That draft no longer exists.")
         return
     if outcome is Outcome.ALREADY:
-        answer_presser(
-            runtime,
-            body,
-            respond,
-            f"{mention(draft.reviewed_by)} has already reviewed *{escape(draft.title)}* "
-            f"({draft.status}).",
+        already = (
+            f"{mention(draft.reviewed_by)} has already reviewed “{escape(draft.title)}”: "
+            f"{draft.status}."
         )
+        if can_respond(respond) and from_message(body):  # a copy Eddy did not track: redraw it
+            assert respond is not None
+            respond(replace_original=True, **draft_card(draft, already))
+        else:
+            answer_presser(runtime, body, respond, already)
         return
     if draft.status == "approved":
         note = (
@@ -409,12 +413,26 @@ def reviewed(
     else:
         reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
         note = f"Rejected by {mention(reviewer)}.{reason}"
+    redraw_cards(runtime, client, draft, note)
     if can_respond(respond) and from_message(body):
         assert respond is not None
         respond(replace_original=True, **draft_card(draft, note))
     else:
-        answer_presser(runtime, body, None, f"*{escape(draft.title)}*: {note}")
+        answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
     tell_authors(client, draft, reviewer)
+    routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
+    if routed is not None:  # its posts offered to save it: they say what became of it
+        refresh_posts(runtime, client, routed)
+
+
+def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -> None:
+    """Every reviewer's copy of the draft's card, redrawn with the decision and without its
+    buttons: whoever decided, nobody is left with an Approve that can only say "already"."""
+    for card in networks.action_posts(runtime, networks.REVIEW_CARD, draft.id, forget=True):
+        try:
+            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(draft, note))
+        except SlackApiError as error:
+            log.info("Could not redraw a review card of draft %s: %s", draft.id, error)
 
 
 def from_message(body: dict[str, Any]) -> bool:
@@ -759,7 +777,33 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",
         Outcome.GONE: "That entry is no longer in the knowledge index.",
     }.get(outcome, "Only community managers and its owner can review an entry.")
+    if outcome is Outcome.DONE and can_respond(respond) and from_message(body):
+        assert respond is not None
+        redrawn = without_entry_buttons(body, slug, f"Reviewed by {mention(user)} today.")
+        if redrawn is not None:  # the reminder keeps no "Still true" that is already done
+            respond(replace_original=True, **redrawn)
     answer_presser(runtime, body, respond, text)
+
+
+def without_entry_buttons(body: dict[str, Any], slug: str, note: str) -> dict[str, Any] | None:
+    """The pressed reminder as Slack sent it back, with the row of buttons of entry `slug`
+    replaced by `note` (None when the payload carries no such message)."""
+    message = body.get("message") or {}
+    blocks = message.get("blocks")
+    if not isinstance(blocks, list):
+        return None
+    redrawn = [
+        context(note).to_dict()
+        if block.get("type") == "actions"
+        and any(
+            element.get("action_id") == STILL_TRUE and element.get("value") == slug
+            for element in block.get("elements") or []
+        )
+        else block
+        for block in blocks
+        if isinstance(block, dict)
+    ]
+    return {"text": str(message.get("text") or ""), "blocks": redrawn}
 
 
 def content_file(runtime: Runtime, entry: KnowledgeEntry) -> str:
@@ -844,5 +888,5 @@ def remind(runtime: Runtime, client: WebClient, reminder: ReviewReminder) -> Non
     if reminder.more:
         blocks.append(context(f"…and {reminder.more} more; a community manager can see them all."))
     count = len(reminder.entries) + reminder.more
-    text = f"{count} knowledge entr{'y' if count == 1 else 'ies'} of yours to review"
+    text = f"{plural(count, 'knowledge entry', 'knowledge entries')} of yours to review"
     dm(client, reminder.owner, {"text": text, "blocks": as_dicts(blocks)})

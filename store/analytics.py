@@ -217,9 +217,9 @@ def active_learners(session: Session, *, team_id: str, spans: Sequence[Span]) ->
 
 
 def points_given(session: Session, *, team_id: str, spans: Sequence[Span]) -> list[int]:
-    """Per span: points given by reactions, by when the reaction happened. Negative ledger rows
-    (points taken back when a reaction is removed) are not counted: this is what was given,
-    not what is still held."""
+    """Per span: points given by reactions net of those taken back, by when each happened: the
+    ledger's sum, as `/badges` and `badges audit` count it (a reaction added and removed
+    gives nothing)."""
     if not spans:
         return []
     points = col(PointLedger.points)
@@ -227,7 +227,7 @@ def points_given(session: Session, *, team_id: str, spans: Sequence[Span]) -> li
         session,
         at=col(PointLedger.at),
         spans=spans,
-        where=[col(PointLedger.team_id) == team_id, points > 0],
+        where=[col(PointLedger.team_id) == team_id],
         sums=[func.sum(points)],
     )
     return [given for [given] in sums]

@@ -123,6 +123,24 @@ class RoutedPost(TeamScoped, table=True):
     notice: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class ActionPost(TeamScoped, table=True):
+    """A message Eddy posted whose buttons stop meaning anything once their action is done: a
+    draft's review card in each reviewer's DM (`kind` "review", `about` the draft), a "Save to
+    knowledge index" prompt (`kind` "save", `about` the routed question). Kept only until the
+    message is redrawn without those buttons, so that no copy is left that can only answer
+    "already done"."""
+
+    __tablename__ = "action_post"
+    __table_args__ = (UniqueConstraint("team_id", "channel", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    about: int = Field(index=True)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    posted_at: datetime = utc_field()
+
+
 class RoutedStep(TeamScoped, table=True):
     """One step of a routed question's timeline: asked, routed, claimed, answered, resolved,
     escalated, saved (and released, when a claimer leaves)."""
@@ -439,6 +457,31 @@ def add_post(
             notice=notice,
         )
     )
+
+
+def add_action_post(
+    session: Session, *, team_id: str, kind: str, about: int, channel: str, ts: str, at: datetime
+) -> None:
+    session.add(
+        ActionPost(team_id=team_id, kind=kind, about=about, channel=channel, ts=ts, posted_at=at)
+    )
+
+
+def action_posts(
+    session: Session, *, team_id: str, kind: str, about: int, forget: bool
+) -> list[tuple[str, str]]:
+    """(channel, ts) of the action posts of `kind` about `about`; `forget`: deleted as they
+    are returned (whoever takes them redraws them for the last time)."""
+    where = [
+        col(ActionPost.team_id) == team_id,
+        col(ActionPost.kind) == kind,
+        col(ActionPost.about) == about,
+    ]
+    query = select(ActionPost).where(*where).order_by(col(ActionPost.id))
+    found = [(row.channel, row.ts) for row in session.exec(query)]
+    if forget:
+        session.execute(delete(ActionPost).where(*where))
+    return found
 
 
 def posts(session: Session, *, team_id: str, routed_id: int) -> list[RoutedPost]:

@@ -251,7 +251,7 @@ def test_a_broken_file_keeps_its_last_good_version_serving(slack, tmp_path, own_
         )
     )
     runs = {run.name: run for run in run_jobs(runtime, runtime.clock.now())}
-    assert runs["refresh-knowledge"].result == "1 saved, 0 removed, 1 problem(s)"
+    assert runs["refresh-knowledge"].result == "1 saved, 0 removed, 1 problem"
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
     assert "*Get on the wifi*" in shown(answer_to(slack, "guest wifi password"))
     runtime.close()
@@ -315,7 +315,7 @@ def test_a_missing_content_folder_keeps_every_entry_serving(slack, tmp_path, own
     slack.connect(BoltTarget(create_app(runtime), runtime.work))
     shutil.rmtree(own_content)  # e.g. a volume that failed to mount
     runs = {run.name: run for run in run_jobs(runtime, runtime.clock.now())}
-    assert runs["refresh-knowledge"].result == "0 saved, 0 removed, 1 problem(s)"
+    assert runs["refresh-knowledge"].result == "0 saved, 0 removed, 1 problem"
     assert "the content folder does not exist" in str(runtime.knowledge.last_report.problems[0])
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
     runtime.close()

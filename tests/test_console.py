@@ -395,7 +395,7 @@ def test_a_question_goes_to_the_experts_and_the_answer_comes_back(terminal: Term
     form = terminal.type(button_number(unsure, "Ask the experts"))
     assert "Ask the experts" in form and "Topic" in form
     sent = terminal.type("submit", "", "Security")
-    assert "I've sent your question to 1 expert(s) of the Security network: @kim" in sent
+    assert "I've sent your question to 1 expert of the Security network: @kim" in sent
     kim = terminal.type("as kim", "in dm")
     assert "A question for the Security network from @sam" in kim
     claimed = terminal.type(button_number(kim, "Claim"))

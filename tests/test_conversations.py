@@ -9,7 +9,7 @@ def test_a_mention_is_answered_in_its_thread(slack, eddy):
     question = slack.say(ALEX, GENERAL, f"<@{EDDY}> how do I submit an expense claim?")
     thread = slack.messages(GENERAL, thread_ts=question.ts)
     assert [m.user for m in thread] == [ALEX, EDDY]
-    assert thread[1].text.startswith("Submit an expense claim:")
+    assert thread[1].text.startswith("“Submit an expense claim”:")
     assert thread[1].thread_ts == question.ts
 
 
@@ -31,7 +31,7 @@ def test_a_dm_is_answered_in_the_dm(slack, eddy):
     dm = slack.workspace.im_with(SAM)
     slack.say(SAM, dm.id, "how do I book a meeting room")
     assert [m.user for m in slack.dms(SAM)] == [SAM, EDDY]
-    assert slack.dms(SAM)[-1].text.startswith("Book a meeting room:")
+    assert slack.dms(SAM)[-1].text.startswith("“Book a meeting room”:")
 
 
 def test_a_dm_saying_help_gets_the_usage(slack, eddy):

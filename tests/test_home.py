@@ -392,6 +392,9 @@ def test_owners_are_reminded_of_overdue_entries_once_per_fortnight(
         assert len([m for m in slack.dms(KIM) if "to review" in m.text]) == 1
         slack.press(KIM, reminders[0], "Still true")
         assert "counts as reviewed today" in slack.ephemerals(KIM)[-1].text
+        redrawn = next(m for m in slack.dms(KIM) if m.ts == reminders[0].ts)
+        assert labels(redrawn).count("Still true") == 1  # one entry left to confirm
+        assert f"Reviewed by <@{KIM}> today." in seen(redrawn)
         queue = open_tab(slack, ALEX, "Review queue")
         assert "Due for review" in seen(queue) and "Page 1 of " in seen(queue)
         pages = [seen(queue)]
@@ -603,6 +606,14 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     message = slack.say(SAM, GENERAL, "The visitor wifi code is on the fridge.")
     slack.react(RIO, message, "pray")
     home = slack.open_home(SAM)
+    clock.advance(timedelta(minutes=1))
+    alone = open_tab(slack, ALEX, "Analytics")
+    given = next(line for line in seen(alone).splitlines() if "*Points given:*" in line)
+    slack.react(KIM, message, "pray")
+    slack.react(KIM, message, "pray", remove=True)  # given and taken back: nets out
+    clock.advance(timedelta(minutes=1))
+    slack.press(ALEX, slack.home(ALEX), "7 days")
+    slack.press(ALEX, slack.home(ALEX), "30 days")
     slack.press(SAM, home, next(label for label in labels(home) if label.startswith("Start: ")))
     clock.advance(timedelta(minutes=1))  # a report covers up to the moment it is drawn
     analytics = open_tab(slack, ALEX, "Analytics")
@@ -613,6 +624,7 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     assert "*Rated helpful:* 100%" in text
     assert "*Lessons delivered:* 1" in text
     assert "*Points given:* " in text and "*Points given:* 0" not in text
+    assert given in text.splitlines()  # as `/badges` counts: what was taken back is not given
     assert "weekly, 5 weeks" in text and ("▁" in text or "█" in text)
     slack.press(ALEX, analytics, "90 days")
     assert "the last 90 days" in seen(slack.home(ALEX)) and "weekly, 13 weeks" in seen(
@@ -621,7 +633,9 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     clock.advance(10 * DAYS)
     slack.press(ALEX, slack.home(ALEX), "7 days")
     text = seen(slack.home(ALEX))
-    assert "*Questions asked:* 0" in text and "weekly, 4 weeks" in text
+    # A week's view is drawn day by day, and draws nothing from before the week.
+    assert "*Questions asked:* 0" in text and "daily, 7 days" in text and "weeks" not in text
+    assert "*Points given:* 0\n`▁▁▁▁▁▁▁` daily" in text
 
 
 @pytest.fixture

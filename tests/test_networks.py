@@ -104,7 +104,7 @@ def test_join_with_a_typo_says_which_topic_it_took_and_list_and_me_show_it(slack
     assert "*Security* (`security`): 1 expert" in experts_say(slack, SAM, "list")
     assert f"*Experts:* <@{SAM}>" in experts_say(slack, KIM, "list Security")
     me = experts_say(slack, SAM, "me")
-    assert "You're in: *Security*." in me and "answered 0 question(s)" in me
+    assert "You're in: *Security*." in me and "answered 0 questions" in me
     assert "You've left the *Security* network" in experts_say(slack, SAM, "leave security")
     assert "You're not in any network yet" in experts_say(slack, SAM, "me")
 
@@ -183,7 +183,7 @@ def test_dms_go_to_few_experts_fairly_and_never_to_the_asker(slack, instance):
     send_to_experts(slack, ALEX, UNKNOWN, "security")
     first = {p for p in (SAM, KIM, RIO) if question_posts(slack, p)}
     assert len(first) == 2 and not question_posts(slack, ALEX)
-    assert "to 2 expert(s) of the *Security* network" in last_dm(slack, ALEX).text
+    assert "to 2 experts of the *Security* network" in last_dm(slack, ALEX).text
     send_to_experts(slack, ALEX, "who approves a new vendor security review", "security")
     (idle,) = {SAM, KIM, RIO} - first
     assert len(question_posts(slack, idle)) == 1, "the expert with nothing waiting is asked first"
@@ -372,7 +372,7 @@ def test_an_answer_in_the_thread_reaches_the_asker_who_marks_it_resolved(slack, 
         in slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
     )
     me = experts_say(slack, KIM, "me")
-    assert "You've answered 1 question(s); 1 resolved" in me
+    assert "You've answered 1 question; 1 resolved" in me
 
 
 def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, instance):
@@ -597,7 +597,7 @@ def test_an_expert_leaving_mid_question_hands_it_to_someone_else(slack, instance
     (claimed,) = question_posts(slack, claimer)
     slack.press(claimer, claimed, "Claim")
     reply = experts_say(slack, claimer, "leave security")
-    assert "1 open question(s) you had are open again for the rest of the network" in reply
+    assert "1 open question you had is open again for the rest of the network" in reply
     assert "You left the *Security* network" in shown(claimed) and buttons(claimed) == []
     assert question_posts(slack, spare), "someone new is asked"
     other = asked[1]

@@ -153,7 +153,7 @@ def rows_naming(url: str, user_id: str) -> list[tuple[str, str, Any]]:
 
 def figures(eddy: Instance) -> list[tuple[str, Any, Any]]:
     report = analytics.report(eddy.runtime, days=30, now=eddy.runtime.clock.now())
-    return [(figure.key, figure.value, figure.weekly) for figure in report.figures]
+    return [(figure.key, figure.value, figure.trend) for figure in report.figures]
 
 
 def cli(url: str, content: Path, cwd: Path, *args: str) -> Any:

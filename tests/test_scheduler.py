@@ -49,9 +49,9 @@ def test_running_the_jobs_once_reports_each_result(runtime, eddy):
     assert [(run.name, run.ok, run.result) for run in runs] == [
         ("forget-old-events", True, 2),
         ("refresh-knowledge", True, "no change"),
-        ("escalate-questions", True, "0 escalation(s)"),
+        ("escalate-questions", True, "0 escalations"),
         ("deliver-lessons", True, "0 planned, 0 sent, 0 recovered, 0 failed, 0 to retry"),
-        ("remind-reviewers", True, "0 owner(s) reminded"),
+        ("remind-reviewers", True, "0 owners reminded"),
         ("record-learning-events", True, "0 recorded"),
         ("queue-lrs-statements", True, "off"),
         ("forward-to-lrs", True, "off"),

@@ -103,7 +103,7 @@ def test_a_title_with_ampersand_and_brackets_reads_right_in_the_answer_and_its_f
 ):
     slack.command(ALEX, GENERAL, "/ask how do I get into the zorblax lab")
     answer = slack.ephemerals(ALEX)[-1]
-    assert answer.text.startswith("Get into the R&amp;D &lt;lab&gt;: Ask the R&amp;D team")
+    assert answer.text.startswith("“Get into the R&amp;D &lt;lab&gt;”: Ask the R&amp;D team")
     assert "*Get into the R&amp;D &lt;lab&gt;*" in shown(answer)
     assert "bring &lt;your laptop&gt;. A &gt; B" in shown(answer)
 
@@ -463,3 +463,18 @@ def test_the_check_finds_what_would_read_wrong():
     assert "entity in plain_text" in text_problems(header)[0]
     right = "> quoted R&amp;D &lt;x&gt; <@U0SAM0002> <#C0GENERAL> <https://x.dev|docs>"
     assert text_problems({"text": right}) == []
+
+
+def test_what_eddy_sends_is_checked_for_wording_a_form_would_use():
+    """The check run after every test (tests/conftest.py) refuses "(s)" plurals, a word said
+    twice and doubled punctuation in what Eddy says, and leaves quoted code alone."""
+
+    def problems(text: str) -> list[str]:
+        return text_problems({"text": text}, wording=True)
+
+    assert "a form's plural" in problems("Sent to 2 expert(s).")[0]
+    assert "a word said twice" in problems("security-basics: paused: paused by a manager")[0]
+    assert "doubled punctuation" in problems("weekdays at 09:30 (UTC))")[0]
+    assert "doubled punctuation" in problems("Paused ((by a manager))")[0]
+    assert problems("Approve it; it's fine. Wait... `a(s)` and :tada::tada:") == []
+    assert problems("Sent to 1 expert; 2 experts at a time.") == []

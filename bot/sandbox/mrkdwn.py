@@ -12,7 +12,10 @@ only meant to repeat. The rules follow handlers/blocks.py:
   `<!here>`, `<!channel>`, `<!everyone>` or user-group mention, which would ping people;
 - plain_text (text objects of type `plain_text`, a text input's `initial_value`, a view's
   `errors`): nothing escaped, and no markup (Slack shows both as they are);
-- everywhere: no control characters (tab and newline aside).
+- everywhere: no control characters (tab and newline aside); and it reads as a sentence, not
+  a form: no "expert(s)" (bot/text.py `plural` counts), no word said twice ("paused: paused
+  by", "the the"), no doubled punctuation ("::", "((", "))", ",,", ".." that is no "...").
+  Code (between backticks) is left out of the wording check: it is quoted, not said.
 
     for problem in text_problems({"text": "R&amp;amp;D", "blocks": []}):
         print(problem)            # text: escaped twice ('&amp;amp;'): …R&amp;amp;D…
@@ -60,20 +63,30 @@ OPENING = re.compile(r"<([^<>\n]*)(>?)")
 QUOTE_MARKER = re.compile(r"^[ \t]*>", re.MULTILINE)
 PLAIN_MARKUP = re.compile(r"<(?:[@#!]|https?://|mailto:)[^<>\n]*>")
 EXCERPT = 30
+#: Wording a reader stumbles on (code spans are blanked out first).
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+FORM_PLURAL = re.compile(r"[A-Za-z]\((?:s|es)\)")
+REPEATED_WORD = re.compile(r"\b([A-Za-z]{2,}):?[ \t]+\1\b(?!['’])", re.IGNORECASE)
+DOUBLED_PUNCTUATION = re.compile(r"(?<![\w+-])::|\(\(|\)\)|,,|;;|(?<!\.)\.\.(?!\.)")
 
 
-def text_problems(payload: dict[str, Any], *, kind: str = "message") -> list[str]:
+def text_problems(
+    payload: dict[str, Any], *, kind: str = "message", wording: bool = False
+) -> list[str]:
     """What a reader would see wrong in one message (`text`, `blocks`) or view (`kind` "view"),
-    each as "where: what: …excerpt…"."""
+    each as "where: what: …excerpt…"; with `wording`, also what reads wrong as a sentence
+    (`wording_problems`: Eddy's own sentences, not any text)."""
     problems: list[str] = []
     if kind == "message" and isinstance(payload.get("text"), str) and payload["text"]:
         if payload.get("mrkdwn", True) is False:
             problems += _at("text", plain_text_problems(payload["text"]))
         else:
             problems += _at("text", mrkdwn_problems(payload["text"]))
+        if wording:
+            problems += _at("text", wording_problems(payload["text"]))
     for where, text, form in _text_fields(payload, ""):
         found = mrkdwn_problems(text) if form == "mrkdwn" else plain_text_problems(text)
-        problems += _at(where, found)
+        problems += _at(where, found + (wording_problems(text) if wording else []))
     errors = payload.get("errors")
     if isinstance(errors, dict):
         for block, error in errors.items():
@@ -122,26 +135,41 @@ def plain_text_problems(text: str) -> list[str]:
     return problems
 
 
+def wording_problems(text: str) -> list[str]:
+    """What reads wrong in `text` as a sentence: a form's "(s)", a word said twice, doubled
+    punctuation. Code spans are quoted, not said, so they are left out."""
+    said = CODE.sub(lambda m: " " * len(m[0]), text)
+    return (
+        [
+            _near(text, m, 'a form\'s plural (say "1 expert", "2 experts")')
+            for m in FORM_PLURAL.finditer(said)
+        ]
+        + [_near(text, m, "a word said twice") for m in REPEATED_WORD.finditer(said)]
+        + [_near(text, m, "doubled punctuation") for m in DOUBLED_PUNCTUATION.finditer(said)]
+    )
+
+
 def sent_text_problems(stand_in: SlackStandIn) -> list[str]:
     """Every problem in what the app sent to `stand_in`: Web API calls with a message or a
     view, response_url posts, and the bodies of its acknowledgements."""
     problems: list[str] = []
     for number, call in enumerate(stand_in.calls(), start=1):
         if call.method in MESSAGE_METHODS or call.method == "response_url":
-            found = text_problems(call.args)
+            found = text_problems(call.args, wording=True)
         elif call.method in VIEW_METHODS and isinstance(call.args.get("view"), dict):
-            found = text_problems(call.args["view"], kind="view")
+            found = text_problems(call.args["view"], kind="view", wording=True)
         elif call.method == "files.completeUploadExternal":
-            found = text_problems({"text": call.args.get("initial_comment") or ""})
+            found = text_problems({"text": call.args.get("initial_comment") or ""}, wording=True)
         else:
             continue
         to = call.args.get("channel") or call.args.get("user_id") or ""
         problems += [f"{call.method} (call {number}{' to ' + to if to else ''}) {p}" for p in found]
     for request, reply in stand_in.acknowledgements():
-        found = text_problems(reply, kind="view" if "response_action" in reply else "message")
+        kind = "view" if "response_action" in reply else "message"
+        found = text_problems(reply, kind=kind, wording=True)
         problems += [f"the ack to {describe(request)} {p}" for p in found]
         if isinstance(reply.get("view"), dict):
-            found = text_problems(reply["view"], kind="view")
+            found = text_problems(reply["view"], kind="view", wording=True)
             problems += [f"the view in the ack to {describe(request)} {p}" for p in found]
     return problems
 
