@@ -541,8 +541,8 @@ REVIEW_CARD, SAVE_PROMPT, ASKER_ANSWER, MANAGER_ALERT = "review", "save", "answe
 
 def record_action_posts(runtime: Runtime, kind: str, about: int, sent: Iterable[Post]) -> None:
     """Remember the messages whose buttons act on `about` (a draft for REVIEW_CARD, a routed
-    question for SAVE_PROMPT): when the action is done, by anyone, every one of them is
-    redrawn without them (`take_action_posts`)."""
+    question for the other kinds): when the action is done, by anyone, every one of them is
+    redrawn without them."""
     now = runtime.clock.now()
     with runtime.store.session() as session:
         for post in sent:

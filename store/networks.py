@@ -125,10 +125,11 @@ class RoutedPost(TeamScoped, table=True):
 
 class ActionPost(TeamScoped, table=True):
     """A message Eddy posted whose buttons stop meaning anything once their action is done: a
-    draft's review card in each reviewer's DM (`kind` "review", `about` the draft), a "Save to
-    knowledge index" prompt (`kind` "save", `about` the routed question). Kept only until the
-    message is redrawn without those buttons, so that no copy is left that can only answer
-    "already done"."""
+    draft's review card in each reviewer's DM (`kind` "review", `about` the draft); about a
+    routed question, a "Save to knowledge index" prompt ("save"), the answer in the asker's
+    DM ("answer") and a manager's alert ("alert"). Kept until the message is redrawn without
+    those buttons (alerts for as long as the question's other posts), so that no copy is left
+    that can only answer "already done"."""
 
     __tablename__ = "action_post"
     __table_args__ = (UniqueConstraint("team_id", "channel", "ts"),)
