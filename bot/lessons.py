@@ -358,7 +358,9 @@ class LessonMessage:
     #: is shown to them alone).
     answers: dict[tuple[str, str], QuizState] = field(default_factory=dict)
     #: For answered quizzes: the day each comes back, or None once retired (it is known).
-    comes_back: dict[tuple[str, str], date | None] = field(default_factory=dict)
+    #: When each answered quiz comes back, as the lesson slot of its review day (None once
+    #: retired: they know it).
+    comes_back: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     done: bool = False
 
     @property
@@ -1132,7 +1134,7 @@ def message_for(
     """A delivery as it shows now to `viewer` (their answers filled in), or as first posted."""
     assert row.id is not None
     answers: dict[tuple[str, str], QuizState] = {}
-    comes_back: dict[tuple[str, str], date | None] = {}
+    comes_back: dict[tuple[str, str], datetime | None] = {}
     done = False
     with runtime.store.session() as session:
         key = row.recipient if row.kind == rows.PERSON else f"schedule:{row.schedule_id}"
@@ -1143,6 +1145,8 @@ def message_for(
             schedule_ids=[row.schedule_id] if row.schedule_id else [],
         ).get(key)
         if viewer is not None and row.kind == rows.PERSON:
+            learner = rows.learner(session, team_id=runtime.team_id, user_id=viewer)
+            schedule = Schedule.of(learner) if learner is not None else None
             for answer in rows.answers_in(
                 session, team_id=runtime.team_id, delivery_id=row.id, user_id=viewer
             ):
@@ -1155,8 +1159,8 @@ def message_for(
                     path=answer.path,
                     lesson_id=answer.lesson_id,
                 )
-                if card is not None:
-                    comes_back[quiz] = None if card.retired else card.due_day
+                if card is not None and schedule is not None:
+                    comes_back[quiz] = None if card.retired else schedule.slot_on(card.due_day)
             done = (row.path, row.lesson_id) in rows.done_lessons(
                 session, team_id=runtime.team_id, user_id=viewer
             )
@@ -1168,7 +1172,7 @@ def _compose(
     row: rows.LessonDelivery,
     next_at: datetime | None,
     answers: dict[tuple[str, str], QuizState] | None = None,
-    comes_back: dict[tuple[str, str], date | None] | None = None,
+    comes_back: dict[tuple[str, str], datetime | None] | None = None,
     done: bool = False,
 ) -> LessonMessage:
     """A delivery's message from its row and the current paths (no database reads)."""
@@ -1215,8 +1219,8 @@ class QuizResult:
     correct: bool
     #: They had answered this quiz in this message before; `chosen`/`correct` are that answer.
     already: bool = False
-    #: When it comes back (None once retired: they know it).
-    again_on: date | None = None
+    #: When it comes back: the lesson slot of its review day (None once retired: they know it).
+    again_at: datetime | None = None
     #: Paths this answer completed.
     completed: tuple[LearningPath, ...] = ()
     streak: int = 0
@@ -1288,6 +1292,7 @@ def answer_quiz(
         again_on = _move_card(
             session, runtime, user_id, path_id, lesson_id, correct, schedule, today, now
         )
+        again_at = schedule.slot_on(again_on) if again_on is not None else None
         completed = _complete(session, runtime, learner, path, lesson, now)
         _wake(learner, now)
         rows.save(session, learner)
@@ -1296,7 +1301,7 @@ def answer_quiz(
             lesson,
             chosen,
             correct,
-            again_on=again_on,
+            again_at=again_at,
             completed=completed,
             streak=learner.streak,
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -21,7 +20,7 @@ from bot import badges
 from bot.badge_rules import BadgeRules
 from bot.badges import BadgeEarned, Board, Period, Reaction, Result, Standing
 from bot.runtime import Runtime
-from handlers.blocks import as_dicts, context, escape, mention, meter, section
+from handlers.blocks import as_dicts, context, escape, mention, meter, section, when
 from handlers.lessons import dm
 from handlers.people import LookUpError, person
 from handlers.slash import SlashCommand
@@ -235,8 +234,7 @@ def how_it_works(current: BadgeRules) -> str:
 def board_blocks(board: Board, viewer: str, current: BadgeRules) -> list[str]:
     title = f"*Top helpers {PERIOD_TITLES[board.period]}*"
     if board.since is not None:
-        start = board.since.astimezone(ZoneInfo(board.timezone))
-        title += f" (since {start:%a %d %b}, {board.timezone})"
+        title += f", since {when(board.since)}"
     lines = [title]
     if not board.leaders:
         lines.append(f"Nobody has received points {PERIOD_TITLES[board.period]} yet.")

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -204,9 +204,9 @@ def _quiz_blocks(
     state = message.answers.get((path.id, lesson.id))
     if state is not None:
         key = (path.id, lesson.id)
-        again_on = message.comes_back.get(key)
-        retired = key in message.comes_back and again_on is None
-        blocks.append(section(result_text(lesson, state, again_on, retired=retired)))
+        again_at = message.comes_back.get(key)
+        retired = key in message.comes_back and again_at is None
+        blocks.append(section(result_text(lesson, state, again_at, retired=retired)))
         return blocks
     buttons = [
         button(shorten(option, 75), f"lessons_answer_{number}", json.dumps(base | {"o": number}))
@@ -217,7 +217,7 @@ def _quiz_blocks(
 
 
 def result_text(
-    lesson: Lesson, state: QuizState, again_on: date | None = None, retired: bool = False
+    lesson: Lesson, state: QuizState, again_at: datetime | None = None, retired: bool = False
 ) -> str:
     quiz = lesson.quiz
     assert quiz is not None
@@ -232,13 +232,9 @@ def result_text(
         text += f"\n{escape(quiz.explanation)}"
     if retired:
         text += "\n_You know this one now: it won't come back._"
-    elif again_on is not None:
-        text += f"\n_I'll ask you again {_on_day(again_on)}._"
+    elif again_at is not None:
+        text += f"\n_I'll ask you again with your lesson {when(again_at)}._"
     return text
-
-
-def _on_day(day: date) -> str:
-    return f"on {day.strftime('%a %-d %b')}"
 
 
 def _footer(message: LessonMessage) -> str:
@@ -892,9 +888,9 @@ def show_result(
         text = f"✅ Marked *{escape(result.lesson.title)}* as done."
     else:
         state = QuizState(result.chosen, result.correct)
-        retired = result.again_on is None and not result.already
+        retired = result.again_at is None and not result.already
         text = f"*{escape(result.lesson.title)}*\n" + result_text(
-            result.lesson, state, result.again_on, retired=retired
+            result.lesson, state, result.again_at, retired=retired
         )
     where = row.channel if row is not None and row.channel else channel
     ephemeral(client, where, user, "\n".join([already] * result.already + [text, *completed]))

@@ -20,6 +20,7 @@ from bot import badges
 from bot.clock import ManualClock
 from bot.content import check_content
 from bot.sandbox import SlackStandIn
+from bot.sandbox.render import Renderer
 from bot.scheduler import JOBS, run_job
 from tests.conftest import (
     ALEX,
@@ -440,20 +441,26 @@ def test_the_leaderboard_counts_weeks_and_months_in_the_workspace_time_zone(
             slack.react(giver, post(slack, SAM, f"Tip from Sam for {giver}"), CHECK)
         slack.react(ALEX, post(slack, KIM), BULB)
         week = badges_say(slack, RIO, "top")
-        assert "*Top helpers this week* (since Mon 23 Nov, Europe/Berlin)" in week
+
+        def read(user: str, text: str) -> str:
+            return Renderer(slack.workspace, viewer=user).mrkdwn(text).plain
+
+        # The week starts at midnight in Berlin: Rio reads it in São Paulo, four hours earlier.
+        assert "Top helpers this week, since Sun 22 Nov at 20:00 (your time)" in read(RIO, week)
+        assert "since Mon 23 Nov at 00:00 (your time)" in read(SAM, badges_say(slack, SAM, "top"))
         assert f":first_place_medal: <@{SAM}> — 9 points" in week
         assert f":second_place_medal: <@{KIM}> — 2 points" in week
         clock.advance(timedelta(hours=1))  # 00:30 on Monday 30 Nov in Berlin, 23:30 UTC Sunday
         slack.react(SAM, post(slack, RIO), PRAY)
         week = badges_say(slack, RIO, "top week")
-        assert "(since Mon 30 Nov, Europe/Berlin)" in week
+        assert "since today at 20:00 (your time)" in read(RIO, week)  # Sunday evening for Rio
         assert f":first_place_medal: <@{RIO}> — 2 points" in week and f"<@{SAM}>" not in week
         month = badges_say(slack, RIO, "top month")
-        assert "*Top helpers this month* (since Sun 01 Nov, Europe/Berlin)" in month
+        assert "Top helpers this month, since Sat 31 Oct at 20:00 (your time)" in read(RIO, month)
         assert f"<@{SAM}> — 9 points" in month
         clock.advance(timedelta(days=1))  # December in Berlin
         december = badges_say(slack, RIO, "top month")
-        assert "(since Tue 01 Dec, Europe/Berlin)" in december
+        assert "since today at 20:00 (your time)" in read(RIO, december)
         assert f"<@{RIO}>" not in december.split("\n", 1)[1].split("React to")[0]
         everyone = badges_say(slack, KIM, "top all")
         assert "*Top helpers of all time*" in everyone and f"<@{SAM}> — 9 points" in everyone

@@ -20,6 +20,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.lessons import Progress, progress
 from bot.sandbox import SlackStandIn
+from bot.sandbox.render import Renderer
 from bot.sandbox.workspace import User
 from bot.scheduler import JOBS, run_job
 from tests.conftest import (
@@ -183,6 +184,11 @@ def test_never_twice_on_one_day(slack, instance, clock):
 # --- quizzes and spaced repetition ------------------------------------------------------------
 
 
+def read_by(slack: SlackStandIn, user: str, message) -> str:
+    """A message as `user` reads it in Slack: dates in their own time zone."""
+    return Renderer(slack.workspace, viewer=user).mrkdwn(shown(message)).plain
+
+
 def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack, instance, clock):
     learn(slack, SAM, "start security-basics")
     quiz = quiz_of(instance, "security-basics", 1)
@@ -192,7 +198,9 @@ def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack
     redrawn = shown(first)
     assert f"You chose “{wrong}”" in redrawn and quiz.right_option in redrawn
     assert quiz.explanation.split()[0] in redrawn
-    assert "I'll ask you again on Tue 24 Nov" in redrawn
+    assert "I'll ask you again with your lesson tomorrow at 09:30 (your time)" in read_by(
+        slack, SAM, first
+    )
     assert buttons(first) == ["Read more"]  # the options are gone: one answer counts
 
     run_deliveries(instance, clock, hours=36, step_minutes=30)  # to Tuesday noon UTC
@@ -200,7 +208,9 @@ def test_a_wrong_answer_in_a_dm_shows_why_and_comes_back_until_it_is_right(slack
     assert local_arrival(tuesday, ZONES[SAM]).strftime("%a") == "Tue"
     assert "Review" in shown(tuesday) and quiz.question in shown(tuesday)
     slack.press(SAM, tuesday, quiz.right_option)  # right now: box 2, back in three days
-    assert "I'll ask you again on Fri 27 Nov" in shown(tuesday)
+    assert "I'll ask you again with your lesson Fri 27 Nov at 09:30 (your time)" in read_by(
+        slack, SAM, tuesday
+    )
     run_deliveries(instance, clock, hours=84, step_minutes=30)  # to Saturday 00:00 UTC
     later = {local_arrival(m, ZONES[SAM]).strftime("%a"): m for m in lessons_to(slack, SAM)[2:]}
     assert list(later) == ["Wed", "Thu", "Fri"]
@@ -214,7 +224,9 @@ def test_a_review_comes_back_on_a_lesson_day(slack, instance, clock):
     quiz = quiz_of(instance, "security-basics", 1)
     first = lessons_to(slack, SAM)[0]
     slack.press(SAM, first, quiz.right_option)  # box 2: three days on is a Sunday
-    assert "I'll ask you again on Mon 30 Nov" in shown(first)
+    assert "I'll ask you again with your lesson Mon 30 Nov at 09:30 (your time)" in read_by(
+        slack, SAM, first
+    )
 
 
 def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(slack, instance, clock):
