@@ -1203,6 +1203,7 @@ def answered(
         networks.record_action_posts(
             runtime, networks.ASKER_ANSWER, routed.id, [told] if told is not None else []
         )
+        tell_asker_in_thread(runtime, routed, told)
         return told is not None
     if outcome is not Outcome.ALREADY:
         return False
@@ -1210,7 +1211,17 @@ def answered(
         f"{mention(expert)} added to their answer to "
         f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
     )
-    return dm(client, routed.asker, {"text": added}) is not None
+    sent = dm(client, routed.asker, {"text": added})
+    tell_asker_in_thread(runtime, routed, sent)
+    return sent is not None
+
+
+def tell_asker_in_thread(runtime: Runtime, routed: Routed, sent: Post | None) -> None:
+    """Record a message to the asker about their question's answer as a notice, so that what
+    they reply in its thread (a thank-you, a "but what about…") reaches whoever answered
+    (`asker_follow_up`) instead of being searched as a new question."""
+    if sent is not None:
+        networks.record_posts(runtime, routed.id, [notice(sent)])
 
 
 def only_routed_threads(
@@ -1244,7 +1255,13 @@ def on_thread_reply(
     another expert's reply is passed on (`passed_on`)."""
     routed, post = context["routed_thread"]
     user, text = event.get("user", ""), typed(event.get("text", "")).strip()
-    if not user or user == routed.asker or not text:
+    if not user or not text:
+        return
+    if user == routed.asker:
+        # In a channel's thread the experts read it themselves; in the asker's own DM only
+        # Eddy does, so it is passed on.
+        if post.recipient == user:
+            asker_follow_up(runtime, client, routed, text, post)
         return
     outcome, current = networks.answer(runtime, routed_id=routed.id, user_id=user, text=text)
     if outcome is Outcome.NOT_ALLOWED:
@@ -1278,7 +1295,7 @@ def passed_on(
     who has the question and where their words went."""
     holder = routed.answered_by or routed.claimed_by or ""
     asked = f"“{escape(shorten(routed.question, 150))}”"
-    dm(
+    to_asker = dm(
         client,
         routed.asker,
         {
@@ -1288,6 +1305,7 @@ def passed_on(
         },
     )
     told = [mention(routed.asker)]
+    tell_asker_in_thread(runtime, routed, to_asker)
     theirs = post_of(runtime, routed, holder) if holder else None
     if holder and holder != expert and (theirs is None or theirs != post):
         note = f"{mention(expert)} also replied about this question:\n{quoted(text, 2500)}"
@@ -1301,6 +1319,40 @@ def passed_on(
         post,
         f"Thanks {mention(expert)}! {mention(holder)} has this question, so I've passed your "
         f"reply on to {' and '.join(told)}.",
+    )
+
+
+def asker_follow_up(
+    runtime: Runtime, client: WebClient, routed: Routed, text: str, post: Post
+) -> None:
+    """The asker replied in the thread of a DM about their answer: their words go to whoever
+    holds the question (in that person's thread of it, or by DM), and the asker is told
+    where they went, or that nobody holds it to pass them to."""
+    holder = routed.answered_by or routed.claimed_by
+    if not holder or is_former_member(holder):
+        post_in_thread(
+            client,
+            post,
+            "Nobody is working on this question now, so there's no one I can pass this on to. "
+            "To ask something new, use `/ask` or write to me outside this thread.",
+        )
+        return
+    note = (
+        f"{mention(routed.asker)} replied about “{escape(shorten(routed.question, 150))}”:\n"
+        f"{quoted(text, 2500)}"
+    )
+    theirs = post_of(runtime, routed, holder)
+    reached = post_in_thread(client, theirs, note) if theirs is not None else None
+    if reached is None and (sent := dm(client, holder, {"text": note})) is not None:
+        networks.record_posts(runtime, routed.id, [notice(sent)])
+        reached = sent
+    post_in_thread(
+        client,
+        post,
+        f"I've passed that on to {mention(holder)}."
+        if reached is not None
+        else f"I couldn't reach {mention(holder)} on Slack just now, so I couldn't pass that on. "
+        "Try again in a little while.",
     )
 
 
@@ -1380,7 +1432,8 @@ def on_not_yet(
         runtime,
         body,
         respond,
-        f"I've told {mention(routed.answered_by)}; their reply will come here."
+        f"I've told {mention(routed.answered_by)}; their reply will come here. To say what's "
+        "missing, reply in the thread of their answer and I'll pass it on."
         if reached
         else f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
         "know yet; please message them yourself.",

@@ -396,6 +396,38 @@ def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, i
     assert "Also bring your badge." in last_dm(slack, SAM).text
 
 
+def test_the_askers_reply_under_their_answer_reaches_the_expert_and_is_not_searched(
+    slack, instance
+):
+    post = routed_to_channel(slack)
+    slack.say(KIM, IT_HELP, "Ask at the front desk.", thread_ts=post.ts)
+    answer = last_dm(slack, SAM)
+    dms_before = len(slack.dms(SAM))
+    slack.say(SAM, answer.channel, "Thanks! Is it open on Saturdays?", thread_ts=answer.ts)
+    expert_thread = slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
+    assert f"<@{SAM}> replied about “" in expert_thread
+    assert ">Thanks! Is it open on Saturdays?" in expert_thread
+    in_dm_thread = slack.messages(answer.channel, thread_ts=answer.ts)[-1].text
+    assert in_dm_thread == f"I've passed that on to <@{KIM}>."
+    assert len(slack.dms(SAM)) == dms_before, "nothing new at the top of the DM: no search"
+    # The expert's reply to that comes back to the asker, as before.
+    slack.say(KIM, IT_HELP, "Yes, 9 to 12.", thread_ts=post.ts)
+    assert "Yes, 9 to 12." in last_dm(slack, SAM).text
+
+
+def test_a_reply_in_a_dm_thread_is_answered_in_that_thread(slack, instance):
+    slack.say(SAM, slack.workspace.im_with(SAM).id, "how do I reset my vpn password")
+    answer = last_dm(slack, SAM)
+    assert "Reset your VPN password" in shown(answer)
+    slack.say(SAM, answer.channel, "thanks!", thread_ts=answer.ts)
+    thanked = slack.messages(answer.channel, thread_ts=answer.ts)
+    assert thanked[-1].user != SAM and "welcome" in thanked[-1].text.casefold()
+    slack.say(SAM, answer.channel, "and how do I set up the password manager?", thread_ts=answer.ts)
+    follow_up = slack.messages(answer.channel, thread_ts=answer.ts)[-1]
+    assert "password manager" in shown(follow_up).casefold()
+    assert last_dm(slack, SAM).ts == answer.ts, "both answered in the thread, not at the top"
+
+
 def test_the_save_form_holds_the_whole_answer_with_the_follow_ups_in_order(slack, instance):
     post = routed_to_channel(slack)
     slack.say(KIM, IT_HELP, "Fill in the blue form.", thread_ts=post.ts)
