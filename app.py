@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from bot.settings import Settings, SettingsError, load_settings, require
+from bot.text import plural
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -250,7 +251,7 @@ def content_check(
     for problem in problems:
         out.print(str(problem), highlight=False, soft_wrap=True)
     if problems:
-        out.print(f"[red]{len(problems)} problem(s) in {folder}[/]")
+        out.print(f"[red]{plural(len(problems), 'problem')} in {folder}[/]")
         raise typer.Exit(code=1)
     out.print(f"[green]{folder}: all content is valid[/]")
 
@@ -663,7 +664,7 @@ def lrs_status() -> None:
     backoff = found["backoff"]
     if backoff is not None:
         say(
-            f"the LRS failed {backoff['failures']} time(s) in a row since "
+            f"the LRS failed {plural(backoff['failures'], 'time')} in a row since "
             f"{backoff['failing_since']}: next try at {backoff['next_try']} (`lrs retry` tries "
             f"now); last error: {backoff['last_error']}"
         )
@@ -718,12 +719,12 @@ def lrs_retry(
     out = Console()
     host = lrs.LrsClient.from_settings(settings).host
     if done.queued:
-        out.print(f"{done.queued:,} statement(s) of new events queued.", highlight=False)
+        out.print(f"{plural(done.queued, 'statement')} of new events queued.", highlight=False)
     if rejected:
-        out.print(f"{done.requeued:,} rejected statement(s) queued again.", highlight=False)
+        out.print(f"{plural(done.requeued, 'rejected statement')} queued again.", highlight=False)
     report = done.forwarded
     out.print(
-        f"Sent {report.sent:,} statement(s) to the LRS at {host} ({report.already_there:,} "
+        f"Sent {plural(report.sent, 'statement')} to the LRS at {host} ({report.already_there:,} "
         f"already there), {report.rejected:,} rejected, {done.waiting:,} still waiting.",
         highlight=False,
         soft_wrap=True,

@@ -750,10 +750,11 @@ def _log_failure(client: LrsClient, failure: Answer, report: ForwardReport) -> N
     level = logging.WARNING if failure.trouble is Trouble.UNAVAILABLE else logging.ERROR
     log.log(
         level,
-        "%s %d statement(s) wait; %d failure(s) in a row, next try at %s.",
+        "%s %s %s; %s in a row, next try at %s.",
         explain(failure, client.host),
-        report.retrying,
-        report.failures,
+        plural(report.retrying, "statement"),
+        "waits" if report.retrying == 1 else "wait",
+        plural(report.failures, "failure"),
         _iso(report.next_try),
     )
 

@@ -13,8 +13,9 @@ __all__ = ["clean_text", "plural"]
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
     """`count` and the noun it counts, in the number the count asks for: "1 expert",
-    "2 experts", "0 entries" (given `many` for the nouns that do not just take an "s").
+    "2 experts", "0 entries", "1,200 statements" (given `many` for the nouns that do not just
+    take an "s").
 
     Everything people read counts with this, never with "expert(s)", which reads as a form
     field, not a sentence."""
-    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+    return f"{count:,} {singular if count == 1 else (many or singular + 's')}"

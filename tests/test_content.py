@@ -152,7 +152,7 @@ def test_content_check_on_the_command_line_lists_problems_and_exits_1(content):
     )
     assert result.returncode == 1
     assert "payslips.md:1: missing title" in result.stdout
-    assert "1 problem(s)" in result.stdout
+    assert "1 problem in" in result.stdout
 
 
 def test_the_shipped_content_is_clean():
@@ -426,7 +426,7 @@ def test_content_check_on_the_command_line_names_a_networks_problem(content):
     )
     assert result.returncode == 1
     assert f"{path}:6: topic `people`: `channel` needs a channel ID like C012AB3CD" in result.stdout
-    assert "1 problem(s)" in result.stdout
+    assert "1 problem in" in result.stdout
 
 
 # --- learning paths ---------------------------------------------------------------------------

@@ -570,7 +570,7 @@ def test_an_endpoint_problem_holds_everything_and_says_what_to_check(
     [logged] = [r for r in caplog.records if r.name == "bot.lrs"]
     assert logged.levelno == logging.ERROR
     assert advice in logged.getMessage()
-    assert f"{len(statements)} statement(s) wait" in logged.getMessage()
+    assert f"{len(statements)} statements wait" in logged.getMessage()
     assert SECRET not in logged.getMessage()
     assert by_status(instance) == {PENDING: len(statements)}  # none rejected
 
@@ -626,7 +626,7 @@ def test_after_the_credentials_are_fixed_lrs_retry_sends_everything_at_once(
     assert shown.returncode == 0, shown.stderr
     assert f"forwarding to the LRS at {host}: {len(statements)} waiting, 0 sent" in said(shown)
     assert (
-        f"the LRS failed 4 time(s) in a row since {first.isoformat(timespec='seconds')}: next "
+        f"the LRS failed 4 times in a row since {first.isoformat(timespec='seconds')}: next "
         f"try at {next_try(instance).isoformat(timespec='seconds')}"
     ) in said(shown)
     assert "last error: HTTP 401" in said(shown)
@@ -635,7 +635,7 @@ def test_after_the_credentials_are_fixed_lrs_retry_sends_everything_at_once(
     tried = cli(instance, lrs, tmp_path, "lrs", "retry")
     assert tried.returncode == 1
     assert said(tried) == (
-        f"Sent 0 statement(s) to the LRS at {host} (0 already there), 0 rejected, "
+        f"Sent 0 statements to the LRS at {host} (0 already there), 0 rejected, "
         f"{len(statements)} still waiting."
     )
     [sentence] = [line for line in tried.stderr.splitlines() if line.strip()]
@@ -654,8 +654,8 @@ def test_after_the_credentials_are_fixed_lrs_retry_sends_everything_at_once(
     fixed = cli(instance, lrs, tmp_path, "lrs", "retry", EDDY_LRS_PASSWORD="a-new-secret")
     assert fixed.returncode == 0, fixed.stderr
     assert said(fixed) == (
-        "1 statement(s) of new events queued. "
-        f"Sent {len(statements)} statement(s) to the LRS at {host} (0 already there), "
+        "1 statement of new events queued. "
+        f"Sent {len(statements)} statements to the LRS at {host} (0 already there), "
         "0 rejected, 0 still waiting."
     )
     assert clock.now() < waited_until
@@ -717,7 +717,7 @@ def test_refused_statements_stay_aside_until_lrs_retry_rejected(
     # A plain retry leaves it aside: the LRS said it will not take it as it is.
     plain = cli(instance, lrs, tmp_path, "lrs", "retry")
     assert said(plain) == (
-        f"Sent 0 statement(s) to the LRS at 127.0.0.1:{lrs.port} (0 already there), "
+        f"Sent 0 statements to the LRS at 127.0.0.1:{lrs.port} (0 already there), "
         "0 rejected, 0 still waiting."
     )
     assert refused["id"] not in lrs.stored
@@ -726,7 +726,7 @@ def test_refused_statements_stay_aside_until_lrs_retry_rejected(
     again = cli(instance, lrs, tmp_path, "lrs", "retry", "--rejected")
     assert again.returncode == 0, again.stderr
     assert said(again) == (
-        "1 rejected statement(s) queued again. Sent 1 statement(s) to the LRS at "
+        "1 rejected statement queued again. Sent 1 statement to the LRS at "
         f"127.0.0.1:{lrs.port} (0 already there), 0 rejected, 0 still waiting."
     )
     assert_stored_exactly_once(lrs, statements)
