@@ -478,3 +478,34 @@ def test_what_eddy_sends_is_checked_for_wording_a_form_would_use():
     assert "doubled punctuation" in problems("Paused ((by a manager))")[0]
     assert problems("Approve it; it's fine. Wait... `a(s)` and :tada::tada:") == []
     assert problems("Sent to 1 expert; 2 experts at a time.") == []
+
+
+def test_no_message_in_the_code_counts_with_a_form_plural():
+    """Not only what reaches Slack (the stand-in checks that): the CLI, the logs and the
+    errors operators read count with `bot.text.plural` too. A string in the project's code
+    with a form's "(s)" fails here, whoever reads it (docstrings may name the mistake)."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "app.py", *sorted(root.glob("bot/**/*.py")), *root.glob("handlers/*.py")]
+    form = re.compile(r"[a-z]\((?:s|es)\)")
+    found = []
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        docstrings = {
+            id(body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+            and (body := node.body)
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        }
+        found += [
+            f"{source.relative_to(root)}:{node.lineno}: {match[0]}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            for match in form.finditer(node.value.replace("http(s)", ""))
+        ]
+    assert not found
