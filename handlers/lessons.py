@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -78,6 +78,7 @@ from handlers.people import LookUpError, person, person_from_slack
 from handlers.slash import SlashCommand
 from handlers.values import (
     action_value,
+    can_respond,
     entered,
     metadata_text,
     presser,
@@ -400,7 +401,13 @@ def resolve_path(
 def learn_paths(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
-    mine = lessons.subscribed_paths(runtime, command["user_id"])
+    ack(**paths_listing(runtime, command["user_id"]))
+
+
+def paths_listing(runtime: Runtime, user_id: str) -> dict[str, Any]:
+    """Every path, with Start on those `user_id` is not on (drawn again after a Start, so the
+    list never offers a path they are on)."""
+    mine = lessons.subscribed_paths(runtime, user_id)
     blocks: list[Block] = [section("*Learning paths* — one short lesson a day, with a quiz.")]
     for path in lessons.paths(runtime).values():
         audience = f" · for {', '.join(path.audience)}" if path.audience else ""
@@ -415,7 +422,7 @@ def learn_paths(
                 section(line),
                 ActionsBlock(elements=[button("Start", START, path.id)]),
             ]
-    ack(text="Learning paths", blocks=as_dicts(blocks[:50]))
+    return {"text": "Learning paths", "blocks": as_dicts(blocks[:50])}
 
 
 def learn_start(
@@ -901,7 +908,9 @@ def on_link_opened(ack: Ack) -> None:
     ack()
 
 
-def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+def on_start_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
     ack()
     user = presser(body)
     path = lessons.paths(runtime).get(action_value(body))
@@ -911,6 +920,8 @@ def on_start_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime: 
         ephemeral(client, channel, user, text)
         return
     text, first = start_path(runtime, client, user, path)
+    if can_respond(respond):
+        respond(replace_original=True, **paths_listing(runtime, user))
     ephemeral(client, channel, user, text)
     if first is not None:
         lessons.send_due(runtime, runtime.clock.now(), ids=[first])

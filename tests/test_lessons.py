@@ -5,6 +5,7 @@ killed mid-run, answered 429, and two processes on one PostgreSQL database."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 import signal
 import subprocess
@@ -125,7 +126,14 @@ def test_paths_lists_every_shipped_path_with_a_start_button(slack, instance):
     for title in ("Working well in Slack", "Security basics", "Giving feedback"):
         assert title in shown(listing)
     assert buttons(listing).count("Start") == 3
+    seen_before = copy.deepcopy(listing)
     slack.press(SAM, listing, "Start")
+    assert len(lessons_to(slack, SAM)) == 1
+    # The list is drawn again: it no longer offers the path Sam is on.
+    assert buttons(listing).count("Start") == 2
+    assert shown(listing).count("✅ You're on this path.") == 1
+    slack.press(SAM, seen_before, "Start")  # a stale copy of the list
+    assert "You're already on *Giving feedback*" in shown(slack.ephemerals(SAM)[-1])
     assert len(lessons_to(slack, SAM)) == 1
 
 
