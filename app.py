@@ -146,7 +146,7 @@ def main(
 ) -> None:
     """With no command, `run --mode auto`."""
     if sandbox:
-        from bot.sandbox.console import SANDBOX_CLOCK_FILE, SANDBOX_DATABASE_URL
+        from sandbox.console import SANDBOX_CLOCK_FILE, SANDBOX_DATABASE_URL
 
         os.environ["DATABASE_URL"] = SANDBOX_DATABASE_URL
         clock = Path(SANDBOX_CLOCK_FILE)
@@ -209,8 +209,8 @@ def console(
     """The local sandbox: talk to the real Eddy through a pretend Slack in this terminal."""
     Lead.starting = True
     settings = settings_or_exit()
-    from bot.sandbox.console import CONSOLE_LOG, reset_sandbox, run_console
     from handlers import StartupError
+    from sandbox.console import CONSOLE_LOG, reset_sandbox, run_console
     from store.db import StoreError
 
     if reset:

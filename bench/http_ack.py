@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.clock import ManualClock  # noqa: E402
-from bot.sandbox import HttpTarget, SlackStandIn  # noqa: E402
+from sandbox import HttpTarget, SlackStandIn  # noqa: E402
 from tests.conftest import PINNED  # noqa: E402
 from tests.deployed import HttpEddy  # noqa: E402
 

@@ -40,11 +40,11 @@ sys.path.insert(0, str(ROOT))
 from bot.clock import ManualClock  # noqa: E402
 from bot.lessons import EVERY_DAY, DeliveryReport, Schedule, deliver  # noqa: E402
 from bot.runtime import Runtime, open_runtime  # noqa: E402
-from bot.sandbox import SlackStandIn  # noqa: E402
-from bot.sandbox.workspace import User, Workspace  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers import create_app  # noqa: E402
 from handlers.lessons import METADATA_TYPE  # noqa: E402
+from sandbox import SlackStandIn  # noqa: E402
+from sandbox.workspace import User, Workspace  # noqa: E402
 from store.lessons import Learner, LessonSubscription  # noqa: E402
 
 #: The simulated day starts at Monday 00:00 UTC, when it is 09:00 in Tokyo.

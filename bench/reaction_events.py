@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from bot.badge_rules import load_badge_rules  # noqa: E402
 from bot.badges import audit  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
-from bot.sandbox import Delivery, HttpTarget, SlackStandIn  # noqa: E402
-from bot.sandbox.slack import SentEvent  # noqa: E402
-from bot.sandbox.workspace import Channel, Message, User  # noqa: E402
+from sandbox import Delivery, HttpTarget, SlackStandIn  # noqa: E402
+from sandbox.slack import SentEvent  # noqa: E402
+from sandbox.workspace import Channel, Message, User  # noqa: E402
 from store import Store  # noqa: E402
 from store.badges import stored_totals  # noqa: E402
 from tests.conftest import PINNED  # noqa: E402

@@ -28,7 +28,7 @@ Text takes exactly one of three forms at each layer:
 
 Nothing typed can ping anyone when Eddy repeats it: after `typed()` it holds no markup, and
 `escape()` turns any `<` left into `&lt;`. The tests check every message and view Eddy sends
-against these rules (bot/sandbox/mrkdwn.py, applied in tests/conftest.py).
+against these rules (sandbox/mrkdwn.py, applied in tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox import BoltTarget, SlackStandIn
-from bot.sandbox.mrkdwn import sent_text_problems
 from bot.settings import Settings, load_settings
 from handlers import create_app
+from sandbox import BoltTarget, SlackStandIn
+from sandbox.mrkdwn import sent_text_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
@@ -69,7 +69,7 @@ def slack(clock: ManualClock) -> Iterator[SlackStandIn]:
 def text_reads_right(request: pytest.FixtureRequest) -> Iterator[None]:
     """After every test that drives the stand-in, everything Eddy sent must read right in
     Slack: escaped once, no markup cut in half, no live broadcast, nothing escaped in
-    plain_text (bot/sandbox/mrkdwn.py). Real Slack refuses none of it, so this is the
+    plain_text (sandbox/mrkdwn.py). Real Slack refuses none of it, so this is the
     project's own check; a failure names the call and quotes the text."""
     slack = request.getfixturevalue("slack") if "slack" in request.fixturenames else None
     yield

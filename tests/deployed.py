@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.sandbox import SlackStandIn
+from sandbox import SlackStandIn
 from tests.conftest import PINNED, ROOT
 
 

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from tests.conftest import ROOT
 
 SOURCES = ("app.py", "handlers", "bot")
-SKIPPED = ("bot/sandbox",)
+SKIPPED = ("sandbox",)
 API_CALL = re.compile(r"""api_call\(\s*["']([a-zA-Z.]+)["']""")
 HELPER_CALL = re.compile(r"self\.([a-zA-Z_]+)\(")
 SOCKET_MODE = "apps.connections.open"

@@ -11,9 +11,9 @@ import pytest
 from bot.content import check_content
 from bot.library import sync_content
 from bot.runtime import open_runtime
-from bot.sandbox import BoltTarget
 from bot.scheduler import run_jobs
 from handlers import create_app
+from sandbox import BoltTarget
 from store import knowledge as rows
 from tests.conftest import ALEX, EDDY, GENERAL, ROOT, SAM, Instance, make_settings, shipped_content
 

@@ -53,14 +53,14 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.sandbox import SlackStandIn
-from bot.sandbox.webapi import ResponseUrl
-from bot.sandbox.workspace import Channel, Message, View
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
 from handlers import lessons as lesson_handlers
 from handlers import networks as network_handlers
 from handlers import review as review_handlers
+from sandbox import SlackStandIn
+from sandbox.webapi import ResponseUrl
+from sandbox.workspace import Channel, Message, View
 from tests.conftest import (
     ALEX,
     EDDY,

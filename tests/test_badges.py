@@ -19,9 +19,9 @@ import yaml
 from bot import badges
 from bot.clock import ManualClock
 from bot.content import check_content
-from bot.sandbox import SlackStandIn
-from bot.sandbox.render import Renderer
 from bot.scheduler import JOBS, run_job
+from sandbox import SlackStandIn
+from sandbox.render import Renderer
 from tests.conftest import (
     ALEX,
     EDDY,

@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.clock import ManualClock
-from bot.sandbox.console import ConsoleSession, Sandbox, open_sandbox
-from bot.sandbox.render import Renderer
-from bot.sandbox.workspace import Message, View, sandbox_workspace
 from bot.settings import load_settings
+from sandbox.console import ConsoleSession, Sandbox, open_sandbox
+from sandbox.render import Renderer
+from sandbox.workspace import Message, View, sandbox_workspace
 from tests.conftest import PINNED, ROOT, shipped_content
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import SlackStandIn
-from bot.sandbox.blockkit import message_errors, view_errors
-from bot.sandbox.slack import Delivery
-from bot.sandbox.workspace import Message, View
 from handlers import ask, badges, errors
 from handlers import lessons as lesson_handlers
 from handlers import networks as network_handlers
+from sandbox import SlackStandIn
+from sandbox.blockkit import message_errors, view_errors
+from sandbox.slack import Delivery
+from sandbox.workspace import Message, View
 from tests.conftest import GENERAL, KIM, MANAGER, RIO, ROOT, SAM
 
 PEOPLE = (SAM, MANAGER, KIM, RIO)

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import BoltRequest
 
-from bot.sandbox import HttpTarget, SlackStandIn
+from sandbox import HttpTarget, SlackStandIn
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, SAM, SIGNING_SECRET
 from tests.deployed import HttpEddy
 from tests.test_ask import answer_to

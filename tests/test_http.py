@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import ManualClock
-from bot.sandbox import HttpTarget, SlackStandIn
+from sandbox import HttpTarget, SlackStandIn
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, PINNED, SIGNING_SECRET
 from tests.deployed import HttpEddy
 

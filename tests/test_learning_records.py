@@ -27,9 +27,9 @@ from alembic import command
 from sqlalchemy import select, text
 
 from bot import privacy, xapi
-from bot.sandbox import SlackStandIn
-from bot.sandbox.lrs import LrsStandIn
 from bot.scheduler import run_jobs
+from sandbox import SlackStandIn
+from sandbox.lrs import LrsStandIn
 from store import xapi as records
 from store.db import Store, alembic_config
 from store.lrs import LrsOutbox

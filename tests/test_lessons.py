@@ -20,10 +20,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.lessons import Progress, progress
-from bot.sandbox import SlackStandIn
-from bot.sandbox.render import Renderer
-from bot.sandbox.workspace import User
 from bot.scheduler import JOBS, run_job
+from sandbox import SlackStandIn
+from sandbox.render import Renderer
+from sandbox.workspace import User
 from tests.conftest import (
     ALEX,
     GENERAL,

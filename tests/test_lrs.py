@@ -25,10 +25,10 @@ from sqlmodel import select
 from bot import lrs as forwarding
 from bot import xapi
 from bot.clock import ManualClock
-from bot.sandbox import SlackStandIn
-from bot.sandbox.lrs import LrsRequest, LrsStandIn
 from bot.scheduler import JOBS, JobRun, run_job, run_jobs
 from bot.settings import SettingsError, load_settings
+from sandbox import SlackStandIn
+from sandbox.lrs import LrsRequest, LrsStandIn
 from store import lrs as store_lrs
 from store.lrs import PENDING, REJECTED, SENT, LrsBackoff, LrsOutbox
 from tests.conftest import (

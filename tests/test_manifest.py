@@ -11,9 +11,9 @@ import pytest
 import yaml
 from slack_bolt import App
 
-from bot.sandbox.slack import EVENT_SCOPES, Manifest
-from bot.sandbox.webapi import METHODS
 from handlers import create_app
+from sandbox.slack import EVENT_SCOPES, Manifest
+from sandbox.webapi import METHODS
 from tests.conftest import MANIFEST, SHARED
 from tests.slack_calls import web_api_methods
 

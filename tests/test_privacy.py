@@ -20,9 +20,9 @@ from sqlmodel import SQLModel
 from bot import analytics, badges, privacy
 from bot.clock import ManualClock
 from bot.people import is_former_member
-from bot.sandbox import SlackStandIn
-from bot.sandbox.console import open_sandbox
 from bot.settings import load_settings
+from sandbox import SlackStandIn
+from sandbox.console import open_sandbox
 from store.db import normalise_url
 from tests.conftest import (
     ALEX,

@@ -47,7 +47,7 @@ import pytest
 from bot import lrs as forwarding
 from bot import privacy, xapi
 from bot.clock import ManualClock
-from bot.sandbox import SlackStandIn
+from sandbox import SlackStandIn
 from store.lrs import PENDING, REJECTED, SENT
 from store.xapi import Names
 from tests.conftest import ALEX, GENERAL, KIM, PINNED, RIO, SAM, Instance

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.sandbox.workspace import Message
+from sandbox.workspace import Message
 from tests.conftest import ALEX, EDDY, GENERAL
 from tests.test_ask import answer_to
 from tests.test_home import labels, open_tab, seen

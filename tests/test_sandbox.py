@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.sandbox import Delivery, SandboxError, SlackStandIn
-from bot.sandbox.slack import Manifest
-from bot.sandbox.workspace import User
+from sandbox import Delivery, SandboxError, SlackStandIn
+from sandbox.slack import Manifest
+from sandbox.workspace import User
 from tests.conftest import ALEX, EDDY, GENERAL, KIM, MANIFEST, RANDOM, SAM, SIGNING_SECRET
 
 
@@ -144,7 +144,7 @@ def test_a_trigger_opens_one_modal_only(slack, client):
 
 
 def test_a_response_url_posts_ephemerally_then_in_channel(slack):
-    from bot.sandbox.webapi import ResponseUrl
+    from sandbox.webapi import ResponseUrl
 
     token = slack.api.new_response_url(ResponseUrl(ALEX, GENERAL))
     hook = WebhookClient(f"{slack.server.base_url}/respond/{token}")
@@ -156,7 +156,7 @@ def test_a_response_url_posts_ephemerally_then_in_channel(slack):
 
 
 def test_only_manifest_commands_exist(slack, eddy):
-    from bot.sandbox import SandboxError
+    from sandbox import SandboxError
 
     with pytest.raises(SandboxError, match="not a command of this app"):
         slack.command(ALEX, GENERAL, "/karma give sam")

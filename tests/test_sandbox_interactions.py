@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import ManualClock
 from bot.runtime import WorkPool
-from bot.sandbox import BoltTarget, SandboxError, SlackStandIn
-from bot.sandbox.console import ConsoleSession, open_sandbox
 from bot.settings import load_settings
+from sandbox import BoltTarget, SandboxError, SlackStandIn
+from sandbox.console import ConsoleSession, open_sandbox
 from tests.conftest import ALEX, GENERAL, KIM, PINNED, ROOT, SAM, SIGNING_SECRET
 
 TINY_MANIFEST = """\

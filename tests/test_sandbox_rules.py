@@ -19,8 +19,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox import SlackStandIn
-from bot.sandbox.webapi import ResponseUrl
+from sandbox import SlackStandIn
+from sandbox.webapi import ResponseUrl
 from tests.conftest import ALEX, GENERAL, SIGNING_SECRET
 from tests.test_sandbox_interactions import bare_app
 

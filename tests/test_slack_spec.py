@@ -2,7 +2,7 @@
 API specification (`../shared/slack/web-api.openapi.v2.json`, beside the repository).
 
 The stand-in keeps, for each method it answers, the bot scope and the required arguments from
-Slack's method pages (`bot.sandbox.webapi.METHODS`); here they are held to the spec: every
+Slack's method pages (`sandbox.webapi.METHODS`); here they are held to the spec: every
 argument the spec requires is required by the stand-in too, every argument the stand-in
 requires is one of the method's arguments, and its scope is one the spec lists (a granular
 bot scope such as `chat:write` stands for the classic `chat:write:bot` the 2021 spec names).
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.webapi import METHODS
+from sandbox.webapi import METHODS
 from tests.conftest import SHARED
 from tests.slack_calls import web_api_methods
 

@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import ManualClock
-from bot.sandbox import SlackStandIn
-from bot.sandbox.socket_mode import SocketModeServer, SocketModeTarget, envelope
-from bot.sandbox.workspace import Message
+from sandbox import SlackStandIn
+from sandbox.socket_mode import SocketModeServer, SocketModeTarget, envelope
+from sandbox.workspace import Message
 from tests.conftest import ALEX, EDDY, GENERAL, MANIFEST, PINNED, SIGNING_SECRET
 from tests.deployed import EddyProcess, real_clock
 from tests.test_cli import eddy as run_eddy

@@ -193,8 +193,8 @@ def test_housekeeping_forgets_only_old_deliveries(database_url, slack):
 
 def test_the_app_handles_a_retried_event_once_on_either_database(database_url, slack):
     from bot.runtime import open_runtime
-    from bot.sandbox import BoltTarget
     from handlers import create_app
+    from sandbox import BoltTarget
     from tests.conftest import ALEX, EDDY, GENERAL
 
     runtime = open_runtime(make_settings(slack, database_url))

@@ -3,7 +3,7 @@ escaped once where Eddy shows it, shortening and splitting never cut markup, not
 pings anyone, and no control character reaches the database (SQLite and PostgreSQL).
 
 Every test here (and in the whole suite) also passes the check of tests/conftest.py, which
-reads everything Eddy sent (bot/sandbox/mrkdwn.py)."""
+reads everything Eddy sent (sandbox/mrkdwn.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.clock import ManualClock
-from bot.sandbox import SlackStandIn
-from bot.sandbox.mrkdwn import mrkdwn_problems, text_problems
 from handlers.blocks import (
     SECTION_TEXT_LIMIT,
     escape,
@@ -32,6 +30,8 @@ from handlers.blocks import (
     unescape,
     when,
 )
+from sandbox import SlackStandIn
+from sandbox.mrkdwn import mrkdwn_problems, text_problems
 from store.db import Store, alembic_config
 from tests.conftest import ALEX, EDDY, GENERAL, IT_HELP, KIM, SAM, Instance, shipped_content
 from tests.test_ask import shown

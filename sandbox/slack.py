@@ -3,7 +3,7 @@
 Eddy's `WebClient` calls the Web API over HTTP (`stand_in.api_url` as `SLACK_API_URL`); the
 stand-in sends Eddy what Slack would — signed slash commands, events (with retry headers),
 button presses, view submissions — through a target: the Bolt app in-process, Eddy's HTTP
-endpoint, or a Socket Mode connection (`bot.sandbox.socket_mode`). It follows the app's
+endpoint, or a Socket Mode connection (`sandbox.socket_mode`). It follows the app's
 manifest: only its commands exist, only its subscribed events are sent, only its scopes are
 granted.
 
@@ -37,7 +37,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.badge_rules import ALIASES
 from bot.clock import Clock
 from bot.runtime import WorkPool
-from bot.sandbox.webapi import (
+from sandbox.webapi import (
     ApiCall,
     Fault,
     ResponseUrl,
@@ -46,7 +46,7 @@ from bot.sandbox.webapi import (
     WebApiServer,
     validate_view,
 )
-from bot.sandbox.workspace import Message, User, View, Workspace, sandbox_workspace
+from sandbox.workspace import Message, User, View, Workspace, sandbox_workspace
 
 #: The scope Slack needs for each bot event (app_home_opened needs none).
 EVENT_SCOPES = {
@@ -200,7 +200,7 @@ class SlackStandIn:
         self._stamp_lock = threading.Lock()
         self._last_request: tuple[str, dict[str, str]] | None = None
         #: Every request sent to the app and its answer, in order (what the app showed in
-        #: its acks is checked like the messages it posted: bot.sandbox.mrkdwn).
+        #: its acks is checked like the messages it posted: sandbox.mrkdwn).
         self.sent: list[tuple[str, Delivery]] = []
 
     @classmethod

@@ -34,7 +34,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from bot.sandbox.workspace import Message, View, Workspace
+from sandbox.workspace import Message, View, Workspace
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ a response_url). It refuses what Slack refuses, with Slack's error names:
 - an unknown method (`unknown_method`), the wrong token (the bot token for every method, the
   app-level token for `apps.connections.open` only), a scope the manifest lacks
   (`missing_scope`), a required argument left out (`invalid_arguments`; see `METHODS`);
-- Block Kit Slack would not take (bot/sandbox/blockkit.py, then slack_sdk's models): a
+- Block Kit Slack would not take (sandbox/blockkit.py, then slack_sdk's models): a
   message's `invalid_blocks`, a view's `invalid_arguments` or `view_too_large`, each message
   with Slack's JSON pointer; message text past 40,000 characters is cut off, as Slack does;
 - a user ID where only chat.postMessage and chat.postEphemeral take one (`channel_not_found`),
@@ -35,15 +35,15 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as ViewModel
 
-from bot.sandbox.blockkit import (
+from sandbox.blockkit import (
     VIEW_BYTE_LIMIT,
     message_errors,
     problem,
     truncated_text,
     view_size,
 )
-from bot.sandbox.blockkit import view_errors as block_kit_view_errors
-from bot.sandbox.workspace import Channel, Message, SharedFile, User, View, Workspace
+from sandbox.blockkit import view_errors as block_kit_view_errors
+from sandbox.workspace import Channel, Message, SharedFile, User, View, Workspace
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ Nothing is signed: holding the connection is the proof.
         slack.command("U0ALEX001", "C0GENERAL", "/ask help")
 
 Only tests use this module, so `websockets` (a dev dependency) is imported here and nowhere else;
-`bot.sandbox` does not import it.
+`sandbox` does not import it.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.sandbox.slack import Delivery, SandboxError
-from bot.sandbox.webapi import WebApi
+from sandbox.slack import Delivery, SandboxError
+from sandbox.webapi import WebApi
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
-    from bot.sandbox.slack import SlackStandIn
+    from sandbox.slack import SlackStandIn
 
 #: Web API methods whose arguments are a message (`text`, `blocks`), and those with a view.
 MESSAGE_METHODS = frozenset(

@@ -43,22 +43,22 @@ from slack_bolt import App
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox.render import (
+from bot.scheduler import run_jobs
+from bot.settings import Settings, SettingsError
+from handlers import create_app
+from sandbox.render import (
     Renderer,
     dispatches_on_enter,
     is_number,
     option_label,
     plain_text,
 )
-from bot.sandbox.slack import BoltTarget, SandboxError, SlackStandIn
-from bot.sandbox.workspace import Channel, Message, User, View
-from bot.scheduler import run_jobs
-from bot.settings import Settings, SettingsError
-from handlers import create_app
+from sandbox.slack import BoltTarget, SandboxError, SlackStandIn
+from sandbox.workspace import Channel, Message, User, View
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 #: Found next to the code, so the console starts from any working directory.
 MANIFEST = ROOT / "manifest.yml"
 #: The sandbox never writes into a real deployment's database.
