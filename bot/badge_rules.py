@@ -36,8 +36,6 @@ from bot.content import (
 )
 
 BADGES_FILE = "badges.yml"
-#: Slack's emoji names: lowercase letters, digits and `_ - + '` (`+1`, `e-mail`).
-EMOJI = re.compile(r"^[a-z0-9_+\-']+$")
 #: The skin tone Slack appends to a reaction's name (`+1::skin-tone-3`) is the same emoji.
 SKIN_TONE = re.compile(r"::skin-tone-\d$")
 DEFAULT_BUDGET = 20

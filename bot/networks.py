@@ -57,7 +57,6 @@ KEYWORD_WEIGHT = 0.3
 SLUG_LIMIT = 80
 OPEN, CLAIMED, ANSWERED, RESOLVED = rows.OPEN, rows.CLAIMED, rows.ANSWERED, rows.RESOLVED
 WITHDRAWN = rows.WITHDRAWN
-WAITING = (OPEN, CLAIMED, ANSWERED)
 #: The longest rejection reason, and the longest link to a draft's message, as typed.
 REASON_LIMIT, SOURCE_URL_LIMIT = rows.REASON_LIMIT, rows.SOURCE_URL_LIMIT
 

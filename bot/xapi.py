@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -61,11 +61,53 @@ from bot.lesson_paths import LearningPath, Lesson, path_from_spec
 from bot.people import FORMER_MEMBER, PSEUDONYM
 from store import Store
 from store import xapi as rows
-from store.knowledge import QuestionLog
-from store.networks import RoutedQuestion
 from store.privacy import Rewriter
 
 Statement = dict[str, Any]
+
+
+class AskedQuestion(Protocol):
+    """What a statement about an asked question reads (the store's question log has it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def asked_at(self) -> datetime: ...
+    @property
+    def confident(self) -> bool: ...
+    @property
+    def hits(self) -> list[dict[str, Any]]: ...
+    @property
+    def surface(self) -> str: ...
+
+
+class RoutedRecord(Protocol):
+    """What statements about a question sent to the experts read (the store's routed
+    questions have it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def question_id(self) -> int | None: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def asker_id(self) -> str: ...
+    @property
+    def answered_by(self) -> str | None: ...
+    @property
+    def answer(self) -> str | None: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
 
 VERSION = "1.0.3"
 PLATFORM = "Eddy"
@@ -398,7 +440,7 @@ def voiding(
     }
 
 
-def asked(source: Source, event: str, row: QuestionLog) -> Statement:
+def asked(source: Source, event: str, row: AskedQuestion) -> Statement:
     """Asked a question; `result.success` says whether the index answered it (Eddy was sure of
     an entry), and that entry is in the context.
 
@@ -425,7 +467,7 @@ def asked(source: Source, event: str, row: QuestionLog) -> Statement:
     )
 
 
-def _routed_context(source: Source, row: RoutedQuestion) -> dict[str, Any]:
+def _routed_context(source: Source, row: RoutedRecord) -> dict[str, Any]:
     assert row.id is not None
     iri, registration = source.ids.question(row.question_id, row.id)
     return {
@@ -435,7 +477,7 @@ def _routed_context(source: Source, row: RoutedQuestion) -> dict[str, Any]:
     }
 
 
-def answered_question(source: Source, event: str, row: RoutedQuestion) -> Statement | None:
+def answered_question(source: Source, event: str, row: RoutedRecord) -> Statement | None:
     if row.answered_by is None or row.answered_at is None:
         return None
     return statement(
@@ -449,7 +491,7 @@ def answered_question(source: Source, event: str, row: RoutedQuestion) -> Statem
     )
 
 
-def resolved(source: Source, event: str, row: RoutedQuestion) -> Statement | None:
+def resolved(source: Source, event: str, row: RoutedRecord) -> Statement | None:
     if row.resolved_at is None:
         return None
     return statement(

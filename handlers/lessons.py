@@ -903,11 +903,6 @@ def show_result(
     ephemeral(client, where, user, "\n".join([already] * result.already + [text, *completed]))
 
 
-def on_link_opened(ack: Ack) -> None:
-    """Slack opened the lesson's link for the person; nothing is left for Eddy to do."""
-    ack()
-
-
 def on_start_button(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:

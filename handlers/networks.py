@@ -107,7 +107,6 @@ QUESTION_BLOCK, TOPIC_BLOCK, ANSWER_BLOCK = "experts_question", "experts_topic",
 TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
 VALUE = "value"
 GONE = "That question is no longer open (it was removed, or its topic is gone)."
-NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
 NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
 )
