@@ -243,7 +243,7 @@ def content_check(
     folder: Annotated[Path | None, typer.Argument(help="Default: EDDY_CONTENT_DIR.")] = None,
 ) -> None:
     """Validate the content files; list every problem with file and line; exit 1 if any."""
-    from bot.content import check_content
+    from bot.content.check import check_content
 
     folder = folder or settings_or_exit().eddy_content_dir
     problems = check_content(folder)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry
 
 #: The shared data sets beside the repository (never copied into it).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -35,7 +35,7 @@ ALEX, GENERAL, EDDY = "U0ALEX001", "C0GENERAL", "U0EDDYBOT"
 
 def questions() -> list[str]:
     """The shipped entries' questions, every other one with two letters swapped."""
-    from bot.content import load_knowledge
+    from bot.content.entries import load_knowledge
 
     asked = [q for entry in load_knowledge(ROOT / "content").entries for q in entry.questions]
     typo = [q[:3] + q[4] + q[3] + q[5:] if len(q) > 6 else q for q in asked]

@@ -40,9 +40,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.badge_rules import load_badge_rules  # noqa: E402
 from bot.badges import audit  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
+from bot.content.badge_rules import load_badge_rules  # noqa: E402
 from sandbox import Delivery, HttpTarget, SlackStandIn  # noqa: E402
 from sandbox.slack import SentEvent  # noqa: E402
 from sandbox.workspace import Channel, Message, User  # noqa: E402

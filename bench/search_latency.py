@@ -33,7 +33,7 @@ from bench.datasets import (  # noqa: E402
     load_data_or_exit,
     with_typos,
 )
-from bot.content import KnowledgeEntry  # noqa: E402
+from bot.content.entries import KnowledgeEntry  # noqa: E402
 from bot.knowledge import KnowledgeIndex, wordings_of  # noqa: E402
 from bot.knowledge_classifier import WordingClassifier  # noqa: E402
 

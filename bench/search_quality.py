@@ -42,7 +42,7 @@ from bench.datasets import (  # noqa: E402
     typo_variant,
 )
 from bot import knowledge  # noqa: E402
-from bot.content import KnowledgeEntry  # noqa: E402
+from bot.content.entries import KnowledgeEntry  # noqa: E402
 from bot.knowledge import KnowledgeIndex  # noqa: E402
 
 LEARNING_STEPS = (0, 1, 5, 10, 20)

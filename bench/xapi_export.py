@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.lesson_paths import load_paths, path_spec  # noqa: E402
+from bot.content.lesson_paths import load_paths, path_spec  # noqa: E402
 from store import Store  # noqa: E402
 from store.badges import BadgeAward, PointLedger  # noqa: E402
 from store.knowledge import QuestionLog  # noqa: E402

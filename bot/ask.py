@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry
 from bot.knowledge import Hit
 from bot.runtime import Runtime
 from store import knowledge as rows
@@ -62,13 +62,13 @@ def ask(
     question: str,
     query: str | None = None,
 ) -> Answer:
-    """Search the library for `query` (default: the question) and log the question, as asked,
+    """Search the catalogue for `query` (default: the question) and log the question, as asked,
     with its hits and outcome."""
-    library = runtime.knowledge
-    found = library.search(query if query is not None else question, limit=OTHER_CANDIDATES + 1)
+    catalogue = runtime.catalogue
+    found = catalogue.search(query if query is not None else question, limit=OTHER_CANDIDATES + 1)
     hits = [hit for hit in found if hit.confident or hit.shared >= RELATED_SCORE]
     confident = bool(hits) and hits[0].confident
-    entries = [entry for entry in (library.get(hit.slug) for hit in hits) if entry is not None]
+    entries = [entry for entry in (catalogue.get(hit.slug) for hit in hits) if entry is not None]
     best = entries[0] if confident and entries else None
     question_id = _log(runtime, user_id, channel_id, surface, question, hits, best)
     others = tuple(entries[1:] if best is not None else entries)
@@ -109,11 +109,11 @@ def recall(runtime: Runtime, *, question_id: int) -> Answer | None:
 
 
 def _answer_from_log(runtime: Runtime, logged: Any, slug: str | None) -> Answer | None:
-    library = runtime.knowledge
-    entry = library.get(slug) if slug else None
+    catalogue = runtime.catalogue
+    entry = catalogue.get(slug) if slug else None
     if slug and entry is None:
         return None
-    others = [library.get(hit["slug"]) for hit in logged.hits if hit["slug"] != slug]
+    others = [catalogue.get(hit["slug"]) for hit in logged.hits if hit["slug"] != slug]
     found = tuple(other for other in others if other is not None)
     limit = OTHER_CANDIDATES if entry is not None else OTHER_CANDIDATES + 1
     return Answer(logged.id, logged.question, logged.user_id, entry, found[:limit])
@@ -164,7 +164,7 @@ def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> An
             )
             return Rating.NOT_YOURS
         shown = {str(hit.get("slug")) for hit in logged.hits} | {logged.answered_slug}
-        if slug not in shown or runtime.knowledge.get(slug) is None:
+        if slug not in shown or runtime.catalogue.get(slug) is None:
             return Rating.GONE
         if logged.user_id == user_id:
             rows.settle_question(
@@ -205,5 +205,5 @@ def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> 
         rows.count_feedback(session, team_id=runtime.team_id, slug=slug, helpful=helpful, at=now)
     if not helpful:
         return Rating.FLAGGED
-    learned = runtime.knowledge.learn(runtime, slug=slug, wording=question, user_id=user_id)
+    learned = runtime.catalogue.learn(runtime, slug=slug, wording=question, user_id=user_id)
     return Rating.LEARNED if learned else Rating.THANKED

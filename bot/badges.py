@@ -6,7 +6,7 @@ gaming, and badges for points and for what people do elsewhere in Eddy.
     standing(runtime, user_id)                      # /badges and the Home tab
     top(runtime, Period.WEEK)                       # the leaderboard
 
-The rules (content/badges.yml, see `bot.badge_rules`):
+The rules (content/badges.yml, see `bot.content.badge_rules`):
 
 - Only emoji in the rules count, and only for the author of the message reacted to: never for
   reacting to yourself, to a bot (Eddy included), or to a message without a known author.
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
-from bot.badge_rules import Badge, BadgeRules, emoji_name
+from bot.content.badge_rules import Badge, BadgeRules, emoji_name
 from bot.people import Person, is_former_member
 from bot.runtime import HomeChanged, Runtime
 from store import Store
@@ -95,7 +95,7 @@ class BadgeEarned:
 
 
 def rules(runtime: Runtime) -> BadgeRules:
-    return runtime.knowledge.badge_rules
+    return runtime.catalogue.badge_rules
 
 
 # --- reactions ------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.content.small_talk import small_talk
 from bot.knowledge import STOPWORDS
 from bot.runtime import Runtime
-from bot.small_talk import small_talk
 from store import knowledge as rows
 
 WINDOW_DAYS = 30
@@ -138,7 +138,7 @@ def worth_a_look(runtime: Runtime, question: str) -> bool:
 
 def _answered_now(runtime: Runtime, wording: str) -> bool:
     """The index answers the wording with confidence today."""
-    hits = runtime.knowledge.search(wording, limit=1)
+    hits = runtime.catalogue.search(wording, limit=1)
     return bool(hits) and hits[0].confident
 
 

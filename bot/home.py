@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import analytics, badges, lessons, networks
-from bot.content import KnowledgeEntry, Topic
-from bot.lesson_paths import LearningPath, Lesson
+from bot.content.entries import KnowledgeEntry
+from bot.content.lesson_paths import LearningPath, Lesson
+from bot.content.networks import Topic
 from bot.runtime import Runtime
 from store import home as rows
 from store import knowledge as question_rows
@@ -141,7 +142,7 @@ def recommend(
         if not question.confident:
             continue
         for hit in question.hits:
-            entry = runtime.knowledge.get(str(hit.get("slug", "")))
+            entry = runtime.catalogue.get(str(hit.get("slug", "")))
             if entry is not None:
                 quoted = question.question if len(question.question) <= 60 else ""
                 because = f"you asked “{quoted}”" if quoted else "you asked about this lately"
@@ -152,8 +153,8 @@ def recommend(
         sources.append(
             [
                 Recommendation(hit_entry, f"it goes with your path {shown.path.title}")
-                for hit in runtime.knowledge.search(words, limit=3)
-                if (hit_entry := runtime.knowledge.get(hit.slug)) is not None
+                for hit in runtime.catalogue.search(words, limit=3)
+                if (hit_entry := runtime.catalogue.get(hit.slug)) is not None
             ]
         )
     newest = sorted(stored, key=lambda row: row.updated_at, reverse=True)
@@ -162,7 +163,7 @@ def recommend(
             [
                 Recommendation(entry, f"it is new in {topic.name}, your network")
                 for row in newest
-                if row.topic == topic.key and (entry := runtime.knowledge.get(row.slug))
+                if row.topic == topic.key and (entry := runtime.catalogue.get(row.slug))
             ][:3]
         )
     popular = sorted(stored, key=lambda row: row.helpful_count, reverse=True)
@@ -170,7 +171,7 @@ def recommend(
         [
             Recommendation(entry, "colleagues found it helpful")
             for row in popular
-            if row.helpful_count > 0 and (entry := runtime.knowledge.get(row.slug))
+            if row.helpful_count > 0 and (entry := runtime.catalogue.get(row.slug))
         ][:RECOMMENDATIONS]
     )
     chosen: dict[str, Recommendation] = {}

@@ -64,7 +64,7 @@ from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
 
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry, load_knowledge
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
 from bot.stemming import stem
 
@@ -466,9 +466,7 @@ class KnowledgeIndex:
     def from_dir(cls, path: Path) -> KnowledgeIndex:
         """The index of a content folder's knowledge entries; files with problems are left out
         (`app.py content check` reports them)."""
-        from bot import content
-
-        return cls.from_entries(content.load_knowledge(path).entries)
+        return cls.from_entries(load_knowledge(path).entries)
 
     def refresh(self) -> None:
         """Rebuild now if entries' text changed (otherwise the next search does it, once)."""

@@ -45,7 +45,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
 from bot import badges
-from bot.lesson_paths import LearningPath, Lesson
+from bot.content.lesson_paths import LearningPath, Lesson
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
 from store import lessons as rows
@@ -439,7 +439,7 @@ class DeliveryReport:
 
 
 def paths(runtime: Runtime) -> dict[str, LearningPath]:
-    return runtime.knowledge.paths
+    return runtime.catalogue.paths
 
 
 def find_path(runtime: Runtime, words: str) -> tuple[LearningPath, bool] | None:

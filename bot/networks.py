@@ -41,7 +41,8 @@ from rapidfuzz import fuzz, utils
 from sqlmodel import Session
 
 from bot import badges
-from bot.content import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, KnowledgeEntry, Topic
+from bot.content.entries import KnowledgeEntry
+from bot.content.networks import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, Topic
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
 from store import Store
@@ -198,11 +199,11 @@ class ExpertProfile:
 
 
 def topics(runtime: Runtime) -> list[Topic]:
-    return list(runtime.knowledge.topics.values())
+    return list(runtime.catalogue.topics.values())
 
 
 def topic(runtime: Runtime, key: str) -> Topic | None:
-    return runtime.knowledge.topics.get(key)
+    return runtime.catalogue.topics.get(key)
 
 
 def find_topic(runtime: Runtime, words: str) -> TopicMatch | None:
@@ -211,7 +212,7 @@ def find_topic(runtime: Runtime, words: str) -> TopicMatch | None:
     match = find_by_name(words, names)
     if match is None:
         return None
-    return TopicMatch(runtime.knowledge.topics[match.key], fuzzy=match.fuzzy)
+    return TopicMatch(runtime.catalogue.topics[match.key], fuzzy=match.fuzzy)
 
 
 def managers_of(runtime: Runtime, topic: Topic) -> tuple[str, ...]:
@@ -250,10 +251,10 @@ def suggest_topic(
 ) -> Topic | None:
     """The topic a question most likely belongs to: the topics of its best-matching entries
     (weighted by score), plus the topics whose keywords appear in it."""
-    known = runtime.knowledge.topics
+    known = runtime.catalogue.topics
     weight: dict[str, float] = {}
     for slug, score in slugs:
-        entry = runtime.knowledge.get(slug)
+        entry = runtime.catalogue.get(slug)
         if entry is not None and entry.topic in known:
             weight[entry.topic] = weight.get(entry.topic, 0.0) + score
     text = utils.default_process(question)
@@ -1016,7 +1017,7 @@ def review(
         source="slack",
     )
     asked = list(merged["questions"])
-    runtime.knowledge.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
+    runtime.catalogue.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
     badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
     runtime.notify(HomeChanged(managers=True))
     return Outcome.DONE, draft(runtime, draft_id)
@@ -1037,7 +1038,7 @@ def free_slug(runtime: Runtime, title: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_LIMIT].strip("-")
     base = base or "answer"
     slug, number = base, 2
-    while runtime.knowledge.get(slug) is not None or _drafted_slug(runtime, slug):
+    while runtime.catalogue.get(slug) is not None or _drafted_slug(runtime, slug):
         slug, number = f"{base}-{number}", number + 1
     return slug
 

@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import gaps, networks
-from bot.content import KnowledgeEntry
-from bot.library import file_fingerprint, to_entry
+from bot.content.catalogue import file_fingerprint, to_entry
+from bot.content.entries import KnowledgeEntry
 from bot.networks import Draft, Outcome
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
@@ -163,13 +163,13 @@ def may_quote(user_id: str, *, public: bool, members: Collection[str]) -> bool:
 
 
 def entry(runtime: Runtime, slug: str) -> KnowledgeEntry | None:
-    return runtime.knowledge.get(slug)
+    return runtime.catalogue.get(slug)
 
 
 def editable(runtime: Runtime, *, slug: str, editor: str) -> tuple[Outcome, KnowledgeEntry | None]:
     """Whether `editor` may edit a live entry (its owner, or a community manager): DONE
     with the entry, NOT_ALLOWED, or GONE."""
-    current = runtime.knowledge.get(slug)
+    current = runtime.catalogue.get(slug)
     if current is None:
         return Outcome.GONE, None
     if editor != current.owner and not runtime.is_manager(editor):
@@ -200,9 +200,9 @@ def revise(
         with runtime.store.session() as session:
             row = entry_rows.entry(session, team_id=runtime.team_id, slug=slug)
             based_on = (row.file_version if row else None) or file_fingerprint(current)
-    runtime.knowledge.publish(runtime, revised, wordings=[], learned_from=None, based_on=based_on)
+    runtime.catalogue.publish(runtime, revised, wordings=[], learned_from=None, based_on=based_on)
     _reviewed(runtime, slug, editor)
-    return Outcome.DONE, runtime.knowledge.get(slug)
+    return Outcome.DONE, runtime.catalogue.get(slug)
 
 
 def may_write(runtime: Runtime, user_id: str) -> bool:
@@ -230,7 +230,7 @@ def write_entry(
         reviewed=now.date(),
         source="slack",
     )
-    runtime.knowledge.publish(
+    runtime.catalogue.publish(
         runtime, written, wordings=list(fields.get("questions", ())), learned_from=author
     )
     with runtime.store.session() as session:
@@ -253,7 +253,7 @@ def write_entry(
     if gap_id is not None:
         gaps.close(runtime, question_id=gap_id, slug=written.slug, now=now)
     runtime.notify(HomeChanged(managers=True))
-    return Outcome.DONE, runtime.knowledge.get(written.slug)
+    return Outcome.DONE, runtime.catalogue.get(written.slug)
 
 
 def dismiss_flag(runtime: Runtime, *, slug: str, manager: str) -> Outcome:
@@ -270,7 +270,7 @@ def dismiss_flag(runtime: Runtime, *, slug: str, manager: str) -> Outcome:
 
 def confirm(runtime: Runtime, *, slug: str, user_id: str) -> Outcome:
     """Someone says the entry is still true: its owner (from the reminder) or a manager."""
-    current = runtime.knowledge.get(slug)
+    current = runtime.catalogue.get(slug)
     if current is None:
         return Outcome.GONE
     if user_id != current.owner and not runtime.is_manager(user_id):

@@ -19,8 +19,8 @@ from bot.settings import Settings
 from store import Store
 
 if TYPE_CHECKING:
+    from bot.content.catalogue import Catalogue
     from bot.lessons import LessonPoster
-    from bot.library import KnowledgeLibrary
     from bot.privacy import ExportTurn
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ class Runtime:
     work: WorkPool = field(default_factory=WorkPool)
     #: The Slack workspace this Eddy serves (from auth.test, set when the app is built).
     team_id: str = ""
-    #: The knowledge Eddy answers from (set when the app is built, once team_id is known).
-    library: KnowledgeLibrary | None = None
+    #: The content Eddy serves: knowledge, topics, paths, badge rules (set when the app is
+    #: built, once team_id is known).
+    opened_catalogue: Catalogue | None = None
     #: How lesson messages reach Slack (set by the app factory; None: nothing can be sent).
     lesson_poster: LessonPoster | None = None
     #: Who delivers each kind of notice (see `notify`), by notice type.
@@ -83,10 +84,10 @@ class Runtime:
     exports_sent: dict[str, ExportTurn] = field(default_factory=dict)
 
     @property
-    def knowledge(self) -> KnowledgeLibrary:
-        if self.library is None:
-            raise RuntimeError("the knowledge library is opened by create_app()")
-        return self.library
+    def catalogue(self) -> Catalogue:
+        if self.opened_catalogue is None:
+            raise RuntimeError("the content catalogue is opened by create_app()")
+        return self.opened_catalogue
 
     def is_manager(self, user_id: str) -> bool:
         """A community manager: named in EDDY_MANAGERS, or a workspace admin or owner when

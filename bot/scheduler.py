@@ -41,7 +41,7 @@ class Job:
 
 def refresh_knowledge(runtime: Runtime, now: datetime) -> str:
     """Pick up edited content files, and what other instances learned or saved."""
-    report = runtime.knowledge.refresh(runtime, now)
+    report = runtime.catalogue.refresh(runtime, now)
     if report is None:
         return "no change"
     return (

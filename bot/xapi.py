@@ -14,7 +14,7 @@ every instance, after every retry, whatever changed since.
   the ids they were exported and forwarded with then (derived from their rows: `legacy`).
 - **Names as they were.** A statement names entries, topics, paths, lessons and quizzes as
   they were when it was recorded. Every change of content records what happened before it
-  first (`bot/library.py`), and the scheduler records every minute, so that is when the
+  first (`bot/content/catalogue.py`), and the scheduler records every minute, so that is when the
   event happened. (The very first pass, which takes on the history a database held before
   the ledger, is the scheduler's alone.)
 - **Nobody forgotten.** A statement that would name a former member (`app.py forget user`)
@@ -57,7 +57,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from sqlmodel import Session
 
-from bot.lesson_paths import LearningPath, Lesson, path_from_spec
+from bot.content.lesson_paths import LearningPath, Lesson, path_from_spec
 from bot.people import FORMER_MEMBER, PSEUDONYM
 from store import Store
 from store import xapi as rows

@@ -18,8 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import xapi
+from bot.content.catalogue import Catalogue
 from bot.events import is_first_delivery
-from bot.library import KnowledgeLibrary
 from bot.runtime import Runtime
 from handlers import acks, ask, badges, errors, home, lessons, networks, people, review
 from handlers.front_door import FrontDoor
@@ -131,7 +131,7 @@ def create_app(runtime: Runtime) -> EddyApp:
     except URLError as error:
         raise StartupError.unreachable(settings.slack_api_url, error) from None
     xapi.remember_workspace(runtime.store, runtime.team_id, identity["url"], runtime.clock.now())
-    runtime.library = KnowledgeLibrary.open(runtime)
+    runtime.opened_catalogue = Catalogue.open(runtime)
     app.use(attach_runtime_and_skip_repeats(runtime))
     app.error(errors.on_error)
     for capability in CAPABILITIES:

@@ -22,10 +22,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ask import Answer, Rating, Shared, ask, choose, rate, recall, share
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry
+from bot.content.small_talk import small_talk
 from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
-from bot.small_talk import small_talk
 from handlers.blocks import (
     HomeNotice,
     as_dicts,
@@ -204,7 +204,7 @@ def reply_to(
     query: str,
     ephemeral: bool,
 ) -> dict[str, Any]:
-    """Ask the library and render the answer. `question` is typed text (logged as asked),
+    """Search the catalogue and render the answer. `question` is typed text (logged as asked),
     `query` what to search for."""
     answer = ask(
         runtime,
@@ -242,7 +242,7 @@ def conversational(
 ) -> dict[str, Any] | None:
     """The reply to a DM or mention that is not a question to search for: help (or nothing
     at all), text past the length limit (in words about this surface, `what`), or small talk
-    (`bot.small_talk`). None: search for it."""
+    (`bot.content.small_talk`). None: search for it."""
     words = typed(text).strip()
     if not words or words.casefold() in HELP_WORDS:
         return usage
@@ -360,7 +360,7 @@ def on_rate(
         )
     else:
         answer_presser(runtime, body, respond, {**RATED_REPLY, **OTHER_REPLY}.get(outcome, ""))
-    runtime.knowledge.settle()
+    runtime.catalogue.settle()
 
 
 def on_share(

@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import badges
-from bot.badge_rules import BadgeRules
 from bot.badges import BadgeEarned, Board, Period, Reaction, Result, Standing
+from bot.content.badge_rules import BadgeRules
 from bot.runtime import Runtime
 from handlers.blocks import as_dicts, context, escape, mention, meter, section, when
 from handlers.lessons import dm

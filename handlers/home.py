@@ -245,7 +245,7 @@ def member_blocks(runtime: Runtime, user: str) -> list[Block]:
 def points_blocks(runtime: Runtime, shown: MemberHome) -> list[Block]:
     if shown.standing is None:
         return [section("*Your points* can't be shown right now; `/badges` tries again.")]
-    lines = badges.standing_blocks(shown.standing, runtime.knowledge.badge_rules, own=True)
+    lines = badges.standing_blocks(shown.standing, runtime.catalogue.badge_rules, own=True)
     return [section("\n".join(lines[:-1])), context(lines[-1])]
 
 
@@ -574,7 +574,7 @@ def on_read(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
     """Open a recommended entry in a modal (reading it asks nothing, so nothing is logged)."""
     ack()
     user, slug = _pressed(body)
-    entry = runtime.knowledge.get(slug)
+    entry = runtime.catalogue.get(slug)
     if entry is None:
         publish(runtime, client, user, notice="That entry is no longer in the knowledge index.")
         return

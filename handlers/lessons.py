@@ -39,7 +39,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import lessons
-from bot.lesson_paths import LearningPath, Lesson
+from bot.content.lesson_paths import LearningPath, Lesson
 from bot.lessons import (
     PERSON,
     LessonMessage,

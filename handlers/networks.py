@@ -31,7 +31,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import networks
-from bot.content import FORM_TEXT_LIMIT, NOTIFY_MANAGERS, TITLE_LIMIT, Topic
+from bot.content.limits import FORM_TEXT_LIMIT, TITLE_LIMIT
+from bot.content.networks import NOTIFY_MANAGERS, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime

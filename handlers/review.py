@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
 from slack_sdk.models.views import View
 
 from bot import gaps, networks, review
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry
 from bot.gaps import Gap
 from bot.networks import Draft, Outcome
 from bot.review import Flagged, Overdue, ReviewReminder
@@ -668,7 +668,7 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
 
 def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
-    entry = runtime.knowledge.get(action_value(body))
+    entry = runtime.catalogue.get(action_value(body))
     if entry is None:
         answer_presser(runtime, body, None, "That entry is no longer in the knowledge index.")
         return
@@ -771,7 +771,7 @@ def on_still_true(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
     ack()
     user, slug = presser(body), action_value(body)
     outcome = review.confirm(runtime, slug=slug, user_id=user)
-    entry = runtime.knowledge.get(slug)
+    entry = runtime.catalogue.get(slug)
     title = f"*{escape(entry.title)}*" if entry else "That entry"
     text = {
         Outcome.DONE: f"Thanks! {title} counts as reviewed today.",

@@ -171,7 +171,7 @@ class Sandbox:
                 clock_time.sleep(min(WATCH_SLICE_SECONDS, every))
                 slept += min(WATCH_SLICE_SECONDS, every)
                 if slept >= every and not self.stopping.is_set():
-                    self.runtime.knowledge.refresh(self.runtime)
+                    self.runtime.catalogue.refresh(self.runtime)
                     slept = 0.0
 
         self.watcher = threading.Thread(target=watch, name="sandbox-content", daemon=True)

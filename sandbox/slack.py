@@ -34,8 +34,8 @@ import yaml
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.badge_rules import ALIASES
 from bot.clock import Clock
+from bot.content.badge_rules import ALIASES
 from bot.runtime import WorkPool
 from sandbox.webapi import (
     ApiCall,

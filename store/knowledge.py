@@ -43,7 +43,7 @@ class KnowledgeEntryRow(TeamKeyed, table=True):
     flagged_at: datetime | None = utc_field(default=None, nullable=True)
     updated_at: datetime = utc_field(index=True)
     #: For a content file's entry edited in Slack: what the file said then (`file_fingerprint`
-    #: in bot/library.py). The edit stands until the file says something else.
+    #: in bot/content/catalogue.py). The edit stands until the file says something else.
     file_version: str | None = Field(default=None, max_length=64)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import check_content
-from bot.library import sync_content
+from bot.content.catalogue import sync_content
+from bot.content.check import check_content
 from bot.runtime import open_runtime
 from bot.scheduler import run_jobs
 from handlers import create_app
@@ -259,7 +259,7 @@ def test_a_broken_file_keeps_its_last_good_version_serving(slack, tmp_path, own_
     restarted = open_runtime(settings)  # and after a restart, from the database
     slack.connect(BoltTarget(create_app(restarted), restarted.work))
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
-    problems = [str(p) for p in restarted.knowledge.last_report.problems]
+    problems = [str(p) for p in restarted.catalogue.last_report.problems]
     assert problems == [f"{vpn}:3: invalid YAML: expected ',' or ']', but got ':'"]
     restarted.close()
 
@@ -303,8 +303,8 @@ def test_entries_made_in_slack_are_served_and_never_removed_by_a_content_sync(sl
     )
     report = sync_content(runtime, team_id=runtime.team_id, now=runtime.clock.now())
     assert report.removed == []
-    runtime.knowledge.refresh(runtime)
-    assert runtime.knowledge.get("order-team-lunch") is not None
+    runtime.catalogue.refresh(runtime)
+    assert runtime.catalogue.get("order-team-lunch") is not None
 
 
 def test_a_missing_content_folder_keeps_every_entry_serving(slack, tmp_path, own_content):
@@ -316,13 +316,13 @@ def test_a_missing_content_folder_keeps_every_entry_serving(slack, tmp_path, own
     shutil.rmtree(own_content)  # e.g. a volume that failed to mount
     runs = {run.name: run for run in run_jobs(runtime, runtime.clock.now())}
     assert runs["refresh-knowledge"].result == "0 saved, 0 removed, 1 problem"
-    assert "the content folder does not exist" in str(runtime.knowledge.last_report.problems[0])
+    assert "the content folder does not exist" in str(runtime.catalogue.last_report.problems[0])
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
     runtime.close()
 
     restarted = open_runtime(settings)  # starting without it says so too, and still serves
     slack.connect(BoltTarget(create_app(restarted), restarted.work))
-    assert "does not exist" in str(restarted.knowledge.last_report.problems[0])
+    assert "does not exist" in str(restarted.catalogue.last_report.problems[0])
     assert f"*{VPN}*" in shown(answer_to(slack, "how do I reset my VPN password?"))
     restarted.close()
 

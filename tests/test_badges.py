@@ -18,7 +18,7 @@ import yaml
 
 from bot import badges
 from bot.clock import ManualClock
-from bot.content import check_content
+from bot.content.check import check_content
 from bot.scheduler import JOBS, run_job
 from sandbox import SlackStandIn
 from sandbox.render import Renderer

@@ -455,9 +455,9 @@ def test_an_edited_content_file_is_picked_up_without_moving_the_clock(tmp_path: 
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            found = sandbox.runtime.knowledge.get("reset-vpn-password")
+            found = sandbox.runtime.catalogue.get("reset-vpn-password")
             if found is not None and found.title == "VPN access":
                 break
             time.sleep(0.01)
-        found = sandbox.runtime.knowledge.get("reset-vpn-password")
+        found = sandbox.runtime.catalogue.get("reset-vpn-password")
         assert found is not None and found.title == "VPN access"

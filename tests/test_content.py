@@ -11,18 +11,18 @@ import frontmatter
 import pytest
 import yaml
 
-from bot.badge_rules import load_badge_rules
-from bot.content import (
+from bot.content.badge_rules import load_badge_rules
+from bot.content.check import check_content
+from bot.content.entries import load_knowledge
+from bot.content.lesson_paths import load_paths
+from bot.content.networks import (
     DEFAULT_ESCALATION,
     NOTIFY_MANAGERS,
     NOTIFY_NETWORK,
     EscalationTier,
     Topic,
-    check_content,
-    load_knowledge,
     load_networks,
 )
-from bot.lesson_paths import load_paths
 from tests.conftest import ROOT
 
 NETWORKS = """\

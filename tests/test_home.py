@@ -464,7 +464,7 @@ def test_gaps_are_worth_a_managers_time_and_close_when_any_entry_answers_them(
         "  - who repairs the espresso machine on the fifth floor\n---\n"
         "Facilities looks after the coffee machines: file a ticket.\n"
     )
-    instance.runtime.knowledge.refresh(instance.runtime)  # the scheduler's job
+    instance.runtime.catalogue.refresh(instance.runtime)  # the scheduler's job
     text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
     assert "parking permit" in text and "espresso" not in text
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.content import KnowledgeEntry
+from bot.content.entries import KnowledgeEntry
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
 

@@ -92,7 +92,7 @@ def local_arrival(message, tz: str) -> datetime:
 
 
 def quiz_of(instance: Instance, path_id: str, number: int):
-    path = instance.runtime.knowledge.paths[path_id]
+    path = instance.runtime.catalogue.paths[path_id]
     return path.lessons[number - 1].quiz
 
 
@@ -276,7 +276,7 @@ def test_streaks_and_a_completed_path_show_in_learn_me(slack, instance, clock):
     learn(slack, RIO, "start giving-feedback")
     assert "weekdays at 10:00 (America/Sao_Paulo)" in learn(slack, RIO, "time 10am")
     assert "every day at 10:00" in learn(slack, RIO, "time daily")
-    path = instance.runtime.knowledge.paths["giving-feedback"]
+    path = instance.runtime.catalogue.paths["giving-feedback"]
     for day in range(len(path.lessons)):
         message = lessons_to(slack, RIO)[-1]
         slack.press(RIO, message, path.lessons[day].quiz.right_option)

@@ -525,7 +525,7 @@ def test_a_reviewer_can_edit_before_approving_or_reject(slack, instance):
     redrawn = json.dumps(last_dm(slack, ALEX).blocks)
     assert "Approved by <@U0ALEX001>" in redrawn and "Parking permits" in redrawn
     assert not list(slack.buttons(card.blocks))  # decided: the card keeps no buttons
-    entry = instance.runtime.knowledge.get("parking-permits")
+    entry = instance.runtime.catalogue.get("parking-permits")
     assert entry is not None and entry.body == "Ask at the **front desk**." and entry.owner == KIM
 
 

@@ -119,7 +119,7 @@ def build_history(slack: SlackStandIn, eddy: Instance) -> None:
     send_to_experts(slack, SAM, STILL_WAITING, "it-help")
     # A lesson and its quiz.
     slack.command(SAM, GENERAL, "/learn start security-basics")
-    quiz = eddy.runtime.knowledge.paths["security-basics"].lessons[0].quiz
+    quiz = eddy.runtime.catalogue.paths["security-basics"].lessons[0].quiz
     assert quiz is not None
     lesson = next(m for m in slack.dms(SAM) if quiz.right_option in buttons(m))
     slack.press(SAM, lesson, quiz.right_option)
@@ -252,7 +252,7 @@ def test_after_forgetting_knowledge_answers_by_a_former_member_and_others_keep_t
     )
     assert forgotten.changes["learner"] == {"deleted": 1}
     assert forgotten.changes["question_log"]["anonymised"] == 3
-    eddy.runtime.knowledge.refresh(eddy.runtime)  # the scheduler's job, within a minute
+    eddy.runtime.catalogue.refresh(eddy.runtime)  # the scheduler's job, within a minute
 
     slack.command(RIO, GENERAL, f"/ask {VISITOR}")
     answer = shown(slack.ephemerals(RIO)[-1])

@@ -23,17 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.content import (
-    CHANNEL_HINT,
-    CHANNEL_ID,
-    KEY_LENGTH,
-    SLUG,
-    Loc,
-    Problem,
-    line_of,
-    list_items,
-    yaml_problem,
-)
+from bot.content.limits import CHANNEL_HINT, CHANNEL_ID, KEY_LENGTH, SLUG
+from bot.content.problems import Loc, Problem, line_of, list_items, yaml_problem
 
 BADGES_FILE = "badges.yml"
 #: The skin tone Slack appends to a reaction's name (`+1::skin-tone-3`) is the same emoji.

@@ -1,14 +1,16 @@
-"""The knowledge Eddy serves: content files and entries made in Slack, kept in the database and
-searched through one in-memory `KnowledgeIndex` per process.
+"""The catalogue: the content Eddy serves — knowledge entries (from files and made in Slack),
+the networks' topics, the learning paths and the badge rules — kept in the database, its
+entries searched through one in-memory `KnowledgeIndex` per process.
 
 Why the database sits between the files and the index: a content file that breaks keeps
 serving its last good version, also after a restart, because that version is the database's
 row; and several Eddy instances see the same entries and the same learned wordings.
 
-    library = KnowledgeLibrary.open(runtime)        # sync the content folder, build the index
-    hits = library.search("vpn password expired")
-    library.learn(runtime, slug, "my vpn is locked", user_id="U1")
-    library.refresh(runtime)                         # the scheduler's job: files, other instances
+    catalogue = Catalogue.open(runtime)   # sync the content folder, build the index
+    hits = catalogue.search("vpn password expired")
+    catalogue.learn(runtime, slug, "my vpn is locked", user_id="U1")
+    catalogue.refresh(runtime)            # the scheduler's job: files, other instances
+    catalogue.topics, catalogue.paths, catalogue.badge_rules  # as last loaded without problems
 """
 
 from __future__ import annotations
@@ -23,25 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from bot import xapi
-from bot.badge_rules import (
+from bot.content.badge_rules import (
     BADGES_FILE,
     BadgeRules,
     load_badge_rules,
     rules_from_spec,
     rules_spec,
 )
-from bot.badge_rules import merge_last_good as merge_last_good_rules
-from bot.content import (
-    EscalationTier,
-    KnowledgeEntry,
-    Problem,
-    Topic,
-    knowledge_files,
-    load_knowledge,
-    load_networks,
-)
-from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
-from bot.lesson_paths import (
+from bot.content.badge_rules import merge_last_good as merge_last_good_rules
+from bot.content.entries import KnowledgeEntry, knowledge_files, load_knowledge
+from bot.content.lesson_paths import (
     LearningPath,
     lesson_files,
     load_paths,
@@ -49,6 +42,9 @@ from bot.lesson_paths import (
     path_from_spec,
     path_spec,
 )
+from bot.content.networks import EscalationTier, Topic, load_networks
+from bot.content.problems import Problem
+from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
 from bot.runtime import Runtime
 from store import badges as badge_rows
 from store import knowledge as rows
@@ -276,7 +272,9 @@ def content_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-class KnowledgeLibrary:
+class Catalogue:
+    """The loaded content, as this process serves it (reached as `runtime.catalogue`)."""
+
     def __init__(self, team_id: str, index: KnowledgeIndex) -> None:
         self.team_id = team_id
         self.index = index
@@ -291,11 +289,11 @@ class KnowledgeLibrary:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, runtime: Runtime) -> KnowledgeLibrary:
+    def open(cls, runtime: Runtime) -> Catalogue:
         """Sync the content folder into the database and build the index from it."""
-        library = cls(runtime.team_id, KnowledgeIndex.from_entries([]))
-        library.refresh(runtime)
-        return library
+        catalogue = cls(runtime.team_id, KnowledgeIndex.from_entries([]))
+        catalogue.refresh(runtime)
+        return catalogue
 
     def refresh(self, runtime: Runtime, now: datetime | None = None) -> SyncReport | None:
         """Pick up changed content files and what other instances learned or saved.

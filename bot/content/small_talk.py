@@ -23,7 +23,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from bot.content import Problem, yaml_problem
+from bot.content.problems import Problem, yaml_problem
 
 log = logging.getLogger(__name__)
 

@@ -22,19 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.content import (
-    KEY_LENGTH,
-    MENU_LIMIT,
-    SLUG,
-    TITLE_LIMIT,
-    URL_LIMIT,
-    Loc,
-    Problem,
-    line_of,
-    list_items,
-    nth,
-    yaml_problem,
-)
+from bot.content.limits import KEY_LENGTH, MENU_LIMIT, SLUG, TITLE_LIMIT, URL_LIMIT
+from bot.content.problems import Loc, Problem, line_of, list_items, nth, yaml_problem
 
 LESSONS_DIR = "lessons"
 #: Slack's limit for a button's text.
