@@ -8,6 +8,7 @@ import ast
 import os
 from pathlib import Path
 
+import grimp
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,3 +54,19 @@ def test_only_the_store_imports_table_classes():
                     if alias.name in tables[node.module]
                 ]
     assert not found, "tables are the store's own: ask it through a function"
+
+
+def test_no_module_imports_itself_through_others():
+    """An import cycle between modules (a base that imports its users back, inside a
+    function) makes the order of loading matter: none is left. Imports made only for type
+    hints don't count; they are not run."""
+    graph = grimp.build_graph(
+        "bot", "handlers", "store", "sandbox", exclude_type_checking_imports=True
+    )
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.append(" -> ".join((module, *back)))
+    assert not cycles
