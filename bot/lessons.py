@@ -651,6 +651,17 @@ class ChannelPlan:
     delivered: int
 
 
+class ScheduleChange(StrEnum):
+    """What became of a request to change a channel's lessons."""
+
+    CREATED = "created"
+    UPDATED = "updated"  # changed, or resumed
+    PAUSED = "paused"
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"  # no such schedule (or, to pause, not running)
+    NOT_ALLOWED = "not_allowed"  # only community managers change channels' lessons
+
+
 def may_schedule(runtime: Runtime, user_id: str, what: str) -> bool:
     """Only community managers schedule lessons into channels, change, pause or stop them
     (`what` names the attempt in the log when someone else tries)."""
@@ -668,8 +679,11 @@ def schedule_channel(
     path: LearningPath,
     schedule: Schedule,
     now: datetime,
-) -> bool:
-    """Schedule a path into a channel (or change its schedule, or resume it); True if new."""
+) -> ScheduleChange:
+    """Schedule a path into a channel (or change its schedule, or resume it), when `manager`
+    is a community manager: CREATED, UPDATED or NOT_ALLOWED."""
+    if not may_schedule(runtime, manager, f"scheduling {path.id} in {channel}"):
+        return ScheduleChange.NOT_ALLOWED
     with runtime.store.session() as session:
         row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path.id)
         created = row is None
@@ -699,30 +713,38 @@ def schedule_channel(
             else schedule.next_slot(at_or_after=now)
         )
         rows.save(session, row)
-    return created
+    return ScheduleChange.CREATED if created else ScheduleChange.UPDATED
 
 
-def pause_channel(runtime: Runtime, *, channel: str, path_id: str, manager: str) -> bool:
-    """Stop a channel's lessons for now (scheduling it again resumes it); False if there is
-    no such schedule or it is not active."""
+def pause_channel(runtime: Runtime, *, channel: str, path_id: str, manager: str) -> ScheduleChange:
+    """Stop a channel's lessons for now (scheduling it again resumes it): PAUSED, NOT_FOUND
+    (no such schedule, or it is not running) or NOT_ALLOWED."""
+    if not may_schedule(runtime, manager, f"pausing {path_id} in {channel}"):
+        return ScheduleChange.NOT_ALLOWED
     with runtime.store.session() as session:
         row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path_id)
         if row is None or row.status != rows.ACTIVE:
-            return False
+            return ScheduleChange.NOT_FOUND
         row.status, row.status_reason = rows.PAUSED, "paused by a community manager"
         row.next_due_at = None
         rows.save(session, row)
     log.info("Lessons of %s in %s paused by %s", path_id, channel, manager)
-    return True
+    return ScheduleChange.PAUSED
 
 
-def unschedule_channel(runtime: Runtime, *, channel: str, path_id: str) -> bool:
+def unschedule_channel(
+    runtime: Runtime, *, channel: str, path_id: str, manager: str
+) -> ScheduleChange:
+    """Stop a path's lessons in a channel for good: REMOVED, NOT_FOUND or NOT_ALLOWED."""
+    if not may_schedule(runtime, manager, f"unscheduling {path_id} in {channel}"):
+        return ScheduleChange.NOT_ALLOWED
     with runtime.store.session() as session:
         row = rows.schedule_for(session, team_id=runtime.team_id, channel=channel, path=path_id)
         if row is None:
-            return False
+            return ScheduleChange.NOT_FOUND
         rows.delete_schedule(session, row)
-        return True
+    log.info("Lessons of %s in %s stopped by %s", path_id, channel, manager)
+    return ScheduleChange.REMOVED
 
 
 def channel_plans(runtime: Runtime) -> list[ChannelPlan]:
@@ -1128,7 +1150,7 @@ def _unreachable(
 # --- what a message shows ---------------------------------------------------------------------
 
 
-def message_for(
+def _message_for(
     runtime: Runtime, row: rows.LessonDelivery, viewer: str | None = None
 ) -> LessonMessage:
     """A delivery as it shows now to `viewer` (their answers filled in), or as first posted."""
@@ -1201,9 +1223,23 @@ def _compose(
     )
 
 
-def delivery(runtime: Runtime, delivery_id: int) -> rows.LessonDelivery | None:
+@dataclass(frozen=True)
+class PostedLesson:
+    """Where a delivery was posted and, for a lesson sent to one person, how it shows to
+    them now (None in a channel, where each person's result is theirs alone)."""
+
+    channel: str | None
+    ts: str | None
+    message: LessonMessage | None
+
+
+def posted_lesson(runtime: Runtime, delivery_id: int, viewer: str) -> PostedLesson | None:
     with runtime.store.session() as session:
-        return rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+        row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+    if row is None:
+        return None
+    message = _message_for(runtime, row, viewer=viewer) if row.kind == rows.PERSON else None
+    return PostedLesson(row.channel, row.ts, message)
 
 
 # --- answers, progress ------------------------------------------------------------------------

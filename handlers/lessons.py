@@ -41,7 +41,6 @@ from slack_sdk.models.views import View
 from bot import lessons
 from bot.content.lesson_paths import LearningPath, Lesson
 from bot.lessons import (
-    PERSON,
     LessonMessage,
     Posted,
     PostResult,
@@ -49,6 +48,7 @@ from bot.lessons import (
     QuizResult,
     QuizState,
     Schedule,
+    ScheduleChange,
     SchedulePaused,
     TryLater,
     Unreachable,
@@ -669,7 +669,7 @@ def save_schedule(
     runtime: Runtime, manager: str, channel: str, path: LearningPath, schedule: Schedule
 ) -> str:
     """Schedule (or reschedule) a path into a channel; what to tell the manager."""
-    created = lessons.schedule_channel(
+    change = lessons.schedule_channel(
         runtime,
         manager=manager,
         channel=channel,
@@ -677,7 +677,9 @@ def save_schedule(
         schedule=schedule,
         now=runtime.clock.now(),
     )
-    verb = "Scheduled" if created else "Updated"
+    if change is ScheduleChange.NOT_ALLOWED:
+        return NOT_A_MANAGER
+    verb = "Scheduled" if change is ScheduleChange.CREATED else "Updated"
     return f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}."
 
 
@@ -714,10 +716,17 @@ def learn_unschedule(
     if not channels:
         reply(ack, f"{note}Which channel? `/learn unschedule {path.id} #channel`.")
         return
-    if lessons.unschedule_channel(runtime, channel=channels[0], path_id=path.id):
-        reply(ack, f"{note}Stopped *{escape(path.title)}* in <#{channels[0]}>.")
-    else:
-        reply(ack, f"{note}*{escape(path.title)}* is not scheduled in <#{channels[0]}>.")
+    change = lessons.unschedule_channel(
+        runtime, channel=channels[0], path_id=path.id, manager=command["user_id"]
+    )
+    where = f"*{escape(path.title)}* in <#{channels[0]}>"
+    reply(
+        ack,
+        {
+            ScheduleChange.REMOVED: f"{note}Stopped {where}.",
+            ScheduleChange.NOT_FOUND: f"{note}{where} is not scheduled.",
+        }.get(change, NOT_A_MANAGER),
+    )
 
 
 def learn_schedules(
@@ -866,28 +875,27 @@ def show_result(
 ) -> None:
     """In a DM, redraw the lesson with the result (the message Eddy posted for it, wherever
     the request says it was pressed); in a channel, tell only the person."""
-    row = lessons.delivery(runtime, delivery_id)
+    posted = lessons.posted_lesson(runtime, delivery_id, viewer=user)
     completed = [
         f"🎓 You completed *{escape(path.title)}*! `/learn paths` has more to explore."
         for path in result.completed
     ]
     already = "You answered this one already; your first answer counts."
-    if row is not None and row.kind == PERSON:
-        message = lessons.message_for(runtime, row, viewer=user)
-        if row.channel and row.ts:
+    if posted is not None and posted.message is not None:
+        if posted.channel and posted.ts:
             try:
                 client.chat_update(
-                    channel=row.channel,
-                    ts=row.ts,
-                    text=fallback_text(message),
-                    blocks=lesson_blocks(message),
+                    channel=posted.channel,
+                    ts=posted.ts,
+                    text=fallback_text(posted.message),
+                    blocks=lesson_blocks(posted.message),
                 )
             except SlackApiError as error:
                 log.warning(
                     "Could not redraw lesson %s: %s", delivery_id, error.response.get("error")
                 )
         if result.already:
-            ephemeral(client, row.channel or channel, user, already)
+            ephemeral(client, posted.channel or channel, user, already)
         for text in completed:
             dm(client, user, text)
         return
@@ -899,7 +907,7 @@ def show_result(
         text = f"*{escape(result.lesson.title)}*\n" + result_text(
             result.lesson, state, result.again_at, retired=retired
         )
-    where = row.channel if row is not None and row.channel else channel
+    where = posted.channel if posted is not None and posted.channel else channel
     ephemeral(client, where, user, "\n".join([already] * result.already + [text, *completed]))
 
 
@@ -1165,12 +1173,11 @@ def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtim
         return
     where = f"*{escape(plan.path.title)}* in <#{plan.channel}>"
     if action["action_id"] == SCHEDULE_PAUSE:
-        paused = lessons.pause_channel(
+        change = lessons.pause_channel(
             runtime, channel=plan.channel, path_id=plan.path.id, manager=user
         )
-        text = f"Paused {where}." if paused else f"{where} was not running."
     else:
-        lessons.schedule_channel(
+        change = lessons.schedule_channel(
             runtime,
             manager=user,
             channel=plan.channel,
@@ -1178,6 +1185,11 @@ def on_pause_or_resume(ack: Ack, body: dict[str, Any], client: WebClient, runtim
             schedule=plan.schedule,
             now=runtime.clock.now(),
         )
-        text = f"Resumed {where}: one lesson {plan.schedule.describe()}."
+    text = {
+        ScheduleChange.PAUSED: f"Paused {where}.",
+        ScheduleChange.NOT_FOUND: f"{where} was not running.",
+        ScheduleChange.UPDATED: f"Resumed {where}: one lesson {plan.schedule.describe()}.",
+        ScheduleChange.CREATED: f"Resumed {where}: one lesson {plan.schedule.describe()}.",
+    }.get(change, NOT_A_MANAGER)
     runtime.notify(HomeNotice(user, text))
     runtime.notify(HomeChanged(managers=True))

@@ -618,3 +618,37 @@ def test_a_second_answer_counts_once_and_the_badge_comes_once_on_either_database
         assert "1/1 quiz answers right" in learn(slack, RIO, "me")
     finally:
         eddy.close()
+
+
+def test_only_a_community_manager_changes_a_channels_lessons_whoever_calls_the_domain(
+    slack, instance, clock
+):
+    """The rule lives in bot/lessons.py, not in the handlers that call it: a caller that forgot
+    to check still changes nothing for someone who is not a community manager."""
+    from bot import lessons
+
+    runtime = instance.runtime
+    path = lessons.paths(runtime)["security-basics"]
+    schedule = lessons.Schedule("Europe/Berlin")
+    change = {"channel": GENERAL, "path_id": path.id}
+    assert (
+        lessons.schedule_channel(
+            runtime, manager=SAM, channel=GENERAL, path=path, schedule=schedule, now=clock.now()
+        )
+        is lessons.ScheduleChange.NOT_ALLOWED
+    )
+    assert lessons.channel_plans(runtime) == []
+    assert (
+        lessons.schedule_channel(
+            runtime, manager=ALEX, channel=GENERAL, path=path, schedule=schedule, now=clock.now()
+        )
+        is lessons.ScheduleChange.CREATED
+    )
+    for stop in (lessons.pause_channel, lessons.unschedule_channel):
+        assert stop(runtime, **change, manager=SAM) is lessons.ScheduleChange.NOT_ALLOWED
+    assert [plan.status for plan in lessons.channel_plans(runtime)] == ["active"]
+    assert lessons.pause_channel(runtime, **change, manager=ALEX) is lessons.ScheduleChange.PAUSED
+    assert (
+        lessons.unschedule_channel(runtime, **change, manager=ALEX)
+        is lessons.ScheduleChange.REMOVED
+    )
