@@ -47,6 +47,7 @@ from bot.runtime import HomeChanged, Runtime
 from store import Store
 from store import knowledge as question_rows
 from store import networks as rows
+from store import review as draft_rows
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ SLUG_LIMIT = 80
 OPEN, CLAIMED, ANSWERED, RESOLVED = rows.OPEN, rows.CLAIMED, rows.ANSWERED, rows.RESOLVED
 WITHDRAWN = rows.WITHDRAWN
 #: The longest rejection reason, and the longest link to a draft's message, as typed.
-REASON_LIMIT, SOURCE_URL_LIMIT = rows.REASON_LIMIT, rows.SOURCE_URL_LIMIT
+REASON_LIMIT, SOURCE_URL_LIMIT = draft_rows.REASON_LIMIT, draft_rows.SOURCE_URL_LIMIT
 
 
 class Outcome(StrEnum):
@@ -166,7 +167,7 @@ class Draft:
     slug: str | None = None
     reviewed_by: str | None = None
     #: "answer" (from a routed question) or "message" (saved with the shortcut).
-    kind: str = rows.ANSWER_DRAFT
+    kind: str = draft_rows.ANSWER_DRAFT
     source_url: str | None = None
     decision_note: str | None = None
     proposed_at: datetime | None = None
@@ -865,9 +866,9 @@ def savable(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome,
 
 def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
     with runtime.store.session() as session:
-        found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
+        found = draft_rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
     for row in found:
-        if row.status in (rows.PENDING, rows.APPROVED):
+        if row.status in (draft_rows.PENDING, draft_rows.APPROVED):
             return draft_from_row(row)
     return None
 
@@ -891,7 +892,7 @@ def propose(
         return Outcome.ALREADY, earlier
     now = runtime.clock.now()
     with runtime.store.session() as session:
-        row = rows.add_draft(
+        row = draft_rows.add_draft(
             session,
             team_id=runtime.team_id,
             at=now,
@@ -912,7 +913,7 @@ def propose(
 
 def draft(runtime: Runtime, draft_id: int) -> Draft | None:
     with runtime.store.session() as session:
-        row = rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
+        row = draft_rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
     return draft_from_row(row) if row is not None else None
 
 
@@ -920,7 +921,9 @@ def pending_drafts(runtime: Runtime) -> list[Draft]:
     with runtime.store.session() as session:
         return [
             draft_from_row(row)
-            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.PENDING)
+            for row in draft_rows.drafts(
+                session, team_id=runtime.team_id, status=draft_rows.PENDING
+            )
         ]
 
 
@@ -937,7 +940,7 @@ def draft_to_review(
     if not may_manage(runtime, reviewer, chosen):
         log.warning("Refused draft %s to %s, not a reviewer", draft_id, reviewer)
         return Outcome.NOT_ALLOWED, None
-    if found.status != rows.PENDING:
+    if found.status != draft_rows.PENDING:
         return Outcome.ALREADY, found
     return Outcome.DONE, found
 
@@ -969,11 +972,11 @@ def review(
     now = runtime.clock.now()
     if not approve:
         with runtime.store.session() as session:
-            won = rows.decide_draft(
+            won = draft_rows.decide_draft(
                 session,
                 team_id=runtime.team_id,
                 draft_id=draft_id,
-                status=rows.REJECTED,
+                status=draft_rows.REJECTED,
                 reviewer=reviewer,
                 at=now,
                 fields={"decision_note": reason} if reason else None,
@@ -984,11 +987,11 @@ def review(
     merged = {**_draft_fields(found), **fields}
     slug = free_slug(runtime, merged["title"])
     with runtime.store.session() as session:
-        won = rows.decide_draft(
+        won = draft_rows.decide_draft(
             session,
             team_id=runtime.team_id,
             draft_id=draft_id,
-            status=rows.APPROVED,
+            status=draft_rows.APPROVED,
             reviewer=reviewer,
             at=now,
             fields={**fields, "slug": slug},
@@ -1046,7 +1049,9 @@ def _drafted_slug(runtime: Runtime, slug: str) -> bool:
     with runtime.store.session() as session:
         return any(
             row.slug == slug
-            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.APPROVED)
+            for row in draft_rows.drafts(
+                session, team_id=runtime.team_id, status=draft_rows.APPROVED
+            )
         )
 
 

@@ -30,7 +30,6 @@ from bot.networks import Draft, Outcome
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
 from store import knowledge as entry_rows
-from store import networks as draft_rows
 from store import review as rows
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ def suggest(
     """Put a message someone saved with the shortcut in the review queue. Its `author` (a
     person, not a bot) gets the credit when it is approved."""
     with runtime.store.session() as session:
-        row = draft_rows.add_draft(
+        row = rows.add_draft(
             session,
             team_id=runtime.team_id,
             at=runtime.clock.now(),
@@ -144,7 +143,7 @@ def suggest(
             questions=questions,
             owner=author,
             proposed_by=user_id,
-            kind=draft_rows.MESSAGE_DRAFT,
+            kind=rows.MESSAGE_DRAFT,
             source_url=source_url,
         )
         found = networks.draft_from_row(row)
@@ -234,12 +233,12 @@ def write_entry(
         runtime, written, wordings=list(fields.get("questions", ())), learned_from=author
     )
     with runtime.store.session() as session:
-        draft_rows.add_draft(
+        rows.add_draft(
             session,
             team_id=runtime.team_id,
             at=now,
-            status=draft_rows.APPROVED,
-            kind=draft_rows.WRITTEN_ENTRY,
+            status=rows.APPROVED,
+            kind=rows.WRITTEN_ENTRY,
             title=written.title[:200],
             body=written.body,
             topic=written.topic,
