@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 REMIND_AGAIN = timedelta(days=14)
 #: Entries listed in one reminder DM (the rest are in the review queue).
 ENTRIES_PER_REMINDER = 10
+#: The longest slug made from a new entry's title (before a number that keeps it free).
 SLUG_LIMIT = 80
 #: The longest rejection reason, and the longest link to a draft's message, as typed.
 REASON_LIMIT, SOURCE_URL_LIMIT = rows.REASON_LIMIT, rows.SOURCE_URL_LIMIT

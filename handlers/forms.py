@@ -1,6 +1,6 @@
-"""Modal inputs the capabilities' forms share: a text input that never cuts text unseen, the
-topic picker, what a person entered in a submitted modal, and the error for text past its
-limit.
+"""Modal inputs the networks' and the review queue's forms share: a text input that never
+cuts text unseen, the topic picker, what a person entered in a submitted modal, and the
+error for text past its limit.
 
     blocks = [text_input(ANSWER_BLOCK, "Your answer", multiline=True, limit=3000)]
     answer = modal_value(view, ANSWER_BLOCK)   # typed text, stripped
@@ -17,8 +17,9 @@ from handlers.blocks import shorten, typed_input
 from handlers.slash import MAX_TEXT
 from handlers.values import entered
 
-#: The action_id of every input in Eddy's forms (each block has one input).
+#: The action_id of the inputs made here (each block has one input).
 VALUE = "value"
+#: The topic picker's block (its "experts_" id from when only the networks' forms had one).
 TOPIC_BLOCK = "experts_topic"
 
 
