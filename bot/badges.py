@@ -38,6 +38,7 @@ from store import Store
 from store import badges as rows
 from store import lessons as lesson_rows
 from store import networks as network_rows
+from store import review as review_rows
 from store.events import claim_event
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,7 @@ def _counts(session: Session, runtime: Runtime, user_id: str, measures: set[str]
         expert_answers=network_rows.answers_given(session, team_id=team, user_id=user_id)
         if EXPERT_ANSWERS in measures
         else 0,
-        entries_accepted=network_rows.entries_accepted(session, team_id=team, user_id=user_id)
+        entries_accepted=review_rows.entries_accepted(session, team_id=team, user_id=user_id)
         if ENTRIES_ACCEPTED in measures
         else 0,
         paths_completed=len(lesson_rows.completions(session, team_id=team, user_id=user_id))

@@ -2,8 +2,9 @@
 
 A question the index could not answer goes to a topic's network — its channel, or DMs to a
 few experts chosen fairly — where one expert claims it, answers, and the asker marks it
-resolved; the answer can then be drafted into a knowledge entry and, once a reviewer
-approves it, answers the next person at once. Unclaimed questions escalate in tiers.
+resolved; the answer can then be drafted into a knowledge entry (`bot.review`, which owns
+drafts and their review: here only who may save an answer, and the question's record of
+it). Unclaimed questions escalate in tiers.
 
 No Slack here: plain values in, plain results out. The handlers post the messages; the
 scheduled escalation hands its notices to `runtime.notify`.
@@ -21,16 +22,14 @@ Who may do what is decided here, against the question's row, whatever buttons th
   managers (who are alerted when nobody can be asked, or nobody answers). Once claimed, its
   claimer; once answered, its answerer's follow-ups.
 - send to the experts, mark resolved, say "not yet": the asker.
-- save to the knowledge index: the expert who answered, the asker, managers.
-- review a draft: the topic's managers and community managers.
+- save to the knowledge index: the expert who answered, the asker, managers (the draft and
+  its review are `bot.review`'s).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import statistics
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,6 @@ from rapidfuzz import fuzz, utils
 from sqlmodel import Session
 
 from bot import badges
-from bot.content.entries import KnowledgeEntry
 from bot.content.networks import NOTIFY_MANAGERS, NOTIFY_NETWORK, EscalationTier, Topic
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
@@ -55,11 +53,8 @@ log = logging.getLogger(__name__)
 KEYWORD_MATCH = 90
 #: A keyword found in the question weighs like a search hit scoring this much.
 KEYWORD_WEIGHT = 0.3
-SLUG_LIMIT = 80
 OPEN, CLAIMED, ANSWERED, RESOLVED = rows.OPEN, rows.CLAIMED, rows.ANSWERED, rows.RESOLVED
 WITHDRAWN = rows.WITHDRAWN
-#: The longest rejection reason, and the longest link to a draft's message, as typed.
-REASON_LIMIT, SOURCE_URL_LIMIT = rows.REASON_LIMIT, rows.SOURCE_URL_LIMIT
 
 
 class Outcome(StrEnum):
@@ -151,26 +146,6 @@ class Released:
     #: Whether the leaver had claimed it (it is open again) or was only sent it.
     was_claimed: bool
     new_experts: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Draft:
-    id: int
-    title: str
-    body: str
-    topic: str | None
-    questions: tuple[str, ...]
-    proposed_by: str
-    status: str
-    routed_id: int | None = None
-    owner: str | None = None
-    slug: str | None = None
-    reviewed_by: str | None = None
-    #: "answer" (from a routed question) or "message" (saved with the shortcut).
-    kind: str = rows.ANSWER_DRAFT
-    source_url: str | None = None
-    decision_note: str | None = None
-    proposed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -864,191 +839,36 @@ def savable(runtime: Runtime, *, routed_id: int, user_id: str) -> tuple[Outcome,
     return Outcome.DONE, current
 
 
-def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
-    with runtime.store.session() as session:
-        found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
-    for row in found:
-        if row.status in (rows.PENDING, rows.APPROVED):
-            return draft_from_row(row)
-    return None
+def drafted(
+    runtime: Runtime, session: Session, routed_id: int, *, user_id: str, draft_id: int, at: datetime
+) -> None:
+    """The question's answer was drafted into an entry for review (`bot.review.propose`), in
+    the caller's unit of work: a step of its timeline."""
+    _step(runtime, session, routed_id, "drafted", at, user_id=user_id, detail={"draft": draft_id})
 
 
-def propose(
+def saved(
     runtime: Runtime,
-    *,
+    session: Session,
     routed_id: int,
-    user_id: str,
-    title: str,
-    body: str,
-    topic_key: str | None,
-    questions: list[str],
-) -> tuple[Outcome, Draft | None]:
-    """Put an entry drafted from a resolved answer in the review queue."""
-    outcome, current = savable(runtime, routed_id=routed_id, user_id=user_id)
-    if outcome is not Outcome.DONE or current is None:
-        return (Outcome.GONE if outcome is Outcome.UNRESOLVED else outcome), None
-    earlier = pending_draft(runtime, routed_id)
-    if earlier is not None:
-        return Outcome.ALREADY, earlier
-    now = runtime.clock.now()
-    with runtime.store.session() as session:
-        row = rows.add_draft(
-            session,
-            team_id=runtime.team_id,
-            at=now,
-            routed_id=routed_id,
-            title=title,
-            body=body,
-            topic=topic_key,
-            questions=questions,
-            owner=current.answered_by,
-            proposed_by=user_id,
-        )
-        _step(
-            runtime, session, routed_id, "drafted", now, user_id=user_id, detail={"draft": row.id}
-        )
-    runtime.notify(HomeChanged(managers=True))
-    return Outcome.DONE, draft_from_row(row)
-
-
-def draft(runtime: Runtime, draft_id: int) -> Draft | None:
-    with runtime.store.session() as session:
-        row = rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
-    return draft_from_row(row) if row is not None else None
-
-
-def pending_drafts(runtime: Runtime) -> list[Draft]:
-    with runtime.store.session() as session:
-        return [
-            draft_from_row(row)
-            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.PENDING)
-        ]
-
-
-def draft_to_review(
-    runtime: Runtime, *, draft_id: int, reviewer: str
-) -> tuple[Outcome, Draft | None]:
-    """The pending draft `reviewer` wants to view, edit or reject: DONE with it; NOT_ALLOWED
-    for anyone but the topic's managers and community managers; ALREADY (reviewed, with the
-    draft); GONE."""
-    found = draft(runtime, draft_id)
-    if found is None:
-        return Outcome.GONE, None
-    chosen = topic(runtime, found.topic) if found.topic else None
-    if not may_manage(runtime, reviewer, chosen):
-        log.warning("Refused draft %s to %s, not a reviewer", draft_id, reviewer)
-        return Outcome.NOT_ALLOWED, None
-    if found.status != rows.PENDING:
-        return Outcome.ALREADY, found
-    return Outcome.DONE, found
-
-
-def reviewers(runtime: Runtime, draft: Draft) -> tuple[str, ...]:
-    chosen = topic(runtime, draft.topic) if draft.topic else None
-    return managers_of(runtime, chosen) if chosen else tuple(runtime.settings.eddy_managers)
-
-
-def review(
-    runtime: Runtime,
     *,
-    draft_id: int,
+    slug: str,
     reviewer: str,
-    approve: bool,
-    edits: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> tuple[Outcome, Draft | None]:
-    """Approve (publish, searchable at once) or reject a draft (with the `reason` its author
-    is told); only managers may, and when two decide at once the first one wins."""
-    found = draft(runtime, draft_id)
-    if found is None:
-        return Outcome.GONE, None
-    chosen = topic(runtime, found.topic) if found.topic else None
-    if not may_manage(runtime, reviewer, chosen):
-        log.warning("Refused a review of draft %s by %s, not a reviewer", draft_id, reviewer)
-        return Outcome.NOT_ALLOWED, None
-    fields = dict(edits or {})
-    now = runtime.clock.now()
-    if not approve:
-        with runtime.store.session() as session:
-            won = rows.decide_draft(
-                session,
-                team_id=runtime.team_id,
-                draft_id=draft_id,
-                status=rows.REJECTED,
-                reviewer=reviewer,
-                at=now,
-                fields={"decision_note": reason} if reason else None,
-            )
-        if won:
-            runtime.notify(HomeChanged(managers=True))
-        return (Outcome.DONE if won else Outcome.ALREADY), draft(runtime, draft_id)
-    merged = {**_draft_fields(found), **fields}
-    slug = free_slug(runtime, merged["title"])
-    with runtime.store.session() as session:
-        won = rows.decide_draft(
-            session,
-            team_id=runtime.team_id,
-            draft_id=draft_id,
-            status=rows.APPROVED,
-            reviewer=reviewer,
-            at=now,
-            fields={**fields, "slug": slug},
-        )
-        if won and found.routed_id is not None:
-            rows.mark_saved(session, team_id=runtime.team_id, routed_id=found.routed_id, slug=slug)
-            _step(
-                runtime,
-                session,
-                found.routed_id,
-                "saved",
-                now,
-                user_id=reviewer,
-                detail={"slug": slug, "credit": found.owner},
-            )
-    if not won:
-        return Outcome.ALREADY, draft(runtime, draft_id)
-    entry = KnowledgeEntry(
-        slug=slug,
-        title=merged["title"],
-        body=merged["body"],
-        topic=merged["topic"],
-        owner=found.owner,
-        reviewed=now.date(),
-        source="slack",
+    credit: str | None,
+    at: datetime,
+) -> None:
+    """A reviewer approved the entry drafted from the question's answer (`bot.review.review`),
+    in the caller's unit of work: the question remembers its entry, and its timeline says so."""
+    rows.mark_saved(session, team_id=runtime.team_id, routed_id=routed_id, slug=slug)
+    _step(
+        runtime,
+        session,
+        routed_id,
+        "saved",
+        at,
+        user_id=reviewer,
+        detail={"slug": slug, "credit": credit},
     )
-    asked = list(merged["questions"])
-    runtime.catalogue.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
-    badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
-    runtime.notify(HomeChanged(managers=True))
-    return Outcome.DONE, draft(runtime, draft_id)
-
-
-def _draft_fields(found: Draft) -> dict[str, Any]:
-    return {
-        "title": found.title,
-        "body": found.body,
-        "topic": found.topic,
-        "questions": list(found.questions),
-    }
-
-
-def free_slug(runtime: Runtime, title: str) -> str:
-    """A slug for a new entry from its title, not taken by another entry."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_LIMIT].strip("-")
-    base = base or "answer"
-    slug, number = base, 2
-    while runtime.catalogue.get(slug) is not None or _drafted_slug(runtime, slug):
-        slug, number = f"{base}-{number}", number + 1
-    return slug
-
-
-def _drafted_slug(runtime: Runtime, slug: str) -> bool:
-    with runtime.store.session() as session:
-        return any(
-            row.slug == slug
-            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.APPROVED)
-        )
 
 
 # --- records ------------------------------------------------------------------------------
@@ -1199,24 +1019,4 @@ def _view(runtime: Runtime, row: Any) -> Routed | None:
         answer=row.answer,
         saved_slug=row.saved_slug,
         escalation_tier=row.escalation_tier,
-    )
-
-
-def draft_from_row(row: Any) -> Draft:
-    return Draft(
-        id=_id(row),
-        title=row.title,
-        body=row.body,
-        topic=row.topic,
-        questions=tuple(row.questions),
-        proposed_by=row.proposed_by,
-        status=row.status,
-        routed_id=row.routed_id,
-        owner=row.owner,
-        slug=row.slug,
-        reviewed_by=row.reviewed_by,
-        kind=row.kind,
-        source_url=row.source_url,
-        decision_note=row.decision_note,
-        proposed_at=row.proposed_at,
     )

@@ -1,15 +1,26 @@
-"""The review queue: what community managers keep true in the knowledge index.
+"""The review queue: what community managers keep true in the knowledge index, and the one
+home of drafts (entries proposed in Slack) from their proposal to their review.
 
-Three kinds of work wait there: entries proposed in Slack (an expert's answer, or any message
-saved with the "Save to Eddy" shortcut), entries someone found Not helpful, and entries nobody
-has reviewed for `EDDY_REVIEW_AFTER_DAYS` (their owners are reminded by DM, again every
-REMIND_AGAIN while the entry stays overdue).
+Three kinds of work wait there: drafts (an expert's resolved answer, saved with "Save to
+knowledge index", or any message saved with the "Save to Eddy" shortcut), entries someone
+found Not helpful, and entries nobody has reviewed for `EDDY_REVIEW_AFTER_DAYS` (their owners
+are reminded by DM, again every REMIND_AGAIN while the entry stays overdue).
 
-Drafts are the networks' (`bot.networks.review` approves and rejects them); this module adds
-the shortcut's drafts, the live entries' side and the reminders. Every change is checked
-against `runtime.is_manager` here, whatever the caller showed: a forged request changes
-nothing.
+Who may do what is decided here, whatever the caller showed (a forged request changes
+nothing, is logged, and gets NOT_ALLOWED):
 
+- draft a resolved answer: who may save it (`bot.networks.savable`: the expert who answered,
+  the asker, managers); save a message: anyone who can read it (`may_quote`).
+- review a draft (view, edit, approve, reject): the topic's managers and community managers;
+  when two decide at once the first one wins.
+- edit a live entry: its owner or a community manager; the rest: community managers.
+
+This module uses the networks (a draft's topic and its managers, the routed question an
+answer's draft came from, which `bot.networks.drafted` and `saved` keep up to date), never the
+other way round.
+
+    outcome, draft = propose(runtime, routed_id=7, user_id="U2", title="…", body="…", …)
+    outcome, draft = review(runtime, draft_id=draft.id, reviewer="U9", approve=True)
     found = queue(runtime, now=clock.now())          # drafts, flagged and overdue entries
     outcome = revise(runtime, slug="reset-vpn-password", editor="U1", fields={...})
     reminders = remind_owners(runtime, now)          # the scheduled job; notices to DM
@@ -18,19 +29,20 @@ nothing.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import gaps, networks
+from bot import badges, gaps, networks
 from bot.content.catalogue import file_fingerprint, to_entry
 from bot.content.entries import KnowledgeEntry
-from bot.networks import Draft, Outcome
+from bot.networks import Outcome
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
 from store import knowledge as entry_rows
-from store import networks as draft_rows
 from store import review as rows
 
 log = logging.getLogger(__name__)
@@ -39,6 +51,41 @@ log = logging.getLogger(__name__)
 REMIND_AGAIN = timedelta(days=14)
 #: Entries listed in one reminder DM (the rest are in the review queue).
 ENTRIES_PER_REMINDER = 10
+#: The longest slug made from a new entry's title (before a number that keeps it free).
+SLUG_LIMIT = 80
+#: The longest rejection reason, and the longest link to a draft's message, as typed.
+REASON_LIMIT, SOURCE_URL_LIMIT = rows.REASON_LIMIT, rows.SOURCE_URL_LIMIT
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A knowledge entry proposed in Slack, as the review queue holds it."""
+
+    id: int
+    title: str
+    body: str
+    topic: str | None
+    questions: tuple[str, ...]
+    proposed_by: str
+    status: str
+    routed_id: int | None = None
+    owner: str | None = None
+    slug: str | None = None
+    reviewed_by: str | None = None
+    #: "answer" (from a routed question) or "message" (saved with the shortcut).
+    kind: str = rows.ANSWER_DRAFT
+    source_url: str | None = None
+    decision_note: str | None = None
+    proposed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AnswerDraftChanged:
+    """The draft of a routed question's answer was proposed or decided: the question's posts,
+    which offered to save it, are to be redrawn (the review handlers hand it to
+    `runtime.notify`; the networks' handlers redraw them)."""
+
+    routed_id: int
 
 
 @dataclass(frozen=True)
@@ -100,7 +147,7 @@ def queue(runtime: Runtime, *, now: datetime) -> Queue:
         if (item := _overdue(runtime, row, confirmed.get(row.slug), now)) is not None
     ]
     overdue.sort(key=lambda item: (item.due_on, item.entry.slug))
-    return Queue(tuple(networks.pending_drafts(runtime)), tuple(flagged), tuple(overdue))
+    return Queue(tuple(pending_drafts(runtime)), tuple(flagged), tuple(overdue))
 
 
 def _overdue(
@@ -115,6 +162,220 @@ def _overdue(
     if due_on > now.date():
         return None
     return Overdue(to_entry(row), last, due_on, review.reminded_at if review else None)
+
+
+# --- drafts from a resolved answer, and their review -----------------------------------------
+
+
+def pending_draft(runtime: Runtime, routed_id: int) -> Draft | None:
+    with runtime.store.session() as session:
+        found = rows.drafts(session, team_id=runtime.team_id, routed_id=routed_id)
+    for row in found:
+        if row.status in (rows.PENDING, rows.APPROVED):
+            return draft_from_row(row)
+    return None
+
+
+def propose(
+    runtime: Runtime,
+    *,
+    routed_id: int,
+    user_id: str,
+    title: str,
+    body: str,
+    topic_key: str | None,
+    questions: list[str],
+) -> tuple[Outcome, Draft | None]:
+    """Put an entry drafted from a resolved answer in the review queue."""
+    outcome, current = networks.savable(runtime, routed_id=routed_id, user_id=user_id)
+    if outcome is not Outcome.DONE or current is None:
+        return (Outcome.GONE if outcome is Outcome.UNRESOLVED else outcome), None
+    earlier = pending_draft(runtime, routed_id)
+    if earlier is not None:
+        return Outcome.ALREADY, earlier
+    now = runtime.clock.now()
+    with runtime.store.session() as session:
+        row = rows.add_draft(
+            session,
+            team_id=runtime.team_id,
+            at=now,
+            routed_id=routed_id,
+            title=title,
+            body=body,
+            topic=topic_key,
+            questions=questions,
+            owner=current.answered_by,
+            proposed_by=user_id,
+        )
+        networks.drafted(runtime, session, routed_id, user_id=user_id, draft_id=_id(row), at=now)
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE, draft_from_row(row)
+
+
+def draft(runtime: Runtime, draft_id: int) -> Draft | None:
+    with runtime.store.session() as session:
+        row = rows.draft(session, team_id=runtime.team_id, draft_id=draft_id)
+    return draft_from_row(row) if row is not None else None
+
+
+def pending_drafts(runtime: Runtime) -> list[Draft]:
+    with runtime.store.session() as session:
+        return [
+            draft_from_row(row)
+            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.PENDING)
+        ]
+
+
+def draft_to_review(
+    runtime: Runtime, *, draft_id: int, reviewer: str
+) -> tuple[Outcome, Draft | None]:
+    """The pending draft `reviewer` wants to view, edit or reject: DONE with it; NOT_ALLOWED
+    for anyone but the topic's managers and community managers; ALREADY (reviewed, with the
+    draft); GONE."""
+    found = draft(runtime, draft_id)
+    if found is None:
+        return Outcome.GONE, None
+    chosen = networks.topic(runtime, found.topic) if found.topic else None
+    if not networks.may_manage(runtime, reviewer, chosen):
+        log.warning("Refused draft %s to %s, not a reviewer", draft_id, reviewer)
+        return Outcome.NOT_ALLOWED, None
+    if found.status != rows.PENDING:
+        return Outcome.ALREADY, found
+    return Outcome.DONE, found
+
+
+def reviewers(runtime: Runtime, draft: Draft) -> tuple[str, ...]:
+    chosen = networks.topic(runtime, draft.topic) if draft.topic else None
+    return (
+        networks.managers_of(runtime, chosen) if chosen else tuple(runtime.settings.eddy_managers)
+    )
+
+
+def review(
+    runtime: Runtime,
+    *,
+    draft_id: int,
+    reviewer: str,
+    approve: bool,
+    edits: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> tuple[Outcome, Draft | None]:
+    """Approve (publish, searchable at once) or reject a draft (with the `reason` its author
+    is told); only managers may, and when two decide at once the first one wins."""
+    found = draft(runtime, draft_id)
+    if found is None:
+        return Outcome.GONE, None
+    chosen = networks.topic(runtime, found.topic) if found.topic else None
+    if not networks.may_manage(runtime, reviewer, chosen):
+        log.warning("Refused a review of draft %s by %s, not a reviewer", draft_id, reviewer)
+        return Outcome.NOT_ALLOWED, None
+    fields = dict(edits or {})
+    now = runtime.clock.now()
+    if not approve:
+        with runtime.store.session() as session:
+            won = rows.decide_draft(
+                session,
+                team_id=runtime.team_id,
+                draft_id=draft_id,
+                status=rows.REJECTED,
+                reviewer=reviewer,
+                at=now,
+                fields={"decision_note": reason} if reason else None,
+            )
+        if won:
+            runtime.notify(HomeChanged(managers=True))
+        return (Outcome.DONE if won else Outcome.ALREADY), draft(runtime, draft_id)
+    merged = {**_draft_fields(found), **fields}
+    slug = free_slug(runtime, merged["title"])
+    with runtime.store.session() as session:
+        won = rows.decide_draft(
+            session,
+            team_id=runtime.team_id,
+            draft_id=draft_id,
+            status=rows.APPROVED,
+            reviewer=reviewer,
+            at=now,
+            fields={**fields, "slug": slug},
+        )
+        if won and found.routed_id is not None:
+            networks.saved(
+                runtime,
+                session,
+                found.routed_id,
+                slug=slug,
+                reviewer=reviewer,
+                credit=found.owner,
+                at=now,
+            )
+    if not won:
+        return Outcome.ALREADY, draft(runtime, draft_id)
+    entry = KnowledgeEntry(
+        slug=slug,
+        title=merged["title"],
+        body=merged["body"],
+        topic=merged["topic"],
+        owner=found.owner,
+        reviewed=now.date(),
+        source="slack",
+    )
+    asked = list(merged["questions"])
+    runtime.catalogue.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
+    badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE, draft(runtime, draft_id)
+
+
+def _draft_fields(found: Draft) -> dict[str, Any]:
+    return {
+        "title": found.title,
+        "body": found.body,
+        "topic": found.topic,
+        "questions": list(found.questions),
+    }
+
+
+def free_slug(runtime: Runtime, title: str) -> str:
+    """A slug for a new entry from its title, not taken by another entry."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_LIMIT].strip("-")
+    base = base or "answer"
+    slug, number = base, 2
+    while runtime.catalogue.get(slug) is not None or _drafted_slug(runtime, slug):
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def _drafted_slug(runtime: Runtime, slug: str) -> bool:
+    with runtime.store.session() as session:
+        return any(
+            row.slug == slug
+            for row in rows.drafts(session, team_id=runtime.team_id, status=rows.APPROVED)
+        )
+
+
+def draft_from_row(row: Any) -> Draft:
+    return Draft(
+        id=_id(row),
+        title=row.title,
+        body=row.body,
+        topic=row.topic,
+        questions=tuple(row.questions),
+        proposed_by=row.proposed_by,
+        status=row.status,
+        routed_id=row.routed_id,
+        owner=row.owner,
+        slug=row.slug,
+        reviewed_by=row.reviewed_by,
+        kind=row.kind,
+        source_url=row.source_url,
+        decision_note=row.decision_note,
+        proposed_at=row.proposed_at,
+    )
+
+
+def _id(row: Any) -> int:
+    assert row.id is not None
+    return int(row.id)
 
 
 # --- drafts from any message --------------------------------------------------------------
@@ -134,7 +395,7 @@ def suggest(
     """Put a message someone saved with the shortcut in the review queue. Its `author` (a
     person, not a bot) gets the credit when it is approved."""
     with runtime.store.session() as session:
-        row = draft_rows.add_draft(
+        row = rows.add_draft(
             session,
             team_id=runtime.team_id,
             at=runtime.clock.now(),
@@ -144,10 +405,10 @@ def suggest(
             questions=questions,
             owner=author,
             proposed_by=user_id,
-            kind=draft_rows.MESSAGE_DRAFT,
+            kind=rows.MESSAGE_DRAFT,
             source_url=source_url,
         )
-        found = networks.draft_from_row(row)
+        found = draft_from_row(row)
     runtime.notify(HomeChanged(managers=True))
     return found
 
@@ -222,7 +483,7 @@ def write_entry(
         return Outcome.NOT_ALLOWED, None
     now = runtime.clock.now()
     written = KnowledgeEntry(
-        slug=networks.free_slug(runtime, fields["title"]),
+        slug=free_slug(runtime, fields["title"]),
         title=fields["title"],
         body=fields["body"],
         topic=fields.get("topic"),
@@ -234,12 +495,12 @@ def write_entry(
         runtime, written, wordings=list(fields.get("questions", ())), learned_from=author
     )
     with runtime.store.session() as session:
-        draft_rows.add_draft(
+        rows.add_draft(
             session,
             team_id=runtime.team_id,
             at=now,
-            status=draft_rows.APPROVED,
-            kind=draft_rows.WRITTEN_ENTRY,
+            status=rows.APPROVED,
+            kind=rows.WRITTEN_ENTRY,
             title=written.title[:200],
             body=written.body,
             topic=written.topic,

@@ -1,10 +1,13 @@
 """Subject-matter networks in Slack: `/experts`, "Ask the experts", the routed question's
-posts with Claim and Answer, answers in its thread, Resolved, "Save to knowledge index" (the
-reviewers' Approve / Edit / Reject are in handlers/review.py), the scheduled escalations'
-messages, and the networks in the managers' console.
+posts with Claim and Answer, answers in its thread, Resolved, the "Save to knowledge index"
+button (which hands over to the review queue's form: drafts, their cards and the reviewers'
+Approve / Edit / Reject are handlers/review.py's), the scheduled escalations' messages, and
+the networks in the managers' console.
 
 Where things go: a routed question is posted in its topic's channel or DMed to a few experts;
-the asker hears everything in their DM with Eddy; reviewers get drafts by DM.
+the asker hears everything in their DM with Eddy. This module imports the review handlers,
+never the other way round: they ask for a question's posts to be redrawn with a notice
+(`bot.review.AnswerDraftChanged`).
 """
 
 from __future__ import annotations
@@ -22,19 +25,17 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     InputBlock,
-    Option,
-    PlainTextInputElement,
     SectionBlock,
-    StaticSelectElement,
     UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot import networks
-from bot.content.limits import FORM_TEXT_LIMIT, TITLE_LIMIT
+from bot import networks, review
+from bot.content.limits import FORM_TEXT_LIMIT
 from bot.content.networks import NOTIFY_MANAGERS, Topic
 from bot.networks import Escalation, Outcome, Post, Routed, Sent
 from bot.people import is_former_member
+from bot.review import AnswerDraftChanged
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers.ask import ASK_EXPERTS
@@ -47,16 +48,17 @@ from handlers.blocks import (
     duration,
     escape,
     link,
-    markdown_to_slack,
     mention,
     searchable,
     section,
     sections,
     shorten,
     typed,
-    typed_input,
     when,
 )
+from handlers.forms import TOPIC_BLOCK, modal_value, text_input, too_long, topic_select
+from handlers.review import NOT_A_SAVER, save_answer
+from handlers.slack import dm
 from handlers.slash import MAX_TEXT, SlashCommand
 from handlers.values import (
     action_value,
@@ -90,12 +92,7 @@ NO_NETWORK = (
     "the people who know. Try asking in a channel where they might see it."
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-QUESTION_MODAL, ANSWER_MODAL, SAVE_MODAL, EDIT_MODAL = (
-    "experts_question_modal",
-    "experts_answer_modal",
-    "experts_save_modal",
-    "experts_edit_modal",
-)
+QUESTION_MODAL, ANSWER_MODAL = "experts_question_modal", "experts_answer_modal"
 CLAIM, ANSWER, RESOLVED, NOT_YET, SAVE = (
     "experts_claim",
     "experts_answer",
@@ -103,14 +100,8 @@ CLAIM, ANSWER, RESOLVED, NOT_YET, SAVE = (
     "experts_not_yet",
     "experts_save",
 )
-APPROVE, EDIT, REJECT = "experts_approve", "experts_edit", "experts_reject"
-QUESTION_BLOCK, TOPIC_BLOCK, ANSWER_BLOCK = "experts_question", "experts_topic", "experts_answer"
-TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
-VALUE = "value"
+QUESTION_BLOCK, ANSWER_BLOCK = "experts_question", "experts_answer"
 GONE = "That question is no longer open (it was removed, or its topic is gone)."
-NOT_A_SAVER = (
-    "Only the expert who answered, the person who asked, or a community manager can save this."
-)
 NOT_SENT_TO_YOU = (
     "Sorry, this question was sent to a few chosen experts: only they and the topic's managers "
     "can claim or answer it."
@@ -130,7 +121,6 @@ def register(app: App) -> None:
     app.action(RESOLVED)(on_resolved)
     app.action(NOT_YET)(on_not_yet)
     app.action(SAVE)(on_save_button)
-    app.view(SAVE_MODAL)(on_save_submitted)
     # Only replies in the thread of a routed post reach this listener; every other message
     # falls through to the next `message` listener (Ask's), because the middleware skips it.
     app.event("message", middleware=[only_routed_threads])(on_thread_reply)
@@ -138,8 +128,12 @@ def register(app: App) -> None:
 
 
 def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
-    """Deliver what the scheduled escalation decides through Slack."""
+    """Deliver what the scheduled escalation decides through Slack, and redraw a question's
+    posts when the review handlers say the draft of its answer was proposed or decided."""
     runtime.listen(Escalation, lambda notice: send_escalation(runtime, client, notice))
+    runtime.listen(
+        AnswerDraftChanged, lambda changed: refresh_question(runtime, client, changed.routed_id)
+    )
 
 
 # --- what people see ----------------------------------------------------------------------
@@ -256,46 +250,6 @@ def answer_for_asker(
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
-def draft_card(draft: networks.Draft, note: str | None = None) -> dict[str, Any]:
-    """A drafted entry as its reviewers see it."""
-    blocks: list[Block] = [
-        section(f"*A new knowledge entry for review*, proposed by {mention(draft.proposed_by)}"),
-        section(f"*{escape(draft.title)}*"),
-        *sections(markdown_to_slack(draft.body)),
-    ]
-    facts = [f"Topic: {escape(draft.topic or 'none')}"]
-    if draft.questions:
-        facts.append("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
-    blocks.append(context(*facts))
-    if note:
-        blocks.append(context(note))
-    elif draft.status == "pending":
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    button("Approve", APPROVE, draft.id, "primary"),
-                    button("Edit", EDIT, draft.id),
-                    button("Reject", REJECT, draft.id, "danger"),
-                ]
-            )
-        )
-    text = f"A new knowledge entry for review: {escape(draft.title)}"
-    return {"text": text, "blocks": as_dicts(blocks)}
-
-
-def dm(client: WebClient, user: str, message: dict[str, Any], **extra: Any) -> Post | None:
-    """Message someone directly; None (logged) when Slack refuses, so one bad recipient never
-    stops the others. A former member (a pseudonym) is nobody to message: None."""
-    if is_former_member(user):
-        return None
-    try:
-        sent = client.chat_postMessage(channel=user, **message, **extra)
-    except SlackApiError as error:
-        log.warning("Could not message %s: %s", user, error.response.get("error"))
-        return None
-    return Post(sent["channel"], sent["ts"], user)
-
-
 def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> Post | None:
     """Reply in a post's thread: the reply (None, logged, when Slack refuses, so whoever is
     told it arrived hears the truth)."""
@@ -314,7 +268,7 @@ def refresh_posts(
     expert's copy, the managers' alerts, and (once its answer is sent for review) every
     message that offered to save it, so that no button is left that can only answer
     "already done"."""
-    proposed = routed.saved_slug is None and networks.pending_draft(runtime, routed.id) is not None
+    proposed = routed.saved_slug is None and review.pending_draft(runtime, routed.id) is not None
     redraws: list[tuple[Post, dict[str, Any]]] = [
         (post, question_post(routed, post.recipient, proposed=proposed))
         for post in networks.posts(runtime, routed.id)
@@ -345,6 +299,13 @@ def refresh_posts(
             )
 
 
+def refresh_question(runtime: Runtime, client: WebClient, routed_id: int) -> None:
+    """`refresh_posts` for the routed question `routed_id`, if it is still there."""
+    routed = networks.routed_question(runtime, routed_id)
+    if routed is not None:
+        refresh_posts(runtime, client, routed)
+
+
 def link_to(client: WebClient, post: Post | None) -> str | None:
     """A permalink to a channel post's thread (a DM thread is private to its expert)."""
     if post is None or post.recipient is not None:
@@ -369,71 +330,9 @@ def pressed(body: dict[str, Any]) -> tuple[str, int | None]:
     return pressed_id(body)
 
 
-def modal_value(view: dict[str, Any], block: str) -> str:
-    """What the person entered in `block` of a submitted modal, as typed text."""
-    element = entered(view, block, VALUE)
-    if element.get("type") == "static_select":
-        return typed_input((element.get("selected_option") or {}).get("value"))
-    return typed_input(element.get("value")).strip()
-
-
 def metadata_id(view: dict[str, Any]) -> int | None:
     """The row ID a modal is about (from its private_metadata: to look up, never to trust)."""
     return row_id(metadata_text(view))
-
-
-def text_input(
-    block: str,
-    label: str,
-    *,
-    initial: str = "",
-    multiline: bool = False,
-    limit: int = MAX_TEXT,
-    optional: bool = False,
-) -> InputBlock:
-    """A text input. Prefilled text longer than Slack lets the input hold (a long thread saved
-    to the index, say) is shortened between words, and the hint says so: nothing is cut
-    without the person seeing it."""
-    hint = None
-    if len(initial) > limit:
-        initial = shorten(initial, limit)
-        hint = f"Shortened to fit: this takes at most {limit:,} characters."
-    return InputBlock(
-        block_id=block,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(
-            action_id=VALUE,
-            initial_value=initial or None,
-            multiline=multiline,
-            max_length=limit,
-        ),
-    )
-
-
-def topic_select(
-    known: list[Topic] | tuple[Topic, ...],
-    chosen: str | None,
-    *,
-    optional: bool = False,
-    suggested: bool = True,
-) -> InputBlock:
-    """The topic picker; `suggested` says the preselected topic was guessed from the question
-    (the /ask form), not chosen before (an Edit form, whose hint must not claim a guess)."""
-    options = [Option(value=t.key, label=shorten(t.name, 75)) for t in known[:100]]
-    initial = next((option for option in options if option.value == chosen), None)
-    return InputBlock(
-        block_id=TOPIC_BLOCK,
-        label="Topic",
-        optional=optional,
-        hint="Suggested from your question; change it if it's about something else."
-        if initial and suggested
-        else None,
-        element=StaticSelectElement(
-            action_id=VALUE, options=options, initial_option=initial, placeholder="Choose a topic"
-        ),
-    )
 
 
 # --- /experts -----------------------------------------------------------------------------
@@ -1112,11 +1011,6 @@ def taken_plainly(routed: Routed) -> str:
     return "Someone else claimed this one first. Thanks!"
 
 
-def too_long(text: str, limit: int) -> str:
-    """A modal's error for text past its limit (plain text, counted as typed)."""
-    return f"That's {len(text):,} characters; this takes at most {limit:,}. Shorten it a little."
-
-
 def on_answer_button(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
@@ -1443,6 +1337,8 @@ def on_not_yet(
 def on_save_button(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
+    """Who may save a resolved answer is the networks' to say; the form that drafts it is the
+    review queue's (`handlers.review.save_answer`)."""
     ack()
     user, routed_id = pressed(body)
     outcome, routed = networks.savable(runtime, routed_id=routed_id or 0, user_id=user)
@@ -1457,134 +1353,7 @@ def on_save_button(
     if outcome is not Outcome.DONE or routed is None:
         answer_presser(runtime, body, respond, GONE)
         return
-    earlier = networks.pending_draft(runtime, routed.id)
-    if earlier is not None:
-        state = (
-            f"is in the knowledge index as *{escape(earlier.title)}*"
-            if earlier.status == "approved"
-            else "is already waiting for review"
-        )
-        answer_presser(runtime, body, respond, f"This answer {state}.")
-        return
-    asked = routed.question
-    view = View(
-        type="modal",
-        callback_id=SAVE_MODAL,
-        title="Save to knowledge index",
-        submit="Send for review",
-        close="Cancel",
-        private_metadata=str(routed.id),
-        blocks=entry_form(
-            asked,
-            routed.answer or "",
-            routed.topic.key,
-            [asked],
-            networks.topics(runtime),
-        ),
-    )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def entry_form(
-    title: str, body: str, topic: str | None, wordings: list[str], known: list[Topic]
-) -> list[Block]:
-    return [
-        text_input(TITLE_BLOCK, "Title", initial=shorten(title, TITLE_LIMIT), limit=TITLE_LIMIT),
-        text_input(
-            BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=FORM_TEXT_LIMIT
-        ),
-        *([topic_select(known, topic, optional=True, suggested=False)] if known else []),
-        text_input(
-            WORDINGS_BLOCK,
-            "Other ways people ask it (one per line)",
-            initial="\n".join(wordings),
-            multiline=True,
-            limit=FORM_TEXT_LIMIT,
-            optional=True,
-        ),
-        context("A reviewer approves it before it answers anyone."),
-    ]
-
-
-def entry_values(runtime: Runtime, view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's fields (typed text), and the errors to show (empty when it can be saved):
-    every limit is checked here, on what was typed, whatever the form itself allowed."""
-    title, body, topic = (
-        modal_value(view, block) for block in (TITLE_BLOCK, BODY_BLOCK, TOPIC_BLOCK)
-    )
-    listed = modal_value(view, WORDINGS_BLOCK)
-    wordings = [line.strip() for line in listed.splitlines() if line.strip()]
-    errors = {}
-    if not title:
-        errors[TITLE_BLOCK] = "Give the entry a title."
-    elif len(title) > TITLE_LIMIT:
-        errors[TITLE_BLOCK] = too_long(title, TITLE_LIMIT)
-    if not body:
-        errors[BODY_BLOCK] = "Write the answer."
-    elif len(body) > FORM_TEXT_LIMIT:
-        errors[BODY_BLOCK] = too_long(body, FORM_TEXT_LIMIT)
-    if len(listed) > FORM_TEXT_LIMIT:
-        errors[WORDINGS_BLOCK] = too_long(listed, FORM_TEXT_LIMIT)
-    elif any(len(wording) > MAX_TEXT for wording in wordings):
-        errors[WORDINGS_BLOCK] = f"One way of asking takes at most {MAX_TEXT:,} characters."
-    if topic and networks.topic(runtime, topic) is None:
-        errors[TOPIC_BLOCK] = "Choose a topic from the list."
-    return {
-        "title": title,
-        "body": body,
-        "topic": topic or None,
-        "questions": wordings[:20],
-    }, errors
-
-
-def on_save_submitted(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
-) -> None:
-    user = body["user"]["id"]
-    fields, errors = entry_values(runtime, view)
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    outcome, draft = networks.propose(
-        runtime,
-        routed_id=metadata_id(view) or 0,
-        user_id=user,
-        title=fields["title"],
-        body=fields["body"],
-        topic_key=fields["topic"],
-        questions=fields["questions"],
-    )
-    if outcome is not Outcome.DONE or draft is None:
-        message = {
-            Outcome.ALREADY: "This answer is already waiting for review.",
-            Outcome.NOT_ALLOWED: (NOT_A_SAVER),
-        }.get(outcome, GONE)
-        ack(response_action="errors", errors={TITLE_BLOCK: message})
-        return
-    ack()
-    send_for_review(runtime, client, user, draft)
-    routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
-    if routed is not None:
-        refresh_posts(runtime, client, routed)
-
-
-def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: networks.Draft) -> None:
-    """DM the draft to its reviewers, and thank who proposed it."""
-    reviewers = networks.reviewers(runtime, draft)
-    cards = [dm(client, reviewer, draft_card(draft)) for reviewer in reviewers]
-    sent = [card for card in cards if card is not None]
-    networks.record_action_posts(runtime, networks.REVIEW_CARD, draft.id, sent)
-    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
-    dm(
-        client,
-        user,
-        {
-            "text": (
-                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
-                "you when it's in the knowledge index."
-            )
-        },
-    )
+    save_answer(runtime, body, respond, client, routed)
 
 
 # --- escalation ---------------------------------------------------------------------------

@@ -1,12 +1,18 @@
-"""The review queue in Slack: the "Save to Eddy" message shortcut, the reviewers' Approve /
-Edit / Reject (on a draft's DM card or in the Home tab's review queue), the live entries'
-View / Edit / Looks fine / Mark reviewed, "Write entry" from a knowledge gap, and the owners'
-review reminders.
+"""The review queue in Slack, and the one home of drafts there: a draft's card and the entry
+form, "Save to knowledge index" once the networks hand a resolved answer over
+(`save_answer`), the "Save to Eddy" message shortcut, the reviewers' Approve / Edit / Reject
+(on a draft's DM card or in the Home tab's review queue), the live entries' View / Edit /
+Looks fine / Mark reviewed, "Write entry" from a knowledge gap, and the owners' review
+reminders.
 
 Every decision is checked again on the server (bot/review.py, bot/networks.py) whatever
 buttons the person saw: a forged payload from a non-manager changes nothing, is logged, and
 its sender is told no. A button pressed on the Home tab is answered on the Home tab (there is
 no thread there to answer in); one pressed on a DM card is answered under it.
+
+handlers.networks imports this module, never the other way round: when a draft of a routed
+question's answer is proposed or decided, the question's posts are redrawn through a notice
+(`bot.review.AnswerDraftChanged`) that the networks' handlers deliver.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from slack_sdk.models.views import View
 
 from bot import gaps, networks, review
 from bot.content.entries import KnowledgeEntry
+from bot.content.limits import FORM_TEXT_LIMIT, TITLE_LIMIT
+from bot.content.networks import Topic
 from bot.gaps import Gap
-from bot.networks import Draft, Outcome
-from bot.review import Flagged, Overdue, ReviewReminder
+from bot.networks import Outcome, Routed
+from bot.review import AnswerDraftChanged, Draft, Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from bot.text import plural
 from handlers.ask import entry_blocks, owner_name
@@ -40,6 +48,7 @@ from handlers.blocks import (
     escape,
     link,
     markdown_to_slack,
+    mention,
     section,
     sections,
     shorten,
@@ -48,22 +57,9 @@ from handlers.blocks import (
     typed_input,
     when,
 )
-from handlers.networks import (
-    APPROVE,
-    EDIT,
-    EDIT_MODAL,
-    REJECT,
-    TITLE_BLOCK,
-    dm,
-    draft_card,
-    entry_form,
-    entry_values,
-    mention,
-    refresh_posts,
-    send_for_review,
-    text_input,
-    too_long,
-)
+from handlers.forms import TOPIC_BLOCK, modal_value, text_input, too_long, topic_select
+from handlers.slack import dm
+from handlers.slash import MAX_TEXT
 from handlers.values import (
     action_value,
     answer_presser,
@@ -80,6 +76,12 @@ from handlers.values import (
 log = logging.getLogger(__name__)
 
 SAVE_SHORTCUT = "save_to_eddy"
+#: A draft's Approve / Edit / Reject, and the forms that draft a routed question's answer and
+#: edit a draft before approving it. They keep the "experts_" ids they had when they were the
+#: networks': cards and forms already open in people's Slack still carry them.
+APPROVE, EDIT, REJECT = "experts_approve", "experts_edit", "experts_reject"
+SAVE_MODAL, EDIT_MODAL = "experts_save_modal", "experts_edit_modal"
+TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
 SUGGEST_MODAL, REJECT_MODAL, ENTRY_MODAL, GAP_MODAL = (
     "review_suggest_modal",
     "review_reject_modal",
@@ -95,6 +97,11 @@ VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
     "review_write_gap",
 )
 REASON_BLOCK = "review_reason"
+NOT_A_SAVER = (
+    "Only the expert who answered, the person who asked, or a community manager can save this."
+)
+#: The networks' words for a routed question that is gone (handlers.networks.GONE).
+QUESTION_GONE = "That question is no longer open (it was removed, or its topic is gone)."
 NOT_A_REVIEWER = "Only community managers (or the topic's managers) can review entries."
 NOT_AN_EDITOR = "Only community managers and its owner can edit an entry."
 NOT_A_MANAGER = "Only community managers can do that."
@@ -112,6 +119,7 @@ BLOCKS_PER_MODAL = 100
 
 def register(app: App) -> None:
     app.shortcut(SAVE_SHORTCUT)(on_save_message)
+    app.view(SAVE_MODAL)(on_save_submitted)
     app.view(SUGGEST_MODAL)(on_suggestion_submitted)
     app.action(APPROVE)(on_approve)
     app.action(REJECT)(on_reject)
@@ -190,7 +198,7 @@ def is_link(value: Any) -> bool:
     """Whether a value round-tripped through a modal is a web address a draft can keep."""
     return (
         isinstance(value, str)
-        and len(value) <= networks.SOURCE_URL_LIMIT
+        and len(value) <= review.SOURCE_URL_LIMIT
         and WEB_ADDRESS.fullmatch(value) is not None
     )
 
@@ -225,6 +233,173 @@ def gap_item(gap: Gap) -> SectionBlock:
         ),
         accessory=button("Write entry", WRITE_GAP, gap.id, "primary"),
     )
+
+
+# --- a draft's card, and the entry form ----------------------------------------------------
+
+
+def draft_card(draft: Draft, note: str | None = None) -> dict[str, Any]:
+    """A drafted entry as its reviewers see it."""
+    blocks: list[Block] = [
+        section(f"*A new knowledge entry for review*, proposed by {mention(draft.proposed_by)}"),
+        section(f"*{escape(draft.title)}*"),
+        *sections(markdown_to_slack(draft.body)),
+    ]
+    facts = [f"Topic: {escape(draft.topic or 'none')}"]
+    if draft.questions:
+        facts.append("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
+    blocks.append(context(*facts))
+    if note:
+        blocks.append(context(note))
+    elif draft.status == "pending":
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    button("Approve", APPROVE, draft.id, "primary"),
+                    button("Edit", EDIT, draft.id),
+                    button("Reject", REJECT, draft.id, "danger"),
+                ]
+            )
+        )
+    text = f"A new knowledge entry for review: {escape(draft.title)}"
+    return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: Draft) -> None:
+    """DM the draft to its reviewers, and thank who proposed it."""
+    reviewers = review.reviewers(runtime, draft)
+    cards = [dm(client, reviewer, draft_card(draft)) for reviewer in reviewers]
+    sent = [card for card in cards if card is not None]
+    networks.record_action_posts(runtime, networks.REVIEW_CARD, draft.id, sent)
+    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
+    dm(
+        client,
+        user,
+        {
+            "text": (
+                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
+                "you when it's in the knowledge index."
+            )
+        },
+    )
+
+
+def entry_form(
+    title: str, body: str, topic: str | None, wordings: list[str], known: list[Topic]
+) -> list[Block]:
+    return [
+        text_input(TITLE_BLOCK, "Title", initial=shorten(title, TITLE_LIMIT), limit=TITLE_LIMIT),
+        text_input(
+            BODY_BLOCK, "Answer (Markdown)", initial=body, multiline=True, limit=FORM_TEXT_LIMIT
+        ),
+        *([topic_select(known, topic, optional=True, suggested=False)] if known else []),
+        text_input(
+            WORDINGS_BLOCK,
+            "Other ways people ask it (one per line)",
+            initial="\n".join(wordings),
+            multiline=True,
+            limit=FORM_TEXT_LIMIT,
+            optional=True,
+        ),
+        context("A reviewer approves it before it answers anyone."),
+    ]
+
+
+def entry_values(runtime: Runtime, view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's fields (typed text), and the errors to show (empty when it can be saved):
+    every limit is checked here, on what was typed, whatever the form itself allowed."""
+    title, body, topic = (
+        modal_value(view, block) for block in (TITLE_BLOCK, BODY_BLOCK, TOPIC_BLOCK)
+    )
+    listed = modal_value(view, WORDINGS_BLOCK)
+    wordings = [line.strip() for line in listed.splitlines() if line.strip()]
+    errors = {}
+    if not title:
+        errors[TITLE_BLOCK] = "Give the entry a title."
+    elif len(title) > TITLE_LIMIT:
+        errors[TITLE_BLOCK] = too_long(title, TITLE_LIMIT)
+    if not body:
+        errors[BODY_BLOCK] = "Write the answer."
+    elif len(body) > FORM_TEXT_LIMIT:
+        errors[BODY_BLOCK] = too_long(body, FORM_TEXT_LIMIT)
+    if len(listed) > FORM_TEXT_LIMIT:
+        errors[WORDINGS_BLOCK] = too_long(listed, FORM_TEXT_LIMIT)
+    elif any(len(wording) > MAX_TEXT for wording in wordings):
+        errors[WORDINGS_BLOCK] = f"One way of asking takes at most {MAX_TEXT:,} characters."
+    if topic and networks.topic(runtime, topic) is None:
+        errors[TOPIC_BLOCK] = "Choose a topic from the list."
+    return {
+        "title": title,
+        "body": body,
+        "topic": topic or None,
+        "questions": wordings[:20],
+    }, errors
+
+
+# --- a resolved answer, saved --------------------------------------------------------------
+
+
+def save_answer(
+    runtime: Runtime, body: dict[str, Any], respond: Respond, client: WebClient, routed: Routed
+) -> None:
+    """Open the form that drafts a resolved answer into an entry (the networks' "Save to
+    knowledge index", once they have checked who may save it), unless it is drafted already."""
+    earlier = review.pending_draft(runtime, routed.id)
+    if earlier is not None:
+        state = (
+            f"is in the knowledge index as *{escape(earlier.title)}*"
+            if earlier.status == "approved"
+            else "is already waiting for review"
+        )
+        answer_presser(runtime, body, respond, f"This answer {state}.")
+        return
+    asked = routed.question
+    view = View(
+        type="modal",
+        callback_id=SAVE_MODAL,
+        title="Save to knowledge index",
+        submit="Send for review",
+        close="Cancel",
+        private_metadata=str(routed.id),
+        blocks=entry_form(
+            asked,
+            routed.answer or "",
+            routed.topic.key,
+            [asked],
+            networks.topics(runtime),
+        ),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_save_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, runtime: Runtime
+) -> None:
+    user = body["user"]["id"]
+    fields, errors = entry_values(runtime, view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    outcome, draft = review.propose(
+        runtime,
+        routed_id=row_id(metadata_text(view)) or 0,
+        user_id=user,
+        title=fields["title"],
+        body=fields["body"],
+        topic_key=fields["topic"],
+        questions=fields["questions"],
+    )
+    if outcome is not Outcome.DONE or draft is None:
+        message = {
+            Outcome.ALREADY: "This answer is already waiting for review.",
+            Outcome.NOT_ALLOWED: (NOT_A_SAVER),
+        }.get(outcome, QUESTION_GONE)
+        ack(response_action="errors", errors={TITLE_BLOCK: message})
+        return
+    ack()
+    send_for_review(runtime, client, user, draft)
+    if draft.routed_id is not None:
+        runtime.notify(AnswerDraftChanged(draft.routed_id))
 
 
 # --- Save to Eddy ----------------------------------------------------------------------------
@@ -374,7 +549,7 @@ def on_approve(
 ) -> None:
     ack()
     user, draft_id = pressed_id(body)
-    outcome, draft = networks.review(runtime, draft_id=draft_id or 0, reviewer=user, approve=True)
+    outcome, draft = review.review(runtime, draft_id=draft_id or 0, reviewer=user, approve=True)
     reviewed(runtime, body, respond, client, user, outcome, draft)
 
 
@@ -420,9 +595,9 @@ def reviewed(
     else:
         answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
     tell_authors(client, draft, reviewer)
-    routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
-    if routed is not None:  # its posts offered to save it: they say what became of it
-        refresh_posts(runtime, client, routed)
+    if draft.routed_id is not None:
+        # Its question's posts offered to save it: they say what became of it.
+        runtime.notify(AnswerDraftChanged(draft.routed_id))
 
 
 def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -> None:
@@ -460,7 +635,7 @@ def pending_for(
     runtime: Runtime, body: dict[str, Any], respond: Respond | None, user: str, draft_id: int
 ) -> Draft | None:
     """The pending draft a reviewer wants to act on, or None (they have been told why)."""
-    outcome, draft = networks.draft_to_review(runtime, draft_id=draft_id, reviewer=user)
+    outcome, draft = review.draft_to_review(runtime, draft_id=draft_id, reviewer=user)
     if outcome is Outcome.DONE and draft is not None:
         return draft
     text = {
@@ -506,7 +681,7 @@ def on_reject(
                     REASON_BLOCK,
                     "Why? (the author is told)",
                     multiline=True,
-                    limit=networks.REASON_LIMIT,
+                    limit=review.REASON_LIMIT,
                 ),
             ],
         ),
@@ -522,13 +697,13 @@ def on_reject_submitted(
     if not reason:
         ack(response_action="errors", errors={REASON_BLOCK: "Say why, so the author can learn."})
         return
-    if len(reason) > networks.REASON_LIMIT:
+    if len(reason) > review.REASON_LIMIT:
         ack(
             response_action="errors",
-            errors={REASON_BLOCK: too_long(reason, networks.REASON_LIMIT)},
+            errors={REASON_BLOCK: too_long(reason, review.REASON_LIMIT)},
         )
         return
-    outcome, draft = networks.review(
+    outcome, draft = review.review(
         runtime,
         draft_id=row_id(about.get("draft")) or 0,
         reviewer=user,
@@ -622,7 +797,7 @@ def on_edit_draft_submitted(
         ack(response_action="errors", errors=errors)
         return
     about = modal_metadata(view)
-    outcome, draft = networks.review(
+    outcome, draft = review.review(
         runtime,
         draft_id=row_id(about.get("draft")) or 0,
         reviewer=user,

@@ -1,8 +1,9 @@
 """Subject-matter networks: their topics as last loaded, who is in them, and every question
-routed to them with its posts, its timeline and the entries drafted from its answer.
+routed to them with its posts and its timeline (the entries drafted from an answer are the
+review queue's: `store.review`).
 
 State changes that several people (or several Eddy instances) may attempt at once — a claim,
-an answer, a resolution, an escalation tier, a review decision — are single conditional
+an answer, a resolution, an escalation tier — are single conditional
 UPDATEs: the database lets exactly one of them match, and the caller learns from the row count
 whether it won.
 """
@@ -42,15 +43,6 @@ OPEN, CLAIMED, ANSWERED, RESOLVED = "open", "claimed", "answered", "resolved"
 #: A question whose asker was forgotten (`app.py forget user`) while it waited: nobody can be
 #: told an answer, so it leaves every waiting list (and still counts as routed).
 WITHDRAWN = "withdrawn"
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
-#: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):
-#: approved as it is written, so the history of who contributed what stays in one place.
-WRITTEN_ENTRY = "written"
-#: The longest reason a reviewer may give for a rejection, and the longest link to the message
-#: a draft came from (both counted as typed; the handlers refuse longer ones kindly).
-REASON_LIMIT = 500
-SOURCE_URL_LIMIT = 500
 
 
 class NetworkTopicRow(ContentSpec, table=True):
@@ -154,35 +146,6 @@ class RoutedStep(TeamScoped, table=True):
     at: datetime = utc_field(index=True)
     user_id: str | None = Field(default=None, max_length=32)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class EntryDraft(TeamScoped, table=True):
-    """A knowledge entry proposed in Slack (from a resolved answer, or any message saved with
-    the "Save to Eddy" shortcut), in the review queue until a reviewer decides."""
-
-    __tablename__ = "entry_draft"
-
-    id: int | None = Field(default=None, primary_key=True)
-    routed_id: int | None = Field(default=None, index=True)
-    title: str = Field(max_length=200)
-    body: str
-    topic: str | None = Field(default=None, max_length=KEY_LENGTH)
-    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    owner: str | None = Field(default=None, max_length=32)
-    proposed_by: str = Field(max_length=32)
-    proposed_at: datetime = utc_field()
-    #: "pending", "approved" or "rejected".
-    status: str = Field(max_length=16, index=True)
-    reviewed_by: str | None = Field(default=None, max_length=32)
-    reviewed_at: datetime | None = utc_field(default=None, nullable=True)
-    slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
-    #: "answer" (a routed question's answer), "message" (saved with the shortcut) or
-    #: "written" (a manager's new entry, recorded as approved).
-    kind: str = Field(default=ANSWER_DRAFT, max_length=16)
-    #: A link back to the Slack message it was saved from.
-    source_url: str | None = Field(default=None, max_length=SOURCE_URL_LIMIT)
-    #: Why the reviewer rejected it (the author is told).
-    decision_note: str | None = Field(default=None, max_length=REASON_LIMIT)
 
 
 # --- topics -------------------------------------------------------------------------------
@@ -576,73 +539,11 @@ def steps(session: Session, *, team_id: str, routed_id: int | None = None) -> li
     return list(session.exec(query.order_by(col(RoutedStep.at), col(RoutedStep.id))))
 
 
-# --- the review queue ---------------------------------------------------------------------
-
-
-def add_draft(
-    session: Session, *, team_id: str, at: datetime, status: str = PENDING, **fields: Any
-) -> EntryDraft:
-    row = EntryDraft(team_id=team_id, proposed_at=at, status=status, **fields)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def draft(session: Session, *, team_id: str, draft_id: int) -> EntryDraft | None:
-    row = session.get(EntryDraft, draft_id)
-    return row if row is not None and row.team_id == team_id else None
-
-
-def drafts(
-    session: Session, *, team_id: str, status: str | None = None, routed_id: int | None = None
-) -> list[EntryDraft]:
-    query = select(EntryDraft).where(EntryDraft.team_id == team_id)
-    if status is not None:
-        query = query.where(EntryDraft.status == status)
-    if routed_id is not None:
-        query = query.where(EntryDraft.routed_id == routed_id)
-    return list(session.exec(query.order_by(col(EntryDraft.id))))
-
-
-def decide_draft(
-    session: Session,
-    *,
-    team_id: str,
-    draft_id: int,
-    status: str,
-    reviewer: str,
-    at: datetime,
-    fields: dict[str, Any] | None = None,
-) -> bool:
-    """Approve or reject a pending draft (with the reviewer's edits); one decision wins."""
-    statement = (
-        update(EntryDraft)
-        .where(
-            col(EntryDraft.team_id) == team_id,
-            col(EntryDraft.id) == draft_id,
-            col(EntryDraft.status) == PENDING,
-        )
-        .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
-    )
-    return changed(session, statement)
-
-
 def answers_given(session: Session, *, team_id: str, user_id: str) -> int:
     """Routed questions this person answered (what expert badges count)."""
     query = (
         select(func.count())
         .select_from(RoutedQuestion)
         .where(RoutedQuestion.team_id == team_id, RoutedQuestion.answered_by == user_id)
-    )
-    return int(session.exec(query).one())
-
-
-def entries_accepted(session: Session, *, team_id: str, user_id: str) -> int:
-    """Approved drafts whose answer is this person's (its owner; else who proposed it)."""
-    author = func.coalesce(EntryDraft.owner, EntryDraft.proposed_by)
-    query = (
-        select(func.count())
-        .select_from(EntryDraft)
-        .where(EntryDraft.team_id == team_id, EntryDraft.status == APPROVED, author == user_id)
     )
     return int(session.exec(query).one())

@@ -1,19 +1,71 @@
-"""The review side of knowledge entries: when someone last confirmed an entry is still true,
-and when its owner was last reminded.
+"""The review queue's tables: entries proposed in Slack (drafts) until a reviewer decides,
+and the review side of live knowledge entries (when someone last confirmed an entry is still
+true, and when its owner was last reminded).
 
-Kept apart from `knowledge_entry`, whose rows a content sync rewrites from the files: a
-confirmation made in Slack must survive that. A reminder is claimed with one conditional
-upsert, so that several Eddy instances running the reminder job remind an owner once.
+A review decision is a single conditional UPDATE: when two reviewers decide at once, the
+database lets exactly one of them match, and the caller learns from the row count whether it
+won. The review side of live entries is kept apart from `knowledge_entry`, whose rows a
+content sync rewrites from the files: a confirmation made in Slack must survive that. A
+reminder is claimed with one conditional upsert, so that several Eddy instances running the
+reminder job remind an owner once.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import JSON, Column, func, or_, update
 from sqlmodel import Field, Session, col, select
 
-from store.base import SLUG_LENGTH, TeamKeyed, changed, insert_for, utc_field
+from store.base import (
+    KEY_LENGTH,
+    SLUG_LENGTH,
+    TeamKeyed,
+    TeamScoped,
+    changed,
+    insert_for,
+    utc_field,
+)
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
+#: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):
+#: approved as it is written, so the history of who contributed what stays in one place.
+WRITTEN_ENTRY = "written"
+#: The longest reason a reviewer may give for a rejection, and the longest link to the message
+#: a draft came from (both counted as typed; the handlers refuse longer ones kindly).
+REASON_LIMIT = 500
+SOURCE_URL_LIMIT = 500
+
+
+class EntryDraft(TeamScoped, table=True):
+    """A knowledge entry proposed in Slack (from a resolved answer, or any message saved with
+    the "Save to Eddy" shortcut), in the review queue until a reviewer decides."""
+
+    __tablename__ = "entry_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    routed_id: int | None = Field(default=None, index=True)
+    title: str = Field(max_length=200)
+    body: str
+    topic: str | None = Field(default=None, max_length=KEY_LENGTH)
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner: str | None = Field(default=None, max_length=32)
+    proposed_by: str = Field(max_length=32)
+    proposed_at: datetime = utc_field()
+    #: "pending", "approved" or "rejected".
+    status: str = Field(max_length=16, index=True)
+    reviewed_by: str | None = Field(default=None, max_length=32)
+    reviewed_at: datetime | None = utc_field(default=None, nullable=True)
+    slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
+    #: "answer" (a routed question's answer), "message" (saved with the shortcut) or
+    #: "written" (a manager's new entry, recorded as approved).
+    kind: str = Field(default=ANSWER_DRAFT, max_length=16)
+    #: A link back to the Slack message it was saved from.
+    source_url: str | None = Field(default=None, max_length=SOURCE_URL_LIMIT)
+    #: Why the reviewer rejected it (the author is told).
+    decision_note: str | None = Field(default=None, max_length=REASON_LIMIT)
 
 
 class EntryReview(TeamKeyed, table=True):
@@ -60,3 +112,65 @@ def claim_reminder(
         ),
     )
     return changed(session, statement)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+def add_draft(
+    session: Session, *, team_id: str, at: datetime, status: str = PENDING, **fields: Any
+) -> EntryDraft:
+    row = EntryDraft(team_id=team_id, proposed_at=at, status=status, **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def draft(session: Session, *, team_id: str, draft_id: int) -> EntryDraft | None:
+    row = session.get(EntryDraft, draft_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
+def drafts(
+    session: Session, *, team_id: str, status: str | None = None, routed_id: int | None = None
+) -> list[EntryDraft]:
+    query = select(EntryDraft).where(EntryDraft.team_id == team_id)
+    if status is not None:
+        query = query.where(EntryDraft.status == status)
+    if routed_id is not None:
+        query = query.where(EntryDraft.routed_id == routed_id)
+    return list(session.exec(query.order_by(col(EntryDraft.id))))
+
+
+def decide_draft(
+    session: Session,
+    *,
+    team_id: str,
+    draft_id: int,
+    status: str,
+    reviewer: str,
+    at: datetime,
+    fields: dict[str, Any] | None = None,
+) -> bool:
+    """Approve or reject a pending draft (with the reviewer's edits); one decision wins."""
+    statement = (
+        update(EntryDraft)
+        .where(
+            col(EntryDraft.team_id) == team_id,
+            col(EntryDraft.id) == draft_id,
+            col(EntryDraft.status) == PENDING,
+        )
+        .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
+    )
+    return changed(session, statement)
+
+
+def entries_accepted(session: Session, *, team_id: str, user_id: str) -> int:
+    """Approved drafts whose answer is this person's (its owner; else who proposed it)."""
+    author = func.coalesce(EntryDraft.owner, EntryDraft.proposed_by)
+    query = (
+        select(func.count())
+        .select_from(EntryDraft)
+        .where(EntryDraft.team_id == team_id, EntryDraft.status == APPROVED, author == user_id)
+    )
+    return int(session.exec(query).one())

@@ -34,7 +34,8 @@ from store.lessons import (
     PathCompletion,
     QuizAnswer,
 )
-from store.networks import APPROVED, EntryDraft, NetworkTopicRow, RoutedQuestion
+from store.networks import NetworkTopicRow, RoutedQuestion
+from store.review import APPROVED, EntryDraft
 
 #: A half-open stretch of time, [start, end), with aware UTC datetimes.
 Window = tuple[datetime, datetime]

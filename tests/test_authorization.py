@@ -603,15 +603,15 @@ TABLE: tuple[Row, ...] = (
         SAVERS,
         resolved_for_sam,
         pressing("Save to knowledge index"),
-        network_handlers.NOT_A_SAVER,
+        review_handlers.NOT_A_SAVER,
         sam_opens("Save to knowledge index"),
     ),
     Row(
-        network_handlers.SAVE_MODAL,
+        review_handlers.SAVE_MODAL,
         SAVERS,
         sams_save_form,
         submitting(),
-        network_handlers.NOT_A_SAVER,
+        review_handlers.NOT_A_SAVER,
         sam_submits({}, lambda slack: "in the review queue" in slack.dms(SAM)[-1].text),
     ),
     Row(
@@ -647,18 +647,16 @@ TABLE: tuple[Row, ...] = (
         sam_submits({}, lambda slack: "in the review queue" in slack.dms(SAM)[-1].text),
     ),
     Row(
-        network_handlers.APPROVE,
+        review_handlers.APPROVE,
         REVIEWERS,
         draft_card,
         pressing("Approve"),
         NOT_REVIEWER,
         alex_approves,
     ),
+    Row(review_handlers.EDIT, REVIEWERS, draft_card, pressing("Edit"), NOT_REVIEWER, alex_approves),
     Row(
-        network_handlers.EDIT, REVIEWERS, draft_card, pressing("Edit"), NOT_REVIEWER, alex_approves
-    ),
-    Row(
-        network_handlers.REJECT,
+        review_handlers.REJECT,
         REVIEWERS,
         draft_card,
         pressing("Reject"),
@@ -666,7 +664,7 @@ TABLE: tuple[Row, ...] = (
         alex_approves,
     ),
     Row(
-        network_handlers.EDIT_MODAL,
+        review_handlers.EDIT_MODAL,
         REVIEWERS,
         alex_form("Edit"),
         submitting({"entry_title": "Forged title"}),
@@ -1126,9 +1124,9 @@ FORGED_VALUES: tuple[Any, ...] = (
 NOT_BUTTONS = {
     network_handlers.QUESTION_MODAL,
     network_handlers.ANSWER_MODAL,
-    network_handlers.SAVE_MODAL,
+    review_handlers.SAVE_MODAL,
     network_handlers.EXPERTS_MODAL,
-    network_handlers.EDIT_MODAL,
+    review_handlers.EDIT_MODAL,
     review_handlers.SUGGEST_MODAL,
     review_handlers.REJECT_MODAL,
     review_handlers.ENTRY_MODAL,
@@ -1360,7 +1358,7 @@ def test_rows_of_another_workspace_are_nobodys_here(slack, instance, content, cl
             presses = [
                 (SAM, ask_handlers.HELPFUL, question_id),
                 (SAM, ask_handlers.SHARE, question_id),
-                (ALEX, network_handlers.APPROVE, draft_id),
+                (ALEX, review_handlers.APPROVE, draft_id),
                 (ALEX, review_handlers.VIEW_DRAFT, draft_id),
                 (ALEX, home_handlers.CLAIM, routed_id),
                 (SAM, lesson_handlers.DONE, done),
