@@ -47,6 +47,8 @@ class Person:
     active: bool = True
     #: A workspace admin or owner (community managers too, if the settings say so).
     is_admin: bool = False
+    #: The name people know them by (Slack's real name; their ID when Slack gives none).
+    name: str = ""
 
     @property
     def is_human(self) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App, Respond, Say
@@ -24,8 +23,8 @@ from slack_sdk.models.blocks import (
 from bot.ask import Answer, Rating, Shared, ask, choose, rate, recall, share
 from bot.content.entries import KnowledgeEntry
 from bot.content.small_talk import small_talk
-from bot.people import FORMER_MEMBER, is_former_member
 from bot.runtime import Runtime
+from handlers import people
 from handlers.blocks import (
     HomeNotice,
     as_dicts,
@@ -92,6 +91,7 @@ def register(app: App) -> None:
 
 
 def answer_message(
+    runtime: Runtime,
     answer: Answer,
     client: WebClient,
     *,
@@ -107,7 +107,7 @@ def answer_message(
     if shared_by is not None:
         blocks.append(context(f"<@{shared_by}> asked: “{question}”"))
     if answer.entry is not None:
-        blocks += entry_blocks(answer.entry, owner_name(client, answer.entry.owner))
+        blocks += entry_blocks(answer.entry, people.name_of(runtime, client, answer.entry.owner))
         if answer.others and shared_by is None:
             blocks.append(context("*Other answers that might help:*"))
             blocks += [candidate(answer, entry) for entry in answer.others]
@@ -127,29 +127,6 @@ def unsure_text(answer: Answer) -> str:
     if answer.others:
         return f"I'm not sure I know the answer to {asked}. Here is what came closest:"
     return f"I couldn't find anything about {asked} in the knowledge index."
-
-
-def owner_name(client: WebClient, user_id: str | None) -> str | None:
-    """The owner's name as people know it. (A `<@U…>` mention would notify the owner every
-    time their entry answers someone.) "former member" for an owner Eddy was asked to forget;
-    None when it cannot be looked up right now."""
-    if not user_id:
-        return None
-    if is_former_member(user_id):
-        return FORMER_MEMBER
-    try:
-        return _person_name(client, user_id)
-    except SlackApiError:
-        log.warning("Could not look up the owner %s of an entry", user_id, exc_info=True)
-        return None
-
-
-@lru_cache(maxsize=1024)
-def _person_name(client: WebClient, user_id: str) -> str:
-    """Cached for the life of the process (only successful look-ups are cached)."""
-    user = client.users_info(user=user_id)["user"]
-    profile = user.get("profile") or {}
-    return str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
 
 
 def entry_blocks(entry: KnowledgeEntry, owner: str | None) -> list[Block]:
@@ -214,7 +191,7 @@ def reply_to(
         question=question,
         query=query,
     )
-    return answer_message(answer, client, ephemeral=ephemeral)
+    return answer_message(runtime, answer, client, ephemeral=ephemeral)
 
 
 def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -356,7 +333,7 @@ def on_rate(
     if outcome in RATED_REPLY and answer is not None and can_respond(respond):
         respond(
             replace_original=True,
-            **answer_message(answer, client, ephemeral=ephemeral, rated=outcome),
+            **answer_message(runtime, answer, client, ephemeral=ephemeral, rated=outcome),
         )
     else:
         answer_presser(runtime, body, respond, {**RATED_REPLY, **OTHER_REPLY}.get(outcome, ""))
@@ -379,7 +356,7 @@ def on_share(
     try:
         client.chat_postMessage(
             channel=shared.channel,
-            **answer_message(shared.answer, client, ephemeral=False, shared_by=user),
+            **answer_message(runtime, shared.answer, client, ephemeral=False, shared_by=user),
         )
     except SlackApiError as error:
         if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
@@ -407,10 +384,12 @@ def on_show(
         answer_presser(runtime, body, respond, "Press Show on the answer's message to see it.")
         return
     if answer.asked_by == user:
-        respond(replace_original=True, **answer_message(answer, client, ephemeral=ephemeral))
+        respond(
+            replace_original=True, **answer_message(runtime, answer, client, ephemeral=ephemeral)
+        )
     else:
         respond(
             response_type="ephemeral",
             replace_original=False,
-            **answer_message(answer, client, ephemeral=True, feedback=False),
+            **answer_message(runtime, answer, client, ephemeral=True, feedback=False),
         )

@@ -38,7 +38,7 @@ from bot import analytics, gaps, home, lessons, networks, review
 from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
-from handlers import ask, badges
+from handlers import ask, badges, people
 from handlers import lessons as lesson_handlers
 from handlers import networks as network_handlers
 from handlers import review as review_handlers
@@ -584,6 +584,6 @@ def on_read(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
             type="modal",
             title="Eddy",
             close="Close",
-            blocks=ask.entry_blocks(entry, ask.owner_name(client, entry.owner))[:99],
+            blocks=ask.entry_blocks(entry, people.name_of(runtime, client, entry.owner))[:99],
         ),
     )

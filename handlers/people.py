@@ -5,13 +5,16 @@ found = person(runtime, client, "U0ALEX001")   # None: Slack knows no such perso
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.people import Person
+from bot.people import FORMER_MEMBER, Person, is_former_member
 from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class LookUpError(Exception):
@@ -44,4 +47,26 @@ def person_from_slack(user: dict[str, Any]) -> Person:
         is_bot=bool(user.get("is_bot")),
         active=not user.get("deleted"),
         is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        name=str(
+            (user.get("profile") or {}).get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user["id"]
+        ),
     )
+
+
+def name_of(runtime: Runtime, client: WebClient, user_id: str | None) -> str | None:
+    """Someone's name as people know it, to show where a `<@U…>` mention would notify them
+    (an entry's owner, every time their entry answers someone): "former member" for someone
+    Eddy was asked to forget; None when there is nobody, or Slack cannot say right now."""
+    if not user_id:
+        return None
+    if is_former_member(user_id):
+        return FORMER_MEMBER
+    try:
+        found = person(runtime, client, user_id)
+    except LookUpError:
+        log.warning("Could not look up %s to show their name", user_id)
+        return None
+    return found.name if found is not None and found.name else None

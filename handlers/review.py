@@ -38,7 +38,8 @@ from bot.networks import Outcome, Routed
 from bot.review import AnswerDraftChanged, Draft, Flagged, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from bot.text import plural
-from handlers.ask import entry_blocks, owner_name
+from handlers import people
+from handlers.ask import entry_blocks
 from handlers.blocks import (
     USER_ID,
     WEB_ADDRESS,
@@ -847,7 +848,7 @@ def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     if entry is None:
         answer_presser(runtime, body, None, "That entry is no longer in the knowledge index.")
         return
-    blocks = entry_blocks(entry, owner_name(client, entry.owner))
+    blocks = entry_blocks(entry, people.name_of(runtime, client, entry.owner))
     if entry.path is not None:
         blocks.append(context(f"From the content file `{content_file(runtime, entry)}`"))
     client.views_open(
