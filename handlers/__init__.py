@@ -135,12 +135,7 @@ def create_app(runtime: Runtime) -> EddyApp:
     app.use(attach_runtime_and_skip_repeats(runtime))
     app.error(errors.on_error)
     for capability in CAPABILITIES:
-        capability.register(app)
-    networks.listen_for_notices(runtime, client)
-    lessons.connect_delivery(runtime, client)
-    badges.connect(runtime, client)
-    review.connect(runtime, client)
-    home.connect(runtime, client)
+        capability.register(app, runtime, client)
     return app
 
 

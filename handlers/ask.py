@@ -76,7 +76,8 @@ CANNOT_POST = "I can't post in this conversation. Invite @Eddy to the channel fi
 NOT_YOUR_ANSWER = "Sorry, only the person who asked can share this answer or pick another one."
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """Ask's listeners (it needs no notices)."""
     app.command(ASK.name)(on_ask_command)
     app.event("app_mention")(on_mention)
     app.event("message")(on_direct_message)

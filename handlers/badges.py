@@ -48,14 +48,12 @@ PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.AL
 REACTION_EVENTS = ("reaction_added", "reaction_removed")
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """Badges' listeners, and the congratulations for the badges people earn (reactions and
+    other capabilities alike)."""
     app.command(BADGES.name)(on_badges_command)
     for event in REACTION_EVENTS:
         app.event(event)(on_reaction)
-
-
-def connect(runtime: Runtime, client: WebClient) -> None:
-    """Tell people about the badges they earn (reactions and other capabilities alike)."""
     runtime.listen(BadgeEarned, lambda notice: congratulate(client, notice))
 
 

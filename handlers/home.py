@@ -89,7 +89,9 @@ PAGE_LIMIT = 10**6
 CONSOLE_ONLY = "Only community managers can see the console."
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """The Home tab's listeners; Home tabs are redrawn when what they show changes, and show
+    notices."""
     app.event("app_home_opened")(on_home_opened)
     app.action(family(TAB))(on_tab)
     app.action(family(PAGE))(on_page)
@@ -98,10 +100,6 @@ def register(app: App) -> None:
     app.action(family(START_PATH))(on_start_path)
     app.action(CLAIM)(on_claim)
     app.action(READ)(on_read)
-
-
-def connect(runtime: Runtime, client: WebClient) -> None:
-    """Redraw Home tabs when what they show changes, and show notices on them."""
     redraw = Redrawer(runtime, client)
     runtime.listen(HomeChanged, redraw.changed)
     runtime.listen(HomeNotice, lambda notice: publish(runtime, client, notice.user, notice.text))

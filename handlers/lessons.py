@@ -124,7 +124,9 @@ GONE = {
 }
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """Lessons' listeners; the delivery job posts lessons through Slack, and managers hear
+    when a channel's schedule stops."""
     app.command(LEARN.name)(on_learn_command)
     app.action(ANSWER)(on_answer)
     app.action(DONE)(on_done)
@@ -132,10 +134,6 @@ def register(app: App) -> None:
     app.action(LINK)(on_link)
     app.event("user_change")(on_user_change)
     register_console(app)
-
-
-def connect_delivery(runtime: Runtime, client: WebClient) -> None:
-    """Let the delivery job post lessons, and tell managers when a channel schedule stops."""
     runtime.lesson_poster = SlackLessonPoster(lesson_client(client))
     runtime.listen(SchedulePaused, lambda notice: tell_managers(client, notice))
 

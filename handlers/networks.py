@@ -111,7 +111,9 @@ HOURS_LIMIT = 48
 ANSWER_LIMIT = FORM_TEXT_LIMIT
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """Networks' listeners; what the scheduled escalation decides is delivered through Slack,
+    and a question's posts are redrawn when review says the draft of its answer changed."""
     app.command(EXPERTS.name)(on_experts_command)
     app.action(ASK_EXPERTS)(on_ask_experts)
     app.view(QUESTION_MODAL)(on_question_submitted)
@@ -125,11 +127,6 @@ def register(app: App) -> None:
     # falls through to the next `message` listener (Ask's), because the middleware skips it.
     app.event("message", middleware=[only_routed_threads])(on_thread_reply)
     register_console(app)
-
-
-def listen_for_notices(runtime: Runtime, client: WebClient) -> None:
-    """Deliver what the scheduled escalation decides through Slack, and redraw a question's
-    posts when the review handlers say the draft of its answer was proposed or decided."""
     runtime.listen(Escalation, lambda notice: send_escalation(runtime, client, notice))
     runtime.listen(
         AnswerDraftChanged, lambda changed: refresh_question(runtime, client, changed.routed_id)

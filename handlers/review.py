@@ -118,7 +118,8 @@ QUEUE_HEADINGS = {
 BLOCKS_PER_MODAL = 100
 
 
-def register(app: App) -> None:
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    """Review's listeners, and the review reminders the scheduled job decides."""
     app.shortcut(SAVE_SHORTCUT)(on_save_message)
     app.view(SAVE_MODAL)(on_save_submitted)
     app.view(SUGGEST_MODAL)(on_suggestion_submitted)
@@ -135,10 +136,6 @@ def register(app: App) -> None:
     app.action(STILL_TRUE)(on_still_true)
     app.action(WRITE_GAP)(on_write_gap)
     app.view(GAP_MODAL)(on_gap_submitted)
-
-
-def connect(runtime: Runtime, client: WebClient) -> None:
-    """Deliver the review reminders the scheduled job decides."""
     runtime.listen(ReviewReminder, lambda reminder: remind(runtime, client, reminder))
 
 
