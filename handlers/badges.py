@@ -21,8 +21,8 @@ from bot.badges import BadgeEarned, Board, Period, Reaction, Result, Standing
 from bot.content.badge_rules import BadgeRules
 from bot.runtime import Runtime
 from handlers.blocks import as_dicts, context, escape, mention, meter, section, when
-from handlers.lessons import dm
 from handlers.people import LookUpError, person
+from handlers.slack import dm
 from handlers.slash import SlashCommand
 
 log = logging.getLogger(__name__)

@@ -53,7 +53,6 @@ from bot.lessons import (
     TryLater,
     Unreachable,
 )
-from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import privacy
@@ -75,6 +74,7 @@ from handlers.blocks import (
     when,
 )
 from handlers.people import LookUpError, person, person_from_slack
+from handlers.slack import dm, ephemeral, reply
 from handlers.slash import SlashCommand
 from handlers.values import (
     action_value,
@@ -361,10 +361,6 @@ def on_learn_command(
         )
         return
     handler(ack, runtime, client, command, rest.strip())
-
-
-def reply(ack: Ack, text: str, *extra: Block) -> None:
-    ack(text=text, blocks=as_dicts([section(text), *extra]))
 
 
 def person_zone(runtime: Runtime, client: WebClient, user_id: str) -> str:
@@ -940,35 +936,6 @@ def on_user_change(event: dict[str, Any], runtime: Runtime) -> None:
         left=bool(person.get("deleted")),
         now=runtime.clock.now(),
     )
-
-
-def dm(client: WebClient, user: str, text: str, *, thread_ts: str | None = None) -> None:
-    """Message someone directly (logged when Slack refuses); never a former member, whose
-    pseudonym is nobody's."""
-    if is_former_member(user):
-        return
-    try:
-        client.chat_postMessage(
-            channel=user, text=text, blocks=as_dicts([section(text)]), thread_ts=thread_ts
-        )
-    except SlackApiError as error:
-        log.warning("Could not DM %s: %s", user, error.response.get("error"))
-
-
-def ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
-    """A note only `user` sees where they pressed; in their DM with Eddy when Slack cannot
-    show it there (no channel, or they are not in it)."""
-    if channel:
-        try:
-            client.chat_postEphemeral(
-                channel=channel, user=user, text=text, blocks=as_dicts([section(text)])
-            )
-            return
-        except SlackApiError as error:
-            log.info(
-                "Could not show %s a note in %s: %s", user, channel, error.response.get("error")
-            )
-    dm(client, user, text)
 
 
 # --- schedules in the managers' console (App Home) --------------------------------------------

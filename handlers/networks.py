@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -58,7 +58,7 @@ from handlers.blocks import (
 )
 from handlers.forms import TOPIC_BLOCK, modal_value, text_input, too_long, topic_select
 from handlers.review import NOT_A_SAVER, save_answer
-from handlers.slack import dm
+from handlers.slack import dm, post_in_thread, reply
 from handlers.slash import MAX_TEXT, SlashCommand
 from handlers.values import (
     action_value,
@@ -247,17 +247,6 @@ def answer_for_asker(
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
-def post_in_thread(client: WebClient, post: Post, text: str, **extra: Any) -> Post | None:
-    """Reply in a post's thread: the reply (None, logged, when Slack refuses, so whoever is
-    told it arrived hears the truth)."""
-    try:
-        sent = client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text, **extra)
-    except SlackApiError as error:
-        log.warning("Could not reply in %s: %s", post.channel, error.response.get("error"))
-        return None
-    return Post(sent["channel"], sent["ts"], post.recipient)
-
-
 def refresh_posts(
     runtime: Runtime, client: WebClient, routed: Routed, *, skip: str | None = None
 ) -> None:
@@ -359,10 +348,6 @@ def on_experts_command(
         ack(**EXPERTS.unknown(text))
         return
     handler(ack, runtime, client, user, rest)
-
-
-def reply(ack: Ack, text: str) -> None:
-    ack(text=text, blocks=as_dicts([section(text)]))
 
 
 def resolve_topic(ack: Ack, runtime: Runtime, words: str, verb: str) -> tuple[Topic, str] | None:
@@ -758,12 +743,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
             },
         )
         return
-    delivered = [
-        post
-        for post in (dm(client, expert, question_post(routed, expert)) for expert in sent.experts)
-        if post
-    ]
-    networks.record_posts(runtime, routed.id, delivered)
+    delivered = send_question(runtime, client, routed, sent.experts)
     if delivered:
         names = ", ".join(mention(post.recipient) for post in delivered)
         dm(
@@ -864,14 +844,26 @@ def notice(post: Post) -> Post:
     return Post(post.channel, post.ts, post.recipient, notice=True)
 
 
+def send_question(
+    runtime: Runtime, client: WebClient, routed: Routed, experts: Iterable[str]
+) -> list[Post]:
+    """DM each expert the question (their own copy, with Claim) and record where it went, so
+    that their reply in its thread reaches the question; the posts Slack took."""
+    delivered = [
+        post
+        for post in (dm(client, expert, question_post(routed, expert)) for expert in experts)
+        if post is not None
+    ]
+    networks.record_posts(runtime, routed.id, delivered)
+    return delivered
+
+
 def deliver_waiting(runtime: Runtime, client: WebClient, topic: Topic, expert: str) -> None:
     """Send a new expert the topic's questions that nobody could be asked before."""
     for routed in networks.waiting_for_experts(runtime, topic.key):
         if routed.asker == expert:
             continue
-        post = dm(client, expert, question_post(routed, expert))
-        if post is not None:
-            networks.record_posts(runtime, routed.id, [post])
+        if send_question(runtime, client, routed, [expert]):
             dm(
                 client,
                 routed.asker,
@@ -922,14 +914,7 @@ def hand_over(
                     "question is open again. Can someone "
                     "claim it?",
                 )
-        delivered = [
-            p
-            for p in (
-                dm(client, expert, question_post(routed, expert)) for expert in item.new_experts
-            )
-            if p
-        ]
-        networks.record_posts(runtime, routed.id, delivered)
+        send_question(runtime, client, routed, item.new_experts)
         if item.was_claimed:
             dm(
                 client,
@@ -1386,14 +1371,7 @@ def send_escalation(runtime: Runtime, client: WebClient, notice: Escalation) -> 
     for post in networks.posts(runtime, routed.id):
         if not post.notice:
             post_in_thread(client, post, reminder, reply_broadcast=post.recipient is None)
-    delivered = [
-        p
-        for p in (
-            dm(client, expert, question_post(routed, expert)) for expert in notice.new_experts
-        )
-        if p
-    ]
-    networks.record_posts(runtime, routed.id, delivered)
+    send_question(runtime, client, routed, notice.new_experts)
 
 
 # --- the managers' console (App Home) --------------------------------------------------------
@@ -1526,9 +1504,7 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
     if outcome is not Outcome.DONE or routed is None:
         return GONE
     refresh_posts(runtime, client, routed)
-    post = dm(client, user, question_post(routed, user))
-    if post is not None:
-        networks.record_posts(runtime, routed.id, [post])
+    send_question(runtime, client, routed, [user])
     dm(
         client,
         routed.asker,
