@@ -638,6 +638,16 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     assert "*Points given:* 0\n`▁▁▁▁▁▁▁` daily" in text
 
 
+def test_analytics_count_what_happened_at_the_very_instant_they_are_drawn(slack, instance, clock):
+    # The sandbox's clock stands still: a question asked and the tab opened at one instant.
+    slack.workspace.clock = clock
+    slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+    slack.command(RIO, GENERAL, f"/ask {UNKNOWN}")
+    text = seen(open_tab(slack, ALEX, "Analytics"))
+    assert "*Questions asked:* 2" in text
+    assert "*Answered from the index:* 1 (50% of questions)" in text
+
+
 @pytest.fixture
 def crowded_content(content: Path) -> Path:
     """Fifty networks (the five shipped, and more with long names and descriptions)."""
