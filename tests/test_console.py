@@ -262,6 +262,18 @@ def test_mrkdwn_becomes_text(renderer: Renderer) -> None:
     assert "strike" in styled["gone"]
 
 
+def test_emphasis_around_a_date_is_drawn_not_shown_as_markers(renderer: Renderer) -> None:
+    # A quiz's "I'll ask you again" line: italics around a date token, whose shape has
+    # underscores of its own ({date_short_pretty}).
+    text = renderer.mrkdwn(
+        "_I'll ask you again on <!date^1765180800^{date_short_pretty} at {time}|Tue>._ "
+        "*Due <!date^1765180800^{date_short_pretty}|Tue>*"
+    )
+    assert "_" not in text.plain and "*" not in text.plain and "date" not in text.plain
+    styled = [str(span.style) for span in text.spans if text.plain[span.start : span.end]]
+    assert any("italic" in style for style in styled) and any("bold" in style for style in styled)
+
+
 def test_code_blocks_keep_their_text(renderer: Renderer) -> None:
     text = renderer.mrkdwn("Run this:\n```\nvpn --reset *now*\n&lt;tag&gt;\n```\ndone")
     assert text.plain == "Run this:\n▏ vpn --reset *now*\n▏ <tag>\ndone"
