@@ -56,6 +56,8 @@ from handlers.blocks import (
     typed_input,
     when,
 )
+from handlers.people import LookUpError
+from handlers.people import person as slack_person
 from handlers.slash import MAX_TEXT, SlashCommand
 from handlers.values import (
     action_value,
@@ -256,14 +258,22 @@ def answer_for_asker(
     return {"text": text, "blocks": as_dicts(blocks)}
 
 
-def draft_card(draft: networks.Draft, note: str | None = None) -> dict[str, Any]:
+def draft_topic(runtime: Runtime, draft: networks.Draft) -> str:
+    """A draft's topic as people know it (its name, not the key of networks.yml)."""
+    found = networks.topic(runtime, draft.topic) if draft.topic else None
+    if found is not None:
+        return escape(found.name)
+    return escape(draft.topic) if draft.topic else "none"
+
+
+def draft_card(runtime: Runtime, draft: networks.Draft, note: str | None = None) -> dict[str, Any]:
     """A drafted entry as its reviewers see it."""
     blocks: list[Block] = [
         section(f"*A new knowledge entry for review*, proposed by {mention(draft.proposed_by)}"),
         section(f"*{escape(draft.title)}*"),
         *sections(markdown_to_slack(draft.body)),
     ]
-    facts = [f"Topic: {escape(draft.topic or 'none')}"]
+    facts = [f"Topic: {draft_topic(runtime, draft)}"]
     if draft.questions:
         facts.append("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
     blocks.append(context(*facts))
@@ -556,13 +566,43 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
                 )
             )
             return
+        people = list(dict.fromkeys(people))
+        bots = [p for p in people if adding and not is_person(runtime, client, p)]
+        people = [p for p in people if p not in bots]
         changed = change_experts(runtime, client, user, topic, people, adding=adding)
-        names = ", ".join(mention(p) for p in changed) or "nobody new"
-        done = "Added" if adding else "Removed"
-        direction = "to" if adding else "from"
-        reply(ack, f"{note}{done} {names} {direction} the {topic_name(topic)} network.")
+        unchanged = [p for p in people if p not in changed]
+        network = f"the {topic_name(topic)} network"
+        said = []
+        if changed:
+            done, direction = ("Added", "to") if adding else ("Removed", "from")
+            said.append(f"{done} {mentions(changed)} {direction} {network}.")
+        if unchanged:
+            already = "already in" if adding else "not in"
+            be = "is" if len(unchanged) == 1 else "are"
+            said.append(f"{mentions(unchanged)} {be} {already} {network}.")
+        if bots:
+            said.append(f"{mentions(bots)} can't be an expert: only people answer questions.")
+        reply(ack, note + " ".join(said))
 
     return on_command
+
+
+def mentions(people: list[str]) -> str:
+    """People as mentions in a sentence: "@a", "@a and @b", "@a, @b and @c"."""
+    shown = [mention(person) for person in people]
+    if not shown:
+        return "nobody"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def is_person(runtime: Runtime, client: WebClient, user_id: str) -> bool:
+    """Whether `user_id` is a person who can answer (not a bot or an app); when Slack cannot
+    say right now, they are taken to be one, as the command named them."""
+    try:
+        found = slack_person(runtime, client, user_id)
+    except LookUpError:
+        return True
+    return found is None or found.is_human
 
 
 def change_experts(
@@ -869,7 +909,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
     ]
     networks.record_posts(runtime, routed.id, delivered)
     if delivered:
-        names = ", ".join(mention(post.recipient) for post in delivered)
+        names = mentions([post.recipient for post in delivered if post.recipient])
         dm(
             client,
             routed.asker,
@@ -933,8 +973,8 @@ def alert_managers(
 
 
 #: What the asker reads when managers were reached ({names}, {topic}).
-TOLD = "I've told {names}, who look after {topic}."
-ASKED = "I've asked {names}, who look after {topic}, to find someone."
+TOLD = "I've told {names}, who {look} after {topic}."
+ASKED = "I've asked {names}, who {look} after {topic}, to find someone."
 
 
 def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence: str) -> str:
@@ -945,7 +985,8 @@ def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence:
     managers = networks.managers_of(runtime, routed.topic)
     match networks.alerted(managers, told, routed.asker):
         case networks.Alerted.TOLD:
-            return sentence.format(names=", ".join(mention(user) for user in told), topic=topic)
+            look = "looks" if len(told) == 1 else "look"
+            return sentence.format(names=mentions(list(told)), look=look, topic=topic)
         case networks.Alerted.NOBODY_SET:
             return (
                 f"Nobody looks after {topic} yet, so I couldn't tell anyone: whoever runs Eddy "
@@ -956,10 +997,11 @@ def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence:
                 f"You look after {topic} yourself, so there was nobody else to tell: add "
                 f"experts with `/experts add @person {key}`."
             )
-    names = ", ".join(mention(user) for user in managers if user != routed.asker)
+    others = [user for user in managers if user != routed.asker]
+    look = "looks" if len(others) == 1 else "look"
     return (
-        f"I couldn't reach {names}, who look after {topic}, on Slack, so nobody knows yet; "
-        "please tell them yourself."
+        f"I couldn't reach {mentions(others)}, who {look} after {topic}, on Slack, so nobody "
+        "knows yet; please tell them yourself."
     )
 
 
@@ -1518,17 +1560,18 @@ def on_save_submitted(
 def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: networks.Draft) -> None:
     """DM the draft to its reviewers, and thank who proposed it."""
     reviewers = networks.reviewers(runtime, draft)
-    cards = [dm(client, reviewer, draft_card(draft)) for reviewer in reviewers]
+    cards = [dm(client, reviewer, draft_card(runtime, draft)) for reviewer in reviewers]
     sent = [card for card in cards if card is not None]
     networks.record_action_posts(runtime, networks.REVIEW_CARD, draft.id, sent)
-    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
+    who = [mention(reviewer) if reviewer != user else "you" for reviewer in reviewers]
+    queue = f"the review queue for {', '.join(who) or 'a community manager'}"
     dm(
         client,
         user,
         {
             "text": (
-                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
-                "you when it's in the knowledge index."
+                f"Thanks! “{escape(draft.title)}” is in {queue}. I'll tell you when it's in "
+                "the knowledge index."
             )
         },
     )

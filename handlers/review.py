@@ -56,6 +56,7 @@ from handlers.networks import (
     TITLE_BLOCK,
     dm,
     draft_card,
+    draft_topic,
     entry_form,
     entry_values,
     mention,
@@ -401,7 +402,7 @@ def reviewed(
         )
         if can_respond(respond) and from_message(body):  # a copy Eddy did not track: redraw it
             assert respond is not None
-            respond(replace_original=True, **draft_card(draft, already))
+            respond(replace_original=True, **draft_card(runtime, draft, already))
         else:
             answer_presser(runtime, body, respond, already)
         return
@@ -416,7 +417,7 @@ def reviewed(
     redraw_cards(runtime, client, draft, note)
     if can_respond(respond) and from_message(body):
         assert respond is not None
-        respond(replace_original=True, **draft_card(draft, note))
+        respond(replace_original=True, **draft_card(runtime, draft, note))
     else:
         answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
     tell_authors(client, draft, reviewer)
@@ -430,7 +431,7 @@ def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -
     buttons: whoever decided, nobody is left with an Approve that can only say "already"."""
     for card in networks.action_posts(runtime, networks.REVIEW_CARD, draft.id, forget=True):
         try:
-            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(draft, note))
+            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(runtime, draft, note))
         except SlackApiError as error:
             log.info("Could not redraw a review card of draft %s: %s", draft.id, error)
 
@@ -561,7 +562,9 @@ def decided(
             else f"Rejected by {mention(reviewer)}. Reason: {escape(draft.decision_note or '')}"
         )
         try:
-            client.chat_update(channel=about["channel"], ts=about["ts"], **draft_card(draft, note))
+            client.chat_update(
+                channel=about["channel"], ts=about["ts"], **draft_card(runtime, draft, note)
+            )
         except SlackApiError:
             log.info("Could not redraw the review card of draft %s", draft.id)
     reviewed(runtime, body, None, client, reviewer, outcome, draft)
@@ -643,7 +646,7 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     draft = pending_for(runtime, body, None, user, draft_id or 0)
     if draft is None:
         return
-    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {escape(draft.topic or 'none')}"]
+    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {draft_topic(runtime, draft)}"]
     if draft.source_url:
         facts.append(link(draft.source_url, "The message it came from"))
     blocks: list[Block] = [
