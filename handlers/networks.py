@@ -337,14 +337,14 @@ def refresh_posts(
         (post, question_post(routed, "", proposed=proposed))
         for post in networks.action_posts(runtime, networks.MANAGER_ALERT, routed.id)
     ]
-    if proposed or routed.saved_slug is not None:
+    if routed.status == networks.RESOLVED:
+        # Sent for review, then saved (their last redraw: forgotten) or rejected (Save again).
+        saved = routed.saved_slug is not None
         conversation = link_to(client, post_of(runtime, routed, routed.answered_by))
-        for post in networks.action_posts(runtime, networks.ASKER_ANSWER, routed.id, forget=True):
-            redraws.append((post, answer_for_asker(routed, conversation, proposed=True)))
-        thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
-        done = SAVED if routed.saved_slug is not None else SENT_FOR_REVIEW
-        prompt = {"text": thanks, "blocks": as_dicts([section(thanks), context(done)])}
-        for post in networks.action_posts(runtime, networks.SAVE_PROMPT, routed.id, forget=True):
+        for post in networks.action_posts(runtime, networks.ASKER_ANSWER, routed.id, forget=saved):
+            redraws.append((post, answer_for_asker(routed, conversation, proposed=proposed)))
+        prompt = save_prompt(routed, done=SAVED if saved else SENT_FOR_REVIEW if proposed else None)
+        for post in networks.action_posts(runtime, networks.SAVE_PROMPT, routed.id, forget=saved):
             redraws.append((post, prompt))
     for post, message in redraws:
         try:
@@ -1349,6 +1349,17 @@ def passed_on(
 # --- resolved, and back into the index ----------------------------------------------------
 
 
+def save_prompt(routed: Routed, *, done: str | None) -> dict[str, Any]:
+    """What the expert reads when the asker marks their answer resolved: the offer to save it,
+    or (`done`) what became of it."""
+    thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
+    if done is not None:
+        return {"text": thanks, "blocks": as_dicts([section(thanks), context(done)])}
+    offer = section(thanks + " If others may ask this too, save it to the knowledge index.")
+    save = ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id, "primary")])
+    return {"text": thanks, "blocks": as_dicts([offer, save])}
+
+
 def on_resolved(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
@@ -1371,22 +1382,12 @@ def on_resolved(
     if outcome is not Outcome.DONE:
         return
     refresh_posts(runtime, client, routed)
-    thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
-    save = {
-        "blocks": as_dicts(
-            [
-                section(thanks + " If others may ask this too, save it to the knowledge index."),
-                ActionsBlock(
-                    elements=[button("Save to knowledge index", SAVE, routed.id, "primary")]
-                ),
-            ]
-        )
-    }
+    save = save_prompt(routed, done=None)
     prompt = None
     if post is not None:
-        prompt = post_in_thread(client, post, thanks, **save)
+        prompt = post_in_thread(client, post, save["text"], blocks=save["blocks"])
     elif routed.answered_by:
-        prompt = dm(client, routed.answered_by, {"text": thanks, **save})
+        prompt = dm(client, routed.answered_by, save)
     sent = [prompt] if prompt is not None else []
     networks.record_action_posts(runtime, networks.SAVE_PROMPT, routed.id, sent)
 
