@@ -309,14 +309,16 @@ def test_badges_are_awarded_once_with_a_dm_and_a_shout_out(slack, instance):
     assert len(first) == 2
     assert ":seedling: You earned the *First thanks* badge" in first[0]
     assert "your first point from a colleague's reaction" in first[0]
+    # What it means, not the criterion again in other words.
+    assert "reaction. Someone noticed your help, the first of many times" in first[0]
     assert ":white_check_mark: You earned the *Problem solver* badge" in first[1]
     assert "15 points from :white_check_mark:" in first[1]
     for tip in tips[6:]:
         slack.react(KIM, tip, CHECK)  # 27 in all: Helping hand at 25
     assert ":handshake: You earned the *Helping hand* badge" in badge_dms(slack, SAM)[-1]
     assert shout_outs(slack) == [
-        f":seedling: <@{SAM}> earned *First thanks*: A colleague found one of your messages "
-        "helpful for the first time.",
+        f":seedling: <@{SAM}> earned *First thanks*: Someone noticed your help, the first of "
+        "many times, we hope.",
         f":white_check_mark: <@{SAM}> earned *Problem solver*: Five times your message was the "
         "answer someone needed.",
         f":handshake: <@{SAM}> earned *Helping hand*: Your messages keep making colleagues' "
