@@ -469,6 +469,15 @@ def test_gaps_are_worth_a_managers_time_and_close_when_any_entry_answers_them(
     assert "parking permit" in text and "espresso" not in text
 
 
+def test_an_answer_rated_not_helpful_is_a_gap_until_its_entry_is_reviewed(slack, instance):
+    slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+    slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")
+    text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
+    assert "“how do i reset my vpn password”" in text and "No gaps" not in text
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue (1)"), "Looks fine")
+    assert "No gaps" in seen(open_tab(slack, ALEX, "Knowledge gaps"))
+
+
 def test_workspace_admins_are_managers_only_when_the_setting_says_so(
     slack, database, content, clock
 ):
