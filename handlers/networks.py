@@ -658,8 +658,8 @@ def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
         count = counts.get(topic.key, 0)
         where = f" · posts in <#{topic.channel}>" if topic.channel else ""
         lines.append(
-            f"{topic_name(topic)} (`{topic.key}`): {count} "
-            f"expert{'s' * (count != 1)}{where}\n{escape(topic.description)}"
+            f"{topic_name(topic)} (`{topic.key}`): {plural(count, 'expert')}{where}\n"
+            f"{escape(topic.description)}"
         )
     blocks: list[Block] = [section("*Subject-matter networks*")]
     blocks += [section(line) for line in lines[:45]]
@@ -1640,9 +1640,14 @@ def register_console(app: App) -> None:
 def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
     """A network in the console: its experts, what waits, how fast it answers."""
     topic = summary.topic
-    people = ", ".join(mention(p) for p in summary.experts[:15]) or "no experts yet"
+    experts = (
+        f"{plural(len(summary.experts), 'expert')}: "
+        + ", ".join(mention(p) for p in summary.experts[:15])
+        if summary.experts
+        else "no experts yet"
+    )
     if len(summary.experts) > 15:
-        people += f" and {len(summary.experts) - 15} more"
+        experts += f" and {len(summary.experts) - 15} more"
     speed = (
         f"first response in {duration(summary.first_response)} (median)"
         if summary.first_response is not None
@@ -1651,8 +1656,7 @@ def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
     overdue = f" · ⚠️ {summary.overdue} overdue" if summary.overdue else ""
     return SectionBlock(
         text=(
-            f"*{escape(topic.name)}* (`{topic.key}`) · {len(summary.experts)} expert"
-            f"{'s' * (len(summary.experts) != 1)}: {people}\n"
+            f"*{escape(topic.name)}* (`{topic.key}`) · {experts}\n"
             f"{summary.open} waiting · {summary.claimed} claimed{overdue} · {speed}"
         ),
         accessory=button("Edit experts", EXPERTS_EDIT, topic.key),
@@ -1721,8 +1725,18 @@ def on_experts_submitted(
         ack(response_action="errors", errors={EXPERTS_BLOCK: "Choose the experts again."})
         return
     picked = [person for person in chosen_users if isinstance(person, str)]
-    ack()
     current = networks.experts(runtime, chosen.key)
+    bots = [p for p in picked if p not in current and not is_person(runtime, client, p)]
+    if bots:
+        ack(
+            response_action="errors",
+            errors={
+                EXPERTS_BLOCK: "Only people can be experts: take Eddy and any other app out "
+                "of the list."
+            },
+        )
+        return
+    ack()
     shown = set(current[:PEOPLE_SHOWN])
     added = change_experts(
         runtime, client, user, chosen, [p for p in picked if p not in current], adding=True

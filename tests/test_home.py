@@ -519,6 +519,12 @@ def test_the_experts_tab_shows_each_network_and_a_manager_edits_its_experts(slac
     slack.press_element(ALEX, slack.home(ALEX), block, edit)
     slack.submit(ALEX, {"experts_console_people": [RIO]})
     assert "removed <@U0KIM0003>" in seen(slack.home(ALEX))
+    block, edit = section_with(slack.home(ALEX), "Security")
+    assert "(`security`) · no experts yet" in block["text"]["text"]  # not "0 experts: no …"
+    slack.press_element(ALEX, slack.home(ALEX), block, edit)
+    refused = slack.submit(ALEX, {"experts_console_people": [RIO, "U0EDDYBOT"]})
+    assert "Only people can be experts" in str(refused.json())
+    assert "no experts yet" in section_with(slack.home(ALEX), "Security")[0]["text"]["text"]
 
 
 def test_a_member_cannot_open_or_submit_the_experts_form(slack, instance, caplog):
