@@ -222,7 +222,7 @@ def question_post(
 
 
 def answer_for_asker(
-    routed: Routed, conversation: str | None, *, proposed: bool = False
+    routed: Routed, conversation: str | None, *, proposed: bool = False, told: str | None = None
 ) -> dict[str, Any]:
     """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved, until
     someone has `proposed` it for the knowledge index)."""
@@ -245,17 +245,24 @@ def answer_for_asker(
             blocks.append(
                 ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id)])
             )
+    elif told is not None:
+        # "Not yet" was pressed: the expert knows; what they add arrives with both buttons.
+        blocks.append(context(told))
+        blocks.append(ActionsBlock(elements=[button("Resolved", RESOLVED, routed.id, "primary")]))
     else:
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    button("Resolved", RESOLVED, routed.id, "primary"),
-                    button("Not yet", NOT_YET, routed.id),
-                ]
-            )
-        )
+        blocks.append(resolved_or_not(routed))
     text = f"{mention(routed.answered_by)} answered your question."
     return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def resolved_or_not(routed: Routed) -> ActionsBlock:
+    """What the asker answers an expert's answer with."""
+    return ActionsBlock(
+        elements=[
+            button("Resolved", RESOLVED, routed.id, "primary"),
+            button("Not yet", NOT_YET, routed.id),
+        ]
+    )
 
 
 def draft_topic(runtime: Runtime, draft: networks.Draft) -> str:
@@ -1252,7 +1259,10 @@ def answered(
         f"{mention(expert)} added to their answer to "
         f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
     )
-    return dm(client, routed.asker, {"text": added}) is not None
+    message: dict[str, Any] = {"text": added}
+    if routed.status == networks.ANSWERED:  # not resolved yet: resolved now, or not yet?
+        message["blocks"] = as_dicts([section(added), resolved_or_not(routed)])
+    return dm(client, routed.asker, message) is not None
 
 
 def only_routed_threads(
@@ -1419,15 +1429,24 @@ def on_not_yet(
         reached = sent is not None
     else:
         reached = False
-    answer_presser(
-        runtime,
-        body,
-        respond,
-        f"I've told {mention(routed.answered_by)}; their reply will come here."
-        if reached
-        else f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
-        "know yet; please message them yourself.",
+    if not reached:
+        answer_presser(
+            runtime,
+            body,
+            respond,
+            f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
+            "know yet; please message them yourself.",
+        )
+        return
+    told = (
+        f"You said this doesn't resolve your question yet. I've told "
+        f"{mention(routed.answered_by)}; their reply will come here."
     )
+    if can_respond(respond):
+        answer = answer_for_asker(routed, link_to(client, post), told=told)
+        respond(replace_original=True, **answer)
+    else:
+        answer_presser(runtime, body, respond, told)
 
 
 def on_save_button(

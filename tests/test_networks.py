@@ -399,13 +399,19 @@ def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, i
     assert buttons(post) == []
     slack.press(KIM, seen_before, "Claim")
     assert f"<@{RIO}> has already answered this one" in slack.ephemerals(KIM)[-1].text
-    slack.press(SAM, last_dm(slack, SAM), "Not yet")
+    answer = last_dm(slack, SAM)
+    slack.press(SAM, answer, "Not yet")
     assert (
         "doesn't resolve their question yet" in slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
     )
+    # The answer says so, and "Not yet" is not offered twice for one answer.
+    answer = next(m for m in slack.dms(SAM) if m.ts == answer.ts)
+    assert "You said this doesn't resolve your question yet. I've told" in shown(answer)
+    assert buttons(answer) == ["Resolved"]
     slack.say(RIO, IT_HELP, "Also bring your badge.", thread_ts=post.ts)
     assert "added to their answer" in last_dm(slack, SAM).text
-    assert "Also bring your badge." in last_dm(slack, SAM).text
+    assert "Also bring your badge." in shown(last_dm(slack, SAM))
+    assert buttons(last_dm(slack, SAM)) == ["Resolved", "Not yet"]
 
 
 def test_the_save_form_holds_the_whole_answer_with_the_follow_ups_in_order(slack, instance):
