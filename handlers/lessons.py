@@ -533,7 +533,7 @@ def learn_me(
         if each.completed_at is not None:
             status = f"🎓 completed {when(each.completed_at)}"
         else:
-            status = "running" if each.active else "stopped"
+            status = "running" if each.active else "stopped" if each.started else "not started"
         lines.append(f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}")
     streak = (
         f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
