@@ -412,18 +412,30 @@ def reviewed(
             "questions now."
         )
     else:
-        reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
-        note = f"Rejected by {mention(reviewer)}.{reason}"
+        note = f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
     redraw_cards(runtime, client, draft, note)
     if can_respond(respond) and from_message(body):
         assert respond is not None
         respond(replace_original=True, **draft_card(runtime, draft, note))
     else:
-        answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
+        title = f"“{escape(draft.title)}”"
+        answer_presser(
+            runtime,
+            body,
+            None,
+            f"Approved {title}: it's in the knowledge index and answers questions now."
+            if draft.status == "approved"
+            else f"Rejected {title}.{reason_of(draft)}",
+        )
     tell_authors(client, draft, reviewer)
     routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
     if routed is not None:  # its posts offered to save it: they say what became of it
         refresh_posts(runtime, client, routed)
+
+
+def reason_of(draft: Draft) -> str:
+    """A rejection's reason, the reviewer's words quoted, after the sentence it explains."""
+    return f" Reason: “{escape(draft.decision_note)}”" if draft.decision_note else ""
 
 
 def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -> None:
@@ -559,7 +571,7 @@ def decided(
         note = (
             f"Approved by {mention(reviewer)}: it's in the knowledge index."
             if draft.status == "approved"
-            else f"Rejected by {mention(reviewer)}. Reason: {escape(draft.decision_note or '')}"
+            else f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
         )
         try:
             client.chat_update(

@@ -208,7 +208,8 @@ def test_save_to_eddy_lands_in_the_queue_with_a_link_and_is_approved(slack, inst
     assert "Book the big room" in seen(queue) and "|a message>" in seen(queue)
     assert "proposed by <@U0SAM0002>" in seen(queue)
     slack.press(ALEX, queue, "Approve")
-    assert "Approved by <@U0ALEX001>" in seen(slack.home(ALEX))
+    # One colon to a sentence: not "“Book the big room”: Approved by @alex: it's …".
+    assert "Approved “Book the big room”: it's in the knowledge index" in seen(slack.home(ALEX))
     assert "is now in the knowledge index" in slack.dms(KIM)[-1].text  # the author's credit
     slack.command(RIO, GENERAL, "/ask how do I book the big room")
     assert "Book the big room" in shown(slack.ephemerals(RIO)[-1])
@@ -224,6 +225,7 @@ def test_reject_asks_for_a_reason_and_the_author_is_told_it(slack, instance):
     slack.submit(ALEX, {"review_reason": "Canteen hours change weekly; see the intranet."})
     assert "Their reason: “Canteen hours change weekly" in slack.dms(SAM)[-1].text
     assert "Nothing waits for review" in seen(slack.home(ALEX))
+    assert "Rejected “Lunch”. Reason: “Canteen hours change weekly" in seen(slack.home(ALEX))
 
 
 def test_a_forged_approve_from_a_member_changes_nothing_and_is_logged(slack, instance, caplog):
@@ -257,7 +259,7 @@ def test_two_managers_approving_at_once_one_wins_the_other_is_told(slack, databa
         for thread in threads:
             thread.join()
         homes = {manager: seen(slack.home(manager)) for manager in (ALEX, KIM)}
-        winners = [m for m, text in homes.items() if "Approved by" in text]
+        winners = [m for m, text in homes.items() if "Approved “Get a badge”" in text]
         losers = [m for m, text in homes.items() if "has already reviewed" in text]
         assert len(winners) == 1 and len(losers) == 1
         assert f"<@{winners[0]}> has already reviewed" in homes[losers[0]]
