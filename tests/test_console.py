@@ -267,7 +267,8 @@ def test_emphasis_around_a_date_is_drawn_not_shown_as_markers(renderer: Renderer
     # underscores of its own ({date_short_pretty}).
     text = renderer.mrkdwn(
         "_I'll ask you again on <!date^1765180800^{date_short_pretty} at {time}|Tue>._ "
-        "*Due <!date^1765180800^{date_short_pretty}|Tue>*"
+        "*Due <!date^1765180800^{date_short_pretty}|Tue>* "
+        "_asked <!date^1765180800^{date_short_pretty} at {time} (your time)|Tue>_"
     )
     assert "_" not in text.plain and "*" not in text.plain and "date" not in text.plain
     styled = [str(span.style) for span in text.spans if text.plain[span.start : span.end]]
