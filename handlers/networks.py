@@ -1784,9 +1784,12 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
     if outcome is not Outcome.DONE or routed is None:
         return GONE
     refresh_posts(runtime, client, routed)
-    post = dm(client, user, question_post(routed, user))
-    if post is not None:
-        networks.record_posts(runtime, routed.id, [post])
+    # The experts it was sent to (and alerted managers) have it in their DMs already, redrawn
+    # as claimed: a second copy would leave them two threads to answer in.
+    if not any(post.recipient == user for post in networks.posts(runtime, routed.id)):
+        post = dm(client, user, question_post(routed, user))
+        if post is not None:
+            networks.record_posts(runtime, routed.id, [post])
     dm(
         client,
         routed.asker,

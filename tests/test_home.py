@@ -171,6 +171,9 @@ def test_an_expert_sees_waiting_questions_and_claims_one_from_home(slack, instan
     slack.press(KIM, home, "Claim")
     assert "It's yours" in seen(slack.home(KIM))
     assert "parking permit" in shown(slack.dms(KIM)[-1])
+    # The copy it was sent in, now claimed: not a second one with a second thread.
+    copies = [m for m in slack.dms(KIM) if "A question for the" in shown(m)]
+    assert len(copies) == 1 and "Claimed by <@U0KIM0003>" in shown(copies[0])
     assert "is looking at your question" in slack.dms(SAM)[-1].text
 
 
