@@ -551,7 +551,11 @@ def learn_me(
             f"Lessons are paused: {escape(progress.stopped_reason)}. "
             f"{code('/learn start <path>')} resumes them"
         )
-    elif progress.next_at is not None and progress.schedule is not None:
+    elif (
+        any(each.active for each in progress.paths)
+        and progress.next_at is not None
+        and progress.schedule is not None
+    ):
         details.append(
             f"Next lesson {when(progress.next_at)}; they come {progress.schedule.describe()}"
         )

@@ -137,6 +137,17 @@ def test_starting_a_path_and_a_quiz_answer_redraw_the_home_tab(slack, instance):
     slack.press(SAM, lesson, quiz)
     home = slack.home(SAM)
     assert "1/" in seen(home) and "1-day streak" in seen(home)
+    assert "Your next lesson arrives" in seen(home)
+
+
+def test_a_stopped_path_promises_no_next_lesson(slack, instance):
+    slack.command(SAM, GENERAL, "/learn start security-basics")
+    slack.command(SAM, GENERAL, "/learn stop security-basics")
+    text = seen(slack.open_home(SAM))
+    assert "0/7 lessons · stopped" in text and "Your next lesson arrives" not in text
+    slack.command(SAM, GENERAL, "/learn me")
+    me = shown(slack.ephemerals(SAM)[-1])
+    assert "· stopped" in me and "Next lesson" not in me
 
 
 def test_points_from_a_reaction_appear_without_reopening_the_tab(slack, instance):
