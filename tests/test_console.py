@@ -160,6 +160,16 @@ def test_the_review_queue_tab_button_switches_the_home_tab(terminal: Terminal) -
     assert re.search(r"^│ Review queue +│$", screen, re.MULTILINE)  # its heading, *Review queue*
 
 
+def test_a_home_button_pressed_from_a_channel_shows_its_answer(terminal: Terminal) -> None:
+    home = terminal.type("home")
+    started = terminal.type(button_number(home, "Start: Security basics"))
+    next_lesson = re.search(r"\[(\d+) Next lesson: ", started)
+    assert next_lesson, started
+    terminal.type("/learn stop security")  # typed in the channel: the Home tab is out of view
+    screen = terminal.type(next_lesson[1])
+    assert "Eddy · Home" in screen and "No lesson is waiting" in screen
+
+
 def test_switching_person_and_channel(terminal: Terminal) -> None:
     screen = terminal.type("as sam")
     assert "You are now Sam Okafor (@sam, Europe/Berlin), in #general." in screen

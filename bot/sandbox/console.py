@@ -519,6 +519,10 @@ class ConsoleSession:
             if self._button(block, element, button.message, button.view_id) == button:
                 if element.get("url"):
                     self.note("(Slack would open ", element["url"], " in your browser.)")
+                if isinstance(where, View) and where.type == "home":
+                    # Pressed from a channel, a button of the Home tab answers on the Home
+                    # tab: show its redraw, or its answer goes unseen.
+                    self.on_home = True
                 self.slack.press_element(self.user.id, where, block, element)
                 return
         raise SandboxError(f"button [{number}] “{button.label}” is not there any more")
