@@ -277,8 +277,13 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
     if shown.next_lesson is not None:
         path, lesson = shown.next_lesson
         buttons.append(button(f"Next lesson: {lesson.title}", NEXT_LESSON, path.id, "primary"))
+    stopped = {each.path.id for each in progress.paths if each.started}
     buttons += [
-        button(f"Start: {path.title}", numbered(START_PATH, index), path.id)
+        button(
+            f"{'Resume' if path.id in stopped else 'Start'}: {path.title}",
+            numbered(START_PATH, index),
+            path.id,
+        )
         for index, path in enumerate(shown.other_paths[:PATHS_OFFERED])
     ]
     if buttons:

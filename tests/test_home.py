@@ -143,11 +143,16 @@ def test_starting_a_path_and_a_quiz_answer_redraw_the_home_tab(slack, instance):
 def test_a_stopped_path_promises_no_next_lesson(slack, instance):
     slack.command(SAM, GENERAL, "/learn start security-basics")
     slack.command(SAM, GENERAL, "/learn stop security-basics")
-    text = seen(slack.open_home(SAM))
+    home = slack.open_home(SAM)
+    text = seen(home)
     assert "0/7 lessons · stopped" in text and "Your next lesson arrives" not in text
+    assert "Resume: Security basics" in labels(home)  # the Home tab can take it up again
     slack.command(SAM, GENERAL, "/learn me")
     me = shown(slack.ephemerals(SAM)[-1])
     assert "· stopped" in me and "Next lesson" not in me
+    slack.press(SAM, slack.home(SAM), "Resume: Security basics")
+    assert "0/7 lessons · stopped" not in seen(slack.home(SAM))
+    assert "Your next lesson arrives" in seen(slack.home(SAM))
 
 
 def test_points_from_a_reaction_appear_without_reopening_the_tab(slack, instance):
