@@ -427,6 +427,13 @@ def test_badges_shows_points_badges_the_next_one_and_how_it_works(slack, instanc
     assert f"*<@{KIM}>'s points: 4*" in theirs and ":seedling: First thanks" in theirs
     assert "is a bot; bots don't collect points" in badges_say(slack, SAM, f"<@{EDDY}|eddy>")
     assert "I can't find that person" in badges_say(slack, SAM, "<@U0NOBODY1>")
+    two = badges_say(slack, SAM, f"<@{KIM}|kim> <@{RIO}|rio>")
+    assert "One person at a time" in two and "U0KIM0003" not in two
+
+
+def test_an_empty_leaderboard_reads_as_a_sentence(slack, instance):
+    assert "Nobody has received points yet." in badges_say(slack, SAM, "top all")
+    assert "Nobody has received points this month yet." in badges_say(slack, SAM, "top month")
 
 
 def test_the_leaderboard_counts_weeks_and_months_in_the_workspace_time_zone(
