@@ -167,8 +167,10 @@ def on_badges_command(
         show(ack, board_blocks(badges.top(runtime, period), viewer, current))
     elif (mention := MENTION.match(text)) is not None:
         show_someone(ack, runtime, client, mention.group(1), viewer, current)
-    elif MENTION.match(verb) is not None:
+    elif MENTION.match(verb) is not None and any(MENTION.match(w) for w in rest.split()[:1]):
         ack(**BADGES.reply("One person at a time: `/badges @someone`."))
+    elif MENTION.match(verb) is not None:
+        ack(**BADGES.unknown(rest))
     else:
         ack(**BADGES.unknown(text))
 
