@@ -56,6 +56,7 @@ from handlers.networks import (
     TITLE_BLOCK,
     dm,
     draft_card,
+    draft_topic,
     entry_form,
     entry_values,
     mention,
@@ -401,7 +402,7 @@ def reviewed(
         )
         if can_respond(respond) and from_message(body):  # a copy Eddy did not track: redraw it
             assert respond is not None
-            respond(replace_original=True, **draft_card(draft, already))
+            respond(replace_original=True, **draft_card(runtime, draft, already))
         else:
             answer_presser(runtime, body, respond, already)
         return
@@ -411,18 +412,30 @@ def reviewed(
             "questions now."
         )
     else:
-        reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
-        note = f"Rejected by {mention(reviewer)}.{reason}"
+        note = f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
     redraw_cards(runtime, client, draft, note)
     if can_respond(respond) and from_message(body):
         assert respond is not None
-        respond(replace_original=True, **draft_card(draft, note))
+        respond(replace_original=True, **draft_card(runtime, draft, note))
     else:
-        answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
+        title = f"“{escape(draft.title)}”"
+        answer_presser(
+            runtime,
+            body,
+            None,
+            f"Approved {title}: it's in the knowledge index and answers questions now."
+            if draft.status == "approved"
+            else f"Rejected {title}.{reason_of(draft)}",
+        )
     tell_authors(client, draft, reviewer)
     routed = networks.routed_question(runtime, draft.routed_id) if draft.routed_id else None
     if routed is not None:  # its posts offered to save it: they say what became of it
         refresh_posts(runtime, client, routed)
+
+
+def reason_of(draft: Draft) -> str:
+    """A rejection's reason, the reviewer's words quoted, after the sentence it explains."""
+    return f" Reason: “{escape(draft.decision_note)}”" if draft.decision_note else ""
 
 
 def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -> None:
@@ -430,7 +443,7 @@ def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -
     buttons: whoever decided, nobody is left with an Approve that can only say "already"."""
     for card in networks.action_posts(runtime, networks.REVIEW_CARD, draft.id, forget=True):
         try:
-            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(draft, note))
+            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(runtime, draft, note))
         except SlackApiError as error:
             log.info("Could not redraw a review card of draft %s: %s", draft.id, error)
 
@@ -558,10 +571,12 @@ def decided(
         note = (
             f"Approved by {mention(reviewer)}: it's in the knowledge index."
             if draft.status == "approved"
-            else f"Rejected by {mention(reviewer)}. Reason: {escape(draft.decision_note or '')}"
+            else f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
         )
         try:
-            client.chat_update(channel=about["channel"], ts=about["ts"], **draft_card(draft, note))
+            client.chat_update(
+                channel=about["channel"], ts=about["ts"], **draft_card(runtime, draft, note)
+            )
         except SlackApiError:
             log.info("Could not redraw the review card of draft %s", draft.id)
     reviewed(runtime, body, None, client, reviewer, outcome, draft)
@@ -643,7 +658,7 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     draft = pending_for(runtime, body, None, user, draft_id or 0)
     if draft is None:
         return
-    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {escape(draft.topic or 'none')}"]
+    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {draft_topic(runtime, draft)}"]
     if draft.source_url:
         facts.append(link(draft.source_url, "The message it came from"))
     blocks: list[Block] = [
