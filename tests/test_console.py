@@ -484,3 +484,11 @@ def test_an_edited_content_file_is_picked_up_without_moving_the_clock(tmp_path: 
             time.sleep(0.01)
         found = sandbox.runtime.knowledge.get("reset-vpn-password")
         assert found is not None and found.title == "VPN access"
+
+
+def test_a_long_clock_move_delivers_what_falls_due_on_the_way(terminal: Terminal) -> None:
+    """A deployment runs the jobs every minute; `clock +1d6h` runs them along the way, so the
+    lesson due at 09:30 Berlin goes out then, not skipped as a day-old slot at the end."""
+    terminal.type("as sam", "/learn start security-basics")  # Wed 11:00 in Berlin
+    screen = terminal.type("clock +1d6h")  # to Thu 17:00 in Berlin
+    assert "lesson 2 of 7" in screen, screen
