@@ -6,10 +6,12 @@ a trend (the App Home console shows them, `app.py export analytics` writes them 
     asked.value     # questions asked in the last 30 days
     asked.trend     # the same, week by week, oldest first (five weeks for 30 days)
 
-Every figure covers the window [now - days, now), and so does its trend, never more: a 7-day
-view is drawn day by day (seven days), longer ones week by week, the last week ending at `now`
-and the first cut at the window's start (so it may be shorter than seven days). A trend that
-reached back before the window would show weeks the figure does not count.
+Every figure covers the `days` up to and including `now`, and so does its trend, never more: a
+7-day view is drawn day by day (seven days), longer ones week by week, the last week ending at
+`now` and the first cut at the window's start (so it may be shorter than seven days). A trend
+that reached back before the window would show weeks the figure does not count. What happened
+at `now` itself counts: a question asked the instant before the manager opens the tab (or in
+the sandbox, whose clock stands still, at the very same instant) is one they have seen happen.
 
 Points are net, as `/badges` and `badges audit` count them: points taken back (a reaction
 removed) are subtracted from the points given.
@@ -37,6 +39,9 @@ WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 #: Windows up to this many days have a day-by-day trend; longer ones a week-by-week one.
 DAILY_UP_TO = 7
+#: The spans are half-open, [start, end); a window ends this long after `now`, so that what
+#: happened at `now` is counted.
+INSTANT = timedelta(microseconds=1)
 
 COUNT, RATE, DURATION = "count", "rate", "duration"
 
@@ -133,9 +138,10 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
     """
     if days < 1:
         raise ValueError(f"a period is at least one day, not {days}")
-    since = now - timedelta(days=days)
-    steps = trend_spans(days=days, now=now)
-    spans: list[Span] = [(since, now), *steps]
+    end = now + INSTANT
+    since = end - timedelta(days=days)
+    steps = trend_spans(days=days, now=end)
+    spans: list[Span] = [(since, end), *steps]
     team = runtime.team_id
     with runtime.store.session() as session:
         questions = rows.question_counts(session, team_id=team, spans=spans)

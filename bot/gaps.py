@@ -8,7 +8,8 @@ it marks all of its questions as covered by that entry, and the line leaves the 
 Only what is worth a manager's time is listed: not small talk ("thanks!", content/
 small_talk.yml), slash commands typed as messages, or messages to a colleague (a mention);
 and a line leaves by itself once any entry answers its wording with confidence (an entry
-written or edited since, a wording learned), whoever's question it was.
+written or edited since, a wording learned), whoever's question it was, unless that entry is
+flagged Not helpful and not reviewed since.
 
 No Slack here: plain values in, plain results out. Questions are grouped on their text as
 stored (typed text), so what a manager reads is what the asker wrote.
@@ -104,6 +105,12 @@ def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Ga
             since=now - timedelta(days=days),
             limit=MAX_QUESTIONS,
         )
+        # Rated Not helpful and not reviewed since: what it answers is still a gap.
+        flagged = {
+            row.slug
+            for row in rows.entries(session, team_id=runtime.team_id)
+            if row.flagged_at is not None
+        }
     asked = [
         _Asked(
             id=row.id,
@@ -117,7 +124,9 @@ def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Ga
         for row in found
         if row.id is not None and worth_a_look(runtime, row.question)
     ]
-    lines = [gap for gap in map(_gap, _group(asked)) if not _answered_now(runtime, gap.wording)]
+    lines = [
+        gap for gap in map(_gap, _group(asked)) if not _answered_now(runtime, gap.wording, flagged)
+    ]
     return sorted(
         lines, key=lambda gap: (gap.asked, gap.askers, gap.last_asked, gap.id), reverse=True
     )
@@ -136,10 +145,12 @@ def worth_a_look(runtime: Runtime, question: str) -> bool:
     return small_talk(runtime.settings.eddy_content_dir, text) is None
 
 
-def _answered_now(runtime: Runtime, wording: str) -> bool:
-    """The index answers the wording with confidence today."""
+def _answered_now(runtime: Runtime, wording: str, flagged: set[str]) -> bool:
+    """The index answers the wording with confidence today, with an entry nobody has rated
+    Not helpful since it was last reviewed (`flagged`: an answer someone found no help is no
+    answer yet)."""
     hits = runtime.catalogue.search(wording, limit=1)
-    return bool(hits) and hits[0].confident
+    return bool(hits) and hits[0].confident and hits[0].slug not in flagged
 
 
 def close(runtime: Runtime, *, question_id: int, slug: str, now: datetime) -> int:

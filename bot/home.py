@@ -82,7 +82,7 @@ class MemberHome:
     standing: badges.Standing | None
     progress: lessons.Progress
     next_lesson: tuple[LearningPath, Lesson] | None
-    #: Paths this person has not started, to start from the Home tab.
+    #: Paths this person is not on (never started, or stopped), to start from the Home tab.
     other_paths: tuple[LearningPath, ...]
     expert_topics: tuple[Topic, ...]
     away: bool
@@ -99,7 +99,10 @@ def member_home(runtime: Runtime, user_id: str, *, now: datetime) -> MemberHome:
         log.exception("Could not read the points of %s for their Home tab", user_id)
         standing = None
     progress = lessons.progress(runtime, user_id, now=now)
-    started = {shown.path.id for shown in progress.paths}
+    # Stopped (or met only in a channel) paths are offered again: starting one resumes it.
+    started = {
+        shown.path.id for shown in progress.paths if shown.active or shown.completed_at is not None
+    }
     profile = networks.profile(runtime, user_id)
     waiting = list(profile.claimed)
     waiting += networks.offered_to(runtime, user_id, (topic.key for topic in profile.topics))

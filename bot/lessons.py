@@ -1449,6 +1449,9 @@ class PathProgress:
     done: int
     active: bool
     completed_at: datetime | None
+    #: They started it (and may have stopped it since); False for a path whose lessons they
+    #: only met in a channel.
+    started: bool = True
 
 
 @dataclass(frozen=True)
@@ -1483,7 +1486,8 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
             continue
         active = any(sub.path == path_id and sub.active for sub in subs)
         count = sum((path.id, lesson.id) in done for lesson in path.lessons)
-        shown.append(PathProgress(path, count, active, completed.get(path_id)))
+        started = any(sub.path == path_id for sub in subs)
+        shown.append(PathProgress(path, count, active, completed.get(path_id), started))
     streak = 0
     if learner is not None and schedule is not None and learner.streak_day is not None:
         today = schedule.local_day(now)

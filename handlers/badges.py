@@ -165,6 +165,10 @@ def on_badges_command(
         show(ack, board_blocks(badges.top(runtime, period), viewer, current))
     elif (mention := MENTION.match(text)) is not None:
         show_someone(ack, runtime, client, mention.group(1), viewer, current)
+    elif MENTION.match(verb) is not None and any(MENTION.match(w) for w in rest.split()[:1]):
+        ack(**BADGES.reply("One person at a time: `/badges @someone`."))
+    elif MENTION.match(verb) is not None:
+        ack(**BADGES.unknown(rest))
     else:
         ack(**BADGES.unknown(text))
 
@@ -235,7 +239,8 @@ def board_blocks(board: Board, viewer: str, current: BadgeRules) -> list[str]:
         title += f", since {when(board.since)}"
     lines = [title]
     if not board.leaders:
-        lines.append(f"Nobody has received points {PERIOD_TITLES[board.period]} yet.")
+        when_given = "" if board.period is Period.ALL else f" {PERIOD_TITLES[board.period]}"
+        lines.append(f"Nobody has received points{when_given} yet.")
     medals = {1: ":first_place_medal:", 2: ":second_place_medal:", 3: ":third_place_medal:"}
     for place, (user_id, points) in enumerate(board.leaders, start=1):
         lines.append(f"{medals.get(place, f'{place}.')} {mention(user_id)} — {points:,} points")

@@ -257,15 +257,16 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
     blocks: list[Block] = [section(f"*Your learning* · {streak}")]
     for path_progress in progress.paths[:PATHS_SHOWN]:
         total = len(path_progress.path.lessons)
-        state = (
-            "✅ completed"
-            if path_progress.completed_at
-            else ("" if path_progress.active else "stopped")
-        )
+        if path_progress.completed_at:
+            state = " · ✅ completed"
+        elif path_progress.active:
+            state = ""
+        else:
+            state = " · stopped" if path_progress.started else " · not started"
         blocks.append(
             section(
                 f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
-                f"{path_progress.done}/{total} lessons {state}".rstrip()
+                f"{path_progress.done}/{total} lessons{state}"
             )
         )
     if not progress.paths:
@@ -274,13 +275,19 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
     if shown.next_lesson is not None:
         path, lesson = shown.next_lesson
         buttons.append(button(f"Next lesson: {lesson.title}", NEXT_LESSON, path.id, "primary"))
+    stopped = {each.path.id for each in progress.paths if each.started}
     buttons += [
-        button(f"Start: {path.title}", numbered(START_PATH, index), path.id)
+        button(
+            f"{'Resume' if path.id in stopped else 'Start'}: {path.title}",
+            numbered(START_PATH, index),
+            path.id,
+        )
         for index, path in enumerate(shown.other_paths[:PATHS_OFFERED])
     ]
     if buttons:
         blocks.append(ActionsBlock(block_id="home_learning", elements=buttons))
-    if progress.next_at is not None and progress.stopped_reason is None:
+    running = any(each.active for each in progress.paths)
+    if running and progress.next_at is not None and progress.stopped_reason is None:
         blocks.append(context(f"Your next lesson arrives {when(progress.next_at)}."))
     elif progress.stopped_reason:
         blocks.append(context(f"Lessons are stopped: {escape(progress.stopped_reason)}."))

@@ -534,7 +534,7 @@ def learn_me(
         if each.completed_at is not None:
             status = f"🎓 completed {when(each.completed_at)}"
         else:
-            status = "running" if each.active else "stopped"
+            status = "running" if each.active else "stopped" if each.started else "not started"
         lines.append(f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}")
     streak = (
         f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
@@ -552,7 +552,11 @@ def learn_me(
             f"Lessons are paused: {escape(progress.stopped_reason)}. "
             f"{code('/learn start <path>')} resumes them"
         )
-    elif progress.next_at is not None and progress.schedule is not None:
+    elif (
+        any(each.active for each in progress.paths)
+        and progress.next_at is not None
+        and progress.schedule is not None
+    ):
         details.append(
             f"Next lesson {when(progress.next_at)}; they come {progress.schedule.describe()}"
         )

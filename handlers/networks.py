@@ -57,6 +57,8 @@ from handlers.blocks import (
     when,
 )
 from handlers.forms import TOPIC_BLOCK, modal_value, text_input, too_long, topic_select
+from handlers.people import LookUpError
+from handlers.people import person as slack_person
 from handlers.review import NOT_A_SAVER, save_answer
 from handlers.slack import dm, post_in_thread, reply
 from handlers.slash import MAX_TEXT, SlashCommand
@@ -211,7 +213,7 @@ def question_post(
 
 
 def answer_for_asker(
-    routed: Routed, conversation: str | None, *, proposed: bool = False
+    routed: Routed, conversation: str | None, *, proposed: bool = False, told: str | None = None
 ) -> dict[str, Any]:
     """The answer, in the asker's DM, with Resolved / Not yet (or Save once resolved, until
     someone has `proposed` it for the knowledge index)."""
@@ -234,17 +236,24 @@ def answer_for_asker(
             blocks.append(
                 ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id)])
             )
+    elif told is not None:
+        # "Not yet" was pressed: the expert knows; what they add arrives with both buttons.
+        blocks.append(context(told))
+        blocks.append(ActionsBlock(elements=[button("Resolved", RESOLVED, routed.id, "primary")]))
     else:
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    button("Resolved", RESOLVED, routed.id, "primary"),
-                    button("Not yet", NOT_YET, routed.id),
-                ]
-            )
-        )
+        blocks.append(resolved_or_not(routed))
     text = f"{mention(routed.answered_by)} answered your question."
     return {"text": text, "blocks": as_dicts(blocks)}
+
+
+def resolved_or_not(routed: Routed) -> ActionsBlock:
+    """What the asker answers an expert's answer with."""
+    return ActionsBlock(
+        elements=[
+            button("Resolved", RESOLVED, routed.id, "primary"),
+            button("Not yet", NOT_YET, routed.id),
+        ]
+    )
 
 
 def refresh_posts(
@@ -267,14 +276,14 @@ def refresh_posts(
         (post, question_post(routed, "", proposed=proposed))
         for post in networks.action_posts(runtime, networks.MANAGER_ALERT, routed.id)
     ]
-    if proposed or routed.saved_slug is not None:
+    if routed.status == networks.RESOLVED:
+        # Sent for review, then saved (their last redraw: forgotten) or rejected (Save again).
+        saved = routed.saved_slug is not None
         conversation = link_to(client, post_of(runtime, routed, routed.answered_by))
-        for post in networks.action_posts(runtime, networks.ASKER_ANSWER, routed.id, forget=True):
-            redraws.append((post, answer_for_asker(routed, conversation, proposed=True)))
-        thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
-        done = SAVED if routed.saved_slug is not None else SENT_FOR_REVIEW
-        prompt = {"text": thanks, "blocks": as_dicts([section(thanks), context(done)])}
-        for post in networks.action_posts(runtime, networks.SAVE_PROMPT, routed.id, forget=True):
+        for post in networks.action_posts(runtime, networks.ASKER_ANSWER, routed.id, forget=saved):
+            redraws.append((post, answer_for_asker(routed, conversation, proposed=proposed)))
+        prompt = save_prompt(routed, done=SAVED if saved else SENT_FOR_REVIEW if proposed else None)
+        for post in networks.action_posts(runtime, networks.SAVE_PROMPT, routed.id, forget=saved):
             redraws.append((post, prompt))
     for post, message in redraws:
         try:
@@ -437,13 +446,43 @@ def on_add_or_remove(adding: bool) -> Callable[[Ack, Runtime, WebClient, str, st
                 )
             )
             return
+        people = list(dict.fromkeys(people))
+        bots = [p for p in people if adding and not is_person(runtime, client, p)]
+        people = [p for p in people if p not in bots]
         changed = change_experts(runtime, client, user, topic, people, adding=adding)
-        names = ", ".join(mention(p) for p in changed) or "nobody new"
-        done = "Added" if adding else "Removed"
-        direction = "to" if adding else "from"
-        reply(ack, f"{note}{done} {names} {direction} the {topic_name(topic)} network.")
+        unchanged = [p for p in people if p not in changed]
+        network = f"the {topic_name(topic)} network"
+        said = []
+        if changed:
+            done, direction = ("Added", "to") if adding else ("Removed", "from")
+            said.append(f"{done} {mentions(changed)} {direction} {network}.")
+        if unchanged:
+            already = "already in" if adding else "not in"
+            be = "is" if len(unchanged) == 1 else "are"
+            said.append(f"{mentions(unchanged)} {be} {already} {network}.")
+        if bots:
+            said.append(f"{mentions(bots)} can't be an expert: only people answer questions.")
+        reply(ack, note + " ".join(said))
 
     return on_command
+
+
+def mentions(people: list[str]) -> str:
+    """People as mentions in a sentence: "@a", "@a and @b", "@a, @b and @c"."""
+    shown = [mention(person) for person in people]
+    if not shown:
+        return "nobody"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def is_person(runtime: Runtime, client: WebClient, user_id: str) -> bool:
+    """Whether `user_id` is a person who can answer (not a bot or an app); when Slack cannot
+    say right now, they are taken to be one, as the command named them."""
+    try:
+        found = slack_person(runtime, client, user_id)
+    except LookUpError:
+        return True
+    return found is None or found.is_human
 
 
 def change_experts(
@@ -499,8 +538,8 @@ def on_list(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
         count = counts.get(topic.key, 0)
         where = f" · posts in <#{topic.channel}>" if topic.channel else ""
         lines.append(
-            f"{topic_name(topic)} (`{topic.key}`): {count} "
-            f"expert{'s' * (count != 1)}{where}\n{escape(topic.description)}"
+            f"{topic_name(topic)} (`{topic.key}`): {plural(count, 'expert')}{where}\n"
+            f"{escape(topic.description)}"
         )
     blocks: list[Block] = [section("*Subject-matter networks*")]
     blocks += [section(line) for line in lines[:45]]
@@ -745,7 +784,7 @@ def deliver(runtime: Runtime, client: WebClient, sent: Sent) -> None:
         return
     delivered = send_question(runtime, client, routed, sent.experts)
     if delivered:
-        names = ", ".join(mention(post.recipient) for post in delivered)
+        names = mentions([post.recipient for post in delivered if post.recipient])
         dm(
             client,
             routed.asker,
@@ -809,8 +848,8 @@ def alert_managers(
 
 
 #: What the asker reads when managers were reached ({names}, {topic}).
-TOLD = "I've told {names}, who look after {topic}."
-ASKED = "I've asked {names}, who look after {topic}, to find someone."
+TOLD = "I've told {names}, who {look} after {topic}."
+ASKED = "I've asked {names}, who {look} after {topic}, to find someone."
 
 
 def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence: str) -> str:
@@ -821,7 +860,8 @@ def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence:
     managers = networks.managers_of(runtime, routed.topic)
     match networks.alerted(managers, told, routed.asker):
         case networks.Alerted.TOLD:
-            return sentence.format(names=", ".join(mention(user) for user in told), topic=topic)
+            look = "looks" if len(told) == 1 else "look"
+            return sentence.format(names=mentions(list(told)), look=look, topic=topic)
         case networks.Alerted.NOBODY_SET:
             return (
                 f"Nobody looks after {topic} yet, so I couldn't tell anyone: whoever runs Eddy "
@@ -832,10 +872,11 @@ def who_knows(runtime: Runtime, routed: Routed, told: tuple[str, ...], sentence:
                 f"You look after {topic} yourself, so there was nobody else to tell: add "
                 f"experts with `/experts add @person {key}`."
             )
-    names = ", ".join(mention(user) for user in managers if user != routed.asker)
+    others = [user for user in managers if user != routed.asker]
+    look = "looks" if len(others) == 1 else "look"
     return (
-        f"I couldn't reach {names}, who look after {topic}, on Slack, so nobody knows yet; "
-        "please tell them yourself."
+        f"I couldn't reach {mentions(others)}, who {look} after {topic}, on Slack, so nobody "
+        "knows yet; please tell them yourself."
     )
 
 
@@ -1087,7 +1128,10 @@ def answered(
         f"{mention(expert)} added to their answer to "
         f"“{escape(shorten(routed.question, 150))}”:\n{quoted(text, 2500)}"
     )
-    sent = dm(client, routed.asker, {"text": added})
+    message: dict[str, Any] = {"text": added}
+    if routed.status == networks.ANSWERED:  # not resolved yet: resolved now, or not yet?
+        message["blocks"] = as_dicts([section(added), resolved_or_not(routed)])
+    sent = dm(client, routed.asker, message)
     tell_asker_in_thread(runtime, routed, sent)
     return sent is not None
 
@@ -1235,6 +1279,17 @@ def asker_follow_up(
 # --- resolved, and back into the index ----------------------------------------------------
 
 
+def save_prompt(routed: Routed, *, done: str | None) -> dict[str, Any]:
+    """What the expert reads when the asker marks their answer resolved: the offer to save it,
+    or (`done`) what became of it."""
+    thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
+    if done is not None:
+        return {"text": thanks, "blocks": as_dicts([section(thanks), context(done)])}
+    offer = section(thanks + " If others may ask this too, save it to the knowledge index.")
+    save = ActionsBlock(elements=[button("Save to knowledge index", SAVE, routed.id, "primary")])
+    return {"text": thanks, "blocks": as_dicts([offer, save])}
+
+
 def on_resolved(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
 ) -> None:
@@ -1257,22 +1312,12 @@ def on_resolved(
     if outcome is not Outcome.DONE:
         return
     refresh_posts(runtime, client, routed)
-    thanks = f"{mention(routed.asker)} marked your answer as resolved. Thank you!"
-    save = {
-        "blocks": as_dicts(
-            [
-                section(thanks + " If others may ask this too, save it to the knowledge index."),
-                ActionsBlock(
-                    elements=[button("Save to knowledge index", SAVE, routed.id, "primary")]
-                ),
-            ]
-        )
-    }
+    save = save_prompt(routed, done=None)
     prompt = None
     if post is not None:
-        prompt = post_in_thread(client, post, thanks, **save)
+        prompt = post_in_thread(client, post, save["text"], blocks=save["blocks"])
     elif routed.answered_by:
-        prompt = dm(client, routed.answered_by, {"text": thanks, **save})
+        prompt = dm(client, routed.answered_by, save)
     sent = [prompt] if prompt is not None else []
     networks.record_action_posts(runtime, networks.SAVE_PROMPT, routed.id, sent)
 
@@ -1304,16 +1349,25 @@ def on_not_yet(
         reached = sent is not None
     else:
         reached = False
-    answer_presser(
-        runtime,
-        body,
-        respond,
-        f"I've told {mention(routed.answered_by)}; their reply will come here. To say what's "
-        "missing, reply in the thread of their answer and I'll pass it on."
-        if reached
-        else f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
-        "know yet; please message them yourself.",
+    if not reached:
+        answer_presser(
+            runtime,
+            body,
+            respond,
+            f"I couldn't reach {mention(routed.answered_by)} on Slack just now, so they don't "
+            "know yet; please message them yourself.",
+        )
+        return
+    told = (
+        f"You said this doesn't resolve your question yet. I've told "
+        f"{mention(routed.answered_by)}; their reply will come here. To say what's missing, "
+        "reply in this message's thread and I'll pass it on."
     )
+    if can_respond(respond):
+        answer = answer_for_asker(routed, link_to(client, post), told=told)
+        respond(replace_original=True, **answer)
+    else:
+        answer_presser(runtime, body, respond, told)
 
 
 def on_save_button(
@@ -1393,9 +1447,14 @@ def register_console(app: App) -> None:
 def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
     """A network in the console: its experts, what waits, how fast it answers."""
     topic = summary.topic
-    people = ", ".join(mention(p) for p in summary.experts[:15]) or "no experts yet"
+    experts = (
+        f"{plural(len(summary.experts), 'expert')}: "
+        + ", ".join(mention(p) for p in summary.experts[:15])
+        if summary.experts
+        else "no experts yet"
+    )
     if len(summary.experts) > 15:
-        people += f" and {len(summary.experts) - 15} more"
+        experts += f" and {len(summary.experts) - 15} more"
     speed = (
         f"first response in {duration(summary.first_response)} (median)"
         if summary.first_response is not None
@@ -1404,8 +1463,7 @@ def topic_summary(summary: networks.TopicSummary) -> SectionBlock:
     overdue = f" · ⚠️ {summary.overdue} overdue" if summary.overdue else ""
     return SectionBlock(
         text=(
-            f"*{escape(topic.name)}* (`{topic.key}`) · {len(summary.experts)} expert"
-            f"{'s' * (len(summary.experts) != 1)}: {people}\n"
+            f"*{escape(topic.name)}* (`{topic.key}`) · {experts}\n"
             f"{summary.open} waiting · {summary.claimed} claimed{overdue} · {speed}"
         ),
         accessory=button("Edit experts", EXPERTS_EDIT, topic.key),
@@ -1474,8 +1532,18 @@ def on_experts_submitted(
         ack(response_action="errors", errors={EXPERTS_BLOCK: "Choose the experts again."})
         return
     picked = [person for person in chosen_users if isinstance(person, str)]
-    ack()
     current = networks.experts(runtime, chosen.key)
+    bots = [p for p in picked if p not in current and not is_person(runtime, client, p)]
+    if bots:
+        ack(
+            response_action="errors",
+            errors={
+                EXPERTS_BLOCK: "Only people can be experts: take Eddy and any other app out "
+                "of the list."
+            },
+        )
+        return
+    ack()
     shown = set(current[:PEOPLE_SHOWN])
     added = change_experts(
         runtime, client, user, chosen, [p for p in picked if p not in current], adding=True
@@ -1504,7 +1572,10 @@ def claim_from_home(runtime: Runtime, client: WebClient, user: str, routed_id: i
     if outcome is not Outcome.DONE or routed is None:
         return GONE
     refresh_posts(runtime, client, routed)
-    send_question(runtime, client, routed, [user])
+    # The experts it was sent to (and alerted managers) have it in their DMs already, redrawn
+    # as claimed: a second copy would leave them two threads to answer in.
+    if not any(post.recipient == user for post in networks.posts(runtime, routed.id)):
+        send_question(runtime, client, routed, [user])
     dm(
         client,
         routed.asker,

@@ -236,14 +236,22 @@ def gap_item(gap: Gap) -> SectionBlock:
 # --- a draft's card, and the entry form ----------------------------------------------------
 
 
-def draft_card(draft: Draft, note: str | None = None) -> dict[str, Any]:
+def draft_topic(runtime: Runtime, draft: Draft) -> str:
+    """A draft's topic as people know it (its name, not the key of networks.yml)."""
+    found = networks.topic(runtime, draft.topic) if draft.topic else None
+    if found is not None:
+        return escape(found.name)
+    return escape(draft.topic) if draft.topic else "none"
+
+
+def draft_card(runtime: Runtime, draft: Draft, note: str | None = None) -> dict[str, Any]:
     """A drafted entry as its reviewers see it."""
     blocks: list[Block] = [
         section(f"*A new knowledge entry for review*, proposed by {mention(draft.proposed_by)}"),
         section(f"*{escape(draft.title)}*"),
         *sections(markdown_to_slack(draft.body)),
     ]
-    facts = [f"Topic: {escape(draft.topic or 'none')}"]
+    facts = [f"Topic: {draft_topic(runtime, draft)}"]
     if draft.questions:
         facts.append("Also asked as: " + "; ".join(f"“{escape(q)}”" for q in draft.questions))
     blocks.append(context(*facts))
@@ -266,17 +274,18 @@ def draft_card(draft: Draft, note: str | None = None) -> dict[str, Any]:
 def send_for_review(runtime: Runtime, client: WebClient, user: str, draft: Draft) -> None:
     """DM the draft to its reviewers, and thank who proposed it."""
     reviewers = review.reviewers(runtime, draft)
-    cards = [dm(client, reviewer, draft_card(draft)) for reviewer in reviewers]
+    cards = [dm(client, reviewer, draft_card(runtime, draft)) for reviewer in reviewers]
     sent = [card for card in cards if card is not None]
     networks.record_action_posts(runtime, networks.REVIEW_CARD, draft.id, sent)
-    who = ", ".join(mention(r) for r in reviewers) or "a community manager"
+    who = [mention(reviewer) if reviewer != user else "you" for reviewer in reviewers]
+    queue = f"the review queue for {', '.join(who) or 'a community manager'}"
     dm(
         client,
         user,
         {
             "text": (
-                f"Thanks! *{escape(draft.title)}* is in the review queue for {who}. I'll tell "
-                "you when it's in the knowledge index."
+                f"Thanks! “{escape(draft.title)}” is in {queue}. I'll tell you when it's in "
+                "the knowledge index."
             )
         },
     )
@@ -574,7 +583,7 @@ def reviewed(
         )
         if can_respond(respond) and from_message(body):  # a copy Eddy did not track: redraw it
             assert respond is not None
-            respond(replace_original=True, **draft_card(draft, already))
+            respond(replace_original=True, **draft_card(runtime, draft, already))
         else:
             answer_presser(runtime, body, respond, already)
         return
@@ -584,18 +593,30 @@ def reviewed(
             "questions now."
         )
     else:
-        reason = f" Reason: {escape(draft.decision_note)}" if draft.decision_note else ""
-        note = f"Rejected by {mention(reviewer)}.{reason}"
+        note = f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
     redraw_cards(runtime, client, draft, note)
     if can_respond(respond) and from_message(body):
         assert respond is not None
-        respond(replace_original=True, **draft_card(draft, note))
+        respond(replace_original=True, **draft_card(runtime, draft, note))
     else:
-        answer_presser(runtime, body, None, f"“{escape(draft.title)}”: {note}")
+        title = f"“{escape(draft.title)}”"
+        answer_presser(
+            runtime,
+            body,
+            None,
+            f"Approved {title}: it's in the knowledge index and answers questions now."
+            if draft.status == "approved"
+            else f"Rejected {title}.{reason_of(draft)}",
+        )
     tell_authors(client, draft, reviewer)
     if draft.routed_id is not None:
         # Its question's posts offered to save it: they say what became of it.
         runtime.notify(AnswerDraftChanged(draft.routed_id))
+
+
+def reason_of(draft: Draft) -> str:
+    """A rejection's reason, the reviewer's words quoted, after the sentence it explains."""
+    return f" Reason: “{escape(draft.decision_note)}”" if draft.decision_note else ""
 
 
 def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -> None:
@@ -603,7 +624,7 @@ def redraw_cards(runtime: Runtime, client: WebClient, draft: Draft, note: str) -
     buttons: whoever decided, nobody is left with an Approve that can only say "already"."""
     for card in networks.action_posts(runtime, networks.REVIEW_CARD, draft.id, forget=True):
         try:
-            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(draft, note))
+            client.chat_update(channel=card.channel, ts=card.ts, **draft_card(runtime, draft, note))
         except SlackApiError as error:
             log.info("Could not redraw a review card of draft %s: %s", draft.id, error)
 
@@ -731,10 +752,12 @@ def decided(
         note = (
             f"Approved by {mention(reviewer)}: it's in the knowledge index."
             if draft.status == "approved"
-            else f"Rejected by {mention(reviewer)}. Reason: {escape(draft.decision_note or '')}"
+            else f"Rejected by {mention(reviewer)}.{reason_of(draft)}"
         )
         try:
-            client.chat_update(channel=about["channel"], ts=about["ts"], **draft_card(draft, note))
+            client.chat_update(
+                channel=about["channel"], ts=about["ts"], **draft_card(runtime, draft, note)
+            )
         except SlackApiError:
             log.info("Could not redraw the review card of draft %s", draft.id)
     reviewed(runtime, body, None, client, reviewer, outcome, draft)
@@ -816,7 +839,7 @@ def on_view_draft(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     draft = pending_for(runtime, body, None, user, draft_id or 0)
     if draft is None:
         return
-    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {escape(draft.topic or 'none')}"]
+    facts = [f"Proposed by {mention(draft.proposed_by)}", f"Topic: {draft_topic(runtime, draft)}"]
     if draft.source_url:
         facts.append(link(draft.source_url, "The message it came from"))
     blocks: list[Block] = [

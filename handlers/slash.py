@@ -13,10 +13,14 @@ the person typed it. Usage lines are mrkdwn like every reply: `/ask <question>` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from handlers.blocks import escape, notice, shorten, typed
+
+#: A mention as `typed()` keeps it: the member ID after an @.
+TYPED_MENTION = re.compile(r"@[UW][A-Z0-9]{2,}")
 
 #: Longer text is refused with an explanation (Slack itself allows up to 4,000 characters).
 MAX_TEXT = 1000
@@ -53,5 +57,8 @@ class SlashCommand:
         return None
 
     def unknown(self, text: str) -> dict[str, Any]:
-        word = escape(shorten((typed(text).split() or ["that"])[0], 40))
+        first = (typed(text).split() or ["that"])[0]
+        if TYPED_MENTION.fullmatch(first):  # a person, which typed text keeps as @U…: no name
+            return self.reply(f"{self.name} doesn't take a person there.")
+        word = escape(shorten(first, 40))
         return self.reply(f"I don't know `{word}` for {self.name}.")

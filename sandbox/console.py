@@ -43,7 +43,7 @@ from slack_bolt import App
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime, open_runtime
-from bot.scheduler import run_jobs
+from bot.scheduler import JobRun, did_something, run_jobs
 from bot.settings import Settings, SettingsError
 from handlers import create_app
 from sandbox.render import (
@@ -57,6 +57,8 @@ from sandbox.slack import BoltTarget, SandboxError, SlackStandIn
 from sandbox.workspace import Channel, Message, User, View
 
 log = logging.getLogger(__name__)
+#: `clock +1d` runs the scheduled jobs at least this often on its way (see `do_clock`).
+JOB_STEP = timedelta(hours=1)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Found next to the code, so the console starts from any working directory.
@@ -519,6 +521,10 @@ class ConsoleSession:
             if self._button(block, element, button.message, button.view_id) == button:
                 if element.get("url"):
                     self.note("(Slack would open ", element["url"], " in your browser.)")
+                if isinstance(where, View) and where.type == "home":
+                    # Pressed from a channel, a button of the Home tab answers on the Home
+                    # tab: show its redraw, or its answer goes unseen.
+                    self.on_home = True
                 self.slack.press_element(self.user.id, where, block, element)
                 return
         raise SandboxError(f"button [{number}] “{button.label}” is not there any more")
@@ -803,12 +809,25 @@ class ConsoleSession:
     # --- time ------------------------------------------------------------------------------
 
     def do_clock(self, move: str | None = None) -> None:
-        """Show the sandbox time, or move it forward and run the scheduled jobs once."""
+        """Show the sandbox time, or move it forward, running the scheduled jobs along the way
+        (at least once an hour of sandbox time, as a deployment runs them every minute), so
+        that what falls due in between happens when it would: a lesson at 09:30 goes out
+        when `clock +1d` passes 09:30, not a day late or not at all."""
         if move is None:
             self.note("It is ", (self._time(), "bold"), ".")
             return
         delta = parse_duration(move)
-        now = self.sandbox.clock.advance(delta)
+        end = self.sandbox.clock.now() + delta
+        latest: dict[str, JobRun] = {}
+        while True:
+            now = self.sandbox.clock.advance(min(JOB_STEP, end - self.sandbox.clock.now()))
+            for run in run_jobs(self.sandbox.runtime, now):
+                earlier = latest.get(run.name)
+                if earlier is None or not run.ok or (earlier.ok and did_something(run.result)):
+                    latest[run.name] = run
+            self.sandbox.runtime.work.wait_idle()
+            if now >= end:
+                break
         self.sandbox.keep_time()
         self.note(
             "Moved the clock forward ",
@@ -817,14 +836,12 @@ class ConsoleSession:
             (self._time(), "bold"),
             ".",
         )
-        runs = run_jobs(self.sandbox.runtime, now)
-        self.sandbox.runtime.work.wait_idle()
         table = Table(
             title=Text("Scheduled jobs run", "bold"), box=box.SIMPLE_HEAD, show_edge=False
         )
         table.add_column("job", style=ACCENT)
         table.add_column("result")
-        for run in runs:
+        for run in latest.values():
             outcome = (
                 Text("done" if run.result is None else str(run.result))
                 if run.ok

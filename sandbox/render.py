@@ -62,13 +62,14 @@ BROADCASTS = {"here", "channel", "everyone"}
 CODE_BLOCK = re.compile(r"```\n?(.*?)\n?```", re.DOTALL)
 # Slack's inline formatting: a marker opens after a non-word character and before a non-space,
 # and closes after a non-space and before a non-word character, all on one line. Inline code and
-# <…> tokens come first in the alternation so that markers inside them are left alone.
+# <…> tokens come first in the alternation so that markers inside them are left alone; emphasis
+# may enclose such tokens (a date's `{date_short_pretty}` has underscores of its own).
 INLINE = re.compile(
     r"`(?P<code>[^`\n]+)`"
     r"|<(?P<token>[^<>\n]+)>"
-    r"|(?<![\w*])\*(?P<bold>[^\s*](?:[^*\n]*?[^\s*])?)\*(?![\w*])"
-    r"|(?<!\w)_(?P<italic>[^\s_](?:[^_\n]*?[^\s_])?)_(?!\w)"
-    r"|(?<![\w~])~(?P<strike>[^\s~](?:[^~\n]*?[^\s~])?)~(?![\w~])"
+    r"|(?<![\w*])\*(?P<bold>[^\s*](?:(?:<[^<>\n]*>|[^*\n])*?(?:<[^<>\n]*>|[^\s*]))?)\*(?![\w*])"
+    r"|(?<!\w)_(?P<italic>[^\s_](?:(?:<[^<>\n]*>|[^_\n])*?(?:<[^<>\n]*>|[^\s_]))?)_(?!\w)"
+    r"|(?<![\w~])~(?P<strike>[^\s~](?:(?:<[^<>\n]*>|[^~\n])*?(?:<[^<>\n]*>|[^\s~]))?)~(?![\w~])"
 )
 QUOTE = re.compile(r"^(?:&gt;|>) ?")
 ENTITY = re.compile(r"&(amp|lt|gt);")

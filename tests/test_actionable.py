@@ -108,3 +108,42 @@ def test_one_reviewer_decides_and_every_reviewers_card_says_so(slack, instance):
     assert "Saved to the knowledge index." in shown(
         next(m for m in slack.messages(IT_HELP) if m.ts == post.ts)
     )
+
+
+def sent_for_review(slack) -> tuple:
+    """Sam's question answered in #it-help, resolved, and sent for review by Kim: the
+    asker's answer, the thread's save prompt and the network's post, and Alex's card."""
+    ask_the_experts(slack, SAM, "it-help")
+    post = next(m for m in slack.messages(IT_HELP) if "A question for the" in m.text)
+    slack.say(KIM, IT_HELP, "Garage permits: the *blue form* at the front desk.", thread_ts=post.ts)
+    slack.press(SAM, slack.dms(SAM)[-1], "Resolved")
+    answer = slack.dms(SAM)[-1]
+    prompt = next(m for m in slack.messages(IT_HELP, thread_ts=post.ts) if SAVE in buttons(m))
+    slack.press(KIM, prompt, SAVE)
+    slack.submit(KIM, {"entry_title": "Parking permits"})
+    return answer, prompt, post, slack.dms(ALEX)[-1]
+
+
+def every_copy(slack, answer, prompt, post) -> list:
+    return [
+        now_in(slack, SAM, answer),
+        next(m for m in slack.messages(IT_HELP, thread_ts=post.ts) if m.ts == prompt.ts),
+        next(m for m in slack.messages(IT_HELP) if m.ts == post.ts),
+    ]
+
+
+def test_once_approved_every_copy_that_said_sent_for_review_says_saved(slack, instance):
+    answer, prompt, post, card = sent_for_review(slack)
+    slack.press(ALEX, card, "Approve")
+    for message in every_copy(slack, answer, prompt, post):
+        assert "Saved to the knowledge index." in shown(message), shown(message)
+        assert "Sent for review" not in shown(message) and SAVE not in buttons(message)
+
+
+def test_once_rejected_every_copy_offers_save_again(slack, instance):
+    answer, prompt, post, card = sent_for_review(slack)
+    slack.press(ALEX, card, "Reject")
+    slack.submit(ALEX, {"review_reason": "Too specific to one office."})
+    for message in every_copy(slack, answer, prompt, post):
+        assert "Sent for review" not in shown(message), shown(message)
+        assert SAVE in buttons(message)

@@ -309,14 +309,16 @@ def test_badges_are_awarded_once_with_a_dm_and_a_shout_out(slack, instance):
     assert len(first) == 2
     assert ":seedling: You earned the *First thanks* badge" in first[0]
     assert "your first point from a colleague's reaction" in first[0]
+    # What it means, not the criterion again in other words.
+    assert "reaction. Someone noticed your help, the first of many times" in first[0]
     assert ":white_check_mark: You earned the *Problem solver* badge" in first[1]
     assert "15 points from :white_check_mark:" in first[1]
     for tip in tips[6:]:
         slack.react(KIM, tip, CHECK)  # 27 in all: Helping hand at 25
     assert ":handshake: You earned the *Helping hand* badge" in badge_dms(slack, SAM)[-1]
     assert shout_outs(slack) == [
-        f":seedling: <@{SAM}> earned *First thanks*: A colleague found one of your messages "
-        "helpful for the first time.",
+        f":seedling: <@{SAM}> earned *First thanks*: Someone noticed your help, the first of "
+        "many times, we hope.",
         f":white_check_mark: <@{SAM}> earned *Problem solver*: Five times your message was the "
         "answer someone needed.",
         f":handshake: <@{SAM}> earned *Helping hand*: Your messages keep making colleagues' "
@@ -425,6 +427,13 @@ def test_badges_shows_points_badges_the_next_one_and_how_it_works(slack, instanc
     assert f"*<@{KIM}>'s points: 4*" in theirs and ":seedling: First thanks" in theirs
     assert "is a bot; bots don't collect points" in badges_say(slack, SAM, f"<@{EDDY}|eddy>")
     assert "I can't find that person" in badges_say(slack, SAM, "<@U0NOBODY1>")
+    two = badges_say(slack, SAM, f"<@{KIM}|kim> <@{RIO}|rio>")
+    assert "One person at a time" in two and "U0KIM0003" not in two
+
+
+def test_an_empty_leaderboard_reads_as_a_sentence(slack, instance):
+    assert "Nobody has received points yet." in badges_say(slack, SAM, "top all")
+    assert "Nobody has received points this month yet." in badges_say(slack, SAM, "top month")
 
 
 def test_the_leaderboard_counts_weeks_and_months_in_the_workspace_time_zone(

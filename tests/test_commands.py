@@ -47,6 +47,14 @@ def test_unknown_words_are_named_and_usage_follows(slack, eddy, command):
     assert f"*Usage:* `{command}" in reply
 
 
+@pytest.mark.parametrize("command", ["/learn", "/experts"])
+def test_a_person_where_a_word_belongs_is_explained_without_their_id(slack, eddy, command):
+    slack.command(ALEX, IT_HELP, f"{command} <@U0SAM0002|sam>")
+    reply = last_reply(slack)
+    assert f"{command} doesn't take a person there." in reply and "U0SAM0002" not in reply
+    assert f"*Usage:* `{command}" in reply
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_very_long_text_is_refused_with_the_limit(slack, eddy, command):
     slack.command(ALEX, GENERAL, f"{command} " + "why " * 600)

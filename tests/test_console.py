@@ -160,6 +160,16 @@ def test_the_review_queue_tab_button_switches_the_home_tab(terminal: Terminal) -
     assert re.search(r"^│ Review queue +│$", screen, re.MULTILINE)  # its heading, *Review queue*
 
 
+def test_a_home_button_pressed_from_a_channel_shows_its_answer(terminal: Terminal) -> None:
+    home = terminal.type("home")
+    started = terminal.type(button_number(home, "Start: Security basics"))
+    next_lesson = re.search(r"\[(\d+) Next lesson: ", started)
+    assert next_lesson, started
+    terminal.type("/learn stop security")  # typed in the channel: the Home tab is out of view
+    screen = terminal.type(next_lesson[1])
+    assert "Eddy · Home" in screen and "No lesson is waiting" in screen
+
+
 def test_switching_person_and_channel(terminal: Terminal) -> None:
     screen = terminal.type("as sam")
     assert "You are now Sam Okafor (@sam, Europe/Berlin), in #general." in screen
@@ -260,6 +270,19 @@ def test_mrkdwn_becomes_text(renderer: Renderer) -> None:
     assert "bold" in styled["bold"]
     assert "italic" in styled["italic"]
     assert "strike" in styled["gone"]
+
+
+def test_emphasis_around_a_date_is_drawn_not_shown_as_markers(renderer: Renderer) -> None:
+    # A quiz's "I'll ask you again" line: italics around a date token, whose shape has
+    # underscores of its own ({date_short_pretty}).
+    text = renderer.mrkdwn(
+        "_I'll ask you again on <!date^1765180800^{date_short_pretty} at {time}|Tue>._ "
+        "*Due <!date^1765180800^{date_short_pretty}|Tue>* "
+        "_asked <!date^1765180800^{date_short_pretty} at {time} (your time)|Tue>_"
+    )
+    assert "_" not in text.plain and "*" not in text.plain and "date" not in text.plain
+    styled = [str(span.style) for span in text.spans if text.plain[span.start : span.end]]
+    assert any("italic" in style for style in styled) and any("bold" in style for style in styled)
 
 
 def test_code_blocks_keep_their_text(renderer: Renderer) -> None:
@@ -461,3 +484,11 @@ def test_an_edited_content_file_is_picked_up_without_moving_the_clock(tmp_path: 
             time.sleep(0.01)
         found = sandbox.runtime.catalogue.get("reset-vpn-password")
         assert found is not None and found.title == "VPN access"
+
+
+def test_a_long_clock_move_delivers_what_falls_due_on_the_way(terminal: Terminal) -> None:
+    """A deployment runs the jobs every minute; `clock +1d6h` runs them along the way, so the
+    lesson due at 09:30 Berlin goes out then, not skipped as a day-old slot at the end."""
+    terminal.type("as sam", "/learn start security-basics")  # Wed 11:00 in Berlin
+    screen = terminal.type("clock +1d6h")  # to Thu 17:00 in Berlin
+    assert "lesson 2 of 7" in screen, screen

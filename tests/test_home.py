@@ -137,6 +137,22 @@ def test_starting_a_path_and_a_quiz_answer_redraw_the_home_tab(slack, instance):
     slack.press(SAM, lesson, quiz)
     home = slack.home(SAM)
     assert "1/" in seen(home) and "1-day streak" in seen(home)
+    assert "Your next lesson arrives" in seen(home)
+
+
+def test_a_stopped_path_promises_no_next_lesson(slack, instance):
+    slack.command(SAM, GENERAL, "/learn start security-basics")
+    slack.command(SAM, GENERAL, "/learn stop security-basics")
+    home = slack.open_home(SAM)
+    text = seen(home)
+    assert "0/7 lessons · stopped" in text and "Your next lesson arrives" not in text
+    assert "Resume: Security basics" in labels(home)  # the Home tab can take it up again
+    slack.command(SAM, GENERAL, "/learn me")
+    me = shown(slack.ephemerals(SAM)[-1])
+    assert "· stopped" in me and "Next lesson" not in me
+    slack.press(SAM, slack.home(SAM), "Resume: Security basics")
+    assert "0/7 lessons · stopped" not in seen(slack.home(SAM))
+    assert "Your next lesson arrives" in seen(slack.home(SAM))
 
 
 def test_points_from_a_reaction_appear_without_reopening_the_tab(slack, instance):
@@ -171,6 +187,9 @@ def test_an_expert_sees_waiting_questions_and_claims_one_from_home(slack, instan
     slack.press(KIM, home, "Claim")
     assert "It's yours" in seen(slack.home(KIM))
     assert "parking permit" in shown(slack.dms(KIM)[-1])
+    # The copy it was sent in, now claimed: not a second one with a second thread.
+    copies = [m for m in slack.dms(KIM) if "A question for the" in shown(m)]
+    assert len(copies) == 1 and "Claimed by <@U0KIM0003>" in shown(copies[0])
     assert "is looking at your question" in slack.dms(SAM)[-1].text
 
 
@@ -208,7 +227,8 @@ def test_save_to_eddy_lands_in_the_queue_with_a_link_and_is_approved(slack, inst
     assert "Book the big room" in seen(queue) and "|a message>" in seen(queue)
     assert "proposed by <@U0SAM0002>" in seen(queue)
     slack.press(ALEX, queue, "Approve")
-    assert "Approved by <@U0ALEX001>" in seen(slack.home(ALEX))
+    # One colon to a sentence: not "“Book the big room”: Approved by @alex: it's …".
+    assert "Approved “Book the big room”: it's in the knowledge index" in seen(slack.home(ALEX))
     assert "is now in the knowledge index" in slack.dms(KIM)[-1].text  # the author's credit
     slack.command(RIO, GENERAL, "/ask how do I book the big room")
     assert "Book the big room" in shown(slack.ephemerals(RIO)[-1])
@@ -224,6 +244,7 @@ def test_reject_asks_for_a_reason_and_the_author_is_told_it(slack, instance):
     slack.submit(ALEX, {"review_reason": "Canteen hours change weekly; see the intranet."})
     assert "Their reason: “Canteen hours change weekly" in slack.dms(SAM)[-1].text
     assert "Nothing waits for review" in seen(slack.home(ALEX))
+    assert "Rejected “Lunch”. Reason: “Canteen hours change weekly" in seen(slack.home(ALEX))
 
 
 def test_a_forged_approve_from_a_member_changes_nothing_and_is_logged(slack, instance, caplog):
@@ -257,7 +278,7 @@ def test_two_managers_approving_at_once_one_wins_the_other_is_told(slack, databa
         for thread in threads:
             thread.join()
         homes = {manager: seen(slack.home(manager)) for manager in (ALEX, KIM)}
-        winners = [m for m, text in homes.items() if "Approved by" in text]
+        winners = [m for m, text in homes.items() if "Approved “Get a badge”" in text]
         losers = [m for m, text in homes.items() if "has already reviewed" in text]
         assert len(winners) == 1 and len(losers) == 1
         assert f"<@{winners[0]}> has already reviewed" in homes[losers[0]]
@@ -469,6 +490,15 @@ def test_gaps_are_worth_a_managers_time_and_close_when_any_entry_answers_them(
     assert "parking permit" in text and "espresso" not in text
 
 
+def test_an_answer_rated_not_helpful_is_a_gap_until_its_entry_is_reviewed(slack, instance):
+    slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+    slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")
+    text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
+    assert "“how do i reset my vpn password”" in text and "No gaps" not in text
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue (1)"), "Looks fine")
+    assert "No gaps" in seen(open_tab(slack, ALEX, "Knowledge gaps"))
+
+
 def test_workspace_admins_are_managers_only_when_the_setting_says_so(
     slack, database, content, clock
 ):
@@ -510,6 +540,12 @@ def test_the_experts_tab_shows_each_network_and_a_manager_edits_its_experts(slac
     slack.press_element(ALEX, slack.home(ALEX), block, edit)
     slack.submit(ALEX, {"experts_console_people": [RIO]})
     assert "removed <@U0KIM0003>" in seen(slack.home(ALEX))
+    block, edit = section_with(slack.home(ALEX), "Security")
+    assert "(`security`) · no experts yet" in block["text"]["text"]  # not "0 experts: no …"
+    slack.press_element(ALEX, slack.home(ALEX), block, edit)
+    refused = slack.submit(ALEX, {"experts_console_people": [RIO, "U0EDDYBOT"]})
+    assert "Only people can be experts" in str(refused.json())
+    assert "no experts yet" in section_with(slack.home(ALEX), "Security")[0]["text"]["text"]
 
 
 def test_a_member_cannot_open_or_submit_the_experts_form(slack, instance, caplog):
@@ -636,6 +672,16 @@ def test_analytics_count_what_happened_over_7_30_and_90_days(slack, instance, cl
     # A week's view is drawn day by day, and draws nothing from before the week.
     assert "*Questions asked:* 0" in text and "daily, 7 days" in text and "weeks" not in text
     assert "*Points given:* 0\n`▁▁▁▁▁▁▁` daily" in text
+
+
+def test_analytics_count_what_happened_at_the_very_instant_they_are_drawn(slack, instance, clock):
+    # The sandbox's clock stands still: a question asked and the tab opened at one instant.
+    slack.workspace.clock = clock
+    slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
+    slack.command(RIO, GENERAL, f"/ask {UNKNOWN}")
+    text = seen(open_tab(slack, ALEX, "Analytics"))
+    assert "*Questions asked:* 2" in text
+    assert "*Answered from the index:* 1 (50% of questions)" in text
 
 
 @pytest.fixture

@@ -264,6 +264,8 @@ def test_a_channel_lesson_shows_each_result_only_to_the_person_who_answered(slac
     assert "✅ *Right:*" in kim_notes[-1]
     assert not any("You chose" in note for note in kim_notes)
     assert len([b for b in buttons(post) if b in quiz.options]) == 4  # others can still answer
+    # Sam met the path in a channel: he never started it, so he never stopped it either.
+    assert "Security basics* ▰▱▱▱▱▱▱ 1/7 · not started" in learn(slack, SAM, "me")
 
     run_deliveries(instance, clock, hours=24)  # Sam's miss comes back in his own DM
     [review] = lessons_to(slack, SAM)

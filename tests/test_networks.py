@@ -132,12 +132,24 @@ def test_managers_add_and_remove_anyone_and_others_cannot(slack, instance):
     refused = experts_say(slack, SAM, f"add <@{KIM}|kim> security")
     assert "Only community managers can add other people" in refused
     added = experts_say(slack, ALEX, f"add <@{KIM}|kim> <@{RIO}|rio> security")
-    assert f"Added <@{KIM}>, <@{RIO}> to the *Security* network" in added
+    assert f"Added <@{KIM}> and <@{RIO}> to the *Security* network." in added
     assert "added you to the *Security* network" in last_dm(slack, KIM).text
     removed = experts_say(slack, ALEX, f"remove <@{RIO}|rio> security")
     assert f"Removed <@{RIO}> from the *Security* network" in removed
     members = experts_say(slack, ALEX, "list security")
     assert f"*Experts:* <@{KIM}>" in members and RIO not in members
+
+
+def test_adding_or_removing_again_says_who_already_was_and_bots_are_not_experts(slack, instance):
+    experts_say(slack, ALEX, f"add <@{KIM}|kim> security")
+    again = experts_say(slack, ALEX, f"add <@{KIM}|kim> <@{RIO}|rio> security")
+    assert f"Added <@{RIO}> to the *Security* network. <@{KIM}> is already in" in again
+    assert "nobody new" not in again
+    gone = experts_say(slack, ALEX, f"remove <@{SAM}|sam> security")
+    assert f"<@{SAM}> is not in the *Security* network." in gone and "Removed" not in gone
+    bot = experts_say(slack, ALEX, "add <@U0EDDYBOT|eddy> security")
+    assert "can't be an expert" in bot and "Added" not in bot
+    assert "U0EDDYBOT" not in experts_say(slack, ALEX, "list security")
 
 
 def test_away_experts_are_skipped(slack, instance):
@@ -211,7 +223,7 @@ def test_the_asker_hears_who_was_really_told_when_nobody_could_be_asked(
     told = Instance(slack, database, content, clock)
     slack.connect(told.target)
     send_to_experts(slack, SAM, UNKNOWN, "security")
-    assert f"I've told <@{ALEX}>, who look after *Security*." in last_dm(slack, SAM).text
+    assert f"I've told <@{ALEX}>, who looks after *Security*." in last_dm(slack, SAM).text
     send_to_experts(slack, ALEX, "who signs off a new laptop encryption policy", "security")
     only_me = last_dm(slack, ALEX).text
     assert "I've told" not in only_me
@@ -231,7 +243,7 @@ def test_the_asker_hears_who_was_really_told_when_nobody_could_be_asked(
     send_to_experts(slack, RIO, "who rotates the shared wifi password", "security")
     refused = last_dm(slack, RIO).text
     assert "I've told" not in refused
-    assert f"I couldn't reach <@{ALEX}>, who look after *Security*, on Slack" in refused
+    assert f"I couldn't reach <@{ALEX}>, who looks after *Security*, on Slack" in refused
     unreachable.close()
 
 
@@ -387,13 +399,19 @@ def test_the_answer_modal_claims_answers_and_follow_ups_reach_the_asker(slack, i
     assert buttons(post) == []
     slack.press(KIM, seen_before, "Claim")
     assert f"<@{RIO}> has already answered this one" in slack.ephemerals(KIM)[-1].text
-    slack.press(SAM, last_dm(slack, SAM), "Not yet")
+    answer = last_dm(slack, SAM)
+    slack.press(SAM, answer, "Not yet")
     assert (
         "doesn't resolve their question yet" in slack.messages(IT_HELP, thread_ts=post.ts)[-1].text
     )
+    # The answer says so, and "Not yet" is not offered twice for one answer.
+    answer = next(m for m in slack.dms(SAM) if m.ts == answer.ts)
+    assert "You said this doesn't resolve your question yet. I've told" in shown(answer)
+    assert buttons(answer) == ["Resolved"]
     slack.say(RIO, IT_HELP, "Also bring your badge.", thread_ts=post.ts)
     assert "added to their answer" in last_dm(slack, SAM).text
-    assert "Also bring your badge." in last_dm(slack, SAM).text
+    assert "Also bring your badge." in shown(last_dm(slack, SAM))
+    assert buttons(last_dm(slack, SAM)) == ["Resolved", "Not yet"]
 
 
 def test_the_askers_reply_under_their_answer_reaches_the_expert_and_is_not_searched(
@@ -497,9 +515,13 @@ def test_a_resolved_answer_saved_and_approved_answers_the_next_person_at_once(sl
     assert values["entry_body"] == "Garage permits: fill in the *blue form* at the front desk."
     assert values["entry_questions"] == UNKNOWN
     slack.submit(KIM, {"entry_title": "Get a parking permit for the office garage"})
-    assert "is in the review queue for <@U0ALEX001>" in last_dm(slack, KIM).text
+    assert last_dm(slack, KIM).text.startswith(
+        "Thanks! “Get a parking permit for the office garage” is in the review queue for "
+        "<@U0ALEX001>."
+    )
     card = last_dm(slack, ALEX)
     assert "A new knowledge entry for review" in shown(card)
+    assert "Topic: IT help" in shown(card) and "Topic: it-help" not in shown(card)
     assert buttons(card) == ["Approve", "Edit", "Reject"]
     slack.press(SAM, card, "Approve")
     assert "Only community managers" in slack.ephemerals(SAM)[-1].text
