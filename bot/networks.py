@@ -258,8 +258,12 @@ def member_counts(runtime: Runtime) -> dict[str, int]:
     return counts
 
 
-def join(runtime: Runtime, *, topic_key: str, user_id: str, added_by: str) -> bool:
-    """Add someone to a network; False if they were in it already."""
+def join(runtime: Runtime, *, topic_key: str, user_id: str, added_by: str) -> Outcome:
+    """Add someone to a network: DONE, ALREADY (they were in it), or NOT_ALLOWED (only the
+    topic's managers and community managers add someone other than themselves)."""
+    if added_by != user_id and not may_manage(runtime, added_by, topic(runtime, topic_key)):
+        log.warning("Refused adding %s to %s by %s, not a manager", user_id, topic_key, added_by)
+        return Outcome.NOT_ALLOWED
     with runtime.store.session() as session:
         joined = rows.join(
             session,
@@ -269,7 +273,7 @@ def join(runtime: Runtime, *, topic_key: str, user_id: str, added_by: str) -> bo
             added_by=added_by,
             at=runtime.clock.now(),
         )
-    return joined
+    return Outcome.DONE if joined else Outcome.ALREADY
 
 
 def waiting_for_experts(runtime: Runtime, topic_key: str) -> list[Routed]:
@@ -288,9 +292,18 @@ def waiting_for_experts(runtime: Runtime, topic_key: str) -> list[Routed]:
     return [view for view in map(lambda row: _view(runtime, row), found) if view is not None]
 
 
-def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list[Released]]:
-    """Take someone out of a network. Questions of that topic they claimed but did not answer
-    go back to the network; questions sent only to them by DM go to someone else."""
+def leave(
+    runtime: Runtime, *, topic_key: str, user_id: str, removed_by: str
+) -> tuple[Outcome, list[Released]]:
+    """Take someone out of a network: DONE, ALREADY (they were not in it), or NOT_ALLOWED
+    (only the topic's managers and community managers take out someone else). Questions of
+    that topic they claimed but did not answer go back to the network; questions sent only to
+    them by DM go to someone else."""
+    if removed_by != user_id and not may_manage(runtime, removed_by, topic(runtime, topic_key)):
+        log.warning(
+            "Refused removing %s from %s by %s, not a manager", user_id, topic_key, removed_by
+        )
+        return Outcome.NOT_ALLOWED, []
     now = runtime.clock.now()
     with runtime.store.session() as session:
         left = rows.leave(session, team_id=runtime.team_id, topic=topic_key, user_id=user_id)
@@ -326,7 +339,7 @@ def leave(runtime: Runtime, *, topic_key: str, user_id: str) -> tuple[bool, list
             exclude = {view.asker, user_id} | asked
             new_experts = choose_experts(runtime, view.topic, exclude=exclude, count=1)
         released.append(Released(view, was_claimed, new_experts))
-    return left, released
+    return (Outcome.DONE if left else Outcome.ALREADY), released
 
 
 def _row(runtime: Runtime, routed_id: int) -> Any:

@@ -394,7 +394,7 @@ def on_join(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: str
         return
     topic, note = found
     joined = networks.join(runtime, topic_key=topic.key, user_id=user, added_by=user)
-    if not joined:
+    if joined is not Outcome.DONE:
         reply(ack, f"{note}You're already in the {topic_name(topic)} network.")
         return
     reply(
@@ -410,8 +410,8 @@ def on_leave(ack: Ack, runtime: Runtime, client: WebClient, user: str, words: st
     if found is None:
         return
     topic, note = found
-    left, released = networks.leave(runtime, topic_key=topic.key, user_id=user)
-    if not left:
+    left, released = networks.leave(runtime, topic_key=topic.key, user_id=user, removed_by=user)
+    if left is not Outcome.DONE:
         reply(ack, f"{note}You're not in the {topic_name(topic)} network.")
         return
     handed_over = (
@@ -498,7 +498,12 @@ def change_experts(
     take them out (what they held goes to others); who actually changed."""
     changed: list[str] = []
     for person in people:
-        if adding and networks.join(runtime, topic_key=topic.key, user_id=person, added_by=manager):
+        joined = (
+            networks.join(runtime, topic_key=topic.key, user_id=person, added_by=manager)
+            if adding
+            else None
+        )
+        if joined is Outcome.DONE:
             changed.append(person)
             dm(
                 client,
@@ -513,8 +518,10 @@ def change_experts(
             )
             deliver_waiting(runtime, client, topic, person)
         if not adding:
-            left, released = networks.leave(runtime, topic_key=topic.key, user_id=person)
-            if left:
+            left, released = networks.leave(
+                runtime, topic_key=topic.key, user_id=person, removed_by=manager
+            )
+            if left is Outcome.DONE:
                 changed.append(person)
                 hand_over(runtime, client, person, released)
     if changed:

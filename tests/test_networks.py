@@ -140,6 +140,26 @@ def test_managers_add_and_remove_anyone_and_others_cannot(slack, instance):
     assert f"*Experts:* <@{KIM}>" in members and RIO not in members
 
 
+def test_the_domain_refuses_to_change_someone_elses_membership_for_a_non_manager(slack, instance):
+    """The rule lives in bot/networks.py, whatever a handler checked first: anyone may join
+    or leave, only managers add or take out someone else."""
+    runtime = instance.runtime
+    assert networks.join(runtime, topic_key="security", user_id=KIM, added_by=SAM) is (
+        networks.Outcome.NOT_ALLOWED
+    )
+    assert KIM not in networks.experts(runtime, "security")
+    assert networks.join(runtime, topic_key="security", user_id=KIM, added_by=KIM) is (
+        networks.Outcome.DONE
+    )
+    assert networks.leave(runtime, topic_key="security", user_id=KIM, removed_by=SAM) == (
+        networks.Outcome.NOT_ALLOWED,
+        [],
+    )
+    assert KIM in networks.experts(runtime, "security")
+    left, _ = networks.leave(runtime, topic_key="security", user_id=KIM, removed_by=ALEX)
+    assert left is networks.Outcome.DONE and KIM not in networks.experts(runtime, "security")
+
+
 def test_adding_or_removing_again_says_who_already_was_and_bots_are_not_experts(slack, instance):
     experts_say(slack, ALEX, f"add <@{KIM}|kim> security")
     again = experts_say(slack, ALEX, f"add <@{KIM}|kim> <@{RIO}|rio> security")
