@@ -223,6 +223,11 @@ def learned_question(
     return session.exec(query).first()
 
 
+def learned_by_id(session: Session, *, team_id: str, learned_id: int) -> LearnedQuestion | None:
+    row = session.get(LearnedQuestion, learned_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
 def learned_questions(
     session: Session, *, team_id: str, slug: str | None = None
 ) -> list[LearnedQuestion]:

@@ -521,6 +521,36 @@ class Catalogue:
             taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
         self._take_in(slug, taught)
 
+    def confirm_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
+        """A manager confirms a learned wording: it leads everyone to its entry, even above one
+        whose title is the question. The entry's slug, or None if the wording is gone."""
+        with runtime.store.session() as session:
+            row = rows.learned_by_id(session, team_id=self.team_id, learned_id=learned_id)
+            if row is None or row.removed_at is not None:
+                return None
+            rows.confirm_learned(
+                session, team_id=self.team_id, ids=[learned_id], by=by, at=runtime.clock.now()
+            )
+            slug = row.slug
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        self._take_in(slug, taught)
+        return slug
+
+    def remove_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
+        """A manager removes a learned wording for good: it leads nobody to its entry and is
+        not learned again. The entry's slug, or None if it was gone already."""
+        with runtime.store.session() as session:
+            row = rows.remove_learned(
+                session, team_id=self.team_id, learned_id=learned_id, by=by, at=runtime.clock.now()
+            )
+            if row is None:
+                return None
+            slug = row.slug
+            session.flush()
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        self._take_in(slug, taught)
+        return slug
+
     def publish(
         self,
         runtime: Runtime,
