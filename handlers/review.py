@@ -1009,6 +1009,7 @@ def on_confirm_learned(ack: Ack, body: dict[str, Any], respond: Respond, runtime
         Outcome.NOT_ALLOWED: NOT_A_MANAGER,
     }.get(outcome, "That wording was removed.")
     answer_presser(runtime, body, respond, text)
+    runtime.catalogue.settle()  # the classifier takes the change in before the next press
 
 
 def on_remove_learned(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -1026,6 +1027,7 @@ def on_remove_learned(ack: Ack, body: dict[str, Any], respond: Respond, runtime:
         Outcome.NOT_ALLOWED: NOT_A_MANAGER,
     }.get(outcome, "That wording was removed already.")
     answer_presser(runtime, body, respond, text)
+    runtime.catalogue.settle()  # the classifier takes the change in before the next press
 
 
 def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:

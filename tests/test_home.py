@@ -341,6 +341,25 @@ def test_managers_see_a_learned_wording_next_to_its_flag_and_remove_it_for_good(
     assert "removed by <@U0ALEX001>" in seen(slack.modal(ALEX))
 
 
+def test_a_wording_a_manager_confirms_answers_everyone_even_above_an_exact_title(slack, instance):
+    question = "how do I reset my VPN password?"
+    manager = "Use the password manager"
+    slack.command(SAM, GENERAL, f"/ask {question}")
+    show_and_mark_helpful(slack, slack.ephemerals(SAM)[-1], manager, SAM)
+    slack.command(KIM, GENERAL, f"/ask {question}")
+    assert title(slack.ephemerals(KIM)[-1]) == f"*{VPN}*"
+
+    slack.command(RIO, GENERAL, "/ask where should I store my passwords")
+    slack.press(RIO, slack.ephemerals(RIO)[-1], "Not helpful")  # brings it to the queue
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue (1)"), "Edit")
+    form = slack.modal(ALEX)
+    assert "answers only who taught it" in seen(form) and "Confirm wording" in labels(form)
+    slack.press(ALEX, form, "Confirm wording")
+    assert "now leads everyone" in seen(slack.home(ALEX))
+    slack.command(KIM, GENERAL, f"/ask {question}")
+    assert title(slack.ephemerals(KIM)[-1]) == f"*{manager}*"
+
+
 def test_looks_fine_clears_a_flag_and_members_cannot(slack, instance, caplog):
     slack.command(SAM, GENERAL, "/ask how do i reset my vpn password")
     slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")

@@ -360,7 +360,8 @@ class Catalogue:
         by_slug: dict[str, list[rows.LearnedQuestion]] = {}
         for question in learned:
             by_slug.setdefault(question.slug, []).append(question)
-        self._personal, self._confirmed = {}, set()
+        personal: dict[str, dict[str, str]] = {}
+        confirmed: set[tuple[str, str]] = set()
         slugs = {row.slug for row in stored}
         for row in stored:
             taught = by_slug.get(row.slug, [])
@@ -368,21 +369,30 @@ class Catalogue:
             current = self.index.get(row.slug)
             if current is None or replace(current, learned=()) != replace(entry, learned=()):
                 self.index.upsert(entry)  # new or changed text: the index rebuilds once
-            self._take_in(row.slug, taught)
+            self._take_in(row.slug, taught, personal, confirmed)
+        self._personal, self._confirmed = personal, confirmed  # whole, for searches meanwhile
         for entry in list(self.index.entries):
             if entry.slug not in slugs:
                 self.index.remove(entry.slug)
 
-    def _take_in(self, slug: str, taught: list[rows.LearnedQuestion]) -> None:
+    def _take_in(
+        self,
+        slug: str,
+        taught: list[rows.LearnedQuestion],
+        personal: dict[str, dict[str, str]] | None = None,
+        confirmed: set[tuple[str, str]] | None = None,
+    ) -> None:
         """Make the index and the personal wordings say what the database says of the
         wordings learned for `slug`: the shared ones lead everyone there, the others only the
-        person who taught them."""
+        person who taught them. Called with the catalogue's lock held."""
+        personal = self._personal if personal is None else personal
+        confirmed = self._confirmed if confirmed is None else confirmed
         current = self.index.get(slug)
         if current is None:
             return
         shared = shared_wordings(taught)
         for question in taught:
-            mine = self._personal.setdefault(question.learned_from or "", {})
+            mine = personal.setdefault(question.learned_from or "", {})
             pending = not question.shared and question.removed_at is None
             if pending and question.learned_from:
                 mine[question.wording] = slug
@@ -390,9 +400,9 @@ class Catalogue:
                 del mine[question.wording]
             key = (slug, question.wording)
             if question.shared and question.removed_at is None and question.confirmed_by:
-                self._confirmed.add(key)
+                confirmed.add(key)
             else:
-                self._confirmed.discard(key)
+                confirmed.discard(key)
         if not set(current.learned) <= set(shared):  # weakened or removed: taken out
             self.index.upsert(replace(current, learned=shared))
             return
@@ -499,7 +509,8 @@ class Catalogue:
                 at=now,
             )
             taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
-        self._take_in(slug, taught)
+        with self._lock:
+            self._take_in(slug, taught)
         return new
 
     def weaken(self, runtime: Runtime, *, slug: str, wording: str) -> None:
@@ -519,7 +530,8 @@ class Catalogue:
                 at=runtime.clock.now(),
             )
             taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
-        self._take_in(slug, taught)
+        with self._lock:
+            self._take_in(slug, taught)
 
     def confirm_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
         """A manager confirms a learned wording: it leads everyone to its entry, even above one
@@ -533,7 +545,8 @@ class Catalogue:
             )
             slug = row.slug
             taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
-        self._take_in(slug, taught)
+        with self._lock:
+            self._take_in(slug, taught)
         return slug
 
     def remove_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
@@ -548,7 +561,8 @@ class Catalogue:
             slug = row.slug
             session.flush()
             taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
-        self._take_in(slug, taught)
+        with self._lock:
+            self._take_in(slug, taught)
         return slug
 
     def publish(
