@@ -65,12 +65,15 @@ def ask(
     """Search the catalogue for `query` (default: the question) and log the question, as asked,
     with its hits and outcome."""
     catalogue = runtime.catalogue
-    found = catalogue.search(query if query is not None else question, limit=OTHER_CANDIDATES + 1)
+    found = catalogue.search(
+        query if query is not None else question, limit=OTHER_CANDIDATES + 1, user_id=user_id
+    )
     hits = [hit for hit in found if hit.confident or hit.shared >= RELATED_SCORE]
     confident = bool(hits) and hits[0].confident
     entries = [entry for entry in (catalogue.get(hit.slug) for hit in hits) if entry is not None]
     best = entries[0] if confident and entries else None
-    question_id = _log(runtime, user_id, channel_id, surface, question, hits, best)
+    learned = catalogue.learned_by(hits[0], user_id) if best is not None else None
+    question_id = _log(runtime, user_id, channel_id, surface, question, hits, best, learned)
     others = tuple(entries[1:] if best is not None else entries)
     limit = OTHER_CANDIDATES + (best is None)
     return Answer(question_id, question, user_id, best, others[:limit])
@@ -84,7 +87,13 @@ def _log(
     question: str,
     hits: list[Hit],
     best: KnowledgeEntry | None,
+    learned: str | None,
 ) -> int:
+    """Log the question; the best hit notes the learned wording that brought it, if one did,
+    so that Not helpful on the answer weakens that wording."""
+    logged = [{"slug": hit.slug, "score": round(hit.score, 4)} for hit in hits]
+    if learned is not None:
+        logged[0]["learned"] = learned
     with runtime.store.session() as session:
         return rows.log_question(
             session,
@@ -94,7 +103,7 @@ def _log(
             channel_id=channel_id,
             surface=surface,
             question=question,
-            hits=[{"slug": hit.slug, "score": round(hit.score, 4)} for hit in hits],
+            hits=logged,
             answered_slug=best.slug if best else None,
         )
 
@@ -179,7 +188,9 @@ def choose(runtime: Runtime, *, question_id: int, user_id: str, slug: str) -> An
 
 
 def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> Rating:
-    """Helpful teaches the index the asker's wording; Not helpful counts and flags the entry."""
+    """Helpful teaches the index the asker's wording (for them at once, for everyone once it
+    is corroborated); Not helpful counts and flags the entry, and weakens the learned wording
+    that brought the answer, if one did."""
     now = runtime.clock.now()
     with runtime.store.session() as session:
         logged = rows.question(session, team_id=runtime.team_id, question_id=question_id)
@@ -195,6 +206,8 @@ def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> 
         if logged.outcome in ("helpful", "not_helpful"):
             return Rating.ALREADY
         slug, question = logged.answered_slug, logged.question
+        best = logged.hits[0] if logged.hits else {}
+        learned = best.get("learned") if best.get("slug") == slug else None
         rows.settle_question(
             session,
             team_id=runtime.team_id,
@@ -204,6 +217,8 @@ def rate(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> 
         )
         rows.count_feedback(session, team_id=runtime.team_id, slug=slug, helpful=helpful, at=now)
     if not helpful:
+        if isinstance(learned, str):
+            runtime.catalogue.weaken(runtime, slug=slug, wording=learned)
         return Rating.FLAGGED
     learned = runtime.catalogue.learn(runtime, slug=slug, wording=question, user_id=user_id)
     return Rating.LEARNED if learned else Rating.THANKED

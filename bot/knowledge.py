@@ -534,6 +534,7 @@ class KnowledgeIndex:
                 self._wordings.kill(entry.slug)
                 for text in wordings_of(entry):
                     self._wordings.append(entry.slug, text)
+                self._learned_dirty = True
             if old is None or wordings_of(old) != wordings_of(entry):
                 self._retrain()
 

@@ -89,6 +89,26 @@ class AnswerDraftChanged:
 
 
 @dataclass(frozen=True)
+class Learned:
+    """A wording Helpful clicks attached to an entry, as managers see it."""
+
+    id: int
+    slug: str
+    wording: str
+    taught_by: str | None
+    taught_at: datetime
+    #: Whether it leads everyone to the entry (else only the person who taught it).
+    shared: bool
+    #: How often others corroborated it.
+    confirmations: int
+    confirmed_by: str | None
+    #: Not helpful votes on answers it gave.
+    not_helpful: int
+    removed_at: datetime | None
+    removed_by: str | None
+
+
+@dataclass(frozen=True)
 class Flagged:
     """A live entry someone rated Not helpful since its last review."""
 
@@ -96,6 +116,8 @@ class Flagged:
     not_helpful: int
     helpful: int
     flagged_at: datetime
+    #: Its learned wordings that gave answers rated Not helpful (the flag they caused).
+    learned: tuple[Learned, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,8 +157,19 @@ def queue(runtime: Runtime, *, now: datetime) -> Queue:
     with runtime.store.session() as session:
         stored = entry_rows.entries(session, team_id=runtime.team_id)
         confirmed = rows.reviews(session, team_id=runtime.team_id)
+        taught = entry_rows.learned_questions(session, team_id=runtime.team_id)
+    blamed: dict[str, list[Learned]] = {}
+    for question in taught:
+        if question.not_helpful:
+            blamed.setdefault(question.slug, []).append(_learned(question))
     flagged = [
-        Flagged(to_entry(row), row.not_helpful_count, row.helpful_count, row.flagged_at)
+        Flagged(
+            to_entry(row),
+            row.not_helpful_count,
+            row.helpful_count,
+            row.flagged_at,
+            tuple(blamed.get(row.slug, ())),
+        )
         for row in stored
         if row.flagged_at is not None
     ]
@@ -515,6 +548,54 @@ def write_entry(
         gaps.close(runtime, question_id=gap_id, slug=written.slug, now=now)
     runtime.notify(HomeChanged(managers=True))
     return Outcome.DONE, runtime.catalogue.get(written.slug)
+
+
+def _learned(row: Any) -> Learned:
+    assert row.id is not None
+    return Learned(
+        row.id,
+        row.slug,
+        row.wording,
+        row.learned_from,
+        row.created_at,
+        row.shared,
+        row.confirmations,
+        row.confirmed_by,
+        row.not_helpful,
+        row.removed_at,
+        row.removed_by,
+    )
+
+
+def learned_wordings(runtime: Runtime, slug: str) -> tuple[Learned, ...]:
+    """Every wording learned for an entry, removed ones too, in the order learned."""
+    with runtime.store.session() as session:
+        taught = entry_rows.learned_questions(session, team_id=runtime.team_id, slug=slug)
+    return tuple(_learned(row) for row in taught)
+
+
+def confirm_wording(runtime: Runtime, *, learned_id: int, manager: str) -> Outcome:
+    """A community manager confirms a learned wording for everyone."""
+    if not runtime.is_manager(manager):
+        log.warning("Refused to confirm learned wording %s for %s", learned_id, manager)
+        return Outcome.NOT_ALLOWED
+    slug = runtime.catalogue.confirm_wording(runtime, learned_id=learned_id, by=manager)
+    if slug is None:
+        return Outcome.GONE
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE
+
+
+def remove_wording(runtime: Runtime, *, learned_id: int, manager: str) -> Outcome:
+    """A community manager removes a learned wording for good."""
+    if not runtime.is_manager(manager):
+        log.warning("Refused to remove learned wording %s for %s", learned_id, manager)
+        return Outcome.NOT_ALLOWED
+    slug = runtime.catalogue.remove_wording(runtime, learned_id=learned_id, by=manager)
+    if slug is None:
+        return Outcome.ALREADY
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE
 
 
 def dismiss_flag(runtime: Runtime, *, slug: str, manager: str) -> Outcome:

@@ -63,7 +63,10 @@ DM_HELP = (
 )
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
 RATED_REPLY = {
-    Rating.LEARNED: "Thanks! I'll remember how you asked this, so the next person finds it faster.",
+    Rating.LEARNED: (
+        "Thanks! I'll remember how you asked this: you'll get this answer next time, and once "
+        "someone else finds it helpful too, so will others."
+    ),
     Rating.THANKED: "Thanks for letting me know this helped.",
     Rating.FLAGGED: "Thanks for telling me. I've flagged this answer so its owner can improve it.",
 }

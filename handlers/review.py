@@ -35,7 +35,7 @@ from bot.content.limits import FORM_TEXT_LIMIT, TITLE_LIMIT
 from bot.content.networks import Topic
 from bot.gaps import Gap
 from bot.networks import Outcome, Routed
-from bot.review import AnswerDraftChanged, Draft, Flagged, Overdue, ReviewReminder
+from bot.review import AnswerDraftChanged, Draft, Flagged, Learned, Overdue, ReviewReminder
 from bot.runtime import Runtime
 from bot.text import plural
 from handlers import people
@@ -97,6 +97,7 @@ VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
     "review_still_true",
     "review_write_gap",
 )
+CONFIRM_LEARNED, REMOVE_LEARNED = "review_confirm_learned", "review_remove_learned"
 REASON_BLOCK = "review_reason"
 NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
@@ -135,6 +136,8 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(LOOKS_FINE)(on_looks_fine)
     app.action(STILL_TRUE)(on_still_true)
     app.action(WRITE_GAP)(on_write_gap)
+    app.action(CONFIRM_LEARNED)(on_confirm_learned)
+    app.action(REMOVE_LEARNED)(on_remove_learned)
     app.view(GAP_MODAL)(on_gap_submitted)
     runtime.listen(ReviewReminder, lambda reminder: remind(runtime, client, reminder))
 
@@ -153,6 +156,7 @@ def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]
                 f"{item.helpful} helpful · last flagged {when(item.flagged_at)}"
             ),
             entry_actions(entry.slug, button("Looks fine", LOOKS_FINE, entry.slug)),
+            *[block for learned in item.learned for block in learned_item(learned)],
         ]
     entry = item.entry
     last = (
@@ -205,6 +209,43 @@ def one_line(mrkdwn: str) -> str:
     """mrkdwn on one line, for a preview shown as a quote: quote markers and line breaks go
     (a `>` left in mid-line would be a bare `>`)."""
     return " ".join(line.lstrip(">").strip() for line in mrkdwn.splitlines() if line.strip())
+
+
+def learned_item(learned: Learned) -> list[Block]:
+    """A learned wording as managers see it: who taught it and when, how often it was
+    confirmed, the Not helpful votes on answers it gave, and Confirm / Remove."""
+    facts = [f"taught by {mention(learned.taught_by)} {when(learned.taught_at)}"]
+    if learned.confirmed_by:
+        facts.append(f"confirmed by {mention(learned.confirmed_by)}")
+    facts.append(
+        f"confirmed {plural(learned.confirmations, 'time')}"
+        if learned.confirmations
+        else "not confirmed yet"
+    )
+    if learned.not_helpful:
+        facts.append(f"👎 {plural(learned.not_helpful, 'Not helpful vote')} on answers it gave")
+    if learned.removed_at is not None:
+        who = f" by {mention(learned.removed_by)}" if learned.removed_by else ""
+        facts.append(f"removed{who} {when(learned.removed_at)}")
+        return [context(f"Learned “{escape(learned.wording)}” · " + " · ".join(facts))]
+    reach = "answers everyone" if learned.shared else "answers only who taught it"
+    blocks: list[Block] = [
+        context(f"Learned “{escape(learned.wording)}” · {reach} · " + " · ".join(facts))
+    ]
+    choices = [button("Remove wording", REMOVE_LEARNED, learned.id, style="danger")]
+    if not learned.confirmed_by:
+        choices.insert(0, button("Confirm wording", CONFIRM_LEARNED, learned.id))
+    blocks.append(ActionsBlock(elements=choices))
+    return blocks
+
+
+def learned_section(runtime: Runtime, slug: str) -> list[Block]:
+    """An entry's learned wordings for a manager's View and Edit (none: nothing)."""
+    taught = review.learned_wordings(runtime, slug)
+    if not taught:
+        return []
+    heading = section(f"*Learned wordings* ({len(taught)})")
+    return [heading, *[block for learned in taught for block in learned_item(learned)]]
 
 
 def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
@@ -871,6 +912,8 @@ def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     blocks = entry_blocks(entry, people.name_of(runtime, client, entry.owner))
     if entry.path is not None:
         blocks.append(context(f"From the content file `{content_file(runtime, entry)}`"))
+    if runtime.is_manager(presser(body)):
+        blocks.extend(learned_section(runtime, entry.slug))
     client.views_open(
         trigger_id=body["trigger_id"],
         view=View(
@@ -902,6 +945,8 @@ def on_edit_entry(
                 "edit serves until that file changes; copy it into the file to keep it for good."
             )
         )
+    if runtime.is_manager(user):
+        blocks.extend(learned_section(runtime, entry.slug))
     open_form(client, body, ENTRY_MODAL, "Edit entry", "Save", slug, blocks)
 
 
@@ -949,6 +994,40 @@ def on_entry_submitted(
         return
     ack()
     answer_presser(runtime, body, None, f"Saved *{escape(entry.title)}*: it answers questions now.")
+
+
+def on_confirm_learned(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user, learned_id = pressed_id(body)
+    outcome = (
+        review.confirm_wording(runtime, learned_id=learned_id, manager=user)
+        if learned_id is not None
+        else Outcome.GONE
+    )
+    text = {
+        Outcome.DONE: "Confirmed: that wording now leads everyone to its entry.",
+        Outcome.NOT_ALLOWED: NOT_A_MANAGER,
+    }.get(outcome, "That wording was removed.")
+    answer_presser(runtime, body, respond, text)
+    runtime.catalogue.settle()  # the classifier takes the change in before the next press
+
+
+def on_remove_learned(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user, learned_id = pressed_id(body)
+    outcome = (
+        review.remove_wording(runtime, learned_id=learned_id, manager=user)
+        if learned_id is not None
+        else Outcome.ALREADY
+    )
+    text = {
+        Outcome.DONE: (
+            "Removed: that wording leads nobody to the entry, and won't be learned again."
+        ),
+        Outcome.NOT_ALLOWED: NOT_A_MANAGER,
+    }.get(outcome, "That wording was removed already.")
+    answer_presser(runtime, body, respond, text)
+    runtime.catalogue.settle()  # the classifier takes the change in before the next press
 
 
 def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, or_, update
+from sqlalchemy import true as sa_true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, col, select
 
@@ -48,7 +49,8 @@ class KnowledgeEntryRow(TeamKeyed, table=True):
 
 
 class LearnedQuestion(TeamScoped, table=True):
-    """An asker's wording that Helpful feedback attached to an entry."""
+    """An asker's wording that Helpful feedback attached to an entry. A removed wording keeps
+    its row (removed_at set), so that the same wording is not learned again."""
 
     __tablename__ = "learned_question"
     __table_args__ = (UniqueConstraint("team_id", "slug", "wording"),)
@@ -58,6 +60,18 @@ class LearnedQuestion(TeamScoped, table=True):
     wording: str = Field(max_length=1000)
     learned_from: str | None = Field(default=None, max_length=32)
     created_at: datetime = utc_field()
+    #: Whether it leads everyone to the entry; until then only the person who taught it.
+    shared: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    #: How often others corroborated it (a Helpful on a similar wording, an expert's answer).
+    confirmations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: The manager who confirmed it, if one did.
+    confirmed_by: str | None = Field(default=None, max_length=32)
+    confirmed_at: datetime | None = utc_field(default=None, nullable=True)
+    #: Not helpful votes on answers it produced.
+    not_helpful: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    removed_at: datetime | None = utc_field(default=None, nullable=True)
+    #: The manager who removed it; None when Not helpful votes did.
+    removed_by: str | None = Field(default=None, max_length=32)
 
 
 class QuestionLog(TeamScoped, table=True):
@@ -178,25 +192,104 @@ def learn_question(
     wording: str,
     user_id: str | None,
     at: datetime,
+    shared: bool = True,
 ) -> bool:
-    """Attach `wording` to the entry; False if it already had it (safe under concurrency)."""
+    """Attach `wording` to the entry; False if it already had it, even removed (safe under
+    concurrency)."""
     statement = (
         _insert(session)(LearnedQuestion)
-        .values(team_id=team_id, slug=slug, wording=wording, learned_from=user_id, created_at=at)
+        .values(
+            team_id=team_id,
+            slug=slug,
+            wording=wording,
+            learned_from=user_id,
+            created_at=at,
+            shared=shared,
+        )
         .on_conflict_do_nothing()
         .returning(col(LearnedQuestion.id))
     )
     return session.execute(statement).first() is not None
 
 
-def learned_questions(session: Session, *, team_id: str) -> list[LearnedQuestion]:
-    """Learned wordings in the order they were learned."""
-    query = (
-        select(LearnedQuestion)
-        .where(LearnedQuestion.team_id == team_id)
-        .order_by(col(LearnedQuestion.id))
+def learned_question(
+    session: Session, *, team_id: str, slug: str, wording: str
+) -> LearnedQuestion | None:
+    query = select(LearnedQuestion).where(
+        LearnedQuestion.team_id == team_id,
+        LearnedQuestion.slug == slug,
+        LearnedQuestion.wording == wording,
     )
-    return list(session.exec(query))
+    return session.exec(query).first()
+
+
+def learned_by_id(session: Session, *, team_id: str, learned_id: int) -> LearnedQuestion | None:
+    row = session.get(LearnedQuestion, learned_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
+def learned_questions(
+    session: Session, *, team_id: str, slug: str | None = None
+) -> list[LearnedQuestion]:
+    """Learned wordings (removed ones too) in the order they were learned."""
+    query = select(LearnedQuestion).where(LearnedQuestion.team_id == team_id)
+    if slug is not None:
+        query = query.where(LearnedQuestion.slug == slug)
+    return list(session.exec(query.order_by(col(LearnedQuestion.id))))
+
+
+def confirm_learned(
+    session: Session, *, team_id: str, ids: Sequence[int], by: str | None, at: datetime
+) -> int:
+    """Share these wordings with everyone and count a confirmation of each (`by` a manager, or
+    None for a corroboration); removed ones stay removed. Returns how many changed."""
+    if not ids:
+        return 0
+    values: dict[str, Any] = {
+        "shared": True,
+        "confirmations": LearnedQuestion.confirmations + 1,
+    }
+    if by is not None:
+        values |= {"confirmed_by": by, "confirmed_at": at}
+    statement = (
+        update(LearnedQuestion)
+        .where(
+            col(LearnedQuestion.team_id) == team_id,
+            col(LearnedQuestion.id).in_(list(ids)),
+            col(LearnedQuestion.removed_at).is_(None),
+        )
+        .values(**values)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined]
+
+
+def weaken_learned(
+    session: Session, *, team_id: str, learned_id: int, unshare: bool, remove_at: int, at: datetime
+) -> LearnedQuestion | None:
+    """Count a Not helpful on an answer the wording produced: it stops leading everyone there
+    when `unshare`, and is removed at `remove_at` votes. None if it is gone already."""
+    row = session.get(LearnedQuestion, learned_id)
+    if row is None or row.team_id != team_id or row.removed_at is not None:
+        return None
+    row.not_helpful += 1
+    if unshare:
+        row.shared = False
+    if row.not_helpful >= remove_at:
+        row.removed_at = at
+    session.add(row)
+    return row
+
+
+def remove_learned(
+    session: Session, *, team_id: str, learned_id: int, by: str, at: datetime
+) -> LearnedQuestion | None:
+    """A manager removes a wording for good (its row stays, so it is not learned again)."""
+    row = session.get(LearnedQuestion, learned_id)
+    if row is None or row.team_id != team_id or row.removed_at is not None:
+        return None
+    row.removed_at, row.removed_by = at, by
+    session.add(row)
+    return row
 
 
 def count_feedback(

@@ -217,6 +217,8 @@ RULES: tuple[Rule, ...] = (
         UNLINK,
         "the wording is part of the index now and answers others; who taught it is forgotten",
     ),
+    Rule("learned_question", "confirmed_by", ANONYMISE, "a manager's confirmation stands"),
+    Rule("learned_question", "removed_by", ANONYMISE, "a removed wording stays removed"),
     Rule("lesson_schedule", "created_by", ANONYMISE, "the channel's schedule keeps running"),
     Rule(
         "lesson_delivery",

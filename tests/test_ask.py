@@ -15,7 +15,18 @@ from bot.scheduler import run_jobs
 from handlers import create_app
 from sandbox import BoltTarget
 from store import knowledge as rows
-from tests.conftest import ALEX, EDDY, GENERAL, ROOT, SAM, Instance, make_settings, shipped_content
+from tests.conftest import (
+    ALEX,
+    EDDY,
+    GENERAL,
+    KIM,
+    RIO,
+    ROOT,
+    SAM,
+    Instance,
+    make_settings,
+    shipped_content,
+)
 
 VPN = "Reset your VPN password"
 
@@ -162,7 +173,18 @@ def test_a_community_manager_tunes_small_talk_in_content(slack, tmp_path, clock)
         eddy.close()
 
 
-def test_helpful_teaches_a_novel_wording_to_rank_its_entry_first(slack, eddy):
+def show_and_mark_helpful(slack, answer, entry: str, user=ALEX) -> None:
+    """The asker presses Show on `entry` among the other candidates, then Helpful."""
+    block = next(b for b in answer.blocks if b.get("accessory") and entry in b["text"]["text"])
+    slack.press_element(user, answer, block, block["accessory"])
+    chosen = slack.ephemerals(user)[-1]
+    assert f"*{entry}*" in shown(chosen)
+    slack.press(user, chosen, "Helpful")
+
+
+def test_helpful_teaches_a_novel_wording_to_the_asker_and_to_everyone_once_corroborated(
+    slack, eddy
+):
     wording = "the tunnel app refuses my login"
     first = answer_to(slack, wording)
     assert "I'm not sure I know the answer" in first.text
@@ -172,6 +194,51 @@ def test_helpful_teaches_a_novel_wording_to_rank_its_entry_first(slack, eddy):
     again = answer_to(slack, "The tunnel app refuses my login!")
     assert title(again) == f"*{VPN}*"
     assert "Helpful" in buttons(again)
+    assert "I'm not sure" in answer_to(slack, wording, user=SAM).text  # one person's word
+
+    show_and_mark_helpful(slack, answer_to(slack, "tunnel app refuses login", user=SAM), VPN, SAM)
+    assert title(answer_to(slack, wording, user=KIM)) == f"*{VPN}*"  # corroborated by Sam
+
+
+def test_one_persons_helpful_on_another_entry_does_not_change_what_others_get(slack, eddy):
+    question = "how do I reset my VPN password?"
+    manager = "Use the password manager"
+    answer = answer_to(slack, question)
+    assert title(answer) == f"*{VPN}*"
+    show_and_mark_helpful(slack, answer, manager)
+
+    assert title(answer_to(slack, question)) == f"*{manager}*"  # Alex: his own choice
+    assert title(answer_to(slack, question, user=SAM)) == f"*{VPN}*"
+    mention = slack.say(SAM, GENERAL, f"<@{EDDY}> {question}")
+    assert f"*{VPN}*" in shown(slack.messages(GENERAL, thread_ts=mention.ts)[-1])
+
+
+def test_a_corroborated_wording_does_not_outrank_an_entry_asked_for_almost_exactly(slack, eddy):
+    question = "how do I reset my VPN password?"
+    manager = "Use the password manager"
+    show_and_mark_helpful(slack, answer_to(slack, question), manager)
+    show_and_mark_helpful(slack, answer_to(slack, question, user=SAM), manager, SAM)
+    assert title(answer_to(slack, question, user=KIM)) == f"*{VPN}*"
+    assert title(answer_to(slack, "reset vpn password", user=KIM)) == f"*{VPN}*"
+
+
+def test_not_helpful_on_an_answer_a_learned_wording_gave_weakens_it_and_twice_removes_it(
+    slack, eddy
+):
+    wording = "the tunnel app refuses my login"
+    show_vpn_and_mark_it_helpful(slack, answer_to(slack, wording))
+    show_and_mark_helpful(slack, answer_to(slack, wording, user=SAM), VPN, SAM)
+    learned = answer_to(slack, wording, user=KIM)
+    assert title(learned) == f"*{VPN}*"
+    slack.press(KIM, learned, "Not helpful")
+    assert "I'm not sure" in answer_to(slack, wording, user=RIO).text  # no longer everyone's
+    mine = answer_to(slack, wording)
+    assert title(mine) == f"*{VPN}*"  # still Alex's own
+    slack.press(ALEX, mine, "Not helpful")
+    assert "I'm not sure" in answer_to(slack, wording).text  # removed
+
+    show_vpn_and_mark_it_helpful(slack, answer_to(slack, wording))  # and it does not come back
+    assert "I'm not sure" in answer_to(slack, wording).text
 
 
 def test_not_helpful_is_counted_and_flags_the_entry_for_review(slack, eddy, runtime):
@@ -275,7 +342,13 @@ def test_what_one_instance_learns_another_knows_after_its_refresh(slack, tmp_pat
 
     slack.connect(BoltTarget(second_app, second.work))
     run_jobs(second, second.clock.now())
-    assert title(answer_to(slack, wording, user=SAM)) == f"*{VPN}*"
+    assert title(answer_to(slack, wording)) == f"*{VPN}*"  # Alex's, on every instance
+    assert "I'm not sure" in answer_to(slack, wording, user=SAM).text
+    show_and_mark_helpful(slack, answer_to(slack, "tunnel app refuses login", user=SAM), VPN, SAM)
+
+    slack.connect(BoltTarget(first_app, first.work))
+    run_jobs(first, first.clock.now())
+    assert title(answer_to(slack, wording, user=KIM)) == f"*{VPN}*"  # corroborated on the second
     first.close()
     second.close()
 

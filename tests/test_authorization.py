@@ -31,6 +31,7 @@ Who may press what (the rows below say the same, listener by listener):
 - review_edit_entry, review_entry_modal, review_still_true: the entry's owner, community
   managers.
 - review_looks_fine, review_write_gap, review_gap_modal: community managers.
+- review_confirm_learned, review_remove_learned: community managers.
 - home_tab: anyone, for their own tab; the console's tabs: community managers.
 - home_page, home_period: community managers (they page the console).
 - home_next_lesson, home_start_path, lessons_start: anyone, for themselves.
@@ -298,6 +299,24 @@ def entry_form(slack) -> View:
 def flagged(slack) -> str:
     slack.press(SAM, sams_answer(slack), "Not helpful")
     return "reset-vpn-password"
+
+
+def learned(slack) -> str:
+    """Sam teaches the wording of his question to another entry (learned wording 1)."""
+    answer = sams_answer(slack)
+    slack.press(SAM, answer, "Show")
+    slack.press(SAM, slack.ephemerals(SAM)[-1], "Helpful")
+    return "1"
+
+
+def alex_removes_the_wording(slack, learned_id: str) -> None:
+    forge(slack, ALEX, review_handlers.REMOVE_LEARNED, learned_id)
+    assert "won't be learned again" in seen(slack.home(ALEX))
+
+
+def alex_confirms_the_wording(slack, learned_id: str) -> None:
+    forge(slack, ALEX, review_handlers.CONFIRM_LEARNED, learned_id)
+    assert "now leads everyone" in seen(slack.home(ALEX))
 
 
 def gaps_tab(slack) -> View:
@@ -720,6 +739,22 @@ TABLE: tuple[Row, ...] = (
         on_home(review_handlers.LOOKS_FINE, "reset-vpn-password"),
         NOT_MANAGER,
         alex_clears_the_flag,
+    ),
+    Row(
+        review_handlers.CONFIRM_LEARNED,
+        MANAGERS,
+        learned,
+        on_home(review_handlers.CONFIRM_LEARNED, "1"),
+        NOT_MANAGER,
+        alex_confirms_the_wording,
+    ),
+    Row(
+        review_handlers.REMOVE_LEARNED,
+        MANAGERS,
+        learned,
+        on_home(review_handlers.REMOVE_LEARNED, "1"),
+        NOT_MANAGER,
+        alex_removes_the_wording,
     ),
     Row(
         review_handlers.STILL_TRUE,

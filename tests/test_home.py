@@ -27,7 +27,7 @@ from tests.conftest import (
     Instance,
     shipped_content,
 )
-from tests.test_ask import shown
+from tests.test_ask import VPN, show_and_mark_helpful, shown, title
 
 #: Nothing in the shipped index answers these confidently.
 UNKNOWN = "how do I get a parking permit for the new office garage"
@@ -309,6 +309,55 @@ def test_a_flagged_entry_edited_in_the_modal_answers_at_once(slack, instance):
     slack.command(RIO, GENERAL, "/ask my vpn tunnel keeps refusing my password")
     answer = slack.ephemerals(RIO)[-1]
     assert "Reset your VPN password (new portal)" in shown(answer) and "Helpful" in shown(answer)
+
+
+def test_managers_see_a_learned_wording_next_to_its_flag_and_remove_it_for_good(
+    slack, instance, caplog
+):
+    question = "how do I reset my VPN password?"
+    manager = "Use the password manager"
+    slack.command(SAM, GENERAL, f"/ask {question}")
+    show_and_mark_helpful(slack, slack.ephemerals(SAM)[-1], manager, SAM)
+    slack.command(SAM, GENERAL, f"/ask {question}")
+    wrong = slack.ephemerals(SAM)[-1]
+    assert title(wrong) == f"*{manager}*"
+    slack.press(SAM, wrong, "Not helpful")
+
+    queue = open_tab(slack, ALEX, "Review queue (1)")
+    assert "Learned “how do i reset my vpn password”" in seen(queue)
+    assert "answers only who taught it" in seen(queue) and f"taught by <@{SAM}>" in seen(queue)
+    assert "not confirmed yet · 👎 1 Not helpful vote on answers it gave" in seen(queue)
+    slack.press(ALEX, queue, "View")
+    assert "*Learned wordings* (1)" in seen(slack.modal(ALEX))
+    with caplog.at_level(logging.WARNING):
+        forge(slack, SAM, "review_remove_learned", "1")
+    assert "Refused to remove learned wording" in caplog.text
+
+    slack.press(ALEX, queue, "Remove wording")
+    assert "won't be learned again" in seen(slack.home(ALEX))
+    slack.command(SAM, GENERAL, f"/ask {question}")
+    assert title(slack.ephemerals(SAM)[-1]) == f"*{VPN}*"
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue (1)"), "Edit")
+    assert "removed by <@U0ALEX001>" in seen(slack.modal(ALEX))
+
+
+def test_a_wording_a_manager_confirms_answers_everyone_even_above_an_exact_title(slack, instance):
+    question = "how do I reset my VPN password?"
+    manager = "Use the password manager"
+    slack.command(SAM, GENERAL, f"/ask {question}")
+    show_and_mark_helpful(slack, slack.ephemerals(SAM)[-1], manager, SAM)
+    slack.command(KIM, GENERAL, f"/ask {question}")
+    assert title(slack.ephemerals(KIM)[-1]) == f"*{VPN}*"
+
+    slack.command(RIO, GENERAL, "/ask where should I store my passwords")
+    slack.press(RIO, slack.ephemerals(RIO)[-1], "Not helpful")  # brings it to the queue
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue (1)"), "Edit")
+    form = slack.modal(ALEX)
+    assert "answers only who taught it" in seen(form) and "Confirm wording" in labels(form)
+    slack.press(ALEX, form, "Confirm wording")
+    assert "now leads everyone" in seen(slack.home(ALEX))
+    slack.command(KIM, GENERAL, f"/ask {question}")
+    assert title(slack.ephemerals(KIM)[-1]) == f"*{manager}*"
 
 
 def test_looks_fine_clears_a_flag_and_members_cannot(slack, instance, caplog):

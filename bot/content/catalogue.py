@@ -21,6 +21,7 @@ import logging
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from bot.content.lesson_paths import (
 )
 from bot.content.networks import EscalationTier, Topic, load_networks
 from bot.content.problems import Problem
-from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
+from bot.knowledge import Hit, KnowledgeIndex, normalise_wording, terms_of
 from bot.runtime import Runtime
 from store import badges as badge_rows
 from store import knowledge as rows
@@ -68,6 +69,36 @@ class SyncReport:
     kept: list[str] = field(default_factory=list)
     saved: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+
+#: How many hits past the asked-for ones a search looks at for an entry whose title or curated
+#: question is the question, to put above one that a learned wording led to.
+PROTECTED_DEPTH = 5
+#: How close (difflib ratio of the normalised texts) a title or curated question must be to
+#: the question to count as asking for it almost exactly; the same meaningful words do too
+#: ("how do I reset my VPN password?" asks for "Reset your VPN password").
+ALMOST_EXACTLY = 0.9
+#: Not helpful votes on answers a learned wording produced that remove it.
+REMOVED_AFTER = 2
+#: Share of meaningful (stemmed) words two wordings must have in common to corroborate each
+#: other ("reset my vpn password" and "how to reset vpn password").
+ALIKE = 0.5
+
+
+def curated(entry: KnowledgeEntry) -> set[str]:
+    """An entry's own wordings (title and curated questions), normalised."""
+    return {normalise_wording(text) for text in (entry.title, *entry.questions)}
+
+
+def alike(one: str, other: str) -> bool:
+    """Whether two wordings ask much the same (Jaccard of their stemmed words)."""
+    a, b = set(terms_of(one)), set(terms_of(other))
+    return bool(a and b) and len(a & b) / len(a | b) >= ALIKE
+
+
+def shared_wordings(taught: list[rows.LearnedQuestion]) -> tuple[str, ...]:
+    """The learned wordings that lead everyone to their entry, in the order learned."""
+    return tuple(q.wording for q in taught if q.shared and q.removed_at is None)
 
 
 def to_entry(row: Any, learned: tuple[str, ...] = ()) -> KnowledgeEntry:
@@ -286,6 +317,10 @@ class Catalogue:
         #: The reaction badge rules (as last loaded without problems; none until then).
         self.badge_rules = BadgeRules()
         self._signature: tuple[tuple[str, int, int], ...] | None = None  # never synced
+        #: Wordings not shared yet: person → normalised wording → the entry it leads them to.
+        self._personal: dict[str, dict[str, str]] = {}
+        #: (slug, wording) of the shared wordings a manager confirmed.
+        self._confirmed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     @classmethod
@@ -322,34 +357,126 @@ class Catalogue:
         self.paths = {row.key: path_from_spec(row.spec) for row in stored_paths}
         if stored_rules is not None:
             self.badge_rules = rules_from_spec(stored_rules.spec)
-        wordings: dict[str, list[str]] = {}
+        by_slug: dict[str, list[rows.LearnedQuestion]] = {}
         for question in learned:
-            wordings.setdefault(question.slug, []).append(question.wording)
+            by_slug.setdefault(question.slug, []).append(question)
+        personal: dict[str, dict[str, str]] = {}
+        confirmed: set[tuple[str, str]] = set()
         slugs = {row.slug for row in stored}
         for row in stored:
-            entry = to_entry(row, tuple(wordings.get(row.slug, ())))
+            taught = by_slug.get(row.slug, [])
+            entry = to_entry(row, shared_wordings(taught))
             current = self.index.get(row.slug)
             if current is None or replace(current, learned=()) != replace(entry, learned=()):
                 self.index.upsert(entry)  # new or changed text: the index rebuilds once
-                continue
-            for wording in entry.learned:  # learned elsewhere: cheap to add here
-                if wording not in current.learned:
-                    self.index.learn(row.slug, wording)
+            self._take_in(row.slug, taught, personal, confirmed)
+        self._personal, self._confirmed = personal, confirmed  # whole, for searches meanwhile
         for entry in list(self.index.entries):
             if entry.slug not in slugs:
                 self.index.remove(entry.slug)
 
-    def search(self, question: str, limit: int = 3) -> list[Hit]:
-        return self.index.search(question, limit=limit)
+    def _take_in(
+        self,
+        slug: str,
+        taught: list[rows.LearnedQuestion],
+        personal: dict[str, dict[str, str]] | None = None,
+        confirmed: set[tuple[str, str]] | None = None,
+    ) -> None:
+        """Make the index and the personal wordings say what the database says of the
+        wordings learned for `slug`: the shared ones lead everyone there, the others only the
+        person who taught them. Called with the catalogue's lock held."""
+        personal = self._personal if personal is None else personal
+        confirmed = self._confirmed if confirmed is None else confirmed
+        current = self.index.get(slug)
+        if current is None:
+            return
+        shared = shared_wordings(taught)
+        for question in taught:
+            mine = personal.setdefault(question.learned_from or "", {})
+            pending = not question.shared and question.removed_at is None
+            if pending and question.learned_from:
+                mine[question.wording] = slug
+            elif mine.get(question.wording) == slug:
+                del mine[question.wording]
+            key = (slug, question.wording)
+            if question.shared and question.removed_at is None and question.confirmed_by:
+                confirmed.add(key)
+            else:
+                confirmed.discard(key)
+        if not set(current.learned) <= set(shared):  # weakened or removed: taken out
+            self.index.upsert(replace(current, learned=shared))
+            return
+        for wording in shared:  # learned here or elsewhere: cheap to add
+            if wording not in current.learned:
+                self.index.learn(slug, wording)
+
+    def search(self, question: str, limit: int = 3, *, user_id: str | None = None) -> list[Hit]:
+        """The best entries for `question`, as `user_id` is answered: a wording they taught
+        (not yet shared) leads them to its entry; a shared learned wording no manager confirmed
+        never puts its entry above one whose title or curated question is the question."""
+        key = normalise_wording(question)
+        hits = self.index.search(question, limit=limit + PROTECTED_DEPTH)
+        own = self._personal.get(user_id, {}).get(key) if user_id else None
+        entry = self.index.get(own) if own else None
+        if entry is not None:
+            found = next((hit for hit in hits if hit.slug == entry.slug), None)
+            top = (
+                replace(found, confident=True, matched=key)
+                if found is not None
+                else Hit(entry.slug, entry.title, 1.0, True, key, 1.0)
+            )
+            hits = [top, *(hit for hit in hits if hit.slug != entry.slug)]
+        elif hits and self._led_by_learning(hits[0]):
+            exact = next((hit for hit in hits[1:] if self._asked_exactly(hit.slug, key)), None)
+            if exact is not None:
+                hits = [replace(exact, confident=True), *(h for h in hits if h is not exact)]
+        return hits[:limit]
+
+    def learned_by(self, hit: Hit, user_id: str | None = None) -> str | None:
+        """The learned wording that brought `hit` (shared, or `user_id`'s own), if one did."""
+        wording = normalise_wording(hit.matched)
+        entry = self.index.get(hit.slug)
+        if entry is None or not wording:
+            return None
+        if user_id and self._personal.get(user_id, {}).get(wording) == hit.slug:
+            return wording
+        return wording if wording in entry.learned and wording not in curated(entry) else None
+
+    def _led_by_learning(self, hit: Hit) -> bool:
+        wording = self.learned_by(hit)
+        return wording is not None and (hit.slug, wording) not in self._confirmed
+
+    def _asked_exactly(self, slug: str, key: str) -> bool:
+        entry = self.index.get(slug)
+        asked = set(terms_of(key))
+        return entry is not None and any(
+            set(terms_of(wording)) == asked
+            or SequenceMatcher(None, key, wording).ratio() >= ALMOST_EXACTLY
+            for wording in curated(entry)
+        )
 
     def get(self, slug: str) -> KnowledgeEntry | None:
         return self.index.get(slug)
 
-    def learn(self, runtime: Runtime, *, slug: str, wording: str, user_id: str | None) -> bool:
-        """Remember `wording` as a way of asking for `slug` (database and index); True if new."""
+    def learn(
+        self,
+        runtime: Runtime,
+        *,
+        slug: str,
+        wording: str,
+        user_id: str | None,
+        trusted: bool = False,
+    ) -> bool:
+        """Remember `wording` as a way of asking for `slug`; True if new. It leads only
+        `user_id` there until it is corroborated: by someone else's Helpful on that entry for
+        a similar wording, or by a `trusted` source (an expert's answer or a draft a manager
+        approved, saved to the index). Then it, and the similar wordings it corroborates,
+        lead everyone there. A removed wording is not learned again."""
         normalised = normalise_wording(wording)
-        if not normalised or self.index.get(slug) is None:
+        entry = self.index.get(slug)
+        if not normalised or entry is None or normalised in curated(entry):
             return False
+        now = runtime.clock.now()
         with runtime.store.session() as session:
             new = rows.learn_question(
                 session,
@@ -357,10 +484,86 @@ class Catalogue:
                 slug=slug,
                 wording=normalised,
                 user_id=user_id,
+                at=now,
+                shared=trusted,
+            )
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+            row = next(question for question in taught if question.wording == normalised)
+            if row.removed_at is not None:
+                return False
+            similar = [
+                question.id
+                for question in taught
+                if question.id != row.id
+                and question.removed_at is None
+                and (trusted or (question.learned_from or "") != (user_id or ""))
+                and alike(question.wording, normalised)
+            ]
+            again = not new and (trusted or (row.learned_from or "") != (user_id or ""))
+            corroborated = [*similar, row.id] if similar or again else []
+            rows.confirm_learned(
+                session,
+                team_id=self.team_id,
+                ids=[id for id in corroborated if id is not None],
+                by=None,
+                at=now,
+            )
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        with self._lock:
+            self._take_in(slug, taught)
+        return new
+
+    def weaken(self, runtime: Runtime, *, slug: str, wording: str) -> None:
+        """Not helpful on an answer `wording` produced: it stops leading everyone there (unless
+        a manager confirmed it) and only those who taught it keep it; the second such vote
+        removes it."""
+        with runtime.store.session() as session:
+            row = rows.learned_question(session, team_id=self.team_id, slug=slug, wording=wording)
+            if row is None or row.id is None:
+                return
+            rows.weaken_learned(
+                session,
+                team_id=self.team_id,
+                learned_id=row.id,
+                unshare=row.confirmed_by is None,
+                remove_at=REMOVED_AFTER,
                 at=runtime.clock.now(),
             )
-        self.index.learn(slug, normalised)
-        return new
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        with self._lock:
+            self._take_in(slug, taught)
+
+    def confirm_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
+        """A manager confirms a learned wording: it leads everyone to its entry, even above one
+        whose title is the question. The entry's slug, or None if the wording is gone."""
+        with runtime.store.session() as session:
+            row = rows.learned_by_id(session, team_id=self.team_id, learned_id=learned_id)
+            if row is None or row.removed_at is not None:
+                return None
+            rows.confirm_learned(
+                session, team_id=self.team_id, ids=[learned_id], by=by, at=runtime.clock.now()
+            )
+            slug = row.slug
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        with self._lock:
+            self._take_in(slug, taught)
+        return slug
+
+    def remove_wording(self, runtime: Runtime, *, learned_id: int, by: str) -> str | None:
+        """A manager removes a learned wording for good: it leads nobody to its entry and is
+        not learned again. The entry's slug, or None if it was gone already."""
+        with runtime.store.session() as session:
+            row = rows.remove_learned(
+                session, team_id=self.team_id, learned_id=learned_id, by=by, at=runtime.clock.now()
+            )
+            if row is None:
+                return None
+            slug = row.slug
+            session.flush()
+            taught = rows.learned_questions(session, team_id=self.team_id, slug=slug)
+        with self._lock:
+            self._take_in(slug, taught)
+        return slug
 
     def publish(
         self,
@@ -389,7 +592,9 @@ class Catalogue:
         with self._lock:
             self.index.upsert(entry)
         for wording in wordings:
-            self.learn(runtime, slug=entry.slug, wording=wording, user_id=learned_from)
+            self.learn(
+                runtime, slug=entry.slug, wording=wording, user_id=learned_from, trusted=True
+            )
         self.index.settle(TRAINING_WAIT_SECONDS)
 
     def settle(self) -> None:
