@@ -3,7 +3,8 @@
 Builds indexes from CLINC150 (one entry per intent, titles only or with 5 curated questions)
 and StackFAQ (one entry per thread: title = the question, body = the answers), asks every test
 question clean and with typos, and prints, side by side with two baselines computed in the same
-run — BM25 alone (bm25s) and rapidfuzz token_set_ratio — top-1, recall@3, MRR@10 and CLINC150's
+run — BM25 alone (bm25s), rapidfuzz token_set_ratio and the sentence embeddings alone
+(bot/meaning.py) — top-1, recall@3, MRR@10 and CLINC150's
 out-of-scope AUROC (the best hit's score as the "in scope" score). Then the learning curve:
 CLINC150 titles only, replaying training questions as Helpful clicks (`index.learn`), test
 top-1 after 0, 1, 5, 10 and 20 learned wordings per entry. `--calibrate` derives the
@@ -41,7 +42,7 @@ from bench.datasets import (  # noqa: E402
     ranking_figures,
     typo_variant,
 )
-from bot import knowledge  # noqa: E402
+from bot import knowledge, meaning  # noqa: E402
 from bot.content.entries import KnowledgeEntry  # noqa: E402
 from bot.knowledge import KnowledgeIndex  # noqa: E402
 
@@ -118,6 +119,26 @@ def fuzzy_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
     return run
 
 
+def meaning_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
+    """The sentence embeddings alone (bot/meaning.py, WordLlama): cosine similarity of the
+    question with each title and question, best per entry; no lexical signal."""
+    wordings = [text for e in entries for text in (e.title, *e.questions)]
+    owners = np.array([n for n, e in enumerate(entries) for _ in (e.title, *e.questions)])
+    vectors = meaning.embed(wordings)
+    slugs = [e.slug for e in entries]
+
+    def run(questions: Sequence[str]) -> tuple[list[list[str]], list[float]]:
+        similarity = meaning.embed(list(questions)) @ vectors.T
+        per_entry = np.full((len(questions), len(entries)), -1.0, dtype=np.float32)
+        for column, owner in enumerate(owners):
+            np.maximum(per_entry[:, owner], similarity[:, column], out=per_entry[:, owner])
+        order = np.argsort(-per_entry, axis=1, kind="stable")[:, :RESULTS]
+        ranked = [[slugs[i] for i in row] for row in order]
+        return ranked, [float(per_entry[n, row[0]]) for n, row in enumerate(order)]
+
+    return run
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -142,6 +163,7 @@ def quality_table(console: Console, cases: Sequence[Case]) -> None:
         engines: dict[str, Engine] = {
             "BM25 (bm25s)": bm25_engine(case.entries),
             "token_set_ratio": fuzzy_engine(case.entries),
+            "WordLlama alone": meaning_engine(case.entries),
             "Eddy (hybrid)": eddy_engine(KnowledgeIndex.from_entries(case.entries)),
         }
         for name, engine in engines.items():

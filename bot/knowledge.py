@@ -31,6 +31,13 @@ into the score; it is what makes Helpful clicks pay off (CLINC150 top-1 0.51 wit
 confident on its own (see CONFIDENT_SCORE). Indexes above its MAX_ENTRIES, and an index before
 its first training, rank on the lexical score alone.
 
+Meaning. Words in common miss a question put in other words, so every wording also has a
+sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no download), computed
+when the wording arrives — at build, `upsert` or `learn`, never per question; a rebuild reuses
+the ones it has. The question is embedded once per search (about 45 µs) and its cosine
+similarity with every live wording, aggregated per entry like the overlaps, is blended into the
+score last (WEIGHT_MEANING). It ranks; `shared`, and so `confident`, stay lexical for now.
+
 Typos. Words of the question that the index has never seen are corrected against the index's
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
 letter costs one edit; a long shared prefix also counts). The corrected words feed BM25 and
@@ -64,6 +71,7 @@ from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
 
+from bot import meaning
 from bot.content.entries import KnowledgeEntry, load_knowledge
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
 from bot.stemming import stem
@@ -95,6 +103,13 @@ WEIGHT_FUZZY = 0.16
 # out-of-scope AUROC drops from 0.79 to 0.78).
 WEIGHT_CLASSIFIER = 0.6
 WEIGHT_CLASSIFIER_ONE_EXAMPLE = 0.3
+# Meaning (bot/meaning.py): the cosine similarity of the question's sentence embedding with the
+# entry's wordings' (best wording, plus agreement as for the overlaps), blended into the score
+# last with this weight; chosen on CLINC150's validation split with bench/search_quality.py.
+# On validation top-1 went 0.518 → 0.559/0.585/0.593/0.600 (titles only) and 0.696 →
+# 0.706/0.715/0.717/0.717 (+5 questions) at 0.2/0.4/0.6/0.7; stretching the cosine from a floor
+# (0.3, 0.5) did worse.
+WEIGHT_MEANING = 0.6
 # An entry's overlap is mostly its best wording's, partly the mean of its best few wordings that
 # share anything with the question: several close wordings agreeing is evidence too (kNN
 # voting). Over the best few, not all: an entry with many learned wordings is not diluted by the
@@ -355,11 +370,25 @@ class _Wordings:
     )  # live, per entry
     terms: _Postings = field(default_factory=_Postings)
     grams: _Postings = field(default_factory=_Postings)
+    # Wording n's sentence embedding (unit vector) is row n: computed when the wording arrives,
+    # never per question. Grown by copying, like the other arrays.
+    vectors: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, meaning.DIMENSIONS), dtype=np.float32)
+    )
     count: int = 0
 
-    def append(self, slug: str, original: str) -> None:
+    def append(self, slug: str, original: str, vector: np.ndarray | None = None) -> None:
+        """Add a wording of an entry; `vector` is its embedding if already known (a rebuild
+        reuses the previous ones), else it is embedded now."""
         entry = self.numbers[slug]
         number = self.count
+        if vector is None:
+            vector = meaning.embed([original])[0]
+        if number >= len(self.vectors):
+            bigger = np.zeros((max(2 * len(self.vectors), 64), meaning.DIMENSIONS), np.float32)
+            bigger[: len(self.vectors)] = self.vectors
+            self.vectors = bigger
+        self.vectors[number] = vector
         words = words_of(original)
         self.texts.append(" ".join(words))
         self.originals.append(original)
@@ -490,9 +519,12 @@ class KnowledgeIndex:
             model.index([self._terms[slug] for slug in slugs], show_progress=False)
             term_ids = dict(model.vocab_dict)
         wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
+        vectors = self._vectors_of(
+            [text for slug in slugs for text in wordings_of(self._entries[slug])]
+        )
         for slug in slugs:
             for text in wordings_of(self._entries[slug]):
-                wordings.append(slug, text)
+                wordings.append(slug, text, vectors[text])
         wordings.terms.refresh_mass(wordings.count)
         wordings.grams.refresh_mass(wordings.count)
         lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
@@ -500,6 +532,16 @@ class KnowledgeIndex:
         self._wordings = wordings
         self._dirty = False
         self._rebuild_learned()
+
+    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Embeddings of wordings: the current wordings' where they have them (a rebuild after
+        one entry changed embeds only that entry's new wordings), the rest in one batch."""
+        old = self._wordings
+        known = {old.originals[n]: n for n in range(old.count)}
+        vectors = {text: old.vectors[known[text]] for text in texts if text in known}
+        missing = list(dict.fromkeys(text for text in texts if text not in vectors))
+        vectors.update(zip(missing, meaning.embed(missing), strict=True))
+        return vectors
 
     def _rebuild_learned(self) -> None:
         """The learned wordings' BM25, for the entries of the current snapshot."""
@@ -640,7 +682,8 @@ class KnowledgeIndex:
         words = wordings.per_entry(term_at, term_overlap)
         chars = wordings.per_entry(gram_at, gram_overlap)
         votes, voting_weight = self._votes(classifier, wordings, question)
-        parts = [bm25, words, chars]
+        meant = self._meaning(wordings, count, question)
+        parts = [bm25, words, chars, meant]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
         candidates: set[int] = set()
@@ -664,11 +707,12 @@ class KnowledgeIndex:
             if classifier is not None and not np.isnan(votes[number]):
                 weight = voting_weight[number]
                 score = (1 - weight) * shared + weight * float(votes[number])
+            score = (1 - WEIGHT_MEANING) * score + WEIGHT_MEANING * float(meant[number])
             hits.append(
                 Hit(
                     slug,
                     entry.title,
-                    round(score, 6),
+                    round(float(score), 6),
                     shared >= CONFIDENT_SCORE,
                     matched.get(number, ""),
                     round(shared, 6),
@@ -676,6 +720,13 @@ class KnowledgeIndex:
             )
         hits.sort(key=lambda hit: (-hit.score, hit.slug))
         return hits[:limit]
+
+    @staticmethod
+    def _meaning(wordings: _Wordings, count: int, question: str) -> np.ndarray:
+        """Per entry number: how close the question's meaning is to the entry's wordings'
+        (cosine similarity, negative counted as 0), aggregated like the overlaps."""
+        similarity = wordings.vectors[:count] @ meaning.embed([question])[0]
+        return wordings.per_entry(np.arange(count), np.clip(similarity, 0.0, 1.0))
 
     @staticmethod
     def _votes(
