@@ -28,7 +28,7 @@ Learning what tells entries apart. The measures above judge each entry on its ow
 classifier trained on all wordings (bot/knowledge_classifier.py) adds a vote per entry, blended
 into the score; it is what makes Helpful clicks pay off (CLINC150 top-1 0.51 with titles only,
 0.76 after 10 learned wordings per entry, 0.82 after 20). It reorders; it never makes Eddy
-confident on its own (see CONFIDENT_SCORE). Indexes above its MAX_ENTRIES, and an index before
+confident on its own (see CALIBRATION). Indexes above its MAX_ENTRIES, and an index before
 its first training, rank on the lexical score alone.
 
 Meaning. Words in common miss a question put in other words, so every wording also has a
@@ -74,21 +74,18 @@ from rapidfuzz.distance import OSA, Prefix
 from bot import meaning
 from bot.content.entries import KnowledgeEntry, load_knowledge
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
+from bot.knowledge_confidence import Calibration
 from bot.stemming import stem
 
 log = logging.getLogger(__name__)
 
-# Calibrated on CLINC150's validation split (never the test split): 100 out-of-scope questions
-# asked of two indexes (titles only; +5 questions per intent), 200 best-hit scores; this is the
-# lowest two-decimal score that at most 5 % of them reach, so about one in twenty questions Eddy
-# cannot answer still gets a confident answer. It applies to a hit's `shared` score, not to the
-# blend with the classifier's vote: a classifier always prefers some entry — one distinctive
-# word shared with a question about something else is enough for a high margin — so it decides
-# which entry comes first, and how much of the question the entry covers decides whether Eddy
-# answers on its own. The shares on the test split are in bench/README.md. Re-derive (with a
-# sweep of the trade-off) after changing the ranking:
+# Whether a hit is `confident`: a logistic regression over its signals (lexical coverage,
+# meaning, the classifier's vote, the gap to the next hit), fitted on CLINC150's validation
+# splits only (never the test split) so that about one in twenty questions Eddy cannot answer
+# still gets a confident answer; bot/knowledge_confidence.py says why, and the shares on the test
+# split are printed by bench/search_quality.py. Re-derive after changing the ranking:
 #     uv run python bench/search_quality.py --calibrate
-CONFIDENT_SCORE = 0.62
+CALIBRATION = Calibration.load()
 
 # Weights of the four parts of a score (they sum to 1, so a score is in 0..1); chosen by a grid
 # search over CLINC150 (titles, +5 questions) and StackFAQ with bench/search_quality.py.
@@ -182,6 +179,13 @@ class Hit:
     confident: bool
     matched: str = ""
     shared: float = 0.0
+    meaning: float = 0.0  # the sentence-embedding similarity (0..1)
+    vote: float = 0.5  # the classifier's vote (0..1); 0.5 without one
+
+    def signals(self, next_score: float) -> tuple[float, ...]:
+        """What the confidence decision weighs (bot.knowledge_confidence.SIGNALS), given the
+        score of the best other hit (0 when there is none)."""
+        return (self.shared, self.meaning, self.vote, self.score - next_score)
 
 
 def normalise_wording(text: str) -> str:
@@ -662,8 +666,8 @@ class KnowledgeIndex:
         return len(self._entries)
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
-        """The best entries for a question, best first; `confident` on those whose `shared`
-        score is at least CONFIDENT_SCORE."""
+        """The best entries for a question, best first; `confident` on those the calibrated
+        decision (CALIBRATION) accepts."""
         if self._dirty:
             self.refresh()
         if self._learned_dirty and LEARNED_BM25_WEIGHT > 0:
@@ -682,14 +686,18 @@ class KnowledgeIndex:
         words = wordings.per_entry(term_at, term_overlap)
         chars = wordings.per_entry(gram_at, gram_overlap)
         votes, voting_weight = self._votes(classifier, wordings, question)
-        meant = self._meaning(wordings, count, question)
-        parts = [bm25, words, chars, meant]
+        similarity = np.clip(wordings.vectors[:count] @ meaning.embed([question])[0], 0.0, 1.0)
+        parts = [bm25, words, chars]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
         candidates: set[int] = set()
         for part in parts:
             top = min(CANDIDATES, len(part))
             candidates.update(int(n) for n in np.argpartition(-part, top - 1)[:top] if part[n] > 0)
+        top = min(CANDIDATES, count)  # the entries of the wordings closest in meaning too
+        closest = np.argpartition(-similarity, top - 1)[:top]
+        candidates.update(int(wordings.owner[n]) for n in closest if similarity[n] > 0)
+        meant = self._meaning(wordings, count, similarity, candidates)
         fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
         hits: list[Hit] = []
         for number in candidates:
@@ -704,29 +712,48 @@ class KnowledgeIndex:
                 + WEIGHT_FUZZY * fuzzy.get(number, 0.0)
             )
             score = shared
+            vote = 0.5
             if classifier is not None and not np.isnan(votes[number]):
                 weight = voting_weight[number]
-                score = (1 - weight) * shared + weight * float(votes[number])
+                vote = float(votes[number])
+                score = (1 - weight) * shared + weight * vote
             score = (1 - WEIGHT_MEANING) * score + WEIGHT_MEANING * float(meant[number])
             hits.append(
                 Hit(
                     slug,
                     entry.title,
                     round(float(score), 6),
-                    shared >= CONFIDENT_SCORE,
+                    False,
                     matched.get(number, ""),
                     round(shared, 6),
+                    round(float(meant[number]), 6),
+                    round(vote, 6),
                 )
             )
         hits.sort(key=lambda hit: (-hit.score, hit.slug))
-        return hits[:limit]
+        return [
+            replace(hit, confident=CALIBRATION.confident(hit.signals(next_best)))
+            for n, hit in enumerate(hits[:limit])
+            for next_best in [
+                (hits[1].score if len(hits) > 1 else 0.0) if n == 0 else hits[0].score
+            ]
+        ]
 
     @staticmethod
-    def _meaning(wordings: _Wordings, count: int, question: str) -> np.ndarray:
-        """Per entry number: how close the question's meaning is to the entry's wordings'
-        (cosine similarity, negative counted as 0), aggregated like the overlaps."""
-        similarity = wordings.vectors[:count] @ meaning.embed([question])[0]
-        return wordings.per_entry(np.arange(count), np.clip(similarity, 0.0, 1.0))
+    def _meaning(
+        wordings: _Wordings, count: int, similarity: np.ndarray, candidates: set[int]
+    ) -> np.ndarray:
+        """Per entry number (the candidates only; others 0): how close the question's meaning
+        is to the entry's wordings' (cosine similarity, negative counted as 0), aggregated like
+        the overlaps. Only the candidates: aggregating every wording costs more than the rest of
+        a search at 10,000 entries."""
+        numbers = np.array(
+            [n for entry in candidates for n in wordings.of_entry.get(entry, ()) if n < count],
+            dtype=np.int64,
+        )
+        if len(numbers) == 0:
+            return np.zeros(len(wordings.slugs))
+        return wordings.per_entry(numbers, similarity[numbers])
 
     @staticmethod
     def _votes(
