@@ -36,7 +36,10 @@ sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no down
 when the wording arrives — at build, `upsert` or `learn`, never per question; a rebuild reuses
 the ones it has. The question is embedded once per search (about 45 µs) and its cosine
 similarity with every live wording, aggregated per entry like the overlaps, is blended into the
-score last (WEIGHT_MEANING). It ranks; `shared`, and so `confident`, stay lexical for now.
+score last (WEIGHT_MEANING); only the candidates' wordings are aggregated.
+
+Confidence. Whether a hit is `confident` is one calibrated decision over its signals (lexical
+coverage, meaning, the classifier's vote, the gap to the next hit): bot/knowledge_confidence.py.
 
 Typos. Words of the question that the index has never seen are corrected against the index's
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
