@@ -3,18 +3,18 @@
 Builds indexes from CLINC150 (one entry per intent, titles only or with 5 curated questions)
 and StackFAQ (one entry per thread: title = the question, body = the answers), asks every test
 question clean and with typos, and prints, side by side with two baselines computed in the same
-run — BM25 alone (bm25s) and rapidfuzz token_set_ratio — top-1, recall@3, MRR@10 and CLINC150's
+run — BM25 alone (bm25s), rapidfuzz token_set_ratio and the sentence embeddings alone
+(bot/meaning.py) — top-1, recall@3, MRR@10 and CLINC150's
 out-of-scope AUROC (the best hit's score as the "in scope" score). Then the learning curve:
 CLINC150 titles only, replaying training questions as Helpful clicks (`index.learn`), test
-top-1 after 0, 1, 5, 10 and 20 learned wordings per entry. `--calibrate` derives the
-`confident` threshold (bot.knowledge.CONFIDENT_SCORE) from CLINC150's validation split.
+top-1 after 0, 1, 5, 10 and 20 learned wordings per entry. `--calibrate` fits the
+`confident` decision (bot/knowledge_confidence.json) on CLINC150's validation split.
 
     uv run python bench/search_quality.py [--calibrate] [--no-learning-curve]
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,16 +42,23 @@ from bench.datasets import (  # noqa: E402
     ranking_figures,
     typo_variant,
 )
-from bot import knowledge  # noqa: E402
+from bot import meaning  # noqa: E402
 from bot.content.entries import KnowledgeEntry  # noqa: E402
 from bot.knowledge import KnowledgeIndex  # noqa: E402
+from bot.knowledge_confidence import (  # noqa: E402
+    CALIBRATION_FILE,
+    SHARED_FLOOR,
+    SIGNALS,
+    Calibration,
+)
 
 LEARNING_STEPS = (0, 1, 5, 10, 20)
 STEMMER = Stemmer.Stemmer("english")
 # Calibration: the lowest threshold at which at most this share of out-of-scope questions get
 # a confident answer (they should go to the experts instead).
 OUT_OF_SCOPE_ALLOWED = 0.05
-CALIBRATION_SWEEP = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+PRECISION_WANTED = 0.9
+CALIBRATION_SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 RESULTS = 10
 
 # One engine answers a batch of questions: the slugs best first, and the best score.
@@ -118,6 +126,26 @@ def fuzzy_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
     return run
 
 
+def meaning_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
+    """The sentence embeddings alone (bot/meaning.py, WordLlama): cosine similarity of the
+    question with each title and question, best per entry; no lexical signal."""
+    wordings = [text for e in entries for text in (e.title, *e.questions)]
+    owners = np.array([n for n, e in enumerate(entries) for _ in (e.title, *e.questions)])
+    vectors = meaning.embed(wordings)
+    slugs = [e.slug for e in entries]
+
+    def run(questions: Sequence[str]) -> tuple[list[list[str]], list[float]]:
+        similarity = meaning.embed(list(questions)) @ vectors.T
+        per_entry = np.full((len(questions), len(entries)), -1.0, dtype=np.float32)
+        for column, owner in enumerate(owners):
+            np.maximum(per_entry[:, owner], similarity[:, column], out=per_entry[:, owner])
+        order = np.argsort(-per_entry, axis=1, kind="stable")[:, :RESULTS]
+        ranked = [[slugs[i] for i in row] for row in order]
+        return ranked, [float(per_entry[n, row[0]]) for n, row in enumerate(order)]
+
+    return run
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -142,6 +170,7 @@ def quality_table(console: Console, cases: Sequence[Case]) -> None:
         engines: dict[str, Engine] = {
             "BM25 (bm25s)": bm25_engine(case.entries),
             "token_set_ratio": fuzzy_engine(case.entries),
+            "WordLlama alone": meaning_engine(case.entries),
             "Eddy (hybrid)": eddy_engine(KnowledgeIndex.from_entries(case.entries)),
         }
         for name, engine in engines.items():
@@ -161,13 +190,13 @@ def quality_table(console: Console, cases: Sequence[Case]) -> None:
 
 
 def main(
-    calibrate: bool = typer.Option(False, help="Derive the confident threshold and stop."),
+    calibrate: bool = typer.Option(False, help="Fit the confident decision and stop."),
     learning: bool = typer.Option(True, "--learning-curve/--no-learning-curve"),
 ) -> None:
     console = Console()
     clinc, stack = load_data_or_exit(console)
     if calibrate:
-        calibrate_threshold(console, clinc)
+        calibrate_decision(console, clinc)
         return
     titles, five = clinc_entries(clinc), clinc_entries(clinc, questions_per_intent=5)
     stack_entries = list(stack.entries)
@@ -205,9 +234,7 @@ def confident_share(index: KnowledgeIndex, queries: Sequence[Query]) -> tuple[fl
 
 
 def confidence_table(console: Console, clinc: Clinc150) -> None:
-    table = Table(
-        title=f"`confident` at CONFIDENT_SCORE = {knowledge.CONFIDENT_SCORE} (CLINC150 test)"
-    )
+    table = Table(title="`confident` by the calibrated decision (CLINC150 test)")
     for column in ("index", "in-scope confident", "out-of-scope confident", "confident right"):
         table.add_column(column, justify="left" if column == "index" else "right")
     for name, entries in (
@@ -219,49 +246,68 @@ def confidence_table(console: Console, clinc: Clinc150) -> None:
     console.print(table)
 
 
-def calibrate_threshold(console: Console, clinc: Clinc150) -> None:
-    """Pool the validation questions of both CLINC150 indexes (titles only, +5 questions); the
-    threshold is the lowest (two-decimal) `shared` score of the best hit that at most
-    OUT_OF_SCOPE_ALLOWED of the out-of-scope questions reach. A sweep shows what other thresholds
-    would trade."""
-    scored_raw: list[tuple[float, bool]] = []
-    asked: list[str | None] = []
+def top_signals(index: KnowledgeIndex, question: str) -> tuple[tuple[float, ...], str | None]:
+    """The best hit's signals for the confidence decision, and its slug (None: no hit)."""
+    hits = index.search(question, limit=2)
+    if not hits:
+        return (0.0, 0.0, 0.5, 0.0), None
+    return hits[0].signals(hits[1].score if len(hits) > 1 else 0.0), hits[0].slug
+
+
+def calibrate_decision(console: Console, clinc: Clinc150) -> None:
+    """Fit the confidence decision (bot/knowledge_confidence.py) on CLINC150's validation
+    questions asked of both indexes (titles only, +5 questions), pooled: a logistic regression
+    of "the best hit is right" on its signals; then, with the lexical guard (SHARED_FLOOR) in
+    place, the lowest probability threshold at which at
+    most OUT_OF_SCOPE_ALLOWED of the out-of-scope questions pass and at least PRECISION_WANTED
+    of the confident answers are right. Writes knowledge_confidence.json; a sweep shows the
+    trade-off."""
+    rows: list[tuple[float, ...]] = []
+    right: list[bool] = []
+    outside: list[bool] = []
     for entries in (clinc_entries(clinc), clinc_entries(clinc, questions_per_intent=5)):
         index = KnowledgeIndex.from_entries(entries)
         for query in track(
             clinc.validation, description="Scoring validation…", console=console, transient=True
         ):
-            hits = index.search(query.text, limit=1)
-            score = hits[0].shared if hits else 0.0
-            right = bool(hits) and query.slug is not None and hits[0].slug == query.slug
-            scored_raw.append((score, right))
-            asked.append(query.slug)
-    scored = sorted(scored_raw, key=lambda pair: -pair[0])
-    out_of_scope = sorted(
-        (score for (score, _), slug in zip(scored_raw, asked, strict=True) if slug is None),
-        reverse=True,
-    )
-    allowed = int(OUT_OF_SCOPE_ALLOWED * len(out_of_scope))
-    threshold = math.ceil(out_of_scope[allowed] * 100 + 1e-9) / 100
-    table = Table(
-        title="CONFIDENT_SCORE: calibration on CLINC150 validation (titles and +5 questions pooled)"
-    )
-    for column in ("threshold", "answered confidently", "of those right", "OOS answered"):
-        table.add_column(column, justify="right")
-    for candidate in CALIBRATION_SWEEP:
-        chosen = [correct for score, correct in scored if score >= candidate]
-        wrong_oos = sum(score >= candidate for score in out_of_scope)
-        table.add_row(
-            f"{candidate:.2f}",
-            f"{len(chosen) / len(scored):.3f}",
-            f"{sum(chosen) / max(len(chosen), 1):.3f}",
-            f"{wrong_oos / max(len(out_of_scope), 1):.3f}",
+            signals, slug = top_signals(index, query.text)
+            rows.append(signals)
+            right.append(slug is not None and slug == query.slug)
+            outside.append(query.slug is None)
+    x, y, oos = np.array(rows), np.array(right), np.array(outside)
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
+    probability = model.predict_proba(x)[:, 1]
+
+    guarded = x[:, 0] >= SHARED_FLOOR
+
+    def shares(threshold: float) -> tuple[float, float, float]:
+        chosen = (probability >= threshold) & guarded
+        return (
+            float(chosen[~oos].mean()),
+            float(y[chosen].mean()) if chosen.any() else 1.0,
+            float(chosen[oos].mean()),
         )
+
+    candidates = np.unique(np.round(probability, 3))
+    threshold = next(
+        float(t)
+        for t in candidates
+        if shares(float(t))[2] <= OUT_OF_SCOPE_ALLOWED and shares(float(t))[1] >= PRECISION_WANTED
+    )
+    table = Table(title="Confidence: calibration on CLINC150 validation (titles, +5 pooled)")
+    for column in ("threshold", "in-scope confident", "confident right", "OOS confident"):
+        table.add_column(column, justify="right")
+    for candidate in sorted({*CALIBRATION_SWEEP, round(threshold, 3)}):
+        table.add_row(f"{candidate:.3f}", *(f"{v:.3f}" for v in shares(candidate)))
     console.print(table)
+    calibration = Calibration(
+        tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), threshold
+    )
+    CALIBRATION_FILE.write_text(calibration.to_json() + "\n")
     console.print(
-        f"CONFIDENT_SCORE = {threshold:.2f}  (the lowest two-decimal score that at most "
-        f"{OUT_OF_SCOPE_ALLOWED:.0%} of the {len(out_of_scope)} out-of-scope validation questions "
-        f"reach; shipped: {knowledge.CONFIDENT_SCORE})"
+        f"Wrote {CALIBRATION_FILE.name}: weights "
+        f"{dict(zip(SIGNALS, calibration.weights, strict=True))}, "
+        f"intercept {calibration.intercept:.3f}, threshold {threshold:.3f}"
     )
 
 

@@ -28,8 +28,18 @@ Learning what tells entries apart. The measures above judge each entry on its ow
 classifier trained on all wordings (bot/knowledge_classifier.py) adds a vote per entry, blended
 into the score; it is what makes Helpful clicks pay off (CLINC150 top-1 0.51 with titles only,
 0.76 after 10 learned wordings per entry, 0.82 after 20). It reorders; it never makes Eddy
-confident on its own (see CONFIDENT_SCORE). Indexes above its MAX_ENTRIES, and an index before
+confident on its own (see CALIBRATION). Indexes above its MAX_ENTRIES, and an index before
 its first training, rank on the lexical score alone.
+
+Meaning. Words in common miss a question put in other words, so every wording also has a
+sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no download), computed
+when the wording arrives — at build, `upsert` or `learn`, never per question; a rebuild reuses
+the ones it has. The question is embedded once per search (about 45 µs) and its cosine
+similarity with every live wording, aggregated per entry like the overlaps, is blended into the
+score last (WEIGHT_MEANING); only the candidates' wordings are aggregated.
+
+Confidence. Whether a hit is `confident` is one calibrated decision over its signals (lexical
+coverage, meaning, the classifier's vote, the gap to the next hit): bot/knowledge_confidence.py.
 
 Typos. Words of the question that the index has never seen are corrected against the index's
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
@@ -64,23 +74,21 @@ from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
 
+from bot import meaning
 from bot.content.entries import KnowledgeEntry, load_knowledge
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
+from bot.knowledge_confidence import Calibration
 from bot.stemming import stem
 
 log = logging.getLogger(__name__)
 
-# Calibrated on CLINC150's validation split (never the test split): 100 out-of-scope questions
-# asked of two indexes (titles only; +5 questions per intent), 200 best-hit scores; this is the
-# lowest two-decimal score that at most 5 % of them reach, so about one in twenty questions Eddy
-# cannot answer still gets a confident answer. It applies to a hit's `shared` score, not to the
-# blend with the classifier's vote: a classifier always prefers some entry — one distinctive
-# word shared with a question about something else is enough for a high margin — so it decides
-# which entry comes first, and how much of the question the entry covers decides whether Eddy
-# answers on its own. The shares on the test split are in bench/README.md. Re-derive (with a
-# sweep of the trade-off) after changing the ranking:
+# Whether a hit is `confident`: a logistic regression over its signals (lexical coverage,
+# meaning, the classifier's vote, the gap to the next hit), fitted on CLINC150's validation
+# splits only (never the test split) so that about one in twenty questions Eddy cannot answer
+# still gets a confident answer; bot/knowledge_confidence.py says why, and the shares on the test
+# split are printed by bench/search_quality.py. Re-derive after changing the ranking:
 #     uv run python bench/search_quality.py --calibrate
-CONFIDENT_SCORE = 0.62
+CALIBRATION = Calibration.load()
 
 # Weights of the four parts of a score (they sum to 1, so a score is in 0..1); chosen by a grid
 # search over CLINC150 (titles, +5 questions) and StackFAQ with bench/search_quality.py.
@@ -95,6 +103,13 @@ WEIGHT_FUZZY = 0.16
 # out-of-scope AUROC drops from 0.79 to 0.78).
 WEIGHT_CLASSIFIER = 0.6
 WEIGHT_CLASSIFIER_ONE_EXAMPLE = 0.3
+# Meaning (bot/meaning.py): the cosine similarity of the question's sentence embedding with the
+# entry's wordings' (best wording, plus agreement as for the overlaps), blended into the score
+# last with this weight; chosen on CLINC150's validation split with bench/search_quality.py.
+# On validation top-1 went 0.518 → 0.559/0.585/0.593/0.600 (titles only) and 0.696 →
+# 0.706/0.715/0.717/0.717 (+5 questions) at 0.2/0.4/0.6/0.7; stretching the cosine from a floor
+# (0.3, 0.5) did worse.
+WEIGHT_MEANING = 0.6
 # An entry's overlap is mostly its best wording's, partly the mean of its best few wordings that
 # share anything with the question: several close wordings agreeing is evidence too (kNN
 # voting). Over the best few, not all: an entry with many learned wordings is not diluted by the
@@ -167,6 +182,13 @@ class Hit:
     confident: bool
     matched: str = ""
     shared: float = 0.0
+    meaning: float = 0.0  # the sentence-embedding similarity (0..1)
+    vote: float = 0.5  # the classifier's vote (0..1); 0.5 without one
+
+    def signals(self, next_score: float) -> tuple[float, ...]:
+        """What the confidence decision weighs (bot.knowledge_confidence.SIGNALS), given the
+        score of the best other hit (0 when there is none)."""
+        return (self.shared, self.meaning, self.vote, self.score - next_score)
 
 
 def normalise_wording(text: str) -> str:
@@ -355,11 +377,25 @@ class _Wordings:
     )  # live, per entry
     terms: _Postings = field(default_factory=_Postings)
     grams: _Postings = field(default_factory=_Postings)
+    # Wording n's sentence embedding (unit vector) is row n: computed when the wording arrives,
+    # never per question. Grown by copying, like the other arrays.
+    vectors: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, meaning.DIMENSIONS), dtype=np.float32)
+    )
     count: int = 0
 
-    def append(self, slug: str, original: str) -> None:
+    def append(self, slug: str, original: str, vector: np.ndarray | None = None) -> None:
+        """Add a wording of an entry; `vector` is its embedding if already known (a rebuild
+        reuses the previous ones), else it is embedded now."""
         entry = self.numbers[slug]
         number = self.count
+        if vector is None:
+            vector = meaning.embed([original])[0]
+        if number >= len(self.vectors):
+            bigger = np.zeros((max(2 * len(self.vectors), 64), meaning.DIMENSIONS), np.float32)
+            bigger[: len(self.vectors)] = self.vectors
+            self.vectors = bigger
+        self.vectors[number] = vector
         words = words_of(original)
         self.texts.append(" ".join(words))
         self.originals.append(original)
@@ -490,9 +526,12 @@ class KnowledgeIndex:
             model.index([self._terms[slug] for slug in slugs], show_progress=False)
             term_ids = dict(model.vocab_dict)
         wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
+        vectors = self._vectors_of(
+            [text for slug in slugs for text in wordings_of(self._entries[slug])]
+        )
         for slug in slugs:
             for text in wordings_of(self._entries[slug]):
-                wordings.append(slug, text)
+                wordings.append(slug, text, vectors[text])
         wordings.terms.refresh_mass(wordings.count)
         wordings.grams.refresh_mass(wordings.count)
         lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
@@ -500,6 +539,16 @@ class KnowledgeIndex:
         self._wordings = wordings
         self._dirty = False
         self._rebuild_learned()
+
+    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Embeddings of wordings: the current wordings' where they have them (a rebuild after
+        one entry changed embeds only that entry's new wordings), the rest in one batch."""
+        old = self._wordings
+        known = {old.originals[n]: n for n in range(old.count)}
+        vectors = {text: old.vectors[known[text]] for text in texts if text in known}
+        missing = list(dict.fromkeys(text for text in texts if text not in vectors))
+        vectors.update(zip(missing, meaning.embed(missing), strict=True))
+        return vectors
 
     def _rebuild_learned(self) -> None:
         """The learned wordings' BM25, for the entries of the current snapshot."""
@@ -621,8 +670,8 @@ class KnowledgeIndex:
         return len(self._entries)
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
-        """The best entries for a question, best first; `confident` on those whose `shared`
-        score is at least CONFIDENT_SCORE."""
+        """The best entries for a question, best first; `confident` on those the calibrated
+        decision (CALIBRATION) accepts."""
         if self._dirty:
             self.refresh()
         if self._learned_dirty and LEARNED_BM25_WEIGHT > 0:
@@ -641,6 +690,7 @@ class KnowledgeIndex:
         words = wordings.per_entry(term_at, term_overlap)
         chars = wordings.per_entry(gram_at, gram_overlap)
         votes, voting_weight = self._votes(classifier, wordings, question)
+        similarity = np.clip(wordings.vectors[:count] @ meaning.embed([question])[0], 0.0, 1.0)
         parts = [bm25, words, chars]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
@@ -648,6 +698,10 @@ class KnowledgeIndex:
         for part in parts:
             top = min(CANDIDATES, len(part))
             candidates.update(int(n) for n in np.argpartition(-part, top - 1)[:top] if part[n] > 0)
+        top = min(CANDIDATES, count)  # the entries of the wordings closest in meaning too
+        closest = np.argpartition(-similarity, top - 1)[:top]
+        candidates.update(int(wordings.owner[n]) for n in closest if similarity[n] > 0)
+        meant = self._meaning(wordings, count, similarity, candidates)
         fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
         hits: list[Hit] = []
         for number in candidates:
@@ -662,21 +716,48 @@ class KnowledgeIndex:
                 + WEIGHT_FUZZY * fuzzy.get(number, 0.0)
             )
             score = shared
+            vote = 0.5
             if classifier is not None and not np.isnan(votes[number]):
                 weight = voting_weight[number]
-                score = (1 - weight) * shared + weight * float(votes[number])
+                vote = float(votes[number])
+                score = (1 - weight) * shared + weight * vote
+            score = (1 - WEIGHT_MEANING) * score + WEIGHT_MEANING * float(meant[number])
             hits.append(
                 Hit(
                     slug,
                     entry.title,
-                    round(score, 6),
-                    shared >= CONFIDENT_SCORE,
+                    round(float(score), 6),
+                    False,
                     matched.get(number, ""),
                     round(shared, 6),
+                    round(float(meant[number]), 6),
+                    round(vote, 6),
                 )
             )
         hits.sort(key=lambda hit: (-hit.score, hit.slug))
-        return hits[:limit]
+        return [
+            replace(hit, confident=CALIBRATION.confident(hit.signals(next_best)))
+            for n, hit in enumerate(hits[:limit])
+            for next_best in [
+                (hits[1].score if len(hits) > 1 else 0.0) if n == 0 else hits[0].score
+            ]
+        ]
+
+    @staticmethod
+    def _meaning(
+        wordings: _Wordings, count: int, similarity: np.ndarray, candidates: set[int]
+    ) -> np.ndarray:
+        """Per entry number (the candidates only; others 0): how close the question's meaning
+        is to the entry's wordings' (cosine similarity, negative counted as 0), aggregated like
+        the overlaps. Only the candidates: aggregating every wording costs more than the rest of
+        a search at 10,000 entries."""
+        numbers = np.array(
+            [n for entry in candidates for n in wordings.of_entry.get(entry, ()) if n < count],
+            dtype=np.int64,
+        )
+        if len(numbers) == 0:
+            return np.zeros(len(wordings.slugs))
+        return wordings.per_entry(numbers, similarity[numbers])
 
     @staticmethod
     def _votes(

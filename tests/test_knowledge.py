@@ -140,16 +140,18 @@ def test_question_of_only_stopwords_finds_nothing(index: KnowledgeIndex) -> None
 
 
 def test_learn_makes_a_novel_wording_rank_first(index: KnowledgeIndex) -> None:
-    novel = "Where do my earnings statements live?"
+    # A word of the team's own (no entry has it, and it means nothing to the embeddings
+    # either: "earnings statements" would already find the payslip entry by meaning).
+    novel = "Where does my zorblax live?"
     assert "payslip" not in slugs(index.search(novel))[:1]
 
     assert index.learn("payslip", novel) is True
 
-    hits = index.search("where do earnings statements live")
+    hits = index.search("where does the zorblax live")
     assert hits[0].slug == "payslip"
     assert hits[0].matched == normalise_wording(novel)
     learned = index.get("payslip")
-    assert learned is not None and learned.learned == ("where do my earnings statements live",)
+    assert learned is not None and learned.learned == ("where does my zorblax live",)
 
 
 def test_learn_is_idempotent(index: KnowledgeIndex) -> None:
@@ -172,7 +174,8 @@ def test_normalise_wording() -> None:
 
 
 def test_upsert_replaces_text_and_the_next_search_reflects_it(index: KnowledgeIndex) -> None:
-    assert "parking" not in slugs(index.search("bicycle shed"))
+    # Not the answer before (by meaning, parking is somewhat near bicycles, so it may be listed).
+    assert "parking" not in slugs(index.search("bicycle shed"))[:1]
 
     index.upsert(
         replace(ENTRIES[6], title="Park your bicycle", body="The bicycle shed is behind B.")
