@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 OTHER_CANDIDATES = 2
 #: Below this `shared` score a hit has next to nothing in common with the question (gibberish
 #: scores about 0.1, unrelated questions about the shipped content 0.2–0.3): it is not worth
-#: showing, not even as "what came closest". A display choice, unlike CONFIDENT_SCORE.
+#: showing, not even as "what came closest". A display choice, unlike the calibrated decision
+#: of `confident` (bot/knowledge_confidence.py).
 RELATED_SCORE = 0.35
 
 
