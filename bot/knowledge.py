@@ -735,12 +735,11 @@ class KnowledgeIndex:
                 )
             )
         hits.sort(key=lambda hit: (-hit.score, hit.slug))
+        scores = [hit.score for hit in hits[:2]] + [0.0, 0.0]
         return [
-            replace(hit, confident=CALIBRATION.confident(hit.signals(next_best)))
+            # Each hit's gap is to the best other hit: the second for the first, else the first.
+            replace(hit, confident=CALIBRATION.confident(hit.signals(scores[1 if n == 0 else 0])))
             for n, hit in enumerate(hits[:limit])
-            for next_best in [
-                (hits[1].score if len(hits) > 1 else 0.0) if n == 0 else hits[0].score
-            ]
         ]
 
     @staticmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,9 @@ VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
     "review_write_gap",
 )
 CONFIRM_LEARNED, REMOVE_LEARNED = "review_confirm_learned", "review_remove_learned"
+#: Slack's most blocks in a modal; and the blocks a flagged entry's learned wordings may take
+#: in the review queue, a page of many items.
+VIEW_BLOCKS, QUEUE_LEARNED_ROOM = 100, 7
 REASON_BLOCK = "review_reason"
 NOT_A_SAVER = (
     "Only the expert who answered, the person who asked, or a community manager can save this."
@@ -156,7 +160,7 @@ def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]
                 f"{item.helpful} helpful · last flagged {when(item.flagged_at)}"
             ),
             entry_actions(entry.slug, button("Looks fine", LOOKS_FINE, entry.slug)),
-            *[block for learned in item.learned for block in learned_item(learned)],
+            *learned_blocks(item.learned, room=QUEUE_LEARNED_ROOM),
         ]
     entry = item.entry
     last = (
@@ -239,13 +243,27 @@ def learned_item(learned: Learned) -> list[Block]:
     return blocks
 
 
-def learned_section(runtime: Runtime, slug: str) -> list[Block]:
-    """An entry's learned wordings for a manager's View and Edit (none: nothing)."""
+def learned_blocks(taught: Sequence[Learned], *, room: int) -> list[Block]:
+    """The learned wordings' blocks, as many as fit in `room` blocks (a view holds at most
+    100; an entry may have learned many), the others counted in a last line."""
+    blocks: list[Block] = []
+    for shown, learned in enumerate(taught):
+        item = learned_item(learned)
+        if len(blocks) + len(item) > room - 1 and shown < len(taught) - 1:
+            blocks.append(context(f"…and {plural(len(taught) - shown, 'more learned wording')}"))
+            break
+        blocks += item
+    return blocks
+
+
+def learned_section(runtime: Runtime, slug: str, *, room: int) -> list[Block]:
+    """An entry's learned wordings for a manager's View and Edit, in the `room` blocks left
+    in the modal (none: nothing)."""
     taught = review.learned_wordings(runtime, slug)
-    if not taught:
+    if not taught or room < 3:
         return []
     heading = section(f"*Learned wordings* ({len(taught)})")
-    return [heading, *[block for learned in taught for block in learned_item(learned)]]
+    return [heading, *learned_blocks(taught, room=room - 1)]
 
 
 def entry_actions(slug: str, *extra: Any) -> ActionsBlock:
@@ -913,7 +931,7 @@ def on_view_entry(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Ru
     if entry.path is not None:
         blocks.append(context(f"From the content file `{content_file(runtime, entry)}`"))
     if runtime.is_manager(presser(body)):
-        blocks.extend(learned_section(runtime, entry.slug))
+        blocks.extend(learned_section(runtime, entry.slug, room=VIEW_BLOCKS - len(blocks)))
     client.views_open(
         trigger_id=body["trigger_id"],
         view=View(
@@ -946,7 +964,7 @@ def on_edit_entry(
             )
         )
     if runtime.is_manager(user):
-        blocks.extend(learned_section(runtime, entry.slug))
+        blocks.extend(learned_section(runtime, entry.slug, room=VIEW_BLOCKS - len(blocks)))
     open_form(client, body, ENTRY_MODAL, "Edit entry", "Save", slug, blocks)
 
 

@@ -341,6 +341,24 @@ def test_managers_see_a_learned_wording_next_to_its_flag_and_remove_it_for_good(
     assert "removed by <@U0ALEX001>" in seen(slack.modal(ALEX))
 
 
+def test_an_entry_that_learned_many_wordings_still_opens_for_its_manager(slack, instance):
+    """A modal holds at most 100 blocks (the stand-in refuses more, as Slack does): the View
+    and Edit of an entry with 80 learned wordings show what fits and count the rest."""
+    manager = "Use the password manager"
+    slug = next(e.slug for e in instance.runtime.catalogue.index.entries if e.title == manager)
+    for number in range(80):
+        instance.runtime.catalogue.learn(
+            instance.runtime, slug=slug, wording=f"vault question {number}", user_id=SAM
+        )
+    slack.command(SAM, GENERAL, "/ask vault question 1")
+    slack.press(SAM, slack.ephemerals(SAM)[-1], "Not helpful")
+    queue = open_tab(slack, ALEX, "Review queue (1)")
+    for button in ("View", "Edit"):
+        slack.press(ALEX, queue, button)
+        modal = seen(slack.modal(ALEX))
+        assert "*Learned wordings* (80)" in modal and "more learned wordings" in modal
+
+
 def test_a_wording_a_manager_confirms_answers_everyone_even_above_an_exact_title(slack, instance):
     question = "how do I reset my VPN password?"
     manager = "Use the password manager"
