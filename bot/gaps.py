@@ -1,9 +1,10 @@
 """Knowledge gaps: what people asked lately that the index could not answer well.
 
 A community manager sees the questions of the last 30 days that Eddy was unsure about (or sent
-to the experts) and the answers rated Not helpful, with near-identical wordings folded into one
-line and counted, biggest first. Once they have written the missing entry from a line, closing
-it marks all of its questions as covered by that entry, and the line leaves the list.
+to the experts) and the answers rated Not helpful, with wordings that mean the same thing
+folded into one line and counted, biggest first. Once they have written the missing entry from
+a line, closing it marks all of its questions as covered by that entry, and the line leaves
+the list.
 
 Only what is worth a manager's time is listed: not small talk ("thanks!", content/
 small_talk.yml), slash commands typed as messages, or messages to a colleague (a mention);
@@ -12,7 +13,12 @@ written or edited since, a wording learned), whoever's question it was, unless t
 flagged Not helpful and not reviewed since.
 
 No Slack here: plain values in, plain results out. Questions are grouped on their text as
-stored (typed text), so what a manager reads is what the asker wrote.
+stored (typed text), so what a manager reads is what the asker wrote: by their words (near-
+identical wordings) and by their meaning (the search's sentence embeddings, bot/meaning.py):
+"vpn broken" and "can't get on the vpn" are close in meaning; "remote access login fails" is
+not close to either, but all three lean on the same entry (Reset your VPN password was the
+closest entry when each was asked, and each is close in meaning to its wordings), so they are
+one gap: what people need around that entry and do not find in it.
 
     lines = gaps(runtime, now=runtime.clock.now())
     top = lines[0]              # Gap(id=…, wording="how do I reset my VPN password?", asked=12, …)
@@ -27,11 +33,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from rapidfuzz import fuzz, process, utils
 
+from bot import meaning
 from bot.content.small_talk import small_talk
-from bot.knowledge import STOPWORDS
+from bot.knowledge import STOPWORDS, KnowledgeIndex
 from bot.runtime import Runtime
+from bot.stemming import stem
 from store import knowledge as rows
 
 WINDOW_DAYS = 30
@@ -55,6 +64,16 @@ IGNORED_WORDS = STOPWORDS | ASKING_WORDS
 # and WRatio 90 (it takes the best partial match), which is why neither is used.
 SAME_GAP_SCORER = fuzz.ratio
 SAME_GAP_SCORE = 85.0
+# By meaning: two wordings are one gap when the sentence embeddings of their comparison keys
+# have a cosine similarity of at least SAME_MEANING ("where do I park my bike" ~ "bike parking"
+# 0.84, "vpn broken" ~ "can't get on the vpn" 0.81), set above the closest pair that is two
+# gaps ("reset vpn password" ~ "reset email password" 0.71, "book meeting room" ~ "cancel
+# meeting room" 0.67), and they share a word (stemmed): strings of unknown words (typing
+# noise, codes) embed alike whatever they say. Or when both lean on the same entry: it was
+# the closest hit when each was asked, and each is at least LEANS_ON close in meaning to one
+# of its wordings.
+SAME_MEANING = 0.74
+LEANS_ON = 0.6
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,8 @@ class _Asked:
     asked_at: datetime
     confident: bool
     outcome: str
+    #: The entry Eddy found closest when it was asked (None: nothing came close).
+    nearest: str | None
 
 
 def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Gap]:
@@ -120,12 +141,15 @@ def gaps(runtime: Runtime, *, now: datetime, days: int = WINDOW_DAYS) -> list[Ga
             asked_at=row.asked_at,
             confident=row.confident,
             outcome=row.outcome,
+            nearest=str(row.hits[0]["slug"]) if row.hits else None,
         )
         for row in found
         if row.id is not None and worth_a_look(runtime, row.question)
     ]
     lines = [
-        gap for gap in map(_gap, _group(asked)) if not _answered_now(runtime, gap.wording, flagged)
+        gap
+        for gap in map(_gap, _group(asked, runtime.catalogue.index))
+        if not _answered_now(runtime, gap.wording, flagged)
     ]
     return sorted(
         lines, key=lambda gap: (gap.asked, gap.askers, gap.last_asked, gap.id), reverse=True
@@ -174,25 +198,73 @@ def _comparison_key(spelling: str) -> str:
     return " ".join(sorted(meaningful or words))
 
 
-def _group(asked: Sequence[_Asked]) -> list[list[_Asked]]:
+def _group(asked: Sequence[_Asked], index: KnowledgeIndex) -> list[list[_Asked]]:
     """Greedy leader clustering, newest first: each wording joins the group of the first
-    leader it scores SAME_GAP_SCORE with, or leads a group of its own. Wordings with the same
-    comparison key are bucketed first, so repeats cost a dictionary lookup, not a comparison."""
+    leader it is one gap with (in words or in meaning, see SAME_MEANING), or leads a group of
+    its own. Wordings with the same comparison key are bucketed first, so repeats cost a
+    dictionary lookup, not a comparison; each bucket is embedded once."""
     buckets: dict[str, list[_Asked]] = {}
     for question in asked:
         buckets.setdefault(_comparison_key(question.spelling), []).append(question)
-    leaders: list[str] = []
+    keys = list(buckets)
+    vectors = meaning.embed(keys)
+    stems = [{stem(word) for word in key.split()} for key in keys]
+    nearest = [buckets[key][0].nearest for key in keys]
+    leaning = _leaning(index, nearest, vectors)
+    leaders: list[int] = []
     groups: list[list[_Asked]] = []
-    for key, bucket in buckets.items():
+    for number, key in enumerate(keys):
         match = process.extractOne(
-            key, leaders, scorer=SAME_GAP_SCORER, score_cutoff=SAME_GAP_SCORE
+            key, [keys[n] for n in leaders], scorer=SAME_GAP_SCORER, score_cutoff=SAME_GAP_SCORE
         )
-        if match is None:
-            leaders.append(key)
-            groups.append(list(bucket))
+        joined = match[2] if match is not None else _same_meaning(number, leaders, vectors, stems)
+        if joined is None:
+            joined = _same_anchor(number, leaders, nearest, leaning)
+        if joined is None:
+            leaders.append(number)
+            groups.append(list(buckets[key]))
         else:
-            groups[match[2]].extend(bucket)
+            groups[joined].extend(buckets[key])
     return groups
+
+
+def _leaning(index: KnowledgeIndex, nearest: list[str | None], vectors: np.ndarray) -> np.ndarray:
+    """Per bucket, whether it is close in meaning (LEANS_ON) to the entry that was its nearest."""
+    leaning = np.zeros(len(nearest), dtype=np.bool_)
+    for slug in {slug for slug in nearest if slug is not None}:
+        rows = [n for n, near in enumerate(nearest) if near == slug]
+        leaning[rows] = index.closeness(slug, vectors[rows]) >= LEANS_ON
+    return leaning
+
+
+def _same_meaning(
+    number: int, leaders: list[int], vectors: np.ndarray, stems: list[set[str]]
+) -> int | None:
+    """The first leader (its position) whose key means the same as bucket `number`'s and
+    shares a word with it."""
+    if not leaders:
+        return None
+    similar = np.flatnonzero(vectors[leaders] @ vectors[number] >= SAME_MEANING)
+    return next(
+        (int(position) for position in similar if stems[leaders[position]] & stems[number]),
+        None,
+    )
+
+
+def _same_anchor(
+    number: int, leaders: list[int], nearest: list[str | None], leaning: np.ndarray
+) -> int | None:
+    """The first leader (its position) that leans on the same entry as bucket `number`."""
+    if not leaning[number]:
+        return None
+    return next(
+        (
+            position
+            for position, leader in enumerate(leaders)
+            if leaning[leader] and nearest[leader] == nearest[number]
+        ),
+        None,
+    )
 
 
 def _gap(group: Iterable[_Asked]) -> Gap:

@@ -25,10 +25,10 @@ weight because they also say how much of the question an entry explains, which i
 "I don't know" apart (a question about an unknown thing has words and grams no wording has).
 
 Learning what tells entries apart. The measures above judge each entry on its own. A linear
-classifier trained on all wordings (bot/knowledge_classifier.py) adds a vote per entry, blended
-into the score; it is what makes Helpful clicks pay off (CLINC150 top-1 0.51 with titles only,
-0.76 after 10 learned wordings per entry, 0.82 after 20). It reorders; it never makes Eddy
-confident on its own (see CALIBRATION). Indexes above its MAX_ENTRIES, and an index before
+classifier trained on all wordings, their words and their meaning (bot/knowledge_classifier.py),
+adds a vote per entry, blended into the score; it is what makes Helpful clicks pay off
+(CLINC150 top-1 0.58 with titles only, 0.79 after 10 learned wordings per entry, 0.85 after
+20). It reorders; it never makes Eddy confident on its own (see CALIBRATION). Indexes above its MAX_ENTRIES, and an index before
 its first training, rank on the lexical score alone.
 
 Meaning. Words in common miss a question put in other words, so every wording also has a
@@ -36,7 +36,8 @@ sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no down
 when the wording arrives — at build, `upsert` or `learn`, never per question; a rebuild reuses
 the ones it has. The question is embedded once per search (about 45 µs) and its cosine
 similarity with every live wording, aggregated per entry like the overlaps, is blended into the
-score last (WEIGHT_MEANING); only the candidates' wordings are aggregated.
+score last (WEIGHT_MEANING); only the candidates' wordings are aggregated. The classifier
+trains on the same vectors, and Knowledge gaps group questions by them (bot/gaps.py).
 
 Confidence. Whether a hit is `confident` is one calibrated decision over its signals (lexical
 coverage, meaning, the classifier's vote, the gap to the next hit): bot/knowledge_confidence.py.
@@ -97,19 +98,20 @@ WEIGHT_WORDS = 0.17
 WEIGHT_CHARS = 0.42
 WEIGHT_FUZZY = 0.16
 # Once the classifier (bot/knowledge_classifier.py) is trained, its vote and the lexical score
-# above are blended with this weight: chosen on CLINC150 (titles only, 5/10/20 learned
-# wordings per intent) with bench/search_quality.py. An entry known by its title alone gave
-# the classifier one example, so its vote counts for less there (with the full weight, titles-only
-# out-of-scope AUROC drops from 0.79 to 0.78).
-WEIGHT_CLASSIFIER = 0.6
-WEIGHT_CLASSIFIER_ONE_EXAMPLE = 0.3
-# Meaning (bot/meaning.py): the cosine similarity of the question's sentence embedding with the
-# entry's wordings' (best wording, plus agreement as for the overlaps), blended into the score
-# last with this weight; chosen on CLINC150's validation split with bench/search_quality.py.
-# On validation top-1 went 0.518 → 0.559/0.585/0.593/0.600 (titles only) and 0.696 →
-# 0.706/0.715/0.717/0.717 (+5 questions) at 0.2/0.4/0.6/0.7; stretching the cosine from a floor
-# (0.3, 0.5) did worse.
-WEIGHT_MEANING = 0.6
+# above are blended with this weight. An entry known by its title alone gave the classifier one
+# example, so its vote counts for less there. Then meaning (bot/meaning.py: the cosine
+# similarity of the question's sentence embedding with the entry's wordings', best wording plus
+# agreement as for the overlaps) is blended in last, with more weight where the entry has a
+# single wording (its title: little for a classifier to go on). Chosen by a grid search on
+# CLINC150's validation split (titles only, +5 questions, titles + 10 learned wordings;
+# bench/search_quality.py prints the test split): top-1 on validation 0.594, 0.736 and 0.813 at
+# these values, against 0.591, 0.725 and 0.794 with one meaning weight of 0.6 and votes at
+# 0.6/0.3. A single-wording weight of 0.8 scores 0.3 points higher on CLINC150 titles and 1.7
+# lower on StackFAQ, whose entries' bodies give words much to go on.
+WEIGHT_CLASSIFIER = 0.9
+WEIGHT_CLASSIFIER_ONE_EXAMPLE = 0.6
+WEIGHT_MEANING = 0.4
+WEIGHT_MEANING_ONE_WORDING = 0.6
 # An entry's overlap is mostly its best wording's, partly the mean of its best few wordings that
 # share anything with the question: several close wordings agreeing is evidence too (kNN
 # voting). Over the best few, not all: an entry with many learned wordings is not diluted by the
@@ -410,6 +412,10 @@ class _Wordings:
         self.sizes[entry] += 1
         self.count = number + 1  # last: readers never see a half-appended wording
 
+    def embedded(self) -> dict[str, np.ndarray]:
+        """The live wordings' embeddings by text (what the classifier trains on)."""
+        return {self.originals[n]: self.vectors[n] for n in range(self.count) if self.alive[n]}
+
     def kill(self, slug: str) -> None:
         for number in self.of_entry.pop(self.numbers[slug], []):
             self.alive[number] = False
@@ -638,8 +644,9 @@ class KnowledgeIndex:
                     if len(self._entries) <= MAX_ENTRIES
                     else {}  # too many to train on: lexical scores alone
                 )
+                vectors = self._wordings.embedded() if corpus else {}
             try:
-                classifier = WordingClassifier.train(corpus)
+                classifier = WordingClassifier.train(corpus, vectors)
             except Exception:  # the lexical scores still rank; the next change retries
                 log.exception("Training the knowledge classifier failed")
                 classifier = None
@@ -660,6 +667,19 @@ class KnowledgeIndex:
 
     def get(self, slug: str) -> KnowledgeEntry | None:
         return self._entries.get(slug)
+
+    def closeness(self, slug: str, vectors: np.ndarray) -> np.ndarray:
+        """How close in meaning each of `vectors` (sentence embeddings, bot/meaning.py) is to an
+        entry: the best cosine similarity with any of its live wordings; zeros for an entry the
+        index does not hold (yet)."""
+        with self._lock:
+            wordings = self._wordings
+            number = wordings.numbers.get(slug, -1)
+            rows = [n for n in wordings.of_entry.get(number, ()) if n < wordings.count]
+            known = wordings.vectors[rows]
+        if not rows:
+            return np.zeros(len(vectors))
+        return np.asarray((vectors @ known.T).max(axis=1), dtype=np.float64)
 
     @property
     def entries(self) -> list[KnowledgeEntry]:
@@ -689,8 +709,9 @@ class KnowledgeIndex:
         gram_at, gram_overlap = wordings.grams.dice(grams_of(parsed.typed), count)
         words = wordings.per_entry(term_at, term_overlap)
         chars = wordings.per_entry(gram_at, gram_overlap)
-        votes, voting_weight = self._votes(classifier, wordings, question)
-        similarity = np.clip(wordings.vectors[:count] @ meaning.embed([question])[0], 0.0, 1.0)
+        vector = meaning.embed([question])[0]
+        votes, voting_weight = self._votes(classifier, wordings, question, vector)
+        similarity = np.clip(wordings.vectors[:count] @ vector, 0.0, 1.0)
         parts = [bm25, words, chars]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
@@ -703,6 +724,7 @@ class KnowledgeIndex:
         candidates.update(int(wordings.owner[n]) for n in closest if similarity[n] > 0)
         meant = self._meaning(wordings, count, similarity, candidates)
         fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
+        sizes = wordings.sizes  # live wordings per entry
         hits: list[Hit] = []
         for number in candidates:
             slug = wordings.slugs[number]
@@ -721,7 +743,8 @@ class KnowledgeIndex:
                 weight = voting_weight[number]
                 vote = float(votes[number])
                 score = (1 - weight) * shared + weight * vote
-            score = (1 - WEIGHT_MEANING) * score + WEIGHT_MEANING * float(meant[number])
+            weight = WEIGHT_MEANING if sizes[number] > 1 else WEIGHT_MEANING_ONE_WORDING
+            score = (1 - weight) * score + weight * float(meant[number])
             hits.append(
                 Hit(
                     slug,
@@ -760,7 +783,10 @@ class KnowledgeIndex:
 
     @staticmethod
     def _votes(
-        classifier: WordingClassifier | None, wordings: _Wordings, question: str
+        classifier: WordingClassifier | None,
+        wordings: _Wordings,
+        question: str,
+        vector: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per entry number: the classifier's vote in 0..1 (margin -1 → 0, +1 → 1), NaN for
         entries it has not been trained on yet (they are scored on the lexical parts alone); and
@@ -771,7 +797,7 @@ class KnowledgeIndex:
         weights = np.zeros(len(wordings.slugs))
         numbers = np.array([wordings.numbers.get(slug, -1) for slug in classifier.slugs])
         known = numbers >= 0
-        margins = classifier.margins(question)[known]
+        margins = classifier.margins(question, vector)[known]
         votes[numbers[known]] = np.clip((margins + 1) / 2, 0.0, 1.0)
         weights[numbers[known]] = np.where(
             classifier.examples[known] > 1, WEIGHT_CLASSIFIER, WEIGHT_CLASSIFIER_ONE_EXAMPLE

@@ -10,8 +10,12 @@ lifts top-1 after 10 and 20 learned wordings per entry well past the lexical sco
 
 The model is scikit-learn's LinearSVC (one-vs-rest) over TF-IDF features of the wordings: word
 unigrams and bigrams of the stemmed words, and character 1–4-grams within words, which carry
-morphology and survive typos. Its margins (≥ +1 means "this entry", ≤ -1 "not this one") are
-mapped to 0..1 and blended into the search score.
+morphology and survive typos; and each wording's sentence embedding (bot/meaning.py), which
+lets it learn what an entry's wordings *mean* in common, not only which words they share. On
+CLINC150 validation the embedding features lift the classifier alone from 0.700 to 0.733 top-1
+with 5 questions per intent and from 0.786 to 0.811 with 10 (128 dimensions, MEANING_SCALE 1).
+Its margins (≥ +1 means "this entry", ≤ -1 "not this one") are mapped to 0..1 and blended into
+the search score.
 
 Cost. Training is quadratic in entries (about 8 s for 1,000 entries with 3 wordings each) and
 the dense weights grow with entries × features, so indexes above MAX_ENTRIES rank without it,
@@ -33,6 +37,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from bot import meaning
 from bot.stemming import stem
 
 #: Above this many entries the index ranks with the lexical scores alone (see the module doc).
@@ -43,6 +48,9 @@ KEPT_WEIGHTS = 1_000
 REGULARISATION = 1.0
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 4)
+#: The sentence-embedding features are the unit vector times this: it sets how much meaning
+#: weighs beside the two L2-normalised TF-IDF parts (1 and 2 score alike on CLINC150).
+MEANING_SCALE = 1.0
 # "More classes than half the samples" is expected when most entries have one wording (their
 # title); scikit-learn suspects a regression problem, and it is not one. A process-wide filter,
 # set once: `warnings.catch_warnings` is not thread-safe and training runs in its own thread.
@@ -67,21 +75,36 @@ class WordingClassifier:
     chars: TfidfVectorizer
     weights: sparse.csr_matrix  # features × entries, float32, pruned: a question's few
     # features select a few rows
+    meaning_weights: np.ndarray  # embedding dimensions × entries, float32 (dense, small)
     bias: np.ndarray
     analyzers: tuple[Callable[[str], list[str]], ...]  # the vectorizers' text → terms
 
     @classmethod
-    def train(cls, wordings: Mapping[str, Sequence[str]]) -> WordingClassifier | None:
+    def train(
+        cls,
+        wordings: Mapping[str, Sequence[str]],
+        vectors: Mapping[str, np.ndarray] | None = None,
+    ) -> WordingClassifier | None:
         """A classifier over entries' wordings (slug → its wordings), or None when there is
-        nothing to tell apart (fewer than two entries) or too much to train (MAX_ENTRIES)."""
+        nothing to tell apart (fewer than two entries) or too much to train (MAX_ENTRIES).
+        `vectors` holds the wordings' sentence embeddings where already known (text → unit
+        vector, as the index keeps them); the others are embedded here."""
         slugs = tuple(slug for slug, texts in wordings.items() if texts)
         if not 2 <= len(slugs) <= MAX_ENTRIES:
             return None
-        texts = [classifier_text(text) for slug in slugs for text in wordings[slug]]
+        originals = [text for slug in slugs for text in wordings[slug]]
+        texts = [classifier_text(text) for text in originals]
         labels = [number for number, slug in enumerate(slugs) for _ in wordings[slug]]
         words = TfidfVectorizer(sublinear_tf=True, ngram_range=WORD_NGRAMS, token_pattern=r"\S+")
         chars = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=CHAR_NGRAMS)
-        features = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)])
+        embedded = _embeddings(originals, vectors or {})
+        features = sparse.hstack(
+            [
+                words.fit_transform(texts),
+                chars.fit_transform(texts),
+                sparse.csr_matrix(MEANING_SCALE * embedded),
+            ]
+        )
         model = LinearSVC(C=REGULARISATION).fit(features.tocsr(), labels)
         coefficients = np.asarray(model.coef_, dtype=np.float32)
         if len(slugs) == 2:  # binary: one weight vector for the second class
@@ -90,22 +113,28 @@ class WordingClassifier:
         else:
             bias = np.asarray(model.intercept_, dtype=np.float32)
         examples = np.array([len(wordings[slug]) for slug in slugs])
+        lexical = len(words.vocabulary_) + len(chars.vocabulary_)
         return cls(
             slugs,
             examples,
             words,
             chars,
-            _pruned(coefficients).T.tocsr(),
+            _pruned(coefficients[:, :lexical]).T.tocsr(),
+            np.ascontiguousarray(MEANING_SCALE * coefficients[:, lexical:].T),
             bias,
             (words.build_analyzer(), chars.build_analyzer()),
         )
 
-    def margins(self, question: str) -> np.ndarray:
-        """The margin of each entry (in `slugs` order) for a question."""
+    def margins(self, question: str, vector: np.ndarray | None = None) -> np.ndarray:
+        """The margin of each entry (in `slugs` order) for a question; `vector` is its
+        sentence embedding when the caller already has it (a search does)."""
+        if vector is None:
+            vector = meaning.embed([question])[0]
+        margins = self.bias.astype(np.float64) + vector @ self.meaning_weights
         ids, values = self.features(question)
         if len(ids) == 0:
-            return self.bias.astype(np.float64)
-        return np.asarray(self.weights[ids].T @ values + self.bias, dtype=np.float64)
+            return margins
+        return margins + np.asarray(self.weights[ids].T @ values, dtype=np.float64)
 
     def features(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's nonzero features (column ids, values), exactly what the two fitted
@@ -131,6 +160,15 @@ class WordingClassifier:
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ids), np.concatenate(values)
+
+
+def _embeddings(texts: Sequence[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The texts' sentence embeddings, one row each: the known ones reused, the rest embedded
+    in one batch."""
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    fresh = dict(zip(missing, meaning.embed(missing), strict=True))
+    rows = [known[text] if text in known else fresh[text] for text in texts]
+    return np.array(rows, dtype=np.float32).reshape(len(texts), meaning.DIMENSIONS)
 
 
 def _pruned(coefficients: np.ndarray) -> sparse.csr_matrix:

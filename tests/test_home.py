@@ -27,7 +27,7 @@ from tests.conftest import (
     Instance,
     shipped_content,
 )
-from tests.test_ask import VPN, show_and_mark_helpful, shown, title
+from tests.test_ask import VPN, buttons, show_and_mark_helpful, shown, title
 
 #: Nothing in the shipped index answers these confidently.
 UNKNOWN = "how do I get a parking permit for the new office garage"
@@ -530,6 +530,24 @@ def test_knowledge_gaps_group_similar_questions_and_an_entry_closes_one(slack, i
     assert "asked 3×" not in seen(slack.home(ALEX)) and "espresso" in seen(slack.home(ALEX))
     slack.command(RIO, GENERAL, "/ask how do I get a parking permit for the garage")
     assert "Get a parking permit for the office garage" in shown(slack.ephemerals(RIO)[-1])
+
+
+def test_knowledge_gaps_group_questions_that_mean_the_same_thing(slack, instance):
+    # Three ways to say the VPN does not work, none answered (Not helpful where Eddy tried),
+    # share hardly a word; a password question that is not about the VPN stays apart.
+    for person, wording in (
+        (SAM, "vpn broken"),
+        (RIO, "can't get on the vpn"),
+        (KIM, "remote access login fails"),
+        (SAM, "reset email password"),
+    ):
+        slack.command(person, GENERAL, f"/ask {wording}")
+        if "Not helpful" in buttons(slack.ephemerals(person)[-1]):
+            slack.press(person, slack.ephemerals(person)[-1], "Not helpful")
+    text = seen(open_tab(slack, ALEX, "Knowledge gaps"))
+    vpn_line = next(line for line in text.splitlines() if "asked 3× by 3 people" in line)
+    assert "vpn" in vpn_line or "remote access" in vpn_line
+    assert "reset email password" in text and "asked 4×" not in text
 
 
 def test_gaps_are_worth_a_managers_time_and_close_when_any_entry_answers_them(

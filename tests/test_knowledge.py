@@ -258,6 +258,7 @@ def test_classifier_margins_equal_scikit_learns_own_transform() -> None:
     import numpy as np
     from scipy import sparse
 
+    from bot import meaning
     from bot.knowledge import wordings_of
     from bot.knowledge_classifier import classifier_text
 
@@ -267,6 +268,7 @@ def test_classifier_margins_equal_scikit_learns_own_transform() -> None:
         text = [classifier_text(question)]
         reference = sparse.hstack([model.words.transform(text), model.chars.transform(text)])
         expected = (reference.tocsr() @ model.weights).toarray()[0] + model.bias
+        expected += meaning.embed([question])[0] @ model.meaning_weights
         assert np.allclose(model.margins(question), expected, atol=1e-5)
 
 
