@@ -28,8 +28,8 @@ Learning what tells entries apart. The measures above judge each entry on its ow
 classifier trained on all wordings, their words and their meaning (bot/knowledge_classifier.py),
 adds a vote per entry, blended into the score; it is what makes Helpful clicks pay off
 (CLINC150 top-1 0.58 with titles only, 0.79 after 10 learned wordings per entry, 0.85 after
-20). It reorders; it never makes Eddy confident on its own (see CALIBRATION). Indexes above its MAX_ENTRIES, and an index before
-its first training, rank on the lexical score alone.
+20). It reorders; it never makes Eddy confident on its own (see CALIBRATION). Indexes above
+its MAX_ENTRIES, and an index before its first training, rank on the lexical score alone.
 
 Meaning. Words in common miss a question put in other words, so every wording also has a
 sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no download), computed
