@@ -208,24 +208,42 @@ def _group(asked: Sequence[_Asked], index: KnowledgeIndex) -> list[list[_Asked]]
         buckets.setdefault(_comparison_key(question.spelling), []).append(question)
     keys = list(buckets)
     vectors = meaning.embed(keys)
-    stems = [{stem(word) for word in key.split()} for key in keys]
     nearest = [buckets[key][0].nearest for key in keys]
     leaning = _leaning(index, nearest, vectors)
-    leaders: list[int] = []
+    # The leaders so far, by position: their keys, vectors (the first rows) and words; and per
+    # entry, the first leader that leans on it.
+    leader_keys: list[str] = []
+    leader_vectors = np.empty_like(vectors)
+    leader_words: list[set[str]] = []
+    anchors: dict[str, int] = {}
     groups: list[list[_Asked]] = []
     for number, key in enumerate(keys):
-        match = process.extractOne(
-            key, [keys[n] for n in leaders], scorer=SAME_GAP_SCORER, score_cutoff=SAME_GAP_SCORE
-        )
-        joined = match[2] if match is not None else _same_meaning(number, leaders, vectors, stems)
+        words = {stem(word) for word in key.split()}
+        joined = _first_alike(key, leader_keys)
         if joined is None:
-            joined = _same_anchor(number, leaders, nearest, leaning)
-        if joined is None:
-            leaders.append(number)
-            groups.append(list(buckets[key]))
-        else:
+            close = np.flatnonzero(leader_vectors[: len(groups)] @ vectors[number] >= SAME_MEANING)
+            joined = next((int(n) for n in close if leader_words[n] & words), None)
+        anchor = nearest[number] if leaning[number] else None
+        if joined is None and anchor is not None:
+            joined = anchors.get(anchor)
+        if joined is not None:
             groups[joined].extend(buckets[key])
+            continue
+        if anchor is not None:
+            anchors.setdefault(anchor, len(groups))
+        leader_vectors[len(groups)] = vectors[number]
+        leader_keys.append(key)
+        leader_words.append(words)
+        groups.append(list(buckets[key]))
     return groups
+
+
+def _first_alike(key: str, leader_keys: list[str]) -> int | None:
+    """The first leader (its position) whose key is near-identical to `key`."""
+    match = process.extractOne(
+        key, leader_keys, scorer=SAME_GAP_SCORER, score_cutoff=SAME_GAP_SCORE
+    )
+    return None if match is None else int(match[2])
 
 
 def _leaning(index: KnowledgeIndex, nearest: list[str | None], vectors: np.ndarray) -> np.ndarray:
@@ -235,36 +253,6 @@ def _leaning(index: KnowledgeIndex, nearest: list[str | None], vectors: np.ndarr
         rows = [n for n, near in enumerate(nearest) if near == slug]
         leaning[rows] = index.closeness(slug, vectors[rows]) >= LEANS_ON
     return leaning
-
-
-def _same_meaning(
-    number: int, leaders: list[int], vectors: np.ndarray, stems: list[set[str]]
-) -> int | None:
-    """The first leader (its position) whose key means the same as bucket `number`'s and
-    shares a word with it."""
-    if not leaders:
-        return None
-    similar = np.flatnonzero(vectors[leaders] @ vectors[number] >= SAME_MEANING)
-    return next(
-        (int(position) for position in similar if stems[leaders[position]] & stems[number]),
-        None,
-    )
-
-
-def _same_anchor(
-    number: int, leaders: list[int], nearest: list[str | None], leaning: np.ndarray
-) -> int | None:
-    """The first leader (its position) that leans on the same entry as bucket `number`."""
-    if not leaning[number]:
-        return None
-    return next(
-        (
-            position
-            for position, leader in enumerate(leaders)
-            if leaning[leader] and nearest[leader] == nearest[number]
-        ),
-        None,
-    )
 
 
 def _gap(group: Iterable[_Asked]) -> Gap:
