@@ -116,14 +116,22 @@ def fuzzy_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
             dtype=np.float32,
             workers=-1,
         )
-        per_entry = np.full((len(questions), len(entries)), -1.0, dtype=np.float32)
-        for column, owner in enumerate(owners):
-            np.maximum(per_entry[:, owner], similarity[:, column], out=per_entry[:, owner])
-        order = np.argsort(-per_entry, axis=1, kind="stable")[:, :RESULTS]
-        ranked = [[slugs[i] for i in row] for row in order]
-        return ranked, [float(per_entry[n, row[0]]) for n, row in enumerate(order)]
+        return best_wording_ranking(similarity, owners, slugs)
 
     return run
+
+
+def best_wording_ranking(
+    similarity: np.ndarray, owners: np.ndarray, slugs: Sequence[str]
+) -> tuple[list[list[str]], list[float]]:
+    """Questions × wordings similarities → per question the entries ranked by their best
+    wording (`owners`: the entry number of each wording column), and the best score."""
+    per_entry = np.full((len(similarity), len(slugs)), -1.0, dtype=np.float32)
+    for column, owner in enumerate(owners):
+        np.maximum(per_entry[:, owner], similarity[:, column], out=per_entry[:, owner])
+    order = np.argsort(-per_entry, axis=1, kind="stable")[:, :RESULTS]
+    ranked = [[slugs[i] for i in row] for row in order]
+    return ranked, [float(per_entry[n, row[0]]) for n, row in enumerate(order)]
 
 
 def meaning_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
@@ -136,12 +144,7 @@ def meaning_engine(entries: Sequence[KnowledgeEntry]) -> Engine:
 
     def run(questions: Sequence[str]) -> tuple[list[list[str]], list[float]]:
         similarity = meaning.embed(list(questions)) @ vectors.T
-        per_entry = np.full((len(questions), len(entries)), -1.0, dtype=np.float32)
-        for column, owner in enumerate(owners):
-            np.maximum(per_entry[:, owner], similarity[:, column], out=per_entry[:, owner])
-        order = np.argsort(-per_entry, axis=1, kind="stable")[:, :RESULTS]
-        ranked = [[slugs[i] for i in row] for row in order]
-        return ranked, [float(per_entry[n, row[0]]) for n, row in enumerate(order)]
+        return best_wording_ranking(similarity, owners, slugs)
 
     return run
 
