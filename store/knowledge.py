@@ -268,8 +268,8 @@ def weaken_learned(
 ) -> LearnedQuestion | None:
     """Count a Not helpful on an answer the wording produced: it stops leading everyone there
     when `unshare`, and is removed at `remove_at` votes. None if it is gone already."""
-    row = session.get(LearnedQuestion, learned_id)
-    if row is None or row.team_id != team_id or row.removed_at is not None:
+    row = learned_by_id(session, team_id=team_id, learned_id=learned_id)
+    if row is None or row.removed_at is not None:
         return None
     row.not_helpful += 1
     if unshare:
@@ -284,8 +284,8 @@ def remove_learned(
     session: Session, *, team_id: str, learned_id: int, by: str, at: datetime
 ) -> LearnedQuestion | None:
     """A manager removes a wording for good (its row stays, so it is not learned again)."""
-    row = session.get(LearnedQuestion, learned_id)
-    if row is None or row.team_id != team_id or row.removed_at is not None:
+    row = learned_by_id(session, team_id=team_id, learned_id=learned_id)
+    if row is None or row.removed_at is not None:
         return None
     row.removed_at, row.removed_by = at, by
     session.add(row)
