@@ -125,9 +125,11 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
 
     Figures, in this order:
 
-    - asked: questions asked (`/ask`, mentions, DMs, the Home tab);
+    - asked: questions asked (`/ask`, mentions, DMs, the Home tab, help channels);
     - confident: of those, how many the index answered without a human;
     - helpful_rate: of the answers people rated, the share rated helpful;
+    - answered_in_channels: of the questions, how many Eddy answered in a help channel's
+      thread without being asked (`bot.listening`);
     - routed / resolved: questions sent to an expert network / resolved there;
     - resolution_median: median time from routing to resolution of those resolved;
     - lessons_delivered: lesson messages sent (to people and channels);
@@ -159,6 +161,12 @@ def report(runtime: Runtime, *, days: int, now: datetime) -> Analytics:
             "Rated helpful",
             RATE,
             [_rate(q.helpful, q.helpful + q.not_helpful) for q in questions],
+        ),
+        _figure(
+            "answered_in_channels",
+            "Answered in help channels",
+            COUNT,
+            [q.in_channels for q in questions],
         ),
         _figure("routed", "Sent to experts", COUNT, [each.routed for each in routing]),
         _figure("resolved", "Resolved by experts", COUNT, [each.resolved for each in routing]),

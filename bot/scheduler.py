@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.events import forget_old_events
 from bot.lessons import deliver
+from bot.listening import follow_up
 from bot.lrs import forget_sent, forward, queue_new
 from bot.networks import escalate
 from bot.review import remind_owners
@@ -54,6 +55,11 @@ def escalate_questions(runtime: Runtime, now: datetime) -> str:
     """Remind the network, then the topic's managers, of questions nobody has claimed."""
     fired = escalate(runtime, now)
     return plural(len(fired), "escalation")
+
+
+def follow_up_channel_questions(runtime: Runtime, now: datetime) -> str:
+    """Offer the experts to askers in help channels whom nobody answered in time."""
+    return f"{plural(len(follow_up(runtime, now)), 'asker')} offered the experts"
 
 
 def deliver_lessons(runtime: Runtime, now: datetime) -> str:
@@ -101,6 +107,7 @@ JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
+    Job("follow-up-channel-questions", follow_up_channel_questions, timedelta(minutes=1)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
     Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),
     # After the jobs that make learning events, so that one run records, queues and sends them.

@@ -21,14 +21,27 @@ from bot import xapi
 from bot.content.catalogue import Catalogue
 from bot.events import is_first_delivery
 from bot.runtime import Runtime
-from handlers import acks, ask, badges, errors, home, lessons, networks, people, review
+from handlers import (
+    acks,
+    ask,
+    badges,
+    errors,
+    home,
+    lessons,
+    listening,
+    networks,
+    people,
+    review,
+)
 from handlers.front_door import FrontDoor
 
 log = logging.getLogger(__name__)
 #: Networks comes before Ask: its `message` listener takes the replies in a routed question's
 #: thread, and Bolt gives every other message to the next listener (Ask's DMs). Badges comes
-#: first: Bolt tries listeners in order, and reactions are the most frequent events by far.
-CAPABILITIES = (badges, networks, ask, lessons, review, home)
+#: first but for help channels' listening, which takes only the asker's dismiss emoji on Eddy's
+#: answer and passes every other reaction on: Bolt tries listeners in order, and reactions are
+#: the most frequent events by far.
+CAPABILITIES = (listening, badges, networks, ask, lessons, review, home)
 
 
 class StartupError(Exception):

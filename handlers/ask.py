@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond, Say
@@ -44,9 +45,14 @@ from handlers.values import action_value, answer_presser, can_respond, presser, 
 ASK = SlashCommand(
     "/ask",
     "Ask Eddy a question in your own words; Eddy answers from your company's knowledge index.",
-    ("/ask <question>", "/ask help"),
+    ("/ask <question>", "/ask listening", "/ask help"),
     needs_text=True,
 )
+#: `/ask` commands that other capabilities add, by their first word (help channels' `listen`
+#: and `listening`): each gets the command and the words after its own, and returns its
+#: reply, or None when the text is a question after all ("listen to music at work?").
+Subcommand = Callable[[Runtime, WebClient, dict[str, Any], list[str]], dict[str, Any] | None]
+SUBCOMMANDS: dict[str, Subcommand] = {}
 log = logging.getLogger(__name__)
 SEARCH = "home_search_input"
 HELPFUL = "ask_helpful"
@@ -204,6 +210,7 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
     ack(
         **(
             ASK.screen(text)
+            or subcommand(runtime, client, command, text)
             or reply_to(
                 runtime,
                 client,
@@ -216,6 +223,15 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
             )
         )
     )
+
+
+def subcommand(
+    runtime: Runtime, client: WebClient, command: dict[str, Any], text: str
+) -> dict[str, Any] | None:
+    """The reply of the `/ask` command the first word names, if it takes the rest."""
+    first, *rest = text.split()
+    handler = SUBCOMMANDS.get(first.lower())
+    return handler(runtime, client, command, rest) if handler is not None else None
 
 
 def conversational(

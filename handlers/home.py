@@ -34,12 +34,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot import analytics, gaps, home, lessons, networks, review
+from bot import analytics, gaps, home, lessons, listening, networks, review
 from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import ask, badges, people
 from handlers import lessons as lesson_handlers
+from handlers import listening as listening_handlers
 from handlers import networks as network_handlers
 from handlers import review as review_handlers
 from handlers.blocks import (
@@ -75,11 +76,12 @@ TAB_NAMES = {
     "queue": "Review queue",
     "gaps": "Knowledge gaps",
     "experts": "Experts",
+    "channels": "Help channels",
     "schedules": "Schedules",
     "analytics": "Analytics",
 }
 #: Items per page of each console list (each item takes one to three blocks).
-PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "schedules": 10}
+PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "channels": 10, "schedules": 10}
 #: Slack's limit for a Home tab.
 HOME_BLOCK_LIMIT = 100
 PATHS_SHOWN = 5
@@ -406,6 +408,25 @@ def experts_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     return [*blocks, *pager("experts", page, len(found))]
 
 
+def channels_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = listening.channels(runtime)
+    blocks: list[Block] = [
+        SectionBlock(
+            text="*Help channels*: where I answer questions without being mentioned, in the "
+            "question's thread and only when I'm sure.",
+            accessory=button(
+                "Listen in a channel", listening_handlers.CHANNEL_ADD, "new", "primary"
+            ),
+        )
+    ]
+    if not found:
+        return [*blocks, context("I'm not listening in any channel yet.")]
+    shown, page = page_of(found, "channels", state.page("channels"))
+    for settings in shown:
+        blocks += listening_handlers.channel_item(settings)
+    return [*blocks, *pager("channels", page, len(found))]
+
+
 def schedules_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     plans = lessons.channel_plans(runtime)
     blocks: list[Block] = [
@@ -482,6 +503,7 @@ CONSOLE: dict[str, Callable[[Runtime, HomeState], list[Block]]] = {
     "queue": queue_blocks,
     "gaps": gaps_blocks,
     "experts": experts_blocks,
+    "channels": channels_blocks,
     "schedules": schedules_blocks,
     "analytics": analytics_blocks,
 }

@@ -38,6 +38,7 @@ from bot.people import is_former_member
 from bot.review import AnswerDraftChanged
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
+from handlers import listening
 from handlers.ask import ASK_EXPERTS
 from handlers.blocks import (
     HomeNotice,
@@ -1128,6 +1129,7 @@ def answered(
             runtime, networks.ASKER_ANSWER, routed.id, [told] if told is not None else []
         )
         tell_asker_in_thread(runtime, routed, told)
+        listening.show_experts_answer(runtime, client, routed, expert, text)
         return told is not None
     if outcome is not Outcome.ALREADY:
         return False

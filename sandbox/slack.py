@@ -46,7 +46,7 @@ from sandbox.webapi import (
     WebApiServer,
     validate_view,
 )
-from sandbox.workspace import Message, User, View, Workspace, sandbox_workspace
+from sandbox.workspace import Channel, Message, User, View, Workspace, sandbox_workspace
 
 #: The scope Slack needs for each bot event (app_home_opened needs none).
 EVENT_SCOPES = {
@@ -538,14 +538,101 @@ class SlackStandIn:
         if thread_ts:
             base["thread_ts"] = thread_ts
         listening = self.workspace.bot.id in channel.members
-        kind = "message.im" if channel.is_im else "message.channels"
-        if listening and self._subscribed(kind):
-            channel_type = "im" if channel.is_im else "channel"
-            self.event({"type": "message", "channel_type": channel_type, **base})
+        if listening and self._subscribed(_message_event(channel)):
+            self.event({"type": "message", "channel_type": _channel_type(channel), **base})
         mention = f"<@{self.workspace.bot.id}>"
         if listening and not channel.is_im and mention in text and self._subscribed("app_mention"):
             self.event({"type": "app_mention", **base})
         return message
+
+    def edit(self, user_id: str, message: Message, text: str) -> None:
+        """The author edits their message; Eddy gets Slack's `message_changed` event."""
+        if message.user != user_id:
+            raise SandboxError("only the author can edit a message")
+        previous = message.to_api(self.workspace.team_id)
+        with self.workspace.lock:
+            message.text = text
+            message.edited = True
+            self.workspace.touch(message)
+        changed = message.to_api(self.workspace.team_id) | {
+            "edited": {"user": user_id, "ts": self.workspace.next_ts()}
+        }
+        self._message_changed(message, changed, previous)
+
+    def delete(self, user_id: str, message: Message) -> None:
+        """The author deletes their message. As in Slack, a message with replies becomes a
+        tombstone (`message_changed`) and one without goes (`message_deleted`)."""
+        if message.user != user_id:
+            raise SandboxError("only the author can delete a message")
+        previous = message.to_api(self.workspace.team_id)
+        replies = [m for m in self.workspace.history(message.channel, thread_ts=message.ts)]
+        with self.workspace.lock:
+            message.deleted = True
+            self.workspace.touch(message)
+        if len(replies) > 1:
+            tombstone = previous | {
+                "subtype": "tombstone",
+                "text": "This message was deleted.",
+                "hidden": True,
+            }
+            self._message_changed(message, tombstone, previous)
+            return
+        channel = self.workspace.channels[message.channel]
+        if self.workspace.bot.id in channel.members and self._subscribed(_message_event(channel)):
+            self.event(
+                {
+                    "type": "message",
+                    "subtype": "message_deleted",
+                    "hidden": True,
+                    "channel": message.channel,
+                    "channel_type": _channel_type(channel),
+                    "deleted_ts": message.ts,
+                    "ts": self.workspace.next_ts(),
+                    "previous_message": previous,
+                }
+            )
+
+    def _message_changed(
+        self, message: Message, changed: dict[str, Any], previous: dict[str, Any]
+    ) -> None:
+        channel = self.workspace.channels[message.channel]
+        if self.workspace.bot.id not in channel.members:
+            return
+        if not self._subscribed(_message_event(channel)):
+            return
+        self.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": message.channel,
+                "channel_type": _channel_type(channel),
+                "ts": self.workspace.next_ts(),
+                "message": changed,
+                "previous_message": previous,
+            }
+        )
+
+    def invite(self, inviter_id: str, channel_id: str, user_id: str) -> None:
+        """`inviter_id` adds `user_id` (Eddy, say) to a channel: Slack's
+        `member_joined_channel` reaches Eddy when it is in the channel (now, if it joined)."""
+        inviter = self._user(inviter_id)
+        channel = self.workspace.channels[channel_id]
+        if channel.is_im or inviter.id not in channel.members:
+            raise SandboxError(f"{inviter.name} is not in #{channel.name}")
+        with self.workspace.lock:
+            channel.members.add(user_id)
+        if self.workspace.bot.id in channel.members and self._subscribed("member_joined_channel"):
+            self.event(
+                {
+                    "type": "member_joined_channel",
+                    "user": user_id,
+                    "channel": channel.id,
+                    "channel_type": "G" if channel.is_private else "C",
+                    "team": self.workspace.team_id,
+                    "inviter": inviter.id,
+                }
+            )
 
     def react(
         self, user_id: str, message: Message, name: str, *, remove: bool = False, **kwargs: Any
@@ -949,6 +1036,17 @@ def _inputs(
         element = block.get("element", {})
         given = values.get(element.get("action_id", ""), values.get(block.get("block_id", "")))
         yield block, element, given
+
+
+def _message_event(channel: Channel) -> str:
+    """The Events API subscription a channel's messages come under."""
+    if channel.is_im:
+        return "message.im"
+    return "message.groups" if channel.is_private else "message.channels"
+
+
+def _channel_type(channel: Channel) -> str:
+    return "im" if channel.is_im else "group" if channel.is_private else "channel"
 
 
 def remember(view: View, values: dict[str, Any]) -> None:

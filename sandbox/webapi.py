@@ -74,6 +74,7 @@ METHODS: dict[str, Method] = {
     "files.completeUploadExternal": Method("files:write", ("files",)),
     "conversations.open": Method("im:write"),
     "conversations.info": Method("channels:read", ("channel",)),
+    "conversations.list": Method("channels:read"),
     "conversations.members": Method("channels:read", ("channel",)),
     "conversations.history": Method("channels:history", ("channel",)),
     "conversations.replies": Method("channels:history", ("channel", "ts")),
@@ -575,6 +576,31 @@ class WebApi:
     def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         return {"channel": channel.to_api(self.workspace.bot.id)}
+
+    def m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channels Eddy can see (public ones, and private ones it is in), `limit` a page,
+        the cursor an offset."""
+        wanted = set(str(args.get("types") or "public_channel").split(","))
+        bot = self.workspace.bot.id
+        found = [
+            channel
+            for channel in self.workspace.channels.values()
+            if not channel.is_im
+            and (
+                ("public_channel" in wanted and channel.is_public)
+                or ("private_channel" in wanted and channel.is_private and bot in channel.members)
+            )
+        ]
+        start = (
+            int(str(args.get("cursor") or "0")) if str(args.get("cursor") or "0").isdigit() else 0
+        )
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "channels": [channel.to_api(bot) for channel in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         """Every member at once (the stand-in's channels are small: no further page)."""

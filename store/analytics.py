@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from store.badges import PointLedger
-from store.knowledge import QuestionLog
+from store.knowledge import CHANNEL, HELD_BACK, QuestionLog
 from store.lessons import SENT, LessonDelivery, LessonDone, QuizAnswer
 from store.networks import RoutedQuestion
 
@@ -51,6 +51,9 @@ class QuestionCounts:
     confident: int
     helpful: int
     not_helpful: int
+    #: Answered by Eddy in a help channel's thread, where nobody had addressed it
+    #: (surface "channel"; not those it held back at the channel's hourly limit).
+    in_channels: int
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ def _sums_per_span(
 def question_counts(
     session: Session, *, team_id: str, spans: Sequence[Span]
 ) -> list[QuestionCounts]:
-    """Per span: questions asked, answered confidently, and rated helpful or not helpful."""
+    """Per span: questions asked, answered confidently, rated helpful or not helpful, and
+    answered in help channels."""
     if not spans:
         return []
     outcome = col(QuestionLog.outcome)
@@ -129,6 +133,13 @@ def question_counts(
             _if(col(QuestionLog.confident).is_(True)),
             _if(outcome == HELPFUL),
             _if(outcome == NOT_HELPFUL),
+            _if(
+                and_(
+                    col(QuestionLog.surface) == CHANNEL,
+                    col(QuestionLog.confident).is_(True),
+                    outcome != HELD_BACK,
+                )
+            ),
         ],
     )
     return [QuestionCounts(*figures) for figures in sums]

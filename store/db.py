@@ -28,6 +28,7 @@ import store.events
 import store.home
 import store.knowledge
 import store.lessons
+import store.listening
 import store.lrs
 import store.networks
 import store.privacy
@@ -41,6 +42,7 @@ TABLE_MODULES = (
     store.knowledge,
     store.networks,
     store.lessons,
+    store.listening,
     store.badges,
     store.review,
     store.home,

@@ -74,6 +74,12 @@ class LearnedQuestion(TeamScoped, table=True):
     removed_by: str | None = Field(default=None, max_length=32)
 
 
+#: The surface of a question picked up in a help channel where Eddy listens.
+CHANNEL = "channel"
+#: The outcome of a question Eddy was sure of but did not answer (the channel's hourly limit).
+HELD_BACK = "held_back"
+
+
 class QuestionLog(TeamScoped, table=True):
     """One question asked, what Eddy found, and what became of it."""
 
@@ -83,14 +89,15 @@ class QuestionLog(TeamScoped, table=True):
     asked_at: datetime = utc_field(index=True)
     user_id: str = Field(max_length=32, index=True)
     channel_id: str | None = Field(default=None, max_length=32)
-    #: "command", "mention", "dm" or "home".
+    #: "command", "mention", "dm", "home", or "channel" (picked up in a help channel).
     surface: str = Field(max_length=16)
     question: str
     #: [{"slug": …, "score": …}, …], best first.
     hits: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confident: bool
     answered_slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
-    #: "answered", "unsure", "helpful" or "not_helpful" (later: "routed", "resolved").
+    #: "answered", "unsure", "helpful" or "not_helpful"; "held_back" when Eddy was sure but
+    #: did not answer in a help channel that had its hourly share of answers.
     outcome: str = Field(max_length=16)
     feedback_at: datetime | None = utc_field(default=None, nullable=True)
     #: The entry a manager wrote from this question's knowledge gap: the gap is closed, so the

@@ -152,6 +152,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("lrs_outbox", "actor", DELETE, "statements by them, waiting for the LRS"),
     Rule(
+        "channel_question",
+        "asker",
+        DELETE,
+        "the questions they posted in help channels: the message would name them (Slack shows "
+        "its author), and no follow-up must reach them; the figures count the logged question",
+    ),
+    Rule(
         "lrs_outbox",
         "statement",
         DELETE,
@@ -159,6 +166,12 @@ RULES: tuple[Rule, ...] = (
         contains=True,
     ),
     # --- events that figures count: anonymised ----------------------------------------------
+    Rule(
+        "listening_channel",
+        "turned_on_by",
+        ANONYMISE,
+        "the channel keeps being listened in; who turned it on is nobody's business after",
+    ),
     Rule(
         "question_log",
         "user_id",

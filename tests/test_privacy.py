@@ -128,6 +128,9 @@ def build_history(slack: SlackStandIn, eddy: Instance) -> None:
     slack.react(KIM, tip, "white_check_mark")
     paper = slack.say(KIM, GENERAL, "Printer paper is in the cupboard by the door.")
     slack.react(SAM, paper, "pray")
+    # A question in a help channel, answered in its thread.
+    slack.command(ALEX, GENERAL, f"/ask listen <#{IT_HELP}|it-help>")
+    slack.say(SAM, IT_HELP, "how do I reset my VPN password?")
     slack.open_home(SAM)
     eddy.runtime.work.wait_idle()
 
@@ -221,6 +224,7 @@ def test_forget_user_leaves_no_row_naming_them_and_the_figures_as_they_were(
         "badge_award",
         "network_member",
         "home_state",
+        "channel_question",
     } <= named, "the history names Sam in every capability's tables"
 
     result = cli(database_url, content, tmp_path, "forget", "user", SAM, "--yes")
@@ -235,7 +239,8 @@ def test_forget_user_leaves_no_row_naming_them_and_the_figures_as_they_were(
         (changes,) = session.execute(text("SELECT changes FROM erasure")).scalars()
     changes = json.loads(changes) if isinstance(changes, str) else changes
     assert changes["learner"] == {"deleted": 1}  # what and how many; whom, nowhere
-    assert changes["question_log"] == {"anonymised": 3, "mentions replaced": 1}
+    assert changes["question_log"] == {"anonymised": 4, "mentions replaced": 1}
+    assert changes["channel_question"] == {"deleted": 1}
 
 
 def test_after_forgetting_knowledge_answers_by_a_former_member_and_others_keep_theirs(
@@ -251,7 +256,7 @@ def test_after_forgetting_knowledge_answers_by_a_former_member_and_others_keep_t
         eddy.runtime.store, "T0SANDBOX", SAM, now=eddy.runtime.clock.now()
     )
     assert forgotten.changes["learner"] == {"deleted": 1}
-    assert forgotten.changes["question_log"]["anonymised"] == 3
+    assert forgotten.changes["question_log"]["anonymised"] == 4
     eddy.runtime.catalogue.refresh(eddy.runtime)  # the scheduler's job, within a minute
 
     slack.command(RIO, GENERAL, f"/ask {VISITOR}")
@@ -270,7 +275,7 @@ def test_after_forgetting_knowledge_answers_by_a_former_member_and_others_keep_t
             text("SELECT user_id, question FROM question_log ORDER BY id")
         ).all()
     assert (KIM, "does former member know the vpn portal") in wordings
-    assert [question for who, question in wordings if is_former_member(who)] == ["", "", ""]
+    assert [question for who, question in wordings if is_former_member(who)] == ["", "", "", ""]
 
 
 def shown_badges(slack: SlackStandIn, user: str) -> str:
