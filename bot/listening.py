@@ -221,8 +221,10 @@ def consider(
         answered = rows.answers_since(
             session, team_id=runtime.team_id, channel_id=channel_id, since=hour_ago
         )
-        post = answer.confident and answered < settings.hourly_limit
-        state = rows.ANSWERED if post else rows.LIMITED if answer.confident else rows.UNSURE
+        row = rows.question_by_id(session, team_id=runtime.team_id, row_id=row_id)
+        colleague = row is not None and row.colleague_replied_at is not None
+        post = answer.confident and answered < settings.hourly_limit and not colleague
+        state = rows.ANSWERED if post else rows.HELD if answer.confident else rows.UNSURE
         rows.update_question(
             session,
             team_id=runtime.team_id,
@@ -232,7 +234,7 @@ def consider(
             answered_at=now if post else None,
             follow_up_at=None if post else follow_up_at,
         )
-        if state == rows.LIMITED:
+        if state == rows.HELD:  # counted as answered nowhere
             question_rows.settle_question(
                 session,
                 team_id=runtime.team_id,
@@ -241,7 +243,7 @@ def consider(
                 at=now,
             )
     if answer.confident and not post:
-        log.info("Hourly answer limit reached in %s; not answering %s", channel_id, message_ts)
+        log.info("Held back an answer to %s in %s", message_ts, channel_id)
     return Picked(row_id, answer, post)
 
 

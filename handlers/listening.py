@@ -51,6 +51,7 @@ from handlers.blocks import (
     typed_input,
 )
 from handlers.slack import dm, post_in_thread
+from handlers.slash import HELP_WORDS
 from handlers.values import (
     action_value,
     answer_presser,
@@ -151,6 +152,11 @@ def on_listen(
     """`/ask listen [off] [#channel] [wait 30m] [limit 20] [emoji :x:]`; None when the words
     read as a question after all ("listen to music at work?")."""
     user = command["user_id"]
+    if words and words[0].lower() in HELP_WORDS:
+        return usage(
+            "*/ask listen* — let me answer the questions people post in a help channel, "
+            "without being mentioned: only when I'm sure, in the question's thread."
+        )
     off = bool(words) and words[0].lower() == "off"
     rest = words[1:] if off else words
     channel, options = str(command.get("channel_id") or ""), rest

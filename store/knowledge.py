@@ -76,7 +76,8 @@ class LearnedQuestion(TeamScoped, table=True):
 
 #: The surface of a question picked up in a help channel where Eddy listens.
 CHANNEL = "channel"
-#: The outcome of a question Eddy was sure of but did not answer (the channel's hourly limit).
+#: The outcome of a question Eddy was sure of but did not answer in a help channel (its hourly
+#: limit was reached, or a colleague was already answering).
 HELD_BACK = "held_back"
 
 
@@ -96,8 +97,7 @@ class QuestionLog(TeamScoped, table=True):
     hits: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confident: bool
     answered_slug: str | None = Field(default=None, max_length=SLUG_LENGTH)
-    #: "answered", "unsure", "helpful" or "not_helpful"; "held_back" when Eddy was sure but
-    #: did not answer in a help channel that had its hourly share of answers.
+    #: "answered", "unsure", "helpful" or "not_helpful"; or HELD_BACK.
     outcome: str = Field(max_length=16)
     feedback_at: datetime | None = utc_field(default=None, nullable=True)
     #: The entry a manager wrote from this question's knowledge gap: the gap is closed, so the

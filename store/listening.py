@@ -21,11 +21,12 @@ from store.base import TeamKeyed, TeamScoped, utc_field
 #: What became of a channel question (`channel_question.state`).
 ANSWERED = "answered"  # Eddy's reply is in the thread
 UNSURE = "unsure"  # Eddy was not confident: it stayed quiet
-LIMITED = "limited"  # confident, but the channel's hourly limit was reached
+#: Confident, but held back: the hourly limit, or a colleague was already answering.
+HELD = "held"
 REMOVED = "removed"  # Eddy's reply was taken away (Not helpful, the asker's emoji)
 WITHDRAWN = "withdrawn"  # the asker deleted or edited away the question
 #: The states in which the asker may still be offered the experts.
-WAITING = (UNSURE, LIMITED, REMOVED)
+WAITING = (UNSURE, HELD, REMOVED)
 
 
 class ListeningChannel(TeamKeyed, table=True):

@@ -4,15 +4,32 @@ takes its answer away when told, and offers the experts to askers nobody answere
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
 
 from bot.analytics import report
 from bot.scheduler import run_jobs
 from sandbox.workspace import Channel, Message
 from store import knowledge as rows
-from tests.conftest import ALEX, EDDY, GENERAL, IT_HELP, KIM, RANDOM, RIO, SAM
+from tests.conftest import (
+    ALEX,
+    EDDY,
+    GENERAL,
+    IT_HELP,
+    KIM,
+    RANDOM,
+    RIO,
+    ROOT,
+    SAM,
+    Instance,
+    postgres_database,
+)
 from tests.test_ask import buttons, shown
 from tests.test_home import forge, open_tab, seen
+from tests.test_networks import LoadBalancer
 from tests.test_xapi import export, validate
 
 VPN = "Reset your VPN password"
@@ -63,6 +80,8 @@ def test_listen_names_a_channel_eddy_is_not_in_a_typo_and_bad_options(slack, edd
     assert "I don't know `colour`" in command(slack, ALEX, "listen #it-help colour blue")
     here = command(slack, ALEX, "listen here", channel=GENERAL)
     assert "listening in <#C0GENERAL>" in here
+    assert "Usage" in command(slack, SAM, "listen help")
+    assert "<!channel>" not in command(slack, ALEX, "listen <!channel> limit 5")
     # a question that starts with the word is still a question
     music = command(slack, SAM, "listen to music at work allowed?")
     assert "listening in" not in music and "Usage" not in music
@@ -277,3 +296,49 @@ def test_an_unanswered_channel_question_is_a_knowledge_gap(slack, eddy):
     slack.say(SAM, IT_HELP, UNKNOWN)
     gaps = open_tab(slack, ALEX, "Knowledge gaps")
     assert "parking permit" in seen(gaps)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from postgres_database()
+
+
+def test_two_instances_on_postgresql_answer_a_message_delivered_to_both_once(
+    slack, clock, postgres_url
+):
+    first = Instance(slack, postgres_url, ROOT / "content", clock)
+    second = Instance(slack, postgres_url, ROOT / "content", clock)
+    try:
+        slack.connect(first.target)
+        listen(slack)  # turned on through the first; the second reads it from the database
+        slack.connect(LoadBalancer(first, second))
+        message = slack.workspace.add_message(
+            Message(channel=IT_HELP, ts=slack.workspace.next_ts(), text=ASKED, user=SAM)
+        )
+        event = {
+            "type": "message",
+            "channel_type": "channel",
+            "channel": IT_HELP,
+            "user": SAM,
+            "text": ASKED,
+            "ts": message.ts,
+        }
+        start = threading.Barrier(2)
+
+        def deliver(event_id: str) -> None:
+            start.wait()
+            slack.event(event, event_id=event_id)
+
+        threads = [threading.Thread(target=deliver, args=(f"Ev0TWICE{n}",)) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        first.runtime.work.wait_idle()
+        second.runtime.work.wait_idle()
+        assert len(replies(slack, message)) == 1
+        later = slack.say(KIM, IT_HELP, "how can I reset my vpn password?")  # the other one
+        assert len(replies(slack, later)) == 1
+    finally:
+        first.close()
+        second.close()
