@@ -304,11 +304,12 @@ def only_listened_channels(
     user, ts, thread = event.get("user"), event.get("ts"), event.get("thread_ts")
     if not user or not ts:
         return
+    if listening.channel(runtime, channel) is None:
+        return
     if thread and thread != ts:
         listening.someone_replied(runtime, channel_id=channel, thread_ts=thread, user_id=user)
         return
-    if listening.channel(runtime, channel) is not None:
-        next()
+    next()
 
 
 def on_channel_message(
