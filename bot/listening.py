@@ -116,6 +116,17 @@ def may_manage(runtime: Runtime, user_id: str, channel_id: str) -> bool:
     )
 
 
+def allowed(runtime: Runtime, user_id: str, channel_id: str | None, doing: str) -> bool:
+    """Whether the person may do this to the channel's listening (any channel's, for None: a
+    form to choose one); a refusal is logged, since the buttons are only shown to managers."""
+    if (channel_id is None and manages_any(runtime, user_id)) or (
+        channel_id is not None and may_manage(runtime, user_id, channel_id)
+    ):
+        return True
+    log.warning("Refused %s in %s to %s, who may not manage it", doing, channel_id, user_id)
+    return False
+
+
 def manages_any(runtime: Runtime, user_id: str) -> bool:
     """Whether the person may turn listening on anywhere (to offer it to them)."""
     return runtime.is_manager(user_id) or any(
@@ -144,8 +155,7 @@ def turn_on(
     dismiss_emoji: str | None = None,
 ) -> Change:
     """Listen in the channel (or change how); values left out keep what they were."""
-    if not may_manage(runtime, user_id, channel_id):
-        log.warning("Refused listening in %s to %s, who may not manage it", channel_id, user_id)
+    if not allowed(runtime, user_id, channel_id, "listening"):
         return Change.NOT_ALLOWED
     changes: dict[str, object] = {
         name: value
@@ -169,8 +179,7 @@ def turn_on(
 
 
 def turn_off(runtime: Runtime, *, user_id: str, channel_id: str) -> Change:
-    if not may_manage(runtime, user_id, channel_id):
-        log.warning("Refused to stop listening in %s for %s", channel_id, user_id)
+    if not allowed(runtime, user_id, channel_id, "stopping listening"):
         return Change.NOT_ALLOWED
     with runtime.store.session() as session:
         stopped = rows.turn_off(session, team_id=runtime.team_id, channel_id=channel_id)

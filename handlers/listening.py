@@ -89,7 +89,7 @@ CHANNEL_REPLY = {
     Rating.LEARNED: RATED_REPLY[Rating.LEARNED],
     Rating.THANKED: RATED_REPLY[Rating.THANKED],
     Rating.ALREADY: "This answer has already been rated. Thanks!",
-    Rating.GONE: "That answer is no longer in the knowledge index.",
+    Rating.GONE: "That answer is no longer there.",
 }
 NOT_A_MANAGER = (
     "Only community managers, or the managers of the topic whose channel it is, can choose "
@@ -173,7 +173,7 @@ def on_listen(
         channel, options = found, rest[1:]
     elif first and first.lower() not in OPTIONS and not off:
         return None
-    if not listening.may_manage(runtime, user, channel):
+    if not listening.allowed(runtime, user, channel, "/ask listen"):
         return usage(NOT_A_MANAGER)
     if off:
         if options:
@@ -507,7 +507,7 @@ def on_turn_on(
     if not CHANNEL_ID.match(channel):
         answer_presser(runtime, body, respond, "That channel is not one I know.")
         return
-    if not listening.may_manage(runtime, user, channel):
+    if not listening.allowed(runtime, user, channel, "the offer to listen"):
         answer_presser(runtime, body, respond, NOT_A_MANAGER)
         return
     problem = channel_problem(client, channel)
@@ -686,10 +686,10 @@ def on_channel_button(ack: Ack, body: dict[str, Any], client: WebClient, runtime
         if settings is None:
             runtime.notify(HomeNotice(user, "I'm no longer listening in that channel."))
             return
-        if not listening.may_manage(runtime, user, channel):
+        if not listening.allowed(runtime, user, channel, "the help channel form"):
             runtime.notify(HomeNotice(user, NOT_A_MANAGER))
             return
-    elif not listening.manages_any(runtime, user):
+    elif not listening.allowed(runtime, user, None, "the help channel form"):
         runtime.notify(HomeNotice(user, NOT_A_MANAGER))
         return
     client.views_open(trigger_id=body["trigger_id"], view=channel_modal(settings))
@@ -704,7 +704,8 @@ def on_stop_button(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
         Change.NOT_LISTENING: "I wasn't listening in that channel.",
     }.get(change, NOT_A_MANAGER)
     runtime.notify(HomeNotice(user, text))
-    runtime.notify(HomeChanged(managers=True))
+    if change is Change.OFF:
+        runtime.notify(HomeChanged(managers=True))
 
 
 def on_channel_submitted(
@@ -717,7 +718,7 @@ def on_channel_submitted(
     if not channel:
         ack(response_action="errors", errors={CHANNEL_BLOCK: "Choose a channel."})
         return
-    if not listening.may_manage(runtime, user, channel):
+    if not listening.allowed(runtime, user, channel, "a help channel's form"):
         ack(response_action="errors", errors={first_block: NOT_A_MANAGER})
         return
     if known and listening.channel(runtime, channel) is None:

@@ -39,6 +39,11 @@ Who may press what (the rows below say the same, listener by listener):
   posted in a channel.
 - lessons_link: anyone (a link: nothing to do).
 - lessons_schedule_add, _change, _pause, _resume, lessons_schedule_modal: community managers.
+- listen_helpful, listen_not_helpful: anyone who sees the answer in a help channel's thread
+  (the asker's rating teaches as anywhere; anyone's Not helpful takes the answer away).
+- listen_turn_on: community managers, and the managers of the topic whose channel it is.
+- listen_channel_add, _change, _stop, listen_channel_modal: community managers, and the
+  managers of the topic whose channel it is.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ import yaml
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
 from handlers import lessons as lesson_handlers
+from handlers import listening as listening_handlers
 from handlers import networks as network_handlers
 from handlers import review as review_handlers
 from sandbox import SlackStandIn
@@ -373,6 +379,31 @@ def experts_tab(slack) -> View:
     return open_console(slack, "Experts")
 
 
+def sams_channel_answer(slack) -> Message:
+    """Sam asked with /ask (question 1), then in #it-help, where Eddy listens (question 2):
+    Eddy's answer in the thread, with Helpful, Not helpful and Ask the experts."""
+    sams_answer(slack)
+    slack.command(ALEX, GENERAL, f"/ask listen <#{IT_HELP}|it-help>")
+    question = slack.say(SAM, IT_HELP, KNOWN + "?")
+    return slack.messages(IT_HELP, thread_ts=question.ts)[-1]
+
+
+def listening_offer(slack) -> Message:
+    """Alex invited Eddy to #random: his DM offering to listen there."""
+    slack.invite(ALEX, "C0RANDOM1", EDDY)
+    return latest(slack.dms(ALEX), "Is it a help channel?")
+
+
+def help_channels_tab(slack) -> View:
+    slack.command(ALEX, GENERAL, f"/ask listen <#{IT_HELP}|it-help>")
+    return open_console(slack, "Help channels")
+
+
+def help_channel_form(slack) -> View:
+    press_as(slack, ALEX, help_channels_tab(slack), "Change")
+    return open_modal(slack, ALEX)
+
+
 # --- what the allowed press still does afterwards ----------------------------------------------
 
 
@@ -462,6 +493,23 @@ def experts_unchanged(slack, _: Any) -> None:
     assert "Nobody yet" in shown(slack.ephemerals(ALEX)[-1])
 
 
+def still_listening(slack, _: Any) -> None:
+    slack.command(ALEX, GENERAL, "/ask listening")
+    assert "<#C0ITHELP1>: answers at most 20 an hour" in shown(slack.ephemerals(ALEX)[-1])
+
+
+def the_answer_is_still_there(slack, answer: Message) -> None:
+    assert not answer.deleted
+    slack.press(SAM, answer, "Not helpful")
+    assert answer.deleted
+
+
+def alex_turns_it_on(slack, offer: Message) -> None:
+    slack.press(ALEX, offer, "Answer questions there")
+    slack.command(ALEX, GENERAL, "/ask listening")
+    assert "<#C0RANDOM1>" in shown(slack.ephemerals(ALEX)[-1])
+
+
 def nobody_shared(slack, answer: Message) -> None:
     assert not [m for m in slack.messages(GENERAL) if "asked:" in shown(m)]
     slack.press(SAM, answer, "Share in channel")
@@ -520,6 +568,9 @@ NOT_REVIEWER = "can review entries"
 NOT_MANAGER = "Only community managers can do that."
 NOT_SCHEDULER = "Only community managers can change the lessons scheduled into channels."
 NOT_EXPERT_MANAGER = "Only community managers can change who is an expert."
+ANYONE_IN_THE_THREAD = "anyone who sees the answer in a help channel's thread"
+CHANNEL_MANAGERS = "community managers, the managers of the topic whose channel it is"
+NOT_A_LISTENER = "Only community managers, or the managers of the topic whose channel it is"
 
 TABLE: tuple[Row, ...] = (
     # --- Ask -------------------------------------------------------------------------------------
@@ -897,6 +948,65 @@ TABLE: tuple[Row, ...] = (
         NOT_SCHEDULER,
         schedule_still_running,
     ),
+    # --- Help channels ---------------------------------------------------------------------------
+    Row(
+        listening_handlers.CHANNEL_HELPFUL,
+        ANYONE_IN_THE_THREAD,
+        sams_channel_answer,
+        pressing("Helpful"),
+        "Thanks for letting me know this helped.",
+        sam_presses("Helpful", "Thanks"),
+        refusal=False,
+    ),
+    Row(
+        listening_handlers.CHANNEL_NOT_HELPFUL,
+        ANYONE_IN_THE_THREAD,
+        sams_channel_answer,
+        pressing("Not helpful", value="1"),  # Sam's /ask answer: not one in a channel
+        "That answer is no longer there.",
+        the_answer_is_still_there,
+        refusal=False,
+    ),
+    Row(
+        listening_handlers.TURN_ON,
+        CHANNEL_MANAGERS,
+        listening_offer,
+        pressing("Answer questions there"),
+        NOT_A_LISTENER,
+        alex_turns_it_on,
+    ),
+    Row(
+        listening_handlers.CHANNEL_ADD,
+        CHANNEL_MANAGERS,
+        help_channels_tab,
+        pressing("Listen in a channel"),
+        NOT_A_LISTENER,
+        still_listening,
+    ),
+    Row(
+        listening_handlers.CHANNEL_CHANGE,
+        CHANNEL_MANAGERS,
+        help_channels_tab,
+        pressing("Change"),
+        NOT_A_LISTENER,
+        still_listening,
+    ),
+    Row(
+        listening_handlers.CHANNEL_STOP,
+        CHANNEL_MANAGERS,
+        help_channels_tab,
+        pressing("Stop"),
+        NOT_A_LISTENER,
+        still_listening,
+    ),
+    Row(
+        listening_handlers.CHANNEL_MODAL,
+        CHANNEL_MANAGERS,
+        help_channel_form,
+        submitting({"listen_limit": "1"}),
+        NOT_A_LISTENER,
+        still_listening,
+    ),
 )
 
 
@@ -1049,6 +1159,20 @@ COMMANDS = (
         ("/learn schedules", "No path is scheduled"),
     ),
     Command(
+        f"/ask listen <#{IT_HELP}|it-help>",
+        CHANNEL_MANAGERS,
+        lambda slack: None,
+        NOT_A_LISTENER,
+        ("/ask listening", "I'm not listening in any channel"),
+    ),
+    Command(
+        f"/ask listen off <#{IT_HELP}|it-help>",
+        CHANNEL_MANAGERS,
+        lambda slack: slack.command(ALEX, GENERAL, f"/ask listen <#{IT_HELP}|it-help>"),
+        NOT_A_LISTENER,
+        ("/ask listening", "<#C0ITHELP1>"),
+    ),
+    Command(
         f"/learn unschedule security-basics <#{GENERAL}|general>",
         MANAGERS,
         alex_scheduled_a_path,
@@ -1167,6 +1291,7 @@ NOT_BUTTONS = {
     review_handlers.ENTRY_MODAL,
     review_handlers.GAP_MODAL,
     lesson_handlers.SCHEDULE_MODAL,
+    listening_handlers.CHANNEL_MODAL,
     review_handlers.SAVE_SHORTCUT,
 }
 BUTTONS = [row for row in TABLE if row.listener not in NOT_BUTTONS]
