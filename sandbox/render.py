@@ -26,6 +26,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.columns import Columns
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
@@ -284,8 +285,10 @@ class Renderer:
         return Rule(style=DIM)
 
     def _actions(self, block: dict[str, Any], button: NumberButton | None) -> RenderableType:
+        """A row of elements, wrapped between elements, never inside one ("[6 Schedules]"
+        stays whole, as Slack never splits a button)."""
         elements = [self.element(e, block, button) for e in block.get("elements") or []]
-        return Text("  ").join(elements)
+        return Columns(elements, padding=(0, 2))
 
     def _input(self, block: dict[str, Any], button: NumberButton | None) -> RenderableType:
         label = Text(plain_text(block.get("label")), BOLD)

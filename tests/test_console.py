@@ -93,7 +93,7 @@ def test_help_lists_the_commands(terminal: Terminal) -> None:
 
 def test_ask_help_shows_the_usage_of_ask(terminal: Terminal) -> None:
     screen = terminal.type("/ask help")
-    assert "Usage: /ask <question> · /ask help" in screen
+    assert "Usage: /ask <question> · /ask listening · /ask help" in screen
     assert "(only visible to you)" in screen
 
 
