@@ -226,13 +226,17 @@ def consider(
     )
     follow_up_at = now + timedelta(minutes=settings.follow_up_minutes)
     with runtime.store.session() as session:
+        # Count and answer as one decision per channel: concurrent questions (worker threads,
+        # instances) would otherwise all count the same answers and all post past the limit.
+        held = rows.hold_channel(session, team_id=runtime.team_id, channel_id=channel_id)
+        limit = held.hourly_limit if held is not None else settings.hourly_limit
         hour_ago = now - timedelta(hours=1)
         answered = rows.answers_since(
             session, team_id=runtime.team_id, channel_id=channel_id, since=hour_ago
         )
         row = rows.question_by_id(session, team_id=runtime.team_id, row_id=row_id)
         colleague = row is not None and row.colleague_replied_at is not None
-        post = answer.confident and answered < settings.hourly_limit and not colleague
+        post = answer.confident and answered < limit and not colleague
         state = rows.ANSWERED if post else rows.HELD if answer.confident else rows.UNSURE
         rows.update_question(
             session,

@@ -76,6 +76,21 @@ def channel(session: Session, *, team_id: str, channel_id: str) -> ListeningChan
     return session.get(ListeningChannel, (team_id, channel_id))
 
 
+def hold_channel(session: Session, *, team_id: str, channel_id: str) -> ListeningChannel | None:
+    """The channel's row, locked until the transaction ends (`SELECT … FOR UPDATE` on
+    PostgreSQL; SQLite has one writer at a time anyway), so that the decisions on its hourly
+    limit are taken one at a time, by every thread and instance."""
+    query = (
+        select(ListeningChannel)
+        .where(
+            col(ListeningChannel.team_id) == team_id,
+            col(ListeningChannel.channel_id) == channel_id,
+        )
+        .with_for_update()
+    )
+    return session.scalars(query).first()
+
+
 def channels(session: Session, *, team_id: str) -> list[ListeningChannel]:
     query = (
         select(ListeningChannel)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.analytics import report
 from bot.scheduler import run_jobs
 from sandbox.workspace import Channel, Message
 from store import knowledge as rows
+from store import listening as channel_rows
 from tests.conftest import (
     ALEX,
     EDDY,
@@ -180,6 +182,48 @@ def test_the_hourly_limit_keeps_a_busy_channel_quiet(slack, eddy, clock):
     clock.advance(timedelta(minutes=61))
     later = slack.say(SAM, IT_HELP, ASKED)
     assert len(replies(slack, later)) == 1
+
+
+def test_questions_at_once_stay_within_the_hourly_limit(slack, database_url, clock, monkeypatch):
+    """Four questions handled at the same moment in a channel limited to 2 answers an hour:
+    each counts the answers given so far and then waits for the others (up to a second), so
+    that were the count and the answer not one decision per channel, all four would see room
+    under the limit (on PostgreSQL they did, and a busy channel got more than its limit)."""
+    eddy = Instance(slack, database_url, ROOT / "content", clock)
+    slack.connect(eddy.target)
+    counted = threading.Barrier(4, timeout=1)
+    count = channel_rows.answers_since
+
+    def answers_since(*args, **kwargs):
+        answered = count(*args, **kwargs)
+        with suppress(threading.BrokenBarrierError):  # the others waited their turn
+            counted.wait()
+        return answered
+
+    monkeypatch.setattr(channel_rows, "answers_since", answers_since)
+    try:
+        listen(slack, options="limit 2")
+        asked = [
+            slack.workspace.add_message(
+                Message(IT_HELP, slack.workspace.next_ts(), f"{ASKED} ({n})", SAM)
+            )
+            for n in range(4)
+        ]
+        start = threading.Barrier(4)
+
+        def deliver(message):
+            start.wait()
+            event = {"type": "message", "channel_type": "channel", "channel": IT_HELP}
+            slack.event(event | {"user": SAM, "text": message.text, "ts": message.ts})
+
+        threads = [threading.Thread(target=deliver, args=(message,)) for message in asked]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(len(replies(slack, message)) for message in asked) == [0, 0, 1, 1]
+    finally:
+        eddy.close()
 
 
 def test_a_private_help_channel_is_heard_too(slack, eddy):
