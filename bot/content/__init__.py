@@ -10,6 +10,6 @@ its files and naming every problem with its file and line:
 with what they share (`problems`, `limits`), the checker of the whole folder (`check`), and
 the `catalogue`: the loaded content as Eddy serves it, synced to the database so that every
 process serves the same, and the last good version while a file is broken. `bot.knowledge`
-is the search index over the catalogue's entries; importers (a later capability) add a module
-here.
+is the search index over the catalogue's entries; `bot.importers` reads other tools' exports
+(Confluence, Notion, docs folders, FAQ sheets, Word) into pages that can become entries.
 """
