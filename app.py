@@ -505,6 +505,137 @@ TeamOption = Annotated[
 ]
 
 
+@content_cli.command("import")
+def content_import(
+    source: Annotated[
+        Path, typer.Argument(help="A folder, a file or a .zip export.", show_default=False)
+    ],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="auto, markdown, html, confluence, notion, csv, xlsx or docx.",
+        ),
+    ] = "auto",
+    topic: Annotated[
+        str | None, typer.Option(help="The topic (networks.yml key) of pages that name none.")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Who keeps the imported entries (a Slack member ID).")
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish/--review",
+            help="Answer at once, or wait in the Home tab's review queue (the default).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="The source's name (default: its folder or file name). Import a later export "
+            "under the same name to update it in place.",
+        ),
+    ] = None,
+    team: TeamOption = None,
+) -> None:
+    """Import a company's existing knowledge: a docs folder (Markdown, HTML), a Confluence or
+    Notion export, an FAQ spreadsheet (CSV, XLSX) or a Word document. Importing the same
+    source again updates what changed, adds what is new and flags what disappeared."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    from bot.importers import FORMATS, SourceProblem, read_source
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from bot import importing, privacy
+    from bot.content.catalogue import Catalogue
+    from bot.runtime import open_runtime
+
+    if format not in FORMATS:
+        raise fail(f"--format {format!r} is not one of {', '.join(FORMATS)}.")
+    if owner is not None and not privacy.looks_like_user_id(owner):
+        raise fail(f"--owner {owner!r} is not a Slack member ID (they look like U012ABCDEF).")
+    try:
+        read = read_source(source, format=format)
+    except SourceProblem as error:
+        raise fail(str(error)) from None
+    store = open_store(settings)
+    teams = privacy.workspaces(store)
+    store.close()
+    if team is None and len(teams) != 1:
+        raise fail(
+            "Eddy has not met its Slack workspace yet: start it once (uv run app.py), then import."
+            if not teams
+            else f"This database holds several workspaces ({', '.join(teams)}): choose --team."
+        )
+    if team is not None and team not in teams:
+        raise fail(f"This database holds no workspace {team!r}.")
+    if not publish and not (owner or settings.eddy_managers):
+        raise fail(
+            "Someone must review the imported entries: set EDDY_MANAGERS or --owner, or "
+            "import with --publish."
+        )
+    runtime = open_runtime(settings)
+    runtime.team_id = team or teams[0]
+    runtime.opened_catalogue = Catalogue.open(runtime)
+    progress = Progress(
+        TextColumn("Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        console=err,
+        transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task("pages", total=len(read.pages))
+            report = importing.import_pages(
+                runtime,
+                read,
+                source=name or source.resolve().name,
+                topic=topic,
+                owner=owner,
+                review=not publish,
+                dry_run=dry_run,
+                reviewer=owner or next(iter(settings.eddy_managers), None),
+                progress=lambda: progress.advance(task),
+            )
+    finally:
+        runtime.close()
+    out = Console()
+    for note in report.notes:
+        out.print(f"[dim]{escape(note)}[/]")
+    table = Table(title=f"Import of {escape(report.source)} ({report.format})")
+    table.add_column("what", no_wrap=True)
+    table.add_column("entries", justify="right")
+    table.add_column("details")
+    waiting = " (waiting in the review queue)" if not publish and not dry_run else ""
+    rows = (
+        ("created", report.created, waiting),
+        ("updated", report.updated, waiting),
+        ("unchanged", report.unchanged, ""),
+        ("skipped", [f"{s.where}: {s.reason}" for s in report.skipped], ""),
+        (
+            "near-duplicates",
+            [f"{page} ≈ {entry}" for page, entry in report.duplicates],
+            "not added",
+        ),
+        ("gone from the source", report.gone, "kept, flagged for review"),
+    )
+    for label, items, detail in rows:
+        shown = "; ".join(items[:5]) + (f"; …and {len(items) - 5} more" if len(items) > 5 else "")
+        table.add_row(label, f"{len(items):,}", escape(" ".join(p for p in (detail, shown) if p)))
+    out.print(table)
+    if dry_run:
+        out.print("Dry run: nothing was changed.")
+
+
 def person_store(settings: Settings, user_id: str, team: str | None) -> tuple[Store, str]:
     """The database and the workspace that a command about one person works on; one sentence
     and exit 2 when the ID or the workspace is not right."""

@@ -42,6 +42,7 @@ from bot.content.entries import KnowledgeEntry
 from bot.networks import Outcome
 from bot.people import is_former_member
 from bot.runtime import HomeChanged, Runtime
+from store import importing as import_rows
 from store import knowledge as entry_rows
 from store import review as rows
 
@@ -118,6 +119,8 @@ class Flagged:
     flagged_at: datetime
     #: Its learned wordings that gave answers rated Not helpful (the flag they caused).
     learned: tuple[Learned, ...] = ()
+    #: The imported source whose page it came from disappeared (`app.py content import`).
+    gone_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,13 +135,23 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class ImportBatch:
+    """The drafts one import of a source left waiting, reviewed together (`approve_batch`)."""
+
+    source: str
+    drafts: tuple[Draft, ...]
+
+
+@dataclass(frozen=True)
 class Queue:
     drafts: tuple[Draft, ...]
     flagged: tuple[Flagged, ...]
     overdue: tuple[Overdue, ...]
+    imports: tuple[ImportBatch, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.drafts) + len(self.flagged) + len(self.overdue)
+        batches = sum(len(batch.drafts) for batch in self.imports)
+        return len(self.drafts) + len(self.flagged) + len(self.overdue) + batches
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,8 @@ def queue(runtime: Runtime, *, now: datetime) -> Queue:
         stored = entry_rows.entries(session, team_id=runtime.team_id)
         confirmed = rows.reviews(session, team_id=runtime.team_id)
         taught = entry_rows.learned_questions(session, team_id=runtime.team_id)
+        gone = import_rows.gone_pages(session, team_id=runtime.team_id)
+        batch_of = import_rows.draft_sources(session, team_id=runtime.team_id)
     blamed: dict[str, list[Learned]] = {}
     for question in taught:
         if question.not_helpful:
@@ -169,6 +184,7 @@ def queue(runtime: Runtime, *, now: datetime) -> Queue:
             row.helpful_count,
             row.flagged_at,
             tuple(blamed.get(row.slug, ())),
+            gone.get(row.slug),
         )
         for row in stored
         if row.flagged_at is not None
@@ -180,7 +196,30 @@ def queue(runtime: Runtime, *, now: datetime) -> Queue:
         if (item := _overdue(runtime, row, confirmed.get(row.slug), now)) is not None
     ]
     overdue.sort(key=lambda item: (item.due_on, item.entry.slug))
-    return Queue(tuple(pending_drafts(runtime)), tuple(flagged), tuple(overdue))
+    proposed: list[Draft] = []
+    batches: dict[str, list[Draft]] = {}
+    for found in pending_drafts(runtime):
+        source = batch_of.get(found.id) if found.kind == rows.IMPORT_DRAFT else None
+        if source is None:
+            proposed.append(found)
+        else:
+            batches.setdefault(source, []).append(found)
+    imports = tuple(ImportBatch(source, tuple(items)) for source, items in batches.items())
+    return Queue(tuple(proposed), tuple(flagged), tuple(overdue), imports)
+
+
+def approve_batch(runtime: Runtime, *, source: str, reviewer: str) -> tuple[int, int]:
+    """Approve every draft an import of `source` left waiting (after a look at some): (how
+    many were published, how many the reviewer may not review). Each draft is authorised as
+    when approved one by one."""
+    with runtime.store.session() as session:
+        waiting = import_rows.draft_sources(session, team_id=runtime.team_id)
+    approved = refused = 0
+    for draft_id in sorted(found for found, name in waiting.items() if name == source):
+        outcome, _ = review(runtime, draft_id=draft_id, reviewer=reviewer, approve=True)
+        approved += outcome is Outcome.DONE
+        refused += outcome is Outcome.NOT_ALLOWED
+    return approved, refused
 
 
 def _overdue(
@@ -319,7 +358,7 @@ def review(
             runtime.notify(HomeChanged(managers=True))
         return (Outcome.DONE if won else Outcome.ALREADY), draft(runtime, draft_id)
     merged = {**_draft_fields(found), **fields}
-    slug = free_slug(runtime, merged["title"])
+    slug = found.slug or free_slug(runtime, merged["title"])
     with runtime.store.session() as session:
         won = rows.decide_draft(
             session,
@@ -330,6 +369,8 @@ def review(
             at=now,
             fields={**fields, "slug": slug},
         )
+        if won and found.kind == rows.IMPORT_DRAFT:
+            import_rows.published(session, team_id=runtime.team_id, draft_id=draft_id, slug=slug)
         if won and found.routed_id is not None:
             networks.saved(
                 runtime,
@@ -342,18 +383,22 @@ def review(
             )
     if not won:
         return Outcome.ALREADY, draft(runtime, draft_id)
+    imported = found.kind == rows.IMPORT_DRAFT
     entry = KnowledgeEntry(
         slug=slug,
         title=merged["title"],
         body=merged["body"],
+        # An imported page's questions are its source's own, curated like a file's.
+        questions=tuple(merged["questions"]) if imported else (),
         topic=merged["topic"],
         owner=found.owner,
         reviewed=now.date(),
-        source="slack",
+        source="import" if imported else "slack",
     )
-    asked = list(merged["questions"])
+    asked = [] if imported else list(merged["questions"])
     runtime.catalogue.publish(runtime, entry, wordings=asked, learned_from=found.proposed_by)
-    badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
+    if not imported:
+        badges.recognise(runtime, found.owner or found.proposed_by, badges.ENTRIES_ACCEPTED)
     runtime.notify(HomeChanged(managers=True))
     return Outcome.DONE, draft(runtime, draft_id)
 

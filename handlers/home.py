@@ -351,10 +351,11 @@ def page_of(items: Sequence[Any], section_name: str, page: int) -> tuple[list[An
 
 def queue_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     found = review.queue(runtime, now=runtime.clock.now())
-    items: list[Any] = [*found.drafts, *found.flagged, *found.overdue]
+    items: list[Any] = [*found.imports, *found.drafts, *found.flagged, *found.overdue]
     blocks: list[Block] = [
         section("*Review queue*"),
         context(
+            f"{sum(len(batch.drafts) for batch in found.imports)} imported · "
             f"{len(found.drafts)} proposed in Slack · {len(found.flagged)} marked Not helpful · "
             f"{len(found.overdue)} not reviewed for "
             f"{runtime.settings.eddy_review_after_days} days"

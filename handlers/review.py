@@ -27,7 +27,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ActionsBlock, Block, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot import gaps, networks, review
@@ -36,7 +42,15 @@ from bot.content.limits import FORM_TEXT_LIMIT, TITLE_LIMIT
 from bot.content.networks import Topic
 from bot.gaps import Gap
 from bot.networks import Outcome, Routed
-from bot.review import AnswerDraftChanged, Draft, Flagged, Learned, Overdue, ReviewReminder
+from bot.review import (
+    AnswerDraftChanged,
+    Draft,
+    Flagged,
+    ImportBatch,
+    Learned,
+    Overdue,
+    ReviewReminder,
+)
 from bot.runtime import Runtime
 from bot.text import plural
 from handlers import people
@@ -82,6 +96,7 @@ SAVE_SHORTCUT = "save_to_eddy"
 #: edit a draft before approving it. They keep the "experts_" ids they had when they were the
 #: networks': cards and forms already open in people's Slack still carry them.
 APPROVE, EDIT, REJECT = "experts_approve", "experts_edit", "experts_reject"
+APPROVE_IMPORT = "review_approve_import"
 SAVE_MODAL, EDIT_MODAL = "experts_save_modal", "experts_edit_modal"
 TITLE_BLOCK, BODY_BLOCK, WORDINGS_BLOCK = "entry_title", "entry_body", "entry_questions"
 SUGGEST_MODAL, REJECT_MODAL, ENTRY_MODAL, GAP_MODAL = (
@@ -115,6 +130,7 @@ FORM_NOT_OURS = "Sorry, I can't take this form: open it again from the message's
 #: Slack's limit for a view's private_metadata.
 PRIVATE_METADATA_LIMIT = 3000
 QUEUE_HEADINGS = {
+    "ImportBatch": "*Imported, waiting for review*",
     "Draft": "*Proposed in Slack*",
     "Flagged": "*Marked Not helpful*",
     "Overdue": "*Due for review*",
@@ -129,6 +145,7 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.view(SAVE_MODAL)(on_save_submitted)
     app.view(SUGGEST_MODAL)(on_suggestion_submitted)
     app.action(APPROVE)(on_approve)
+    app.action(APPROVE_IMPORT)(on_approve_import)
     app.action(REJECT)(on_reject)
     app.view(REJECT_MODAL)(on_reject_submitted)
     app.action(EDIT)(on_edit_draft)
@@ -149,9 +166,20 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
 # --- the queue as the console shows it ---------------------------------------------------------
 
 
-def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]:
+def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue | ImportBatch) -> list[Block]:
     if isinstance(item, Draft):
         return draft_item(item)
+    if isinstance(item, ImportBatch):
+        return batch_item(item)
+    if isinstance(item, Flagged) and item.gone_from is not None:
+        entry = item.entry
+        return [
+            section(
+                f"*{escape(entry.title)}* · its page is gone from the imported source "
+                f"*{escape(item.gone_from)}* · kept, so that it still answers until you decide"
+            ),
+            entry_actions(entry.slug, button("Keep it", LOOKS_FINE, entry.slug)),
+        ]
     if isinstance(item, Flagged):
         entry = item.entry
         return [
@@ -176,11 +204,46 @@ def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue) -> list[Block]
     ]
 
 
+#: Drafts of an import shown one by one in its batch (the rest: Approve all, or one by one
+#: as the first ones are decided).
+BATCH_SHOWN = 3
+
+
+def batch_item(batch: ImportBatch) -> list[Block]:
+    """An import's waiting pages: a few to look at, and Approve all."""
+    count = len(batch.drafts)
+    approve_all = ButtonElement(
+        text=shorten(f"Approve all {count}", 75),
+        action_id=APPROVE_IMPORT,
+        value=shorten(batch.source, 1900),
+        style="primary",
+        confirm=ConfirmObject(
+            title="Approve them all?",
+            text=f"The {count} pages imported from {escape(batch.source)} will answer at once.",
+            confirm="Approve all",
+            deny="Cancel",
+        ),
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=f"*{escape(batch.source)}*: {plural(count, 'imported page')} waiting",
+            accessory=approve_all,
+        )
+    ]
+    for draft in batch.drafts[:BATCH_SHOWN]:
+        blocks += draft_item(draft)
+    if count > BATCH_SHOWN:
+        blocks.append(context(f"…and {count - BATCH_SHOWN} more from this import."))
+    return blocks
+
+
 def draft_item(draft: Draft) -> list[Block]:
     origin = (
-        f"from {link(draft.source_url, 'a message')}"
+        f"from {link(draft.source_url, 'its source' if draft.kind == 'import' else 'a message')}"
         if draft.source_url
-        else ("from a message" if draft.kind == "message" else "from an expert's answer")
+        else {"message": "from a message", "import": "imported"}.get(
+            draft.kind, "from an expert's answer"
+        )
     )
     proposed = f" {when(draft.proposed_at)}" if draft.proposed_at else ""
     body = shorten(one_line(markdown_to_slack(draft.body)), 200)
@@ -608,6 +671,22 @@ def on_suggestion_submitted(
 
 
 # --- drafts: approve, reject, edit, view -------------------------------------------------------
+
+
+def on_approve_import(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """Approve all: every page an import left waiting answers at once."""
+    ack()
+    user, source = presser(body), action_value(body)
+    approved, refused = review.approve_batch(runtime, source=source, reviewer=user)
+    if not approved and not refused:
+        text = "Nothing from that import waits for review any more."
+    elif not approved:
+        text = "Only the managers of those pages' topics, or community managers, can approve them."
+    else:
+        text = f"Approved {plural(approved, 'imported page')}: they answer now."
+        if refused:
+            text += f" {refused} more need their topic's managers."
+    answer_presser(runtime, body, respond, text)
 
 
 def on_approve(

@@ -26,6 +26,7 @@ from sqlmodel import Session, create_engine
 import store.badges
 import store.events
 import store.home
+import store.importing
 import store.knowledge
 import store.lessons
 import store.listening
@@ -46,6 +47,7 @@ TABLE_MODULES = (
     store.badges,
     store.review,
     store.home,
+    store.importing,
     store.xapi,
     store.lrs,
     store.privacy,

@@ -35,7 +35,8 @@ class KnowledgeEntryRow(TeamKeyed, table=True):
     topic: str | None = Field(default=None, max_length=KEY_LENGTH)
     owner: str | None = Field(default=None, max_length=32)
     reviewed: date | None = None
-    #: "file" (from the content folder) or "slack" (made in Slack).
+    #: "file" (from the content folder), "slack" (made in Slack) or "import" (`app.py content
+    #: import`).
     source: str = Field(max_length=16)
     #: The content file it came from, relative to the content folder.
     path: str | None = Field(default=None, max_length=500)
@@ -297,6 +298,15 @@ def remove_learned(
     row.removed_at, row.removed_by = at, by
     session.add(row)
     return row
+
+
+def flag_entry(session: Session, *, team_id: str, slug: str, at: datetime) -> None:
+    """Put the entry in the review queue (its imported source page is gone)."""
+    session.execute(
+        update(KnowledgeEntryRow)
+        .where(col(KnowledgeEntryRow.team_id) == team_id, col(KnowledgeEntryRow.slug) == slug)
+        .values(flagged_at=at)
+    )
 
 
 def count_feedback(

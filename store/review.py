@@ -30,6 +30,9 @@ from store.base import (
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 ANSWER_DRAFT, MESSAGE_DRAFT = "answer", "message"
+#: A page of an imported source (`bot.importing`): when it changes an entry the import made
+#: earlier, its `slug` is that entry's from the start, and approving it updates the entry.
+IMPORT_DRAFT = "import"
 #: Not a proposal but the record of an entry a manager wrote directly (from a knowledge gap):
 #: approved as it is written, so the history of who contributed what stays in one place.
 WRITTEN_ENTRY = "written"
@@ -161,6 +164,20 @@ def decide_draft(
             col(EntryDraft.status) == PENDING,
         )
         .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
+    )
+    return changed(session, statement)
+
+
+def revise_draft(session: Session, *, team_id: str, draft_id: int, fields: dict[str, Any]) -> bool:
+    """Change a draft while it waits (its source page changed); False once it was decided."""
+    statement = (
+        update(EntryDraft)
+        .where(
+            col(EntryDraft.team_id) == team_id,
+            col(EntryDraft.id) == draft_id,
+            col(EntryDraft.status) == PENDING,
+        )
+        .values(**fields)
     )
     return changed(session, statement)
 

@@ -32,6 +32,7 @@ Who may press what (the rows below say the same, listener by listener):
   managers.
 - review_looks_fine, review_write_gap, review_gap_modal: community managers.
 - review_confirm_learned, review_remove_learned: community managers.
+- review_approve_import: the managers of each page's topic, community managers.
 - home_tab: anyone, for their own tab; the console's tabs: community managers.
 - home_page, home_period: community managers (they page the console).
 - home_next_lesson, home_start_path, lessons_start: anyone, for themselves.
@@ -51,7 +52,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ from tests.conftest import (
     shipped_content,
 )
 from tests.test_ask import shown
+from tests.test_cli import eddy as eddy_cli
 from tests.test_home import forge, prefilled, seen
 from tests.test_manifest import describe
 
@@ -139,6 +141,19 @@ def content(tmp_path: Path) -> Path:
         )
     )
     return folder
+
+
+#: What a setup that imports needs besides the stand-in: the Eddy instance (its database) and a
+#: folder to import from (filled for each test by `importing_context`).
+IMPORTING: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def importing_context(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    if "instance" in request.fixturenames:
+        IMPORTING.update(instance=request.getfixturevalue("instance"), tmp_path=tmp_path)
+    yield
+    IMPORTING.clear()
 
 
 # --- pressing, as the person could and as they could not ---------------------------------------
@@ -377,6 +392,33 @@ def console_form(tab: str, label: str) -> Callable[[Any], View]:
 
 def experts_tab(slack) -> View:
     return open_console(slack, "Experts")
+
+
+def imported_batch(slack) -> View:
+    """Two pages imported from a docs folder wait in the review queue, as one batch."""
+    instance, tmp_path = IMPORTING["instance"], IMPORTING["tmp_path"]
+    folder = tmp_path / "handbook"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bikes.md").write_text("# Bike parking\n\nThe courtyard rack behind building B.\n")
+    (folder / "desks.md").write_text("# Hot desks\n\nBook a desk in the workplace app.\n")
+    done = eddy_cli(
+        "content",
+        "import",
+        str(folder),
+        cwd=folder.parent,
+        DATABASE_URL=instance.runtime.settings.database_url,
+        EDDY_MANAGERS=ALEX,
+    )
+    assert done.returncode == 0, done.stderr
+    instance.runtime.catalogue.refresh(instance.runtime)
+    return open_console(slack, "Review queue")
+
+
+def the_batch_still_waits(slack, _: Any) -> None:
+    queue = open_console(slack, "Review queue")
+    assert "2 imported pages waiting" in seen(queue)
+    press_as(slack, ALEX, queue, "Approve all")
+    assert "Approved 2 imported pages" in seen(slack.home(ALEX))
 
 
 def sams_channel_answer(slack) -> Message:
@@ -947,6 +989,14 @@ TABLE: tuple[Row, ...] = (
         submitting(),
         NOT_SCHEDULER,
         schedule_still_running,
+    ),
+    Row(
+        review_handlers.APPROVE_IMPORT,
+        "the managers of each page's topic, community managers",
+        imported_batch,
+        pressing("Approve all"),
+        "Only the managers of those pages' topics, or community managers",
+        the_batch_still_waits,
     ),
     # --- Help channels ---------------------------------------------------------------------------
     Row(

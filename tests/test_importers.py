@@ -32,7 +32,11 @@ HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def titled(read: SourceRead, title: str) -> ImportedPage:
-    matches = [page for page in read.pages if page.title == title]
+    """The page titled `title`, or the section headed so (whose title names its document
+    first, "Your first week: Monday")."""
+    matches = [
+        page for page in read.pages if page.title == title or page.title.endswith(f": {title}")
+    ]
     assert len(matches) == 1, f"{title!r} in {[page.title for page in read.pages]}"
     return matches[0]
 
@@ -90,11 +94,11 @@ def test_a_long_markdown_document_becomes_a_page_per_section():
     week = [page for page in read.pages if page.key.startswith("onboarding.md")]
     assert [page.title for page in week] == [
         "Your first week",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday and Friday",
-        "Who to ask",
+        "Your first week: Monday",
+        "Your first week: Tuesday",
+        "Your first week: Wednesday",
+        "Your first week: Thursday and Friday",
+        "Your first week: Who to ask",
     ]
     monday = titled(read, "Monday")
     assert monday.key == "onboarding.md#monday"
@@ -125,8 +129,8 @@ def test_headings_in_code_blocks_do_not_split_and_a_later_heading_is_not_the_tit
     read = read_source(tmp_path)
     assert [(page.title, page.key) for page in read.pages] == [
         ("Vpn howto", "vpn_howto.md"),
-        ("Step 1", "vpn_howto.md#step-1"),
-        ("Step 2", "vpn_howto.md#step-2"),
+        ("Vpn howto: Step 1", "vpn_howto.md#step-1"),
+        ("Vpn howto: Step 2", "vpn_howto.md#step-2"),
     ]
     assert "```sh\n# step 1, not a heading\n```" in read.pages[1].body
 
@@ -493,13 +497,13 @@ def test_a_word_handbook_becomes_a_page_per_section():
     assert read.format == "docx"
     assert [page.title for page in read.pages] == [
         "Larkspur Labs Employee Handbook",
-        "Working hours",
-        "Expenses",
-        "Travel",
-        "Meals",
-        "Equipment",
-        "Mileage",
-        "Leave",
+        "Larkspur Labs Employee Handbook: Working hours",
+        "Larkspur Labs Employee Handbook: Expenses",
+        "Expenses: Travel",
+        "Expenses: Meals",
+        "Expenses: Equipment",
+        "Expenses: Mileage",
+        "Larkspur Labs Employee Handbook: Leave",
     ]
     travel = titled(read, "Travel")
     assert travel.key == "handbook.docx#travel"

@@ -100,7 +100,8 @@ def document_pages(document: Document) -> tuple[list[ImportedPage], list[str]]:
             )
         )
 
-    def walk(text: str, key: str, title: str, source: str, link: str | None) -> None:
+    def walk(text: str, key: str, title: str, source: str, link: str | None, context: str) -> None:
+        """Emit `text` as pages; `context` names it in its sections' titles."""
         split = _split(text)
         if split is None:
             emit(key, title, text, source, link)
@@ -110,19 +111,33 @@ def document_pages(document: Document) -> tuple[list[ImportedPage], list[str]]:
         for part in parts:
             part_slug = _unique(slug(part.heading.text), used)
             part_key = f"{document.key}#{part_slug}"
-            part_source = f"{_context(source, title)}{SEP}{part.heading.text}"
+            part_source = f"{_context(source, context)}{SEP}{part.heading.text}"
             part_link = _section_link(document, part.heading.text)
+            shown = _section_title(context, part.heading.text)
             if len(part.body) > FORM_TEXT_LIMIT:
-                walk(part.body, part_key, part.heading.text, part_source, part_link)
+                walk(part.body, part_key, shown, part_source, part_link, part.heading.text)
             else:
-                emit(part_key, part.heading.text, part.body, part_source, part_link)
+                emit(part_key, shown, part.body, part_source, part_link)
 
     body = tidy_markdown(document.body)
     if len(body) < SHORT_DOCUMENT:
         emit(document.key, document.title, body, document.source, document.link)
     else:
-        walk(body, document.key, document.title, document.source, document.link)
+        walk(body, document.key, document.title, document.source, document.link, document.title)
     return pages, notes
+
+
+#: A section heading of at most this many words names its section only within its document
+#: ("Monday", "Returning it"): its title says which document too.
+SHORT_HEADING_WORDS = 3
+
+
+def _section_title(parent: str, heading: str) -> str:
+    """A section's title as an entry's: its heading, after its document's (or parent
+    section's) title when the heading alone would not say what it is about."""
+    if len(heading.split()) > SHORT_HEADING_WORDS or not parent.strip():
+        return heading
+    return f"{clean_title(parent)}: {heading}"
 
 
 def _split(text: str) -> tuple[str, list[_Part]] | None:
