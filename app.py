@@ -548,13 +548,13 @@ def content_import(
     source again updates what changed, adds what is new and flags what disappeared."""
     settings = settings_or_exit()
     setup_logging(settings)
-    from bot.importers import FORMATS, SourceProblem, read_source
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     from bot import importing, privacy
     from bot.content.catalogue import Catalogue
+    from bot.importers import FORMATS, SourceProblem, read_source
     from bot.runtime import open_runtime
 
     if format not in FORMATS:
@@ -584,6 +584,10 @@ def content_import(
     runtime = open_runtime(settings)
     runtime.team_id = team or teams[0]
     runtime.opened_catalogue = Catalogue.open(runtime)
+    if topic is not None and topic not in runtime.catalogue.topics:
+        known = ", ".join(sorted(runtime.catalogue.topics)) or "none yet"
+        runtime.close()
+        raise fail(f"--topic {topic!r} is not a topic in networks.yml (they are: {known}).")
     progress = Progress(
         TextColumn("Importing"),
         BarColumn(),

@@ -32,6 +32,7 @@ from bot import meaning
 from bot.content.entries import KnowledgeEntry
 from bot.content.limits import TITLE_LIMIT
 from bot.importers import ImportedPage, Skipped, SourceRead
+from bot.privacy import looks_like_user_id
 from bot.review import free_slug
 from bot.runtime import HomeChanged, Runtime
 from store import importing as rows
@@ -118,7 +119,13 @@ def import_pages(
         if chosen_topic and chosen_topic not in runtime.catalogue.topics:
             chosen_topic = None
             report.notes.append(f"{page.source}: topic {page.topic!r} is not in networks.yml")
-        chosen_owner = page.owner or owner
+        chosen_owner = owner
+        if page.owner and looks_like_user_id(page.owner):
+            chosen_owner = page.owner
+        elif page.owner:
+            report.notes.append(
+                f"{page.source}: owner {page.owner!r} is not a Slack member ID (like U012ABCDEF)"
+            )
         said = fingerprint(page, chosen_topic, chosen_owner)
         row = known.get(page.key)
         if (

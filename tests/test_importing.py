@@ -156,3 +156,19 @@ def test_a_zip_of_a_docs_folder_imports_like_the_folder(slack, eddy, runtime, tm
     done = import_source(runtime, packed, "--publish")
     assert done.returncode == 0, done.stderr
     assert "courtyard rack" in asked(slack, BIKES)
+
+
+def test_the_messy_spreadsheet_says_what_it_took_and_what_it_skipped(slack, eddy, runtime):
+    done = import_source(runtime, FIXTURES / "faq-messy.xlsx", "--publish")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "as the question" in out and "as the answer" in out  # the columns it took
+    assert "skipped │ 2" in out and "no answer" in out
+
+
+def test_a_topic_that_is_not_in_networks_yml_is_refused_before_anything(slack, eddy, runtime):
+    done = import_source(runtime, FIXTURES / "markdown", "--publish", "--topic", "nowhere")
+    assert done.returncode == 2
+    assert "--topic 'nowhere' is not a topic in networks.yml" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "reception at 09:30" not in asked(slack, "what happens on my first monday?")
