@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, StaticSelectElement
+from slack_sdk.models.blocks import (
+    ConversationFilter,
+    ConversationSelectElement,
+    InputBlock,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
 
 from bot.content.networks import Topic
 from handlers.blocks import shorten, typed_input
@@ -81,6 +89,37 @@ def topic_select(
         else None,
         element=StaticSelectElement(
             action_id=VALUE, options=options, initial_option=initial, placeholder="Choose a topic"
+        ),
+    )
+
+
+def channel_select(block_id: str, *, hint: str | None = None) -> InputBlock:
+    """A channel to choose (public or private; the block's id is its element's too)."""
+    return InputBlock(
+        block_id=block_id,
+        label="Channel",
+        hint=hint,
+        element=ConversationSelectElement(
+            action_id=block_id,
+            filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+        ),
+    )
+
+
+def whole_number(
+    block_id: str, label: str, allowed: range, initial: int, *, hint: str | None = None
+) -> InputBlock:
+    """A whole number within `allowed` (Slack checks the bounds; so do the handlers)."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        hint=hint,
+        element=NumberInputElement(
+            action_id=block_id,
+            is_decimal_allowed=False,
+            min_value=str(allowed.start),
+            max_value=str(allowed.stop - 1),
+            initial_value=str(initial),
         ),
     )
 

@@ -26,8 +26,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
-    ConversationFilter,
-    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -73,6 +71,7 @@ from handlers.blocks import (
     typed_input,
     when,
 )
+from handlers.forms import channel_select
 from handlers.people import LookUpError, person, person_from_slack
 from handlers.slack import dm, ephemeral, reply
 from handlers.slash import SlashCommand
@@ -999,16 +998,7 @@ def schedule_modal(runtime: Runtime, plan: lessons.ChannelPlan | None, default_z
     blocks: list[Block] = []
     if plan is None:
         blocks += [
-            InputBlock(
-                block_id=CHANNEL_BLOCK,
-                label="Channel",
-                element=ConversationSelectElement(
-                    action_id=CHANNEL_BLOCK,
-                    filter=ConversationFilter(
-                        include=["public", "private"], exclude_bot_users=True
-                    ),
-                ),
-            ),
+            channel_select(CHANNEL_BLOCK),
             InputBlock(
                 block_id=PATH_BLOCK,
                 label="Learning path",

@@ -19,10 +19,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ConfirmObject,
-    ConversationFilter,
-    ConversationSelectElement,
     InputBlock,
-    NumberInputElement,
     PlainTextInputElement,
 )
 from slack_sdk.models.views import View
@@ -50,6 +47,7 @@ from handlers.blocks import (
     typed,
     typed_input,
 )
+from handlers.forms import channel_select, whole_number
 from handlers.slack import dm, post_in_thread
 from handlers.slash import HELP_WORDS
 from handlers.values import (
@@ -613,47 +611,25 @@ def channel_modal(settings: Listening | None) -> View:
     blocks: list[Block] = []
     if settings is None:
         blocks.append(
-            InputBlock(
-                block_id=CHANNEL_BLOCK,
-                label="Channel",
-                hint="A channel people ask for help in. Invite me there first.",
-                element=ConversationSelectElement(
-                    action_id=CHANNEL_BLOCK,
-                    filter=ConversationFilter(
-                        include=["public", "private"], exclude_bot_users=True
-                    ),
-                ),
+            channel_select(
+                CHANNEL_BLOCK, hint="A channel people ask for help in. Invite me there first."
             )
         )
     else:
         blocks.append(section(f"How I listen in <#{settings.channel_id}>"))
     blocks += [
-        InputBlock(
-            block_id=LIMIT_BLOCK,
-            label="Answers an hour, at most",
-            element=NumberInputElement(
-                action_id=LIMIT_BLOCK,
-                is_decimal_allowed=False,
-                min_value=str(listening.HOURLY_LIMITS.start),
-                max_value=str(listening.HOURLY_LIMITS.stop - 1),
-                initial_value=str(
-                    settings.hourly_limit if settings else listening.DEFAULT_HOURLY_LIMIT
-                ),
-            ),
+        whole_number(
+            LIMIT_BLOCK,
+            "Answers an hour, at most",
+            listening.HOURLY_LIMITS,
+            settings.hourly_limit if settings else listening.DEFAULT_HOURLY_LIMIT,
         ),
-        InputBlock(
-            block_id=WAIT_BLOCK,
-            label="Minutes before I offer the experts",
+        whole_number(
+            WAIT_BLOCK,
+            "Minutes before I offer the experts",
+            listening.FOLLOW_UP_MINUTES,
+            settings.follow_up_minutes if settings else listening.DEFAULT_FOLLOW_UP_MINUTES,
             hint="When nobody has replied to a question I could not answer.",
-            element=NumberInputElement(
-                action_id=WAIT_BLOCK,
-                is_decimal_allowed=False,
-                min_value=str(listening.FOLLOW_UP_MINUTES.start),
-                max_value=str(listening.FOLLOW_UP_MINUTES.stop - 1),
-                initial_value=str(
-                    settings.follow_up_minutes if settings else listening.DEFAULT_FOLLOW_UP_MINUTES
-                ),
-            ),
         ),
         InputBlock(
             block_id=EMOJI_BLOCK,

@@ -156,30 +156,22 @@ def decide_draft(
     fields: dict[str, Any] | None = None,
 ) -> bool:
     """Approve or reject a pending draft (with the reviewer's edits); one decision wins."""
-    statement = (
-        update(EntryDraft)
-        .where(
-            col(EntryDraft.team_id) == team_id,
-            col(EntryDraft.id) == draft_id,
-            col(EntryDraft.status) == PENDING,
-        )
-        .values(status=status, reviewed_by=reviewer, reviewed_at=at, **(fields or {}))
-    )
-    return changed(session, statement)
+    values = {"status": status, "reviewed_by": reviewer, "reviewed_at": at, **(fields or {})}
+    return changed(session, _while_pending(team_id, draft_id).values(**values))
 
 
 def revise_draft(session: Session, *, team_id: str, draft_id: int, fields: dict[str, Any]) -> bool:
     """Change a draft while it waits (its source page changed); False once it was decided."""
-    statement = (
-        update(EntryDraft)
-        .where(
-            col(EntryDraft.team_id) == team_id,
-            col(EntryDraft.id) == draft_id,
-            col(EntryDraft.status) == PENDING,
-        )
-        .values(**fields)
+    return changed(session, _while_pending(team_id, draft_id).values(**fields))
+
+
+def _while_pending(team_id: str, draft_id: int) -> Any:
+    """An UPDATE of the draft that matches only while it waits: one decision wins."""
+    return update(EntryDraft).where(
+        col(EntryDraft.team_id) == team_id,
+        col(EntryDraft.id) == draft_id,
+        col(EntryDraft.status) == PENDING,
     )
-    return changed(session, statement)
 
 
 def entries_accepted(session: Session, *, team_id: str, user_id: str) -> int:
