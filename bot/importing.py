@@ -253,10 +253,14 @@ def _save(
     """Publish the page as an entry, or put it in the review queue; (the entry's slug, the
     draft's id) it now has."""
     title = page.title[:TITLE_LIMIT]
+    body = page.body
+    if page.link:
+        label = page.source.replace("[", "(").replace("]", ")")
+        body = f"{body}\n\n_From [{label}]({page.link})_"
     if review:
         fields: dict[str, Any] = {
             "title": title,
-            "body": page.body,
+            "body": body,
             "topic": topic,
             "questions": list(page.questions),
             "owner": owner,
@@ -281,7 +285,7 @@ def _save(
     entry = KnowledgeEntry(
         slug=slug or free_slug(runtime, title),
         title=title,
-        body=page.body,
+        body=body,
         questions=page.questions,
         tags=page.tags,
         topic=topic,

@@ -172,3 +172,10 @@ def test_a_topic_that_is_not_in_networks_yml_is_refused_before_anything(slack, e
     assert "--topic 'nowhere' is not a topic in networks.yml" in done.stderr
     assert "Traceback" not in done.stderr
     assert "reception at 09:30" not in asked(slack, "what happens on my first monday?")
+
+
+def test_an_imported_answer_links_to_its_source_page_and_section(slack, eddy, runtime):
+    import_source(runtime, FIXTURES / "markdown", "--publish")
+    answer = asked(slack, "what happens on monday in my first week?")
+    assert "reception at 09:30" in answer
+    assert "<https://docs.larkspur.example/onboarding#monday|" in answer
