@@ -1132,7 +1132,7 @@ def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
     user, slug = presser(body), action_value(body)
     outcome = review.dismiss_flag(runtime, slug=slug, manager=user)
     text = {
-        Outcome.DONE: "Cleared the Not helpful flag.",
+        Outcome.DONE: "Cleared the flag: the entry stays as it is.",
         Outcome.ALREADY: "Someone has already looked at that flag.",
     }.get(outcome, NOT_A_MANAGER)
     answer_presser(runtime, body, respond, text)

@@ -386,7 +386,7 @@ def test_looks_fine_clears_a_flag_and_members_cannot(slack, instance, caplog):
     assert "not a manager" in caplog.text
     queue = open_tab(slack, ALEX, "Review queue (1)")
     slack.press(ALEX, queue, "Looks fine")
-    assert "Cleared the Not helpful flag" in seen(slack.home(ALEX))
+    assert "Cleared the flag: the entry stays as it is" in seen(slack.home(ALEX))
     assert "Review queue (1)" not in labels(slack.home(ALEX))
 
 
