@@ -548,13 +548,13 @@ def content_import(
     source again updates what changed, adds what is new and flags what disappeared."""
     settings = settings_or_exit()
     setup_logging(settings)
-    from bot.importers import FORMATS, SourceProblem, read_source
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     from bot import importing, privacy
     from bot.content.catalogue import Catalogue
+    from bot.importers import FORMATS, SourceProblem, read_source
     from bot.runtime import open_runtime
 
     if format not in FORMATS:
