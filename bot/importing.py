@@ -103,8 +103,12 @@ def import_pages(
     with runtime.store.session() as session:
         known = rows.pages(session, team_id=runtime.team_id, source=source)
     seen: set[str] = set()
-    #: The entries this source made: never repeats of one another.
+    #: The entries this source made (and slugs given out in this run): never repeats of one
+    #: another, and never given twice.
     ours = {row.slug for row in known.values() if row.slug}
+    #: Entries to publish, and what became of each page, written once every page is read.
+    published: list[KnowledgeEntry] = []
+    recorded: list[rows.ImportedPage] = []
     titles = {
         utils.default_process(entry.title): entry for entry in runtime.catalogue.index.entries
     }
@@ -160,31 +164,32 @@ def import_pages(
             slug=entry_slug,
             draft_id=draft_id,
             reviewer=reviewer or chosen_owner or "",
+            taken=ours,
+            published=published,
         )
-        with runtime.store.session() as session:
-            rows.save_page(
-                session,
-                rows.ImportedPage(
-                    team_id=runtime.team_id,
-                    source=source,
-                    key=page.key,
-                    title=page.title[:TITLE_LIMIT],
-                    origin=page.source[: rows.KEY_LENGTH],
-                    link=(page.link or "")[: rows.KEY_LENGTH] or None,
-                    fingerprint=said,
-                    slug=entry_slug,
-                    draft_id=draft_id,
-                    imported_at=row.imported_at if row is not None else now,
-                    updated_at=now,
-                    gone_at=None,
-                ),
+        recorded.append(
+            rows.ImportedPage(
+                team_id=runtime.team_id,
+                source=source,
+                key=page.key,
+                title=page.title[:TITLE_LIMIT],
+                origin=page.source[: rows.KEY_LENGTH],
+                link=(page.link or "")[: rows.KEY_LENGTH] or None,
+                fingerprint=said,
+                slug=entry_slug,
+                draft_id=draft_id,
+                imported_at=row.imported_at if row is not None else now,
+                updated_at=now,
+                gone_at=None,
             )
+        )
         if entry_slug is not None:
             ours.add(entry_slug)
-        if not review and entry_slug is not None:
-            entry = runtime.catalogue.get(entry_slug)
-            if entry is not None:
-                titles[utils.default_process(entry.title)] = entry
+    # Entries first, then what became of each page: a page never names an entry not saved.
+    runtime.catalogue.publish_all(runtime, published)
+    with runtime.store.session() as session:
+        for made in recorded:
+            rows.save_page(session, made)
     for key, row in known.items():
         if key in seen or row.gone_at is not None:
             continue
@@ -249,9 +254,12 @@ def _save(
     slug: str | None,
     draft_id: int | None,
     reviewer: str,
+    taken: set[str],
+    published: list[KnowledgeEntry],
 ) -> tuple[str | None, int | None]:
-    """Publish the page as an entry, or put it in the review queue; (the entry's slug, the
-    draft's id) it now has."""
+    """Put the page in the review queue, or make its entry (added to `published`, which the
+    caller publishes at once); (the entry's slug, the draft's id) it now has. `taken` are the
+    slugs this import gave out already."""
     title = page.title[:TITLE_LIMIT]
     body = page.body
     if page.link:
@@ -283,7 +291,7 @@ def _save(
             )
             return slug, made.id
     entry = KnowledgeEntry(
-        slug=slug or free_slug(runtime, title),
+        slug=slug or free_slug(runtime, title, taken=taken),
         title=title,
         body=body,
         questions=page.questions,
@@ -293,5 +301,5 @@ def _save(
         reviewed=runtime.clock.now().date(),
         source=IMPORTED,
     )
-    runtime.catalogue.publish(runtime, entry, wordings=[], learned_from=None)
+    published.append(entry)
     return entry.slug, None

@@ -412,13 +412,14 @@ def _draft_fields(found: Draft) -> dict[str, Any]:
     }
 
 
-def free_slug(runtime: Runtime, title: str) -> str:
-    """A slug for a new entry from its title, not taken by another entry."""
+def free_slug(runtime: Runtime, title: str, *, taken: Collection[str] = ()) -> str:
+    """A slug for a new entry from its title, not taken by another entry (nor in `taken`:
+    slugs given out for entries not published yet)."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:SLUG_LIMIT].strip("-")
     base = base or "answer"
     slug, number = base, 2
-    while runtime.catalogue.get(slug) is not None or _drafted_slug(runtime, slug):
+    while slug in taken or runtime.catalogue.get(slug) is not None or _drafted_slug(runtime, slug):
         slug, number = f"{base}-{number}", number + 1
     return slug
 

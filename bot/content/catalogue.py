@@ -597,6 +597,23 @@ class Catalogue:
             )
         self.index.settle(TRAINING_WAIT_SECONDS)
 
+    def publish_all(self, runtime: Runtime, entries: list[KnowledgeEntry]) -> None:
+        """Add or change many entries at once (an import): stored in one unit of work, and
+        the index rebuilt and retrained once, not once per entry."""
+        if not entries:
+            return
+        now = runtime.clock.now()
+        xapi.record_before_change(runtime.store, self.team_id, now)
+        with runtime.store.session() as session:
+            for entry in entries:
+                rows.save_entry(
+                    session, team_id=self.team_id, at=now, **stored_form(entry, folder=Path())
+                )
+        with self._lock:
+            for entry in entries:
+                self.index.upsert(entry)
+        self.index.settle(TRAINING_WAIT_SECONDS)
+
     def settle(self) -> None:
         """Wait (at most TRAINING_WAIT_SECONDS) until the search classifier has taken in every
         change so far. For work off the request path, after its reply: the worker stays busy
