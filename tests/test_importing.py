@@ -179,3 +179,17 @@ def test_an_imported_answer_links_to_its_source_page_and_section(slack, eddy, ru
     answer = asked(slack, "what happens on monday in my first week?")
     assert "reception at 09:30" in answer
     assert "<https://docs.larkspur.example/onboarding#monday|" in answer
+
+
+def test_two_pages_with_one_title_in_one_import_become_two_entries(slack, eddy, runtime, tmp_path):
+    folder = docs(
+        tmp_path,
+        {
+            "berlin.md": "# Parking permits\n\nIn Berlin, ask the front desk for a permit.\n",
+            "lisbon.md": "# Parking permits\n\nIn Lisbon, park in the street behind the office.\n",
+        },
+    )
+    done = import_source(runtime, folder, "--publish")
+    assert done.returncode == 0, done.stderr
+    permits = [e for e in runtime.catalogue.index.entries if e.title == "Parking permits"]
+    assert sorted(entry.slug for entry in permits) == ["parking-permits", "parking-permits-2"]
