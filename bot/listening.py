@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import networks
-from bot.ask import Answer, Rating, ask, rate, recall
+from bot.ask import Answer, Rating, ask, rate
 from bot.content.networks import Topic
 from bot.question_detector import is_question
 from bot.runtime import Runtime
@@ -372,13 +372,6 @@ class Rated:
     taken: Taken | None
 
 
-def in_channel(runtime: Runtime, question_id: int) -> bool:
-    """Whether the logged question was picked up in a listening channel."""
-    with runtime.store.session() as session:
-        row = rows.question_logged_as(session, team_id=runtime.team_id, question_id=question_id)
-    return row is not None
-
-
 def rate_in_channel(runtime: Runtime, *, question_id: int, user_id: str, helpful: bool) -> Rated:
     """Helpful or Not helpful on Eddy's answer in a channel's thread. The asker's rating counts
     as anywhere (`bot.ask.rate`); anyone's Not helpful takes the answer away, since a wrong
@@ -452,8 +445,3 @@ def follow_up(runtime: Runtime, now: datetime) -> list[FollowUp]:
         offered.append(offer)
         runtime.notify(offer)
     return offered
-
-
-def answer_of(runtime: Runtime, question_id: int) -> Answer | None:
-    """The answer given to a channel question (to redraw it)."""
-    return recall(runtime, question_id=question_id)

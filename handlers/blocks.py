@@ -58,6 +58,8 @@ TREND_CELLS = "▁▂▃▄▅▆▇█"
 
 #: Markup in Slack text: whatever stands between `<` and `>` (innermost first when nested).
 SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+#: A word that is a channel as Slack links it in a command's text (`<#C123|general>`).
+CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 SLACK_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)(?:\|([^<>]*))?>")
 ENTITY = re.compile(r"&(amp|lt|gt);")
 ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}

@@ -55,6 +55,7 @@ from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import privacy
 from handlers.blocks import (
+    CHANNEL_LINK,
     HomeNotice,
     as_dicts,
     button,
@@ -73,7 +74,7 @@ from handlers.blocks import (
 )
 from handlers.forms import channel_select
 from handlers.people import LookUpError, person, person_from_slack
-from handlers.slack import dm, ephemeral, reply
+from handlers.slack import channel_problem, dm, ephemeral, reply
 from handlers.slash import SlashCommand
 from handlers.values import (
     action_value,
@@ -107,7 +108,6 @@ ANSWER = re.compile(r"^lessons_answer_\d+$")
 DONE, START, LINK = "lessons_done", "lessons_start", "lessons_link"
 METADATA_TYPE = "eddy_lesson"
 NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
-CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 #: Slack refuses these for good: stop sending there and say why.
 GONE = {
     "user_not_found": "they are no longer in the workspace",
@@ -634,7 +634,7 @@ def learn_schedule(
             ),
         )
         return
-    mentioned = [CHANNEL_MENTION.match(word) for word in rest.split()]
+    mentioned = [CHANNEL_LINK.match(word) for word in rest.split()]
     channels = [found.group(1) for found in mentioned if found]
     words = [word for word, found in zip(rest.split(), mentioned, strict=True) if not found]
     if not channels:
@@ -655,7 +655,7 @@ def learn_schedule(
         return
     path, note = found
     channel = channels[-1]
-    problem = channel_problem(client, channel)
+    problem = channel_problem(client, channel, then=SCHEDULE_AGAIN)
     if problem:
         reply(ack, f"{note}{problem}")
         return
@@ -680,22 +680,6 @@ def save_schedule(
     return f"{verb}: *{escape(path.title)}* in <#{channel}>, one lesson {schedule.describe()}."
 
 
-def channel_problem(client: WebClient, channel: str, *, plain: bool = False) -> str | None:
-    """Why Eddy could not post lessons in a channel, or None when it can: mrkdwn that links
-    the channel, or (`plain`) plain text for a modal's errors."""
-    where = "that channel" if plain else f"<#{channel}>"
-    try:
-        info = client.conversations_info(channel=channel)["channel"]
-    except SlackApiError as error:
-        said = error.response.get("error")
-        return f"I can't see {where} (Slack says {said}): if it's private, invite @Eddy first."
-    if info.get("is_archived"):
-        return f"{'That channel' if plain else where} is archived."
-    if not info.get("is_member") and not info.get("is_im"):
-        return f"I'm not in {where} yet: invite me with /invite @Eddy there, then schedule again."
-    return None
-
-
 def learn_unschedule(
     ack: Ack, runtime: Runtime, client: WebClient, command: dict[str, Any], rest: str
 ) -> None:
@@ -703,9 +687,9 @@ def learn_unschedule(
         reply(ack, NOT_A_MANAGER)
         return
     words = rest.split()
-    channels = [m.group(1) for m in map(CHANNEL_MENTION.match, words) if m]
+    channels = [m.group(1) for m in map(CHANNEL_LINK.match, words) if m]
     found = resolve_path(
-        ack, runtime, " ".join(w for w in words if not CHANNEL_MENTION.match(w)), "unschedule"
+        ack, runtime, " ".join(w for w in words if not CHANNEL_LINK.match(w)), "unschedule"
     )
     if found is None:
         return
@@ -958,6 +942,7 @@ CHANNEL_BLOCK, PATH_BLOCK, TIME_BLOCK, DAYS_BLOCK, ZONE_BLOCK = (
     "schedule_zone",
 )
 NOT_A_MANAGER = "Only community managers can change the lessons scheduled into channels."
+SCHEDULE_AGAIN = "schedule again"
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -1107,7 +1092,11 @@ def on_schedule_submitted(
         lessons.SchedulePart.ZONE: ZONE_BLOCK,
     }
     errors = {blocks[part]: problem for part, problem in asked.problems.items()}
-    problem = channel_problem(client, channel, plain=True) if channel and plan is None else None
+    problem = (
+        channel_problem(client, channel, then=SCHEDULE_AGAIN, plain=True)
+        if channel and plan is None
+        else None
+    )
     if problem:
         errors[CHANNEL_BLOCK] = problem
     if errors or asked.schedule is None:

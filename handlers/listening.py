@@ -33,6 +33,7 @@ from bot.text import plural
 from handlers import ask
 from handlers.ask import ASK_EXPERTS, RATED_REPLY, answer_message
 from handlers.blocks import (
+    CHANNEL_LINK,
     HomeNotice,
     as_dicts,
     button,
@@ -48,7 +49,7 @@ from handlers.blocks import (
     typed_input,
 )
 from handlers.forms import channel_select, whole_number
-from handlers.slack import dm, post_in_thread
+from handlers.slack import channel_problem, dm, post_in_thread
 from handlers.slash import HELP_WORDS
 from handlers.values import (
     action_value,
@@ -71,8 +72,8 @@ USAGE = (
     "/ask listen off #channel",
     "/ask listening",
 )
-#: A channel as Slack links it (`<#C123|it-help>`), or as typed (`#it-help`), or its ID.
-CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+#: A channel named by its ID, or by its name as typed (`#it-help`); Slack's link is
+#: `handlers.blocks.CHANNEL_LINK`.
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 CHANNEL_NAME = re.compile(r"^#([a-z0-9][a-z0-9._-]{0,79})$")
 #: Who else a message is for: a person, a group, a broadcast (`@here`): not Eddy's to answer.
@@ -89,6 +90,8 @@ CHANNEL_REPLY = {
     Rating.ALREADY: "This answer has already been rated. Thanks!",
     Rating.GONE: "That answer is no longer there.",
 }
+LISTEN_AGAIN = "run /ask listen again"
+ONLY_CHANNELS = "I listen only in channels. Here, just send me your question."
 NOT_A_MANAGER = (
     "Only community managers, or the managers of the topic whose channel it is, can choose "
     "where I listen."
@@ -183,7 +186,7 @@ def on_listen(
     chosen = read_options(options)
     if isinstance(chosen, str):
         return usage(chosen)
-    problem = channel_problem(client, channel)
+    problem = channel_problem(client, channel, then=LISTEN_AGAIN, not_a_dm=ONLY_CHANNELS)
     if problem:
         return usage(problem)
     change = listening.turn_on(runtime, user_id=user, channel_id=channel, **chosen)
@@ -254,28 +257,6 @@ def channel_of(client: WebClient, word: str) -> str | None:
     except SlackApiError as error:
         log.warning("Could not list channels: %s", error.response.get("error"))
         return None
-
-
-def channel_problem(client: WebClient, channel: str) -> str | None:
-    """Why Eddy could not listen in a channel (not in it, archived, a DM), or None."""
-    try:
-        info = client.conversations_info(channel=channel)["channel"]
-    except SlackApiError as error:
-        said = error.response.get("error")
-        return (
-            f"I can't see that channel (Slack says {said}). If it's private, invite me there "
-            f"first: {code('/invite @Eddy')}."
-        )
-    if info.get("is_im") or info.get("is_mpim"):
-        return "I listen only in channels. Here, just send me your question."
-    if info.get("is_archived"):
-        return f"<#{channel}> is archived."
-    if not info.get("is_member"):
-        return (
-            f"I'm not in <#{channel}> yet: invite me with {code('/invite @Eddy')} there, then "
-            f"run {code('/ask listen')} again."
-        )
-    return None
 
 
 # --- messages in a listening channel ------------------------------------------------------
@@ -508,7 +489,7 @@ def on_turn_on(
     if not listening.allowed(runtime, user, channel, "the offer to listen"):
         answer_presser(runtime, body, respond, NOT_A_MANAGER)
         return
-    problem = channel_problem(client, channel)
+    problem = channel_problem(client, channel, then=LISTEN_AGAIN, not_a_dm=ONLY_CHANNELS)
     if problem:
         answer_presser(runtime, body, respond, problem)
         return
@@ -711,9 +692,11 @@ def on_channel_submitted(
     if emoji is None:
         errors[EMOJI_BLOCK] = "One emoji name, like :x: or :no_entry:."
     if not known:
-        problem = channel_problem(client, channel)
+        problem = channel_problem(
+            client, channel, then="save again", plain=True, not_a_dm=ONLY_CHANNELS
+        )
         if problem:
-            errors[CHANNEL_BLOCK] = typed(problem)
+            errors[CHANNEL_BLOCK] = problem
     if errors:
         ack(response_action="errors", errors=errors)
         return

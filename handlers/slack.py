@@ -73,3 +73,31 @@ def ephemeral(client: WebClient, channel: str, user: str, text: str) -> None:
 def reply(ack: Ack, text: str, *extra: Block) -> None:
     """Answer a slash command (only the person who typed it sees the answer)."""
     ack(text=text, blocks=as_dicts([section(text), *extra]))
+
+
+def channel_problem(
+    client: WebClient,
+    channel: str,
+    *,
+    then: str,
+    plain: bool = False,
+    not_a_dm: str | None = None,
+) -> str | None:
+    """Why Eddy cannot work in a channel (it cannot see it, it is archived, Eddy is not in
+    it, or it is a DM where `not_a_dm` says why not), or None when it can: mrkdwn that links
+    the channel, or (`plain`) plain text for a modal's errors. `then` says what to do once
+    Eddy is invited ("schedule again")."""
+    where = "that channel" if plain else f"<#{channel}>"
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as error:
+        said = error.response.get("error")
+        return f"I can't see {where} (Slack says {said}): if it's private, invite @Eddy first."
+    is_dm = bool(info.get("is_im") or info.get("is_mpim"))
+    if is_dm and not_a_dm is not None:
+        return not_a_dm
+    if info.get("is_archived"):
+        return f"{'That channel' if plain else where} is archived."
+    if not info.get("is_member") and not is_dm:
+        return f"I'm not in {where} yet: invite me with /invite @Eddy there, then {then}."
+    return None

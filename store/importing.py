@@ -58,20 +58,6 @@ def save_page(session: Session, row: ImportedPage) -> None:
     session.flush()
 
 
-def page_of_draft(session: Session, *, team_id: str, draft_id: int) -> ImportedPage | None:
-    query = select(ImportedPage).where(
-        col(ImportedPage.team_id) == team_id, col(ImportedPage.draft_id) == draft_id
-    )
-    return session.exec(query).first()
-
-
-def page_of_entry(session: Session, *, team_id: str, slug: str) -> ImportedPage | None:
-    query = select(ImportedPage).where(
-        col(ImportedPage.team_id) == team_id, col(ImportedPage.slug) == slug
-    )
-    return session.exec(query).first()
-
-
 def published(session: Session, *, team_id: str, draft_id: int, slug: str) -> None:
     """The page's draft was approved as the entry `slug`."""
     session.execute(
