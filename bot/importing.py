@@ -24,9 +24,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rapidfuzz import utils
+from sqlmodel import Session
 
 from bot import meaning
 from bot.content.entries import KnowledgeEntry
@@ -155,41 +157,37 @@ def import_pages(
         (report.updated if updating else report.created).append(page.title)
         if dry_run:
             continue
-        entry_slug, draft_id = _save(
+        made = rows.ImportedPage(
+            team_id=runtime.team_id,
+            source=source,
+            key=page.key,
+            title=page.title[:TITLE_LIMIT],
+            origin=page.source[: rows.KEY_LENGTH],
+            link=(page.link or "")[: rows.KEY_LENGTH] or None,
+            fingerprint=said,
+            slug=entry_slug,
+            draft_id=draft_id,
+            imported_at=row.imported_at if row is not None else now,
+            updated_at=now,
+            gone_at=None,
+        )
+        entry_slug = _save(
             runtime,
             page,
+            made,
             topic=chosen_topic,
             owner=chosen_owner,
             review=review,
-            slug=entry_slug,
-            draft_id=draft_id,
             reviewer=reviewer or chosen_owner or "",
             taken=ours,
             published=published,
-        )
-        recorded.append(
-            rows.ImportedPage(
-                team_id=runtime.team_id,
-                source=source,
-                key=page.key,
-                title=page.title[:TITLE_LIMIT],
-                origin=page.source[: rows.KEY_LENGTH],
-                link=(page.link or "")[: rows.KEY_LENGTH] or None,
-                fingerprint=said,
-                slug=entry_slug,
-                draft_id=draft_id,
-                imported_at=row.imported_at if row is not None else now,
-                updated_at=now,
-                gone_at=None,
-            )
+            recorded=recorded,
         )
         if entry_slug is not None:
             ours.add(entry_slug)
-    # Entries first, then what became of each page: a page never names an entry not saved.
-    runtime.catalogue.publish_all(runtime, published)
-    with runtime.store.session() as session:
-        for made in recorded:
-            rows.save_page(session, made)
+    # The entries and what became of their pages in one unit of work: an import stopped
+    # half-way leaves no entry that its page does not name (the next run would add it twice).
+    runtime.catalogue.publish_all(runtime, published, with_them=partial(_record, recorded))
     for key, row in known.items():
         if key in seen or row.gone_at is not None:
             continue
@@ -204,6 +202,11 @@ def import_pages(
     if not dry_run:
         runtime.notify(HomeChanged(managers=True))
     return report
+
+
+def _record(recorded: list[rows.ImportedPage], session: Session) -> None:
+    for made in recorded:
+        rows.save_page(session, made)
 
 
 def _pending(runtime: Runtime, draft_id: int) -> bool:
@@ -247,19 +250,21 @@ def _repeats(
 def _save(
     runtime: Runtime,
     page: ImportedPage,
+    made: rows.ImportedPage,
     *,
     topic: str | None,
     owner: str | None,
     review: bool,
-    slug: str | None,
-    draft_id: int | None,
     reviewer: str,
     taken: set[str],
     published: list[KnowledgeEntry],
-) -> tuple[str | None, int | None]:
+    recorded: list[rows.ImportedPage],
+) -> str | None:
     """Put the page in the review queue, or make its entry (added to `published`, which the
-    caller publishes at once); (the entry's slug, the draft's id) it now has. `taken` are the
-    slugs this import gave out already."""
+    caller publishes at once); the entry's slug it has, if any. `made` is what the import
+    records of the page (`slug` and `draft_id` as they were): completed here, and saved with
+    its draft in one unit of work, or added to `recorded` to be saved with its entry. `taken`
+    are the slugs this import gave out already."""
     title = page.title[:TITLE_LIMIT]
     body = page.body
     if page.link:
@@ -275,23 +280,24 @@ def _save(
             "source_url": page.link if page.link and len(page.link) <= 500 else None,
         }
         with runtime.store.session() as session:
-            if draft_id is not None:
+            if made.draft_id is not None:
                 draft_rows.revise_draft(
-                    session, team_id=runtime.team_id, draft_id=draft_id, fields=fields
+                    session, team_id=runtime.team_id, draft_id=made.draft_id, fields=fields
                 )
-                return slug, draft_id
-            made = draft_rows.add_draft(
-                session,
-                team_id=runtime.team_id,
-                at=runtime.clock.now(),
-                kind=IMPORT_DRAFT,
-                proposed_by=reviewer,
-                slug=slug,
-                **fields,
-            )
-            return slug, made.id
+            else:
+                made.draft_id = draft_rows.add_draft(
+                    session,
+                    team_id=runtime.team_id,
+                    at=runtime.clock.now(),
+                    kind=IMPORT_DRAFT,
+                    proposed_by=reviewer,
+                    slug=made.slug,
+                    **fields,
+                ).id
+            rows.save_page(session, made)
+        return made.slug
     entry = KnowledgeEntry(
-        slug=slug or free_slug(runtime, title, taken=taken),
+        slug=made.slug or free_slug(runtime, title, taken=taken),
         title=title,
         body=body,
         questions=page.questions,
@@ -302,4 +308,6 @@ def _save(
         source=IMPORTED,
     )
     published.append(entry)
-    return entry.slug, None
+    made.slug = entry.slug
+    recorded.append(made)
+    return entry.slug

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import badges, gaps, networks
+from bot import badges, gaps, networks, xapi
 from bot.content.catalogue import file_fingerprint, to_entry
 from bot.content.entries import KnowledgeEntry
 from bot.networks import Outcome
@@ -654,6 +654,27 @@ def dismiss_flag(runtime: Runtime, *, slug: str, manager: str) -> Outcome:
     if cleared:
         runtime.notify(HomeChanged(managers=True))
     return Outcome.DONE if cleared else Outcome.ALREADY
+
+
+def remove_gone(runtime: Runtime, *, slug: str, manager: str) -> Outcome:
+    """A manager decided that an entry whose imported page disappeared from its source goes
+    too: it no longer answers, here at once and on other instances at their next refresh.
+    ALREADY when it was kept, came back in a later import, or is removed already."""
+    if not runtime.is_manager(manager):
+        log.warning("Refused to remove %s for %s, not a manager", slug, manager)
+        return Outcome.NOT_ALLOWED
+    xapi.record_before_change(runtime.store, runtime.team_id, runtime.clock.now())
+    with runtime.store.session() as session:
+        entry = entry_rows.entry(session, team_id=runtime.team_id, slug=slug)
+        if entry is None or entry.flagged_at is None:
+            return Outcome.ALREADY
+        if not import_rows.forget_gone(session, team_id=runtime.team_id, slug=slug):
+            return Outcome.ALREADY
+        entry_rows.delete_entry(session, team_id=runtime.team_id, slug=slug)
+    runtime.catalogue.forget(slug)
+    log.info("Knowledge entry %s, gone from its imported source, was removed by %s", slug, manager)
+    runtime.notify(HomeChanged(managers=True))
+    return Outcome.DONE
 
 
 def confirm(runtime: Runtime, *, slug: str, user_id: str) -> Outcome:

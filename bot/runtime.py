@@ -109,7 +109,10 @@ class Runtime:
         handlers send it through Slack, so that bot/ never builds messages."""
         deliver = self.listeners.get(type(notice))
         if deliver is None:
-            log.warning("No Slack connection to deliver %r", notice)
+            # A command line run (an import) changes what Home tabs show, and the next time
+            # someone opens theirs it is drawn afresh: nobody is owed that notice.
+            level = logging.DEBUG if isinstance(notice, HomeChanged) else logging.WARNING
+            log.log(level, "No Slack connection to deliver %r", notice)
             return
         deliver(notice)
 

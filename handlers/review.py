@@ -114,6 +114,8 @@ VIEW_DRAFT, VIEW_ENTRY, EDIT_ENTRY, LOOKS_FINE, STILL_TRUE, WRITE_GAP = (
     "review_write_gap",
 )
 CONFIRM_LEARNED, REMOVE_LEARNED = "review_confirm_learned", "review_remove_learned"
+#: Remove an entry whose imported page is gone from its source (beside "Keep it").
+REMOVE_GONE = "review_remove_gone"
 #: Slack's most blocks in a modal; and the blocks a flagged entry's learned wordings may take
 #: in the review queue, a page of many items.
 VIEW_BLOCKS, QUEUE_LEARNED_ROOM = 100, 7
@@ -155,6 +157,7 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(EDIT_ENTRY)(on_edit_entry)
     app.view(ENTRY_MODAL)(on_entry_submitted)
     app.action(LOOKS_FINE)(on_looks_fine)
+    app.action(REMOVE_GONE)(on_remove_gone)
     app.action(STILL_TRUE)(on_still_true)
     app.action(WRITE_GAP)(on_write_gap)
     app.action(CONFIRM_LEARNED)(on_confirm_learned)
@@ -178,7 +181,24 @@ def queue_item(runtime: Runtime, item: Draft | Flagged | Overdue | ImportBatch) 
                 f"*{escape(entry.title)}* · its page is gone from the imported source "
                 f"*{escape(item.gone_from)}* · kept, so that it still answers until you decide"
             ),
-            entry_actions(entry.slug, button("Keep it", LOOKS_FINE, entry.slug)),
+            entry_actions(
+                entry.slug,
+                button("Keep it", LOOKS_FINE, entry.slug),
+                ButtonElement(
+                    text="Remove",
+                    action_id=REMOVE_GONE,
+                    value=entry.slug,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Remove this entry?",
+                        text=f"*{shorten(escape(entry.title), 200)}* will no longer answer "
+                        "anyone. Importing its page again brings it back.",
+                        confirm="Remove",
+                        deny="Cancel",
+                        style="danger",
+                    ),
+                ),
+            ),
         ]
     if isinstance(item, Flagged):
         entry = item.entry
@@ -1134,6 +1154,19 @@ def on_looks_fine(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
     text = {
         Outcome.DONE: "Cleared the flag: the entry stays as it is.",
         Outcome.ALREADY: "Someone has already looked at that flag.",
+    }.get(outcome, NOT_A_MANAGER)
+    answer_presser(runtime, body, respond, text)
+
+
+def on_remove_gone(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user, slug = presser(body), action_value(body)
+    entry = runtime.catalogue.get(slug)
+    title = f"*{escape(entry.title)}*" if entry else "That entry"
+    outcome = review.remove_gone(runtime, slug=slug, manager=user)
+    text = {
+        Outcome.DONE: f"Removed {title}: it no longer answers anyone.",
+        Outcome.ALREADY: "Someone has already decided about that entry.",
     }.get(outcome, NOT_A_MANAGER)
     answer_presser(runtime, body, respond, text)
 

@@ -77,6 +77,20 @@ def gone_pages(session: Session, *, team_id: str) -> dict[str, str]:
     return {str(row.slug): row.source for row in session.exec(query)}
 
 
+def forget_gone(session: Session, *, team_id: str, slug: str) -> bool:
+    """Forget the gone page(s) that became the entry `slug` (its entry is being removed); False
+    if it has none (it was kept, came back, or was removed already)."""
+    query = select(ImportedPage).where(
+        col(ImportedPage.team_id) == team_id,
+        col(ImportedPage.slug) == slug,
+        col(ImportedPage.gone_at).is_not(None),
+    )
+    found = list(session.exec(query))
+    for row in found:
+        session.delete(row)
+    return bool(found)
+
+
 def draft_sources(session: Session, *, team_id: str) -> dict[int, str]:
     """Drafts waiting from imports: draft id → the source's name."""
     query = select(ImportedPage).where(

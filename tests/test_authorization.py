@@ -33,6 +33,7 @@ Who may press what (the rows below say the same, listener by listener):
 - review_looks_fine, review_write_gap, review_gap_modal: community managers.
 - review_confirm_learned, review_remove_learned: community managers.
 - review_approve_import: the managers of each page's topic, community managers.
+- review_remove_gone: community managers.
 - home_tab: anyone, for their own tab; the console's tabs: community managers.
 - home_page, home_period: community managers (they page the console).
 - home_next_lesson, home_start_path, lessons_start: anyone, for themselves.
@@ -412,6 +413,35 @@ def imported_batch(slack) -> View:
     assert done.returncode == 0, done.stderr
     instance.runtime.catalogue.refresh(instance.runtime)
     return open_console(slack, "Review queue")
+
+
+def gone_page(slack) -> View:
+    """An entry imported and published from a docs folder whose page a later import no longer
+    found: kept, and flagged in the review queue with Keep it and Remove."""
+    instance, tmp_path = IMPORTING["instance"], IMPORTING["tmp_path"]
+    folder = tmp_path / "handbook"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bikes.md").write_text("# Bike parking\n\nThe courtyard rack behind building B.\n")
+    (folder / "desks.md").write_text("# Hot desks\n\nBook a desk in the workplace app.\n")
+    for _ in range(2):
+        done = eddy_cli(
+            "content",
+            "import",
+            str(folder),
+            "--publish",
+            cwd=folder.parent,
+            DATABASE_URL=instance.runtime.settings.database_url,
+            EDDY_MANAGERS=ALEX,
+        )
+        assert done.returncode == 0, done.stderr
+        (folder / "desks.md").unlink(missing_ok=True)
+    instance.runtime.catalogue.refresh(instance.runtime)
+    return open_console(slack, "Review queue")
+
+
+def alex_removes_the_gone_entry(slack, _: Any) -> None:
+    press_as(slack, ALEX, open_console(slack, "Review queue"), "Remove")
+    assert "Removed *Hot desks*" in seen(slack.home(ALEX))
 
 
 def the_batch_still_waits(slack, _: Any) -> None:
@@ -997,6 +1027,14 @@ TABLE: tuple[Row, ...] = (
         pressing("Approve all"),
         "Only the managers of those pages' topics, or community managers",
         the_batch_still_waits,
+    ),
+    Row(
+        review_handlers.REMOVE_GONE,
+        MANAGERS,
+        gone_page,
+        pressing("Remove"),
+        NOT_MANAGER,
+        alex_removes_the_gone_entry,
     ),
     # --- Help channels ---------------------------------------------------------------------------
     Row(

@@ -103,6 +103,38 @@ def test_a_page_gone_from_the_source_is_kept_and_flagged(slack, eddy, runtime, t
     assert "Hot desks" in seen(open_tab(slack, ALEX, "Review queue"))
 
 
+def gone_desks(runtime, tmp_path: Path) -> Path:
+    """Two pages imported and published; then one is gone from the next import."""
+    desks = "# Hot desks\n\nBook a desk in the app.\n"
+    folder = docs(tmp_path, {"bike-parking.md": BIKE_PAGE, "desks.md": desks})
+    import_source(runtime, folder, "--publish")
+    (folder / "desks.md").unlink()
+    import_source(runtime, folder, "--publish")
+    return folder
+
+
+def test_a_manager_removes_an_entry_whose_page_is_gone(slack, eddy, runtime, tmp_path):
+    folder = gone_desks(runtime, tmp_path)
+    queue = open_tab(slack, ALEX, "Review queue")
+    slack.press(ALEX, queue, "Remove")
+    assert "Removed *Hot desks*: it no longer answers anyone" in seen(slack.home(ALEX))
+    assert "Book a desk" not in asked(slack, "how do I book a hot desk")
+    assert "Hot desks" not in seen(open_tab(slack, ALEX, "Review queue"))
+    assert "courtyard rack" in asked(slack, BIKES)  # the rest of the import stays
+
+    (folder / "desks.md").write_text("# Hot desks\n\nBook a desk in the app.\n")
+    back = import_source(runtime, folder, "--publish")  # the page is back: a new entry
+    assert back.returncode == 0, back.stderr
+    assert "Book a desk" in asked(slack, "how do I book a hot desk")
+
+
+def test_a_manager_keeps_an_entry_whose_page_is_gone(slack, eddy, runtime, tmp_path):
+    gone_desks(runtime, tmp_path)
+    slack.press(ALEX, open_tab(slack, ALEX, "Review queue"), "Keep it")
+    assert "Hot desks" not in seen(open_tab(slack, ALEX, "Review queue"))
+    assert "Book a desk" in asked(slack, "how do I book a hot desk")
+
+
 def test_a_near_duplicate_of_an_entry_is_reported_not_added(slack, eddy, runtime, tmp_path):
     folder = docs(tmp_path, {"vpn.md": "# Reset your VPN password\n\nCall the help desk.\n"})
     done = import_source(runtime, folder, "--publish")

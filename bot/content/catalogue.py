@@ -19,11 +19,14 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import Session
 
 from bot import xapi
 from bot.content.badge_rules import (
@@ -597,9 +600,16 @@ class Catalogue:
             )
         self.index.settle(TRAINING_WAIT_SECONDS)
 
-    def publish_all(self, runtime: Runtime, entries: list[KnowledgeEntry]) -> None:
-        """Add or change many entries at once (an import): stored in one unit of work, and
-        the index rebuilt and retrained once, not once per entry."""
+    def publish_all(
+        self,
+        runtime: Runtime,
+        entries: list[KnowledgeEntry],
+        *,
+        with_them: Callable[[Session], None] | None = None,
+    ) -> None:
+        """Add or change many entries at once (an import): stored in one unit of work, with
+        what `with_them` writes (the import's record of its pages), and the index rebuilt and
+        retrained once, not once per entry."""
         if not entries:
             return
         now = runtime.clock.now()
@@ -609,10 +619,18 @@ class Catalogue:
                 rows.save_entry(
                     session, team_id=self.team_id, at=now, **stored_form(entry, folder=Path())
                 )
+            if with_them is not None:
+                with_them(session)
         with self._lock:
             for entry in entries:
                 self.index.upsert(entry)
         self.index.settle(TRAINING_WAIT_SECONDS)
+
+    def forget(self, slug: str) -> None:
+        """An entry removed from the database stops answering here at once (other instances
+        drop it at their next refresh)."""
+        with self._lock:
+            self.index.remove(slug)
 
     def settle(self) -> None:
         """Wait (at most TRAINING_WAIT_SECONDS) until the search classifier has taken in every
