@@ -488,9 +488,29 @@ class Started:
 
 def start(runtime: Runtime, user_id: str, path: LearningPath, *, tz: str, now: datetime) -> Started:
     """Subscribe to a path; its next lesson goes out at once and counts as today's."""
+    return enrol(runtime, user_id, path, tz=tz, now=now)
+
+
+def enrol(
+    runtime: Runtime,
+    user_id: str,
+    path: LearningPath,
+    *,
+    tz: str,
+    now: datetime,
+    origin: str = rows.SELF,
+    assignment_id: int | None = None,
+    due_on: date | None = None,
+    anchor_day: date | None = None,
+) -> Started:
+    """Put a person on a path: by their own choice (SELF: the next lesson goes out at once
+    and counts as today's), or assigned to them (ASSIGNED) or started when they joined
+    (JOURNEY), whose lessons start at their next lesson slot, on their own schedule. An
+    assignment of a path they already follow keeps their progress and adds its due date."""
     with runtime.store.session() as session:
         learner = _learner(session, runtime, user_id, tz, now)
-        learner.stopped_reason, learner.stopped_at = None, None
+        if origin == rows.SELF:
+            learner.stopped_reason, learner.stopped_at = None, None
         current = rows.subscription(session, team_id=runtime.team_id, user_id=user_id, path=path.id)
         already = current is not None and current.active
         if current is None:
@@ -498,10 +518,15 @@ def start(runtime: Runtime, user_id: str, path: LearningPath, *, tz: str, now: d
                 team_id=runtime.team_id, user_id=user_id, path=path.id, started_at=now
             )
         current.active, current.stopped_at = True, None
+        if origin != rows.SELF:
+            current.origin = origin
+            current.assignment_id = assignment_id
+            current.due_on = due_on
+            current.anchor_day = anchor_day or current.anchor_day
         rows.save(session, current)
         schedule = Schedule.of(learner)
         delivery_id = None
-        if not already:
+        if not already and origin == rows.SELF:
             delivery_id = _plan_now(session, runtime, learner, path, reason="first", now=now)
         _wake(learner, now)
         rows.save(session, learner)

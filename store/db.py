@@ -23,6 +23,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
 
+import store.assignments
 import store.badges
 import store.events
 import store.home
@@ -43,6 +44,7 @@ TABLE_MODULES = (
     store.knowledge,
     store.networks,
     store.lessons,
+    store.assignments,
     store.listening,
     store.badges,
     store.review,

@@ -33,6 +33,14 @@ DUE, SENDING, SENT, FAILED = "due", "sending", "sent", "failed"
 PERSON, CHANNEL = "person", "channel"
 #: Channel schedule states.
 ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
+#: How a person came to a path: they chose it, someone assigned it, or it started when they
+#: joined the workspace (an onboarding journey: `assign_on_join` in the path's file).
+SELF, ASSIGNED, JOURNEY = "self", "assigned", "journey"
+#: How a lesson came to be done: learned (its quiz answered, or marked done), or known
+#: without being sent (its placement item answered right, or "I know this").
+LEARNED, KNOWN = "learned", "known"
+#: A path's placement check: waiting to be sent, sent, or answered (None: the path has none).
+PLACEMENT_DUE, PLACEMENT_SENT, PLACEMENT_DONE = "due", "sent", "done"
 
 
 class LessonPathRow(ContentSpec, table=True):
@@ -61,6 +69,12 @@ class Learner(TeamKeyed, table=True):
     #: Why Eddy stopped sending (they left the workspace, turned off DMs); None while active.
     stopped_reason: str | None = Field(default=None, max_length=200)
     stopped_at: datetime | None = utc_field(default=None, nullable=True)
+    #: Why lessons wait for the person's Resume (unanswered lessons after their reminders),
+    #: in words for them and their managers; None while lessons flow.
+    paused_reason: str | None = Field(default=None, max_length=200)
+    paused_at: datetime | None = utc_field(default=None, nullable=True)
+    #: The local day Eddy last said a streak was about to break (said once per streak).
+    streak_warned_day: date | None = None
     created_at: datetime = utc_field()
 
 
@@ -73,6 +87,17 @@ class LessonSubscription(TeamKeyed, table=True):
     started_at: datetime = utc_field()
     stopped_at: datetime | None = utc_field(default=None, nullable=True)
     last_delivered_at: datetime | None = utc_field(default=None, nullable=True)
+    #: SELF, ASSIGNED or JOURNEY.
+    origin: str = Field(default=SELF, max_length=16, sa_column_kwargs={"server_default": SELF})
+    #: The assignment that enrolled them (store/assignments.py), while it stands.
+    assignment_id: int | None = Field(default=None, index=True)
+    #: The day they are asked to finish by (their own local day); None: no due date.
+    due_on: date | None = None
+    #: A journey's day 1 (the person's local day): a lesson with `day: n` is not sent before
+    #: anchor_day + n - 1 working days. None: lessons follow one another.
+    anchor_day: date | None = None
+    #: PLACEMENT_DUE, PLACEMENT_SENT or PLACEMENT_DONE; None when the path has no placement.
+    placement: str | None = Field(default=None, max_length=16)
 
 
 class ChannelSchedule(TeamScoped, table=True):
@@ -121,6 +146,10 @@ class LessonDelivery(TeamScoped, table=True):
     claimed_at: datetime | None = utc_field(default=None, nullable=True)
     #: Claims so far; above zero, an earlier attempt may have reached Slack.
     attempts: int = 0
+    #: Reminders sent about this (person's) lesson while unanswered, and when the next is due
+    #: (None: no reminder due; cleared once it is answered).
+    reminders: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    remind_at: datetime | None = utc_field(default=None, nullable=True, index=True)
     not_before: datetime | None = utc_field(default=None, nullable=True)
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
@@ -170,6 +199,8 @@ class LessonDone(TeamKeyed, table=True):
     path: str = Field(max_length=KEY_LENGTH, primary_key=True)
     lesson_id: str = Field(max_length=KEY_LENGTH, primary_key=True)
     done_at: datetime = utc_field()
+    #: LEARNED, or KNOWN (skipped: the person showed they know it).
+    how: str = Field(default=LEARNED, max_length=16, sa_column_kwargs={"server_default": LEARNED})
 
 
 class PathCompletion(TeamKeyed, table=True):

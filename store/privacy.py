@@ -104,6 +104,14 @@ RULES: tuple[Rule, ...] = (
     Rule("learner", "user_id", DELETE, "their lesson time, time zone and streak"),
     Rule("lesson_subscription", "user_id", DELETE, "the paths they follow"),
     Rule("review_card", "user_id", DELETE, "their spaced-repetition deck"),
+    Rule("assigned_person", "user_id", DELETE, "which assignments reached them"),
+    Rule(
+        "lesson_assignment",
+        "target",
+        DELETE,
+        "a path assigned to them alone",
+        only={"target_kind": ("person",)},
+    ),
     Rule("home_state", "user_id", DELETE, "the Home tab page they last looked at"),
     Rule("giving_day", "giver", DELETE, "how much of their daily points budget they spent"),
     Rule("badge_award", "user_id", DELETE, "their badges: recognition of them, no figure"),
@@ -272,6 +280,8 @@ RULES: tuple[Rule, ...] = (
         "members out",
     ),
     Rule("network_member", "added_by", ANONYMISE, "who added an expert: the expert stays"),
+    Rule("lesson_assignment", "assigned_by", ANONYMISE, "who assigned a path: it stays"),
+    Rule("lesson_assignment", "removed_by", ANONYMISE, "who unassigned a path"),
 )
 
 
