@@ -48,6 +48,7 @@ from bot import badges
 from bot.content.lesson_paths import LearningPath, Lesson
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
+from bot.settings import Settings
 from store import lessons as rows
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,16 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 # --- schedules --------------------------------------------------------------------------------
+
+
+def reminder_at(settings: Settings, sent_at: datetime, step: int) -> datetime:
+    """When step `step` (from 1) of a sent lesson's reminders is due (bot/lesson_reminders.py):
+    its reminders spread evenly over the person's lesson window after it was sent, then a last
+    check at the window's end."""
+    reminders = settings.eddy_lesson_reminders
+    if step > reminders:
+        return sent_at + settings.lesson_window
+    return sent_at + settings.lesson_window * step / (reminders + 1)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -472,7 +483,10 @@ def _learner(
 
 
 def _wake(row: rows.Learner, now: datetime) -> None:
-    """Give a dormant learner a next slot (something new to send: a path, a card)."""
+    """Give a dormant learner a next slot (something new to send: a path, a card). A learner
+    whose lessons paused (bot/lesson_reminders.py) is back: they answered, asked or started."""
+    if row.paused_reason is not None:
+        row.paused_reason, row.paused_at = None, now
     if row.next_due_at is None and row.stopped_reason is None:
         row.next_due_at = Schedule.of(row).next_slot(at_or_after=now)
 
@@ -1134,6 +1148,7 @@ def _record_sent(
     now: datetime,
 ) -> None:
     assert row.id is not None
+    reminded = row.kind == rows.PERSON and row.reason == "scheduled" and row.lesson_id
     recorded = rows.finish(
         session,
         delivery_id=row.id,
@@ -1143,6 +1158,7 @@ def _record_sent(
         ts=posted.ts,
         sent_at=now,
         error=None,
+        remind_at=reminder_at(runtime.settings, now, 1) if reminded else None,
     )
     if recorded and row.kind == rows.PERSON and row.path:
         rows.touch_subscription(
@@ -1492,6 +1508,8 @@ class Progress:
     right: int
     reviews_waiting: int
     stopped_reason: str | None
+    #: Why lessons wait for the person's Resume (bot/lesson_reminders.py); None: they flow.
+    paused_reason: str | None = None
 
 
 def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
@@ -1529,6 +1547,7 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
         right=sum(answer.correct for answer in answers),
         reviews_waiting=sum(card.due_day <= today for card in cards),
         stopped_reason=learner.stopped_reason if learner else None,
+        paused_reason=learner.paused_reason if learner else None,
     )
 
 

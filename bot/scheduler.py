@@ -21,6 +21,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.events import forget_old_events
+from bot.lesson_reminders import remind
 from bot.lessons import deliver
 from bot.listening import follow_up
 from bot.lrs import forget_sent, forward, queue_new
@@ -71,6 +72,11 @@ def deliver_lessons(runtime: Runtime, now: datetime) -> str:
     )
 
 
+def remind_learners(runtime: Runtime, now: datetime) -> str:
+    """Remind people of lessons they left unanswered; pause lessons nobody answers."""
+    return str(remind(runtime, now))
+
+
 def remind_reviewers(runtime: Runtime, now: datetime) -> str:
     """DM owners whose knowledge entries are past their review date."""
     reminders = remind_owners(runtime, now)
@@ -109,6 +115,7 @@ JOBS: tuple[Job, ...] = (
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("follow-up-channel-questions", follow_up_channel_questions, timedelta(minutes=1)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
+    Job("remind-learners", remind_learners, timedelta(minutes=5)),
     Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),
     # After the jobs that make learning events, so that one run records, queues and sends them.
     Job("record-learning-events", record_learning, timedelta(minutes=1)),

@@ -11,7 +11,7 @@ never a traceback: `load_settings()` raises `SettingsError` carrying that senten
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +57,9 @@ ADVICE: dict[str, str] = {
     "PORT": "set it to a whole number between 1 and 65535",
     "EDDY_ADMINS_ARE_MANAGERS": "set it to true or false",
     "EDDY_REVIEW_AFTER_DAYS": "set it to a whole number of days between 1 and 3650",
+    "EDDY_LESSON_REMINDERS": "set it to a whole number between 0 (no reminders) and 3",
+    "EDDY_LESSON_WINDOW_HOURS": "set it to a whole number of hours between 1 and 16",
+    "EDDY_PAUSE_AFTER_UNANSWERED": "set it to a whole number of lessons between 1 and 14",
     "EDDY_LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
     "EDDY_LRS_URL": "set it to your Learning Record Store's xAPI endpoint, such as "
     "https://lrs.example.com/xapi/, or leave it empty to send nothing",
@@ -88,6 +91,12 @@ class Settings(BaseSettings):
     eddy_admins_are_managers: bool = False
     #: An entry not reviewed for this many days goes to the review queue; its owner is reminded.
     eddy_review_after_days: int = Field(default=90, ge=1, le=3650)
+    #: Reminders of a scheduled lesson left unanswered, at most (0: none).
+    eddy_lesson_reminders: int = Field(default=1, ge=0, le=3)
+    #: A person's lesson window: from their lesson time, this many hours of that day.
+    eddy_lesson_window_hours: int = Field(default=8, ge=1, le=16)
+    #: Lessons pause when this many scheduled lessons in a row went unanswered.
+    eddy_pause_after_unanswered: int = Field(default=3, ge=1, le=14)
     eddy_log_level: str = "INFO"
     #: The Learning Record Store's xAPI endpoint (empty: statements are not forwarded).
     eddy_lrs_url: str = ""
@@ -184,7 +193,14 @@ class Settings(BaseSettings):
     def _port(cls, value: Any) -> Any:
         return 3000 if value in ("", None) else value
 
-    @field_validator("eddy_admins_are_managers", "eddy_review_after_days", mode="before")
+    @field_validator(
+        "eddy_admins_are_managers",
+        "eddy_review_after_days",
+        "eddy_lesson_reminders",
+        "eddy_lesson_window_hours",
+        "eddy_pause_after_unanswered",
+        mode="before",
+    )
     @classmethod
     def _empty_is_default(cls, value: Any, info: ValidationInfo) -> Any:
         if value not in ("", None):
@@ -212,6 +228,11 @@ class Settings(BaseSettings):
     def forwards_to_lrs(self) -> bool:
         """Statements go to a Learning Record Store (EDDY_LRS_URL is set)."""
         return bool(self.eddy_lrs_url)
+
+    @property
+    def lesson_window(self) -> timedelta:
+        """How long after their lesson time a person may be reminded of it that day."""
+        return timedelta(hours=self.eddy_lesson_window_hours)
 
     def require_slack_http(self) -> None:
         """Raise `SettingsError` unless the bot token and signing secret are both set."""

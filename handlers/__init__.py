@@ -27,6 +27,7 @@ from handlers import (
     badges,
     errors,
     home,
+    lesson_reminders,
     lessons,
     listening,
     networks,
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 #: first but for help channels' listening, which takes only the asker's dismiss emoji on Eddy's
 #: answer and passes every other reaction on: Bolt tries listeners in order, and reactions are
 #: the most frequent events by far.
-CAPABILITIES = (listening, badges, networks, ask, lessons, review, home)
+CAPABILITIES = (listening, badges, networks, ask, lessons, lesson_reminders, review, home)
 
 
 class StartupError(Exception):

@@ -34,11 +34,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot import analytics, gaps, home, lessons, listening, networks, review
+from bot import analytics, gaps, home, lesson_reminders, lessons, listening, networks, review
 from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import ask, badges, people
+from handlers import lesson_reminders as reminder_handlers
 from handlers import lessons as lesson_handlers
 from handlers import listening as listening_handlers
 from handlers import networks as network_handlers
@@ -436,12 +437,13 @@ def schedules_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
             accessory=button("Add a schedule", lesson_handlers.SCHEDULE_ADD, "new", "primary"),
         )
     ]
+    paused = reminder_handlers.paused_blocks(lesson_reminders.paused_learners(runtime))
     if not plans:
-        return [*blocks, context("No path is scheduled into a channel yet.")]
+        return [*blocks, context("No path is scheduled into a channel yet."), *paused]
     shown, page = page_of(plans, "schedules", state.page("schedules"))
     for plan in shown:
         blocks += lesson_handlers.schedule_item(plan)
-    return [*blocks, *pager("schedules", page, len(plans))]
+    return [*blocks, *pager("schedules", page, len(plans)), *paused]
 
 
 def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:

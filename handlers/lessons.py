@@ -551,6 +551,11 @@ def learn_me(
             f"Lessons are paused: {escape(progress.stopped_reason)}. "
             f"{code('/learn start <path>')} resumes them"
         )
+    elif progress.paused_reason:
+        details.append(
+            f"Lessons are paused: {escape(progress.paused_reason)}. "
+            f"{code('/learn next')} resumes them with a lesson now"
+        )
     elif (
         any(each.active for each in progress.paths)
         and progress.next_at is not None

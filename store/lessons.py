@@ -72,6 +72,8 @@ class Learner(TeamKeyed, table=True):
     #: Why lessons wait for the person's Resume (unanswered lessons after their reminders),
     #: in words for them and their managers; None while lessons flow.
     paused_reason: str | None = Field(default=None, max_length=200)
+    #: When they paused; with no reason, when they last resumed (unanswered lessons from
+    #: before then do not count towards another pause).
     paused_at: datetime | None = utc_field(default=None, nullable=True)
     #: The local day Eddy last said a streak was about to break (said once per streak).
     streak_warned_day: date | None = None

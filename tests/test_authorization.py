@@ -36,7 +36,7 @@ Who may press what (the rows below say the same, listener by listener):
 - review_remove_gone: community managers.
 - home_tab: anyone, for their own tab; the console's tabs: community managers.
 - home_page, home_period: community managers (they page the console).
-- home_next_lesson, home_start_path, lessons_start: anyone, for themselves.
+- home_next_lesson, home_start_path, lessons_start, lessons_resume: anyone, for themselves.
 - lessons_answer_<n>, lessons_done: the person the lesson was sent to; anyone, on a lesson
   posted in a channel.
 - lessons_link: anyone (a link: nothing to do).
@@ -63,6 +63,7 @@ import yaml
 
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
+from handlers import lesson_reminders as reminder_handlers
 from handlers import lessons as lesson_handlers
 from handlers import listening as listening_handlers
 from handlers import networks as network_handlers
@@ -949,6 +950,14 @@ TABLE: tuple[Row, ...] = (
         refusal=False,
     ),
     # --- Lessons ----------------------------------------------------------------------------------
+    Row(
+        reminder_handlers.RESUME,
+        "anyone, for themselves",
+        sams_home_with_a_lesson,
+        on_home(reminder_handlers.RESUME, "resume"),
+        "Your lessons are not paused.",
+        refusal=False,
+    ),
     Row(
         lesson_handlers.ANSWER,
         SENT_TO,

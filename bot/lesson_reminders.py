@@ -1,0 +1,221 @@
+"""Reminders that respect people: a lesson nobody answered is mentioned again later that day,
+and lessons pause instead of piling up.
+
+    report = remind(runtime, now)       # the scheduler's job, every few minutes
+    resume(runtime, user_id, now=now)   # the person's Resume button
+
+**When.** A scheduled lesson sent to a person has steps (`bot.lessons.reminder_at`): its
+reminders (EDDY_LESSON_REMINDERS, default one), spread evenly over the person's lesson window
+(EDDY_LESSON_WINDOW_HOURS from their lesson time, default 8), then a last check at the
+window's end. A reminder goes out only while it is still the lesson's own local day, within
+the window, on a lesson day (a scheduled lesson's day is one) and while the person is neither
+paused nor stopped; a lesson they asked for themselves (`/learn next`, a Start) gets none:
+they are looking at it. Answering (the quiz, Mark as done, I know this) ends the steps.
+
+**Pausing.** At the last check, when the person's last EDDY_PAUSE_AFTER_UNANSWERED scheduled
+lessons (default 3) all went unanswered, their lessons pause: no new ones are planned, they are
+told once with a Resume button, and the managers' console lists who is paused and why.
+Answering any lesson, `/learn next` or starting a path resumes them too; lessons unanswered
+before a resume never count towards another pause.
+
+**Streaks.** When the person's streak breaks unless they do a lesson today, the reminder says
+so, once a day (`Learner.streak_warned_day`).
+
+**Once.** Every step is claimed by a conditional update of its delivery row
+(store/lesson_reminders.py), so with several instances each reminder is sent once; the claim
+comes before the message, so a failed post loses a reminder rather than doubling it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.lessons import Schedule, paths, reminder_at
+from bot.runtime import HomeChanged, Runtime
+from store import lesson_reminders as rows
+from store import lessons as lesson_rows
+
+log = logging.getLogger(__name__)
+
+#: Delivery rows looked at per transaction.
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class LessonReminder:
+    """Tell a person their lesson is waiting (handed to `Runtime.notify`)."""
+
+    user_id: str
+    delivery_id: int
+    path_title: str
+    lesson_title: str
+    #: Where the lesson message is (their DM with Eddy) and its ts, to link to it.
+    channel: str | None
+    ts: str | None
+    #: The streak that breaks unless they do a lesson today (0: none to mention).
+    streak: int = 0
+
+
+@dataclass(frozen=True)
+class LessonsPaused:
+    """Tell a person their lessons wait for them (handed to `Runtime.notify`)."""
+
+    user_id: str
+    reason: str
+
+
+@dataclass
+class ReminderReport:
+    reminded: int = 0
+    paused: int = 0
+    #: Steps that found the lesson answered, or its person paused, stopped or out of window.
+    settled: int = 0
+    notices: list[LessonReminder | LessonsPaused] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.reminded} reminded, {self.paused} paused, {self.settled} settled"
+
+
+def pause_reason(count: int) -> str:
+    """Why lessons paused, in words for the person and their managers."""
+    lessons = "lesson" if count == 1 else f"{count} lessons in a row"
+    return f"the last {lessons} went unanswered"
+
+
+def remind(runtime: Runtime, now: datetime) -> ReminderReport:
+    """Take every reminder step due at `now`: remind, pause, or settle (see the module)."""
+    report = ReminderReport()
+    while True:
+        with runtime.store.session() as session:
+            due = rows.due(session, team_id=runtime.team_id, now=now, limit=BATCH)
+            done = rows.answered(session, team_id=runtime.team_id, deliveries=due)
+            people = rows.learners(
+                session, team_id=runtime.team_id, user_ids=sorted({row.recipient for row in due})
+            )
+            for row in due:
+                _step(session, runtime, row, row.id in done, people.get(row.recipient), now, report)
+        if len(due) < BATCH:
+            break
+    for notice in report.notices:
+        runtime.notify(notice)
+        if isinstance(notice, LessonsPaused):
+            runtime.notify(HomeChanged(users=(notice.user_id,), managers=True))
+    return report
+
+
+def _step(
+    session: Session,
+    runtime: Runtime,
+    row: lesson_rows.LessonDelivery,
+    answered: bool,
+    learner: lesson_rows.Learner | None,
+    now: datetime,
+    report: ReminderReport,
+) -> None:
+    settings = runtime.settings
+    last = row.reminders >= settings.eddy_lesson_reminders
+    quiet = answered or learner is None or bool(learner.stopped_reason or learner.paused_reason)
+    next_at = None
+    if not quiet and not last and row.sent_at is not None:
+        next_at = reminder_at(settings, row.sent_at, row.reminders + 2)
+    if not rows.take_step(session, row=row, reminders=row.reminders + 1, remind_at=next_at):
+        return  # another instance took this step
+    if quiet or learner is None:
+        report.settled += 1
+        return
+    if last:
+        if _pause_if_ignored(session, runtime, learner, row, now):
+            report.paused += 1
+            report.notices.append(LessonsPaused(learner.user_id, str(learner.paused_reason)))
+        else:
+            report.settled += 1
+        return
+    schedule = Schedule.of(learner)
+    today = schedule.local_day(now)
+    window_end = schedule.slot_on(row.day) + settings.lesson_window
+    if today != row.day or now > window_end or row.path is None or row.lesson_id is None:
+        report.settled += 1
+        return
+    path = paths(runtime).get(row.path)
+    lesson = path.lesson(row.lesson_id) if path else None
+    if path is None or lesson is None:
+        report.settled += 1
+        return
+    streak = 0
+    at_risk = learner.streak >= 2 and learner.streak_day == schedule.previous_day(today)
+    if at_risk and learner.streak_warned_day != today:
+        streak = learner.streak
+        learner.streak_warned_day = today
+        lesson_rows.save(session, learner)
+    assert row.id is not None
+    report.reminded += 1
+    report.notices.append(
+        LessonReminder(
+            learner.user_id, row.id, path.title, lesson.title, row.channel, row.ts, streak
+        )
+    )
+
+
+def _pause_if_ignored(
+    session: Session,
+    runtime: Runtime,
+    learner: lesson_rows.Learner,
+    row: lesson_rows.LessonDelivery,
+    now: datetime,
+) -> bool:
+    """Pause the learner when their last few scheduled lessons, this one among them, all
+    went unanswered; True when they were paused now."""
+    count = runtime.settings.eddy_pause_after_unanswered
+    recent = rows.recent_lessons(
+        session, team_id=runtime.team_id, user_id=learner.user_id, count=count
+    )
+    resumed = learner.paused_at  # no reason: when they last resumed
+    if resumed is not None:
+        recent = [each for each in recent if each.sent_at is not None and each.sent_at > resumed]
+    if len(recent) < count or row.id not in {each.id for each in recent}:
+        return False
+    if rows.answered(session, team_id=runtime.team_id, deliveries=recent):
+        return False
+    reason = pause_reason(count)
+    if not rows.pause(
+        session, team_id=runtime.team_id, user_id=learner.user_id, reason=reason, at=now
+    ):
+        return False
+    learner.paused_reason = reason
+    log.info("Lessons of %s paused: %s", learner.user_id, reason)
+    return True
+
+
+def resume(runtime: Runtime, user_id: str, *, now: datetime) -> bool:
+    """The person's lessons flow again from their next lesson slot; False when they were not
+    paused (resumed already, say, from another device)."""
+    with runtime.store.session() as session:
+        learner = lesson_rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        if learner is None or learner.paused_reason is None:
+            return False
+        learner.paused_reason, learner.paused_at = None, now
+        if learner.stopped_reason is None:
+            learner.next_due_at = Schedule.of(learner).next_slot(at_or_after=now)
+        lesson_rows.save(session, learner)
+        rows.stop_reminding(session, team_id=runtime.team_id, user_id=user_id)
+    log.info("Lessons of %s resumed", user_id)
+    runtime.notify(HomeChanged(users=(user_id,), managers=True))
+    return True
+
+
+@dataclass(frozen=True)
+class PausedLearner:
+    user_id: str
+    reason: str
+    since: datetime | None
+
+
+def paused_learners(runtime: Runtime) -> list[PausedLearner]:
+    """Who is paused and why, for the managers' console."""
+    with runtime.store.session() as session:
+        found = rows.paused(session, team_id=runtime.team_id)
+    return [PausedLearner(row.user_id, str(row.paused_reason), row.paused_at) for row in found]

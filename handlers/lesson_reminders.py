@@ -1,0 +1,115 @@
+"""Reminders of unanswered lessons and paused lessons, as people see them: a short DM that
+links to the waiting lesson (and mentions a streak about to break), a DM with Resume when
+lessons pause, and the managers' list of who is paused and why (bot/lesson_reminders.py says
+when each happens)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ActionsBlock, Block
+
+from bot import lesson_reminders, lessons
+from bot.lesson_reminders import LessonReminder, LessonsPaused, PausedLearner
+from bot.runtime import Runtime
+from bot.text import plural
+from handlers.blocks import as_dicts, button, context, escape, link, mention, section, when
+from handlers.values import answer_presser, presser
+
+log = logging.getLogger(__name__)
+
+RESUME = "lessons_resume"
+#: Paused learners the console lists by name (the rest are counted).
+PAUSED_SHOWN = 10
+
+
+def register(app: App, runtime: Runtime, client: WebClient) -> None:
+    app.action(RESUME)(on_resume)
+    runtime.listen(LessonReminder, lambda notice: remind(client, notice))
+    runtime.listen(LessonsPaused, lambda notice: tell_paused(client, notice))
+
+
+def remind(client: WebClient, notice: LessonReminder) -> None:
+    """The reminder DM: which lesson waits, a link to it, and the streak at stake."""
+    lesson = f"*{escape(notice.lesson_title)}* ({escape(notice.path_title)})"
+    where = _permalink(client, notice.channel, notice.ts)
+    text = f"Your lesson {link(where, 'from earlier today') if where else 'from earlier today'}"
+    text += f", {lesson}, is still waiting: it takes a minute or two."
+    if notice.streak:
+        text += f" Do it today to keep your {notice.streak}-day streak going."
+    _post(client, notice.user_id, text, [section(text)])
+
+
+def tell_paused(client: WebClient, notice: LessonsPaused) -> None:
+    text = (
+        f"I've paused your lessons: {escape(notice.reason)}, and I'd rather not pile more up. "
+        "Nothing new arrives until you resume; your progress and streak records are kept."
+    )
+    blocks: list[Block] = [
+        section(text),
+        ActionsBlock(elements=[button("Resume lessons", RESUME, "resume", style="primary")]),
+        context("`/learn next` also resumes them, with the next lesson now."),
+    ]
+    _post(client, notice.user_id, text, blocks)
+
+
+def _permalink(client: WebClient, channel: str | None, ts: str | None) -> str | None:
+    if not channel or not ts:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+    except SlackApiError as error:
+        log.info("No link to lesson message %s: %s", ts, error.response.get("error"))
+        return None
+
+
+def _post(client: WebClient, user_id: str, text: str, blocks: list[Block]) -> None:
+    try:
+        client.chat_postMessage(channel=user_id, text=text, blocks=as_dicts(blocks))
+    except SlackApiError as error:
+        log.warning(
+            "Could not message %s about their lessons: %s", user_id, error.response.get("error")
+        )
+
+
+def on_resume(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """Resume lessons: only ever the presser's own (the button names nobody)."""
+    ack()
+    user = presser(body)
+    now = runtime.clock.now()
+    if not lesson_reminders.resume(runtime, user, now=now):
+        answer_presser(runtime, body, respond, "Your lessons are not paused.")
+        return
+    schedule, _ = lessons.schedule_of(runtime, user, tz="")
+    text = (
+        f"Lessons resumed: they come {schedule.describe()}, from your next lesson day. "
+        "`/learn next` sends one now."
+    )
+    if respond is not None and respond.response_url:
+        respond(replace_original=True, text=text, blocks=as_dicts([section(text)]))
+    else:
+        answer_presser(runtime, body, respond, text)
+
+
+def paused_blocks(paused: list[PausedLearner]) -> list[Block]:
+    """The managers' console: who is paused and why (empty when nobody is)."""
+    if not paused:
+        return []
+    lines = [
+        f"• {mention(each.user_id)}: {escape(each.reason)}"
+        + (f" · since {when(each.since)}" if each.since else "")
+        for each in paused[:PAUSED_SHOWN]
+    ]
+    more = len(paused) - PAUSED_SHOWN
+    if more > 0:
+        lines.append(f"…and {plural(more, 'more learner')}.")
+    return [
+        section(
+            f"*Paused learners* ({len(paused)}): their lessons wait until they press Resume "
+            "or answer one.\n" + "\n".join(lines)
+        )
+    ]

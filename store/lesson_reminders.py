@@ -1,0 +1,147 @@
+"""Reminders of unanswered lessons: which sent lessons are due a reminder (or their last
+check), whether they were answered, claiming each step once, and the learners paused.
+
+A reminder is a step of its delivery row (`reminders`, `remind_at` in store/lessons.py): the
+step is claimed by a conditional update from the count and instant it had, so that any number
+of instances agree on who sends it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from store.base import changed
+from store.lessons import PERSON, SENT, Learner, LessonDelivery, LessonDone, QuizAnswer
+
+
+def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[LessonDelivery]:
+    """Sent lessons whose next reminder step is due, oldest first."""
+    query = (
+        select(LessonDelivery)
+        .where(
+            LessonDelivery.team_id == team_id,
+            col(LessonDelivery.remind_at).is_not(None),
+            col(LessonDelivery.remind_at) <= now,
+            col(LessonDelivery.status) == SENT,
+            col(LessonDelivery.kind) == PERSON,
+        )
+        .order_by(col(LessonDelivery.remind_at), col(LessonDelivery.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def answered(session: Session, *, team_id: str, deliveries: list[LessonDelivery]) -> set[int]:
+    """The ids of the deliveries whose lesson its person answered (its quiz, in that message)
+    or has done (marked done, known, or answered in another message since)."""
+    if not deliveries:
+        return set()
+    ids = [row.id for row in deliveries if row.id is not None]
+    found = {
+        int(delivery_id)
+        for delivery_id in session.exec(
+            select(QuizAnswer.delivery_id).where(
+                QuizAnswer.team_id == team_id, col(QuizAnswer.delivery_id).in_(ids)
+            )
+        )
+    }
+    people = sorted({row.recipient for row in deliveries})
+    done = {
+        (str(user_id), str(path), str(lesson_id))
+        for user_id, path, lesson_id in session.exec(
+            select(LessonDone.user_id, LessonDone.path, LessonDone.lesson_id).where(
+                LessonDone.team_id == team_id, col(LessonDone.user_id).in_(people)
+            )
+        )
+    }
+    for row in deliveries:
+        if (row.recipient, row.path, row.lesson_id) in done and row.id is not None:
+            found.add(row.id)
+    return found
+
+
+def take_step(
+    session: Session,
+    *,
+    row: LessonDelivery,
+    reminders: int,
+    remind_at: datetime | None,
+) -> bool:
+    """Move the delivery's reminders on to (`reminders`, `remind_at`) from what `row` says
+    they were; False when another instance took this step first."""
+    statement = (
+        update(LessonDelivery)
+        .where(
+            col(LessonDelivery.id) == row.id,
+            col(LessonDelivery.reminders) == row.reminders,
+            col(LessonDelivery.remind_at) == row.remind_at,
+        )
+        .values(reminders=reminders, remind_at=remind_at)
+    )
+    return changed(session, statement)
+
+
+def stop_reminding(session: Session, *, team_id: str, user_id: str) -> None:
+    """No more reminders of this person's lessons (they answered one, resumed, or stopped)."""
+    session.execute(
+        update(LessonDelivery)
+        .where(
+            col(LessonDelivery.team_id) == team_id,
+            col(LessonDelivery.recipient) == user_id,
+            col(LessonDelivery.remind_at).is_not(None),
+        )
+        .values(remind_at=None)
+    )
+
+
+def recent_lessons(
+    session: Session, *, team_id: str, user_id: str, count: int
+) -> list[LessonDelivery]:
+    """The person's last `count` scheduled lessons that were sent, newest first."""
+    query = (
+        select(LessonDelivery)
+        .where(
+            LessonDelivery.team_id == team_id,
+            LessonDelivery.recipient == user_id,
+            col(LessonDelivery.kind) == PERSON,
+            col(LessonDelivery.reason) == "scheduled",
+            col(LessonDelivery.status) == SENT,
+            col(LessonDelivery.lesson_id).is_not(None),
+        )
+        .order_by(col(LessonDelivery.day).desc(), col(LessonDelivery.id).desc())
+        .limit(count)
+    )
+    return list(session.exec(query))
+
+
+def learners(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, Learner]:
+    query = select(Learner).where(Learner.team_id == team_id, col(Learner.user_id).in_(user_ids))
+    return {row.user_id: row for row in session.exec(query)}
+
+
+def pause(session: Session, *, team_id: str, user_id: str, reason: str, at: datetime) -> bool:
+    """Pause a learner who is neither paused nor stopped; False when they already were."""
+    statement = (
+        update(Learner)
+        .where(
+            col(Learner.team_id) == team_id,
+            col(Learner.user_id) == user_id,
+            col(Learner.paused_reason).is_(None),
+            col(Learner.stopped_reason).is_(None),
+        )
+        .values(paused_reason=reason, paused_at=at, next_due_at=None)
+    )
+    return changed(session, statement)
+
+
+def paused(session: Session, *, team_id: str) -> list[Learner]:
+    """Learners whose lessons wait for them to resume, longest paused first."""
+    query = select(Learner).where(
+        Learner.team_id == team_id,
+        col(Learner.paused_reason).is_not(None),
+        col(Learner.stopped_reason).is_(None),
+    )
+    return list(session.exec(query.order_by(col(Learner.paused_at))))
