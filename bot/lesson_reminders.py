@@ -51,6 +51,10 @@ class LessonReminder:
 
     user_id: str
     delivery_id: int
+    #: Which of the lesson's reminders this is (from 1).
+    step: int
+    path: str
+    lesson: str
     path_title: str
     lesson_title: str
     #: Where the lesson message is (their DM with Eddy) and its ts, to link to it.
@@ -155,7 +159,16 @@ def _step(
     report.reminded += 1
     report.notices.append(
         LessonReminder(
-            learner.user_id, row.id, path.title, lesson.title, row.channel, row.ts, streak
+            learner.user_id,
+            row.id,
+            row.reminders + 1,
+            path.id,
+            lesson.id,
+            path.title,
+            lesson.title,
+            row.channel,
+            row.ts,
+            streak,
         )
     )
 
@@ -188,6 +201,21 @@ def _pause_if_ignored(
     learner.paused_reason = reason
     log.info("Lessons of %s paused: %s", learner.user_id, reason)
     return True
+
+
+def reminded(runtime: Runtime, notice: LessonReminder, *, at: datetime) -> None:
+    """Slack took the reminder: keep it (its learning record, its count)."""
+    with runtime.store.session() as session:
+        rows.record(
+            session,
+            team_id=runtime.team_id,
+            delivery_id=notice.delivery_id,
+            step=notice.step,
+            user_id=notice.user_id,
+            path=notice.path,
+            lesson_id=notice.lesson,
+            sent_at=at,
+        )
 
 
 def resume(runtime: Runtime, user_id: str, *, now: datetime) -> bool:

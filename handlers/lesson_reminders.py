@@ -29,19 +29,21 @@ PAUSED_SHOWN = 10
 
 def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(RESUME)(on_resume)
-    runtime.listen(LessonReminder, lambda notice: remind(client, notice))
+    runtime.listen(LessonReminder, lambda notice: remind(runtime, client, notice))
     runtime.listen(LessonsPaused, lambda notice: tell_paused(client, notice))
 
 
-def remind(client: WebClient, notice: LessonReminder) -> None:
-    """The reminder DM: which lesson waits, a link to it, and the streak at stake."""
+def remind(runtime: Runtime, client: WebClient, notice: LessonReminder) -> None:
+    """The reminder DM: which lesson waits, a link to it, and the streak at stake; kept once
+    Slack took it."""
     lesson = f"*{escape(notice.lesson_title)}* ({escape(notice.path_title)})"
     where = _permalink(client, notice.channel, notice.ts)
     text = f"Your lesson {link(where, 'from earlier today') if where else 'from earlier today'}"
     text += f", {lesson}, is still waiting: it takes a minute or two."
     if notice.streak:
         text += f" Do it today to keep your {notice.streak}-day streak going."
-    _post(client, notice.user_id, text, [section(text)])
+    if _post(client, notice.user_id, text, [section(text)]):
+        lesson_reminders.reminded(runtime, notice, at=runtime.clock.now())
 
 
 def tell_paused(client: WebClient, notice: LessonsPaused) -> None:
@@ -67,13 +69,16 @@ def _permalink(client: WebClient, channel: str | None, ts: str | None) -> str | 
         return None
 
 
-def _post(client: WebClient, user_id: str, text: str, blocks: list[Block]) -> None:
+def _post(client: WebClient, user_id: str, text: str, blocks: list[Block]) -> bool:
+    """Post to the person's DM; False (logged) when Slack refused."""
     try:
         client.chat_postMessage(channel=user_id, text=text, blocks=as_dicts(blocks))
     except SlackApiError as error:
         log.warning(
             "Could not message %s about their lessons: %s", user_id, error.response.get("error")
         )
+        return False
+    return True
 
 
 def on_resume(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:

@@ -29,6 +29,7 @@ import store.events
 import store.home
 import store.importing
 import store.knowledge
+import store.lesson_reminders
 import store.lessons
 import store.listening
 import store.lrs
@@ -44,6 +45,7 @@ TABLE_MODULES = (
     store.knowledge,
     store.networks,
     store.lessons,
+    store.lesson_reminders,
     store.assignments,
     store.listening,
     store.badges,

@@ -11,10 +11,34 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, col, select
 
-from store.base import changed
+from store.base import KEY_LENGTH, TeamKeyed, changed, insert_for, utc_field
 from store.lessons import PERSON, SENT, Learner, LessonDelivery, LessonDone, QuizAnswer
+
+
+class LessonReminder(TeamKeyed, table=True):
+    """A reminder Slack took: the learning record of it (bot/xapi.py) and its count."""
+
+    __tablename__ = "lesson_reminder"
+
+    delivery_id: int = Field(primary_key=True)
+    #: Which of the lesson's reminders (from 1).
+    step: int = Field(primary_key=True)
+    user_id: str = Field(max_length=32, index=True)
+    path: str = Field(max_length=KEY_LENGTH)
+    lesson_id: str = Field(max_length=KEY_LENGTH)
+    sent_at: datetime = utc_field(index=True)
+
+
+def record(session: Session, **values: object) -> None:
+    """Keep a reminder that was sent (once per delivery and step)."""
+    statement = (
+        insert_for(session)(LessonReminder)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["team_id", "delivery_id", "step"])
+    )
+    session.execute(statement)
 
 
 def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[LessonDelivery]:

@@ -257,6 +257,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("quiz_answer", "user_id", ANONYMISE, "counted in quiz accuracy and active learners"),
     Rule("lesson_done", "user_id", ANONYMISE, "counted in active learners"),
+    Rule("lesson_reminder", "user_id", ANONYMISE, "counted as reminders sent"),
     Rule("path_completion", "user_id", ANONYMISE, "counted as paths completed"),
     Rule(
         "point_ledger",

@@ -22,6 +22,20 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "lesson_reminder",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("delivery_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("path", sa.String(length=64), nullable=False),
+        sa.Column("lesson_id", sa.String(length=64), nullable=False),
+        sa.Column("sent_at", store.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "delivery_id", "step", name=op.f("pk_lesson_reminder")),
+    )
+    with op.batch_alter_table("lesson_reminder", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lesson_reminder_sent_at"), ["sent_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lesson_reminder_user_id"), ["user_id"], unique=False)
+    op.create_table(
         "assigned_person",
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -106,6 +120,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lesson_reminder", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lesson_reminder_user_id"))
+        batch_op.drop_index(batch_op.f("ix_lesson_reminder_sent_at"))
+    op.drop_table("lesson_reminder")
     with op.batch_alter_table("lesson_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lesson_subscription_assignment_id"))
         batch_op.drop_column("placement")
