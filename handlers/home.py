@@ -629,7 +629,7 @@ def on_report_team(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     try:
         team = team_members(runtime, client, words)
     except TeamLookUpError as error:
-        publish(runtime, client, user, notice=f"{error} Try again in a moment.")
+        publish(runtime, client, user, notice=str(error))
         return
     if team is None:
         typed = escape(shorten(words, 80))

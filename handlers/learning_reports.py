@@ -109,10 +109,20 @@ def team_members(runtime: Runtime, client: WebClient, words: str) -> Team | None
         if code in NOT_FOUND:
             return None
         log.warning("Slack could not say who is in %r: %s", words[:80], code)
-        raise TeamLookUpError(f"Slack could not say who is in it ({code}).") from error
+        if code == "missing_scope":
+            needed = str(error.response.get("needed") or "usergroups:read")
+            raise TeamLookUpError(
+                f"Eddy needs Slack's {needed} permission to see who is in a team: reinstall "
+                "the app from manifest.yml."
+            ) from error
+        raise TeamLookUpError(
+            f"Slack could not say who is in it ({code}); try again later."
+        ) from error
     except OSError as error:
         log.warning("Could not reach Slack to ask who is in %r", words[:80], exc_info=True)
-        raise TeamLookUpError("I could not reach Slack to ask who is in it.") from error
+        raise TeamLookUpError(
+            "I could not reach Slack to ask who is in it; try again later."
+        ) from error
     return None
 
 

@@ -179,6 +179,14 @@ def test_a_team_narrows_every_figure_to_its_members(slack, learning):
     assert "*Enrolled:* 5" in lines_of(slack.home(ALEX))
 
 
+def test_a_team_slack_will_not_show_is_explained(slack, learning):
+    slack.api.scopes = set(slack.api.scopes or ()) - {"usergroups:read"}  # an old install
+    slack.enter(ALEX, learning_tab(slack), report_handlers.REPORT_TEAM, "@support-team")
+    text = lines_of(slack.home(ALEX))
+    assert "Eddy needs Slack's usergroups:read permission" in text and "manifest.yml" in text
+    assert "*Security basics* · everyone" in text
+
+
 def test_another_path_is_chosen_from_the_select(slack, learning):
     view = learning_tab(slack)
     slack.choose(ALEX, view, report_handlers.REPORT_PATH, "Giving feedback")
