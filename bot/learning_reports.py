@@ -5,7 +5,8 @@ the path's owners (the Home console's Learning tab, and `app.py export learning`
     found.count(ON_TRACK), found.median_days, found.items[0]  # the hardest quiz item
 
 **Who is counted.** A report covers the people *enrolled* on the path: those whose
-subscription is active, and those who completed it. Someone who stopped the path before
+subscription is active, and those who completed it after subscribing (someone who met its
+lessons only in a channel never enrolled). Someone who stopped the path before
 completing it is not enrolled any more; they are counted apart (`left`). With a team (a
 Slack user group or a channel's members, as Slack said when the team was chosen) only its
 members are counted, everywhere in the report.

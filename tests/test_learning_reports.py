@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import lessons
 from bot.clock import ManualClock
@@ -213,6 +214,41 @@ def test_nobody_else_sees_the_report_or_any_of_it(slack, learning):
     assert not [c for c in slack.calls() if c.method.startswith("usergroups.")]
     # Sam's own record stays his to see.
     assert "Security basics* ▰▰▱▱▱▱▱ 2/7" in learn(slack, SAM, "me")
+
+
+def test_a_long_path_stays_within_slacks_limits(slack, instance, content, clock):
+    """Sixty lessons with long titles and questions: every lesson and item is shown, in
+    sections Slack takes (the stand-in refuses a section over 3,000 characters)."""
+    lessons_file = content / "lessons" / "long-path.yml"
+    lessons_file.write_text(
+        yaml.safe_dump(
+            {
+                "title": "A long path",
+                "lessons": [
+                    {
+                        "id": f"lesson-{number}",
+                        "title": f"Lesson {number} " + "with a long title " * 7,
+                        "minutes": 1,
+                        "body": "Read this.",
+                        "quiz": {
+                            "question": f"Question {number}? " + "Think it over. " * 18,
+                            "options": ["This one", "That one"],
+                            "answer": 1,
+                        },
+                    }
+                    for number in range(1, 61)
+                ],
+            }
+        )
+    )
+    instance.runtime.catalogue.refresh(instance.runtime)
+    learn(slack, SAM, "start long-path")
+    view = learning_tab(slack)
+    assert len(view.blocks) < 100
+    text = lines_of(view)
+    assert "*A long path* · everyone" in text and "*Enrolled:* 1 (1 chose it)" in text
+    assert text.count("_too few answers to judge") == 60
+    assert "60. `" in text and " 0 of 1 done · Lesson 60 " in text
 
 
 # --- CSV ----------------------------------------------------------------------------------------
