@@ -24,6 +24,8 @@ from bot.text import plural
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from bot.learning_reports import Team
+    from bot.runtime import Runtime
     from store.db import Store
 
 cli = typer.Typer(
@@ -494,6 +496,141 @@ def export_analytics(
             writer.writerows([team, *row] for row in rows)
     if out is not None:
         err.print(f"Wrote {days}-day analytics to {out}.", highlight=False)
+
+
+@export_cli.command("learning")
+def export_learning(
+    path: Annotated[
+        str,
+        typer.Option(
+            help="The learning path: its id (security-basics) or its title.", show_default=False
+        ),
+    ],
+    group: Annotated[
+        str | None, typer.Option(help="Only the members of this Slack user group (@support-team).")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Only the members of this channel (#support).")
+    ] = None,
+    items: Annotated[
+        bool,
+        typer.Option(
+            "--items",
+            help="Each quiz item's accuracy (hardest first) and the lesson-by-lesson funnel, "
+            "instead of one row per person.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """A learning path's team report as CSV, as the Home console's Learning tab shows it: one
+    row per enrolled person (origin, start, due date, lessons done and known, completion,
+    standing, quiz accuracy), or with --items the quiz items and the funnel.
+
+    --group and --channel need to know who is in the team: Eddy's cached members of a group or
+    channel a path was assigned to, else Slack, asked with SLACK_BOT_TOKEN (Eddy's own token).
+    Names are filled in only when SLACK_BOT_TOKEN is set."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    if group is not None and channel is not None:
+        raise fail("Give either --group or --channel, not both.")
+    words = group if group is not None else channel
+    if group is not None and not group.startswith("@"):
+        raise fail(f"--group {group!r} is not a user group; give its handle, like @support-team.")
+    if channel is not None and not channel.startswith("#"):
+        raise fail(f"--channel {channel!r} is not a channel; give its name, like #support.")
+    from bot import learning_reports, xapi
+    from bot.runtime import Runtime
+
+    store = open_store(settings)
+    try:
+        teams = xapi.known_workspaces(store)
+        if not teams:
+            raise fail("Eddy has not met its Slack workspace yet: start it once (uv run app.py).")
+        runtimes = [Runtime(settings=settings, store=store, team_id=team) for team in teams]
+        found = None
+        known: set[str] = set()
+        for runtime in runtimes:
+            paths = learning_reports.stored_paths(runtime)
+            known |= set(paths)
+            match = next(
+                (
+                    each
+                    for key, each in sorted(paths.items())
+                    if path.casefold() in (key.casefold(), each.title.casefold())
+                ),
+                None,
+            )
+            if match is not None:
+                found = (runtime, match)
+                break
+        if found is None:
+            listed = ", ".join(sorted(known)) or "none yet"
+            raise fail(f"No learning path called {path!r}: the paths are {listed}.")
+        runtime, chosen = found
+        team = learning_team(runtime, words, kind="group" if group is not None else "channel")
+        report = learning_reports.report(runtime, chosen, team=team, now=now(settings))
+        names = {} if items else learning_names(runtime, [p.user_id for p in report.people])
+    finally:
+        store.close()
+    with output(out) as file:
+        writer = csv.writer(file)
+        if items:
+            writer.writerow(learning_reports.ITEMS_HEADER)
+            writer.writerows(learning_reports.item_rows(report))
+        else:
+            writer.writerow(learning_reports.CSV_HEADER)
+            writer.writerows(
+                learning_reports.person_row(person, names.get(person.user_id, ""))
+                for person in report.people
+            )
+    if out is not None:
+        who = f" in {team.name}" if team is not None else ""
+        err.print(
+            f"Wrote the report on {chosen.title}{who} ({plural(report.enrolled, 'person')}) "
+            f"to {out}.",
+            highlight=False,
+        )
+
+
+def learning_team(runtime: Runtime, words: str | None, *, kind: str) -> Team | None:
+    """The team `--group`/`--channel` names: Eddy's cached members, else Slack's answer;
+    one sentence and exit 2 when neither can say."""
+    if words is None:
+        return None
+    from bot import learning_reports
+
+    cached = learning_reports.cached_team(runtime, kind, words[1:])
+    if cached is not None:
+        return cached
+    if not runtime.settings.slack_bot_token:
+        raise fail(
+            f"Reporting on {words} needs SLACK_BOT_TOKEN, so that Eddy can ask Slack who is in "
+            "it (Eddy keeps the members only of groups and channels a path was assigned to)."
+        )
+    from handlers import web_client
+    from handlers.learning_reports import TeamLookUpError, team_members
+
+    try:
+        team = team_members(runtime, web_client(runtime), words)
+    except TeamLookUpError as error:
+        raise fail(str(error), error.__cause__) from None
+    if team is None:
+        what = "user group" if kind == "group" else "channel Eddy can see called"
+        raise fail(f"Slack knows no {what} {words}.")
+    return team
+
+
+def learning_names(runtime: Runtime, user_ids: list[str]) -> dict[str, str]:
+    """People's names as Slack says, when the command line has Eddy's token (else none)."""
+    if not runtime.settings.slack_bot_token or not user_ids:
+        return {}
+    from handlers import web_client
+    from handlers.people import name_of
+
+    client = web_client(runtime)
+    return {user: name_of(runtime, client, user) or "" for user in user_ids}
 
 
 UserIdArgument = Annotated[

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_TAB = "me"
 #: The console's tabs, in the order they are shown.
-CONSOLE_TABS = ("queue", "gaps", "experts", "channels", "schedules", "analytics")
+CONSOLE_TABS = ("queue", "gaps", "experts", "channels", "schedules", "analytics", "learning")
 #: Entries recommended at most.
 RECOMMENDATIONS = 5
 #: Questions waiting for an expert, shown at most (the rest: `/experts me`).
@@ -43,13 +43,16 @@ RECENT_QUESTIONS = 20
 
 @dataclass(frozen=True)
 class HomeState:
-    """Where a reader is: the tab, the page of each list, the analytics period, and what
-    Eddy last told them there (kept on top through redraws until they move on)."""
+    """Where a reader is: the tab, the page of each list, the analytics period, the learning
+    report's path and team, and what Eddy last told them there (kept on top through redraws
+    until they move on)."""
 
     tab: str = MEMBER_TAB
     pages: dict[str, int] = field(default_factory=dict)
     days: int = 30
     notice: str | None = None
+    #: The learning report's choice: {"path": path id, "team": a Team as it stores itself}.
+    report: dict[str, Any] = field(default_factory=dict)
 
     def page(self, section: str) -> int:
         return self.pages.get(section, 0)
@@ -66,8 +69,18 @@ class HomeState:
     def telling(self, notice: str | None) -> HomeState:
         return replace(self, notice=notice)
 
+    def reporting(self, **choice: Any) -> HomeState:
+        """The learning report with `path` and/or `team` chosen (None: everyone)."""
+        return replace(self, report={**self.report, **choice}, notice=None)
+
     def stored(self) -> dict[str, Any]:
-        return {"tab": self.tab, "pages": self.pages, "days": self.days, "notice": self.notice}
+        return {
+            "tab": self.tab,
+            "pages": self.pages,
+            "days": self.days,
+            "notice": self.notice,
+            "report": self.report,
+        }
 
 
 @dataclass(frozen=True)
@@ -205,6 +218,7 @@ def state_of(runtime: Runtime, user_id: str) -> HomeState:
         pages={str(k): int(v) for k, v in (stored.get("pages") or {}).items()},
         days=days if days in analytics.PERIODS else 30,
         notice=stored.get("notice") or None,
+        report=report if isinstance(report := stored.get("report"), dict) else {},
     )
 
 

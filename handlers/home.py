@@ -3,10 +3,12 @@
 The Home tab is drawn whenever someone opens it, and again (for whoever looked at it in the
 last day) when something it shows changes: points, a lesson, a question waiting for them, the
 review queue. Members see their own learning; community managers also get the console's
-tabs — review queue, knowledge gaps, experts, schedules, analytics — each list a page at a
-time, so no tab comes near Slack's 100 blocks. What the buttons do lives with each
-capability (handlers/review.py, networks.py, lessons.py); here is only what is drawn and the
-navigation, and every console page is drawn only for a manager, checked on each request.
+tabs — review queue, knowledge gaps, experts, schedules, analytics, learning reports — each
+list a page at a time, so no tab comes near Slack's 100 blocks. A path's owners who are not
+managers get the Learning tab alone, with their own paths' reports. What the buttons do lives
+with each capability (handlers/review.py, networks.py, lessons.py); here is only what is drawn
+and the navigation, and every console page is drawn only for a manager (the Learning tab also
+for a path's owner), checked on each request.
 """
 
 from __future__ import annotations
@@ -34,11 +36,22 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot import analytics, gaps, home, lesson_reminders, lessons, listening, networks, review
+from bot import (
+    analytics,
+    gaps,
+    home,
+    learning_reports,
+    lesson_reminders,
+    lessons,
+    listening,
+    networks,
+    review,
+)
 from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import ask, badges, people
+from handlers import learning_reports as report_handlers
 from handlers import lesson_reminders as reminder_handlers
 from handlers import lessons as lesson_handlers
 from handlers import listening as listening_handlers
@@ -58,6 +71,7 @@ from handlers.blocks import (
     trend,
     when,
 )
+from handlers.learning_reports import LEARNING_TAB, TeamLookUpError, team_members
 from handlers.slash import MAX_TEXT
 from handlers.values import action_value, presser, row_id, small_number
 
@@ -80,6 +94,7 @@ TAB_NAMES = {
     "channels": "Help channels",
     "schedules": "Schedules",
     "analytics": "Analytics",
+    LEARNING_TAB: "Learning",
 }
 #: Items per page of each console list (each item takes one to three blocks).
 PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "channels": 10, "schedules": 10}
@@ -99,6 +114,9 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(family(TAB))(on_tab)
     app.action(family(PAGE))(on_page)
     app.action(family(PERIOD))(on_period)
+    app.action(report_handlers.REPORT_PATH)(on_report_path)
+    app.action(report_handlers.REPORT_TEAM)(on_report_team)
+    app.action(report_handlers.REPORT_EVERYONE)(on_report_everyone)
     app.action(NEXT_LESSON)(on_next_lesson)
     app.action(family(START_PATH))(on_start_path)
     app.action(CLAIM)(on_claim)
@@ -155,10 +173,17 @@ def publish(
         if notice is not None:
             state = state.telling(notice)
         manager = runtime.is_manager(user)
-        if not manager and state.tab != MEMBER_TAB:
+        owner = not manager and reports_for(runtime, user)
+        if not manager and state.tab != MEMBER_TAB and not (owner and state.tab == LEARNING_TAB):
             state = HomeState(notice=state.notice)
         home.remember(runtime, user, state)
-        client.views_publish(user_id=user, view=home_view(runtime, user, state, manager))
+        view = home_view(runtime, user, state, manager, owner=owner)
+        client.views_publish(user_id=user, view=view)
+
+
+def reports_for(runtime: Runtime, user: str) -> bool:
+    """Whether `user` may see some path's learning report (a manager, or a path's owner)."""
+    return bool(learning_reports.reportable_paths(runtime, user))
 
 
 _drawing_locks: dict[str, threading.Lock] = {}
@@ -170,13 +195,21 @@ def _drawing(user: str) -> threading.Lock:
         return _drawing_locks.setdefault(user, threading.Lock())
 
 
-def home_view(runtime: Runtime, user: str, state: HomeState, manager: bool) -> View:
+def home_view(
+    runtime: Runtime, user: str, state: HomeState, manager: bool, *, owner: bool = False
+) -> View:
+    """The Home tab: a member's own learning; a manager's console; for a path's owner who is
+    no manager, their own learning and the Learning tab."""
     blocks: list[Block] = [HeaderBlock(text="Eddy")]
     if state.notice:
         blocks.append(section(f":information_source: {state.notice}"))
     if manager:
         blocks.append(tab_bar(runtime, state.tab))
-    if state.tab == MEMBER_TAB or not manager:
+    elif owner:
+        blocks.append(tab_bar(runtime, state.tab, tabs=(MEMBER_TAB, LEARNING_TAB)))
+    if state.tab == LEARNING_TAB and (manager or owner):
+        blocks += report_handlers.report_blocks(runtime, user, state)
+    elif state.tab == MEMBER_TAB or not manager:
         blocks += member_blocks(runtime, user)
     else:
         blocks += CONSOLE[state.tab](runtime, state)
@@ -191,10 +224,12 @@ def within_limit(blocks: list[Block]) -> list[Block]:
     return [*blocks[: HOME_BLOCK_LIMIT - 1], context("…and more than fits here.")]
 
 
-def tab_bar(runtime: Runtime, current: str) -> ActionsBlock:
-    waiting = len(review.queue(runtime, now=runtime.clock.now()))
+def tab_bar(
+    runtime: Runtime, current: str, tabs: Sequence[str] = (MEMBER_TAB, *CONSOLE_TABS)
+) -> ActionsBlock:
+    waiting = len(review.queue(runtime, now=runtime.clock.now())) if "queue" in tabs else 0
     buttons = []
-    for index, tab in enumerate((MEMBER_TAB, *CONSOLE_TABS)):
+    for index, tab in enumerate(tabs):
         label = TAB_NAMES[tab] + (f" ({waiting})" if tab == "queue" and waiting else "")
         style = "primary" if tab == current else None
         buttons.append(button(label, numbered(TAB, index), tab, style))
@@ -510,6 +545,8 @@ CONSOLE: dict[str, Callable[[Runtime, HomeState], list[Block]]] = {
     "schedules": schedules_blocks,
     "analytics": analytics_blocks,
 }
+#: Tabs drawn for the reader rather than for the console as a whole.
+READER_TABS = (LEARNING_TAB,)
 
 
 # --- listeners -----------------------------------------------------------------------------------
@@ -537,10 +574,11 @@ def refused_console(runtime: Runtime, client: WebClient, user: str, what: str) -
 def on_tab(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
     ack()
     user, tab = _pressed(body)
-    if tab != MEMBER_TAB and not runtime.is_manager(user):
+    owner_tab = tab == LEARNING_TAB and reports_for(runtime, user)
+    if tab != MEMBER_TAB and not runtime.is_manager(user) and not owner_tab:
         refused_console(runtime, client, user, f"console tab {tab[:40]!r}")
         return
-    chosen = tab if tab in CONSOLE else MEMBER_TAB
+    chosen = tab if tab in CONSOLE or tab in READER_TABS else MEMBER_TAB
     publish(runtime, client, user, change=lambda state: state.on_tab(chosen))
 
 
@@ -570,6 +608,72 @@ def on_period(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtim
         publish(runtime, client, user, notice="That period is not offered any more.")
         return
     publish(runtime, client, user, change=lambda state: state.over(days))
+
+
+def on_report_path(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """The learning report's path (a manager's pick of any, an owner's of theirs)."""
+    ack()
+    user, path_id = presser(body), selected_value(body)
+    if not reports_for(runtime, user):
+        refused_console(runtime, client, user, "a learning report")
+        return
+    if not any(path.id == path_id for path in learning_reports.reportable_paths(runtime, user)):
+        if path_id in lessons.paths(runtime):
+            log.warning("Refused the report on %r to %s, who does not own it", path_id, user)
+        publish(runtime, client, user, notice=REPORT_GONE)
+        return
+    publish(runtime, client, user, change=lambda state: reporting(state, path=path_id))
+
+
+def on_report_team(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """The learning report's team: a user group or a channel's members, as Slack says."""
+    ack()
+    user, words = presser(body), action_value(body).strip()
+    if not reports_for(runtime, user):
+        refused_console(runtime, client, user, "a learning report's team")
+        return
+    if not words:
+        publish(runtime, client, user, change=lambda state: reporting(state, team=None))
+        return
+    if len(words) > report_handlers.TEAM_WORDS_LIMIT:
+        publish(runtime, client, user, notice=TEAM_USAGE)
+        return
+    try:
+        team = team_members(runtime, client, words)
+    except TeamLookUpError as error:
+        publish(runtime, client, user, notice=str(error))
+        return
+    if team is None:
+        typed = escape(shorten(words, 80))
+        publish(runtime, client, user, notice=f"I found no team “{typed}”. {TEAM_USAGE}")
+        return
+    publish(runtime, client, user, change=lambda state: reporting(state, team=team.stored()))
+
+
+def on_report_everyone(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """The learning report for everyone on the path again (no team)."""
+    ack()
+    user = presser(body)
+    if not reports_for(runtime, user):
+        refused_console(runtime, client, user, "a learning report's team")
+        return
+    publish(runtime, client, user, change=lambda state: reporting(state, team=None))
+
+
+REPORT_GONE = "That path is not there any more, or its report is not yours to see."
+TEAM_USAGE = "Type a user group like @support-team or a channel like #support, then Enter."
+
+
+def reporting(state: HomeState, **choice: Any) -> HomeState:
+    return state.on_tab(LEARNING_TAB).reporting(**choice)
+
+
+def selected_value(body: dict[str, Any]) -> str:
+    """The value of the option picked in a select ("" when there is none or it is not text)."""
+    actions = body.get("actions") or [{}]
+    picked = actions[0].get("selected_option") if isinstance(actions[0], dict) else None
+    value = picked.get("value") if isinstance(picked, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def on_next_lesson(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:

@@ -79,6 +79,8 @@ METHODS: dict[str, Method] = {
     "conversations.history": Method("channels:history", ("channel",)),
     "conversations.replies": Method("channels:history", ("channel", "ts")),
     "users.info": Method("users:read", ("user",)),
+    "usergroups.list": Method("usergroups:read"),
+    "usergroups.users.list": Method("usergroups:read", ("usergroup",)),
     "reactions.add": Method("reactions:write", ("channel", "name", "timestamp")),
     "reactions.remove": Method("reactions:write", ("name",)),
     "views.publish": Method(None, ("user_id", "view")),
@@ -637,6 +639,26 @@ class WebApi:
         if user is None:
             raise SlackError("user_not_found")
         return {"user": user.to_api(self.team_id, self.workspace.clock.now())}
+
+    def m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The workspace's user groups (disabled ones only with `include_disabled`)."""
+        disabled = is_true(args.get("include_disabled"))
+        users = is_true(args.get("include_users"))
+        return {
+            "usergroups": [
+                group.to_api(self.team_id, include_users=users)
+                for group in self.workspace.usergroups.values()
+                if disabled or not group.disabled
+            ]
+        }
+
+    def m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A user group's members, all at once (Slack does not page them); a disabled group
+        answers only with `include_disabled`."""
+        group = self.workspace.usergroups.get(str(args.get("usergroup") or ""))
+        if group is None or (group.disabled and not is_true(args.get("include_disabled"))):
+            raise SlackError("no_such_subteam")
+        return {"users": list(group.users)}
 
     def m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         message = self._message(self._channel(args.get("channel")).id, args.get("timestamp"))

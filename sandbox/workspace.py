@@ -86,6 +86,34 @@ class Channel:
 
 
 @dataclass
+class UserGroup:
+    """A user group (`@support-team`): its handle, its name and its members. A disabled one
+    (`date_delete` set in Slack) is left out of usergroups.list unless asked for."""
+
+    id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+
+    def to_api(self, team_id: str, *, include_users: bool = False) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "id": self.id,
+            "team_id": team_id,
+            "is_usergroup": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_delete": 1 if self.disabled else 0,
+            "user_count": len(self.users),
+        }
+        if include_users:
+            found["users"] = list(self.users)
+        return found
+
+
+@dataclass
 class SharedFile:
     """A file uploaded the way `files_upload_v2` does it: an upload URL is issued
     (files.getUploadURLExternal), the bytes are POSTed to it, and files.completeUploadExternal
@@ -253,6 +281,8 @@ class Workspace:
     modals: dict[str, list[View]] = field(default_factory=dict)
     #: Every file uploaded, by ID (shared or still private to its uploader).
     files: dict[str, SharedFile] = field(default_factory=dict)
+    #: User groups, by ID.
+    usergroups: dict[str, UserGroup] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Callable[[], int] = field(default_factory=lambda: count(1).__next__)
     _last_ts: float = 0.0
@@ -362,7 +392,8 @@ class Workspace:
 
 
 def sandbox_workspace(clock: Clock | None = None) -> Workspace:
-    """A small company: Eddy, four colleagues in four time zones, and three channels."""
+    """A small company: Eddy, four colleagues in four time zones, three channels, and a
+    user group (`@support-team`: Sam and Kim)."""
     bot = User(id="U0EDDYBOT", name="eddy", real_name="Eddy", is_bot=True, bot_id="B0EDDYBOT")
     people = [
         User("U0ALEX001", "alex", "Alex Morgan", "America/New_York", is_admin=True),
@@ -371,6 +402,7 @@ def sandbox_workspace(clock: Clock | None = None) -> Workspace:
         User("U0RIO0004", "rio", "Rio Silva", "America/Sao_Paulo"),
     ]
     everyone = {person.id for person in people}
+    sam, kim = people[1].id, people[2].id
     channels = [
         Channel("C0GENERAL", "general", everyone | {bot.id}),
         Channel("C0ITHELP1", "it-help", everyone | {bot.id}),
@@ -383,5 +415,8 @@ def sandbox_workspace(clock: Clock | None = None) -> Workspace:
         bot=bot,
         users={person.id: person for person in people},
         channels={channel.id: channel for channel in channels},
+        usergroups={
+            "S0SUPPORT": UserGroup("S0SUPPORT", "support-team", "Support team", [sam, kim]),
+        },
         clock=clock or SystemClock(),
     )

@@ -36,6 +36,8 @@ Who may press what (the rows below say the same, listener by listener):
 - review_remove_gone: community managers.
 - home_tab: anyone, for their own tab; the console's tabs: community managers.
 - home_page, home_period: community managers (they page the console).
+- home_report_path, home_report_team, home_report_everyone: community managers, and a path's
+  owners (for the paths they own): the Learning tab's choice of path and team.
 - home_next_lesson, home_start_path, lessons_start, lessons_resume: anyone, for themselves.
 - lessons_answer_<n>, lessons_done: the person the lesson was sent to; anyone, on a lesson
   posted in a channel.
@@ -63,6 +65,7 @@ import yaml
 
 from handlers import ask as ask_handlers
 from handlers import home as home_handlers
+from handlers import learning_reports as report_handlers
 from handlers import lesson_reminders as reminder_handlers
 from handlers import lessons as lesson_handlers
 from handlers import listening as listening_handlers
@@ -107,6 +110,9 @@ READING = frozenset(
         "conversations.replies",
         "conversations.history",
         "chat.getPermalink",
+        "conversations.list",
+        "usergroups.list",
+        "usergroups.users.list",
     }
 )
 #: Extra topics, so that the console's Experts tab has a second page.
@@ -390,6 +396,47 @@ def console_form(tab: str, label: str) -> Callable[[Any], View]:
         return open_modal(slack, ALEX)
 
     return opened
+
+
+def learning_report(slack) -> View:
+    """The console's Learning tab, on a path Sam started (so there is someone to show)."""
+    slack.command(SAM, GENERAL, "/learn start security-basics")
+    return open_console(slack, "Learning")
+
+
+def learning_report_for_a_team(slack) -> View:
+    slack.enter(ALEX, learning_report(slack), report_handlers.REPORT_TEAM, "@support-team")
+    return slack.home(ALEX)
+
+
+def acting(action: dict[str, Any]) -> Callable[[Any, Any], Any]:
+    """The outsider sends `action` (a select's pick, an input's Enter) from a copy of the
+    view that has it, as if it were on their screen."""
+
+    def forged(slack, where: View):
+        payload = slack._interaction("block_actions", slack.workspace.user(OUTSIDER))
+        payload["container"] = {"type": "view", "view_id": where.id}
+        payload["view"] = slack._view_with_state(where, {})
+        payload["actions"] = [{"block_id": "x", "action_ts": "1.000001", **action}]
+        return slack.send_payload(payload)
+
+    return forged
+
+
+def alex_reports_on(then: str, words: str = "") -> Callable[[Any, View], None]:
+    """Alex picks another path (`words` empty) or enters a team, and sees it reported."""
+
+    def afterwards(slack, view: View) -> None:
+        current = slack.home(ALEX)
+        if words:
+            slack.enter(ALEX, current, report_handlers.REPORT_TEAM, words)
+        elif "Everyone" in [b["text"]["text"] for _, b in slack.buttons(current.blocks)]:
+            slack.press(ALEX, current, "Everyone")
+        else:
+            slack.choose(ALEX, current, report_handlers.REPORT_PATH, "Giving feedback")
+        assert then in seen(slack.home(ALEX))
+
+    return afterwards
 
 
 def experts_tab(slack) -> View:
@@ -924,6 +971,45 @@ TABLE: tuple[Row, ...] = (
         lambda slack: open_console(slack, "Analytics"),
         pressing("7 days"),
         home_handlers.CONSOLE_ONLY,
+    ),
+    Row(
+        report_handlers.REPORT_PATH,
+        "community managers, a path's owners",
+        learning_report,
+        acting(
+            {
+                "type": "static_select",
+                "action_id": report_handlers.REPORT_PATH,
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "Security basics"},
+                    "value": "security-basics",
+                },
+            }
+        ),
+        home_handlers.CONSOLE_ONLY,
+        alex_reports_on("*Giving feedback* · everyone"),
+    ),
+    Row(
+        report_handlers.REPORT_TEAM,
+        "community managers, a path's owners",
+        learning_report,
+        acting(
+            {
+                "type": "plain_text_input",
+                "action_id": report_handlers.REPORT_TEAM,
+                "value": "@support-team",
+            }
+        ),
+        home_handlers.CONSOLE_ONLY,
+        alex_reports_on("@support-team (2 members)", "@support-team"),
+    ),
+    Row(
+        report_handlers.REPORT_EVERYONE,
+        "community managers, a path's owners",
+        learning_report_for_a_team,
+        pressing("Everyone"),
+        home_handlers.CONSOLE_ONLY,
+        alex_reports_on("*Security basics* · everyone"),
     ),
     Row(
         home_handlers.NEXT_LESSON,
