@@ -121,12 +121,13 @@ def _step(
     report: ReminderReport,
 ) -> None:
     settings = runtime.settings
-    last = row.reminders >= settings.eddy_lesson_reminders
+    taken = row.reminders  # the claim below updates `row` in the session too
+    last = taken >= settings.eddy_lesson_reminders
     quiet = answered or learner is None or bool(learner.stopped_reason or learner.paused_reason)
     next_at = None
     if not quiet and not last and row.sent_at is not None:
-        next_at = reminder_at(settings, row.sent_at, row.reminders + 2)
-    if not rows.take_step(session, row=row, reminders=row.reminders + 1, remind_at=next_at):
+        next_at = reminder_at(settings, row.sent_at, taken + 2)
+    if not rows.take_step(session, row=row, reminders=taken + 1, remind_at=next_at):
         return  # another instance took this step
     if quiet or learner is None:
         report.settled += 1
@@ -161,7 +162,7 @@ def _step(
         LessonReminder(
             learner.user_id,
             row.id,
-            row.reminders + 1,
+            taken + 1,
             path.id,
             lesson.id,
             path.title,

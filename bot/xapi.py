@@ -137,6 +137,8 @@ COMPLETED = Verb("http://adlnet.gov/expapi/verbs/completed", "completed")
 EARNED = Verb("http://id.tincanapi.com/verb/earned", "earned")
 GAVE = Verb("http://activitystrea.ms/schema/1.0/give", "gave")
 VOIDED = Verb("http://adlnet.gov/expapi/verbs/voided", "voided")
+#: Activity Streams' "receive": the learner received a reminder of a lesson.
+RECEIVED = Verb("http://activitystrea.ms/schema/1.0/receive", "received")
 
 QUESTION_TYPE = "http://adlnet.gov/expapi/activities/question"
 ENTRY_TYPE = "http://activitystrea.ms/schema/1.0/article"
@@ -569,6 +571,29 @@ def answered_quiz(source: Source, event: str, row: Any) -> Statement:
     )
 
 
+def received_reminder(source: Source, event: str, row: Any) -> Statement:
+    """A reminder of a lesson left unanswered, by DM: a Slack message (which one is not kept),
+    about the lesson, in its path; which of the lesson's reminders it was is an extension."""
+    lesson = _lesson(source, row.path, row.lesson_id)
+    title = lesson.title if lesson else row.lesson_id
+    return statement(
+        source,
+        event=event,
+        user_id=row.user_id,
+        verb=RECEIVED,
+        target=activity(
+            f"{lesson_iri(source, row.path, row.lesson_id)}/reminders/{row.step}",
+            f"Reminder: {title}",
+            MESSAGE_TYPE,
+        ),
+        at=row.sent_at,
+        registration=source.ids.path_registration(row.user_id, row.path),
+        parent=[lesson_activity(source, row.path, row.lesson_id)],
+        grouping=[path_activity(source, row.path)],
+        extensions={source.extension("reminder"): row.step},
+    )
+
+
 def completed_path(source: Source, event: str, row: Any) -> Statement:
     return statement(
         source,
@@ -694,6 +719,12 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         rows.quiz_answers, lambda row: f"quiz/{row.id}", lambda row: row.answered_at, answered_quiz
+    ),
+    Kind(
+        rows.reminders_sent,
+        lambda row: f"reminded/{row.delivery_id}/{row.step}",
+        lambda row: row.sent_at,
+        received_reminder,
     ),
     Kind(
         rows.paths_completed,

@@ -25,6 +25,7 @@ from sqlmodel import Field, Session, col
 from store.badges import BadgeAward, PointLedger
 from store.base import TeamKeyed, TeamScoped, insert_for, utc_field
 from store.knowledge import KnowledgeEntryRow, QuestionLog
+from store.lesson_reminders import LessonReminder
 from store.lessons import (
     CHANNEL,
     PERSON,
@@ -326,7 +327,8 @@ def names(session: Session, *, team_id: str) -> Names:
 
 def event_span(session: Session, *, team_id: str) -> tuple[datetime, datetime] | None:
     """The first and the last moment any learning event happened (an export from the start
-    begins at the first, and none needs to go past the last)."""
+    begins at the first, and none needs to go past the last). Every kind of event in
+    bot/xapi.py's KINDS has its moment here, or a pass would stop before it."""
     columns: tuple[tuple[Any, Any], ...] = (
         (QuestionLog, QuestionLog.asked_at),
         (RoutedQuestion, RoutedQuestion.answered_at),
@@ -334,6 +336,7 @@ def event_span(session: Session, *, team_id: str) -> tuple[datetime, datetime] |
         (LessonDelivery, LessonDelivery.sent_at),
         (QuizAnswer, QuizAnswer.answered_at),
         (PathCompletion, PathCompletion.completed_at),
+        (LessonReminder, LessonReminder.sent_at),
         (BadgeAward, BadgeAward.awarded_at),
         (PointLedger, PointLedger.at),
     )
@@ -490,6 +493,18 @@ def paths_completed(
         col(PathCompletion.team_id) == team_id,
         _within(col(PathCompletion.completed_at), window),
         _of(col(PathCompletion.user_id), user_id),
+    )
+    return list(session.execute(query).scalars())
+
+
+def reminders_sent(
+    session: Session, *, team_id: str, window: Window, user_id: str | None = None
+) -> list[LessonReminder]:
+    """Reminders of unanswered lessons that Slack took."""
+    query = select(LessonReminder).where(
+        col(LessonReminder.team_id) == team_id,
+        _within(col(LessonReminder.sent_at), window),
+        _of(col(LessonReminder.user_id), user_id),
     )
     return list(session.execute(query).scalars())
 

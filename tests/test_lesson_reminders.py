@@ -23,6 +23,7 @@ from tests.test_lessons import (
     lessons_to,
     quiz_of,
 )
+from tests.test_xapi import export, validate
 
 DELIVER = next(job for job in JOBS if job.name == "deliver-lessons")
 REMIND = next(job for job in JOBS if job.name == "remind-learners")
@@ -155,3 +156,25 @@ def test_two_instances_send_each_reminder_once(slack, content, clock, database_u
     finally:
         first.close()
         second.close()
+
+
+def test_a_reminder_is_a_learning_record(slack, instance, clock, database, tmp_path):
+    learn(slack, SAM, f"start {SLACK_PATH}")
+    run([instance], clock, hours=24 + 14)
+    assert len(reminders_to(slack, SAM)) == 1
+    (reminded,) = [
+        s for s in export(database, tmp_path) if s["verb"]["display"]["en-US"] == "received"
+    ]
+    validate(reminded)
+    assert reminded["verb"]["id"] == "http://activitystrea.ms/schema/1.0/receive"
+    assert reminded["actor"]["account"]["name"] == SAM
+    lesson = instance.runtime.catalogue.paths[SLACK_PATH].lessons[1]
+    assert reminded["object"]["definition"]["name"]["en-US"] == f"Reminder: {lesson.title}"
+    assert reminded["context"]["contextActivities"]["parent"][0]["id"].endswith(
+        f"/lessons/{lesson.id}"
+    )
+    assert local_iso(reminded["timestamp"]) == "Tue 13:30"
+
+
+def local_iso(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone(BERLIN).strftime("%a %H:%M")
