@@ -103,7 +103,7 @@ LEARN = SlashCommand(
         "/learn schedule <path> #channel [HH:MM] [days] [Area/City]",
         "/learn unschedule <path> #channel",
         "/learn schedules",
-        "/learn assign <path> @person|@group|#channel [more] [by YYYY-MM-DD] [why: <a line>]",
+        "/learn assign <path> @person|@group|#channel [by YYYY-MM-DD] [why: <a line>]",
         "/learn unassign <path> @person|@group|#channel",
         "/learn assigned [path]",
     ),
