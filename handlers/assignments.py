@@ -56,7 +56,7 @@ from bot.assignments import (
 )
 from bot.content.lesson_paths import LearningPath
 from bot.people import Person
-from bot.runtime import HomeChanged, Runtime
+from bot.runtime import Runtime
 from bot.text import plural
 from handlers import lessons as lesson_handlers
 from handlers.blocks import (
@@ -210,7 +210,8 @@ def told_text(told: Told) -> str:
             "starts them again."
         )
     elif told.schedule is not None:
-        first = f"; the next arrives {when(told.next_at)}" if told.next_at else ""
+        which = "next" if told.done else "first"
+        first = f"; the {which} arrives {when(told.next_at)}" if told.next_at else ""
         lines.append(
             f"Lessons come at your lesson time, {told.schedule.describe()}{first}. "
             "Change the time with `/learn time`."
@@ -780,7 +781,6 @@ def on_unassign_button(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None
         runtime.notify(HomeNotice(user, GONE))
         return
     runtime.notify(HomeNotice(user, unassigned_text(found.path, result)))
-    runtime.notify(HomeChanged(managers=True))
 
 
 def on_assign_submitted(
@@ -846,8 +846,8 @@ def on_assign_submitted(
         return
     ack()
     changed = due_on is not None or why is not None
-    runtime.notify(HomeNotice(user, assigned_text(path, tuple(targets), result, due_on, changed)))
+    assigned = assigned_text(path, tuple(targets), result, due_on, changed)
     reached = assignments.reach(
         runtime, now=runtime.clock.now(), assignment_ids=result.assignment_ids
     )
-    runtime.notify(HomeNotice(user, reached_text(path, reached)))
+    runtime.notify(HomeNotice(user, f"{assigned}\n{reached_text(path, reached)}"))

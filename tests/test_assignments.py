@@ -28,6 +28,7 @@ from tests.conftest import (
     EDDY,
     GENERAL,
     KIM,
+    RANDOM,
     RIO,
     ROOT,
     SAM,
@@ -128,7 +129,7 @@ def test_a_person_is_told_once_who_assigned_it_and_why_and_lessons_come_at_their
     assert f"*Why it matters:* {WHY}" in dm
     assert "*Please finish it by* Friday 18 December 2026." in dm
     assert "weekdays at 09:30 (Europe/Berlin)" in dm and "/learn time" in dm
-    assert "the next arrives tomorrow at 09:30 (your time)" in read_by(slack, SAM, dm)
+    assert "the first arrives tomorrow at 09:30 (your time)" in read_by(slack, SAM, dm)
     assert lessons_to(slack, SAM) == []  # not at once: at his own lesson time
     run_deliveries(instance, clock, hours=24)  # to Tuesday 10:00 UTC
     [first] = lessons_to(slack, SAM)
@@ -177,6 +178,29 @@ def test_a_channel_reaches_its_people_not_eddy_and_newcomers_when_they_join(slac
     run_deliveries(instance, clock, hours=24)
     arrivals = [local_arrival(m, "Asia/Tokyo") for m in lessons_to(slack, newcomer.id)]
     assert [a.strftime("%a %H:%M")[:8] for a in arrivals] == ["Tue 09:3"]
+
+
+def test_a_channel_eddy_is_not_in_is_listed_again_by_the_scheduled_refresh(slack, instance, clock):
+    learn(slack, ALEX, f"assign security-basics <#{RANDOM}|random>")
+    assert len(told(slack, KIM)) == 1
+    newcomer = add_person(slack, "U0NEW0007")
+    slack.workspace.channels[RANDOM].members.add(newcomer.id)  # Eddy is not there: no event
+    run_job(instance.runtime, REFRESH, clock.now() + timedelta(minutes=10))
+    assert told(slack, newcomer.id) == []  # listed 10 minutes ago: not yet again
+    run_job(instance.runtime, REFRESH, clock.now() + timedelta(minutes=40))
+    assert len(told(slack, newcomer.id)) == 1
+
+
+def test_someone_already_on_the_path_keeps_their_progress_and_is_told_so(slack, instance):
+    learn(slack, SAM, "start security-basics")
+    [lesson] = lessons_to(slack, SAM)
+    right = instance.runtime.catalogue.paths["security-basics"].lessons[0].quiz.right_option
+    slack.press(SAM, lesson, right)
+    learn(slack, ALEX, f"assign security-basics <@{SAM}|sam>")
+    [dm] = told(slack, SAM)
+    assert "You've done 1 of its 7 lessons already: your progress stays." in dm
+    assert "the next arrives" in dm
+    assert "1/7 · running · assigned by" in learn(slack, SAM, "me")
 
 
 def test_members_of_a_channel_are_listed_page_by_page(slack, instance):
@@ -388,7 +412,7 @@ def test_whoever_joins_the_workspace_is_welcomed_once_and_starts_on_their_first_
     [welcome] = told(slack, newcomer.id, "Welcome aboard")
     assert "Welcome aboard! To help you find your feet" in welcome
     assert "starting on your first working day" in welcome
-    assert "the next arrives tomorrow at 09:30 (your time)" in read_by(slack, newcomer.id, welcome)
+    assert "the first arrives tomorrow at 09:30 (your time)" in read_by(slack, newcomer.id, welcome)
     slack.redeliver(sent)
     assert len(told(slack, newcomer.id, "Welcome aboard")) == 1
     with instance.runtime.store.session() as session:

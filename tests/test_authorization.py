@@ -1130,7 +1130,7 @@ TABLE: tuple[Row, ...] = (
         NOT_A_LISTENER,
         still_listening,
     ),
-    # --- Assigned learning -------------------------------------------------------------------------
+    # --- Assigned learning -----------------------------------------------------------------------
     Row(
         assignment_handlers.ASSIGN_ADD,
         ASSIGNERS,
