@@ -319,8 +319,10 @@ def assign(
                 )
             elif row.removed_at is None:
                 renewed.append(target)
-            else:
+            else:  # assigned anew: it reaches (and tells) its people afresh
                 row.assigned_at = now
+                assert row.id is not None
+                rows.forget_people(session, team_id=runtime.team_id, assignment_id=row.id)
             known_name = listed[target].name if target in listed else ""
             row.target_name = (known_name or target.name or row.target_name)[:100]
             if target in renewed:  # what was not given again stays as it was

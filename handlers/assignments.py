@@ -169,7 +169,7 @@ def short_day(day: date) -> str:
 
 
 def about(path: LearningPath) -> str:
-    return f"{plural(len(path.lessons), 'lesson')}, about {path.minutes} minutes in all"
+    return f"{plural(len(path.lessons), 'lesson')}, about {plural(path.minutes, 'minute')} in all"
 
 
 def told_text(told: Told) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint, and_, update
+from sqlalchemy import JSON, UniqueConstraint, and_, delete, update
 from sqlmodel import Field, Session, col, select
 
 from store.base import KEY_LENGTH, TeamKeyed, TeamScoped, changed, insert_for, utc_field
@@ -166,6 +166,16 @@ def add_person(
         .on_conflict_do_nothing(index_elements=["team_id", "assignment_id", "user_id"])
     )
     return changed(session, statement)
+
+
+def forget_people(session: Session, *, team_id: str, assignment_id: int) -> None:
+    """Forget whom a removed assignment reached: assigned anew, it reaches them afresh."""
+    session.execute(
+        delete(AssignedPerson).where(
+            col(AssignedPerson.team_id) == team_id,
+            col(AssignedPerson.assignment_id) == assignment_id,
+        )
+    )
 
 
 def _person(team_id: str, assignment_id: int, user_ids: Sequence[str]) -> Any:

@@ -307,6 +307,10 @@ def test_unassigning_keeps_who_began_on_the_path_and_stops_it_for_who_had_not(
     me = learn(slack, SAM, "me")
     assert "Assigned to you" not in me and "Security basics* ▱▱▱▱▱▱▱ 0/7 · running" in me
     assert "Nothing is assigned yet" in learn(slack, ALEX, "assigned")
+    learn(slack, ALEX, f"assign security-basics <@{RIO}|rio>")  # assigned anew: told anew
+    assert len([dm for dm in told(slack, RIO) if "assigned you" in dm]) == 2
+    run_deliveries(instance, clock, hours=24)
+    assert len(lessons_to(slack, RIO)) == 1
 
 
 def test_someone_who_leaves_the_group_keeps_their_progress_and_it_is_no_longer_assigned(
