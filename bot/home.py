@@ -30,7 +30,16 @@ log = logging.getLogger(__name__)
 
 MEMBER_TAB = "me"
 #: The console's tabs, in the order they are shown.
-CONSOLE_TABS = ("queue", "gaps", "experts", "channels", "schedules", "analytics", "learning")
+CONSOLE_TABS = (
+    "queue",
+    "gaps",
+    "experts",
+    "channels",
+    "schedules",
+    "assigned",
+    "analytics",
+    "learning",
+)
 #: Entries recommended at most.
 RECOMMENDATIONS = 5
 #: Questions waiting for an expert, shown at most (the rest: `/experts me`).

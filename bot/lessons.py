@@ -49,6 +49,7 @@ from bot.content.lesson_paths import LearningPath, Lesson
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
 from bot.settings import Settings
+from store import assignments as assignment_rows
 from store import lessons as rows
 
 log = logging.getLogger(__name__)
@@ -1493,6 +1494,16 @@ class PathProgress:
     #: They started it (and may have stopped it since); False for a path whose lessons they
     #: only met in a channel.
     started: bool = True
+    #: How it came to them (SELF, ASSIGNED or JOURNEY), the day they are asked to finish by,
+    #: and who assigned it ("" for an onboarding journey; None when nobody did).
+    origin: str = rows.SELF
+    due_on: date | None = None
+    assigned_by: str | None = None
+
+    @property
+    def assigned(self) -> bool:
+        """Someone assigned it, or it came with joining the workspace (a journey)."""
+        return self.origin != rows.SELF
 
 
 @dataclass(frozen=True)
@@ -1521,6 +1532,11 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
         completed = rows.completions(session, team_id=runtime.team_id, user_id=user_id)
         answers = rows.answers_by(session, team_id=runtime.team_id, user_id=user_id)
         cards = rows.cards(session, team_id=runtime.team_id, user_id=user_id)
+        assigners = assignment_rows.assigners(
+            session,
+            team_id=runtime.team_id,
+            ids=[sub.assignment_id for sub in subs if sub.assignment_id is not None],
+        )
     schedule = Schedule.of(learner) if learner else None
     shown: list[PathProgress] = []
     for path_id in dict.fromkeys([*(sub.path for sub in subs), *completed, *(p for p, _ in done)]):
@@ -1529,8 +1545,21 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
             continue
         active = any(sub.path == path_id and sub.active for sub in subs)
         count = sum((path.id, lesson.id) in done for lesson in path.lessons)
-        started = any(sub.path == path_id for sub in subs)
-        shown.append(PathProgress(path, count, active, completed.get(path_id), started))
+        sub = next((sub for sub in subs if sub.path == path_id), None)
+        shown.append(
+            PathProgress(
+                path,
+                count,
+                active,
+                completed.get(path_id),
+                started=sub is not None,
+                origin=sub.origin if sub is not None else rows.SELF,
+                due_on=sub.due_on if sub is not None else None,
+                assigned_by=assigners.get(sub.assignment_id)
+                if sub is not None and sub.assignment_id is not None
+                else None,
+            )
+        )
     streak = 0
     if learner is not None and schedule is not None and learner.streak_day is not None:
         today = schedule.local_day(now)

@@ -49,6 +49,10 @@ class Person:
     is_admin: bool = False
     #: The name people know them by (Slack's real name; their ID when Slack gives none).
     name: str = ""
+    #: A guest account: multi-channel (Slack's is_restricted) or single-channel
+    #: (is_ultra_restricted, `single_channel_guest`).
+    guest: bool = False
+    single_channel_guest: bool = False
 
     @property
     def is_human(self) -> bool:

@@ -19,6 +19,7 @@ from bot.settings import Settings
 from store import Store
 
 if TYPE_CHECKING:
+    from bot.assignments import AssignmentSlack
     from bot.content.catalogue import Catalogue
     from bot.lessons import LessonPoster
     from bot.privacy import ExportTurn
@@ -75,6 +76,9 @@ class Runtime:
     opened_catalogue: Catalogue | None = None
     #: How lesson messages reach Slack (set by the app factory; None: nothing can be sent).
     lesson_poster: LessonPoster | None = None
+    #: How assignments reach Slack: groups' and channels' members, people, telling them
+    #: (set by the app factory; None: nobody can be reached).
+    assignment_slack: AssignmentSlack | None = None
     #: Who delivers each kind of notice (see `notify`), by notice type.
     listeners: dict[type, Callable[[Any], None]] = field(default_factory=dict)
     #: The people Eddy met lately (time zone, bot or not), so Slack is not asked every time.

@@ -20,6 +20,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.assignments import refresh
 from bot.events import forget_old_events
 from bot.lesson_reminders import remind
 from bot.lessons import deliver
@@ -61,6 +62,12 @@ def escalate_questions(runtime: Runtime, now: datetime) -> str:
 def follow_up_channel_questions(runtime: Runtime, now: datetime) -> str:
     """Offer the experts to askers in help channels whom nobody answered in time."""
     return f"{plural(len(follow_up(runtime, now)), 'asker')} offered the experts"
+
+
+def refresh_assignments(runtime: Runtime, now: datetime) -> str:
+    """List anew the members of groups and channels paths are assigned to; reach newcomers,
+    and tell whoever Slack would not let Eddy tell before."""
+    return refresh(runtime, now)
 
 
 def deliver_lessons(runtime: Runtime, now: datetime) -> str:
@@ -114,6 +121,7 @@ JOBS: tuple[Job, ...] = (
     Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("follow-up-channel-questions", follow_up_channel_questions, timedelta(minutes=1)),
+    Job("refresh-assignments", refresh_assignments, timedelta(minutes=10)),
     Job("deliver-lessons", deliver_lessons, timedelta(minutes=1)),
     Job("remind-learners", remind_learners, timedelta(minutes=5)),
     Job("remind-reviewers", remind_reviewers, timedelta(hours=1)),

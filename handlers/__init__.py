@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from handlers import (
     acks,
     ask,
+    assignments,
     badges,
     errors,
     home,
@@ -42,7 +43,19 @@ log = logging.getLogger(__name__)
 #: first but for help channels' listening, which takes only the asker's dismiss emoji on Eddy's
 #: answer and passes every other reaction on: Bolt tries listeners in order, and reactions are
 #: the most frequent events by far.
-CAPABILITIES = (listening, badges, networks, ask, lessons, lesson_reminders, review, home)
+#: Assignments come after lessons (they add `/learn` subcommands) and after listening, whose
+#: `member_joined_channel` listener takes only Eddy's own joins and leaves the rest to them.
+CAPABILITIES = (
+    listening,
+    badges,
+    networks,
+    ask,
+    lessons,
+    assignments,
+    lesson_reminders,
+    review,
+    home,
+)
 
 
 class StartupError(Exception):

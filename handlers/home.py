@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -38,6 +38,7 @@ from slack_sdk.models.views import View
 
 from bot import (
     analytics,
+    assignments,
     gaps,
     home,
     learning_reports,
@@ -51,6 +52,7 @@ from bot.home import CONSOLE_TABS, MEMBER_TAB, HomeState, MemberHome
 from bot.runtime import HomeChanged, Runtime
 from bot.text import plural
 from handlers import ask, badges, people
+from handlers import assignments as assignment_handlers
 from handlers import learning_reports as report_handlers
 from handlers import lesson_reminders as reminder_handlers
 from handlers import lessons as lesson_handlers
@@ -93,11 +95,19 @@ TAB_NAMES = {
     "experts": "Experts",
     "channels": "Help channels",
     "schedules": "Schedules",
+    "assigned": "Assigned",
     "analytics": "Analytics",
     LEARNING_TAB: "Learning",
 }
 #: Items per page of each console list (each item takes one to three blocks).
-PAGE_SIZES = {"queue": 8, "gaps": 15, "experts": 10, "channels": 10, "schedules": 10}
+PAGE_SIZES = {
+    "queue": 8,
+    "gaps": 15,
+    "experts": 10,
+    "channels": 10,
+    "schedules": 10,
+    "assigned": 10,
+}
 #: Slack's limit for a Home tab.
 HOME_BLOCK_LIMIT = 100
 PATHS_SHOWN = 5
@@ -259,7 +269,7 @@ def member_blocks(runtime: Runtime, user: str) -> list[Block]:
     shown = home.member_home(runtime, user, now=runtime.clock.now())
     blocks: list[Block] = [*search_box(), DividerBlock()]
     blocks += points_blocks(runtime, shown)
-    blocks += [DividerBlock(), *learning_blocks(shown)]
+    blocks += [DividerBlock(), *learning_blocks(shown, runtime.clock.now())]
     if shown.expert_topics or shown.waiting:
         blocks += [DividerBlock(), *expert_blocks(shown)]
     if shown.recommended:
@@ -285,7 +295,7 @@ def points_blocks(runtime: Runtime, shown: MemberHome) -> list[Block]:
     return [section("\n".join(lines[:-1])), context(lines[-1])]
 
 
-def learning_blocks(shown: MemberHome) -> list[Block]:
+def learning_blocks(shown: MemberHome, now: datetime) -> list[Block]:
     progress = shown.progress
     streak = (
         f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
@@ -293,20 +303,25 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
         else f"No streak going (best {progress.best_streak})"
     )
     blocks: list[Block] = [section(f"*Your learning* · {streak}")]
-    for path_progress in progress.paths[:PATHS_SHOWN]:
-        total = len(path_progress.path.lessons)
-        if path_progress.completed_at:
-            state = " · ✅ completed"
-        elif path_progress.active:
-            state = ""
-        else:
-            state = " · stopped" if path_progress.started else " · not started"
-        blocks.append(
-            section(
-                f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
-                f"{path_progress.done}/{total} lessons{state}"
+    today = progress.schedule.local_day(now) if progress.schedule else now.date()
+    first = sorted(progress.paths, key=lambda each: not each.assigned)[:PATHS_SHOWN]
+    for heading, group in lesson_handlers.path_groups(tuple(first)):
+        blocks += [context(heading)] if heading else []
+        for path_progress in group:
+            total = len(path_progress.path.lessons)
+            if path_progress.completed_at:
+                state = " · ✅ completed"
+            elif path_progress.active:
+                state = ""
+            else:
+                state = " · stopped" if path_progress.started else " · not started"
+            blocks.append(
+                section(
+                    f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
+                    f"{path_progress.done}/{total} lessons{state}"
+                    + lesson_handlers.assigned_note(path_progress, today)
+                )
             )
-        )
     if not progress.paths:
         blocks.append(section("You haven't started a learning path yet. Pick one:"))
     buttons: list[ButtonElement] = []
@@ -481,6 +496,23 @@ def schedules_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     return [*blocks, *pager("schedules", page, len(plans)), *paused]
 
 
+def assigned_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
+    found = assignments.listing(runtime, viewer=None, now=runtime.clock.now()).assignments
+    blocks: list[Block] = [
+        SectionBlock(
+            text="*Assigned learning*: paths assigned to people, user groups and channels, "
+            "and onboarding journeys; people who join a group or channel later get them too.",
+            accessory=button("Assign a path", assignment_handlers.ASSIGN_ADD, "new", "primary"),
+        )
+    ]
+    if not found:
+        return [*blocks, context("Nothing is assigned yet.")]
+    shown, page = page_of(found, "assigned", state.page("assigned"))
+    for each in shown:
+        blocks += assignment_handlers.assignment_item(each)
+    return [*blocks, *pager("assigned", page, len(found))]
+
+
 def analytics_blocks(runtime: Runtime, state: HomeState) -> list[Block]:
     found = analytics.report(runtime, days=state.days, now=runtime.clock.now())
     steps = plural(len(found.trend_starts), found.step)
@@ -543,6 +575,7 @@ CONSOLE: dict[str, Callable[[Runtime, HomeState], list[Block]]] = {
     "experts": experts_blocks,
     "channels": channels_blocks,
     "schedules": schedules_blocks,
+    "assigned": assigned_blocks,
     "analytics": analytics_blocks,
 }
 #: Tabs drawn for the reader rather than for the console as a whole.

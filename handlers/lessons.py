@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +40,7 @@ from bot import lessons
 from bot.content.lesson_paths import LearningPath, Lesson
 from bot.lessons import (
     LessonMessage,
+    PathProgress,
     Posted,
     PostResult,
     QuizRefusedError,
@@ -63,6 +64,7 @@ from handlers.blocks import (
     context,
     escape,
     markdown_to_slack,
+    mention,
     meter,
     searchable,
     section,
@@ -101,6 +103,9 @@ LEARN = SlashCommand(
         "/learn schedule <path> #channel [HH:MM] [days] [Area/City]",
         "/learn unschedule <path> #channel",
         "/learn schedules",
+        "/learn assign <path> @person|@group|#channel [by YYYY-MM-DD] [why: <a line>]",
+        "/learn unassign <path> @person|@group|#channel",
+        "/learn assigned [path]",
     ),
     needs_text=True,
 )
@@ -526,15 +531,22 @@ def learn_me(
     if not progress.paths and progress.answered == 0:
         reply(ack, "You haven't started a path yet. `/learn paths` shows them.")
         return
+    now = runtime.clock.now()
+    today = progress.schedule.local_day(now) if progress.schedule else now.date()
     lines = []
-    for each in progress.paths:
-        total = len(each.path.lessons)
-        bar = meter(each.done, total)
-        if each.completed_at is not None:
-            status = f"🎓 completed {when(each.completed_at)}"
-        else:
-            status = "running" if each.active else "stopped" if each.started else "not started"
-        lines.append(f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}")
+    for heading, group in path_groups(progress.paths):
+        lines += [heading] if heading else []
+        for each in group:
+            total = len(each.path.lessons)
+            bar = meter(each.done, total)
+            if each.completed_at is not None:
+                status = f"🎓 completed {when(each.completed_at)}"
+            else:
+                status = "running" if each.active else "stopped" if each.started else "not started"
+            lines.append(
+                f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}"
+                + assigned_note(each, today)
+            )
     streak = (
         f"🔥 {progress.streak}-day streak (best {progress.best_streak})"
         if progress.streak
@@ -566,6 +578,30 @@ def learn_me(
         )
     text = "*Your learning*\n" + "\n".join(lines)
     ack(text="Your learning", blocks=as_dicts([section(text), context(" · ".join(details))]))
+
+
+def path_groups(
+    paths: tuple[PathProgress, ...],
+) -> list[tuple[str, list[PathProgress]]]:
+    """Paths assigned to someone apart from those they chose, each under its heading (none
+    when nothing is assigned to them)."""
+    assigned = [each for each in paths if each.assigned]
+    own = [each for each in paths if not each.assigned]
+    if not assigned:
+        return [("", own)]
+    return [("*Assigned to you*", assigned), *([("*Your own choice*", own)] if own else [])]
+
+
+def assigned_note(each: PathProgress, today: date) -> str:
+    """Who assigned a path and by when (or that it is overdue), for `/learn me` and Home."""
+    if not each.assigned:
+        return ""
+    by = f"assigned by {mention(each.assigned_by)}" if each.assigned_by else "your onboarding"
+    due = ""
+    if each.due_on is not None and each.completed_at is None:
+        day = each.due_on.strftime("%a %-d %b")
+        due = f" · ⏰ overdue: it was due {day}" if each.due_on < today else f" · due {day}"
+    return f" · {by}{due}"
 
 
 def learn_time(

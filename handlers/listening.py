@@ -105,7 +105,7 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     ask.SUBCOMMANDS.update({"listen": on_listen, "listening": on_listening})
     app.event("reaction_added", middleware=[only_dismissals])(on_dismissed)
     app.event("message", middleware=[only_listened_channels])(on_channel_message)
-    app.event("member_joined_channel")(on_member_joined)
+    app.event("member_joined_channel", matchers=[eddy_joined])(on_member_joined)
     app.action(CHANNEL_HELPFUL)(on_channel_rate)
     app.action(CHANNEL_NOT_HELPFUL)(on_channel_rate)
     app.action(TURN_ON)(on_turn_on)
@@ -428,6 +428,12 @@ def on_dismissed(context: BoltContext, client: WebClient) -> None:
 
 
 # --- invited to a channel -----------------------------------------------------------------
+
+
+def eddy_joined(event: dict[str, Any], context: BoltContext) -> bool:
+    """Eddy itself joined the channel (Bolt gives others' joins to the next listener:
+    assignments)."""
+    return bool(event.get("user")) and event.get("user") == context.bot_user_id
 
 
 def on_member_joined(event: dict[str, Any], context: BoltContext, runtime: Runtime) -> None:

@@ -47,6 +47,8 @@ def person_from_slack(user: dict[str, Any]) -> Person:
         is_bot=bool(user.get("is_bot")),
         active=not user.get("deleted"),
         is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        single_channel_guest=bool(user.get("is_ultra_restricted")),
         name=str(
             (user.get("profile") or {}).get("real_name")
             or user.get("real_name")

@@ -57,6 +57,9 @@ EVENT_SCOPES = {
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
     "user_change": "users:read",
+    "team_join": "users:read",
+    "member_joined_channel": "channels:read",
+    "subteam_members_changed": "usergroups:read",
 }
 #: Elements a person picks one option of, which Slack reports as `selected_option`.
 OPTION_PICKERS = frozenset({"static_select", "overflow", "radio_buttons"})
@@ -273,6 +276,52 @@ class SlackStandIn:
         with self.workspace.lock:
             user.tz = tz
         self._user_changed(user)
+
+    def join_workspace(self, user: User) -> SentEvent | None:
+        """A new person joins the workspace: Slack's `team_join` (with the person as users.info
+        shows them) reaches Eddy when it subscribed; the event sent is returned (to send it
+        again as Slack's retry would, with `redeliver`)."""
+        self.workspace.add_user(user)
+        if self.target is None or not self._subscribed("team_join"):
+            return None
+        now = self.workspace.clock.now()
+        event = {"type": "team_join", "user": user.to_api(self.workspace.team_id, now)}
+        sent = SentEvent(event, self.workspace.next_id("Ev"))
+        sent.delivery = self.event(event, event_id=sent.event_id)
+        return sent
+
+    def change_group(
+        self, group_id: str, *, add: Collection[str] = (), remove: Collection[str] = ()
+    ) -> SentEvent | None:
+        """An admin adds people to (or removes them from) a user group: Slack's
+        `subteam_members_changed` reaches Eddy when it subscribed; the event sent is
+        returned."""
+        group = self.workspace.groups.get(group_id)
+        if group is None:
+            raise SandboxError(f"no user group {group_id!r}")
+        for user_id in [*add, *remove]:
+            self._user(user_id)
+        with self.workspace.lock:
+            added = [user for user in add if user not in group.users]
+            removed = [user for user in remove if user in group.users]
+            group.users = [user for user in group.users if user not in removed] + added
+        if self.target is None or not self._subscribed("subteam_members_changed"):
+            return None
+        stamp = int(self.workspace.clock.now().timestamp())
+        event = {
+            "type": "subteam_members_changed",
+            "subteam_id": group.id,
+            "team_id": self.workspace.team_id,
+            "date_previous_update": stamp - 60,
+            "date_update": stamp,
+            "added_users": added,
+            "added_users_count": str(len(added)),
+            "removed_users": removed,
+            "removed_users_count": str(len(removed)),
+        }
+        sent = SentEvent(event, self.workspace.next_id("Ev"))
+        sent.delivery = self.event(event, event_id=sent.event_id)
+        return sent
 
     def _user_changed(self, user: User) -> None:
         """Send `user_change` with the person as users.info shows them, when subscribed."""

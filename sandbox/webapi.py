@@ -605,9 +605,22 @@ class WebApi:
         }
 
     def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Every member at once (the stand-in's channels are small: no further page)."""
+        """A page of members (`limit`, 100 unless given, at most 1,000), and the cursor of
+        the next page ("" after the last), as Slack pages them."""
         channel = self._channel(args.get("channel"))
-        return {"members": sorted(channel.members), "response_metadata": {"next_cursor": ""}}
+        cursor = str(args.get("cursor") or "")
+        if cursor and not (cursor.startswith("members:") and cursor[8:].isdigit()):
+            raise SlackError("invalid_cursor")
+        raw_limit = str(args.get("limit") or "100")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+            raise SlackError("invalid_limit")
+        start, limit = int(cursor[8:] or 0) if cursor else 0, int(raw_limit)
+        members = sorted(channel.members)
+        more = start + limit < len(members)
+        return {
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": f"members:{start + limit}" if more else ""},
+        }
 
     def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, between `oldest` and `latest` (both left out unless `inclusive`)."""
@@ -642,20 +655,19 @@ class WebApi:
 
     def m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
         """The workspace's user groups (disabled ones only with `include_disabled`)."""
-        disabled = is_true(args.get("include_disabled"))
-        users = is_true(args.get("include_users"))
+        disabled, users = is_true(args.get("include_disabled")), is_true(args.get("include_users"))
         return {
             "usergroups": [
                 group.to_api(self.team_id, include_users=users)
-                for group in self.workspace.usergroups.values()
+                for group in self.workspace.groups.values()
                 if disabled or not group.disabled
             ]
         }
 
     def m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        """A user group's members, all at once (Slack does not page them); a disabled group
-        answers only with `include_disabled`."""
-        group = self.workspace.usergroups.get(str(args.get("usergroup") or ""))
+        """A user group's members; a group that is not there (or disabled, unless
+        `include_disabled`) is Slack's `no_such_subteam`."""
+        group = self.workspace.groups.get(str(args.get("usergroup") or ""))
         if group is None or (group.disabled and not is_true(args.get("include_disabled"))):
             raise SlackError("no_such_subteam")
         return {"users": list(group.users)}

@@ -31,6 +31,9 @@ class User:
     bot_id: str | None = None
     deleted: bool = False
     messages_tab_disabled: bool = False
+    #: A guest: multi-channel (`is_restricted`) or single-channel (`is_ultra_restricted`).
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
 
     def to_api(self, team_id: str, now: datetime) -> dict[str, Any]:
         local = now.astimezone(ZoneInfo(self.tz))
@@ -47,6 +50,8 @@ class User:
             "is_admin": self.is_admin,
             "is_owner": False,
             "is_bot": self.is_bot,
+            "is_restricted": self.is_restricted or self.is_ultra_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_app_user": False,
             "profile": {
                 "real_name": self.real_name,
@@ -87,8 +92,8 @@ class Channel:
 
 @dataclass
 class UserGroup:
-    """A user group (`@support-team`): its handle, its name and its members. A disabled one
-    (`date_delete` set in Slack) is left out of usergroups.list unless asked for."""
+    """A user group (`@support-team`): its members, as usergroups.users.list gives them.
+    A disabled group (`disabled`) is listed only to those who ask for disabled ones."""
 
     id: str
     handle: str
@@ -96,7 +101,7 @@ class UserGroup:
     users: list[str] = field(default_factory=list)
     disabled: bool = False
 
-    def to_api(self, team_id: str, *, include_users: bool = False) -> dict[str, Any]:
+    def to_api(self, team_id: str, *, include_users: bool) -> dict[str, Any]:
         found: dict[str, Any] = {
             "id": self.id,
             "team_id": team_id,
@@ -105,7 +110,14 @@ class UserGroup:
             "description": "",
             "handle": self.handle,
             "is_external": False,
+            "date_create": 0,
+            "date_update": 0,
             "date_delete": 1 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "",
+            "updated_by": "",
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
             "user_count": len(self.users),
         }
         if include_users:
@@ -281,8 +293,8 @@ class Workspace:
     modals: dict[str, list[View]] = field(default_factory=dict)
     #: Every file uploaded, by ID (shared or still private to its uploader).
     files: dict[str, SharedFile] = field(default_factory=dict)
-    #: User groups, by ID.
-    usergroups: dict[str, UserGroup] = field(default_factory=dict)
+    #: User groups (`@support-team`), by ID.
+    groups: dict[str, UserGroup] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Callable[[], int] = field(default_factory=lambda: count(1).__next__)
     _last_ts: float = 0.0
@@ -392,8 +404,8 @@ class Workspace:
 
 
 def sandbox_workspace(clock: Clock | None = None) -> Workspace:
-    """A small company: Eddy, four colleagues in four time zones, three channels, and a
-    user group (`@support-team`: Sam and Kim)."""
+    """A small company: Eddy, four colleagues in four time zones, three channels, and one
+    user group (@support-team: Sam and Kim)."""
     bot = User(id="U0EDDYBOT", name="eddy", real_name="Eddy", is_bot=True, bot_id="B0EDDYBOT")
     people = [
         User("U0ALEX001", "alex", "Alex Morgan", "America/New_York", is_admin=True),
@@ -402,7 +414,6 @@ def sandbox_workspace(clock: Clock | None = None) -> Workspace:
         User("U0RIO0004", "rio", "Rio Silva", "America/Sao_Paulo"),
     ]
     everyone = {person.id for person in people}
-    sam, kim = people[1].id, people[2].id
     channels = [
         Channel("C0GENERAL", "general", everyone | {bot.id}),
         Channel("C0ITHELP1", "it-help", everyone | {bot.id}),
@@ -415,8 +426,10 @@ def sandbox_workspace(clock: Clock | None = None) -> Workspace:
         bot=bot,
         users={person.id: person for person in people},
         channels={channel.id: channel for channel in channels},
-        usergroups={
-            "S0SUPPORT": UserGroup("S0SUPPORT", "support-team", "Support team", [sam, kim]),
-        },
         clock=clock or SystemClock(),
+        groups={
+            "S0SUPPORT1": UserGroup(
+                "S0SUPPORT1", "support-team", "Support team", ["U0SAM0002", "U0KIM0003"]
+            )
+        },
     )

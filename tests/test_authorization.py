@@ -48,6 +48,8 @@ Who may press what (the rows below say the same, listener by listener):
 - listen_turn_on: community managers, and the managers of the topic whose channel it is.
 - listen_channel_add, _change, _stop, listen_channel_modal: community managers, and the
   managers of the topic whose channel it is.
+- assign_add, assign_remove, assign_modal: community managers, and a path's owners (for
+  that path).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ import pytest
 import yaml
 
 from handlers import ask as ask_handlers
+from handlers import assignments as assignment_handlers
 from handlers import home as home_handlers
 from handlers import learning_reports as report_handlers
 from handlers import lesson_reminders as reminder_handlers
@@ -524,6 +527,23 @@ def help_channel_form(slack) -> View:
     return open_modal(slack, ALEX)
 
 
+SUPPORT_LINK = "<!subteam^S0SUPPORT1|@support-team>"
+
+
+def alex_assigned_a_path(slack) -> None:
+    slack.command(ALEX, GENERAL, f"/learn assign security-basics {SUPPORT_LINK}")
+
+
+def assigned_tab(slack) -> View:
+    alex_assigned_a_path(slack)
+    return open_console(slack, "Assigned")
+
+
+def assign_form(slack) -> View:
+    press_as(slack, ALEX, open_console(slack, "Assigned"), "Assign a path")
+    return open_modal(slack, ALEX)
+
+
 # --- what the allowed press still does afterwards ----------------------------------------------
 
 
@@ -618,6 +638,17 @@ def still_listening(slack, _: Any) -> None:
     assert "<#C0ITHELP1>: answers at most 20 an hour" in shown(slack.ephemerals(ALEX)[-1])
 
 
+def still_assigned(slack, _: Any) -> None:
+    slack.command(ALEX, GENERAL, "/learn assigned")
+    assert "@support-team" in shown(slack.ephemerals(ALEX)[-1])
+
+
+def alex_assigns_kim(slack, form: View) -> None:
+    assert not [m for m in slack.dms(KIM) if "assigned you" in shown(m)]
+    slack.submit(ALEX, {"assign_path": "security-basics", "assign_people": [KIM]})
+    assert [m for m in slack.dms(KIM) if "assigned you" in shown(m)]
+
+
 def the_answer_is_still_there(slack, answer: Message) -> None:
     assert not answer.deleted
     slack.press(SAM, answer, "Not helpful")
@@ -690,6 +721,8 @@ NOT_SCHEDULER = "Only community managers can change the lessons scheduled into c
 NOT_EXPERT_MANAGER = "Only community managers can change who is an expert."
 ANYONE_IN_THE_THREAD = "anyone who sees the answer in a help channel's thread"
 CHANNEL_MANAGERS = "community managers, the managers of the topic whose channel it is"
+ASSIGNERS = "community managers, a path's owners (for that path)"
+NOT_ASSIGNER = "Only community managers, and a path's owners, can assign it or unassign it."
 NOT_A_LISTENER = "Only community managers, or the managers of the topic whose channel it is"
 
 TABLE: tuple[Row, ...] = (
@@ -1190,6 +1223,30 @@ TABLE: tuple[Row, ...] = (
         NOT_A_LISTENER,
         still_listening,
     ),
+    # --- Assigned learning -----------------------------------------------------------------------
+    Row(
+        assignment_handlers.ASSIGN_ADD,
+        ASSIGNERS,
+        lambda slack: open_console(slack, "Assigned"),
+        pressing("Assign a path"),
+        NOT_ASSIGNER,
+    ),
+    Row(
+        assignment_handlers.UNASSIGN,
+        ASSIGNERS,
+        assigned_tab,
+        pressing("Unassign"),
+        NOT_ASSIGNER,
+        still_assigned,
+    ),
+    Row(
+        assignment_handlers.ASSIGN_MODAL,
+        ASSIGNERS,
+        assign_form,
+        submitting({"assign_path": "security-basics", "assign_people": [KIM]}),
+        NOT_ASSIGNER,
+        alex_assigns_kim,
+    ),
 )
 
 
@@ -1362,6 +1419,20 @@ COMMANDS = (
         NOT_SCHEDULER,
         ("/learn schedules", "Security basics"),
     ),
+    Command(
+        f"/learn assign security-basics <@{KIM}|kim>",
+        ASSIGNERS,
+        lambda slack: None,
+        NOT_ASSIGNER,
+        ("/learn assigned", "Nothing is assigned yet"),
+    ),
+    Command(
+        f"/learn unassign security-basics {SUPPORT_LINK}",
+        ASSIGNERS,
+        alex_assigned_a_path,
+        NOT_ASSIGNER,
+        ("/learn assigned", "@support-team"),
+    ),
 )
 
 
@@ -1475,6 +1546,7 @@ NOT_BUTTONS = {
     review_handlers.GAP_MODAL,
     lesson_handlers.SCHEDULE_MODAL,
     listening_handlers.CHANNEL_MODAL,
+    assignment_handlers.ASSIGN_MODAL,
     review_handlers.SAVE_SHORTCUT,
 }
 BUTTONS = [row for row in TABLE if row.listener not in NOT_BUTTONS]
@@ -1743,7 +1815,7 @@ def last_word(slack, user: str, action: str, value: str) -> str:
 #: Subcommands that act only for whoever types them, or only read: nothing to refuse.
 FOR_ONESELF = {
     "/experts": {"join", "leave", "list", "me", "away", "back"},
-    "/learn": {"paths", "start", "stop", "next", "me", "time", "schedules"},
+    "/learn": {"paths", "start", "stop", "next", "me", "time", "schedules", "assigned"},
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,7 +65,17 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "@person": (f"<@{KIM}|kim>",),
     "@someone": (f"<@{KIM}|kim>",),
     "[week|month|all]": ("", "week", "month", "all"),
+    "@person|@group|#channel": (
+        f"<@{KIM}|kim>",
+        "<!subteam^S0SUPPORT1|@support-team>",
+        f"<#{GENERAL}|general>",
+    ),
+    "[by YYYY-MM-DD]": ("", "by 2026-12-31"),
+    "[why: <a line>]": ("", "why: Everyone handles customer data."),
+    "[path]": ("", PATH),
 }
+#: A usage line's words: a placeholder in brackets may hold spaces (`[by YYYY-MM-DD]`).
+USAGE_WORD = re.compile(r"\[[^\]]*\]|<[^>]*>|\S+")
 #: What a person types into a modal's text input, by words of its label (else a sentence).
 TYPED = {"time zone": "Europe/Berlin", "title": "Feeding the office goldfish"}
 SENTENCE = "Ask reception for the key; the food is in the top drawer. Twice a day."
@@ -72,7 +83,7 @@ SENTENCE = "Ask reception for the key; the food is in the top drawer. Twice a da
 
 def usage_forms(usage: str) -> Iterator[str]:
     """Every concrete command line a usage line stands for."""
-    words = usage.split()
+    words = USAGE_WORD.findall(usage)
     choices = []
     for word in words:
         if word.startswith(("<", "[", "#", "@")):
@@ -343,5 +354,6 @@ def test_a_crawl_of_everything_eddy_shows_is_accepted_by_slack(slack, instance, 
         "experts_claim",
         "experts_approve",
         "lessons_answer_",
+        "assign_add",
     ):
         assert any(a.startswith(action) for a in crawler.used), f"the crawl never used {action}"

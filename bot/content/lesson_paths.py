@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.content.limits import KEY_LENGTH, MENU_LIMIT, SLUG, TITLE_LIMIT, URL_LIMIT
+from bot.content.limits import KEY_LENGTH, MENU_LIMIT, SLUG, TITLE_LIMIT, URL_LIMIT, USER_ID
 from bot.content.problems import Loc, Problem, line_of, list_items, nth, yaml_problem
 
 LESSONS_DIR = "lessons"
@@ -64,6 +64,11 @@ class LearningPath:
     description: str = ""
     audience: tuple[str, ...] = ()
     lessons: tuple[Lesson, ...] = ()
+    #: Slack user IDs of the people who may assign this path (besides community managers).
+    owners: tuple[str, ...] = ()
+    #: An onboarding journey: everyone who joins the workspace is enrolled, from their first
+    #: working day.
+    assign_on_join: bool = False
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
@@ -88,6 +93,7 @@ class PathsLoad:
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG.pattern, max_length=KEY_LENGTH)]
+UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern, max_length=32)]
 
 
 class _QuizModel(BaseModel):
@@ -132,6 +138,8 @@ class _PathModel(BaseModel):
     description: str | None = None
     audience: list[Annotated[Text, StringConstraints(max_length=40)]] | None = None
     lessons: Annotated[list[Any], Field(min_length=1)]
+    owners: list[UserId] | None = None
+    assign_on_join: bool | None = None
 
 
 PATH_FIELDS = sorted(_PathModel.model_fields)
@@ -237,6 +245,8 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
             description=" ".join((model.description or "").split()),
             audience=tuple(dict.fromkeys(tag.lower() for tag in model.audience or ())),
             lessons=tuple(lessons),
+            owners=tuple(dict.fromkeys(model.owners or ())),
+            assign_on_join=bool(model.assign_on_join),
         )
     )
 
@@ -314,6 +324,16 @@ def _explain_path(error: ErrorDetails) -> tuple[Loc, str]:
         return loc, "`description` must be text"
     if name == "audience":
         return loc, "`audience` must be a list of short tags like [everyone, engineering]"
+    if name == "owners":
+        return loc, (
+            "`owners` must be a list of Slack user IDs like [U012ABCDEF]: the people who may "
+            "assign this path"
+        )
+    if name == "assign_on_join":
+        return loc, (
+            "`assign_on_join` must be true or false (true: everyone who joins the workspace "
+            "gets this path)"
+        )
     return loc, "the path needs `lessons:`, a list of at least one lesson"
 
 
@@ -399,6 +419,8 @@ def path_from_spec(spec: dict[str, Any]) -> LearningPath:
         description=spec.get("description", ""),
         audience=tuple(spec.get("audience", ())),
         lessons=tuple(lessons),
+        owners=tuple(spec.get("owners", ())),
+        assign_on_join=bool(spec.get("assign_on_join", False)),
     )
 
 
@@ -427,4 +449,6 @@ def merge_last_good(
         description=fresh.description,
         audience=fresh.audience,
         lessons=tuple(lessons),
+        owners=fresh.owners,
+        assign_on_join=fresh.assign_on_join,
     )
