@@ -137,6 +137,8 @@ COMPLETED = Verb("http://adlnet.gov/expapi/verbs/completed", "completed")
 EARNED = Verb("http://id.tincanapi.com/verb/earned", "earned")
 GAVE = Verb("http://activitystrea.ms/schema/1.0/give", "gave")
 VOIDED = Verb("http://adlnet.gov/expapi/verbs/voided", "voided")
+#: ADL's "registered": officially enrolled in a path someone assigned (or a journey).
+REGISTERED = Verb("http://adlnet.gov/expapi/verbs/registered", "registered")
 #: Activity Streams' "receive": the learner received a reminder of a lesson.
 RECEIVED = Verb("http://activitystrea.ms/schema/1.0/receive", "received")
 
@@ -571,6 +573,28 @@ def answered_quiz(source: Source, event: str, row: Any) -> Statement:
     )
 
 
+def registered(source: Source, event: str, row: Any) -> Statement:
+    """A person enrolled in a path assigned to them (told of it): who assigned it is the
+    context's instructor (none for an onboarding journey, which the path's file starts); to
+    whom it was assigned and by when are extensions."""
+    made = statement(
+        source,
+        event=event,
+        user_id=row.user_id,
+        verb=REGISTERED,
+        target=path_activity(source, row.path),
+        at=row.told_at,
+        registration=source.ids.path_registration(row.user_id, row.path),
+        extensions={
+            source.extension("assigned-to"): row.target_name or row.kind,
+            **({source.extension("due"): row.due_on.isoformat()} if row.due_on else {}),
+        },
+    )
+    if row.assigned_by:
+        made["context"]["instructor"] = agent(source, row.assigned_by)
+    return made
+
+
 def received_reminder(source: Source, event: str, row: Any) -> Statement:
     """A reminder of a lesson left unanswered, by DM: a Slack message (which one is not kept),
     about the lesson, in its path; which of the lesson's reminders it was is an extension."""
@@ -719,6 +743,12 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         rows.quiz_answers, lambda row: f"quiz/{row.id}", lambda row: row.answered_at, answered_quiz
+    ),
+    Kind(
+        rows.assignments_told,
+        lambda row: f"assigned/{row.assignment_id}/{row.user_id}",
+        lambda row: row.told_at,
+        registered,
     ),
     Kind(
         rows.reminders_sent,

@@ -15,13 +15,14 @@ statement as it was made, and the workspace's address that names every actor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, UniqueConstraint, and_, cast, delete, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, col
 
+from store.assignments import AssignedPerson, Assignment
 from store.badges import BadgeAward, PointLedger
 from store.base import TeamKeyed, TeamScoped, insert_for, utc_field
 from store.knowledge import KnowledgeEntryRow, QuestionLog
@@ -337,6 +338,7 @@ def event_span(session: Session, *, team_id: str) -> tuple[datetime, datetime] |
         (QuizAnswer, QuizAnswer.answered_at),
         (PathCompletion, PathCompletion.completed_at),
         (LessonReminder, LessonReminder.sent_at),
+        (AssignedPerson, AssignedPerson.told_at),
         (BadgeAward, BadgeAward.awarded_at),
         (PointLedger, PointLedger.at),
     )
@@ -495,6 +497,46 @@ def paths_completed(
         _of(col(PathCompletion.user_id), user_id),
     )
     return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class AssignmentTold:
+    """A person an assignment reached and who was told of it (and enrolled)."""
+
+    assignment_id: int
+    user_id: str
+    path: str
+    assigned_by: str
+    kind: str
+    target_name: str
+    due_on: date | None
+    told_at: datetime
+
+
+def assignments_told(
+    session: Session, *, team_id: str, window: Window, user_id: str | None = None
+) -> list[AssignmentTold]:
+    """People told in the window of a path assigned to them (or of an onboarding journey)."""
+    query = (
+        select(
+            col(AssignedPerson.assignment_id),
+            col(AssignedPerson.user_id),
+            col(Assignment.path),
+            col(Assignment.assigned_by),
+            col(Assignment.target_kind),
+            col(Assignment.target_name),
+            col(Assignment.due_on),
+            col(AssignedPerson.told_at),
+        )
+        .join(Assignment, col(Assignment.id) == col(AssignedPerson.assignment_id))
+        .where(
+            col(AssignedPerson.team_id) == team_id,
+            col(Assignment.team_id) == team_id,
+            _within(col(AssignedPerson.told_at), window),
+            _of(col(AssignedPerson.user_id), user_id),
+        )
+    )
+    return [AssignmentTold(*row) for row in session.execute(query)]
 
 
 def reminders_sent(

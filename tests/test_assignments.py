@@ -39,6 +39,7 @@ from tests.test_ask import shown
 from tests.test_cli import eddy as eddy_cli
 from tests.test_home import labels, open_tab, seen
 from tests.test_lessons import lessons_to, local_arrival, run_deliveries
+from tests.test_xapi import export, validate
 
 SUPPORT = "S0SUPPORT1"
 SUPPORT_LINK = f"<!subteam^{SUPPORT}|@support-team>"
@@ -496,3 +497,27 @@ def test_content_check_catches_a_bad_assign_on_join_and_owners(content, tmp_path
     assert f"{ONBOARDING}.yml:2: `owners` must be a list of Slack user IDs" in out
     number = next(n for n, line in enumerate(lines, 1) if line.startswith("assign_on_join"))
     assert f"{ONBOARDING}.yml:{number}: `assign_on_join` must be true or false" in out
+
+
+# --- learning records --------------------------------------------------------------------------
+
+
+def test_an_assignment_and_a_journey_are_learning_records(slack, instance, database, tmp_path):
+    learn(slack, ALEX, f"assign security-basics <@{SAM}|sam> by 2026-12-18 why: {WHY}")
+    slack.join_workspace(User("U0NEW0001", "nia", "Nia Obi", "Europe/Berlin"))
+    found = [s for s in export(database, tmp_path) if s["verb"]["display"]["en-US"] == "registered"]
+    for statement in found:
+        validate(statement)
+    by_actor = {s["actor"]["account"]["name"]: s for s in found}
+    assert set(by_actor) == {SAM, "U0NEW0001"}
+    sam = by_actor[SAM]
+    assert sam["verb"]["id"] == "http://adlnet.gov/expapi/verbs/registered"
+    assert sam["object"]["id"].endswith("/paths/security-basics")
+    assert sam["context"]["instructor"]["account"]["name"] == ALEX
+    extensions = {
+        key.rsplit("/", 1)[-1]: value for key, value in sam["context"]["extensions"].items()
+    }
+    assert extensions == {"assigned-to": "person", "due": "2026-12-18"}
+    journey = by_actor["U0NEW0001"]
+    assert journey["object"]["id"].endswith(f"/paths/{ONBOARDING}")
+    assert "instructor" not in journey["context"]  # the path's file started it, not a person
