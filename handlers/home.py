@@ -258,7 +258,8 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
     )
     blocks: list[Block] = [section(f"*Your learning* · {streak}")]
     for path_progress in progress.paths[:PATHS_SHOWN]:
-        total = len(path_progress.path.lessons)
+        total = path_progress.total
+        known = f" ({path_progress.known} known)" if path_progress.known else ""
         if path_progress.completed_at:
             state = " · ✅ completed"
         elif path_progress.active:
@@ -268,7 +269,7 @@ def learning_blocks(shown: MemberHome) -> list[Block]:
         blocks.append(
             section(
                 f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
-                f"{path_progress.done}/{total} lessons{state}"
+                f"{path_progress.done}/{total} lessons{known}{state}"
             )
         )
     if not progress.paths:
