@@ -268,9 +268,9 @@ def placement_blocks(message: LessonMessage) -> list[dict[str, Any]]:
             section(
                 f"Before your first lesson: {plural(len(items), 'quick question')} from this "
                 "path. Each one you get right skips its lesson (its question comes back "
-                "later, to check it stuck). Not sure? Leave it: it comes as a lesson. Your "
-                "first lesson follows once you've answered them all, or at your next lesson "
-                "time."
+                "later, to check it stuck). Not sure? Leave the question, and its lesson "
+                "comes as usual. Your first lesson follows once you've answered them all, or "
+                "at your next lesson time."
             )
         )
     for number, (item_path, lesson) in enumerate(items, start=1):

@@ -123,17 +123,22 @@ def test_learn_time_alone_shows_the_setting_and_how_to_change_it(slack, instance
 def test_paths_lists_every_shipped_path_with_a_start_button(slack, instance):
     slack.command(SAM, GENERAL, "/learn paths")
     listing = slack.ephemerals(SAM)[-1]
-    for title in ("Working well in Slack", "Security basics", "Giving feedback"):
+    for title in (
+        "Working well in Slack",
+        "Security basics",
+        "Giving feedback",
+        "Your first weeks",
+    ):
         assert title in shown(listing)
-    assert buttons(listing).count("Start") == 3
+    assert buttons(listing).count("Start") == 4
     seen_before = copy.deepcopy(listing)
     slack.press(SAM, listing, "Start")
     assert len(lessons_to(slack, SAM)) == 1
     # The list is drawn again: it no longer offers the path Sam is on.
-    assert buttons(listing).count("Start") == 2
+    assert buttons(listing).count("Start") == 3
     assert shown(listing).count("✅ You're on this path.") == 1
     slack.press(SAM, seen_before, "Start")  # a stale copy of the list
-    assert "You're already on *Giving feedback*" in shown(slack.ephemerals(SAM)[-1])
+    assert "You're already on *Your first weeks*" in shown(slack.ephemerals(SAM)[-1])
     assert len(lessons_to(slack, SAM)) == 1
 
 
