@@ -1484,6 +1484,10 @@ class QuizRefusedError(Exception):
     """The quiz cannot be answered here (not theirs, or no longer in the content)."""
 
 
+class PlacementClosedError(QuizRefusedError):
+    """The person's own placement check no longer takes answers (the next slot came)."""
+
+
 def answer_quiz(
     runtime: Runtime,
     user_id: str,
@@ -1740,7 +1744,7 @@ def answer_placement(
             return PlacementResult(path, lesson, earlier.correct, already=True, asked=len(asked))
         sub = rows.subscription(session, team_id=runtime.team_id, user_id=user_id, path=path_id)
         if sub is None or sub.placement != rows.PLACEMENT_SENT:
-            raise QuizRefusedError(PLACEMENT_CLOSED)
+            raise PlacementClosedError(PLACEMENT_CLOSED)
         correct = chosen == lesson.quiz.answer
         if not rows.record_answer(
             session,

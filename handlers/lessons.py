@@ -40,6 +40,7 @@ from bot import lessons
 from bot.content.lesson_paths import LearningPath, Lesson
 from bot.lessons import (
     LessonMessage,
+    PlacementClosedError,
     Posted,
     PostResult,
     QuizRefusedError,
@@ -963,11 +964,11 @@ def on_placement(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
         )
     except QuizRefusedError as refusal:
         log.warning("Refused placement %s to %s: %s", press.delivery_id, user, refusal)
+        if isinstance(refusal, PlacementClosedError):  # their own check: show it closed
+            redraw_placement(runtime, client, press.delivery_id, user)
         ephemeral(client, channel, user, str(refusal))
         return
-    posted = lessons.posted_lesson(runtime, press.delivery_id, viewer=user)
-    if posted is not None and posted.message is not None and posted.channel and posted.ts:
-        redraw(client, posted.channel, posted.ts, posted.message)
+    redraw_placement(runtime, client, press.delivery_id, user)
     if result.already:
         ephemeral(client, channel, user, "You answered this one already; your first answer counts.")
     for path in result.completed:
@@ -978,6 +979,12 @@ def on_placement(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Run
         )
     if result.next_delivery is not None:
         lessons.send_due(runtime, now, ids=[result.next_delivery])
+
+
+def redraw_placement(runtime: Runtime, client: WebClient, delivery_id: int, user: str) -> None:
+    posted = lessons.posted_lesson(runtime, delivery_id, viewer=user)
+    if posted is not None and posted.message is not None and posted.channel and posted.ts:
+        redraw(client, posted.channel, posted.ts, posted.message)
 
 
 def redraw(client: WebClient, channel: str, ts: str, message: LessonMessage) -> None:
