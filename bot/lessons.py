@@ -1776,9 +1776,10 @@ def answer_placement(
         answered = {(answer.path, answer.lesson_id): answer.correct for answer in answers}
         finished = all(item in answered for item in asked)
         next_delivery = None
-        if finished:
-            sub.placement = rows.PLACEMENT_DONE
-            rows.save(session, sub)
+        if finished and rows.finish_placement(
+            session, team_id=runtime.team_id, user_id=user_id, path=path_id
+        ):
+            sub.placement = rows.PLACEMENT_DONE  # as stored: planning reads this row
             next_delivery = _plan_now(session, runtime, learner, reason="first", now=now, only=path)
         _wake(learner, now)
         rows.save(session, learner)

@@ -330,6 +330,23 @@ def touch_subscription(
     )
 
 
+def finish_placement(session: Session, *, team_id: str, user_id: str, path: str) -> bool:
+    """Close a person's placement check on a path; False when it was not open (closed
+    already by its last answer, or by the next lesson slot): only one closer plans what
+    follows."""
+    statement = (
+        update(LessonSubscription)
+        .where(
+            col(LessonSubscription.team_id) == team_id,
+            col(LessonSubscription.user_id) == user_id,
+            col(LessonSubscription.path) == path,
+            col(LessonSubscription.placement) == PLACEMENT_SENT,
+        )
+        .values(placement=PLACEMENT_DONE)
+    )
+    return changed(session, statement)
+
+
 def next_slots(
     session: Session, *, team_id: str, user_ids: list[str], schedule_ids: list[int]
 ) -> dict[str, datetime | None]:
