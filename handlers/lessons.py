@@ -4,6 +4,10 @@ poster the delivery job sends them through.
 Where things go: a person's lessons arrive in their DM with Eddy, and answering a quiz there
 redraws the message with the result; a lesson scheduled into a channel keeps its buttons for
 everyone, and each person's result is shown to them alone (an ephemeral message).
+
+A lesson in a DM also has "I know this" (skipped as known; the redraw says when its quiz comes
+back), and a path with a placement check opens with one message of its quiz items, redrawn at
+each tap and summed up at the end ("You already know 3 of 5").
 """
 
 from __future__ import annotations
@@ -308,7 +312,8 @@ def placement_summary(known: int, asked: int) -> str:
         )
     if known == asked:
         return f"*You already know all {asked}:* I'll skip those lessons."
-    return f"*You already know {known} of {asked}:* I'll skip those lessons."
+    skipped = "that lesson" if known == 1 else "those lessons"
+    return f"*You already know {known} of {asked}:* I'll skip {skipped}."
 
 
 def result_text(
