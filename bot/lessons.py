@@ -26,6 +26,26 @@ retires it. Due cards ride along in the person's next lesson message, up to
 `REVIEWS_PER_MESSAGE`, the lowest boxes (the shakiest items) first. Leitner rather than SM-2:
 one right/wrong tap gives no graded recall quality for SM-2 to use, and boxes are easy to
 explain to a learner ("you'll see this again in 7 days").
+
+**Adapting to the person.** Four things let people skip what they know and get help where
+they stumble, and every one of them counts fairly (a lesson done *known* is done):
+
+- *Journeys.* A subscription with `anchor_day` (an onboarding journey's day 1, in the
+  person's zone) holds a lesson with `day: n` back until the local day anchor + n − 1, or the
+  first lesson day after it; lessons without `day:` follow the one before. Without an anchor
+  (a path someone chose) `day:` is ignored: they asked to learn now, and one lesson per
+  lesson day already paces the path.
+- *Placement.* A path with `placement:` opens with one message of its own quiz items
+  (`LearningPath.placement_items`), before any of its lessons. Each item answered right marks
+  its lesson done as KNOWN and files its quiz in the deck (box 2: it comes back in 3 days, a
+  check that it really is known); a wrong one leaves the lesson on the path. The check ends
+  when every item is answered (the first lesson not known follows at once) or when the next
+  lesson slot comes (unanswered items are not known).
+- *I know this.* On a lesson in a DM: done as KNOWN, its quiz into the deck like a placement
+  item. The next lesson still waits for the next slot: skipping never floods a person, and
+  the reviews check what was skipped.
+- *Remedial lessons.* A missed quiz in a lesson's own message brings that lesson's
+  `remedial:` next (once), ahead of the main line and of any journey day.
 """
 
 from __future__ import annotations
@@ -79,6 +99,12 @@ RETRY_BACKOFF = (
     timedelta(hours=1),
 )
 REVIEWS_PER_MESSAGE = 2
+#: A delivery's reason when it is a path's placement check (its items ride in `reviews`).
+PLACEMENT = "placement"
+PLACEMENT_CLOSED = (
+    "That placement check has closed: its lessons now come one by one (and “I know this” on "
+    "a lesson skips it)."
+)
 #: Leitner box → days until the card is due again.
 BOX_DAYS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}
 LAST_BOX = max(BOX_DAYS)
@@ -374,6 +400,12 @@ class LessonMessage:
     #: retired: they know it).
     comes_back: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     done: bool = False
+    #: The viewer skipped this lesson as one they know ("I know this").
+    known: bool = False
+    #: A placement check's quiz items (then `lesson` is None and there are no reviews).
+    placement_items: tuple[tuple[LearningPath, Lesson], ...] = ()
+    #: The placement check no longer takes answers (all answered, or the next slot came).
+    placement_closed: bool = False
 
     @property
     def number(self) -> int:
@@ -382,6 +414,22 @@ class LessonMessage:
     @property
     def in_channel(self) -> bool:
         return self.kind == rows.CHANNEL
+
+    @property
+    def is_placement(self) -> bool:
+        return self.reason == PLACEMENT
+
+    @property
+    def helps_with(self) -> Lesson | None:
+        """For a remedial lesson, the lesson whose missed quiz brought it."""
+        if self.path is None or self.lesson is None or self.number:
+            return None
+        return self.path.remedial_for(self.lesson.id)
+
+    @property
+    def can_skip(self) -> bool:
+        """ "I know this" is offered: a lesson in a person's DM they have not done yet."""
+        return not self.in_channel and self.lesson is not None and not self.done
 
 
 @dataclass(frozen=True)
@@ -499,6 +547,8 @@ class Started:
     delivery_id: int | None
     already: bool
     schedule: Schedule
+    #: The delivery planned now is the path's placement check, not a lesson.
+    placement: bool = False
 
 
 def start(runtime: Runtime, user_id: str, path: LearningPath, *, tz: str, now: datetime) -> Started:
@@ -530,7 +580,11 @@ def enrol(
         already = current is not None and current.active
         if current is None:
             current = rows.LessonSubscription(
-                team_id=runtime.team_id, user_id=user_id, path=path.id, started_at=now
+                team_id=runtime.team_id,
+                user_id=user_id,
+                path=path.id,
+                started_at=now,
+                placement=rows.PLACEMENT_DUE if path.placement else None,
             )
         current.active, current.stopped_at = True, None
         if origin != rows.SELF:
@@ -542,23 +596,23 @@ def enrol(
         schedule = Schedule.of(learner)
         delivery_id = None
         if not already and origin == rows.SELF:
-            delivery_id = _plan_now(session, runtime, learner, path, reason="first", now=now)
+            delivery_id = _plan_now(session, runtime, learner, reason="first", now=now, only=path)
+        placement = delivery_id is not None and current.placement == rows.PLACEMENT_SENT
         _wake(learner, now)
         rows.save(session, learner)
     runtime.notify(HomeChanged(users=(user_id,)))
-    return Started(path, delivery_id, already, schedule)
+    return Started(path, delivery_id, already, schedule, placement)
 
 
 def ask_next(runtime: Runtime, user_id: str, *, tz: str, now: datetime) -> int | None:
-    """Plan the next lesson now (`/learn next`); None when every path is done or none started.
-    It counts as today's lesson when today's has not gone out yet."""
+    """Plan the next lesson now (`/learn next`); None when every path is done or none started,
+    or the next lessons wait for their journey day (`waiting` says until when). It counts as
+    today's lesson when today's has not gone out yet. A path whose placement check is due
+    sends the check."""
     with runtime.store.session() as session:
         learner = _learner(session, runtime, user_id, tz, now)
         learner.stopped_reason, learner.stopped_at = None, None
-        choice = _Facts.load(session, runtime, [user_id]).next_lesson(runtime, user_id)
-        planned = None
-        if choice is not None:
-            planned = _plan_now(session, runtime, learner, choice[0], reason="asked", now=now)
+        planned = _plan_now(session, runtime, learner, reason="asked", now=now)
         _wake(learner, now)
         rows.save(session, learner)
         return planned
@@ -568,16 +622,20 @@ def _plan_now(
     session: Session,
     runtime: Runtime,
     learner: rows.Learner,
-    path: LearningPath,
     *,
     reason: str,
     now: datetime,
+    only: LearningPath | None = None,
 ) -> int | None:
-    lesson = _Facts.load(session, runtime, [learner.user_id]).next_in(learner.user_id, path)
-    if lesson is None:
-        return None
+    """Plan the person's next message (from `only`, when given) to go out now: a lesson, or a
+    path's placement check when it is due."""
+    facts = _Facts.load(session, runtime, [learner.user_id])
     schedule = Schedule.of(learner)
     today = schedule.local_day(now)
+    choice = facts.next_message(runtime, learner.user_id, today, only=only)
+    if choice is None:
+        return None
+    facts.chosen(session, learner.user_id, choice)
     key = _person_key(runtime, learner.user_id, today)
     counts_as_today = not rows.planned_on(session, team_id=runtime.team_id, dedupe_key=key)
     if (
@@ -593,10 +651,10 @@ def _plan_now(
         kind=rows.PERSON,
         day=today,
         dedupe_key=key if counts_as_today else None,
-        reason=reason,
-        path=path.id,
-        lesson_id=lesson.id,
-        reviews=[],
+        reason=reason if choice.lesson is not None else PLACEMENT,
+        path=choice.path.id,
+        lesson_id=choice.lesson.id if choice.lesson is not None else None,
+        reviews=choice.items,
         due_at=now,
     )
 
@@ -815,12 +873,30 @@ def channel_plans(runtime: Runtime) -> list[ChannelPlan]:
 # --- planning ---------------------------------------------------------------------------------
 
 
+def journey_day(path: LearningPath, lesson: Lesson, anchor: date) -> date:
+    """The local day a journey lesson waits for: day 1 is the anchor, so `day: n` is n − 1
+    calendar days on (planning sends it on the first lesson day from then)."""
+    if lesson.id in path.remedial_ids:
+        return anchor
+    return anchor + timedelta(days=path.day_of(lesson.id) - 1)
+
+
 def _person_key(runtime: Runtime, user_id: str, day: date) -> str:
     return f"{runtime.team_id}:person:{user_id}:{day.isoformat()}"
 
 
 def _schedule_key(runtime: Runtime, schedule_id: int | None, day: date) -> str:
     return f"{runtime.team_id}:schedule:{schedule_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """What a person's next message brings: a lesson of `path`, or (`lesson` None) the path's
+    placement check, whose items are [[path, lesson id], …] as a delivery keeps them."""
+
+    path: LearningPath
+    lesson: Lesson | None
+    items: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -832,6 +908,8 @@ class _Facts:
     #: (path, lesson) pairs each person was sent (or has planned) or has done.
     seen: dict[str, set[tuple[str, str]]]
     cards: dict[str, list[rows.ReviewCard]]
+    #: (path, lesson) pairs whose quiz each person missed in the lesson's own message.
+    missed: dict[str, set[tuple[str, str]]]
 
     @classmethod
     def load(cls, session: Session, runtime: Runtime, user_ids: list[str]) -> _Facts:
@@ -840,18 +918,49 @@ class _Facts:
             subscriptions=rows.subscriptions_of(session, team_id=team, user_ids=user_ids),
             seen=rows.seen_lessons_of(session, team_id=team, user_ids=user_ids),
             cards=rows.cards_of(session, team_id=team, user_ids=user_ids),
+            missed=rows.missed_lessons_of(session, team_id=team, user_ids=user_ids),
         )
 
-    def next_in(self, user_id: str, path: LearningPath) -> Lesson | None:
-        """The first lesson of `path` this person has neither been sent nor done."""
+    def next_in(
+        self, user_id: str, path: LearningPath, day: date | None = None, anchor: date | None = None
+    ) -> Lesson | None:
+        """The lesson of `path` this person gets next: the remedial of a quiz they missed (once),
+        else the first main-line lesson they have neither been sent nor done — unless, on a
+        journey (`anchor`), that lesson's day has not come by `day`."""
         seen = self.seen.get(user_id, set())
-        return next((lesson for lesson in path.lessons if (path.id, lesson.id) not in seen), None)
+        missed = self.missed.get(user_id, set())
+        for lesson in path.lessons if missed else ():
+            remedial = path.lesson(lesson.remedial) if lesson.remedial else None
+            if (
+                remedial is not None
+                and (path.id, lesson.id) in missed
+                and (path.id, remedial.id) not in seen
+            ):
+                return remedial
+        upcoming = next((each for each in path.main_line if (path.id, each.id) not in seen), None)
+        if upcoming is None or anchor is None or day is None:
+            return upcoming
+        return upcoming if day >= journey_day(path, upcoming, anchor) else None
 
     def active(self, user_id: str) -> list[rows.LessonSubscription]:
         return [sub for sub in self.subscriptions.get(user_id, []) if sub.active]
 
-    def next_lesson(self, runtime: Runtime, user_id: str) -> tuple[LearningPath, Lesson] | None:
-        """The next lesson from the active path that waited longest."""
+    def subscription(self, user_id: str, path_id: str) -> rows.LessonSubscription | None:
+        return next((s for s in self.subscriptions.get(user_id, []) if s.path == path_id), None)
+
+    def next_message(
+        self,
+        runtime: Runtime,
+        user_id: str,
+        day: date,
+        *,
+        placements: bool = True,
+        only: LearningPath | None = None,
+    ) -> _Choice | None:
+        """The next message from the active path that waited longest (or from `only`): its
+        placement check when that is due (unless `placements` is False: the path is passed
+        over), else its next lesson. A path whose check was sent and is still open sends no
+        lesson until the check is answered or closes."""
         known = paths(runtime)
         subs = sorted(
             self.active(user_id),
@@ -862,10 +971,68 @@ class _Facts:
         )
         for sub in subs:
             path = known.get(sub.path)
-            lesson = self.next_in(user_id, path) if path else None
-            if path is not None and lesson is not None:
-                return path, lesson
+            if path is None or (only is not None and sub.path != only.id):
+                continue
+            if sub.placement == rows.PLACEMENT_SENT:
+                continue
+            if sub.placement == rows.PLACEMENT_DUE and path.placement:
+                items = path.placement_items(self.seen.get(user_id, set()))
+                if items and not placements:
+                    continue
+                if items:
+                    return _Choice(path, None, [[path.id, item.id] for item in items])
+            lesson = self.next_in(user_id, path, day, sub.anchor_day)
+            if lesson is not None:
+                return _Choice(path, lesson)
         return None
+
+    def next_lesson(
+        self, runtime: Runtime, user_id: str, day: date
+    ) -> tuple[LearningPath, Lesson] | None:
+        """The next lesson (never a placement check) from the active path that waited longest."""
+        choice = self.next_message(runtime, user_id, day, placements=False)
+        return (choice.path, choice.lesson) if choice and choice.lesson else None
+
+    def chosen(self, session: Session, user_id: str, choice: _Choice) -> None:
+        """Record on the subscription what was just planned from it: its placement check is
+        sent, or (a lesson) any check still due is over (it had nothing left to ask)."""
+        sub = self.subscription(user_id, choice.path.id)
+        if sub is None:
+            return
+        if choice.lesson is None:
+            sub.placement = rows.PLACEMENT_SENT
+        elif sub.placement == rows.PLACEMENT_DUE:
+            sub.placement = rows.PLACEMENT_DONE
+        else:
+            return
+        rows.save(session, sub)
+
+    def close_placements(self, session: Session, user_id: str) -> None:
+        """A lesson slot has come: placement checks sent before it take no more answers (what
+        was not answered is not known), and their paths' lessons flow again."""
+        for sub in self.active(user_id):
+            if sub.placement == rows.PLACEMENT_SENT:
+                sub.placement = rows.PLACEMENT_DONE
+                rows.save(session, sub)
+
+    def held(
+        self, runtime: Runtime, user_id: str, day: date
+    ) -> tuple[LearningPath, Lesson, date] | None:
+        """The lesson a journey holds back that comes soonest after `day`, with the day it
+        waits for (None when no journey holds a lesson back)."""
+        known = paths(runtime)
+        found: list[tuple[date, LearningPath, Lesson]] = []
+        for sub in self.active(user_id):
+            path = known.get(sub.path)
+            if path is None or sub.anchor_day is None:
+                continue
+            lesson = self.next_in(user_id, path)
+            if lesson is not None and journey_day(path, lesson, sub.anchor_day) > day:
+                found.append((journey_day(path, lesson, sub.anchor_day), path, lesson))
+        if not found:
+            return None
+        when_day, path, lesson = min(found, key=lambda each: each[0])
+        return path, lesson, when_day
 
     def due_reviews(
         self, runtime: Runtime, user_id: str, day: date, skip: tuple[str, str] | None
@@ -922,13 +1089,19 @@ def _plan_person(
         learner.next_due_at = schedule.next_slot(after_day=day)
         if late:
             continue
-        choice = facts.next_lesson(runtime, learner.user_id)
-        skip = (choice[0].id, choice[1].id) if choice else None
-        reviews, cards_left = facts.due_reviews(runtime, learner.user_id, day, skip)
-        if choice is None and not reviews:
-            if not cards_left and not facts.active(learner.user_id):
-                learner.next_due_at = None  # nothing more to send until they start a path
-            continue
+        facts.close_placements(session, learner.user_id)
+        choice = facts.next_message(runtime, learner.user_id, day)
+        if choice is not None:
+            facts.chosen(session, learner.user_id, choice)
+        lesson = choice.lesson if choice else None
+        reviews: list[list[str]] = []
+        if choice is None or lesson is not None:  # a placement check comes alone
+            skip = (choice.path.id, lesson.id) if choice and lesson else None
+            reviews, cards_left = facts.due_reviews(runtime, learner.user_id, day, skip)
+            if choice is None and not reviews:
+                if not cards_left and not facts.active(learner.user_id):
+                    learner.next_due_at = None  # nothing more to send until they start a path
+                continue
         planned.append(
             dict(
                 team_id=runtime.team_id,
@@ -936,10 +1109,10 @@ def _plan_person(
                 kind=rows.PERSON,
                 day=day,
                 dedupe_key=_person_key(runtime, learner.user_id, day),
-                reason="scheduled",
-                path=choice[0].id if choice else None,
-                lesson_id=choice[1].id if choice else None,
-                reviews=reviews,
+                reason="scheduled" if choice is None or lesson else PLACEMENT,
+                path=choice.path.id if choice else None,
+                lesson_id=lesson.id if lesson else None,
+                reviews=choice.items if choice and not lesson else reviews,
                 due_at=now,
             )
         )
@@ -969,7 +1142,7 @@ def _plan_channel(
         sent = rows.delivered_lessons(
             session, team_id=runtime.team_id, recipient=row.channel, schedule_id=row.id
         )
-        lesson = next((lesson for lesson in path.lessons if (path.id, lesson.id) not in sent), None)
+        lesson = next((each for each in path.main_line if (path.id, each.id) not in sent), None)
         if lesson is None:
             row.status, row.status_reason, row.next_due_at = (
                 rows.FINISHED,
@@ -1086,7 +1259,7 @@ def _send_one(
     report: DeliveryReport,
 ) -> PostResult | Withdrawn:
     message = _compose(runtime, row, next_at)
-    if message.lesson is None and not message.reviews:
+    if message.lesson is None and not message.reviews and not message.placement_items:
         return Withdrawn()
     result: PostResult | None = None
     if row.attempts > 1:  # an earlier claim may have posted it before it died or lost touch
@@ -1199,7 +1372,7 @@ def _message_for(
     assert row.id is not None
     answers: dict[tuple[str, str], QuizState] = {}
     comes_back: dict[tuple[str, str], datetime | None] = {}
-    done = False
+    done = known = closed = False
     with runtime.store.session() as session:
         key = row.recipient if row.kind == rows.PERSON else f"schedule:{row.schedule_id}"
         next_at = rows.next_slots(
@@ -1225,10 +1398,24 @@ def _message_for(
                 )
                 if card is not None and schedule is not None:
                     comes_back[quiz] = None if card.retired else schedule.slot_on(card.due_day)
-            done = (row.path, row.lesson_id) in rows.done_lessons(
-                session, team_id=runtime.team_id, user_id=viewer
+            lesson_key = (row.path or "", row.lesson_id or "")
+            how = rows.how_done(session, team_id=runtime.team_id, user_id=viewer).get(lesson_key)
+            done, known = how is not None, how == rows.KNOWN
+            card = rows.card(
+                session,
+                team_id=runtime.team_id,
+                user_id=viewer,
+                path=lesson_key[0],
+                lesson_id=lesson_key[1],
             )
-    return _compose(runtime, row, next_at, answers, comes_back, done)
+            if known and card is not None and schedule is not None:
+                comes_back[lesson_key] = None if card.retired else schedule.slot_on(card.due_day)
+            if row.reason == PLACEMENT:
+                sub = rows.subscription(
+                    session, team_id=runtime.team_id, user_id=viewer, path=row.path or ""
+                )
+                closed = sub is None or sub.placement != rows.PLACEMENT_SENT
+    return _compose(runtime, row, next_at, answers, comes_back, done, known, closed)
 
 
 def _compose(
@@ -1238,30 +1425,36 @@ def _compose(
     answers: dict[tuple[str, str], QuizState] | None = None,
     comes_back: dict[tuple[str, str], datetime | None] | None = None,
     done: bool = False,
+    known: bool = False,
+    closed: bool = False,
 ) -> LessonMessage:
     """A delivery's message from its row and the current paths (no database reads)."""
     assert row.id is not None
-    known = paths(runtime)
-    path = known.get(row.path or "")
+    catalogue = paths(runtime)
+    path = catalogue.get(row.path or "")
     lesson = path.lesson(row.lesson_id) if path and row.lesson_id else None
-    reviews = []
+    carried = []
     for path_id, lesson_id in row.reviews:
-        review_path = known.get(path_id)
+        review_path = catalogue.get(path_id)
         review = review_path.lesson(lesson_id) if review_path else None
-        if review_path is not None and review is not None:
-            reviews.append((review_path, review))
+        if review_path is not None and review is not None and review.quiz is not None:
+            carried.append((review_path, review))
+    placement = row.reason == PLACEMENT
     return LessonMessage(
         delivery_id=row.id,
         recipient=row.recipient,
         kind=row.kind,
         path=path,
         lesson=lesson,
-        reviews=tuple(reviews),
+        reviews=() if placement else tuple(carried),
         reason=row.reason,
         next_at=next_at,
         answers=answers or {},
         comes_back=comes_back or {},
         done=done,
+        known=known,
+        placement_items=tuple(carried) if placement else (),
+        placement_closed=closed,
     )
 
 
@@ -1308,6 +1501,10 @@ class QuizRefusedError(Exception):
     """The quiz cannot be answered here (not theirs, or no longer in the content)."""
 
 
+class PlacementClosedError(QuizRefusedError):
+    """The person's own placement check no longer takes answers (the next slot came)."""
+
+
 def answer_quiz(
     runtime: Runtime,
     user_id: str,
@@ -1335,7 +1532,7 @@ def answer_quiz(
         carried = row is not None and (
             [path_id, lesson_id] in row.reviews or (row.path, row.lesson_id) == (path_id, lesson_id)
         )
-        if row is None or not carried:
+        if row is None or not carried or row.reason == PLACEMENT:
             raise QuizRefusedError("That quiz is not part of this lesson.")
         if row.kind == rows.PERSON and row.recipient != user_id:
             raise QuizRefusedError("This lesson was sent to someone else.")
@@ -1371,7 +1568,7 @@ def answer_quiz(
             session, runtime, user_id, path_id, lesson_id, correct, schedule, today, now
         )
         again_at = schedule.slot_on(again_on) if again_on is not None else None
-        completed = _complete(session, runtime, learner, path, lesson, now)
+        _, completed = _complete(session, runtime, learner, path, lesson, now)
         _wake(learner, now)
         rows.save(session, learner)
         result = QuizResult(
@@ -1444,12 +1641,191 @@ def mark_done(
         if row.kind == rows.PERSON and row.recipient != user_id:
             raise QuizRefusedError("This lesson was sent to someone else.")
         learner = _learner(session, runtime, user_id, tz, now)
-        completed = _complete(session, runtime, learner, path, lesson, now)
+        _, completed = _complete(session, runtime, learner, path, lesson, now)
         rows.save(session, learner)
         result = QuizResult(path, lesson, -1, True, completed=completed, streak=learner.streak)
     badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
     runtime.notify(HomeChanged(users=(user_id,)))
     return result
+
+
+def know_lesson(
+    runtime: Runtime, user_id: str, *, delivery_id: int, tz: str, now: datetime
+) -> QuizResult | None:
+    """ "I know this" on a lesson sent to the person: done as KNOWN, and its quiz filed in the
+    deck like a right answer (box 2), so it comes back to check. `already` when the lesson
+    was done before (answered, marked, or known). None when the lesson is gone."""
+    with runtime.store.session() as session:
+        row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+        path = paths(runtime).get(row.path or "") if row else None
+        lesson = path.lesson(row.lesson_id or "") if row and path else None
+        if row is None or path is None or lesson is None or row.reason == PLACEMENT:
+            return None
+        if row.kind != rows.PERSON:
+            raise QuizRefusedError("“I know this” is for lessons sent to you by DM.")
+        if row.recipient != user_id:
+            raise QuizRefusedError("This lesson was sent to someone else.")
+        learner = _learner(session, runtime, user_id, tz, now)
+        newly, completed = _complete(session, runtime, learner, path, lesson, now, rows.KNOWN)
+        again_at = None
+        if newly and lesson.quiz is not None:
+            schedule = Schedule.of(learner)
+            again_on = _move_card(
+                session,
+                runtime,
+                user_id,
+                path.id,
+                lesson.id,
+                True,
+                schedule,
+                schedule.local_day(now),
+                now,
+            )
+            again_at = schedule.slot_on(again_on) if again_on is not None else None
+        _wake(learner, now)
+        rows.save(session, learner)
+        result = QuizResult(
+            path,
+            lesson,
+            -1,
+            True,
+            already=not newly,
+            again_at=again_at,
+            completed=completed,
+            streak=learner.streak,
+        )
+    badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    runtime.notify(HomeChanged(users=(user_id,)))
+    return result
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    """What a tap on a placement item came to."""
+
+    path: LearningPath
+    lesson: Lesson
+    correct: bool
+    #: They had answered this item before; `correct` is that answer.
+    already: bool = False
+    #: Every item is answered: the check is over.
+    finished: bool = False
+    #: Items answered right so far, of `asked`.
+    known: int = 0
+    asked: int = 0
+    #: The first lesson not known, planned when the check finished (to send now).
+    next_delivery: int | None = None
+    completed: tuple[LearningPath, ...] = ()
+    streak: int = 0
+
+
+def answer_placement(
+    runtime: Runtime,
+    user_id: str,
+    *,
+    delivery_id: int,
+    path_id: str,
+    lesson_id: str,
+    chosen: int,
+    tz: str,
+    now: datetime,
+) -> PlacementResult:
+    """Record a placement item's answer (the first counts): right, its lesson is done as
+    KNOWN and its quiz goes into the deck; wrong, the lesson stays on the path. The last
+    answer closes the check and plans the first lesson not known, to go out now."""
+    path = paths(runtime).get(path_id)
+    lesson = path.lesson(lesson_id) if path else None
+    if (
+        path is None
+        or lesson is None
+        or lesson.quiz is None
+        or not 0 <= chosen < len(lesson.quiz.options)
+    ):
+        raise QuizRefusedError("That question is no longer in Eddy's lessons.")
+    with runtime.store.session() as session:
+        row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
+        if row is None or row.reason != PLACEMENT or [path_id, lesson_id] not in row.reviews:
+            raise QuizRefusedError("That question is not part of this placement check.")
+        if row.kind != rows.PERSON or row.recipient != user_id:
+            raise QuizRefusedError("This placement check was sent to someone else.")
+        asked = [(item[0], item[1]) for item in row.reviews]
+        earlier = rows.answer_of(
+            session,
+            team_id=runtime.team_id,
+            user_id=user_id,
+            delivery_id=delivery_id,
+            path=path_id,
+            lesson_id=lesson_id,
+        )
+        if earlier is not None:
+            return PlacementResult(path, lesson, earlier.correct, already=True, asked=len(asked))
+        sub = rows.subscription(session, team_id=runtime.team_id, user_id=user_id, path=path_id)
+        if sub is None or sub.placement != rows.PLACEMENT_SENT:
+            raise PlacementClosedError(PLACEMENT_CLOSED)
+        correct = chosen == lesson.quiz.answer
+        if not rows.record_answer(
+            session,
+            team_id=runtime.team_id,
+            user_id=user_id,
+            delivery_id=delivery_id,
+            path=path_id,
+            lesson_id=lesson_id,
+            chosen=chosen,
+            correct=correct,
+            review=False,
+            answered_at=now,
+        ):
+            return PlacementResult(path, lesson, correct, already=True, asked=len(asked))
+        learner = _learner(session, runtime, user_id, tz, now)
+        _count_day(learner, now)
+        completed: tuple[LearningPath, ...] = ()
+        if correct:
+            newly, completed = _complete(session, runtime, learner, path, lesson, now, rows.KNOWN)
+            if newly:
+                schedule = Schedule.of(learner)
+                today = schedule.local_day(now)
+                _move_card(
+                    session, runtime, user_id, path_id, lesson_id, True, schedule, today, now
+                )
+        answers = rows.answers_in(
+            session, team_id=runtime.team_id, delivery_id=delivery_id, user_id=user_id
+        )
+        answered = {(answer.path, answer.lesson_id): answer.correct for answer in answers}
+        finished = all(item in answered for item in asked)
+        next_delivery = None
+        if finished and rows.finish_placement(
+            session, team_id=runtime.team_id, user_id=user_id, path=path_id
+        ):
+            sub.placement = rows.PLACEMENT_DONE  # as stored: planning reads this row
+            next_delivery = _plan_now(session, runtime, learner, reason="first", now=now, only=path)
+        _wake(learner, now)
+        rows.save(session, learner)
+        result = PlacementResult(
+            path,
+            lesson,
+            correct,
+            finished=finished,
+            known=sum(answered.get(item, False) for item in asked),
+            asked=len(asked),
+            next_delivery=next_delivery,
+            completed=completed,
+            streak=learner.streak,
+        )
+    badges.recognise(runtime, user_id, badges.STREAK_DAYS, badges.PATHS_COMPLETED)
+    runtime.notify(HomeChanged(users=(user_id,)))
+    return result
+
+
+def _count_day(learner: rows.Learner, now: datetime) -> None:
+    """The person learned today (a lesson, a review, a placement item, "I know this"): keep
+    their streak going."""
+    schedule = Schedule.of(learner)
+    today = schedule.local_day(now)
+    if learner.streak_day != today:
+        kept = learner.streak_day is not None and schedule.previous_day(today) <= learner.streak_day
+        learner.streak = learner.streak + 1 if kept else 1
+        learner.streak_day = today
+        learner.best_streak = max(learner.best_streak, learner.streak)
 
 
 def _complete(
@@ -1459,15 +1835,12 @@ def _complete(
     path: LearningPath,
     lesson: Lesson,
     now: datetime,
-) -> tuple[LearningPath, ...]:
-    """Count a lesson done: keep the streak, and record the path when it is complete."""
-    schedule = Schedule.of(learner)
-    today = schedule.local_day(now)
-    if learner.streak_day != today:
-        kept = learner.streak_day is not None and schedule.previous_day(today) <= learner.streak_day
-        learner.streak = learner.streak + 1 if kept else 1
-        learner.streak_day = today
-        learner.best_streak = max(learner.best_streak, learner.streak)
+    how: str = rows.LEARNED,
+) -> tuple[bool, tuple[LearningPath, ...]]:
+    """Count a lesson done (learned, or known): keep the streak, and record the path when
+    every main-line lesson is done either way. Whether it was newly done, and the paths
+    completed."""
+    _count_day(learner, now)
     if not rows.mark_done(
         session,
         team_id=runtime.team_id,
@@ -1475,25 +1848,29 @@ def _complete(
         path=path.id,
         lesson_id=lesson.id,
         at=now,
+        how=how,
     ):
-        return ()
+        return False, ()
     done = rows.done_lessons(session, team_id=runtime.team_id, user_id=learner.user_id)
-    if all((path.id, each.id) in done for each in path.lessons) and rows.complete_path(
+    if all((path.id, each.id) in done for each in path.main_line) and rows.complete_path(
         session, team_id=runtime.team_id, user_id=learner.user_id, path=path.id, at=now
     ):
-        return (path,)
-    return ()
+        return True, (path,)
+    return True, ()
 
 
 @dataclass(frozen=True)
 class PathProgress:
     path: LearningPath
+    #: Main-line lessons done, learned or known.
     done: int
     active: bool
     completed_at: datetime | None
     #: They started it (and may have stopped it since); False for a path whose lessons they
     #: only met in a channel.
     started: bool = True
+    #: Of `done`, the lessons they skipped as known (placement, "I know this").
+    known: int = 0
     #: How it came to them (SELF, ASSIGNED or JOURNEY), the day they are asked to finish by,
     #: and who assigned it ("" for an onboarding journey; None when nobody did).
     origin: str = rows.SELF
@@ -1504,6 +1881,11 @@ class PathProgress:
     def assigned(self) -> bool:
         """Someone assigned it, or it came with joining the workspace (a journey)."""
         return self.origin != rows.SELF
+
+    @property
+    def total(self) -> int:
+        """The lessons that count towards completion (the main line)."""
+        return len(self.path.main_line)
 
 
 @dataclass(frozen=True)
@@ -1528,7 +1910,7 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
     with runtime.store.session() as session:
         learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
         subs = rows.subscriptions(session, team_id=runtime.team_id, user_id=user_id)
-        done = rows.done_lessons(session, team_id=runtime.team_id, user_id=user_id)
+        done = rows.how_done(session, team_id=runtime.team_id, user_id=user_id)
         completed = rows.completions(session, team_id=runtime.team_id, user_id=user_id)
         answers = rows.answers_by(session, team_id=runtime.team_id, user_id=user_id)
         cards = rows.cards(session, team_id=runtime.team_id, user_id=user_id)
@@ -1544,7 +1926,8 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
         if path is None:
             continue
         active = any(sub.path == path_id and sub.active for sub in subs)
-        count = sum((path.id, lesson.id) in done for lesson in path.lessons)
+        count = sum((path.id, lesson.id) in done for lesson in path.main_line)
+        known_count = sum(done.get((path.id, lesson.id)) == rows.KNOWN for lesson in path.main_line)
         sub = next((sub for sub in subs if sub.path == path_id), None)
         shown.append(
             PathProgress(
@@ -1553,6 +1936,7 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
                 active,
                 completed.get(path_id),
                 started=sub is not None,
+                known=known_count,
                 origin=sub.origin if sub is not None else rows.SELF,
                 due_on=sub.due_on if sub is not None else None,
                 assigned_by=assigners.get(sub.assignment_id)
@@ -1581,9 +1965,39 @@ def progress(runtime: Runtime, user_id: str, *, now: datetime) -> Progress:
 
 
 def upcoming(runtime: Runtime, user_id: str) -> tuple[LearningPath, Lesson] | None:
-    """The lesson `/learn next` (or the Home tab's Next lesson) would send now."""
+    """The lesson `/learn next` (or the Home tab's Next lesson) would send now (a path whose
+    placement check is due is passed over: the check is no lesson to name)."""
     with runtime.store.session() as session:
-        return _Facts.load(session, runtime, [user_id]).next_lesson(runtime, user_id)
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        now = runtime.clock.now()
+        today = Schedule.of(learner).local_day(now) if learner else now.date()
+        return _Facts.load(session, runtime, [user_id]).next_lesson(runtime, user_id, today)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A journey lesson held back until its day, and the slot it comes at."""
+
+    path: LearningPath
+    lesson: Lesson
+    at: datetime
+
+
+def waiting(runtime: Runtime, user_id: str, *, now: datetime) -> Waiting | None:
+    """The journey lesson that comes soonest, when journeys hold lessons back (what to tell
+    someone who asks for a lesson and gets none)."""
+    with runtime.store.session() as session:
+        learner = rows.learner(session, team_id=runtime.team_id, user_id=user_id)
+        if learner is None:
+            return None
+        schedule = Schedule.of(learner)
+        held = _Facts.load(session, runtime, [user_id]).held(
+            runtime, user_id, schedule.local_day(now)
+        )
+    if held is None:
+        return None
+    path, lesson, day = held
+    return Waiting(path, lesson, schedule.slot_on(schedule.lesson_day_from(day)))
 
 
 def subscribed_paths(runtime: Runtime, user_id: str) -> set[str]:

@@ -308,7 +308,8 @@ def learning_blocks(shown: MemberHome, now: datetime) -> list[Block]:
     for heading, group in lesson_handlers.path_groups(tuple(first)):
         blocks += [context(heading)] if heading else []
         for path_progress in group:
-            total = len(path_progress.path.lessons)
+            total = path_progress.total
+            known = f" ({path_progress.known} known)" if path_progress.known else ""
             if path_progress.completed_at:
                 state = " · ✅ completed"
             elif path_progress.active:
@@ -318,7 +319,7 @@ def learning_blocks(shown: MemberHome, now: datetime) -> list[Block]:
             blocks.append(
                 section(
                     f"*{escape(path_progress.path.title)}* {meter(path_progress.done, total)} "
-                    f"{path_progress.done}/{total} lessons{state}"
+                    f"{path_progress.done}/{total} lessons{known}{state}"
                     + lesson_handlers.assigned_note(path_progress, today)
                 )
             )

@@ -4,6 +4,10 @@ poster the delivery job sends them through.
 Where things go: a person's lessons arrive in their DM with Eddy, and answering a quiz there
 redraws the message with the result; a lesson scheduled into a channel keeps its buttons for
 everyone, and each person's result is shown to them alone (an ephemeral message).
+
+A lesson in a DM also has "I know this" (skipped as known; the redraw says when its quiz comes
+back), and a path with a placement check opens with one message of its quiz items, redrawn at
+each tap and summed up at the end ("You already know 3 of 5").
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from bot.content.lesson_paths import LearningPath, Lesson
 from bot.lessons import (
     LessonMessage,
     PathProgress,
+    PlacementClosedError,
     Posted,
     PostResult,
     QuizRefusedError,
@@ -110,7 +115,9 @@ LEARN = SlashCommand(
     needs_text=True,
 )
 ANSWER = re.compile(r"^lessons_answer_\d+$")
-DONE, START, LINK = "lessons_done", "lessons_start", "lessons_link"
+#: A placement item's options: one action_id per option, as for quizzes.
+PLACE = re.compile(r"^lessons_place_\d+$")
+DONE, START, LINK, KNOW = "lessons_done", "lessons_start", "lessons_link", "lessons_known"
 METADATA_TYPE = "eddy_lesson"
 NOT_ANSWERABLE = "That lesson button can't be used any more. `/learn next` brings a fresh lesson."
 #: Slack refuses these for good: stop sending there and say why.
@@ -133,7 +140,9 @@ def register(app: App, runtime: Runtime, client: WebClient) -> None:
     when a channel's schedule stops."""
     app.command(LEARN.name)(on_learn_command)
     app.action(ANSWER)(on_answer)
+    app.action(PLACE)(on_placement)
     app.action(DONE)(on_done)
+    app.action(KNOW)(on_know)
     app.action(START)(on_start_button)
     app.action(LINK)(on_link)
     app.event("user_change")(on_user_change)
@@ -159,19 +168,40 @@ def lesson_client(client: WebClient) -> WebClient:
 
 def lesson_blocks(message: LessonMessage) -> list[dict[str, Any]]:
     """The lesson message's blocks, as Slack takes them."""
+    if message.is_placement:
+        return placement_blocks(message)
     head: list[Block] = []
     body: tuple[dict[str, Any], ...] = ()
     tail: list[Block] = []
     path, lesson = message.path, message.lesson
     if path is not None and lesson is not None:
-        heading = f"{path.title} · lesson {message.number} of {len(path.lessons)}"
+        helps_with = message.helps_with
+        if helps_with is not None:
+            heading = f"{path.title} · another look"
+        else:
+            heading = f"{path.title} · lesson {message.number} of {len(path.main_line)}"
         head.append(HeaderBlock(text=shorten(heading, 150)))
         head.append(section(f"*{escape(lesson.title)}* · {lesson.minutes} min"))
+        if helps_with is not None:
+            head.append(
+                context(
+                    f"The quiz of “{escape(helps_with.title)}” didn't land, so here is the "
+                    "same idea from another side."
+                )
+            )
         body = lesson_body(lesson)
+        links: list[ButtonElement] = []
         if lesson.link:
-            read_more = ButtonElement(text="Read more", url=lesson.link, action_id=LINK)
-            tail.append(ActionsBlock(elements=[read_more]))
-        tail += _quiz_blocks(message, path, lesson, review=False)
+            links.append(ButtonElement(text="Read more", url=lesson.link, action_id=LINK))
+        if message.can_skip:
+            value = json.dumps({"d": message.delivery_id, "p": path.id, "l": lesson.id})
+            links.append(button("I know this", KNOW, value))
+        if links:
+            tail.append(ActionsBlock(elements=links))
+        if message.known:
+            tail.append(context(known_text(lesson, message.comes_back.get((path.id, lesson.id)))))
+        else:
+            tail += _quiz_blocks(message, path, lesson, review=False)
     if message.reviews:
         tail.append(DividerBlock() if head else HeaderBlock(text="Quick review"))
         for review_path, review in message.reviews:
@@ -219,6 +249,78 @@ def _quiz_blocks(
     return blocks
 
 
+def known_text(lesson: Lesson, again_at: datetime | None) -> str:
+    """What a lesson skipped with "I know this" says instead of its quiz."""
+    text = "🙌 Skipped: you know this one."
+    if lesson.quiz is not None and again_at is not None:
+        text += f" Its quiz comes back with your lesson {when(again_at)}, to check it stuck."
+    return text
+
+
+def placement_blocks(message: LessonMessage) -> list[dict[str, Any]]:
+    """A path's placement check: its quiz items, one tap each, and once it is over what
+    the person knew (the lessons they skip)."""
+    path = message.path
+    items = message.placement_items
+    title = path.title if path is not None else "Your new path"
+    blocks: list[Block] = [HeaderBlock(text=shorten(f"{title} · what do you know already?", 150))]
+    answered = [
+        message.answers[(p.id, lesson.id)]
+        for p, lesson in items
+        if (p.id, lesson.id) in message.answers
+    ]
+    finished = len(answered) == len(items) or message.placement_closed
+    if finished:
+        right = sum(state.correct for state in answered)
+        blocks.append(section(placement_summary(right, len(items))))
+    else:
+        blocks.append(
+            section(
+                f"Before your first lesson: {plural(len(items), 'quick question')} from this "
+                "path. Each one you get right skips its lesson (its question comes back "
+                "later, to check it stuck). Not sure? Leave the question, and its lesson "
+                "comes as usual. Your first lesson follows once you've answered them all, or "
+                "at your next lesson time."
+            )
+        )
+    for number, (item_path, lesson) in enumerate(items, start=1):
+        quiz = lesson.quiz
+        assert quiz is not None
+        blocks.append(section(f"*{number}.* {escape(quiz.question)}"))
+        state = message.answers.get((item_path.id, lesson.id))
+        if state is not None and state.correct:
+            again = message.comes_back.get((item_path.id, lesson.id))
+            later = f" It comes back {when(again)}, to check." if again else ""
+            blocks.append(context(f"✅ Right: you know this; its lesson is skipped.{later}"))
+        elif state is not None:
+            blocks.append(context("❌ Not this time: it comes as a lesson."))
+        elif message.placement_closed:
+            blocks.append(context("Not answered: it comes as a lesson."))
+        else:
+            base = {"d": message.delivery_id, "p": item_path.id, "l": lesson.id}
+            buttons = [
+                button(
+                    shorten(option, 75), f"lessons_place_{index}", json.dumps(base | {"o": index})
+                )
+                for index, option in enumerate(quiz.options)
+            ]
+            blocks.append(ActionsBlock(elements=buttons))
+    blocks.append(context(_footer(message)))
+    return as_dicts(blocks)
+
+
+def placement_summary(known: int, asked: int) -> str:
+    if known == 0:
+        return (
+            f"You knew none of the {asked} yet, so every lesson will come: that's what the "
+            "path is for."
+        )
+    if known == asked:
+        return f"*You already know all {asked}:* I'll skip those lessons."
+    skipped = "that lesson" if known == 1 else "those lessons"
+    return f"*You already know {known} of {asked}:* I'll skip {skipped}."
+
+
 def result_text(
     lesson: Lesson, state: QuizState, again_at: datetime | None = None, retired: bool = False
 ) -> str:
@@ -255,6 +357,8 @@ def _footer(message: LessonMessage) -> str:
 
 
 def fallback_text(message: LessonMessage) -> str:
+    if message.is_placement and message.path is not None:
+        return f"A few quick questions before “{escape(message.path.title)}” starts"
     if message.lesson is not None and message.path is not None:
         return (
             f"Today's lesson from “{escape(message.path.title)}”: “{escape(message.lesson.title)}”"
@@ -409,9 +513,10 @@ def paths_listing(runtime: Runtime, user_id: str) -> dict[str, Any]:
     blocks: list[Block] = [section("*Learning paths* — one short lesson a day, with a quiz.")]
     for path in lessons.paths(runtime).values():
         audience = f" · for {', '.join(path.audience)}" if path.audience else ""
+        check = " · opens with a quick check of what you know" if path.placement else ""
         line = (
             f"*{escape(path.title)}* (`{path.id}`)\n{escape(path.description)}\n"
-            f"_{len(path.lessons)} lessons · about {path.minutes} min in all{audience}_"
+            f"_{len(path.main_line)} lessons · about {path.minutes} min in all{audience}{check}_"
         )
         if path.id in mine:
             blocks.append(section(line + "\n✅ You're on this path."))
@@ -452,6 +557,12 @@ def start_path(
             f"You've done every lesson of {title} already. Its quizzes will come back now and "
             "then, to help them stick.",
             None,
+        )
+    if started.placement:
+        return (
+            f"You're on {title}. First, a few quick questions are in your DMs: what you know "
+            f"already, you skip. Lessons then come {when_next}.",
+            started.delivery_id,
         )
     return (
         f"You're on {title}. Your first lesson is in your DMs now; the next ones come "
@@ -502,6 +613,13 @@ def send_next(runtime: Runtime, client: WebClient, user: str, tell: Callable[[st
     happened before the lesson goes out."""
     now = runtime.clock.now()
     delivery_id = lessons.ask_next(runtime, user, tz=person_zone(runtime, client, user), now=now)
+    held = lessons.waiting(runtime, user, now=now) if delivery_id is None else None
+    if held is not None:
+        tell(
+            f"No lesson is waiting right now: *{escape(held.lesson.title)}* "
+            f"({escape(held.path.title)}) comes {when(held.at)}, on its day of your journey."
+        )
+        return
     if delivery_id is None:
         tell(
             f"No lesson is waiting: start a path with {code('/learn start <path>')} (see "
@@ -537,14 +655,14 @@ def learn_me(
     for heading, group in path_groups(progress.paths):
         lines += [heading] if heading else []
         for each in group:
-            total = len(each.path.lessons)
-            bar = meter(each.done, total)
+            bar = meter(each.done, each.total)
             if each.completed_at is not None:
                 status = f"🎓 completed {when(each.completed_at)}"
             else:
                 status = "running" if each.active else "stopped" if each.started else "not started"
+            known = f" ({each.known} known)" if each.known else ""
             lines.append(
-                f"*{escape(each.path.title)}* {bar} {each.done}/{total} · {status}"
+                f"*{escape(each.path.title)}* {bar} {each.done}/{each.total}{known} · {status}"
                 + assigned_note(each, today)
             )
     streak = (
@@ -775,7 +893,7 @@ def plan_line(plan: lessons.ChannelPlan) -> str:
     )
     return (
         f"*{escape(plan.path.title)}* in <#{plan.channel}> — {plan.schedule.describe()}; "
-        f"{plan.delivered}/{len(plan.path.lessons)} posted; {state}"
+        f"{plan.delivered}/{len(plan.path.main_line)} posted; {state}"
     )
 
 
@@ -854,6 +972,79 @@ def on_done(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime)
     on_lesson_button(ack, body, client, runtime, mark)
 
 
+def on_know(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """ "I know this": the lesson is skipped as known, its quiz comes back as a review."""
+
+    def skip(user: str, press: LessonPress, tz: str) -> QuizResult | None:
+        return lessons.know_lesson(
+            runtime, user, delivery_id=press.delivery_id, tz=tz, now=runtime.clock.now()
+        )
+
+    on_lesson_button(ack, body, client, runtime, skip)
+
+
+def on_placement(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+    """A placement item answered: redraw the check; when it is over, send the first lesson
+    not known."""
+    ack()
+    user = presser(body)
+    press = lesson_press(body)
+    channel = str((body.get("channel") or {}).get("id") or "")
+    if press is None:
+        log.warning("Refused a placement button from %s: a value Eddy did not make", user)
+        ephemeral(client, channel, user, NOT_ANSWERABLE)
+        return
+    now = runtime.clock.now()
+    try:
+        result = lessons.answer_placement(
+            runtime,
+            user,
+            delivery_id=press.delivery_id,
+            path_id=press.path_id,
+            lesson_id=press.lesson_id,
+            chosen=press.chosen,
+            tz=person_zone(runtime, client, user),
+            now=now,
+        )
+    except QuizRefusedError as refusal:
+        log.warning("Refused placement %s to %s: %s", press.delivery_id, user, refusal)
+        if isinstance(refusal, PlacementClosedError):  # their own check: show it closed
+            redraw_placement(runtime, client, press.delivery_id, user)
+        ephemeral(client, channel, user, str(refusal))
+        return
+    redraw_placement(runtime, client, press.delivery_id, user)
+    if result.already:
+        ephemeral(client, channel, user, "You answered this one already; your first answer counts.")
+    for path in result.completed:
+        dm(
+            client,
+            user,
+            f"🎓 You completed *{escape(path.title)}*! `/learn paths` has more to explore.",
+        )
+    if result.next_delivery is not None:
+        lessons.send_due(runtime, now, ids=[result.next_delivery])
+
+
+def redraw_placement(runtime: Runtime, client: WebClient, delivery_id: int, user: str) -> None:
+    posted = lessons.posted_lesson(runtime, delivery_id, viewer=user)
+    if posted is not None and posted.message is not None and posted.channel and posted.ts:
+        redraw(client, posted.channel, posted.ts, posted.message)
+
+
+def redraw(client: WebClient, channel: str, ts: str, message: LessonMessage) -> None:
+    try:
+        client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=fallback_text(message),
+            blocks=lesson_blocks(message),
+        )
+    except SlackApiError as error:
+        log.warning(
+            "Could not redraw lesson %s: %s", message.delivery_id, error.response.get("error")
+        )
+
+
 def on_link(ack: Ack) -> None:
     """The "Read more" link opens in the person's browser; Slack tells Eddy too: no more to do."""
     ack()
@@ -903,19 +1094,11 @@ def show_result(
         for path in result.completed
     ]
     already = "You answered this one already; your first answer counts."
+    if result.already and result.chosen < 0:
+        already = "You've done this lesson already."
     if posted is not None and posted.message is not None:
         if posted.channel and posted.ts:
-            try:
-                client.chat_update(
-                    channel=posted.channel,
-                    ts=posted.ts,
-                    text=fallback_text(posted.message),
-                    blocks=lesson_blocks(posted.message),
-                )
-            except SlackApiError as error:
-                log.warning(
-                    "Could not redraw lesson %s: %s", delivery_id, error.response.get("error")
-                )
+            redraw(client, posted.channel, posted.ts, posted.message)
         if result.already:
             ephemeral(client, posted.channel or channel, user, already)
         for text in completed:

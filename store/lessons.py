@@ -136,7 +136,8 @@ class LessonDelivery(TeamScoped, table=True):
     day: date
     #: One scheduled delivery per recipient and day; None for extra lessons people ask for.
     dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
-    #: "scheduled", "first" (on /learn start) or "asked" (/learn next).
+    #: "scheduled", "first" (on /learn start) or "asked" (/learn next); "placement" for a
+    #: path's placement check, whose items (quiz items) ride in `reviews`.
     reason: str = Field(max_length=16)
     path: str | None = Field(default=None, max_length=KEY_LENGTH)
     lesson_id: str | None = Field(default=None, max_length=KEY_LENGTH)
@@ -329,6 +330,23 @@ def touch_subscription(
         )
         .values(last_delivered_at=at)
     )
+
+
+def finish_placement(session: Session, *, team_id: str, user_id: str, path: str) -> bool:
+    """Close a person's placement check on a path; False when it was not open (closed
+    already by its last answer, or by the next lesson slot): only one closer plans what
+    follows."""
+    statement = (
+        update(LessonSubscription)
+        .where(
+            col(LessonSubscription.team_id) == team_id,
+            col(LessonSubscription.user_id) == user_id,
+            col(LessonSubscription.path) == path,
+            col(LessonSubscription.placement) == PLACEMENT_SENT,
+        )
+        .values(placement=PLACEMENT_DONE)
+    )
+    return changed(session, statement)
 
 
 def next_slots(
@@ -581,22 +599,58 @@ def cards(session: Session, *, team_id: str, user_id: str) -> list[ReviewCard]:
 
 
 def mark_done(
-    session: Session, *, team_id: str, user_id: str, path: str, lesson_id: str, at: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    path: str,
+    lesson_id: str,
+    at: datetime,
+    how: str = LEARNED,
 ) -> bool:
-    """Record a completed lesson; False when it was done before."""
+    """Record a completed lesson (LEARNED or KNOWN); False when it was done before."""
     statement = (
         insert_for(session)(LessonDone)
-        .values(team_id=team_id, user_id=user_id, path=path, lesson_id=lesson_id, done_at=at)
+        .values(
+            team_id=team_id, user_id=user_id, path=path, lesson_id=lesson_id, done_at=at, how=how
+        )
         .on_conflict_do_nothing(index_elements=["team_id", "user_id", "path", "lesson_id"])
     )
     return changed(session, statement)
 
 
 def done_lessons(session: Session, *, team_id: str, user_id: str) -> set[tuple[str, str]]:
-    query = select(LessonDone.path, LessonDone.lesson_id).where(
+    return set(how_done(session, team_id=team_id, user_id=user_id))
+
+
+def how_done(session: Session, *, team_id: str, user_id: str) -> dict[tuple[str, str], str]:
+    """Each (path, lesson) a person has done, and how: LEARNED or KNOWN."""
+    query = select(LessonDone.path, LessonDone.lesson_id, LessonDone.how).where(
         LessonDone.team_id == team_id, LessonDone.user_id == user_id
     )
-    return {(str(path), str(lesson)) for path, lesson in session.exec(query)}
+    return {(str(path), str(lesson)): str(how) for path, lesson, how in session.exec(query)}
+
+
+def missed_lessons_of(
+    session: Session, *, team_id: str, user_ids: list[str]
+) -> dict[str, set[tuple[str, str]]]:
+    """(path, lesson) pairs whose quiz each person got wrong in that lesson's own message
+    (not as a review, nor in a placement check): what a remedial lesson is for."""
+    query = (
+        select(QuizAnswer.user_id, QuizAnswer.path, QuizAnswer.lesson_id)
+        .join(LessonDelivery, col(LessonDelivery.id) == col(QuizAnswer.delivery_id))
+        .where(
+            QuizAnswer.team_id == team_id,
+            col(QuizAnswer.user_id).in_(user_ids),
+            col(QuizAnswer.correct).is_(False),
+            col(LessonDelivery.path) == col(QuizAnswer.path),
+            col(LessonDelivery.lesson_id) == col(QuizAnswer.lesson_id),
+        )
+    )
+    found: dict[str, set[tuple[str, str]]] = {}
+    for user_id, path, lesson_id in session.exec(query):
+        found.setdefault(str(user_id), set()).add((str(path), str(lesson_id)))
+    return found
 
 
 def complete_path(session: Session, *, team_id: str, user_id: str, path: str, at: datetime) -> bool:

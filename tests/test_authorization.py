@@ -41,6 +41,9 @@ Who may press what (the rows below say the same, listener by listener):
 - home_next_lesson, home_start_path, lessons_start, lessons_resume: anyone, for themselves.
 - lessons_answer_<n>, lessons_done: the person the lesson was sent to; anyone, on a lesson
   posted in a channel.
+- lessons_known ("I know this"): the person the lesson was sent to (only lessons sent by DM
+  have it).
+- lessons_place_<n> (a placement check's options): the person the check was sent to.
 - lessons_link: anyone (a link: nothing to do).
 - lessons_schedule_add, _change, _pause, _resume, lessons_schedule_modal: community managers.
 - listen_helpful, listen_not_helpful: anyone who sees the answer in a help channel's thread
@@ -367,6 +370,31 @@ def sams_lesson(path: str) -> Callable[[Any], Message]:
         return latest(slack.dms(SAM), "lesson 1 of")
 
     return started
+
+
+def sams_placement_check(slack) -> Message:
+    slack.command(SAM, GENERAL, "/learn start first-week")
+    return latest(slack.dms(SAM), "what do you know already?")
+
+
+def first_option(prefix: str) -> Callable[[Message], str]:
+    """The label of the first button whose action_id starts with `prefix`."""
+
+    def label(message: Message) -> str:
+        found = next(
+            element
+            for block in message.blocks
+            for element in block.get("elements", [])
+            if str(element.get("action_id", "")).startswith(prefix)
+        )
+        return str(found["text"]["text"])
+
+    return label
+
+
+def sam_answers_a_placement_item(slack, check: Message) -> None:
+    slack.press(SAM, check, first_option("lessons_place_")(check))
+    assert "Right: you know this" in shown(check) or "Not this time" in shown(check)
 
 
 def sams_home_with_a_lesson(slack) -> View:
@@ -1094,6 +1122,24 @@ TABLE: tuple[Row, ...] = (
         sam_presses("Mark as done", "Done. Nice work."),
     ),
     Row(
+        lesson_handlers.KNOW,
+        "the person the lesson was sent to (lessons sent by DM only)",
+        sams_lesson("security-basics"),
+        pressing("I know this"),
+        "This lesson was sent to someone else.",
+        sam_presses("I know this", "Skipped: you know this one."),
+    ),
+    Row(
+        lesson_handlers.PLACE,
+        "the person the placement check was sent to",
+        sams_placement_check,
+        lambda slack, check: press_as(
+            slack, OUTSIDER, check, first_option("lessons_place_")(check)
+        ),
+        "This placement check was sent to someone else.",
+        sam_answers_a_placement_item,
+    ),
+    Row(
         lesson_handlers.START,
         "anyone, for themselves",
         sams_paths,
@@ -1554,11 +1600,13 @@ FORMS = [row for row in TABLE if row.listener in NOT_BUTTONS - {review_handlers.
 
 
 def concrete(listener: str | re.Pattern[str]) -> str:
-    """An action_id the listener takes (the quiz buttons' pattern: the first option's)."""
+    """An action_id the listener takes (the quiz and placement buttons' patterns: the first
+    option's)."""
     if isinstance(listener, str):
         return listener
-    assert listener.fullmatch("lessons_answer_0"), listener.pattern
-    return "lessons_answer_0"
+    found = [name for name in ("lessons_answer_0", "lessons_place_0") if listener.fullmatch(name)]
+    assert found, listener.pattern
+    return found[0]
 
 
 def answered_plainly(

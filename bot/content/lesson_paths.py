@@ -10,11 +10,24 @@ A path is an ordered list of micro-lessons. Each lesson is validated on its own,
 apart from the rest of it, so one typo never takes down more than it must: a lesson with a
 broken quiz still goes out (without the quiz, unless a good version of it was stored before),
 and the path's other lessons are untouched.
+
+Three fields make a path adapt to the person (content/README.md explains them to authors):
+
+- a lesson's `day:` (`3`, `day 3`, `week 2`) holds it back until that day of a journey,
+  counted from the person's start (`LessonSubscription.anchor_day`);
+- a lesson's `remedial:` names another lesson of the path, sent next only when this lesson's
+  quiz is missed. A lesson named as a remedial is off the *main line*: it never comes
+  otherwise, and it neither counts towards completion nor has a number in the path;
+- a path's `placement:` opens it with a short check made of its own quiz items
+  (`placement_items`): what the person answers right, they skip.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +45,14 @@ OPTION_LIMIT = 75
 BODY_LIMIT = 2500
 QUESTION_LIMIT = 300
 EXPLANATION_LIMIT = 1000
+#: Items in a placement check given as `placement: true`; `placement: n` asks for n, up to
+#: PLACEMENT_LIMIT (two blocks each: the message stays far below Slack's 50).
+PLACEMENT_ITEMS = 5
+PLACEMENT_LIMIT = 10
+#: The furthest day a journey's lesson may wait for (a year from the person's start).
+DAY_LIMIT = 366
+#: `day 3`, `Day 3`, `week 2` (week n starts on day 7·(n−1)+1).
+DAY_WORDS = re.compile(r"^(?P<unit>day|week)\s+(?P<n>\d{1,3})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,6 +76,11 @@ class Lesson:
     body: str
     link: str | None = None
     quiz: Quiz | None = None
+    #: The day of a journey it waits for, counted from 1 (the person's start); None: it
+    #: follows the lesson before it.
+    day: int | None = None
+    #: The lesson of the same path sent next when this one's quiz is missed.
+    remedial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,18 +95,71 @@ class LearningPath:
     #: An onboarding journey: everyone who joins the workspace is enrolled, from their first
     #: working day.
     assign_on_join: bool = False
+    #: How many quiz items its placement check asks (0: the path has none).
+    placement: int = 0
 
     def lesson(self, lesson_id: str) -> Lesson | None:
-        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+        return self._by_id.get(lesson_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Lesson]:
+        return {lesson.id: lesson for lesson in self.lessons}
+
+    @cached_property
+    def remedial_ids(self) -> frozenset[str]:
+        """Lessons some lesson of the path names as its remedial (and that exist)."""
+        return frozenset(
+            lesson.remedial
+            for lesson in self.lessons
+            if lesson.remedial and lesson.remedial != lesson.id and lesson.remedial in self._by_id
+        )
+
+    @cached_property
+    def main_line(self) -> tuple[Lesson, ...]:
+        """The lessons everyone goes through, in order: all but the remedial ones."""
+        return tuple(lesson for lesson in self.lessons if lesson.id not in self.remedial_ids)
+
+    @cached_property
+    def _days(self) -> dict[str, int]:
+        days, current = {}, 1
+        for lesson in self.main_line:
+            current = max(current, lesson.day or current)
+            days[lesson.id] = current
+        return days
+
+    def day_of(self, lesson_id: str) -> int:
+        """The journey day a main-line lesson waits for: its own `day`, else that of the
+        nearest lesson before it that has one (1 when none does)."""
+        return self._days.get(lesson_id, 1)
+
+    def remedial_for(self, lesson_id: str) -> Lesson | None:
+        """The first lesson that names `lesson_id` as its remedial."""
+        return next((lesson for lesson in self.lessons if lesson.remedial == lesson_id), None)
 
     def number_of(self, lesson_id: str) -> int:
-        """The lesson's place in the path, counted from 1 (0 when it is no longer there)."""
-        ids = [lesson.id for lesson in self.lessons]
+        """The lesson's place on the main line, counted from 1 (0 for a remedial lesson, or
+        one no longer there)."""
+        ids = [lesson.id for lesson in self.main_line]
         return ids.index(lesson_id) + 1 if lesson_id in ids else 0
 
     @property
     def minutes(self) -> int:
-        return sum(lesson.minutes for lesson in self.lessons)
+        return sum(lesson.minutes for lesson in self.main_line)
+
+    def placement_items(self, skip: set[tuple[str, str]]) -> tuple[Lesson, ...]:
+        """The lessons whose quizzes make up the placement check: main-line lessons with a
+        quiz, but those in `skip` ((path, lesson) pairs the person has met already), spread
+        evenly along the path when there are more than `placement`."""
+        candidates = [
+            lesson
+            for lesson in self.main_line
+            if lesson.quiz is not None and (self.id, lesson.id) not in skip
+        ]
+        wanted = min(self.placement, len(candidates))
+        if wanted == len(candidates):
+            return tuple(candidates)
+        step = len(candidates) / wanted
+        return tuple(candidates[int(step * (index + 0.5))] for index in range(wanted))
 
 
 @dataclass
@@ -128,6 +207,9 @@ class _LessonModel(BaseModel):
     link: (
         Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=URL_LIMIT)] | None
     ) = None
+    #: Read by `read_day` (a number, or words like `week 2`).
+    day: int | str | None = None
+    remedial: Slug | None = None
 
 
 class _PathModel(BaseModel):
@@ -137,6 +219,8 @@ class _PathModel(BaseModel):
     title: Annotated[Text, StringConstraints(max_length=TITLE_LIMIT)]
     description: str | None = None
     audience: list[Annotated[Text, StringConstraints(max_length=40)]] | None = None
+    #: true (PLACEMENT_ITEMS items), false, or how many items.
+    placement: bool | Annotated[int, Field(ge=1, le=PLACEMENT_LIMIT)] | None = None
     lessons: Annotated[list[Any], Field(min_length=1)]
     owners: list[UserId] | None = None
     assign_on_join: bool | None = None
@@ -145,6 +229,23 @@ class _PathModel(BaseModel):
 PATH_FIELDS = sorted(_PathModel.model_fields)
 LESSON_FIELDS = sorted([*_LessonModel.model_fields, "quiz"])
 QUIZ_FIELDS = sorted(_QuizModel.model_fields)
+DAY_HELP = "a day of the journey, like `day: 3`, `day: day 3` or `day: week 2`"
+
+
+def read_day(value: int | str) -> int | None:
+    """A lesson's `day:` as a day number from 1: `3`, `day 3`, `week 2` (day 8: week n starts
+    on day 7·(n−1)+1); None when it is none of those, or past DAY_LIMIT."""
+    if isinstance(value, int):
+        day = value
+    else:
+        found = DAY_WORDS.match(value.strip())
+        if found is None:
+            return None
+        number = int(found["n"])
+        if number < 1:
+            return None
+        day = number if found["unit"].lower() == "day" else 7 * (number - 1) + 1
+    return day if 1 <= day <= DAY_LIMIT else None
 
 
 def lesson_files(folder: Path) -> list[Path]:
@@ -216,6 +317,7 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
         loaded.broken_paths.add(path_id)
         return
     lessons: list[Lesson] = []
+    nodes: dict[str, yaml.Node] = {}
     first_lines: dict[str, int] = {}
     for index, (raw, node) in enumerate(
         zip(model.lessons, list_items(root, "lessons"), strict=False)
@@ -238,6 +340,13 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
             loaded.broken_lessons.setdefault(path_id, set()).add(lesson_id)
         if lesson is not None:
             lessons.append(lesson)
+            nodes[lesson.id] = node
+    broken = loaded.broken_lessons.setdefault(path_id, set())
+    lessons = _check_remedials(lessons, nodes, report, broken)
+    lessons = _check_days(lessons, nodes, report, broken)
+    if not broken:
+        del loaded.broken_lessons[path_id]
+    placement = _check_placement(model.placement, lessons, root, report)
     loaded.paths.append(
         LearningPath(
             id=path_id,
@@ -247,8 +356,105 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
             lessons=tuple(lessons),
             owners=tuple(dict.fromkeys(model.owners or ())),
             assign_on_join=bool(model.assign_on_join),
+            placement=placement,
         )
     )
+
+
+Report = Callable[[int, str], None]
+
+
+def _check_remedials(
+    lessons: list[Lesson], nodes: dict[str, yaml.Node], report: Report, broken: set[str]
+) -> list[Lesson]:
+    """Each `remedial:` names another lesson of the path, is named by a lesson with a quiz
+    (it comes when that quiz is missed), and no chain of remedials goes round in a loop. A
+    bad one is reported and dropped (the lesson keeps its last good version if it had one)."""
+    ids = {lesson.id for lesson in lessons}
+    kept: dict[str, Lesson] = {}
+    for lesson in lessons:
+        problem = None
+        if lesson.remedial is None:
+            pass
+        elif lesson.remedial == lesson.id:
+            problem = " names itself as its `remedial`; name another lesson of this path"
+        elif lesson.remedial not in ids:
+            problem = f": `remedial: {lesson.remedial}` names no lesson of this path"
+        elif lesson.quiz is None:
+            problem = (
+                " has a `remedial` but no quiz: a remedial lesson comes when the quiz is "
+                "missed, so give this lesson a quiz (or drop `remedial`)"
+            )
+        if problem is not None:
+            report(line_of(nodes[lesson.id], ("remedial",)), f"lesson `{lesson.id}`{problem}")
+            broken.add(lesson.id)
+            lesson = replace(lesson, remedial=None)
+        kept[lesson.id] = lesson
+    for lesson_id, lesson in list(kept.items()):
+        chain, current = [lesson_id], lesson.remedial
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = kept[current].remedial
+        if current == lesson_id:
+            loop = " → ".join(f"`{each}`" for each in [*chain, lesson_id])
+            report(
+                line_of(nodes[lesson_id], ("remedial",)),
+                f"lesson `{lesson_id}`: its remedials go round in a loop ({loop}); a remedial "
+                "chain must end",
+            )
+            broken.add(lesson_id)
+            kept[lesson_id] = replace(lesson, remedial=None)
+    return [kept[lesson.id] for lesson in lessons]
+
+
+def _check_days(
+    lessons: list[Lesson], nodes: dict[str, yaml.Node], report: Report, broken: set[str]
+) -> list[Lesson]:
+    """Days never go backwards along the main line, and a remedial lesson has none (it comes
+    right after the quiz it helps with). A bad `day:` is reported and dropped."""
+    path = LearningPath(id="", title="", lessons=tuple(lessons))
+    checked: list[Lesson] = []
+    latest, latest_id = 1, ""
+    for lesson in lessons:
+        problem = None
+        if lesson.day is None:
+            pass
+        elif lesson.id in path.remedial_ids:
+            named_by = path.remedial_for(lesson.id)
+            problem = (
+                f"is the remedial of `{named_by.id if named_by else '?'}`: it comes right "
+                "after that quiz is missed, so it takes no `day`"
+            )
+        elif lesson.day < latest:
+            problem = (
+                f"comes on day {lesson.day}, before day {latest} of lesson `{latest_id}` above "
+                "it: days must not go backwards along the path"
+            )
+        else:
+            latest, latest_id = lesson.day, lesson.id
+        if problem is not None:
+            report(line_of(nodes[lesson.id], ("day",)), f"lesson `{lesson.id}` {problem}")
+            broken.add(lesson.id)
+            lesson = replace(lesson, day=None)
+        checked.append(lesson)
+    return checked
+
+
+def _check_placement(
+    asked: bool | int | None, lessons: list[Lesson], root: yaml.Node | None, report: Report
+) -> int:
+    """How many items the placement check asks: `true` is PLACEMENT_ITEMS; a path with no
+    main-line quiz to ask from has none (reported)."""
+    wanted = PLACEMENT_ITEMS if asked is True else 0 if asked in (None, False) else int(asked)
+    path = LearningPath(id="", title="", lessons=tuple(lessons), placement=wanted)
+    if wanted and not any(lesson.quiz is not None for lesson in path.main_line):
+        report(
+            line_of(root, ("placement",)),
+            "`placement` asks the path's own quiz items, but none of its lessons (but "
+            "remedial ones) has a quiz: add quizzes or drop `placement`",
+        )
+        return 0
+    return wanted
 
 
 def _load_lesson(
@@ -278,6 +484,14 @@ def _load_lesson(
     if raw.get("quiz") is not None:
         quiz, quiz_problems = _load_quiz(raw["quiz"], label)
         problems += [(line_of(node, ("quiz", *loc)), message) for loc, message in quiz_problems]
+    day = read_day(model.day) if model.day is not None else None
+    if model.day is not None and day is None:
+        problems.append(
+            (
+                line_of(node, ("day",)),
+                f"{label}: `day: {model.day}` is not {DAY_HELP} (from day 1 to {DAY_LIMIT})",
+            )
+        )
     lesson = Lesson(
         id=model.id,
         title=model.title,
@@ -285,6 +499,8 @@ def _load_lesson(
         body=model.body.strip(),
         link=model.link,
         quiz=quiz,
+        day=day,
+        remedial=model.remedial,
     )
     return lesson, problems
 
@@ -334,6 +550,11 @@ def _explain_path(error: ErrorDetails) -> tuple[Loc, str]:
             "`assign_on_join` must be true or false (true: everyone who joins the workspace "
             "gets this path)"
         )
+    if name == "placement":
+        return loc, (
+            "`placement` must be true, false, or how many quiz items the check asks "
+            f"(1 to {PLACEMENT_LIMIT})"
+        )
     return loc, "the path needs `lessons:`, a list of at least one lesson"
 
 
@@ -354,6 +575,10 @@ def _explain_lesson(error: ErrorDetails, label: str) -> tuple[Loc, str]:
         return loc, f"{label}: `minutes` must be a whole number from 1 to 5"
     if name == "body":
         return loc, f"{label} needs a `body`: Markdown text of at most {BODY_LIMIT:,} characters"
+    if name == "day":
+        return loc, f"{label}: `day` must be {DAY_HELP}"
+    if name == "remedial":
+        return loc, f"{label}: `remedial` must be the `id` of another lesson of this path"
     if kind == "string_too_long":
         return loc, (
             f"{label}: `link` is longer than {URL_LIMIT:,} characters, more than Slack takes "
@@ -411,6 +636,8 @@ def path_from_spec(spec: dict[str, Any]) -> LearningPath:
                 )
                 if quiz
                 else None,
+                day=raw.get("day"),
+                remedial=raw.get("remedial"),
             )
         )
     return LearningPath(
@@ -421,6 +648,7 @@ def path_from_spec(spec: dict[str, Any]) -> LearningPath:
         lessons=tuple(lessons),
         owners=tuple(spec.get("owners", ())),
         assign_on_join=bool(spec.get("assign_on_join", False)),
+        placement=spec.get("placement", 0),
     )
 
 
@@ -451,4 +679,5 @@ def merge_last_good(
         lessons=tuple(lessons),
         owners=fresh.owners,
         assign_on_join=fresh.assign_on_join,
+        placement=fresh.placement,
     )
