@@ -137,6 +137,8 @@ COMPLETED = Verb("http://adlnet.gov/expapi/verbs/completed", "completed")
 EARNED = Verb("http://id.tincanapi.com/verb/earned", "earned")
 GAVE = Verb("http://activitystrea.ms/schema/1.0/give", "gave")
 VOIDED = Verb("http://adlnet.gov/expapi/verbs/voided", "voided")
+#: The Tin Can registry's "skipped": a lesson not taken because the person showed they know it.
+SKIPPED = Verb("http://id.tincanapi.com/verb/skipped", "skipped")
 #: ADL's "registered": officially enrolled in a path someone assigned (or a journey).
 REGISTERED = Verb("http://adlnet.gov/expapi/verbs/registered", "registered")
 #: Activity Streams' "receive": the learner received a reminder of a lesson.
@@ -569,7 +571,26 @@ def answered_quiz(source: Source, event: str, row: Any) -> Statement:
         registration=source.ids.path_registration(row.user_id, row.path),
         parent=[lesson_activity(source, row.path, row.lesson_id)],
         grouping=[path_activity(source, row.path)],
-        extensions={source.extension("review"): row.review},
+        extensions={
+            source.extension("review"): row.review,
+            **({source.extension("placement"): True} if row.placement else {}),
+        },
+    )
+
+
+def skipped_lesson(source: Source, event: str, row: Any) -> Statement:
+    """A lesson the person skipped as known (its placement item answered right, or I know
+    this): its quiz comes back as a review, so `success` says they know it for now."""
+    return statement(
+        source,
+        event=event,
+        user_id=row.user_id,
+        verb=SKIPPED,
+        target=lesson_activity(source, row.path, row.lesson_id),
+        at=row.done_at,
+        result={"success": True},
+        registration=source.ids.path_registration(row.user_id, row.path),
+        parent=[path_activity(source, row.path)],
     )
 
 
@@ -755,6 +776,12 @@ KINDS: tuple[Kind, ...] = (
         lambda row: f"reminded/{row.delivery_id}/{row.step}",
         lambda row: row.sent_at,
         received_reminder,
+    ),
+    Kind(
+        rows.lessons_known,
+        lambda row: f"known/{row.user_id}/{row.path}/{row.lesson_id}",
+        lambda row: row.done_at,
+        skipped_lesson,
     ),
     Kind(
         rows.paths_completed,

@@ -29,9 +29,11 @@ from store.knowledge import KnowledgeEntryRow, QuestionLog
 from store.lesson_reminders import LessonReminder
 from store.lessons import (
     CHANNEL,
+    KNOWN,
     PERSON,
     SENT,
     LessonDelivery,
+    LessonDone,
     LessonPathRow,
     PathCompletion,
     QuizAnswer,
@@ -338,6 +340,7 @@ def event_span(session: Session, *, team_id: str) -> tuple[datetime, datetime] |
         (QuizAnswer, QuizAnswer.answered_at),
         (PathCompletion, PathCompletion.completed_at),
         (LessonReminder, LessonReminder.sent_at),
+        (LessonDone, LessonDone.done_at),
         (AssignedPerson, AssignedPerson.told_at),
         (BadgeAward, BadgeAward.awarded_at),
         (PointLedger, PointLedger.at),
@@ -477,13 +480,62 @@ def channel_lessons_seen(
     return [ChannelLessonSeen(*row) for row in session.execute(query)]
 
 
+#: A delivery's reason when it is a placement check (bot/lessons.py).
+PLACEMENT_REASON = "placement"
+
+
+@dataclass(frozen=True)
+class QuizAnswered:
+    """A quiz answer, and whether it was an item of a placement check."""
+
+    id: int
+    user_id: str
+    path: str
+    lesson_id: str
+    chosen: int
+    correct: bool
+    review: bool
+    answered_at: datetime
+    placement: bool
+
+
 def quiz_answers(
     session: Session, *, team_id: str, window: Window, user_id: str | None = None
-) -> list[QuizAnswer]:
-    query = select(QuizAnswer).where(
-        col(QuizAnswer.team_id) == team_id,
-        _within(col(QuizAnswer.answered_at), window),
-        _of(col(QuizAnswer.user_id), user_id),
+) -> list[QuizAnswered]:
+    query = (
+        select(QuizAnswer, col(LessonDelivery.reason))
+        .outerjoin(LessonDelivery, col(LessonDelivery.id) == col(QuizAnswer.delivery_id))
+        .where(
+            col(QuizAnswer.team_id) == team_id,
+            _within(col(QuizAnswer.answered_at), window),
+            _of(col(QuizAnswer.user_id), user_id),
+        )
+    )
+    return [
+        QuizAnswered(
+            int(row.id or 0),
+            row.user_id,
+            row.path,
+            row.lesson_id,
+            row.chosen,
+            row.correct,
+            row.review,
+            row.answered_at,
+            reason == PLACEMENT_REASON,
+        )
+        for row, reason in session.execute(query)
+    ]
+
+
+def lessons_known(
+    session: Session, *, team_id: str, window: Window, user_id: str | None = None
+) -> list[LessonDone]:
+    """Lessons people skipped as known: a placement item answered right, or I know this."""
+    query = select(LessonDone).where(
+        col(LessonDone.team_id) == team_id,
+        col(LessonDone.how) == KNOWN,
+        _within(col(LessonDone.done_at), window),
+        _of(col(LessonDone.user_id), user_id),
     )
     return list(session.execute(query).scalars())
 

@@ -22,6 +22,7 @@ from tests.conftest import ALEX, GENERAL, KIM, RIO, ROOT, SAM, Instance
 from tests.test_ask import buttons, shown
 from tests.test_cli import eddy as eddy_cli
 from tests.test_lessons import learn, lessons_to, local_arrival, read_by, run_deliveries
+from tests.test_xapi import export, validate
 
 #: Monday 23 November 2026, 00:00 UTC: 09:00 on Monday in Tokyo, Sunday evening in New York.
 MONDAY = date(2026, 11, 23)
@@ -405,3 +406,38 @@ def test_a_long_placement_check_and_a_lesson_with_every_button_pass_slacks_rules
         assert posts and all(call.ok for call in posts), [c.response for c in posts]
     finally:
         eddy.close()
+
+
+# --- learning records --------------------------------------------------------------------------
+
+
+def test_placement_answers_and_lessons_known_are_learning_records(
+    slack, instance, clock, database, tmp_path
+):
+    clock.advance(timedelta(hours=7))  # Monday 08:00 in Berlin
+    learn(slack, SAM, "start placed")
+    [check] = lessons_to(slack, SAM)
+    for choice in ("one right", "three wrong", "four right"):
+        slack.press(SAM, check, choice)
+    first = lessons_to(slack, SAM)[-1]  # lesson two: known with I know this
+    slack.press(SAM, first, "I know this")
+    statements = export(database, tmp_path)
+    for statement in statements:
+        validate(statement)
+    placement = [
+        s
+        for s in statements
+        if s["verb"]["display"]["en-US"] == "answered"
+        and any(key.endswith("/placement") for key in s["context"].get("extensions", {}))
+    ]
+    assert sorted(
+        (s["object"]["id"].split("/lessons/")[1], s["result"]["success"]) for s in placement
+    ) == [("four/quiz", True), ("one/quiz", True), ("three/quiz", False)]
+    skipped = [s for s in statements if s["verb"]["display"]["en-US"] == "skipped"]
+    assert {s["verb"]["id"] for s in skipped} == {"http://id.tincanapi.com/verb/skipped"}
+    assert sorted(s["object"]["id"].split("/lessons/")[1] for s in skipped) == [
+        "four",
+        "one",
+        "two",
+    ]
+    assert all(s["actor"]["account"]["name"] == SAM for s in skipped)
