@@ -65,7 +65,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
 from bot import badges
-from bot.content.lesson_paths import LearningPath, Lesson
+from bot.content.lesson_paths import LearningPath, Lesson, Quiz
 from bot.names import find_by_name
 from bot.runtime import HomeChanged, Runtime
 from bot.settings import Settings
@@ -1505,6 +1505,23 @@ class PlacementClosedError(QuizRefusedError):
     """The person's own placement check no longer takes answers (the next slot came)."""
 
 
+def _quiz_of(
+    runtime: Runtime, path_id: str, lesson_id: str, chosen: int, what: str
+) -> tuple[LearningPath, Lesson, Quiz]:
+    """The path and lesson whose quiz option `chosen` a person tapped; QuizRefusedError
+    (naming `what` they tapped) when the content no longer has it."""
+    path = paths(runtime).get(path_id)
+    lesson = path.lesson(lesson_id) if path else None
+    if (
+        path is None
+        or lesson is None
+        or lesson.quiz is None
+        or not 0 <= chosen < len(lesson.quiz.options)
+    ):
+        raise QuizRefusedError(f"{what} is no longer in Eddy's lessons.")
+    return path, lesson, lesson.quiz
+
+
 def answer_quiz(
     runtime: Runtime,
     user_id: str,
@@ -1518,15 +1535,7 @@ def answer_quiz(
 ) -> QuizResult:
     """Record a person's answer (the first one per quiz per message counts), move its card
     between Leitner boxes, and count the lesson as done."""
-    path = paths(runtime).get(path_id)
-    lesson = path.lesson(lesson_id) if path else None
-    if (
-        path is None
-        or lesson is None
-        or lesson.quiz is None
-        or not 0 <= chosen < len(lesson.quiz.options)
-    ):
-        raise QuizRefusedError("That quiz is no longer in Eddy's lessons.")
+    path, lesson, quiz = _quiz_of(runtime, path_id, lesson_id, chosen, "That quiz")
     with runtime.store.session() as session:
         row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
         carried = row is not None and (
@@ -1536,7 +1545,7 @@ def answer_quiz(
             raise QuizRefusedError("That quiz is not part of this lesson.")
         if row.kind == rows.PERSON and row.recipient != user_id:
             raise QuizRefusedError("This lesson was sent to someone else.")
-        correct = chosen == lesson.quiz.answer
+        correct = chosen == quiz.answer
         is_review = [path_id, lesson_id] in row.reviews
         first = rows.record_answer(
             session,
@@ -1733,15 +1742,7 @@ def answer_placement(
     """Record a placement item's answer (the first counts): right, its lesson is done as
     KNOWN and its quiz goes into the deck; wrong, the lesson stays on the path. The last
     answer closes the check and plans the first lesson not known, to go out now."""
-    path = paths(runtime).get(path_id)
-    lesson = path.lesson(lesson_id) if path else None
-    if (
-        path is None
-        or lesson is None
-        or lesson.quiz is None
-        or not 0 <= chosen < len(lesson.quiz.options)
-    ):
-        raise QuizRefusedError("That question is no longer in Eddy's lessons.")
+    path, lesson, quiz = _quiz_of(runtime, path_id, lesson_id, chosen, "That question")
     with runtime.store.session() as session:
         row = rows.delivery(session, team_id=runtime.team_id, delivery_id=delivery_id)
         if row is None or row.reason != PLACEMENT or [path_id, lesson_id] not in row.reviews:
@@ -1762,7 +1763,7 @@ def answer_placement(
         sub = rows.subscription(session, team_id=runtime.team_id, user_id=user_id, path=path_id)
         if sub is None or sub.placement != rows.PLACEMENT_SENT:
             raise PlacementClosedError(PLACEMENT_CLOSED)
-        correct = chosen == lesson.quiz.answer
+        correct = chosen == quiz.answer
         if not rows.record_answer(
             session,
             team_id=runtime.team_id,
