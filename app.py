@@ -185,7 +185,7 @@ def run(
 
     try:
         runtime = open_runtime(settings)
-        app = create_app(runtime)
+        app = create_app(runtime, load_in_background=True)
     except (StoreError, StartupError) as error:
         raise fail(str(error), error.__cause__) from None
     log.info("Starting Eddy in %s mode", chosen.value)

@@ -172,7 +172,9 @@ def worth_a_look(runtime: Runtime, question: str) -> bool:
 def _answered_now(runtime: Runtime, wording: str, flagged: set[str]) -> bool:
     """The index answers the wording with confidence today, with an entry nobody has rated
     Not helpful since it was last reviewed (`flagged`: an answer someone found no help is no
-    answer yet)."""
+    answer yet). While Eddy is starting up nothing is answered yet."""
+    if not runtime.catalogue.ready:
+        return False
     hits = runtime.catalogue.search(wording, limit=1)
     return bool(hits) and hits[0].confident and hits[0].slug not in flagged
 

@@ -173,7 +173,7 @@ def recommend(
                 because = f"you asked “{quoted}”" if quoted else "you asked about this lately"
                 from_questions.append(Recommendation(entry, because))
     sources.append(from_questions)
-    for shown in progress.paths:
+    for shown in progress.paths if runtime.catalogue.ready else ():  # none while starting up
         words = f"{shown.path.title} {shown.path.description}"
         sources.append(
             [

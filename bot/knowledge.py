@@ -65,7 +65,8 @@ import string
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -463,6 +464,67 @@ class _Question:
     typed: tuple[str, ...]  # the words as typed
 
 
+def _build(
+    entries: dict[str, KnowledgeEntry], terms: dict[str, list[str]], previous: _Wordings
+) -> tuple[_Snapshot, _Wordings]:
+    """BM25 and the wordings of `entries` (`terms`: each one's BM25 terms), numbered alike;
+    the embeddings `previous` has are reused, so a rebuild after one entry changed embeds only
+    that entry's new wordings. Runs unlocked in the builder thread: it only reads `previous`,
+    whose arrays are append-only."""
+    slugs = tuple(entries)
+    frequency: Counter[str] = Counter()
+    for entry in entries.values():
+        frequency.update(
+            {w for text in (*bm25_text(entry), *entry.learned) for w in words_of(text)}
+        )
+    model: bm25s.BM25 | None = None
+    term_ids: dict[str, int] = {}
+    if slugs:
+        model = bm25s.BM25()
+        model.index([terms[slug] for slug in slugs], show_progress=False)
+        term_ids = dict(model.vocab_dict)
+    wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
+    vectors = _vectors_of(previous, [text for e in entries.values() for text in wordings_of(e)])
+    for slug, entry in entries.items():
+        for text in wordings_of(entry):
+            wordings.append(slug, text, vectors[text])
+    wordings.terms.refresh_mass(wordings.count)
+    wordings.grams.refresh_mass(wordings.count)
+    lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
+    return _Snapshot(slugs, model, lexicon), wordings
+
+
+def _vectors_of(previous: _Wordings, texts: list[str]) -> dict[str, np.ndarray]:
+    """Embeddings of wordings: `previous`'s where it has them, the rest in one batch."""
+    count, vectors_then = previous.count, previous.vectors  # a consistent prefix
+    known = {previous.originals[n]: n for n in range(count)}
+    vectors = {text: vectors_then[known[text]] for text in texts if text in known}
+    missing = list(dict.fromkeys(text for text in texts if text not in vectors))
+    if missing:
+        vectors.update(zip(missing, meaning.embed(missing), strict=True))
+    return vectors
+
+
+def _learned_bm25(entries: dict[str, KnowledgeEntry], numbers: dict[str, int]) -> _LearnedBm25:
+    """The learned wordings' BM25, rows numbered as the wordings they go with."""
+    rows: list[int] = []
+    documents: list[list[str]] = []
+    for slug, entry in entries.items():
+        if entry.learned and slug in numbers:
+            rows.append(numbers[slug])
+            documents.append([t for text in entry.learned for t in terms_of(text)])
+    if not rows:
+        return NO_LEARNED
+    model = bm25s.BM25()
+    model.index(documents, show_progress=False)
+    return _LearnedBm25(np.array(rows, dtype=np.int64), model, dict(model.vocab_dict))
+
+
+class IndexStartingError(Exception):
+    """Searched before the first build is in (Eddy is starting up): say so, never "no
+    answer", which would not be true."""
+
+
 class KnowledgeIndex:
     """The searchable knowledge: entries by slug, a BM25 snapshot, and the wording postings.
 
@@ -478,11 +540,20 @@ class KnowledgeIndex:
         #: or learned wording): an operational figure, and what the tests check.
         self.rebuilds = 0
         self._terms: dict[str, list[str]] = {}  # slug -> BM25 terms, cached across rebuilds
-        self._dirty = True
+        # The built side, replaced whole by the builder thread; searches read it meanwhile.
         self._snapshot = _Snapshot((), None, _Lexicon({}, (), {}))
         self._wordings = _Wordings((), {})
         self._learned = NO_LEARNED
+        self._built = threading.Event()  # set once the first build is in: searches answer
+        # What the builder owes: a full rebuild (entries or their BM25 text changed) and/or
+        # the learned wordings' BM25. `_building` is true while a build runs unlocked; the
+        # slugs learned meanwhile are replayed into what it built (`_learned_while_building`).
+        self._dirty = True
         self._learned_dirty = False
+        self._building = False
+        self._learned_while_building: set[str] = set()
+        self._builder: threading.Thread | None = None
+        self._held = 0  # batches open (`batch()`): the builder waits for them to close
         # The classifier: retrained in a background thread after every change of wordings
         # (`_changes` counts them); searches use the latest trained one meanwhile.
         self._classifier: WordingClassifier | None = None
@@ -495,12 +566,12 @@ class KnowledgeIndex:
 
     @classmethod
     def from_entries(cls, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
-        """An index of `entries`, its classifier trained."""
+        """An index of `entries`, built and its classifier trained."""
         index = cls()
-        with index._lock:
+        with index.batch():
             for entry in entries:
                 index.upsert(entry)
-            index.refresh()
+        index.refresh()
         index.settle()
         return index
 
@@ -510,97 +581,135 @@ class KnowledgeIndex:
         (`app.py content check` reports them)."""
         return cls.from_entries(load_knowledge(path).entries)
 
-    def refresh(self) -> None:
-        """Rebuild now if entries' text changed (otherwise the next search does it, once)."""
+    @property
+    def ready(self) -> bool:
+        """Whether a build has completed, so that searches answer (from the last complete
+        build, also while a later one runs)."""
+        return self._built.is_set()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make many changes, then build once: the builder starts when the batch closes."""
         with self._lock:
-            if self._dirty:
-                self._rebuild()
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+                self._start_builder()
 
-    def _rebuild(self) -> None:
-        self.rebuilds += 1
-        slugs = tuple(self._entries)
-        frequency: Counter[str] = Counter()
-        for slug in slugs:
-            entry = self._entries[slug]
-            frequency.update(
-                {w for text in (*bm25_text(entry), *entry.learned) for w in words_of(text)}
-            )
-        model: bm25s.BM25 | None = None
-        term_ids: dict[str, int] = {}
-        if slugs:
-            model = bm25s.BM25()
-            model.index([self._terms[slug] for slug in slugs], show_progress=False)
-            term_ids = dict(model.vocab_dict)
-        wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
-        vectors = self._vectors_of(
-            [text for slug in slugs for text in wordings_of(self._entries[slug])]
+    def refresh(self, timeout: float | None = None) -> bool:
+        """Build now what the changes so far owe, in the builder thread, and wait for it (True
+        when done, False after `timeout` seconds). Searches never call this: they read the
+        last complete build."""
+        with self._lock:
+            self._start_builder()
+            return self._trained.wait_for(self._built_up_to_date, timeout)
+
+    def _built_up_to_date(self) -> bool:
+        return not (self._dirty or self._learned_dirty or self._building)
+
+    def _start_builder(self) -> None:
+        """Start the builder thread if there is work and none runs (lock held)."""
+        if self._builder is not None or self._held or self._built_up_to_date():
+            return
+        self._builder = threading.Thread(
+            target=self._build_until_current, name="eddy-index-builder", daemon=True
         )
-        for slug in slugs:
-            for text in wordings_of(self._entries[slug]):
-                wordings.append(slug, text, vectors[text])
-        wordings.terms.refresh_mass(wordings.count)
-        wordings.grams.refresh_mass(wordings.count)
-        lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
-        self._snapshot = _Snapshot(slugs, model, lexicon)
-        self._wordings = wordings
-        self._dirty = False
-        self._rebuild_learned()
+        self._builder.start()
 
-    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Embeddings of wordings: the current wordings' where they have them (a rebuild after
-        one entry changed embeds only that entry's new wordings), the rest in one batch."""
-        old = self._wordings
-        known = {old.originals[n]: n for n in range(old.count)}
-        vectors = {text: old.vectors[known[text]] for text in texts if text in known}
-        missing = list(dict.fromkeys(text for text in texts if text not in vectors))
-        vectors.update(zip(missing, meaning.embed(missing), strict=True))
-        return vectors
+    def _build_until_current(self) -> None:
+        """The builder thread: build what is owed, unlocked, and swap it in whole; again while
+        changes arrived meanwhile. Rebuilding 10,000 entries takes seconds, and no question
+        may wait for it (Slack wants an answer to `/ask` within 3 s)."""
+        while True:
+            with self._lock:
+                if self._built_up_to_date() or self._held:
+                    self._builder = None
+                    self._trained.notify_all()
+                    return
+                full = self._dirty
+                entries = dict(self._entries)
+                terms = {slug: self._terms[slug] for slug in entries} if full else {}
+                previous = self._wordings
+                self._dirty = self._learned_dirty = False
+                self._learned_while_building = set()
+                self._building = True
+            try:
+                if full:
+                    snapshot, wordings = _build(entries, terms, previous)
+                else:
+                    snapshot, wordings = self._snapshot, previous
+                learned = _learned_bm25(entries, wordings.numbers)
+            except Exception:  # searches keep the last build; the next change retries
+                log.exception("Building the knowledge index failed")
+                with self._lock:
+                    self._building = False
+                    self._builder = None
+                    self._trained.notify_all()
+                return
+            with self._lock:
+                if full:
+                    self._replay_learned(entries, wordings)
+                    self._snapshot, self._wordings = snapshot, wordings
+                    self.rebuilds += 1
+                self._learned = learned
+                self._learned_dirty |= bool(self._learned_while_building)
+                self._building = False
+                self._built.set()
+                self._trained.notify_all()
 
-    def _rebuild_learned(self) -> None:
-        """The learned wordings' BM25, for the entries of the current snapshot."""
-        numbers = self._wordings.numbers
-        rows: list[int] = []
-        documents: list[list[str]] = []
-        for slug, entry in self._entries.items():
-            if entry.learned and slug in numbers:
-                rows.append(numbers[slug])
-                documents.append([t for text in entry.learned for t in terms_of(text)])
-        model: bm25s.BM25 | None = None
-        term_ids: dict[str, int] = {}
-        if rows:
-            model = bm25s.BM25()
-            model.index(documents, show_progress=False)
-            term_ids = dict(model.vocab_dict)
-        self._learned = _LearnedBm25(np.array(rows, dtype=np.int64), model, term_ids)
-        self._learned_dirty = False
+    def _replay_learned(self, built: dict[str, KnowledgeEntry], wordings: _Wordings) -> None:
+        """Wordings learned while a build ran went to the old wordings (searches saw them at
+        once); add them to the new ones too (lock held)."""
+        for slug in self._learned_while_building:
+            current, before = self._entries.get(slug), built.get(slug)
+            if current is None or before is None or slug not in wordings.numbers:
+                continue
+            known = {normalise_wording(text) for text in wordings_of(before)}
+            for text in wordings_of(current):
+                if normalise_wording(text) not in known:
+                    wordings.append(slug, text)
 
     # Changing
 
     def upsert(self, entry: KnowledgeEntry) -> None:
-        """Add or replace an entry. BM25 is rebuilt once, at the next search, and only if the
-        entry is new or its BM25 text changed; a change of learned wordings alone is appended."""
+        """Add or replace an entry. The builder rebuilds BM25 and the wordings once per batch
+        of changes, and only if an entry is new or its BM25 text changed; a change of learned
+        wordings alone is appended. Searches answer from the last build until then."""
+        old = self._entries.get(entry.slug)
+        retext = old is None or bm25_text(old) != bm25_text(entry)
+        terms = [t for text in bm25_text(entry) for t in terms_of(text)] if retext else []
         with self._lock:
             old = self._entries.get(entry.slug)
             self._entries[entry.slug] = entry
             if old is None or bm25_text(old) != bm25_text(entry):
-                self._terms[entry.slug] = [t for text in bm25_text(entry) for t in terms_of(text)]
+                self._terms[entry.slug] = terms or [
+                    t for text in bm25_text(entry) for t in terms_of(text)
+                ]
                 self._dirty = True  # the rebuild redoes the wordings too
-            elif not self._dirty and wordings_of(old) != wordings_of(entry):
-                self._wordings.kill(entry.slug)
-                for text in wordings_of(entry):
-                    self._wordings.append(entry.slug, text)
-                self._learned_dirty = True
+            elif wordings_of(old) != wordings_of(entry):
+                if self._dirty or self._building:
+                    self._dirty = True  # a build in flight would miss the change: build again
+                else:
+                    self._wordings.kill(entry.slug)
+                    for text in wordings_of(entry):
+                        self._wordings.append(entry.slug, text)
+                    self._learned_dirty = True
             if old is None or wordings_of(old) != wordings_of(entry):
                 self._retrain()
+            self._start_builder()
 
     def remove(self, slug: str) -> bool:
-        """Forget an entry; True if there was one."""
+        """Forget an entry; True if there was one. Searches skip it at once."""
         with self._lock:
             if self._entries.pop(slug, None) is None:
                 return False
             self._terms.pop(slug, None)
             self._dirty = True
             self._retrain()
+            self._start_builder()
             return True
 
     def learn(self, slug: str, wording: str) -> bool:
@@ -614,10 +723,13 @@ class KnowledgeIndex:
             if not text or text in known:
                 return False
             self._entries[slug] = replace(entry, learned=(*entry.learned, text))
-            if not self._dirty:
+            if slug in self._wordings.numbers:
                 self._wordings.append(slug, text)
-                self._learned_dirty = True
+            if self._building:
+                self._learned_while_building.add(slug)
+            self._learned_dirty = True
             self._retrain()
+            self._start_builder()
             return True
 
     # The classifier
@@ -656,12 +768,16 @@ class KnowledgeIndex:
                 self._trained.notify_all()
 
     def settle(self, timeout: float | None = None) -> bool:
-        """Wait until the classifier has learned every change so far (True), or `timeout`
-        seconds passed (False). Searches never wait: callers that change the index off the
-        request path (a Helpful click after its ack, the content refresh job) do, so that the
-        next question sees the index at full strength."""
+        """Wait until the index is built and the classifier has learned every change so far
+        (True), or `timeout` seconds passed (False). Searches never wait: callers that change
+        the index off the request path (a Helpful click after its ack, the content refresh
+        job) do, so that the next question sees the index at full strength."""
         with self._lock:
-            return self._trained.wait_for(lambda: self._trained_changes == self._changes, timeout)
+            self._start_builder()
+            return self._trained.wait_for(
+                lambda: self._trained_changes == self._changes and self._built_up_to_date(),
+                timeout,
+            )
 
     # Reading
 
@@ -691,13 +807,10 @@ class KnowledgeIndex:
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
         """The best entries for a question, best first; `confident` on those the calibrated
-        decision (CALIBRATION) accepts."""
-        if self._dirty:
-            self.refresh()
-        if self._learned_dirty and LEARNED_BM25_WEIGHT > 0:
-            with self._lock:
-                if self._learned_dirty and not self._dirty:
-                    self._rebuild_learned()
+        decision (CALIBRATION) accepts. Answers from the last complete build, never waiting
+        for one; raises IndexStartingError before the first."""
+        if not self._built.is_set():
+            raise IndexStartingError("the knowledge index is still being built")
         with self._lock:  # a consistent view; the work below runs unlocked
             snapshot, wordings, learned = self._snapshot, self._wordings, self._learned
             classifier, count = self._classifier, wordings.count

@@ -116,9 +116,11 @@ def forget_sent_statements(runtime: Runtime, now: datetime) -> str:
     return "off" if forgotten is None else f"{forgotten} forgotten"
 
 
+#: The job that loads the content (again): the only one that runs while Eddy starts up.
+REFRESH_KNOWLEDGE = "refresh-knowledge"
 JOBS: tuple[Job, ...] = (
     Job("forget-old-events", forget_old_events, timedelta(hours=1)),
-    Job("refresh-knowledge", refresh_knowledge, timedelta(minutes=1)),
+    Job(REFRESH_KNOWLEDGE, refresh_knowledge, timedelta(minutes=1)),
     Job("escalate-questions", escalate_questions, timedelta(minutes=1)),
     Job("follow-up-channel-questions", follow_up_channel_questions, timedelta(minutes=1)),
     Job("refresh-assignments", refresh_assignments, timedelta(minutes=10)),
@@ -154,6 +156,10 @@ def run_job(runtime: Runtime, job: Job, now: datetime) -> JobRun:
     """Run one job at `now`; a failure is logged with its traceback and does not stop others.
     A run that did something is one INFO line named after the job; one that did nothing is
     DEBUG (every minute, on every instance, it would drown what matters)."""
+    if job.name != REFRESH_KNOWLEDGE and not runtime.catalogue.ready:
+        # Starting up: lessons, reminders and records name paths and entries still loading.
+        log.debug("%s: waiting for the content to load", job.name)
+        return JobRun(job.name, ok=True, result="waiting for the content to load")
     try:
         result = job.run(runtime, now)
     except Exception:

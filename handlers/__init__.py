@@ -129,8 +129,12 @@ class EddyApp(App):
         return functions[0] if len(functions) == 1 else None
 
 
-def create_app(runtime: Runtime) -> EddyApp:
+def create_app(runtime: Runtime, *, load_in_background: bool = False) -> EddyApp:
     """Build the Bolt app for `runtime`: verifies the token with auth.test, wires listeners.
+
+    `load_in_background` (a server starting): the content loads and the search index builds
+    after this returns, so that Slack's requests are acknowledged meanwhile (questions are
+    answered once it is built: `Catalogue.when_loaded`).
 
     Bolt's own signature check is replaced by the front door's (`handlers.front_door`), which
     runs first, before Bolt's authorization; Slack's `ssl_check` is answered there too, once
@@ -158,7 +162,7 @@ def create_app(runtime: Runtime) -> EddyApp:
     except URLError as error:
         raise StartupError.unreachable(settings.slack_api_url, error) from None
     xapi.remember_workspace(runtime.store, runtime.team_id, identity["url"], runtime.clock.now())
-    runtime.opened_catalogue = Catalogue.open(runtime)
+    runtime.opened_catalogue = Catalogue.open(runtime, in_background=load_in_background)
     app.use(attach_runtime_and_skip_repeats(runtime))
     app.error(errors.on_error)
     for capability in CAPABILITIES:

@@ -83,6 +83,10 @@ OTHER_REPLY = {
 }
 CANNOT_POST = "I can't post in this conversation. Invite @Eddy to the channel first."
 NOT_YOUR_ANSWER = "Sorry, only the person who asked can share this answer or pick another one."
+STARTING_UP = (
+    "I'm just starting up, and my knowledge index is still loading: I'll answer here in a "
+    "moment, as soon as it's ready."
+)
 
 
 def register(app: App, runtime: Runtime, client: WebClient) -> None:
@@ -204,14 +208,21 @@ def reply_to(
     return answer_message(runtime, answer, client, ephemeral=ephemeral)
 
 
-def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
-    """Answer `/ask <question>` ephemerally, in the ack itself (well within Slack's 3 s)."""
+def on_ask_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+) -> None:
+    """Answer `/ask <question>` ephemerally. Help and usage come in the ack; a question is
+    acknowledged at once and answered through the command's response URL, so that no search,
+    logging or rendering stands between Slack and its ack (due within 3 s)."""
     text = command.get("text", "").strip()
-    ack(
-        **(
-            ASK.screen(text)
-            or subcommand(runtime, client, command, text)
-            or reply_to(
+    reply = ASK.screen(text) or subcommand(runtime, client, command, text)
+    if reply is not None:
+        ack(**reply)
+        return
+
+    def answer() -> None:
+        respond(
+            **reply_to(
                 runtime,
                 client,
                 user=command["user_id"],
@@ -222,7 +233,29 @@ def on_ask_command(ack: Ack, command: dict[str, Any], client: WebClient, runtime
                 ephemeral=True,
             )
         )
-    )
+
+    once_loaded(runtime, answer, tell=lambda starting: ack(text=starting), then=ack)
+
+
+def once_loaded(
+    runtime: Runtime,
+    work: Callable[[], None],
+    *,
+    tell: Callable[[str], Any],
+    then: Callable[[], Any] | None = None,
+) -> None:
+    """Answer a question now (`then` first, if given: an empty ack), or, while Eddy is
+    starting up and its knowledge index is not built yet, `tell` the person so and answer as
+    soon as it is. Never "I don't know", which would not be true, and nothing is lost."""
+    catalogue = runtime.catalogue
+    if catalogue.ready:
+        if then is not None:
+            then()
+        work()
+        return
+    tell(STARTING_UP)
+    if catalogue.when_loaded(runtime, work):
+        work()  # it became ready meanwhile
 
 
 def subcommand(
@@ -265,17 +298,21 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
     if other is not None:
         say(**other, thread_ts=thread)
         return
-    reply = reply_to(
-        runtime,
-        client,
-        user=user,
-        channel=event.get("channel"),
-        surface="mention",
-        question=typed(question).strip(),
-        query=searchable(question),
-        ephemeral=False,
-    )
-    say(**reply, thread_ts=thread)
+
+    def answer() -> None:
+        reply = reply_to(
+            runtime,
+            client,
+            user=user,
+            channel=event.get("channel"),
+            surface="mention",
+            question=typed(question).strip(),
+            query=searchable(question),
+            ephemeral=False,
+        )
+        say(**reply, thread_ts=thread)
+
+    once_loaded(runtime, answer, tell=lambda starting: say(text=starting, thread_ts=thread))
 
 
 def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
@@ -284,23 +321,27 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not user:
         return
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
-    say(
-        **(
-            conversational(
-                runtime, question, usage=ASK.reply(DM_HELP), what="a question sent to me"
-            )
-            or reply_to(
-                runtime,
-                client,
-                user=user,
-                channel=event.get("channel"),
-                surface="dm",
-                question=typed(question).strip(),
-                query=searchable(question),
-                ephemeral=False,
-            )
-        )
+    other = conversational(
+        runtime, question, usage=ASK.reply(DM_HELP), what="a question sent to me"
     )
+    if other is not None:
+        say(**other)
+        return
+
+    def answer() -> None:
+        reply = reply_to(
+            runtime,
+            client,
+            user=user,
+            channel=event.get("channel"),
+            surface="dm",
+            question=typed(question).strip(),
+            query=searchable(question),
+            ephemeral=False,
+        )
+        say(**reply)
+
+    once_loaded(runtime, answer, tell=lambda starting: say(text=starting))
 
 
 def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
@@ -317,19 +358,29 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
     if problem is not None:
         runtime.notify(HomeNotice(user, problem["text"]))
         return
-    reply = reply_to(
+
+    def answer() -> None:
+        reply = reply_to(
+            runtime,
+            client,
+            user=user,
+            channel=None,
+            surface="home",
+            question=question,
+            query=question,
+            ephemeral=False,
+        )
+        client.chat_postMessage(channel=user, **reply)
+        asked = escape(shorten(question, 100))
+        runtime.notify(HomeNotice(user, f"I've answered “{asked}” in our DM (Messages tab)."))
+
+    once_loaded(
         runtime,
-        client,
-        user=user,
-        channel=None,
-        surface="home",
-        question=question,
-        query=question,
-        ephemeral=False,
+        answer,
+        tell=lambda starting: runtime.notify(
+            HomeNotice(user, "I'm just starting up: I'll answer in our DM in a moment.")
+        ),
     )
-    client.chat_postMessage(channel=user, **reply)
-    asked = escape(shorten(question, 100))
-    runtime.notify(HomeNotice(user, f"I've answered “{asked}” in our DM (Messages tab)."))
 
 
 # --- the answer's buttons ----------------------------------------------------------------

@@ -321,16 +321,22 @@ def on_channel_message(
     text = event.get("text") or ""
     if ADDRESSED.search(text) or not typed(text).strip():
         return  # for someone else (or Eddy: the mention is answered), or only a file
-    picked = listening.consider(
-        runtime,
-        channel_id=channel,
-        message_ts=event["ts"],
-        user_id=event["user"],
-        text=typed(text).strip(),
-        query=searchable(text),
-    )
-    if picked is not None and picked.post:
-        post_answer(runtime, client, channel, event["ts"], picked)
+
+    def consider() -> None:
+        picked = listening.consider(
+            runtime,
+            channel_id=channel,
+            message_ts=event["ts"],
+            user_id=event["user"],
+            text=typed(text).strip(),
+            query=searchable(text),
+        )
+        if picked is not None and picked.post:
+            post_answer(runtime, client, channel, event["ts"], picked)
+
+    # Starting up: the question waits for the index, without a word in the channel.
+    if runtime.catalogue.when_loaded(runtime, consider):
+        consider()
 
 
 def channel_answer(runtime: Runtime, client: WebClient, picked: Picked) -> dict[str, Any]:

@@ -77,11 +77,32 @@ def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> S
         return to_starlette_response(response)
 
     async def healthz(_: Request) -> Response:
+        """Alive (the process serves and its database answers): 200 as soon as Eddy listens,
+        also while the content is still loading, which `content` tells."""
         database = await run_in_threadpool(runtime.store.ping)
         status = 200 if database else 503
         return JSONResponse(
-            {"status": "ok" if database else "unavailable", "database": database},
+            {
+                "status": "ok" if database else "unavailable",
+                "database": database,
+                "content": "ready" if runtime.catalogue.ready else "loading",
+            },
             status_code=status,
+        )
+
+    async def readyz(_: Request) -> Response:
+        """Ready for questions: alive, and the content loaded and the search index built (a
+        load balancer's readiness check; a request before then is still acknowledged and
+        answered once the index is built)."""
+        database = await run_in_threadpool(runtime.store.ping)
+        ready = database and runtime.catalogue.ready
+        return JSONResponse(
+            {
+                "status": "ready" if ready else "starting" if database else "unavailable",
+                "database": database,
+                "content": "ready" if runtime.catalogue.ready else "loading",
+            },
+            status_code=200 if ready else 503,
         )
 
     @asynccontextmanager
@@ -99,6 +120,7 @@ def http_app(app: EddyApp, runtime: Runtime, *, run_scheduler: bool = True) -> S
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -68,7 +68,8 @@ class EddyProcess:
 
 
 class HttpEddy(EddyProcess):
-    """HTTP mode on a free port, returned once `GET /healthz` answers."""
+    """HTTP mode on a free port, returned once `GET /readyz` answers 200: alive (`/healthz`)
+    and its content loaded, so that questions get answers at once."""
 
     def __init__(self, stand_in: SlackStandIn, database: Path, **env: str) -> None:
         self.port = free_port()
@@ -85,7 +86,7 @@ class HttpEddy(EddyProcess):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                with urllib.request.urlopen(self.url + "/readyz", timeout=1):
                     return
             except OSError:
                 time.sleep(0.1)

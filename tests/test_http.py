@@ -33,7 +33,14 @@ def test_healthz_reports_the_database(deployed):
     _, eddy = deployed
     with urllib.request.urlopen(eddy.url + "/healthz") as response:
         assert response.status == 200
-        assert json.loads(response.read()) == {"status": "ok", "database": True}
+        assert json.loads(response.read()) == {
+            "status": "ok",
+            "database": True,
+            "content": "ready",
+        }
+    with urllib.request.urlopen(eddy.url + "/readyz") as response:
+        assert response.status == 200
+        assert json.loads(response.read())["status"] == "ready"
 
 
 def test_a_slash_command_over_http_is_answered_in_the_ack(deployed):
@@ -67,7 +74,8 @@ def test_many_requests_at_once_are_all_answered(deployed):
     for thread in threads:
         thread.join()
     assert results == [200] * 40
-    assert len(slack.ephemerals(ALEX)) == before + 40
+    # Each is acknowledged at once and answered through its response URL.
+    slack.wait_for(lambda: len(slack.ephemerals(ALEX)) == before + 40)
 
 
 @pytest.mark.parametrize(

@@ -173,13 +173,15 @@ def test_normalise_wording() -> None:
     assert normalise_wording("¿Où est le wifi?") == "où est le wifi"
 
 
-def test_upsert_replaces_text_and_the_next_search_reflects_it(index: KnowledgeIndex) -> None:
+def test_upsert_replaces_text_and_searches_reflect_it_once_built(index: KnowledgeIndex) -> None:
     # Not the answer before (by meaning, parking is somewhat near bicycles, so it may be listed).
     assert "parking" not in slugs(index.search("bicycle shed"))[:1]
 
     index.upsert(
         replace(ENTRIES[6], title="Park your bicycle", body="The bicycle shed is behind B.")
     )
+    assert index.get("parking").title == "Park your bicycle"  # type: ignore[union-attr]
+    index.settle()  # the builder thread rebuilt BM25 and the wordings
 
     assert index.search("bicycle shed")[0].slug == "parking"
     assert index.get("parking") is not None
@@ -198,9 +200,11 @@ def test_one_rebuild_per_change_batch_not_per_search(index: KnowledgeIndex) -> N
         index.search(question)
     assert index.rebuilds == built
 
-    index.upsert(KnowledgeEntry("canteen", "Canteen menu", "The menu is on the intranet."))
-    index.upsert(KnowledgeEntry("gym", "Office gym hours", "Open 7 to 21."))
-    index.learn("gym", "when can i work out")
+    with index.batch():
+        index.upsert(KnowledgeEntry("canteen", "Canteen menu", "The menu is on the intranet."))
+        index.upsert(KnowledgeEntry("gym", "Office gym hours", "Open 7 to 21."))
+        index.learn("gym", "when can i work out")
+    index.settle()
     for question in ("canteen menu", "gym hours", "work out", "vpn"):
         index.search(question)
     assert index.rebuilds == built + 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import ManualClock
+from handlers.slash import MAX_TEXT
 from sandbox import SlackStandIn
 from sandbox.socket_mode import SocketModeServer, SocketModeTarget, envelope
 from sandbox.workspace import Message
@@ -38,6 +40,13 @@ class SocketModeEddy(EddyProcess):
             sockets.wait_connected(timeout=30)
         except Exception:
             raise self.failed_to_start("did not connect") from None
+        # Connected at once; questions are answered once the content is loaded, which the
+        # log says (a question before then is told so, and answered then).
+        deadline = time.monotonic() + 30
+        while "Ready for questions" not in self.log.read_text():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise self.failed_to_start("did not load its content")
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -98,7 +107,8 @@ def test_many_commands_at_once_each_get_their_own_ack(deployed):
     replies: dict[int, str] = {}
 
     def ask(n: int) -> None:
-        replies[n] = slack.command(ALEX, GENERAL, f"/ask question number {n:02d}").body
+        # Text too long by a different amount each: the ack's reply names its length.
+        replies[n] = slack.command(ALEX, GENERAL, "/ask " + "x" * (MAX_TEXT + 1 + n)).body
 
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
     for thread in threads:
@@ -107,7 +117,7 @@ def test_many_commands_at_once_each_get_their_own_ack(deployed):
         thread.join()
     # Acks come back out of order; each is matched to its envelope by envelope_id.
     assert sorted(replies) == list(range(20))
-    assert all(f"question number {n:02d}" in replies[n] for n in range(20))
+    assert all(f"That's {MAX_TEXT + 1 + n:,} characters" in replies[n] for n in range(20))
 
 
 def test_a_retried_event_is_handled_once(deployed):

@@ -48,8 +48,9 @@ from bot.content.lesson_paths import (
 )
 from bot.content.networks import EscalationTier, Topic, load_networks
 from bot.content.problems import Problem
-from bot.knowledge import Hit, KnowledgeIndex, normalise_wording, terms_of
+from bot.knowledge import Hit, IndexStartingError, KnowledgeIndex, normalise_wording, terms_of
 from bot.runtime import Runtime
+from bot.text import plural
 from store import badges as badge_rows
 from store import knowledge as rows
 from store import lessons as path_rows
@@ -325,13 +326,52 @@ class Catalogue:
         #: (slug, wording) of the shared wordings a manager confirmed.
         self._confirmed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        #: Set once the content was loaded and the index first built: questions get answers.
+        self._loaded = threading.Event()
+        #: What waits for that (questions asked during start-up), run on the work pool then.
+        self._when_loaded: list[Callable[[], None]] = []
+        self._waiting = threading.Lock()
 
     @classmethod
-    def open(cls, runtime: Runtime) -> Catalogue:
-        """Sync the content folder into the database and build the index from it."""
-        catalogue = cls(runtime.team_id, KnowledgeIndex.from_entries([]))
-        catalogue.refresh(runtime)
+    def open(cls, runtime: Runtime, *, in_background: bool = False) -> Catalogue:
+        """Sync the content folder into the database and build the index from it.
+
+        `in_background` (a server starting): return at once, with the topics, paths and badge
+        rules the database holds (the last good ones), and load the rest in a thread, so that
+        Slack's requests are acknowledged meanwhile; questions wait (`when_loaded`). With
+        10,000 entries reading the files and building the index takes seconds."""
+        catalogue = cls(runtime.team_id, KnowledgeIndex())
+        if not in_background:
+            catalogue.refresh(runtime)
+            return catalogue
+        catalogue._catch_up_content(runtime)
+        threading.Thread(
+            target=catalogue._load, args=(runtime,), name="eddy-content-loader", daemon=True
+        ).start()
         return catalogue
+
+    def _load(self, runtime: Runtime) -> None:
+        try:
+            self.refresh(runtime)
+        except Exception:  # the refresh job tries again within a minute
+            log.exception("Loading the content failed; retrying at the next content refresh")
+
+    @property
+    def ready(self) -> bool:
+        """Whether the content is loaded and the index built, so that questions get answers."""
+        return self._loaded.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    def when_loaded(self, runtime: Runtime, work: Callable[[], None]) -> bool:
+        """Run `work` on the work pool once the content is loaded; True if it was already
+        (`work` is then not run: the caller goes on)."""
+        with self._waiting:
+            if not self.ready:
+                self._when_loaded.append(work)
+                return False
+        return True
 
     def refresh(self, runtime: Runtime, now: datetime | None = None) -> SyncReport | None:
         """Pick up changed content files and what other instances learned or saved.
@@ -346,13 +386,21 @@ class Catalogue:
                 report = sync_content(runtime, team_id=self.team_id, now=now)
                 self.last_report, self._signature = report, signature
             self._catch_up(runtime)
+        if not self.ready and self.index.refresh() and self.index.ready:
+            with self._waiting:
+                self._loaded.set()
+                waiting, self._when_loaded = self._when_loaded, []
+            log.info(
+                "Ready for questions: %s in the search index", plural(len(self.index), "entry")
+            )
+            for work in waiting:
+                runtime.work.submit(work)
         self.index.settle(TRAINING_WAIT_SECONDS)
         return report
 
-    def _catch_up(self, runtime: Runtime) -> None:
+    def _catch_up_content(self, runtime: Runtime) -> None:
+        """Topics, paths and badge rules as the database holds them (a few rows: quick)."""
         with runtime.store.session() as session:
-            stored = rows.entries(session, team_id=self.team_id)
-            learned = rows.learned_questions(session, team_id=self.team_id)
             stored_topics = topic_rows.topics(session, team_id=self.team_id)
             stored_paths = path_rows.paths(session, team_id=self.team_id)
             stored_rules = badge_rows.stored_rules(session, team_id=self.team_id)
@@ -360,23 +408,30 @@ class Catalogue:
         self.paths = {row.key: path_from_spec(row.spec) for row in stored_paths}
         if stored_rules is not None:
             self.badge_rules = rules_from_spec(stored_rules.spec)
+
+    def _catch_up(self, runtime: Runtime) -> None:
+        self._catch_up_content(runtime)
+        with runtime.store.session() as session:
+            stored = rows.entries(session, team_id=self.team_id)
+            learned = rows.learned_questions(session, team_id=self.team_id)
         by_slug: dict[str, list[rows.LearnedQuestion]] = {}
         for question in learned:
             by_slug.setdefault(question.slug, []).append(question)
         personal: dict[str, dict[str, str]] = {}
         confirmed: set[tuple[str, str]] = set()
         slugs = {row.slug for row in stored}
-        for row in stored:
-            taught = by_slug.get(row.slug, [])
-            entry = to_entry(row, shared_wordings(taught))
-            current = self.index.get(row.slug)
-            if current is None or replace(current, learned=()) != replace(entry, learned=()):
-                self.index.upsert(entry)  # new or changed text: the index rebuilds once
-            self._take_in(row.slug, taught, personal, confirmed)
-        self._personal, self._confirmed = personal, confirmed  # whole, for searches meanwhile
-        for entry in list(self.index.entries):
-            if entry.slug not in slugs:
-                self.index.remove(entry.slug)
+        with self.index.batch():  # the index rebuilds once, after the batch
+            for row in stored:
+                taught = by_slug.get(row.slug, [])
+                entry = to_entry(row, shared_wordings(taught))
+                current = self.index.get(row.slug)
+                if current is None or replace(current, learned=()) != replace(entry, learned=()):
+                    self.index.upsert(entry)
+                self._take_in(row.slug, taught, personal, confirmed)
+            self._personal, self._confirmed = personal, confirmed  # whole, for searches
+            for entry in list(self.index.entries):
+                if entry.slug not in slugs:
+                    self.index.remove(entry.slug)
 
     def _take_in(
         self,
@@ -417,6 +472,8 @@ class Catalogue:
         """The best entries for `question`, as `user_id` is answered: a wording they taught
         (not yet shared) leads them to its entry; a shared learned wording no manager confirmed
         never puts its entry above one whose title or curated question is the question."""
+        if not self.ready:
+            raise IndexStartingError("the content is still loading")
         key = normalise_wording(question)
         hits = self.index.search(question, limit=limit + PROTECTED_DEPTH)
         own = self._personal.get(user_id, {}).get(key) if user_id else None
@@ -621,7 +678,7 @@ class Catalogue:
                 )
             if with_them is not None:
                 with_them(session)
-        with self._lock:
+        with self._lock, self.index.batch():
             for entry in entries:
                 self.index.upsert(entry)
         self.index.settle(TRAINING_WAIT_SECONDS)
