@@ -28,23 +28,40 @@ log = logging.getLogger(__name__)
 
 
 class WorkPool(ThreadPoolExecutor):
-    """A thread pool that knows when it is idle.
+    """A thread pool that knows when it is idle, with a second lane for work after an ack.
 
-    Bolt runs listeners here after the ack, so a request returns to Slack at once while the
-    work goes on. `wait_idle()` lets the sandbox show Eddy's reply before the next prompt and
-    lets a SIGTERM drain in-flight work before the process exits.
+    Bolt runs listeners here, and a request returns to Slack as soon as its listener acks. A
+    listener that then has slow work to do (a search, a logged question, an answer to send)
+    hands it to `after_ack`: a lane of its own, so that the next requests' listeners never
+    queue behind answers and their acks stay prompt under load. `wait_idle()` covers both
+    lanes: it lets the sandbox show Eddy's reply before the next prompt and lets a SIGTERM
+    drain in-flight work before the process exits.
     """
 
-    def __init__(self, max_workers: int = 16) -> None:
+    def __init__(self, max_workers: int = 16, after_ack_workers: int = 4) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="eddy-work")
+        # Few threads: this work is mostly CPU, on a few cores, under one GIL; more would only
+        # take turns with the listeners that ack.
+        self._after_ack = ThreadPoolExecutor(
+            max_workers=after_ack_workers, thread_name_prefix="eddy-answer"
+        )
         self._pending = 0
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._counted(super().submit, fn, *args, **kwargs)
+
+    def after_ack(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run `fn` in the lane for work that follows an ack (see the class docstring)."""
+        return self._counted(self._after_ack.submit, fn, *args, **kwargs)
+
+    def _counted(
+        self, submit: Callable[..., Future[Any]], fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Future[Any]:
         with self._idle:
             self._pending += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = submit(fn, *args, **kwargs)
         except BaseException:
             self._done()
             raise
@@ -61,6 +78,10 @@ class WorkPool(ThreadPoolExecutor):
         """Block until no work is pending (work may submit more work); False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        self._after_ack.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond, Say
+from slack_bolt import Ack, App, BoltContext, Respond, Say
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -39,6 +39,7 @@ from handlers.blocks import (
     typed,
     typed_input,
 )
+from handlers.errors import afterwards
 from handlers.slash import HELP_WORDS, MAX_TEXT, SlashCommand
 from handlers.values import action_value, answer_presser, can_respond, presser, row_id
 
@@ -209,7 +210,12 @@ def reply_to(
 
 
 def on_ask_command(
-    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, runtime: Runtime
+    ack: Ack,
+    command: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
 ) -> None:
     """Answer `/ask <question>` ephemerally. Help and usage come in the ack; a question is
     acknowledged at once and answered through the command's response URL, so that no search,
@@ -234,7 +240,12 @@ def on_ask_command(
             )
         )
 
-    once_loaded(runtime, answer, tell=lambda starting: ack(text=starting), then=ack)
+    once_loaded(
+        runtime,
+        afterwards(answer, body=command, context=context, respond=respond, client=client),
+        tell=lambda starting: ack(text=starting),
+        then=ack,
+    )
 
 
 def once_loaded(
@@ -246,16 +257,18 @@ def once_loaded(
 ) -> None:
     """Answer a question now (`then` first, if given: an empty ack), or, while Eddy is
     starting up and its knowledge index is not built yet, `tell` the person so and answer as
-    soon as it is. Never "I don't know", which would not be true, and nothing is lost."""
+    soon as it is. Never "I don't know", which would not be true, and nothing is lost. The
+    answer is worked out in the work pool's lane for work after an ack, so that the listeners
+    acknowledging the next requests never wait for it."""
     catalogue = runtime.catalogue
     if catalogue.ready:
         if then is not None:
             then()
-        work()
+        runtime.work.after_ack(work)
         return
     tell(STARTING_UP)
     if catalogue.when_loaded(runtime, work):
-        work()  # it became ready meanwhile
+        runtime.work.after_ack(work)  # it became ready meanwhile
 
 
 def subcommand(
@@ -285,7 +298,15 @@ def conversational(
     return {"text": said} if said else None
 
 
-def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
+def on_mention(
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: BoltContext,
+    say: Say,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+) -> None:
     """Answer `@Eddy <question>` in the thread of the mention."""
     question = LEADING_MENTION.sub("", event.get("text", "")).strip()
     thread = event.get("thread_ts") or event["ts"]
@@ -312,10 +333,22 @@ def on_mention(event: dict[str, Any], say: Say, client: WebClient, runtime: Runt
         )
         say(**reply, thread_ts=thread)
 
-    once_loaded(runtime, answer, tell=lambda starting: say(text=starting, thread_ts=thread))
+    once_loaded(
+        runtime,
+        afterwards(answer, body=body, context=context, respond=respond, client=client),
+        tell=lambda starting: say(text=starting, thread_ts=thread),
+    )
 
 
-def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtime: Runtime) -> None:
+def on_direct_message(
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: BoltContext,
+    say: Say,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+) -> None:
     """Answer a question sent to Eddy as a DM; other message events are not for Eddy."""
     user = event.get("user")
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not user:
@@ -341,10 +374,21 @@ def on_direct_message(event: dict[str, Any], say: Say, client: WebClient, runtim
         )
         say(**reply)
 
-    once_loaded(runtime, answer, tell=lambda starting: say(text=starting))
+    once_loaded(
+        runtime,
+        afterwards(answer, body=body, context=context, respond=respond, client=client),
+        tell=lambda starting: say(text=starting),
+    )
 
 
-def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: Runtime) -> None:
+def on_home_search(
+    ack: Ack,
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+) -> None:
     """The Home tab's search box: answered by DM, where the answer stays findable and its
     buttons work; the Home tab says where it went."""
     ack()
@@ -376,7 +420,7 @@ def on_home_search(ack: Ack, body: dict[str, Any], client: WebClient, runtime: R
 
     once_loaded(
         runtime,
-        answer,
+        afterwards(answer, body=body, context=context, respond=respond, client=client),
         tell=lambda starting: runtime.notify(
             HomeNotice(user, "I'm just starting up: I'll answer in our DM in a moment.")
         ),

@@ -90,6 +90,31 @@ def guard(listener: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def afterwards(
+    work: Callable[[], None],
+    *,
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+) -> Callable[[], None]:
+    """`work` to run after its request was acknowledged (in the work pool's lane for that, or
+    once Eddy has started up), made never to fail in silence: as `guard` does for listeners,
+    a failure is logged with its traceback and the person told where they are."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as error:
+            log.error("Unhandled error while handling %s", describe(body), exc_info=error)
+            try:
+                tell(body, context, respond, client, APOLOGY)
+            except Exception:
+                log.exception("Could not tell the person that their request failed")
+
+    return run
+
+
 def claim(context: BoltContext, next: Callable[[], None]) -> None:
     """A listener's last middleware: it matched, so the request is not unhandled even when
     the listener is slow to acknowledge (Bolt then tries the listeners after it)."""

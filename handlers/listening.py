@@ -48,6 +48,7 @@ from handlers.blocks import (
     typed,
     typed_input,
 )
+from handlers.errors import afterwards
 from handlers.forms import channel_select, whole_number
 from handlers.slack import channel_problem, dm, post_in_thread
 from handlers.slash import HELP_WORDS
@@ -292,7 +293,12 @@ def only_listened_channels(
 
 
 def on_channel_message(
-    event: dict[str, Any], context: BoltContext, client: WebClient, runtime: Runtime
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
 ) -> None:
     subtype = event.get("subtype")
     channel = event["channel"]
@@ -335,8 +341,9 @@ def on_channel_message(
             post_answer(runtime, client, channel, event["ts"], picked)
 
     # Starting up: the question waits for the index, without a word in the channel.
-    if runtime.catalogue.when_loaded(runtime, consider):
-        consider()
+    work = afterwards(consider, body=body, context=context, respond=respond, client=client)
+    if runtime.catalogue.when_loaded(runtime, work):
+        work()
 
 
 def channel_answer(runtime: Runtime, client: WebClient, picked: Picked) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.scheduler import JOBS, run_job
 from handlers import EddyApp, create_app
 from handlers.ask import STARTING_UP
+from handlers.errors import APOLOGY
 from handlers.serve import http_app
 from sandbox import BoltTarget, SlackStandIn
 from tests.conftest import ALEX, GENERAL, make_settings, shipped_content
@@ -210,3 +211,14 @@ def test_a_search_during_a_rebuild_reads_the_last_build(gate: BuildGate) -> None
     assert index.search("zebra crossing")[0].slug == "zebra"
     assert index.search("my tunnel login fails")[0].slug == "vpn"
     assert index.get("vpn").learned == ("my tunnel login fails",)  # type: ignore[union-attr]
+
+
+def test_an_answer_that_fails_after_the_ack_is_apologised_for_not_dropped(
+    slack: SlackStandIn, eddy: Any
+) -> None:
+    """The answer is worked out after the ack, outside the listener's guard: a failure there
+    still reaches the log and the person (`handlers.errors.afterwards`)."""
+    slack.fail_next("chat.postMessage", status=200, error="is_archived")
+    slack.say(ALEX, slack.workspace.im_with(ALEX).id, "how do I reset my VPN password?")
+    told = [message.text for message in slack.workspace.messages if message.ephemeral_to == ALEX]
+    assert told and told[-1] == APOLOGY

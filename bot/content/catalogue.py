@@ -394,7 +394,7 @@ class Catalogue:
                 "Ready for questions: %s in the search index", plural(len(self.index), "entry")
             )
             for work in waiting:
-                runtime.work.submit(work)
+                runtime.work.after_ack(work)
         self.index.settle(TRAINING_WAIT_SECONDS)
         return report
 
