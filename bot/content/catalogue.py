@@ -391,7 +391,8 @@ class Catalogue:
                 self._loaded.set()
                 waiting, self._when_loaded = self._when_loaded, []
             log.info(
-                "Ready for questions: %s in the search index", plural(len(self.index), "entry")
+                "Ready for questions: %s in the search index",
+                plural(len(self.index), "entry", "entries"),
             )
             for work in waiting:
                 runtime.work.after_ack(work)
