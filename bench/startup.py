@@ -32,10 +32,10 @@ database: migrations, every entry stored, the index built) and a **restart** on 
 database (the files compared with the stored entries, the index built). Runs are made with
 each bytecode setting:
 
-- **no bytecode**: `PYTHONDONTWRITEBYTECODE=1` and `PYTHONPYCACHEPREFIX` an empty folder, so
+- **none**: `PYTHONDONTWRITEBYTECODE=1` and `PYTHONPYCACHEPREFIX` an empty folder, so
   Python compiles every module it imports at every start (a container whose image has no
   `.pyc` files and may not write them);
-- **bytecode**: `python -m compileall` first (the project and its virtual environment, into
+- **compiled**: `python -m compileall` first (the project and its virtual environment, into
   its own `PYTHONPYCACHEPREFIX`), as a Dockerfile would at build time.
 
 Last, in this process, the front matter of the same files is parsed three ways, one pass
@@ -365,7 +365,7 @@ def main(
     seed: int = typer.Option(25, help="The generator's seed."),
     verbose: bool = typer.Option(False, help="List every /ask attempt of each start."),
 ) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 180)
     settings = [setting.strip() for setting in bytecode.split(",") if setting.strip()]
     unknown = set(settings) - {"none", "compiled"}
     if unknown:
