@@ -130,8 +130,10 @@ class BoltTarget:
 class HttpTarget:
     """Deliver over HTTP to Eddy's `POST /slack/events` (HTTP mode, another process)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url
+        #: Seconds to wait for an answer (a bench may wait out a slow first answer).
+        self.timeout = timeout
 
     def deliver(self, body: str, headers: dict[str, str]) -> Delivery:
         # Header values travel as bytes: one outside Latin-1 goes as its UTF-8 bytes, as a
@@ -139,7 +141,7 @@ class HttpTarget:
         raw = {name: value.encode().decode("latin-1") for name, value in headers.items()}
         request = urllib.request.Request(self.url, data=body.encode(), headers=raw)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return Delivery(response.status, response.read().decode(), dict(response.headers))
         except urllib.error.HTTPError as error:
             return Delivery(error.code, error.read().decode(), dict(error.headers))

@@ -110,8 +110,19 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+#: `session.info` key: per team, the slugs `entries` found in this unit of work, and those
+#: `save_entry` wrote since (see `save_entry`).
+STORED_SLUGS = "knowledge_entry_slugs"
+
+
 def entries(session: Session, *, team_id: str) -> list[KnowledgeEntryRow]:
-    return list(session.exec(select(KnowledgeEntryRow).where(KnowledgeEntryRow.team_id == team_id)))
+    """Every entry of the team. The unit of work remembers their slugs, so that `save_entry`
+    can tell a new entry without asking the database."""
+    found = list(
+        session.exec(select(KnowledgeEntryRow).where(KnowledgeEntryRow.team_id == team_id))
+    )
+    session.info.setdefault(STORED_SLUGS, {})[team_id] = {row.slug for row in found}
+    return found
 
 
 def save_entry(
@@ -131,7 +142,14 @@ def save_entry(
     at: datetime,
     file_version: str | None = None,
 ) -> None:
-    """Insert or replace an entry's content, keeping its feedback counts."""
+    """Insert or replace an entry's content, keeping its feedback counts.
+
+    After `entries` in the same unit of work, a slug it did not find (and that was not saved
+    since) is new: its row is added without looking it up. Looking up each new entry made the
+    content sync of a first start a SELECT and a one-row INSERT per file (the lookup flushed
+    the row added before it): 10,000 files took 13 s; the rows are now inserted together when
+    the unit of work ends. (Another instance inserting the same new slug meanwhile makes the
+    commit fail, as the lookup's INSERT did when the two units of work overlapped.)"""
     content: dict[str, Any] = {
         "title": title,
         "body": body,
@@ -145,13 +163,17 @@ def save_entry(
         "updated_at": at,
         "file_version": file_version,
     }
-    row = session.get(KnowledgeEntryRow, (team_id, slug))
+    stored = session.info.get(STORED_SLUGS, {}).get(team_id)
+    new = stored is not None and slug not in stored
+    row = None if new else session.get(KnowledgeEntryRow, (team_id, slug))
     if row is None:
         row = KnowledgeEntryRow(team_id=team_id, slug=slug, **content)
     else:
         for name, value in content.items():
             setattr(row, name, value)
     session.add(row)
+    if stored is not None:
+        stored.add(slug)
 
 
 def entry(session: Session, *, team_id: str, slug: str) -> KnowledgeEntryRow | None:

@@ -251,6 +251,55 @@ def test_an_entry_is_replaced_but_keeps_its_feedback_counts(database_url):
     assert (row.helpful_count, row.not_helpful_count, row.flagged_at) == (1, 1, NOON)
 
 
+def test_entries_saved_after_listing_them_are_added_or_replaced_once(database_url):
+    """After `entries` (the content sync), a new slug is added without a look-up; saving it
+    again, or an entry listed, in the same unit of work replaces it and keeps its counts."""
+    from store.knowledge import count_feedback, delete_entry, entries, entry
+
+    store = upgraded(database_url)
+    with store.session() as session:
+        save_vpn(session)
+        count_feedback(session, team_id="T1", slug="reset-vpn-password", helpful=True, at=NOON)
+    with store.session() as session:
+        assert [row.slug for row in entries(session, team_id="T1")] == ["reset-vpn-password"]
+        save_vpn(session, title="Reset the VPN password")
+        for title in ("Book a room", "Book a meeting room"):
+            save_titled(session, "book-a-room", title)
+        save_titled(session, "gone", "Gone")
+        delete_entry(session, team_id="T1", slug="gone")
+        save_titled(session, "gone", "Back again")
+    with store.session() as session:
+        found = {row.slug: row for row in entries(session, team_id="T1")}
+        vpn = entry(session, team_id="T1", slug="reset-vpn-password")
+    store.close()
+    assert {slug: row.title for slug, row in found.items()} == {
+        "reset-vpn-password": "Reset the VPN password",
+        "book-a-room": "Book a meeting room",
+        "gone": "Back again",
+    }
+    assert vpn is not None and vpn.helpful_count == 1
+
+
+def save_titled(session, slug: str, title: str) -> None:
+    from store.knowledge import save_entry
+
+    save_entry(
+        session,
+        team_id="T1",
+        slug=slug,
+        title=title,
+        body="Body.",
+        questions=[],
+        tags=[],
+        topic=None,
+        owner=None,
+        reviewed=None,
+        source="file",
+        path=None,
+        at=NOON,
+    )
+
+
 def test_a_wording_is_learned_once_even_when_two_learn_it_at_once(database_url):
     from store.knowledge import learn_question, learned_questions
 

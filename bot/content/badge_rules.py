@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from bot.content.limits import CHANNEL_HINT, CHANNEL_ID, KEY_LENGTH, SLUG
 from bot.content.problems import Loc, Problem, line_of, list_items, yaml_problem
+from bot.content.yaml_text import parse_yaml
 
 BADGES_FILE = "badges.yml"
 #: The skin tone Slack appends to a reaction's name (`+1::skin-tone-3`) is the same emoji.
@@ -181,8 +182,8 @@ def load_badge_rules(folder: Path) -> BadgeRulesLoad:
 
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
+        parsed = parse_yaml(text)
+        root, data = parsed.root, parsed.data or {}
     except UnicodeDecodeError:
         report(1, "not UTF-8 text")
         loaded.broken.add("file")

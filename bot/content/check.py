@@ -15,6 +15,7 @@ from bot.content.lesson_paths import LESSONS_DIR, load_paths
 from bot.content.networks import NETWORKS_FILE
 from bot.content.problems import Problem, yaml_problem
 from bot.content.small_talk import SMALL_TALK_FILE, load_small_talk
+from bot.content.yaml_text import load_yaml
 
 
 def check_content(folder: Path) -> list[Problem]:
@@ -29,7 +30,7 @@ def check_content(folder: Path) -> list[Problem]:
         if path.parent == folder / LESSONS_DIR:
             continue  # checked as learning paths, below
         try:
-            yaml.safe_load(path.read_text(encoding="utf-8"))
+            load_yaml(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             problems.append(yaml_problem(path, error))
         except UnicodeDecodeError:

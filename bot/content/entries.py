@@ -1,6 +1,7 @@
 """Knowledge entries: `knowledge/**/*.md`, YAML front matter (split by python-frontmatter,
-parsed by PyYAML, whose node marks give each key's line) and a Markdown body. The topics they
-may name come from `networks.yml`.
+parsed once by PyYAML, with libyaml's C parser where installed (see `yaml_text`), whose node
+marks give each key's line) and a Markdown body. The topics they may name come from
+`networks.yml`.
 
     loaded = load_knowledge(Path("content"))
     loaded.entries          # the good knowledge entries
@@ -21,6 +22,7 @@ from frontmatter import YAMLHandler
 from bot.content.limits import FORM_TEXT_LIMIT, SLUG, TITLE_LIMIT, USER_ID
 from bot.content.networks import NETWORKS_FILE, load_topics
 from bot.content.problems import Problem, yaml_problem
+from bot.content.yaml_text import parse_yaml
 from store.base import SLUG_LENGTH
 
 KNOWLEDGE_DIR = "knowledge"
@@ -95,13 +97,13 @@ def read_entry(path: Path, topics: set[str] | None) -> tuple[KnowledgeEntry | No
     offset = text[: text.index(front)].count("\n")
     body_line = offset + front.count("\n") + 2
     try:
-        root = yaml.compose(front)
-        meta = yaml.safe_load(front)
+        parsed = parse_yaml(front)
     except yaml.YAMLError as error:
         return None, [yaml_problem(path, error, offset)]
+    meta = parsed.data
     if not isinstance(meta, dict):
         return None, [Problem(path, offset + 1, "front matter must be `key: value` lines")]
-    lines = _key_lines(root, offset)
+    lines = _key_lines(parsed.root, offset)
     problems = _entry_problems(path, meta, lines, topics, offset)
     if not body.strip():
         problems.append(Problem(path, body_line, "empty body: write the answer below the `---`"))

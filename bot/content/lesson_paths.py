@@ -37,6 +37,7 @@ from pydantic_core import ErrorDetails
 
 from bot.content.limits import KEY_LENGTH, MENU_LIMIT, SLUG, TITLE_LIMIT, URL_LIMIT, USER_ID
 from bot.content.problems import Loc, Problem, line_of, list_items, nth, yaml_problem
+from bot.content.yaml_text import parse_yaml
 
 LESSONS_DIR = "lessons"
 #: Slack's limit for a button's text.
@@ -291,8 +292,8 @@ def _load_file(path: Path, loaded: PathsLoad) -> None:
         return
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        parsed = parse_yaml(text)
+        root, data = parsed.root, parsed.data
     except UnicodeDecodeError:
         report(1, "not UTF-8 text")
         loaded.broken_paths.add(path_id)

@@ -27,6 +27,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.content.limits import CHANNEL_HINT, CHANNEL_ID, MENU_LIMIT, SLUG, USER_ID
 from bot.content.problems import Loc, Problem, line_of, list_items, nth, yaml_problem
+from bot.content.yaml_text import parse_yaml
 from store.base import KEY_LENGTH
 
 NETWORKS_FILE = "networks.yml"
@@ -166,8 +167,8 @@ def load_networks(folder: Path) -> NetworksLoad:
     except UnicodeDecodeError:
         return NetworksLoad(topics=[], problems=[Problem(path, 1, "not UTF-8 text")])
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
+        parsed = parse_yaml(text)
+        root, data = parsed.root, parsed.data or {}
     except yaml.YAMLError as error:
         return NetworksLoad(topics=[], problems=[yaml_problem(path, error)])
     raw_topics = data.get("topics") if isinstance(data, dict) else None

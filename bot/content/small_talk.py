@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from bot.content.problems import Problem, yaml_problem
+from bot.content.yaml_text import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def load_small_talk(folder: Path) -> tuple[SmallTalk | None, list[Problem]]:
     if not path.is_file():
         return None, []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         return None, [yaml_problem(path, error)]
     except UnicodeDecodeError:

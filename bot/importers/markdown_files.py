@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from frontmatter import YAMLHandler
 
+from bot.content.yaml_text import load_yaml
 from bot.importers.decoding import UndecodableError, decode
 from bot.importers.markup import MARKDOWN, convert_markdown, headings
 from bot.importers.pages import Found, SourceFile, readable, split_list
@@ -91,7 +92,7 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         front, body = handler.split(text)
-        meta = yaml.safe_load(front)
+        meta = load_yaml(front)
     except (ValueError, yaml.YAMLError) as error:
         raise NotReadableError(_FRONT + "is not valid YAML.") from error
     if meta is None:
