@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import stat
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -75,6 +77,8 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
 
 
+#: Seconds between attempts to load the content at start, when one fails.
+LOAD_RETRY_PAUSES = (1.0, 2.0, 4.0)
 #: How many hits past the asked-for ones a search looks at for an entry whose title or curated
 #: question is the question, to put above one that a learned wording led to.
 PROTECTED_DEPTH = 5
@@ -300,11 +304,15 @@ def content_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
         *lesson_files(folder),
         folder / BADGES_FILE,
     ]
-    return tuple(
-        (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-        for path in files
-        if path.is_file()
-    )
+    signature = []
+    for path in files:
+        try:
+            status = path.stat()  # once per file: 10,000 entries are 10,000 system calls
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(status.st_mode):
+            signature.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(signature)
 
 
 class Catalogue:
@@ -351,10 +359,18 @@ class Catalogue:
         return catalogue
 
     def _load(self, runtime: Runtime) -> None:
-        try:
-            self.refresh(runtime)
-        except Exception:  # the refresh job tries again within a minute
-            log.exception("Loading the content failed; retrying at the next content refresh")
+        """Load in the background, trying again a few times: instances that start together
+        on one database may both add the same new entries, and one of them then fails."""
+        for attempt, pause in enumerate((*LOAD_RETRY_PAUSES, None), start=1):
+            try:
+                self.refresh(runtime)
+                return
+            except Exception:
+                if pause is None:  # the refresh job goes on trying, once a minute
+                    log.exception("Loading the content failed %d times; giving up for now", attempt)
+                    return
+                log.warning("Loading the content failed; trying again", exc_info=True)
+                time.sleep(pause)
 
     @property
     def ready(self) -> bool:
@@ -673,6 +689,7 @@ class Catalogue:
         now = runtime.clock.now()
         xapi.record_before_change(runtime.store, self.team_id, now)
         with runtime.store.session() as session:
+            rows.entries(session, team_id=self.team_id)  # new ones are then added without a look-up
             for entry in entries:
                 rows.save_entry(
                     session, team_id=self.team_id, at=now, **stored_form(entry, folder=Path())
