@@ -234,6 +234,7 @@ class AskPoller(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        seen = len(self.slack.ephemerals(ALEX))  # the stand-in outlives one start
         while not self.stop.is_set():
             sent = time.perf_counter()
             try:
@@ -249,7 +250,8 @@ class AskPoller(threading.Thread):
                 # said Eddy is starting up. One question is enough either way.
                 while not self.stop.is_set():
                     if PROBE_TITLE in delivery.body or any(
-                        PROBE_TITLE in message.text for message in self.slack.ephemerals(ALEX)
+                        PROBE_TITLE in message.text
+                        for message in self.slack.ephemerals(ALEX)[seen:]
                     ):
                         self.answered = time.perf_counter() - self.started
                         self.ack_seconds = now - sent
