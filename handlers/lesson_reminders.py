@@ -23,6 +23,10 @@ from handlers.values import answer_presser, presser
 log = logging.getLogger(__name__)
 
 RESUME = "lessons_resume"
+#: The message metadata a reminder carries (its lesson's delivery and which reminder it is),
+#: as a lesson message carries `eddy_lesson`: what was sent can be told from Slack alone
+#: (bench/lesson_fanout.py counts reminders by it).
+REMINDER_METADATA_TYPE = "eddy_lesson_reminder"
 #: Paused learners the console lists by name (the rest are counted).
 PAUSED_SHOWN = 10
 
@@ -42,7 +46,11 @@ def remind(runtime: Runtime, client: WebClient, notice: LessonReminder) -> None:
     text += f", {lesson}, is still waiting: it takes a minute or two."
     if notice.streak:
         text += f" Do it today to keep your {notice.streak}-day streak going."
-    if _post(client, notice.user_id, text, [section(text)]):
+    metadata = {
+        "event_type": REMINDER_METADATA_TYPE,
+        "event_payload": {"delivery_id": notice.delivery_id, "step": notice.step},
+    }
+    if _post(client, notice.user_id, text, [section(text)], metadata=metadata):
         lesson_reminders.reminded(runtime, notice, at=runtime.clock.now())
 
 
@@ -69,10 +77,19 @@ def _permalink(client: WebClient, channel: str | None, ts: str | None) -> str | 
         return None
 
 
-def _post(client: WebClient, user_id: str, text: str, blocks: list[Block]) -> bool:
+def _post(
+    client: WebClient,
+    user_id: str,
+    text: str,
+    blocks: list[Block],
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
     """Post to the person's DM; False (logged) when Slack refused."""
     try:
-        client.chat_postMessage(channel=user_id, text=text, blocks=as_dicts(blocks))
+        client.chat_postMessage(
+            channel=user_id, text=text, blocks=as_dicts(blocks), metadata=metadata
+        )
     except SlackApiError as error:
         log.warning(
             "Could not message %s about their lessons: %s", user_id, error.response.get("error")
