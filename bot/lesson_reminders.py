@@ -90,9 +90,34 @@ def pause_reason(count: int) -> str:
     return f"the last {lessons} went unanswered"
 
 
+@dataclass
+class _Recent:
+    """Each person's last few scheduled lessons, and which of those they answered, read for
+    a whole batch of last checks at once (a query or three per person would dominate the
+    reminder job with many learners)."""
+
+    lessons: dict[str, list[lesson_rows.LessonDelivery]]
+    answered: set[int]
+
+    @classmethod
+    def load(cls, session: Session, runtime: Runtime, user_ids: list[str]) -> _Recent:
+        count = runtime.settings.eddy_pause_after_unanswered
+        lessons = rows.recent_lessons_of(
+            session, team_id=runtime.team_id, user_ids=user_ids, count=count
+        )
+        # Only someone with enough lessons can be paused: only theirs are looked up.
+        enough = [row for recent in lessons.values() if len(recent) >= count for row in recent]
+        return cls(lessons, rows.answered(session, team_id=runtime.team_id, deliveries=enough))
+
+    def of(self, user_id: str) -> list[lesson_rows.LessonDelivery]:
+        """The person's last few scheduled lessons that were sent, newest first."""
+        return self.lessons.get(user_id, [])
+
+
 def remind(runtime: Runtime, now: datetime) -> ReminderReport:
     """Take every reminder step due at `now`: remind, pause, or settle (see the module)."""
     report = ReminderReport()
+    last = runtime.settings.eddy_lesson_reminders
     while True:
         with runtime.store.session() as session:
             due = rows.due(session, team_id=runtime.team_id, now=now, limit=BATCH)
@@ -100,8 +125,11 @@ def remind(runtime: Runtime, now: datetime) -> ReminderReport:
             people = rows.learners(
                 session, team_id=runtime.team_id, user_ids=sorted({row.recipient for row in due})
             )
+            checked = sorted({row.recipient for row in due if row.reminders >= last})
+            recent = _Recent.load(session, runtime, checked)
             for row in due:
-                _step(session, runtime, row, row.id in done, people.get(row.recipient), now, report)
+                learner = people.get(row.recipient)
+                _step(session, runtime, row, row.id in done, learner, recent, now, report)
         if len(due) < BATCH:
             break
     for notice in report.notices:
@@ -117,11 +145,12 @@ def _step(
     row: lesson_rows.LessonDelivery,
     answered: bool,
     learner: lesson_rows.Learner | None,
+    recent: _Recent,
     now: datetime,
     report: ReminderReport,
 ) -> None:
     settings = runtime.settings
-    taken = row.reminders  # the claim below updates `row` in the session too
+    taken = row.reminders  # as loaded (the claim below does not update `row`)
     last = taken >= settings.eddy_lesson_reminders
     quiet = answered or learner is None or bool(learner.stopped_reason or learner.paused_reason)
     next_at = None
@@ -133,7 +162,7 @@ def _step(
         report.settled += 1
         return
     if last:
-        if _pause_if_ignored(session, runtime, learner, row, now):
+        if _pause_if_ignored(session, runtime, learner, row, recent, now):
             report.paused += 1
             report.notices.append(LessonsPaused(learner.user_id, str(learner.paused_reason)))
         else:
@@ -179,20 +208,19 @@ def _pause_if_ignored(
     runtime: Runtime,
     learner: lesson_rows.Learner,
     row: lesson_rows.LessonDelivery,
+    batch: _Recent,
     now: datetime,
 ) -> bool:
     """Pause the learner when their last few scheduled lessons, this one among them, all
     went unanswered; True when they were paused now."""
     count = runtime.settings.eddy_pause_after_unanswered
-    recent = rows.recent_lessons(
-        session, team_id=runtime.team_id, user_id=learner.user_id, count=count
-    )
+    recent = batch.of(learner.user_id)
     resumed = learner.paused_at  # no reason: when they last resumed
     if resumed is not None:
         recent = [each for each in recent if each.sent_at is not None and each.sent_at > resumed]
     if len(recent) < count or row.id not in {each.id for each in recent}:
         return False
-    if rows.answered(session, team_id=runtime.team_id, deliveries=recent):
+    if any(each.id in batch.answered for each in recent):
         return False
     reason = pause_reason(count)
     if not rows.pause(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Field, Session, col, select
 
 from store.base import KEY_LENGTH, TeamKeyed, changed, insert_for, utc_field
@@ -42,7 +42,10 @@ def record(session: Session, **values: object) -> None:
 
 
 def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[LessonDelivery]:
-    """Sent lessons whose next reminder step is due, oldest first."""
+    """Sent lessons whose next reminder step is due, oldest first. On PostgreSQL the rows
+    another instance is working through are skipped (`FOR UPDATE SKIP LOCKED`) rather than
+    waited for: it takes their steps (`take_step` is what keeps each step to one taker on
+    either database; SQLite serialises writers and ignores the locking clause)."""
     query = (
         select(LessonDelivery)
         .where(
@@ -54,6 +57,7 @@ def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[Le
         )
         .order_by(col(LessonDelivery.remind_at), col(LessonDelivery.id))
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(session.exec(query))
 
@@ -104,6 +108,9 @@ def take_step(
             col(LessonDelivery.remind_at) == row.remind_at,
         )
         .values(reminders=reminders, remind_at=remind_at)
+        # Not synchronised into the session: the caller's batch of rows sits in it, and the
+        # ORM would evaluate this WHERE against every one of them, for every step.
+        .execution_options(synchronize_session=False)
     )
     return changed(session, statement)
 
@@ -121,24 +128,47 @@ def stop_reminding(session: Session, *, team_id: str, user_id: str) -> None:
     )
 
 
-def recent_lessons(
-    session: Session, *, team_id: str, user_id: str, count: int
-) -> list[LessonDelivery]:
-    """The person's last `count` scheduled lessons that were sent, newest first."""
-    query = (
-        select(LessonDelivery)
+def recent_lessons_of(
+    session: Session, *, team_id: str, user_ids: list[str], count: int
+) -> dict[str, list[LessonDelivery]]:
+    """Each person's last `count` scheduled lessons that were sent, newest first: one query
+    for a whole batch of people (ranked within each person), not one per person."""
+    if not user_ids:
+        return {}
+    ranked = (
+        select(
+            col(LessonDelivery.id).label("id"),
+            func.row_number()
+            .over(
+                partition_by=col(LessonDelivery.recipient),
+                order_by=(col(LessonDelivery.day).desc(), col(LessonDelivery.id).desc()),
+            )
+            .label("rank"),
+        )
         .where(
             LessonDelivery.team_id == team_id,
-            LessonDelivery.recipient == user_id,
+            col(LessonDelivery.recipient).in_(user_ids),
             col(LessonDelivery.kind) == PERSON,
             col(LessonDelivery.reason) == "scheduled",
             col(LessonDelivery.status) == SENT,
             col(LessonDelivery.lesson_id).is_not(None),
         )
-        .order_by(col(LessonDelivery.day).desc(), col(LessonDelivery.id).desc())
-        .limit(count)
+        .subquery()
     )
-    return list(session.exec(query))
+    query = (
+        select(LessonDelivery)
+        .join(ranked, col(LessonDelivery.id) == ranked.c.id)
+        .where(ranked.c.rank <= count)
+        .order_by(
+            col(LessonDelivery.recipient),
+            col(LessonDelivery.day).desc(),
+            col(LessonDelivery.id).desc(),
+        )
+    )
+    found: dict[str, list[LessonDelivery]] = {}
+    for row in session.exec(query):
+        found.setdefault(row.recipient, []).append(row)
+    return found
 
 
 def learners(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, Learner]:
