@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot import lesson_reminders, lessons
-from bot.lesson_reminders import LessonReminder, LessonsPaused, PausedLearner
+from bot.lesson_reminders import LessonReminder, LessonReminders, LessonsPaused, PausedLearner
 from bot.runtime import Runtime
 from bot.text import plural
 from handlers.blocks import as_dicts, button, context, escape, link, mention, section, when
@@ -33,13 +33,22 @@ PAUSED_SHOWN = 10
 
 def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(RESUME)(on_resume)
-    runtime.listen(LessonReminder, lambda notice: remind(runtime, client, notice))
+    runtime.listen(LessonReminders, lambda notice: remind_all(runtime, client, notice))
     runtime.listen(LessonsPaused, lambda notice: tell_paused(client, notice))
 
 
-def remind(runtime: Runtime, client: WebClient, notice: LessonReminder) -> None:
-    """The reminder DM: which lesson waits, a link to it, and the streak at stake; kept once
-    Slack took it."""
+def remind_all(runtime: Runtime, client: WebClient, batch: LessonReminders) -> None:
+    """Send a batch of reminders; keep those Slack took, each with when it took it."""
+    sent = []
+    for notice in batch.reminders:
+        if remind(client, notice):
+            sent.append((notice, runtime.clock.now()))
+    lesson_reminders.reminded(runtime, sent)
+
+
+def remind(client: WebClient, notice: LessonReminder) -> bool:
+    """The reminder DM: which lesson waits, a link to it, and the streak at stake; False
+    when Slack refused it."""
     lesson = f"*{escape(notice.lesson_title)}* ({escape(notice.path_title)})"
     where = _permalink(client, notice.channel, notice.ts)
     text = f"Your lesson {link(where, 'from earlier today') if where else 'from earlier today'}"
@@ -50,8 +59,7 @@ def remind(runtime: Runtime, client: WebClient, notice: LessonReminder) -> None:
         "event_type": REMINDER_METADATA_TYPE,
         "event_payload": {"delivery_id": notice.delivery_id, "step": notice.step},
     }
-    if _post(client, notice.user_id, text, [section(text)], metadata=metadata):
-        lesson_reminders.reminded(runtime, notice, at=runtime.clock.now())
+    return _post(client, notice.user_id, text, [section(text)], metadata=metadata)
 
 
 def tell_paused(client: WebClient, notice: LessonsPaused) -> None:

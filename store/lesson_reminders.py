@@ -8,6 +8,7 @@ of instances agree on who sends it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -31,14 +32,15 @@ class LessonReminder(TeamKeyed, table=True):
     sent_at: datetime = utc_field(index=True)
 
 
-def record(session: Session, **values: object) -> None:
-    """Keep a reminder that was sent (once per delivery and step)."""
-    statement = (
-        insert_for(session)(LessonReminder)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["team_id", "delivery_id", "step"])
+def record(session: Session, sent: Sequence[dict[str, object]]) -> None:
+    """Keep reminders that were sent (each once per delivery and step), in one statement
+    (each a row's values)."""
+    if not sent:
+        return
+    statement = insert_for(session)(LessonReminder).on_conflict_do_nothing(
+        index_elements=["team_id", "delivery_id", "step"]
     )
-    session.execute(statement)
+    session.execute(statement, list(sent))
 
 
 def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[LessonDelivery]:
@@ -91,28 +93,50 @@ def answered(session: Session, *, team_id: str, deliveries: list[LessonDelivery]
     return found
 
 
-def take_step(
-    session: Session,
-    *,
-    row: LessonDelivery,
-    reminders: int,
-    remind_at: datetime | None,
-) -> bool:
-    """Move the delivery's reminders on to (`reminders`, `remind_at`) from what `row` says
-    they were; False when another instance took this step first."""
-    statement = (
+def take_steps(
+    session: Session, steps: Sequence[tuple[LessonDelivery, datetime | None]]
+) -> set[int]:
+    """Move each delivery's reminders on by one step, to the instant of the step after it
+    (None: no more), from the count and instant its row says they had; the IDs of the
+    deliveries whose step this caller took (another instance took the others first). Rows
+    that share their count and both instants go in one conditional UPDATE: a batch of steps
+    due at one instant is a statement or two, not one per row."""
+    groups: dict[tuple[int, datetime | None, datetime | None], list[int]] = {}
+    for row, next_at in steps:
+        if row.id is not None:
+            groups.setdefault((row.reminders, row.remind_at, next_at), []).append(row.id)
+    taken: set[int] = set()
+    for (reminders, remind_at, next_at), ids in groups.items():
+        statement = (
+            update(LessonDelivery)
+            .where(
+                col(LessonDelivery.id).in_(ids),
+                col(LessonDelivery.reminders) == reminders,
+                col(LessonDelivery.remind_at) == remind_at,
+            )
+            .values(reminders=reminders + 1, remind_at=next_at)
+            .returning(col(LessonDelivery.id))
+            # Not synchronised into the session: the caller's batch of rows sits in it, and
+            # the ORM would evaluate this WHERE against every one of them.
+            .execution_options(synchronize_session=False)
+        )
+        taken.update(int(found) for found in session.execute(statement).scalars())
+    return taken
+
+
+def end_steps(session: Session, *, delivery_id: int, reminders: int, remind_at: datetime) -> None:
+    """No more steps for a delivery whose step this caller just took (`reminders`, next at
+    `remind_at`): its person's lessons paused since."""
+    session.execute(
         update(LessonDelivery)
         .where(
-            col(LessonDelivery.id) == row.id,
-            col(LessonDelivery.reminders) == row.reminders,
-            col(LessonDelivery.remind_at) == row.remind_at,
+            col(LessonDelivery.id) == delivery_id,
+            col(LessonDelivery.reminders) == reminders,
+            col(LessonDelivery.remind_at) == remind_at,
         )
-        .values(reminders=reminders, remind_at=remind_at)
-        # Not synchronised into the session: the caller's batch of rows sits in it, and the
-        # ORM would evaluate this WHERE against every one of them, for every step.
+        .values(remind_at=None)
         .execution_options(synchronize_session=False)
     )
-    return changed(session, statement)
 
 
 def stop_reminding(session: Session, *, team_id: str, user_id: str) -> None:

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.scheduler import JOBS, run_job
 from sandbox.workspace import User
+from store.lessons import LessonDelivery
 from tests.conftest import ALEX, SAM, Instance
 from tests.test_ask import shown
 from tests.test_home import open_tab, seen
@@ -153,6 +155,28 @@ def test_pausing_weighs_each_persons_own_lessons(slack, content, clock, database
         assert len(lessons_to(slack, NIA)) == len(lessons_to(slack, SAM)) == 4
     finally:
         eddy.close()
+
+
+def test_no_reminder_in_the_run_that_pauses(slack, instance, clock):
+    """After the reminder job was down for a day, one run finds Thursday's last check and
+    Friday's reminder both due: the check pauses the lessons, so Friday's reminder is not
+    sent, and nothing more is due for them."""
+    learn(slack, SAM, f"start {SLACK_PATH}")
+    run([instance], clock, hours=24 * 3 + 9)  # to Thursday 17:00 in Berlin
+    assert len(reminders_to(slack, SAM)) == 3  # Tuesday's, Wednesday's and Thursday's
+    for _ in range(21 * 4):  # the reminder job is down until Friday 14:00 in Berlin
+        clock.advance(timedelta(minutes=15))
+        run_job(instance.runtime, DELIVER, clock.now())
+    assert local(lessons_to(slack, SAM)[-1]).strftime("%a %H") == "Fri 09"
+    run_job(instance.runtime, REMIND, clock.now())
+    instance.runtime.work.wait_idle()
+    assert [local(m).strftime("%a %H:%M") for m in paused_notes(slack, SAM)] == ["Fri 14:00"]
+    assert len(reminders_to(slack, SAM)) == 3
+    with instance.runtime.store.session() as session:
+        waiting = session.exec(
+            select(LessonDelivery).where(col(LessonDelivery.remind_at).is_not(None))
+        ).all()
+    assert waiting == []
 
 
 def paused_notes(slack, user: str) -> list:
