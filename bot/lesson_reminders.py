@@ -22,13 +22,17 @@ before a resume never count towards another pause.
 so, once a day (`Learner.streak_warned_day`).
 
 **Once.** Every step is claimed by a conditional update of its delivery row
-(store/lesson_reminders.py), so with several instances each reminder is sent once; the claim
-comes before the message, so a failed post loses a reminder rather than doubling it.
+(store/lesson_reminders.py; the steps of a batch that share their instants in one
+statement), so with several instances each reminder is sent once; the claim comes before the
+message, so a failed post loses a reminder rather than doubling it. A batch's reminders are
+handed over together (`LessonReminders`), so that those Slack took are kept in one unit of
+work.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,7 +51,8 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class LessonReminder:
-    """Tell a person their lesson is waiting (handed to `Runtime.notify`)."""
+    """Tell a person their lesson is waiting (handed to `Runtime.notify` with the rest of its
+    batch: `LessonReminders`)."""
 
     user_id: str
     delivery_id: int
@@ -62,6 +67,14 @@ class LessonReminder:
     ts: str | None
     #: The streak that breaks unless they do a lesson today (0: none to mention).
     streak: int = 0
+
+
+@dataclass(frozen=True)
+class LessonReminders:
+    """The reminders of one batch of steps, to send (handed to `Runtime.notify` together, so
+    that what Slack took is kept in one unit of work: `reminded`)."""
+
+    reminders: tuple[LessonReminder, ...]
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,34 @@ def pause_reason(count: int) -> str:
     return f"the last {lessons} went unanswered"
 
 
+@dataclass
+class _Recent:
+    """Each person's last few scheduled lessons, and which of those they answered, read for
+    a whole batch of last checks at once (a query or three per person would dominate the
+    reminder job with many learners)."""
+
+    lessons: dict[str, list[lesson_rows.LessonDelivery]]
+    answered: set[int]
+
+    @classmethod
+    def load(cls, session: Session, runtime: Runtime, user_ids: list[str]) -> _Recent:
+        count = runtime.settings.eddy_pause_after_unanswered
+        lessons = rows.recent_lessons_of(
+            session, team_id=runtime.team_id, user_ids=user_ids, count=count
+        )
+        # Only someone with enough lessons can be paused: only theirs are looked up.
+        enough = [row for recent in lessons.values() if len(recent) >= count for row in recent]
+        return cls(lessons, rows.answered(session, team_id=runtime.team_id, deliveries=enough))
+
+    def of(self, user_id: str) -> list[lesson_rows.LessonDelivery]:
+        """The person's last few scheduled lessons that were sent, newest first."""
+        return self.lessons.get(user_id, [])
+
+
 def remind(runtime: Runtime, now: datetime) -> ReminderReport:
     """Take every reminder step due at `now`: remind, pause, or settle (see the module)."""
     report = ReminderReport()
+    last = runtime.settings.eddy_lesson_reminders
     while True:
         with runtime.store.session() as session:
             due = rows.due(session, team_id=runtime.team_id, now=now, limit=BATCH)
@@ -100,40 +138,78 @@ def remind(runtime: Runtime, now: datetime) -> ReminderReport:
             people = rows.learners(
                 session, team_id=runtime.team_id, user_ids=sorted({row.recipient for row in due})
             )
-            for row in due:
-                _step(session, runtime, row, row.id in done, people.get(row.recipient), now, report)
+            steps = [
+                (row, _next_at(runtime, row, row.id in done, people.get(row.recipient)))
+                for row in due
+            ]
+            # Claimed before anything is decided or sent: the rest are another instance's.
+            taken = rows.take_steps(session, steps)
+            checked = {row.recipient for row in due if row.id in taken and row.reminders >= last}
+            recent = _Recent.load(session, runtime, sorted(checked))
+            told = len(report.notices)
+            for row, next_at in steps:
+                if row.id in taken:
+                    learner = people.get(row.recipient)
+                    _step(
+                        session, runtime, row, next_at, row.id in done, learner, recent, now, report
+                    )
+        _tell(runtime, report.notices[told:])
         if len(due) < BATCH:
-            break
-    for notice in report.notices:
-        runtime.notify(notice)
+            return report
+
+
+def _tell(runtime: Runtime, notices: list[LessonReminder | LessonsPaused]) -> None:
+    """Hand over a batch's notices: its reminders together, then whose lessons paused."""
+    reminders = tuple(notice for notice in notices if isinstance(notice, LessonReminder))
+    if reminders:
+        runtime.notify(LessonReminders(reminders))
+    for notice in notices:
         if isinstance(notice, LessonsPaused):
+            runtime.notify(notice)
             runtime.notify(HomeChanged(users=(notice.user_id,), managers=True))
-    return report
+
+
+def _quiet(answered: bool, learner: lesson_rows.Learner | None) -> bool:
+    """No reminder for this lesson: answered, or its person gone, stopped or paused."""
+    return answered or learner is None or bool(learner.stopped_reason or learner.paused_reason)
+
+
+def _next_at(
+    runtime: Runtime,
+    row: lesson_rows.LessonDelivery,
+    answered: bool,
+    learner: lesson_rows.Learner | None,
+) -> datetime | None:
+    """When the step after the one due on `row` falls (None: this step is its last)."""
+    settings = runtime.settings
+    if _quiet(answered, learner) or row.reminders >= settings.eddy_lesson_reminders:
+        return None
+    return None if row.sent_at is None else reminder_at(settings, row.sent_at, row.reminders + 2)
 
 
 def _step(
     session: Session,
     runtime: Runtime,
     row: lesson_rows.LessonDelivery,
+    next_at: datetime | None,
     answered: bool,
     learner: lesson_rows.Learner | None,
+    recent: _Recent,
     now: datetime,
     report: ReminderReport,
 ) -> None:
+    """Carry out a step this instance took (claimed with `next_at` as the step after it)."""
     settings = runtime.settings
-    taken = row.reminders  # the claim below updates `row` in the session too
+    taken = row.reminders  # as loaded (the claim does not update `row`)
     last = taken >= settings.eddy_lesson_reminders
-    quiet = answered or learner is None or bool(learner.stopped_reason or learner.paused_reason)
-    next_at = None
-    if not quiet and not last and row.sent_at is not None:
-        next_at = reminder_at(settings, row.sent_at, taken + 2)
-    if not rows.take_step(session, row=row, reminders=taken + 1, remind_at=next_at):
-        return  # another instance took this step
-    if quiet or learner is None:
+    if _quiet(answered, learner) or learner is None:
+        if next_at is not None and row.id is not None:
+            # Paused by an earlier step of this batch, after the claim: no more steps.
+            rows.end_steps(session, delivery_id=row.id, reminders=taken + 1, remind_at=next_at)
         report.settled += 1
         return
     if last:
-        if _pause_if_ignored(session, runtime, learner, row, now):
+        if _pause_if_ignored(session, runtime, learner, row, recent, now):
             report.paused += 1
             report.notices.append(LessonsPaused(learner.user_id, str(learner.paused_reason)))
         else:
@@ -179,20 +255,19 @@ def _pause_if_ignored(
     runtime: Runtime,
     learner: lesson_rows.Learner,
     row: lesson_rows.LessonDelivery,
+    batch: _Recent,
     now: datetime,
 ) -> bool:
     """Pause the learner when their last few scheduled lessons, this one among them, all
     went unanswered; True when they were paused now."""
     count = runtime.settings.eddy_pause_after_unanswered
-    recent = rows.recent_lessons(
-        session, team_id=runtime.team_id, user_id=learner.user_id, count=count
-    )
+    recent = batch.of(learner.user_id)
     resumed = learner.paused_at  # no reason: when they last resumed
     if resumed is not None:
         recent = [each for each in recent if each.sent_at is not None and each.sent_at > resumed]
     if len(recent) < count or row.id not in {each.id for each in recent}:
         return False
-    if rows.answered(session, team_id=runtime.team_id, deliveries=recent):
+    if any(each.id in batch.answered for each in recent):
         return False
     reason = pause_reason(count)
     if not rows.pause(
@@ -204,18 +279,26 @@ def _pause_if_ignored(
     return True
 
 
-def reminded(runtime: Runtime, notice: LessonReminder, *, at: datetime) -> None:
-    """Slack took the reminder: keep it (its learning record, its count)."""
+def reminded(runtime: Runtime, sent: Sequence[tuple[LessonReminder, datetime]]) -> None:
+    """Slack took these reminders (each with when it did): keep them (their learning
+    records, their counts), in one unit of work."""
+    if not sent:
+        return
     with runtime.store.session() as session:
         rows.record(
             session,
-            team_id=runtime.team_id,
-            delivery_id=notice.delivery_id,
-            step=notice.step,
-            user_id=notice.user_id,
-            path=notice.path,
-            lesson_id=notice.lesson,
-            sent_at=at,
+            [
+                {
+                    "team_id": runtime.team_id,
+                    "delivery_id": notice.delivery_id,
+                    "step": notice.step,
+                    "user_id": notice.user_id,
+                    "path": notice.path,
+                    "lesson_id": notice.lesson,
+                    "sent_at": at,
+                }
+                for notice, at in sent
+            ],
         )
 
 

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot import lesson_reminders, lessons
-from bot.lesson_reminders import LessonReminder, LessonsPaused, PausedLearner
+from bot.lesson_reminders import LessonReminder, LessonReminders, LessonsPaused, PausedLearner
 from bot.runtime import Runtime
 from bot.text import plural
 from handlers.blocks import as_dicts, button, context, escape, link, mention, section, when
@@ -23,27 +23,43 @@ from handlers.values import answer_presser, presser
 log = logging.getLogger(__name__)
 
 RESUME = "lessons_resume"
+#: The message metadata a reminder carries (its lesson's delivery and which reminder it is),
+#: as a lesson message carries `eddy_lesson`: what was sent can be told from Slack alone
+#: (bench/lesson_fanout.py counts reminders by it).
+REMINDER_METADATA_TYPE = "eddy_lesson_reminder"
 #: Paused learners the console lists by name (the rest are counted).
 PAUSED_SHOWN = 10
 
 
 def register(app: App, runtime: Runtime, client: WebClient) -> None:
     app.action(RESUME)(on_resume)
-    runtime.listen(LessonReminder, lambda notice: remind(runtime, client, notice))
+    runtime.listen(LessonReminders, lambda notice: remind_all(runtime, client, notice))
     runtime.listen(LessonsPaused, lambda notice: tell_paused(client, notice))
 
 
-def remind(runtime: Runtime, client: WebClient, notice: LessonReminder) -> None:
-    """The reminder DM: which lesson waits, a link to it, and the streak at stake; kept once
-    Slack took it."""
+def remind_all(runtime: Runtime, client: WebClient, batch: LessonReminders) -> None:
+    """Send a batch of reminders; keep those Slack took, each with when it took it."""
+    sent = []
+    for notice in batch.reminders:
+        if remind(client, notice):
+            sent.append((notice, runtime.clock.now()))
+    lesson_reminders.reminded(runtime, sent)
+
+
+def remind(client: WebClient, notice: LessonReminder) -> bool:
+    """The reminder DM: which lesson waits, a link to it, and the streak at stake; False
+    when Slack refused it."""
     lesson = f"*{escape(notice.lesson_title)}* ({escape(notice.path_title)})"
     where = _permalink(client, notice.channel, notice.ts)
     text = f"Your lesson {link(where, 'from earlier today') if where else 'from earlier today'}"
     text += f", {lesson}, is still waiting: it takes a minute or two."
     if notice.streak:
         text += f" Do it today to keep your {notice.streak}-day streak going."
-    if _post(client, notice.user_id, text, [section(text)]):
-        lesson_reminders.reminded(runtime, notice, at=runtime.clock.now())
+    metadata = {
+        "event_type": REMINDER_METADATA_TYPE,
+        "event_payload": {"delivery_id": notice.delivery_id, "step": notice.step},
+    }
+    return _post(client, notice.user_id, text, [section(text)], metadata=metadata)
 
 
 def tell_paused(client: WebClient, notice: LessonsPaused) -> None:
@@ -69,10 +85,19 @@ def _permalink(client: WebClient, channel: str | None, ts: str | None) -> str | 
         return None
 
 
-def _post(client: WebClient, user_id: str, text: str, blocks: list[Block]) -> bool:
+def _post(
+    client: WebClient,
+    user_id: str,
+    text: str,
+    blocks: list[Block],
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
     """Post to the person's DM; False (logged) when Slack refused."""
     try:
-        client.chat_postMessage(channel=user_id, text=text, blocks=as_dicts(blocks))
+        client.chat_postMessage(
+            channel=user_id, text=text, blocks=as_dicts(blocks), metadata=metadata
+        )
     except SlackApiError as error:
         log.warning(
             "Could not message %s about their lessons: %s", user_id, error.response.get("error")

@@ -8,9 +8,10 @@ of instances agree on who sends it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Field, Session, col, select
 
 from store.base import KEY_LENGTH, TeamKeyed, changed, insert_for, utc_field
@@ -31,18 +32,22 @@ class LessonReminder(TeamKeyed, table=True):
     sent_at: datetime = utc_field(index=True)
 
 
-def record(session: Session, **values: object) -> None:
-    """Keep a reminder that was sent (once per delivery and step)."""
-    statement = (
-        insert_for(session)(LessonReminder)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["team_id", "delivery_id", "step"])
+def record(session: Session, sent: Sequence[dict[str, object]]) -> None:
+    """Keep reminders that were sent (each once per delivery and step), in one statement
+    (each a row's values)."""
+    if not sent:
+        return
+    statement = insert_for(session)(LessonReminder).on_conflict_do_nothing(
+        index_elements=["team_id", "delivery_id", "step"]
     )
-    session.execute(statement)
+    session.execute(statement, list(sent))
 
 
 def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[LessonDelivery]:
-    """Sent lessons whose next reminder step is due, oldest first."""
+    """Sent lessons whose next reminder step is due, oldest first. On PostgreSQL the rows
+    another instance is working through are skipped (`FOR UPDATE SKIP LOCKED`) rather than
+    waited for: it takes their steps (`take_step` is what keeps each step to one taker on
+    either database; SQLite serialises writers and ignores the locking clause)."""
     query = (
         select(LessonDelivery)
         .where(
@@ -54,6 +59,7 @@ def due(session: Session, *, team_id: str, now: datetime, limit: int) -> list[Le
         )
         .order_by(col(LessonDelivery.remind_at), col(LessonDelivery.id))
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(session.exec(query))
 
@@ -87,25 +93,50 @@ def answered(session: Session, *, team_id: str, deliveries: list[LessonDelivery]
     return found
 
 
-def take_step(
-    session: Session,
-    *,
-    row: LessonDelivery,
-    reminders: int,
-    remind_at: datetime | None,
-) -> bool:
-    """Move the delivery's reminders on to (`reminders`, `remind_at`) from what `row` says
-    they were; False when another instance took this step first."""
-    statement = (
+def take_steps(
+    session: Session, steps: Sequence[tuple[LessonDelivery, datetime | None]]
+) -> set[int]:
+    """Move each delivery's reminders on by one step, to the instant of the step after it
+    (None: no more), from the count and instant its row says they had; the IDs of the
+    deliveries whose step this caller took (another instance took the others first). Rows
+    that share their count and both instants go in one conditional UPDATE: a batch of steps
+    due at one instant is a statement or two, not one per row."""
+    groups: dict[tuple[int, datetime | None, datetime | None], list[int]] = {}
+    for row, next_at in steps:
+        if row.id is not None:
+            groups.setdefault((row.reminders, row.remind_at, next_at), []).append(row.id)
+    taken: set[int] = set()
+    for (reminders, remind_at, next_at), ids in groups.items():
+        statement = (
+            update(LessonDelivery)
+            .where(
+                col(LessonDelivery.id).in_(ids),
+                col(LessonDelivery.reminders) == reminders,
+                col(LessonDelivery.remind_at) == remind_at,
+            )
+            .values(reminders=reminders + 1, remind_at=next_at)
+            .returning(col(LessonDelivery.id))
+            # Not synchronised into the session: the caller's batch of rows sits in it, and
+            # the ORM would evaluate this WHERE against every one of them.
+            .execution_options(synchronize_session=False)
+        )
+        taken.update(int(found) for found in session.execute(statement).scalars())
+    return taken
+
+
+def end_steps(session: Session, *, delivery_id: int, reminders: int, remind_at: datetime) -> None:
+    """No more steps for a delivery whose step this caller just took (`reminders`, next at
+    `remind_at`): its person's lessons paused since."""
+    session.execute(
         update(LessonDelivery)
         .where(
-            col(LessonDelivery.id) == row.id,
-            col(LessonDelivery.reminders) == row.reminders,
-            col(LessonDelivery.remind_at) == row.remind_at,
+            col(LessonDelivery.id) == delivery_id,
+            col(LessonDelivery.reminders) == reminders,
+            col(LessonDelivery.remind_at) == remind_at,
         )
-        .values(reminders=reminders, remind_at=remind_at)
+        .values(remind_at=None)
+        .execution_options(synchronize_session=False)
     )
-    return changed(session, statement)
 
 
 def stop_reminding(session: Session, *, team_id: str, user_id: str) -> None:
@@ -121,24 +152,47 @@ def stop_reminding(session: Session, *, team_id: str, user_id: str) -> None:
     )
 
 
-def recent_lessons(
-    session: Session, *, team_id: str, user_id: str, count: int
-) -> list[LessonDelivery]:
-    """The person's last `count` scheduled lessons that were sent, newest first."""
-    query = (
-        select(LessonDelivery)
+def recent_lessons_of(
+    session: Session, *, team_id: str, user_ids: list[str], count: int
+) -> dict[str, list[LessonDelivery]]:
+    """Each person's last `count` scheduled lessons that were sent, newest first: one query
+    for a whole batch of people (ranked within each person), not one per person."""
+    if not user_ids:
+        return {}
+    ranked = (
+        select(
+            col(LessonDelivery.id).label("id"),
+            func.row_number()
+            .over(
+                partition_by=col(LessonDelivery.recipient),
+                order_by=(col(LessonDelivery.day).desc(), col(LessonDelivery.id).desc()),
+            )
+            .label("rank"),
+        )
         .where(
             LessonDelivery.team_id == team_id,
-            LessonDelivery.recipient == user_id,
+            col(LessonDelivery.recipient).in_(user_ids),
             col(LessonDelivery.kind) == PERSON,
             col(LessonDelivery.reason) == "scheduled",
             col(LessonDelivery.status) == SENT,
             col(LessonDelivery.lesson_id).is_not(None),
         )
-        .order_by(col(LessonDelivery.day).desc(), col(LessonDelivery.id).desc())
-        .limit(count)
+        .subquery()
     )
-    return list(session.exec(query))
+    query = (
+        select(LessonDelivery)
+        .join(ranked, col(LessonDelivery.id) == ranked.c.id)
+        .where(ranked.c.rank <= count)
+        .order_by(
+            col(LessonDelivery.recipient),
+            col(LessonDelivery.day).desc(),
+            col(LessonDelivery.id).desc(),
+        )
+    )
+    found: dict[str, list[LessonDelivery]] = {}
+    for row in session.exec(query):
+        found.setdefault(row.recipient, []).append(row)
+    return found
 
 
 def learners(session: Session, *, team_id: str, user_ids: list[str]) -> dict[str, Learner]:

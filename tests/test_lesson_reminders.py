@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.scheduler import JOBS, run_job
+from sandbox.workspace import User
+from store.lessons import LessonDelivery
 from tests.conftest import ALEX, SAM, Instance
 from tests.test_ask import shown
 from tests.test_home import open_tab, seen
@@ -28,6 +31,8 @@ from tests.test_xapi import export, validate
 DELIVER = next(job for job in JOBS if job.name == "deliver-lessons")
 REMIND = next(job for job in JOBS if job.name == "remind-learners")
 BERLIN = ZoneInfo("Europe/Berlin")
+#: A second learner in Sam's zone (the stand-in's workspace has one person per zone).
+NIA = "U0NIA0005"
 
 
 @pytest.fixture
@@ -74,6 +79,12 @@ def test_an_unanswered_lesson_is_mentioned_once_later_that_day(slack, instance, 
     title = instance.runtime.catalogue.paths[SLACK_PATH].lessons[1].title
     assert title in shown(reminder) and "from earlier today" in shown(reminder)
     assert "<https://" in shown(reminder)  # a link to the lesson message
+    # Marked, like the lesson message, with the delivery it is about and which reminder.
+    lesson_delivery = tuesday.metadata["event_payload"]["delivery_id"]
+    assert reminder.metadata == {
+        "event_type": "eddy_lesson_reminder",
+        "event_payload": {"delivery_id": lesson_delivery, "step": 1},
+    }
 
 
 def test_an_answered_lesson_gets_no_reminder(slack, instance, clock):
@@ -121,6 +132,55 @@ def test_lessons_pause_after_three_unanswered_and_resume(slack, instance, clock)
     # The lessons unanswered before the pause do not count again: Monday's alone pauses nothing
     # (the one pause message says "resumed" now).
     assert not any("paused your lessons" in m.text for m in slack.dms(SAM))
+
+
+def test_pausing_weighs_each_persons_own_lessons(slack, content, clock, database_url):  # noqa: F811
+    """Two people in one zone: their last checks come in one run of the reminder job, which
+    reads everyone's recent lessons at once. The one who left their last three unanswered
+    pauses; the one who answered one of them does not."""
+    slack.workspace.clock = clock
+    slack.workspace.add_user(User(NIA, "nia", "Nia Berg", "Europe/Berlin"))
+    eddy = Instance(slack, database_url, content, clock)
+    slack.connect(eddy.target)
+    try:
+        for person in (SAM, NIA):
+            learn(slack, person, f"start {SLACK_PATH}")
+        run([eddy], clock, hours=24 + 27)  # to Wednesday 11:00 in Berlin
+        wednesday = lessons_to(slack, NIA)[-1]
+        assert local(wednesday).strftime("%a %H") == "Wed 09"
+        slack.press(NIA, wednesday, quiz_of(eddy, SLACK_PATH, 3).right_option)
+        run([eddy], clock, hours=33)  # past Thursday's last checks (17:30), both in one run
+        assert [local(m).strftime("%a %H:%M") for m in paused_notes(slack, SAM)] == ["Thu 17:30"]
+        assert paused_notes(slack, NIA) == []
+        assert len(lessons_to(slack, NIA)) == len(lessons_to(slack, SAM)) == 4
+    finally:
+        eddy.close()
+
+
+def test_no_reminder_in_the_run_that_pauses(slack, instance, clock):
+    """After the reminder job was down for a day, one run finds Thursday's last check and
+    Friday's reminder both due: the check pauses the lessons, so Friday's reminder is not
+    sent, and nothing more is due for them."""
+    learn(slack, SAM, f"start {SLACK_PATH}")
+    run([instance], clock, hours=24 * 3 + 9)  # to Thursday 17:00 in Berlin
+    assert len(reminders_to(slack, SAM)) == 3  # Tuesday's, Wednesday's and Thursday's
+    for _ in range(21 * 4):  # the reminder job is down until Friday 14:00 in Berlin
+        clock.advance(timedelta(minutes=15))
+        run_job(instance.runtime, DELIVER, clock.now())
+    assert local(lessons_to(slack, SAM)[-1]).strftime("%a %H") == "Fri 09"
+    run_job(instance.runtime, REMIND, clock.now())
+    instance.runtime.work.wait_idle()
+    assert [local(m).strftime("%a %H:%M") for m in paused_notes(slack, SAM)] == ["Fri 14:00"]
+    assert len(reminders_to(slack, SAM)) == 3
+    with instance.runtime.store.session() as session:
+        waiting = session.exec(
+            select(LessonDelivery).where(col(LessonDelivery.remind_at).is_not(None))
+        ).all()
+    assert waiting == []
+
+
+def paused_notes(slack, user: str) -> list:
+    return [m for m in slack.dms(user) if "paused your lessons" in m.text]
 
 
 def test_a_streak_about_to_break_is_mentioned_once(slack, content, clock, tmp_path):  # noqa: F811
