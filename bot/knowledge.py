@@ -197,7 +197,7 @@ PREFIX_GROUP = 3
 # training takes well under a second (about 0.1 s for 200 wordings), less than starting the
 # worker, which then costs its memory for as long as the index lives; so small indexes (the
 # shipped content, every test's) train in a thread.
-TRAIN_IN_PROCESS_FROM = 500
+TRAIN_IN_PROCESS_FROM = 300
 
 # Words that carry the asking, not the topic ("can you tell me…", "i want to…").
 EXTRA_STOPWORDS = frozenset(
@@ -374,7 +374,10 @@ class _Postings:
     instead of copying a Python array each; wordings appended later (learned, or an entry's
     new wordings) go to small per-feature arrays (`appended`) until the next build."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, bulk: bool = False) -> None:
+        """`bulk`: a build's postings, sealed before anyone searches them; until then only the
+        wording → features side is kept (`seal()` turns it around), not an array per feature."""
+        self.bulk = bulk
         self.ids: dict[str, int] = {}
         self.frequency = np.zeros(0, dtype=np.int64)
         self.flat = array("i")  # every wording's feature ids, one after the other
@@ -399,10 +402,11 @@ class _Postings:
             known = self.ids.get(feature)
             if known is None:
                 known = self.ids[feature] = len(self.ids)
-            posting = self.appended.get(known)
-            if posting is None:
-                posting = self.appended[known] = array("i")
-            posting.append(number)
+            if not self.bulk:
+                posting = self.appended.get(known)
+                if posting is None:
+                    posting = self.appended[known] = array("i")
+                posting.append(number)
             ids.append(known)
         self.frequency = _grown(self.frequency, len(self.ids))
         self.frequency[ids] += 1
@@ -428,6 +432,7 @@ class _Postings:
         np.cumsum(np.bincount(flat, minlength=features), out=starts[1:])
         self.sealed = (starts, wording[np.argsort(flat, kind="stable")])
         self.appended = {}
+        self.bulk = False
 
     def refresh_mass(self, count: int) -> None:
         """Recompute every wording's mass with today's IDFs (amortised: after 10 % growth)."""
@@ -543,9 +548,11 @@ class _Wordings:
             room[: len(self.vectors)] = self.vectors
             self.vectors = room
 
-    def embedded(self) -> dict[str, np.ndarray]:
-        """The live wordings' embeddings by text (what the classifier trains on)."""
-        return {self.originals[n]: self.vectors[n] for n in range(self.count) if self.alive[n]}
+    def embedded(self, count: int) -> dict[str, np.ndarray]:
+        """The embeddings of the first `count` wordings that are live, by text (what the
+        classifier trains on)."""
+        originals, vectors = self.originals, self.vectors
+        return {originals[n]: vectors[n] for n in np.flatnonzero(self.alive[:count]).tolist()}
 
     def kill(self, slug: str) -> None:
         for number in self.of_entry.pop(self.numbers[slug], []):
@@ -617,7 +624,12 @@ def _build(
         model = bm25s.BM25()
         model.index([terms[slug] for slug in slugs], show_progress=False)
         term_ids = dict(model.vocab_dict)
-    wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
+    wordings = _Wordings(
+        slugs,
+        {slug: number for number, slug in enumerate(slugs)},
+        terms=_Postings(bulk=True),
+        grams=_Postings(bulk=True),
+    )
     texts = [text for e in entries.values() for text in wordings_of(e)]
     vectors = _vectors_of(previous, texts)
     wordings.reserve(len(texts))
@@ -952,12 +964,13 @@ class KnowledgeIndex:
                     self._trained.notify_all()
                     return
                 changes = self._changes
-                corpus = (
-                    {slug: wordings_of(entry) for slug, entry in self._entries.items()}
-                    if len(self._entries) <= MAX_ENTRIES
-                    else {}  # too many to train on: lexical scores alone
-                )
-                vectors = self._wordings.embedded() if corpus else {}
+                # Too many entries to train on: lexical scores alone.
+                entries = dict(self._entries) if len(self._entries) <= MAX_ENTRIES else {}
+                wordings, count = self._wordings, self._wordings.count
+            # The corpus is put together unlocked (searches take the lock for a moment and
+            # must not wait for this), from a copy of the entries and a prefix of the wordings.
+            corpus = {slug: wordings_of(entry) for slug, entry in entries.items()}
+            vectors = wordings.embedded(count) if corpus else {}
             try:
                 classifier = self._train(corpus, vectors)
             except Exception:  # the lexical scores still rank; the next change retries
