@@ -52,11 +52,12 @@ WARM_UP = 20
 LEARNS = 200
 
 
-def resident_bytes() -> int:
-    """This process's resident set size (Linux), 0 where /proc is not there."""
+def resident_bytes(field: str = "VmRSS") -> int:
+    """This process's resident set size (Linux; "VmHWM": its peak so far), 0 where /proc is
+    not there."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -249,6 +250,10 @@ def main(
         index.upsert(entries[0].__class__(**{**entries[0].__dict__, "body": "changed"}))
         index.refresh()
         upsert = time.perf_counter() - started
+        console.print(
+            f"  upsert + rebuild {upsert:.2f} s; RSS {resident_bytes() / 2**20:,.0f} MiB, "
+            f"peak so far (VmHWM: two builds coexist) {resident_bytes('VmHWM') / 2**20:,.0f} MiB"
+        )
         table.add_row(
             f"{size:,}",
             f"{build:.1f} s",
