@@ -45,44 +45,89 @@ coverage, meaning, the classifier's vote, the gap to the next hit): bot/knowledg
 Typos. Words of the question that the index has never seen are corrected against the index's
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
 letter costs one edit; a long shared prefix also counts). The corrected words feed BM25 and
-the word overlap; the character grams tolerate what correction missed.
+the word overlap; the character grams tolerate what correction missed. A word is compared only
+with the known words that can be that close (lengths within the edits allowed; for a prefix,
+the same first three letters), grouped when the index is built.
 
-Updates. BM25 is rebuilt from cached tokens, and only when an entry's BM25 text (title,
-questions, tags, body) changed: `upsert`/`remove` mark the index dirty and the next search
-rebuilds once for the whole batch. Learned wordings never touch BM25: they are appended to the
-wording postings (append-only arrays), so a Helpful click costs microseconds and the next search
-sees it. The classifier retrains in a background thread after any change of wordings (one run
-per batch) and is swapped in whole; `settle()` waits for it. Mutations hold an RLock; searches
-read an immutable BM25 snapshot, the current classifier and a consistent prefix of the
-append-only arrays, so many run at once without locking.
+Updates. A builder thread builds BM25 and the wordings off the request path and swaps each
+build in whole; `search()` never builds: it answers from the last complete build and raises
+IndexStartingError before the first. BM25 is rebuilt from cached tokens, and only when an
+entry's BM25 text (title, questions, tags, body) changed: `upsert`/`remove` mark the index
+dirty and the builder rebuilds once for the whole batch (`batch()`). Learned wordings never
+touch BM25: they are appended to the wording postings (append-only arrays), so a Helpful click
+costs microseconds and the next search sees it; only the small BM25 over learned wordings is
+rebuilt. The classifier retrains after any change of wordings (one run per batch) and is
+swapped in whole: in a worker process once the corpus has TRAIN_IN_PROCESS_FROM wordings (a
+training thread would hold the GIL for seconds, and searches would queue behind it), in a
+thread below that; `settle()` waits for builds and trainings, `refresh()` for builds, and
+`close()` stops the worker. Mutations hold an RLock; searches read an immutable BM25 snapshot,
+the current classifier and a consistent prefix of the append-only arrays, so many run at once
+without locking.
+
+Speed. A search at 10,000 entries (30,000 wordings) costs about 1.5 ms of CPU; what grows with
+the index is the product of the question's vector with every wording's (30,000 × 128 float32,
+memory-bound), the Dice postings and per-entry arrays. Per search nothing loops in Python over
+more than the question's features and the candidates (about 60 entries): each build seals the
+postings into one compressed-row array, candidates are scored as arrays, Hits are made for the
+best few only. BLAS runs on one thread (see below): a product split over both cores waits for
+the other core whenever it is busy. bench/search_latency.py prints the figures per run.
+
+Memory. An index holds per wording its vector (512 bytes), text twice (as written, and its
+meaningful words for rapidfuzz) and about 100 character-gram postings (4 bytes each, twice:
+feature → wordings for searches, wording → features to refresh IDF masses); per entry its BM25
+postings and cached BM25 tokens (8 bytes a token). Measured: about 2.3 MiB per 1,000 entries
+(three wordings each, 1,200-character bodies) in steady state, and a rebuild holds the old build
+until the new one is swapped in. bench/README.md has the figures and what a 100,000-entry
+deployment needs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import multiprocessing
 import re
 import string
 import threading
+import weakref
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import bm25s
 import numpy as np
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Prefix
+from threadpoolctl import threadpool_limits
 
 from bot import meaning
 from bot.content.entries import KnowledgeEntry, load_knowledge
-from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
+from bot.knowledge_classifier import (
+    MAX_ENTRIES,
+    WordingClassifier,
+    lower_priority,
+    train_in_worker,
+)
 from bot.knowledge_confidence import Calibration
 from bot.stemming import stem
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, so every build (the learned wordings' after each Helpful
+# click) would print "Building index from tokens" wherever logging is configured.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+# One BLAS thread for the whole process. A search multiplies the question's vector with every
+# wording's (30,000 × 128 at 10,000 entries); OpenBLAS splits a product that size over both
+# cores, and when the other core is busy (another request, the builder, the machine's other
+# work) the call waits for it: 15 ms instead of 0.4 ms, and p99 30–50 ms on this 2-core machine.
+# Eddy's parallelism is its requests, each on its own thread, not one product over many cores.
+threadpool_limits(1, user_api="blas")
 
 # Whether a hit is `confident`: a logistic regression over its signals (lexical coverage,
 # meaning, the classifier's vote, the gap to the next hit), fitted on CLINC150's validation
@@ -143,6 +188,16 @@ MAX_CORRECTIONS = 3
 # correction ("translation" ~ "translate", "cancellation" ~ "cancel").
 MIN_SHARED_PREFIX = 5
 MIN_PREFIX_SHARE = 0.6
+# The letters every prefix correction shares with the word: MIN_PREFIX_SHARE of a word of at
+# least MIN_SHARED_PREFIX letters (or of a longer known word) is at least this many.
+PREFIX_GROUP = 3
+
+# The classifier trains in a worker process once its corpus has this many wordings: fitting it
+# in a thread holds the GIL for as long as it runs, and searches queue behind it. Below this a
+# training takes well under a second (about 0.1 s for 200 wordings), less than starting the
+# worker, which then costs its memory for as long as the index lives; so small indexes (the
+# shipped content, every test's) train in a thread.
+TRAIN_IN_PROCESS_FROM = 300
 
 # Words that carry the asking, not the topic ("can you tell me…", "i want to…").
 EXTRA_STOPWORDS = frozenset(
@@ -250,11 +305,39 @@ def _grown(values: np.ndarray, size: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    """Built with BM25: term → BM25 id, and the surface vocabulary for typo correction."""
+    """Built with BM25: term → BM25 id, and the surface vocabulary for typo correction.
+
+    A word is corrected against the surfaces that can be close to it, not all of them: those
+    whose length is within the edits allowed (`by_length`: an edit changes the length by at
+    most one), or, for a shared prefix, those starting with the same three letters (`by_start`:
+    a prefix of at least 60 % of a word of five letters or more is at least three letters).
+    Each group keeps the vocabulary's order and its words' positions in it, so that ties break
+    as they would over the whole vocabulary."""
 
     term_ids: dict[str, int]
     surfaces: tuple[str, ...]
     frequency: dict[str, int]  # surface word -> entries using it, to prefer common fixes
+    by_length: dict[int, tuple[tuple[str, ...], array[int]]] = field(default_factory=dict)
+    by_start: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, term_ids: dict[str, int], frequency: dict[str, int]) -> _Lexicon:
+        """The lexicon of a build: `frequency` holds its surface words in first-seen order."""
+        surfaces = tuple(frequency)
+        lengths: dict[int, tuple[list[str], array[int]]] = {}
+        starts: dict[str, list[str]] = {}
+        for position, surface in enumerate(surfaces):
+            words, positions = lengths.setdefault(len(surface), ([], array("i")))
+            words.append(surface)
+            positions.append(position)
+            starts.setdefault(surface[:PREFIX_GROUP], []).append(surface)
+        return cls(
+            term_ids,
+            surfaces,
+            frequency,
+            {length: (tuple(words), positions) for length, (words, positions) in lengths.items()},
+            {start: tuple(words) for start, words in starts.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -284,16 +367,30 @@ NO_LEARNED = _LearnedBm25(np.zeros(0, dtype=np.int64), None, {})
 class _Postings:
     """One kind of wording feature (terms, or character grams): feature → wordings having it,
     document frequencies, and each wording's IDF mass. Append-only; a search reads the first
-    `count` wordings, which later appends never change."""
+    `count` wordings, which later appends never change.
 
-    def __init__(self) -> None:
+    The postings of a build are sealed into one compressed-row array (`seal()`: a feature's
+    wordings are a slice of `numbers`), so that a search gathers them with a slice per feature
+    instead of copying a Python array each; wordings appended later (learned, or an entry's
+    new wordings) go to small per-feature arrays (`appended`) until the next build."""
+
+    def __init__(self, *, bulk: bool = False) -> None:
+        """`bulk`: a build's postings, sealed before anyone searches them; until then only the
+        wording → features side is kept (`seal()` turns it around), not an array per feature."""
+        self.bulk = bulk
         self.ids: dict[str, int] = {}
-        self.postings: list[array[int]] = []
         self.frequency = np.zeros(0, dtype=np.int64)
         self.flat = array("i")  # every wording's feature ids, one after the other
         self.offsets = array("q", [0])  # wording n's ids are flat[offsets[n]:offsets[n + 1]]
         self.mass = np.zeros(0, dtype=np.float64)
         self.mass_fresh_until = 0  # masses use IDFs from when this many wordings existed
+        # Feature f's wordings: sealed[1][sealed[0][f]:sealed[0][f + 1]] (f below the sealed
+        # features), then appended.get(f). Replaced whole by `seal()`; read once per search.
+        self.sealed: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32),
+        )
+        self.appended: dict[int, array[int]] = {}
 
     def idf(self, frequency: np.ndarray | int, count: int) -> np.ndarray:
         """Smoothed IDF over wordings; an unseen feature weighs the most."""
@@ -304,11 +401,14 @@ class _Postings:
         for feature in features:
             known = self.ids.get(feature)
             if known is None:
-                known = self.ids[feature] = len(self.postings)
-                self.postings.append(array("i"))
-            self.postings[known].append(number)
+                known = self.ids[feature] = len(self.ids)
+            if not self.bulk:
+                posting = self.appended.get(known)
+                if posting is None:
+                    posting = self.appended[known] = array("i")
+                posting.append(number)
             ids.append(known)
-        self.frequency = _grown(self.frequency, len(self.postings))
+        self.frequency = _grown(self.frequency, len(self.ids))
         self.frequency[ids] += 1
         self.flat.extend(ids)
         self.offsets.append(len(self.flat))
@@ -318,6 +418,21 @@ class _Postings:
             self.refresh_mass(count)
         else:
             self.mass[number] = self.idf(self.frequency[ids], count).sum()
+
+    def seal(self, count: int) -> None:
+        """Turn the postings of the first `count` wordings (all there are: the builder calls
+        this before anyone else sees the postings) into one compressed-row array. The order of
+        each feature's wordings is kept (ascending), so searches add the same numbers in the
+        same order as before sealing."""
+        features = len(self.ids)
+        offsets = np.array(self.offsets[: count + 1], dtype=np.int64)
+        flat = np.array(self.flat[: offsets[-1]], dtype=np.int32)
+        wording = np.repeat(np.arange(count, dtype=np.int32), np.diff(offsets))
+        starts = np.zeros(features + 1, dtype=np.int64)
+        np.cumsum(np.bincount(flat, minlength=features), out=starts[1:])
+        self.sealed = (starts, wording[np.argsort(flat, kind="stable")])
+        self.appended = {}
+        self.bulk = False
 
     def refresh_mass(self, count: int) -> None:
         """Recompute every wording's mass with today's IDFs (amortised: after 10 % growth)."""
@@ -341,23 +456,33 @@ class _Postings:
             self.idf(0, count)
         )
         too_common = max(MIN_POSTINGS_SKIPPED, MAX_POSTINGS_SHARE * count)
+        (starts, sealed), appended = self.sealed, self.appended
+        sealed_features = len(starts) - 1
         parts: list[np.ndarray] = []
-        part_weights: list[np.ndarray] = []
-        for feature_id, weight, many in zip(known, weights, frequency, strict=True):
+        lengths: list[int] = []
+        kept: list[float] = []
+        for feature_id, weight, many in zip(known, weights.tolist(), frequency, strict=True):
             if many > too_common:
                 continue
-            # A copy (not frombuffer): an exported buffer would block `learn` from appending.
-            numbers = np.array(self.postings[feature_id], dtype=np.int32)
-            parts.append(numbers)
-            part_weights.append(np.full(len(numbers), weight))
+            length = 0
+            if feature_id < sealed_features:
+                part = sealed[starts[feature_id] : starts[feature_id + 1]]
+                parts.append(part)
+                length = len(part)
+            more = appended.get(feature_id)
+            if more:
+                # A copy (not frombuffer): an exported buffer would block `learn` from appending.
+                part = np.array(more, dtype=np.int32)
+                parts.append(part)
+                length += len(part)
+            lengths.append(length)
+            kept.append(weight)
         if not parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         numbers = np.concatenate(parts)
         keep = numbers < count
-        shared = np.bincount(
-            numbers[keep], weights=np.concatenate(part_weights)[keep], minlength=count
-        )
-        touched = np.flatnonzero(shared)
+        shared = np.bincount(numbers[keep], weights=np.repeat(kept, lengths)[keep], minlength=count)
+        touched = np.flatnonzero(shared > 0)  # every weight is positive; a mask is faster
         overlap = 2 * shared[touched] / (question_mass + self.mass[touched])
         return touched, np.minimum(overlap, 1.0)
 
@@ -413,9 +538,21 @@ class _Wordings:
         self.sizes[entry] += 1
         self.count = number + 1  # last: readers never see a half-appended wording
 
-    def embedded(self) -> dict[str, np.ndarray]:
-        """The live wordings' embeddings by text (what the classifier trains on)."""
-        return {self.originals[n]: self.vectors[n] for n in range(self.count) if self.alive[n]}
+    def reserve(self, count: int) -> None:
+        """Room for `count` wordings' vectors and a quarter more (the wordings learned until the
+        next build), allocated once: growing by doubling, a build would copy them a dozen times
+        and for a moment hold them twice. np.zeros maps its pages lazily: room not written to
+        yet takes no memory."""
+        if count > len(self.vectors):
+            room = np.zeros((count + count // 4 + 64, meaning.DIMENSIONS), dtype=np.float32)
+            room[: len(self.vectors)] = self.vectors
+            self.vectors = room
+
+    def embedded(self, count: int) -> dict[str, np.ndarray]:
+        """The embeddings of the first `count` wordings that are live, by text (what the
+        classifier trains on)."""
+        originals, vectors = self.originals, self.vectors
+        return {originals[n]: vectors[n] for n in np.flatnonzero(self.alive[:count]).tolist()}
 
     def kill(self, slug: str) -> None:
         for number in self.of_entry.pop(self.numbers[slug], []):
@@ -447,8 +584,12 @@ class _Wordings:
             rank = np.arange(len(owners)) - np.repeat(starts, np.diff(np.r_[starts, len(owners)]))
             keep = rank < AGREEING_WORDINGS
             top = top + np.bincount(owners[keep], weights=values[keep], minlength=entries)
-        many = np.clip(self.sizes[:entries], 1, AGREEING_WORDINGS)
-        return (1 - AGREEMENT_SHARE) * best + AGREEMENT_SHARE * top / many
+        # Only where an entry has a value (best is 0 where top is): a few entries, not all.
+        scored = np.flatnonzero(best > 0)
+        many = np.maximum(np.minimum(sizes[scored], AGREEING_WORDINGS), 1)
+        result = np.zeros(entries)
+        result[scored] = (1 - AGREEMENT_SHARE) * best[scored] + AGREEMENT_SHARE * top[scored] / many
+        return result
 
 
 @dataclass(frozen=True)
@@ -483,15 +624,42 @@ def _build(
         model = bm25s.BM25()
         model.index([terms[slug] for slug in slugs], show_progress=False)
         term_ids = dict(model.vocab_dict)
-    wordings = _Wordings(slugs, {slug: number for number, slug in enumerate(slugs)})
-    vectors = _vectors_of(previous, [text for e in entries.values() for text in wordings_of(e)])
+    wordings = _Wordings(
+        slugs,
+        {slug: number for number, slug in enumerate(slugs)},
+        terms=_Postings(bulk=True),
+        grams=_Postings(bulk=True),
+    )
+    texts = [text for e in entries.values() for text in wordings_of(e)]
+    vectors = _vectors_of(previous, texts)
+    wordings.reserve(len(texts))
     for slug, entry in entries.items():
         for text in wordings_of(entry):
             wordings.append(slug, text, vectors[text])
-    wordings.terms.refresh_mass(wordings.count)
-    wordings.grams.refresh_mass(wordings.count)
-    lexicon = _Lexicon(term_ids, tuple(frequency), dict(frequency))
+    for postings in (wordings.terms, wordings.grams):
+        postings.refresh_mass(wordings.count)
+        postings.seal(wordings.count)
+    lexicon = _Lexicon.of(term_ids, dict(frequency))
     return _Snapshot(slugs, model, lexicon), wordings
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory a build freed back to the system (glibc's malloc_trim; elsewhere
+    nothing). A build allocates and frees a lot from its own thread's malloc arena, and glibc
+    keeps what was freed there: without this the process holds on to about 45 MiB more after a
+    build at 10,000 entries and 100 MiB more at 100,000. ctypes releases the GIL for the call."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
+    except (AttributeError, OSError):  # not glibc (musl, macOS, Windows)
+        return None
+
+
+_malloc_trim = _libc_malloc_trim()
 
 
 def _vectors_of(previous: _Wordings, texts: list[str]) -> dict[str, np.ndarray]:
@@ -520,6 +688,30 @@ def _learned_bm25(entries: dict[str, KnowledgeEntry], numbers: dict[str, int]) -
     return _LearnedBm25(np.array(rows, dtype=np.int64), model, dict(model.vocab_dict))
 
 
+def _worker_pool() -> ProcessPoolExecutor:
+    """A single-worker process pool for training. "spawn": a fresh interpreter, never a fork of
+    this threaded process (a fork copies locks other threads hold, and can deadlock on them).
+    The process itself starts with the first training sent to it."""
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
+    )
+
+
+def _no_worker(error: BaseException) -> None:
+    """Say why an index trains in a thread after all (once per index: it does not try again)."""
+    log.warning(
+        "The knowledge classifier cannot train in a worker process here (%r); training in a "
+        "thread instead, so searches may slow down while it trains",
+        error,
+    )
+
+
+def _stop_worker(worker: ProcessPoolExecutor) -> None:
+    """Shut a training pool down without waiting: queued trainings are dropped and a running
+    one finishes in the worker, which then exits."""
+    worker.shutdown(wait=False, cancel_futures=True)
+
+
 class IndexStartingError(Exception):
     """Searched before the first build is in (Eddy is starting up): say so, never "no
     answer", which would not be true."""
@@ -533,7 +725,9 @@ class KnowledgeIndex:
     'vpn'
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, train_in_process_from: int | None = TRAIN_IN_PROCESS_FROM) -> None:
+        """`train_in_process_from`: train the classifier in a worker process once the corpus has
+        this many wordings (None: always in a thread); see TRAIN_IN_PROCESS_FROM."""
         self._lock = threading.RLock()
         self._entries: dict[str, KnowledgeEntry] = {}
         #: How many times the index was rebuilt (once per batch of changes, never per search
@@ -557,17 +751,33 @@ class KnowledgeIndex:
         # The classifier: retrained in a background thread after every change of wordings
         # (`_changes` counts them); searches use the latest trained one meanwhile.
         self._classifier: WordingClassifier | None = None
+        # (classifier, wordings, their entry numbers, which are known, vote weights): `_votes`.
+        self._vote_rows: (
+            tuple[WordingClassifier, _Wordings, np.ndarray, np.ndarray, np.ndarray] | None
+        ) = None
         self._changes = 0
         self._trained_changes = 0
         self._trainer: threading.Thread | None = None
         self._trained = threading.Condition(self._lock)
+        # The training process: a single-worker pool, started on the first training that wants
+        # it and kept for the later ones; shut down by `close()` or when the index is garbage.
+        self._train_in_process_from = train_in_process_from
+        self._worker: ProcessPoolExecutor | None = None
+        #: How many classifiers arrived from the worker process (an operational figure, and
+        #: what the tests check).
+        self.trained_in_worker = 0
 
     # Building
 
     @classmethod
-    def from_entries(cls, entries: Iterable[KnowledgeEntry]) -> KnowledgeIndex:
+    def from_entries(
+        cls,
+        entries: Iterable[KnowledgeEntry],
+        *,
+        train_in_process_from: int | None = TRAIN_IN_PROCESS_FROM,
+    ) -> KnowledgeIndex:
         """An index of `entries`, built and its classifier trained."""
-        index = cls()
+        index = cls(train_in_process_from=train_in_process_from)
         with index.batch():
             for entry in entries:
                 index.upsert(entry)
@@ -659,6 +869,9 @@ class KnowledgeIndex:
                 self._building = False
                 self._built.set()
                 self._trained.notify_all()
+            if full:  # the previous build is garbage once the searches reading it are done
+                del previous, snapshot, wordings
+                _return_freed_memory()
 
     def _replay_learned(self, built: dict[str, KnowledgeEntry], wordings: _Wordings) -> None:
         """Wordings learned while a build ran went to the old wordings (searches saw them at
@@ -751,14 +964,15 @@ class KnowledgeIndex:
                     self._trained.notify_all()
                     return
                 changes = self._changes
-                corpus = (
-                    {slug: wordings_of(entry) for slug, entry in self._entries.items()}
-                    if len(self._entries) <= MAX_ENTRIES
-                    else {}  # too many to train on: lexical scores alone
-                )
-                vectors = self._wordings.embedded() if corpus else {}
+                # Too many entries to train on: lexical scores alone.
+                entries = dict(self._entries) if len(self._entries) <= MAX_ENTRIES else {}
+                wordings, count = self._wordings, self._wordings.count
+            # The corpus is put together unlocked (searches take the lock for a moment and
+            # must not wait for this), from a copy of the entries and a prefix of the wordings.
+            corpus = {slug: wordings_of(entry) for slug, entry in entries.items()}
+            vectors = wordings.embedded(count) if corpus else {}
             try:
-                classifier = WordingClassifier.train(corpus, vectors)
+                classifier = self._train(corpus, vectors)
             except Exception:  # the lexical scores still rank; the next change retries
                 log.exception("Training the knowledge classifier failed")
                 classifier = None
@@ -766,6 +980,72 @@ class KnowledgeIndex:
                 self._classifier = classifier
                 self._trained_changes = changes
                 self._trained.notify_all()
+
+    def _train(
+        self, corpus: dict[str, list[str]], vectors: dict[str, np.ndarray]
+    ) -> WordingClassifier | None:
+        """A classifier for `corpus` (trainer thread, unlocked): from the worker process when
+        the corpus is large enough to want one and a worker can run here, else trained in this
+        thread. The wordings not embedded yet (entries not built yet) are embedded here first,
+        so the worker never loads the sentence model."""
+        if not 2 <= sum(1 for texts in corpus.values() if texts) <= MAX_ENTRIES:
+            return None  # nothing to train (WordingClassifier.train would say the same)
+        texts = [text for wordings in corpus.values() for text in wordings]
+        missing = list(dict.fromkeys(text for text in texts if text not in vectors))
+        vectors.update(zip(missing, meaning.embed(missing), strict=True))
+        threshold = self._train_in_process_from
+        worker = self._start_worker() if threshold is not None and len(texts) >= threshold else None
+        if worker is not None:
+            try:
+                future = worker.submit(train_in_worker, corpus, vectors)
+            except Exception as error:  # no process could start, or the index was closed
+                self._worker_broke(worker, error)
+            else:
+                try:  # a failure of the training itself is raised here as in a thread
+                    classifier = future.result()
+                except CancelledError:  # the index was closed meanwhile
+                    pass
+                except BrokenExecutor as error:  # the worker died or could not start
+                    self._worker_broke(worker, error)
+                else:
+                    with self._lock:
+                        self.trained_in_worker += 1
+                    return classifier
+        return WordingClassifier.train(corpus, vectors)
+
+    def _worker_broke(self, worker: ProcessPoolExecutor, error: Exception) -> None:
+        """The worker could not start or died: train in threads from now on (unless the index
+        was closed meanwhile, which is no failure)."""
+        with self._lock:
+            closed = self._worker is not worker
+            self._worker = None
+            self._train_in_process_from = None
+        if not closed:
+            _no_worker(error)
+            _stop_worker(worker)
+
+    def _start_worker(self) -> ProcessPoolExecutor | None:
+        """The training process pool, started on first use; None where none can run."""
+        with self._lock:
+            if self._worker is None and self._train_in_process_from is not None:
+                try:
+                    self._worker = _worker_pool()
+                except Exception as error:  # e.g. no semaphores in a sandbox
+                    self._train_in_process_from = None
+                    _no_worker(error)
+                else:  # stopped with the index, whoever drops it last
+                    weakref.finalize(self, _stop_worker, self._worker)
+            return self._worker
+
+    def close(self) -> None:
+        """Stop the training worker process, if one runs (a training in flight finishes in it
+        first, without waiting here). The index still answers; a later training runs in a
+        thread. The worker also stops when the index is garbage-collected or at exit."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+            self._train_in_process_from = None
+        if worker is not None:
+            _stop_worker(worker)
 
     def settle(self, timeout: float | None = None) -> bool:
         """Wait until the index is built and the classifier has learned every change so far
@@ -824,53 +1104,72 @@ class KnowledgeIndex:
         chars = wordings.per_entry(gram_at, gram_overlap)
         vector = meaning.embed([question])[0]
         votes, voting_weight = self._votes(classifier, wordings, question, vector)
-        similarity = np.clip(wordings.vectors[:count] @ vector, 0.0, 1.0)
+        similarity = wordings.vectors[:count] @ vector  # float32, as the vectors
+        np.clip(similarity, 0.0, 1.0, out=similarity)
         parts = [bm25, words, chars]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
-        candidates: set[int] = set()
+        chosen: list[np.ndarray] = []
         for part in parts:
             top = min(CANDIDATES, len(part))
-            candidates.update(int(n) for n in np.argpartition(-part, top - 1)[:top] if part[n] > 0)
+            best = np.argpartition(-part, top - 1)[:top]
+            chosen.append(best[part[best] > 0])
         top = min(CANDIDATES, count)  # the entries of the wordings closest in meaning too
         closest = np.argpartition(-similarity, top - 1)[:top]
-        candidates.update(int(wordings.owner[n]) for n in closest if similarity[n] > 0)
-        meant = self._meaning(wordings, count, similarity, candidates)
-        fuzzy, matched = self._fuzzy(wordings, count, parsed.text, candidates)
-        sizes = wordings.sizes  # live wordings per entry
-        hits: list[Hit] = []
-        for number in candidates:
+        chosen.append(wordings.owner[closest[similarity[closest] > 0]])
+        candidates = np.unique(np.concatenate(chosen))
+        # The candidates' wordings (live ones: a replaced entry's are dropped from of_entry).
+        of_entry = wordings.of_entry
+        numbers = np.array(
+            [n for entry in candidates.tolist() for n in of_entry.get(entry, ()) if n < count],
+            dtype=np.int64,
+        )
+        numbers = numbers[wordings.alive[numbers]]
+        meant = self._meaning(wordings, similarity, numbers)
+        fuzzy, matched = self._fuzzy(wordings, parsed.text, numbers)
+        # The score of every candidate at once; the same arithmetic, in the same order, as one
+        # candidate at a time, so the same floats.
+        shared = (
+            WEIGHT_BM25 * bm25[candidates]
+            + WEIGHT_WORDS * words[candidates]
+            + WEIGHT_CHARS * chars[candidates]
+            + WEIGHT_FUZZY * fuzzy[candidates]
+        )
+        score, vote = shared, np.full(len(candidates), 0.5)
+        if classifier is not None:
+            voted = votes[candidates]
+            trained = ~np.isnan(voted)
+            weight = voting_weight[candidates]
+            score = np.where(trained, (1 - weight) * shared + weight * voted, shared)
+            vote = np.where(trained, voted, 0.5)
+        weight = np.where(
+            wordings.sizes[candidates] > 1, WEIGHT_MEANING, WEIGHT_MEANING_ONE_WORDING
+        )
+        closeness = meant[candidates]
+        score = (1 - weight) * score + weight * closeness
+        ranked: list[tuple[float, str, int]] = []
+        for at, (number, value) in enumerate(zip(candidates.tolist(), score.tolist(), strict=True)):
             slug = wordings.slugs[number]
+            if slug in self._entries:  # else removed since the build
+                ranked.append((-round(value, 6), slug, at))
+        ranked.sort()  # best first, then by slug
+        hits: list[Hit] = []
+        for _, slug, at in ranked[: max(limit, 2)]:
             entry = self._entries.get(slug)
-            if entry is None:
+            if entry is None:  # removed this instant
                 continue
-            shared = float(
-                WEIGHT_BM25 * bm25[number]
-                + WEIGHT_WORDS * words[number]
-                + WEIGHT_CHARS * chars[number]
-                + WEIGHT_FUZZY * fuzzy.get(number, 0.0)
-            )
-            score = shared
-            vote = 0.5
-            if classifier is not None and not np.isnan(votes[number]):
-                weight = voting_weight[number]
-                vote = float(votes[number])
-                score = (1 - weight) * shared + weight * vote
-            weight = WEIGHT_MEANING if sizes[number] > 1 else WEIGHT_MEANING_ONE_WORDING
-            score = (1 - weight) * score + weight * float(meant[number])
             hits.append(
                 Hit(
                     slug,
                     entry.title,
-                    round(float(score), 6),
+                    round(float(score[at]), 6),
                     False,
-                    matched.get(number, ""),
-                    round(shared, 6),
-                    round(float(meant[number]), 6),
-                    round(vote, 6),
+                    matched.get(int(candidates[at]), ""),
+                    round(float(shared[at]), 6),
+                    round(float(closeness[at]), 6),
+                    round(float(vote[at]), 6),
                 )
             )
-        hits.sort(key=lambda hit: (-hit.score, hit.slug))
         scores = [hit.score for hit in hits[:2]] + [0.0, 0.0]
         return [
             # Each hit's gap is to the best other hit: the second for the first, else the first.
@@ -879,23 +1178,17 @@ class KnowledgeIndex:
         ]
 
     @staticmethod
-    def _meaning(
-        wordings: _Wordings, count: int, similarity: np.ndarray, candidates: set[int]
-    ) -> np.ndarray:
-        """Per entry number (the candidates only; others 0): how close the question's meaning
-        is to the entry's wordings' (cosine similarity, negative counted as 0), aggregated like
-        the overlaps. Only the candidates: aggregating every wording costs more than the rest of
-        a search at 10,000 entries."""
-        numbers = np.array(
-            [n for entry in candidates for n in wordings.of_entry.get(entry, ()) if n < count],
-            dtype=np.int64,
-        )
+    def _meaning(wordings: _Wordings, similarity: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """Per entry number (the candidates only, whose wordings are `numbers`; others 0): how
+        close the question's meaning is to the entry's wordings' (cosine similarity, negative
+        counted as 0), aggregated like the overlaps. Only the candidates: aggregating every
+        wording costs more than the rest of a search at 10,000 entries."""
         if len(numbers) == 0:
             return np.zeros(len(wordings.slugs))
         return wordings.per_entry(numbers, similarity[numbers])
 
-    @staticmethod
     def _votes(
+        self,
         classifier: WordingClassifier | None,
         wordings: _Wordings,
         question: str,
@@ -906,15 +1199,21 @@ class KnowledgeIndex:
         the weight of that vote in the score. Empty without a classifier."""
         if classifier is None:
             return np.zeros(0), np.zeros(0)
+        rows = self._vote_rows
+        if rows is None or rows[0] is not classifier or rows[1] is not wordings:
+            # Which entry number each of the classifier's entries is, and its vote's weight:
+            # the same until either is replaced, so worked out once, not per search.
+            numbers = np.array([wordings.numbers.get(slug, -1) for slug in classifier.slugs])
+            known = numbers >= 0
+            weights = np.zeros(len(wordings.slugs))
+            weights[numbers[known]] = np.where(
+                classifier.examples[known] > 1, WEIGHT_CLASSIFIER, WEIGHT_CLASSIFIER_ONE_EXAMPLE
+            )
+            rows = self._vote_rows = (classifier, wordings, numbers[known], known, weights)
+        _, _, numbers, known, weights = rows
         votes = np.full(len(wordings.slugs), np.nan)
-        weights = np.zeros(len(wordings.slugs))
-        numbers = np.array([wordings.numbers.get(slug, -1) for slug in classifier.slugs])
-        known = numbers >= 0
         margins = classifier.margins(question, vector)[known]
-        votes[numbers[known]] = np.clip((margins + 1) / 2, 0.0, 1.0)
-        weights[numbers[known]] = np.where(
-            classifier.examples[known] > 1, WEIGHT_CLASSIFIER, WEIGHT_CLASSIFIER_ONE_EXAMPLE
-        )
+        votes[numbers] = np.clip((margins + 1) / 2, 0.0, 1.0)
         return votes, weights
 
     def _parse(self, question: str, lexicon: _Lexicon, wordings: _Wordings) -> _Question:
@@ -943,23 +1242,30 @@ class KnowledgeIndex:
         if not lexicon.surfaces:
             return []
         edits = 2 if len(word) >= TWO_EDITS_FROM else 1
-        close = process.extract(
-            word,
-            lexicon.surfaces,
-            scorer=OSA.distance,
-            score_cutoff=edits,
-            limit=MAX_CORRECTIONS * 3,
-        )
+        # Over the words of each length within reach, merged by (distance, position in the
+        # vocabulary): what one extract over the whole vocabulary gives, at a third of the cost.
+        close: list[tuple[int, int, str]] = []
+        for length in range(len(word) - edits, len(word) + edits + 1):
+            if (group := lexicon.by_length.get(length)) is None:
+                continue
+            words, positions = group
+            close.extend(
+                (int(distance), positions[at], choice)
+                for choice, distance, at in process.extract(
+                    word, words, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CORRECTIONS * 3
+                )
+            )
+        close = sorted(close)[: MAX_CORRECTIONS * 3]
         if close:
-            best = min(distance for _, distance, _ in close)
-            nearest = [choice for choice, distance, _ in close if distance == best]
+            best = min(distance for distance, _, _ in close)
+            nearest = [choice for distance, _, choice in close if distance == best]
             nearest.sort(key=lambda w: -lexicon.frequency.get(w, 0))
             return nearest[:MAX_CORRECTIONS]
         if len(word) < MIN_SHARED_PREFIX:
             return []
         prefixed = process.extract(
             word,
-            lexicon.surfaces,
+            lexicon.by_start.get(word[:PREFIX_GROUP], ()),
             scorer=Prefix.normalized_similarity,
             score_cutoff=MIN_PREFIX_SHARE,
             limit=MAX_CORRECTIONS,
@@ -999,27 +1305,31 @@ class KnowledgeIndex:
                 total += np.max([model.get_scores([i]) for i in ids], axis=0)
         return total
 
+    @staticmethod
     def _fuzzy(
-        self, wordings: _Wordings, count: int, text: str, candidates: set[int]
-    ) -> tuple[dict[int, float], dict[int, str]]:
-        """rapidfuzz token_set_ratio of the corrected question with every wording of the
-        candidates (0..1), best per entry, and that best wording."""
-        numbers = [
-            n
-            for entry in candidates
-            for n in wordings.of_entry.get(entry, ())
-            if n < count and wordings.alive[n]
-        ]
-        if not numbers:
-            return {}, {}
+        wordings: _Wordings, text: str, numbers: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, str]]:
+        """rapidfuzz token_set_ratio of the corrected question with the candidates' wordings
+        (`numbers`), per entry number the best (0..1; 0 for the others), and that best wording
+        (the first of the entry's wordings that scores it)."""
+        best = np.zeros(len(wordings.slugs))
+        if len(numbers) == 0:
+            return best, {}
+        texts = wordings.texts
         similarity = process.cdist(
-            [text], [wordings.texts[n] for n in numbers], scorer=fuzz.token_set_ratio, workers=1
+            [text], [texts[n] for n in numbers.tolist()], scorer=fuzz.token_set_ratio, workers=1
         )[0]
-        best: dict[int, float] = {}
-        matched: dict[int, str] = {}
-        for number, value in zip(numbers, similarity.tolist(), strict=True):
-            entry = int(wordings.owner[number])
-            if value / 100 > best.get(entry, -1.0):
-                best[entry] = value / 100
-                matched[entry] = wordings.originals[number]
+        values = similarity.astype(np.float64) / 100
+        owners = wordings.owner[numbers]
+        # Per entry its best value, the earliest wording on a tie: sort by entry, value
+        # descending, position; the first of each entry's run.
+        order = np.lexsort((np.arange(len(numbers)), -values, owners))
+        first = order[np.r_[True, owners[order][1:] != owners[order][:-1]]]
+        best[owners[first]] = values[first]
+        originals = wordings.originals
+        matched = dict(
+            zip(
+                owners[first].tolist(), [originals[n] for n in numbers[first].tolist()], strict=True
+            )
+        )
         return best, matched

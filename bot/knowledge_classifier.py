@@ -20,25 +20,40 @@ the search score.
 Cost. Training is quadratic in entries (about 8 s for 1,000 entries with 3 wordings each) and
 the dense weights grow with entries × features, so indexes above MAX_ENTRIES rank without it,
 and each entry keeps only its KEPT_WEIGHTS largest weights (sparse; on CLINC150 this changes
-top-1 by less than half a point). `KnowledgeIndex` trains in a background thread, so neither a
-Helpful click nor a search ever waits for it.
+top-1 by less than half a point). Neither a Helpful click nor a search ever waits for training:
+`KnowledgeIndex` trains a large corpus in a worker process (`train_in_worker`, through a
+single-worker process pool) and a small one in a background thread. Fitting TF-IDF is pure
+Python, so a training thread holds the GIL for seconds and a search meanwhile queues behind it
+(search p99 34–49 ms at 1,000 entries while it trained); the worker gets the wordings and their
+embeddings (the parent has the model loaded, so the worker never loads WordLlama) and sends back
+the trained classifier, which pickles whole.
+
+Imports. scikit-learn and the parts of SciPy it pulls in (about 75 MiB and a second or two of
+start-up) are imported when a classifier is trained or unpickled, not with this module: an index
+above MAX_ENTRIES never trains one, and with a worker process only the worker trains (the parent
+imports scikit-learn's text module when the first classifier arrives: scoring a question uses
+the fitted vectorizers' own analyzers).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from bot import meaning
 from bot.stemming import stem
+
+if TYPE_CHECKING:  # imported where a classifier is trained: see "Imports" above
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: Above this many entries the index ranks with the lexical scores alone (see the module doc).
 MAX_ENTRIES = 1_000
@@ -48,6 +63,9 @@ KEPT_WEIGHTS = 1_000
 REGULARISATION = 1.0
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 4)
+#: How much lower the training process's CPU priority is than the requests' (see
+#: `lower_priority`): nice 10 weighs about a tenth of nice 0 when both want a core.
+WORKER_NICENESS = 10
 #: The sentence-embedding features are the unit vector times this: it sets how much meaning
 #: weighs beside the two L2-normalised TF-IDF parts (1 and 2 score alike on CLINC150).
 MEANING_SCALE = 1.0
@@ -92,6 +110,10 @@ class WordingClassifier:
         slugs = tuple(slug for slug, texts in wordings.items() if texts)
         if not 2 <= len(slugs) <= MAX_ENTRIES:
             return None
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         originals = [text for slug in slugs for text in wordings[slug]]
         texts = [classifier_text(text) for text in originals]
         labels = [number for number, slug in enumerate(slugs) for _ in wordings[slug]]
@@ -134,7 +156,15 @@ class WordingClassifier:
         ids, values = self.features(question)
         if len(ids) == 0:
             return margins
-        return margins + np.asarray(self.weights[ids].T @ values, dtype=np.float64)
+        # weights[ids].T @ values, as SciPy computes it (float64, feature by feature, each
+        # row's entries in order) but without its indexing and validation, which cost more
+        # than the product: the question's rows are gathered as one run of the CSR arrays.
+        weights = self.weights
+        starts, ends = weights.indptr[ids], weights.indptr[ids + 1]
+        lengths = ends - starts
+        at = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
+        products = weights.data[at].astype(np.float64) * np.repeat(values, lengths)
+        return margins + np.bincount(weights.indices[at], products, minlength=len(self.slugs))
 
     def features(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's nonzero features (column ids, values), exactly what the two fitted
@@ -162,6 +192,23 @@ class WordingClassifier:
         return np.concatenate(ids), np.concatenate(values)
 
 
+def lower_priority() -> None:
+    """The training process's initializer: run at a lower CPU priority (nice +WORKER_NICENESS),
+    so that on a busy machine the scheduler gives the cores to the requests first and the
+    training takes what is left; on an idle one it still gets a whole core."""
+    with contextlib.suppress(OSError, AttributeError):  # no nice() here: normal priority
+        os.nice(WORKER_NICENESS)
+
+
+def train_in_worker(
+    wordings: Mapping[str, Sequence[str]], vectors: Mapping[str, np.ndarray]
+) -> WordingClassifier | None:
+    """What the training process runs: `WordingClassifier.train` with every wording's embedding
+    given (so the worker never loads the sentence model). Module-level, so that it pickles by
+    name, and in this module, so that the worker imports only what training needs."""
+    return WordingClassifier.train(wordings, vectors)
+
+
 def _embeddings(texts: Sequence[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
     """The texts' sentence embeddings, one row each: the known ones reused, the rest embedded
     in one batch."""
@@ -173,6 +220,8 @@ def _embeddings(texts: Sequence[str], known: Mapping[str, np.ndarray]) -> np.nda
 
 def _pruned(coefficients: np.ndarray) -> sparse.csr_matrix:
     """The KEPT_WEIGHTS largest-magnitude weights of each row, as a sparse matrix."""
+    from scipy import sparse
+
     if coefficients.shape[1] <= KEPT_WEIGHTS:
         return sparse.csr_matrix(coefficients)
     kept = np.argpartition(-np.abs(coefficients), KEPT_WEIGHTS - 1, axis=1)[:, :KEPT_WEIGHTS]

@@ -144,6 +144,8 @@ class Runtime:
     def close(self) -> None:
         self.work.wait_idle()
         self.work.shutdown(wait=True)
+        if self.opened_catalogue is not None:  # stops the search index's training process
+            self.opened_catalogue.index.close()
         self.store.close()
 
 

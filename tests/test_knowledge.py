@@ -6,6 +6,7 @@ independent of the shipped content/.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from dataclasses import replace
 
@@ -246,6 +247,59 @@ def test_the_classifier_reorders_but_never_makes_eddy_confident(index: Knowledge
     # something else and shares little else with it.
     hits = index.search("is the guest list for the summer party ready")
     assert hits and not any(hit.confident for hit in hits)
+
+
+QUESTIONS = (
+    "is the guest list for the summer party ready",
+    "how do i resset my vpn pasword",
+    "where is my pay statement",
+    "book a room for friday",
+)
+
+
+def test_a_classifier_trained_in_the_worker_process_ranks_as_one_trained_here() -> None:
+    # Every corpus goes to the worker here (threshold 0); the reference trains in a thread.
+    in_thread = KnowledgeIndex.from_entries(ENTRIES, train_in_process_from=None)
+    in_worker = KnowledgeIndex.from_entries(ENTRIES, train_in_process_from=0)
+    try:
+        assert in_thread.trained_in_worker == 0
+        assert in_worker.trained_in_worker >= 1  # it arrived, pickled, from the other process
+        for question in QUESTIONS:
+            expected, hits = in_thread.search(question), in_worker.search(question)
+            assert slugs(hits) == slugs(expected)
+            assert any(hit.vote != 0.5 for hit in hits)  # the classifier voted
+            # LinearSVC shuffles with an unseeded generator: votes agree closely, not exactly.
+            assert [hit.vote for hit in hits] == pytest.approx(
+                [hit.vote for hit in expected], abs=0.01
+            )
+
+        # Helpful clicks retrain in the same (kept) worker, and the result reorders as before.
+        trained = in_worker.trained_in_worker
+        for wording in ("my pay statement went missing", "pay statement for march"):
+            assert in_worker.learn("payslip", wording) is True
+        assert in_worker.settle() is True
+        assert in_worker.trained_in_worker > trained
+        assert in_worker.search("where is my pay statement")[0].slug == "payslip"
+    finally:
+        in_worker.close()
+    in_worker.learn("payslip", "statement of pay")  # closed: it trains in a thread from now on
+    assert in_worker.settle() is True
+    assert in_worker.search("where is my pay statement")[0].slug == "payslip"
+
+
+def test_without_processes_the_classifier_trains_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_processes(method: str | None = None) -> None:
+        raise OSError("no semaphores in this sandbox")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_processes)
+    index = KnowledgeIndex.from_entries(ENTRIES, train_in_process_from=0)
+
+    assert index.trained_in_worker == 0
+    assert any(hit.vote != 0.5 for hit in index.search(QUESTIONS[0]))
+    warnings = [r for r in caplog.records if "cannot train in a worker process" in r.message]
+    assert len(warnings) == 1  # said once, not at every training
 
 
 def test_classifier_leaves_very_large_indexes_to_the_lexical_scores() -> None:
