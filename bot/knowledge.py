@@ -1002,7 +1002,12 @@ class KnowledgeIndex:
         if worker is not None:
             try:
                 future = worker.submit(train_in_worker, corpus, vectors)
-            except Exception as error:  # no process could start, or the index was closed
+            except BrokenExecutor as error:  # the worker died, or could not start
+                self._worker_broke(worker, error)
+            except RuntimeError:  # shut down: the index was closed, or Python is exiting
+                with self._lock:
+                    self._worker, self._train_in_process_from = None, None
+            except Exception as error:  # e.g. no process can be started here
                 self._worker_broke(worker, error)
             else:
                 try:  # a failure of the training itself is raised here as in a thread
