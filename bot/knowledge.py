@@ -67,11 +67,11 @@ without locking.
 Speed. A search at 10,000 entries (30,000 wordings) costs about 2.5 ms of CPU on a loaded
 2-core machine, p99 4 ms; what grows with the index is the product of the question's vector with
 every wording's (30,000 × 128 float32, memory-bound: a fifth of it), the Dice postings and the
-per-entry arrays. Per search nothing loops in Python over
-more than the question's features and the candidates (about 60 entries): each build seals the
-postings into one compressed-row array, candidates are scored as arrays, Hits are made for the
-best few only. BLAS runs on one thread (see below): a product split over both cores waits for
-the other core whenever it is busy. bench/search_latency.py prints the figures per run.
+per-entry arrays. Per search nothing loops in Python over more than the question's features
+and the candidates (about 60 entries): each build seals the postings into one compressed-row
+array, candidates are scored as arrays, Hits are made for the best few only. BLAS runs on one
+thread (see `threadpool_limits` below): a product split over both cores waits for the other
+core whenever it is busy. bench/search_latency.py prints the figures per run.
 
 Memory. An index holds per wording its vector (512 bytes), text twice (as written, and its
 meaningful words for rapidfuzz) and about 100 character-gram postings (4 bytes each, twice:
@@ -374,7 +374,7 @@ class _Postings:
     `count` wordings, which later appends never change.
 
     The postings of a build are sealed into one compressed-row array (`seal()`: a feature's
-    wordings are a slice of `numbers`), so that a search gathers them with a slice per feature
+    wordings are a slice of one array), so that a search gathers them with a slice per feature
     instead of copying a Python array each; wordings appended later (learned, or an entry's
     new wordings) go to small per-feature arrays (`appended`) until the next build."""
 
