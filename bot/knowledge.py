@@ -64,21 +64,23 @@ thread below that; `settle()` waits for builds and trainings, `refresh()` for bu
 the current classifier and a consistent prefix of the append-only arrays, so many run at once
 without locking.
 
-Speed. A search at 10,000 entries (30,000 wordings) costs about 1.5 ms of CPU; what grows with
-the index is the product of the question's vector with every wording's (30,000 × 128 float32,
-memory-bound), the Dice postings and per-entry arrays. Per search nothing loops in Python over
-more than the question's features and the candidates (about 60 entries): each build seals the
-postings into one compressed-row array, candidates are scored as arrays, Hits are made for the
-best few only. BLAS runs on one thread (see below): a product split over both cores waits for
-the other core whenever it is busy. bench/search_latency.py prints the figures per run.
+Speed. A search at 10,000 entries (30,000 wordings) costs about 2.5 ms of CPU on a loaded
+2-core machine, p99 4 ms; what grows with the index is the product of the question's vector with
+every wording's (30,000 × 128 float32, memory-bound: a fifth of it), the Dice postings and the
+per-entry arrays. Per search nothing loops in Python over more than the question's features
+and the candidates (about 60 entries): each build seals the postings into one compressed-row
+array, candidates are scored as arrays, Hits are made for the best few only. BLAS runs on one
+thread (see `threadpool_limits` below): a product split over both cores waits for the other
+core whenever it is busy. bench/search_latency.py prints the figures per run.
 
 Memory. An index holds per wording its vector (512 bytes), text twice (as written, and its
 meaningful words for rapidfuzz) and about 100 character-gram postings (4 bytes each, twice:
 feature → wordings for searches, wording → features to refresh IDF masses); per entry its BM25
-postings and cached BM25 tokens (8 bytes a token). Measured: about 2.3 MiB per 1,000 entries
-(three wordings each, 1,200-character bodies) in steady state, and a rebuild holds the old build
-until the new one is swapped in. bench/README.md has the figures and what a 100,000-entry
-deployment needs.
+postings and cached BM25 tokens (8 bytes a token). Measured: about 5.7 MiB per 1,000 entries
+(three wordings each, 1,200-character bodies), 0.83 GiB for the process at 100,000; a rebuild
+holds the old build until the new one is swapped in (peak 1.5 GiB at 100,000), and hands what
+it freed back to the system (`_return_freed_memory`). bench/README.md has the figures and
+what a 100,000-entry deployment needs.
 """
 
 from __future__ import annotations
@@ -193,10 +195,12 @@ MIN_PREFIX_SHARE = 0.6
 PREFIX_GROUP = 3
 
 # The classifier trains in a worker process once its corpus has this many wordings: fitting it
-# in a thread holds the GIL for as long as it runs, and searches queue behind it. Below this a
-# training takes well under a second (about 0.1 s for 200 wordings), less than starting the
-# worker, which then costs its memory for as long as the index lives; so small indexes (the
-# shipped content, every test's) train in a thread.
+# in a thread holds the GIL for as long as it runs, and searches queue behind it (p99 34–49 ms
+# at 1,000 entries). Below this a training takes a fifth of a second or less (on this 2-core
+# machine, loaded: 0.08 s for 150 wordings, 0.19 s for 300, 0.42 s for 500, 1.2 s for 900),
+# less than starting the worker (a fresh interpreter importing scikit-learn: seconds), which
+# then holds about 130 MiB for as long as the index lives; so small indexes (the shipped
+# content's 204 wordings, every test's) train in a thread.
 TRAIN_IN_PROCESS_FROM = 300
 
 # Words that carry the asking, not the topic ("can you tell me…", "i want to…").
@@ -370,7 +374,7 @@ class _Postings:
     `count` wordings, which later appends never change.
 
     The postings of a build are sealed into one compressed-row array (`seal()`: a feature's
-    wordings are a slice of `numbers`), so that a search gathers them with a slice per feature
+    wordings are a slice of one array), so that a search gathers them with a slice per feature
     instead of copying a Python array each; wordings appended later (learned, or an entry's
     new wordings) go to small per-feature arrays (`appended`) until the next build."""
 
@@ -998,7 +1002,12 @@ class KnowledgeIndex:
         if worker is not None:
             try:
                 future = worker.submit(train_in_worker, corpus, vectors)
-            except Exception as error:  # no process could start, or the index was closed
+            except BrokenExecutor as error:  # the worker died, or could not start
+                self._worker_broke(worker, error)
+            except RuntimeError:  # shut down: the index was closed, or Python is exiting
+                with self._lock:
+                    self._worker, self._train_in_process_from = None, None
+            except Exception as error:  # e.g. no process can be started here
                 self._worker_broke(worker, error)
             else:
                 try:  # a failure of the training itself is raised here as in a thread

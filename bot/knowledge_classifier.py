@@ -21,18 +21,22 @@ Cost. Training is quadratic in entries (about 8 s for 1,000 entries with 3 wordi
 the dense weights grow with entries × features, so indexes above MAX_ENTRIES rank without it,
 and each entry keeps only its KEPT_WEIGHTS largest weights (sparse; on CLINC150 this changes
 top-1 by less than half a point). Neither a Helpful click nor a search ever waits for training:
-`KnowledgeIndex` trains a large corpus in a worker process (`train_in_worker`, through a
-single-worker process pool) and a small one in a background thread. Fitting TF-IDF is pure
-Python, so a training thread holds the GIL for seconds and a search meanwhile queues behind it
-(search p99 34–49 ms at 1,000 entries while it trained); the worker gets the wordings and their
-embeddings (the parent has the model loaded, so the worker never loads WordLlama) and sends back
-the trained classifier, which pickles whole.
+`KnowledgeIndex` trains a corpus of TRAIN_IN_PROCESS_FROM wordings or more (bot/knowledge.py)
+in a worker process (`train_in_worker`, through a single-worker process pool started with
+`lower_priority`) and a smaller one in a background thread. Fitting TF-IDF is pure Python, so a
+training thread holds the GIL for seconds and searches meanwhile queue behind it (search p99
+34–49 ms, up to 107 ms on a loaded machine, at 1,000 entries while it trained); the worker gets
+the wordings and their embeddings (the parent has the model loaded, so the worker never loads
+WordLlama), trains at a lower CPU priority than the requests, and sends back the trained
+classifier, which pickles whole (vectorizers, analyzers and weights). Scoring a question stays
+in the searching thread: the vectorizers' analyzers, then the question's rows of the sparse
+weights gathered with NumPy (`margins`).
 
-Imports. scikit-learn and the parts of SciPy it pulls in (about 75 MiB and a second or two of
-start-up) are imported when a classifier is trained or unpickled, not with this module: an index
-above MAX_ENTRIES never trains one, and with a worker process only the worker trains (the parent
-imports scikit-learn's text module when the first classifier arrives: scoring a question uses
-the fitted vectorizers' own analyzers).
+Imports. scikit-learn and the parts of SciPy it pulls in (about 70 MiB and seconds of start-up)
+are imported when a classifier is trained or unpickled, not with this module: an index above
+MAX_ENTRIES never trains one, so a large deployment never loads them; below it the parent
+imports scikit-learn's text module when the first classifier arrives (scoring uses the fitted
+vectorizers' own analyzers, not a copy of them).
 """
 
 from __future__ import annotations
