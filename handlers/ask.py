@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond, Say
@@ -320,23 +321,15 @@ def on_mention(
         say(**other, thread_ts=thread)
         return
 
-    def answer() -> None:
-        reply = reply_to(
-            runtime,
-            client,
-            user=user,
-            channel=event.get("channel"),
-            surface="mention",
-            question=typed(question).strip(),
-            query=searchable(question),
-            ephemeral=False,
-        )
-        say(**reply, thread_ts=thread)
-
-    once_loaded(
+    answer_where_asked(
         runtime,
-        afterwards(answer, body=body, context=context, respond=respond, client=client),
-        tell=lambda starting: say(text=starting, thread_ts=thread),
+        client,
+        Asked(body, context, say, respond),
+        user=user,
+        channel=event.get("channel"),
+        question=question,
+        surface="mention",
+        thread=thread,
     )
 
 
@@ -361,23 +354,61 @@ def on_direct_message(
         say(**other)
         return
 
+    answer_where_asked(
+        runtime,
+        client,
+        Asked(body, context, say, respond),
+        user=user,
+        channel=event.get("channel"),
+        question=question,
+        surface="dm",
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Where a question written to Eddy came from, as Bolt gave it: what an answer (or an
+    apology, should it fail) needs to reach the person."""
+
+    body: dict[str, Any]
+    context: BoltContext
+    say: Say
+    respond: Respond
+
+
+def answer_where_asked(
+    runtime: Runtime,
+    client: WebClient,
+    asked: Asked,
+    *,
+    user: str,
+    channel: str | None,
+    question: str,
+    surface: str,
+    thread: str | None = None,
+) -> None:
+    """Answer a question written to Eddy (a DM; a mention, in its `thread`) where it was
+    written, after the ack (see `once_loaded`)."""
+
     def answer() -> None:
         reply = reply_to(
             runtime,
             client,
             user=user,
-            channel=event.get("channel"),
-            surface="dm",
+            channel=channel,
+            surface=surface,
             question=typed(question).strip(),
             query=searchable(question),
             ephemeral=False,
         )
-        say(**reply)
+        asked.say(**reply, thread_ts=thread)
 
     once_loaded(
         runtime,
-        afterwards(answer, body=body, context=context, respond=respond, client=client),
-        tell=lambda starting: say(text=starting),
+        afterwards(
+            answer, body=asked.body, context=asked.context, respond=asked.respond, client=client
+        ),
+        tell=lambda starting: asked.say(text=starting, thread_ts=thread),
     )
 
 
