@@ -177,6 +177,13 @@ GRAM_SIZES = (3, 4)
 TITLE_REPEAT = 2
 # Candidates re-scored with rapidfuzz per search: the best by each of BM25, words and chars.
 CANDIDATES = 20
+# Closeness in meaning is found in two passes: every wording is compared with the question on
+# the embeddings' leading dimensions only (WordLlama's vectors are Matryoshka: a prefix is an
+# embedding too), and the FIRST_PASS_KEPT closest get their exact similarity. Reading half the
+# vectors halves the largest memory read of a search (30,000 × 128 float32 at 10,000 entries);
+# on the benchmark questions the exact CANDIDATES closest wordings were always among those kept.
+FIRST_PASS_DIMENSIONS = 64
+FIRST_PASS_KEPT = 5 * CANDIDATES
 # Grams or terms in more than this share of all wordings are too common to be worth their
 # postings at search time (their IDF is near the floor); they still count in the question's mass.
 MAX_POSTINGS_SHARE = 0.05
@@ -307,39 +314,48 @@ def _grown(values: np.ndarray, size: int) -> np.ndarray:
     return bigger
 
 
+def letters_of(word: str) -> int:
+    """Which letters a word has, as bits (a–z one each; other characters share the top six).
+    One edit changes this set by at most two (a substitution: one out, one in), so two words
+    whose sets differ in more than twice the edits allowed cannot be that close."""
+    bits = 0
+    for character in word:
+        position = ord(character) - 97
+        bits |= 1 << (position if 0 <= position < 26 else 26 + ord(character) % 6)
+    return bits
+
+
 @dataclass(frozen=True)
 class _Lexicon:
     """Built with BM25: term → BM25 id, and the surface vocabulary for typo correction.
 
     A word is corrected against the surfaces that can be close to it, not all of them: those
-    whose length is within the edits allowed (`by_length`: an edit changes the length by at
-    most one), or, for a shared prefix, those starting with the same three letters (`by_start`:
+    whose length is within the edits allowed and whose letters differ from its own by at most
+    twice that (`lengths`, `letters`: one comparison for the whole vocabulary at once, in
+    NumPy), or, for a shared prefix, those starting with the same three letters (`by_start`:
     a prefix of at least 60 % of a word of five letters or more is at least three letters).
-    Each group keeps the vocabulary's order and its words' positions in it, so that ties break
-    as they would over the whole vocabulary."""
+    Both keep the vocabulary's order, so that ties break as they would over all of it."""
 
     term_ids: dict[str, int]
     surfaces: tuple[str, ...]
     frequency: dict[str, int]  # surface word -> entries using it, to prefer common fixes
-    by_length: dict[int, tuple[tuple[str, ...], array[int]]] = field(default_factory=dict)
+    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    letters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     by_start: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, term_ids: dict[str, int], frequency: dict[str, int]) -> _Lexicon:
         """The lexicon of a build: `frequency` holds its surface words in first-seen order."""
         surfaces = tuple(frequency)
-        lengths: dict[int, tuple[list[str], array[int]]] = {}
         starts: dict[str, list[str]] = {}
-        for position, surface in enumerate(surfaces):
-            words, positions = lengths.setdefault(len(surface), ([], array("i")))
-            words.append(surface)
-            positions.append(position)
+        for surface in surfaces:
             starts.setdefault(surface[:PREFIX_GROUP], []).append(surface)
         return cls(
             term_ids,
             surfaces,
             frequency,
-            {length: (tuple(words), positions) for length, (words, positions) in lengths.items()},
+            np.array([len(surface) for surface in surfaces], dtype=np.int32),
+            np.array([letters_of(surface) for surface in surfaces], dtype=np.uint32),
             {start: tuple(words) for start, words in starts.items()},
         )
 
@@ -461,34 +477,40 @@ class _Postings:
         )
         too_common = max(MIN_POSTINGS_SKIPPED, MAX_POSTINGS_SHARE * count)
         (starts, sealed), appended = self.sealed, self.appended
-        sealed_features = len(starts) - 1
-        parts: list[np.ndarray] = []
-        lengths: list[int] = []
-        kept: list[float] = []
-        for feature_id, weight, many in zip(known, weights.tolist(), frequency, strict=True):
-            if many > too_common:
-                continue
-            length = 0
-            if feature_id < sealed_features:
-                part = sealed[starts[feature_id] : starts[feature_id + 1]]
-                parts.append(part)
-                length = len(part)
-            more = appended.get(feature_id)
-            if more:
-                # A copy (not frombuffer): an exported buffer would block `learn` from appending.
-                part = np.array(more, dtype=np.int32)
-                parts.append(part)
-                length += len(part)
-            lengths.append(length)
-            kept.append(weight)
-        if not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        useful = frequency <= too_common
+        ids, weights = np.asarray(known, dtype=np.int64)[useful], weights[useful]
+        # A wording is either in the sealed postings (built) or in the appended ones (learned
+        # since), and either way gets its features' weights added in the question's feature
+        # order: the same sums as feature by feature.
+        is_sealed = ids < len(starts) - 1
+        firsts, lasts = starts[ids[is_sealed]], starts[ids[is_sealed] + 1]
+        parts = [sealed[_spans(firsts, lasts)]]
+        spread = [np.repeat(weights[is_sealed], lasts - firsts)]
+        if appended:
+            for feature_id, weight in zip(ids.tolist(), weights.tolist(), strict=True):
+                if more := appended.get(feature_id):
+                    # A copy (not frombuffer): an exported buffer would block `learn` from
+                    # appending.
+                    parts.append(np.array(more, dtype=np.int32))
+                    spread.append(np.full(len(more), weight))
         numbers = np.concatenate(parts)
+        if len(numbers) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         keep = numbers < count
-        shared = np.bincount(numbers[keep], weights=np.repeat(kept, lengths)[keep], minlength=count)
+        shared = np.bincount(numbers[keep], weights=np.concatenate(spread)[keep], minlength=count)
         touched = np.flatnonzero(shared > 0)  # every weight is positive; a mask is faster
         overlap = 2 * shared[touched] / (question_mass + self.mass[touched])
         return touched, np.minimum(overlap, 1.0)
+
+
+def _spans(firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+    """The positions firsts[0]..lasts[0]-1, then firsts[1]..lasts[1]-1, … as one array: the
+    slices of several ranges of an array, gathered at once."""
+    lengths = lasts - firsts
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+        firsts - ends + lengths, lengths
+    )
 
 
 @dataclass
@@ -509,10 +531,17 @@ class _Wordings:
     )  # live, per entry
     terms: _Postings = field(default_factory=_Postings)
     grams: _Postings = field(default_factory=_Postings)
-    # Wording n's sentence embedding (unit vector) is row n: computed when the wording arrives,
-    # never per question. Grown by copying, like the other arrays.
-    vectors: np.ndarray = field(
-        default_factory=lambda: np.zeros((0, meaning.DIMENSIONS), dtype=np.float32)
+    # Wording n's sentence embedding (unit vector) is row n of `head` (its leading
+    # FIRST_PASS_DIMENSIONS) beside row n of `tail` (the rest): computed when the wording
+    # arrives, never per question. Two arrays so that a search's first pass reads only the
+    # leading dimensions, contiguous. Grown by copying, like the other arrays.
+    head: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, FIRST_PASS_DIMENSIONS), dtype=np.float32)
+    )
+    tail: np.ndarray = field(
+        default_factory=lambda: np.zeros(
+            (0, meaning.DIMENSIONS - FIRST_PASS_DIMENSIONS), dtype=np.float32
+        )
     )
     count: int = 0
 
@@ -523,11 +552,10 @@ class _Wordings:
         number = self.count
         if vector is None:
             vector = meaning.embed([original])[0]
-        if number >= len(self.vectors):
-            bigger = np.zeros((max(2 * len(self.vectors), 64), meaning.DIMENSIONS), np.float32)
-            bigger[: len(self.vectors)] = self.vectors
-            self.vectors = bigger
-        self.vectors[number] = vector
+        if number >= len(self.head):
+            self._make_room(max(2 * len(self.head), 64))
+        self.head[number] = vector[:FIRST_PASS_DIMENSIONS]
+        self.tail[number] = vector[FIRST_PASS_DIMENSIONS:]
         words = words_of(original)
         self.texts.append(" ".join(words))
         self.originals.append(original)
@@ -547,16 +575,33 @@ class _Wordings:
         next build), allocated once: growing by doubling, a build would copy them a dozen times
         and for a moment hold them twice. np.zeros maps its pages lazily: room not written to
         yet takes no memory."""
-        if count > len(self.vectors):
-            room = np.zeros((count + count // 4 + 64, meaning.DIMENSIONS), dtype=np.float32)
-            room[: len(self.vectors)] = self.vectors
-            self.vectors = room
+        if count > len(self.head):
+            self._make_room(count + count // 4 + 64)
+
+    def _make_room(self, rows: int) -> None:
+        """Copies of the vectors with room for `rows` wordings; the old arrays stay valid for
+        searches still reading them."""
+        for name in ("head", "tail"):
+            old = getattr(self, name)
+            room = np.zeros((rows, old.shape[1]), dtype=np.float32)
+            room[: len(old)] = old
+            setattr(self, name, room)
+
+    def vectors(self, numbers: np.ndarray | list[int]) -> np.ndarray:
+        """The whole embeddings of wordings `numbers`, one row each."""
+        return np.concatenate((self.head[numbers], self.tail[numbers]), axis=1)
+
+    def similarity(self, numbers: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity (float32) of a unit vector with wordings `numbers`."""
+        head = self.head[numbers] @ vector[:FIRST_PASS_DIMENSIONS]
+        return head + self.tail[numbers] @ vector[FIRST_PASS_DIMENSIONS:]
 
     def embedded(self, count: int) -> dict[str, np.ndarray]:
         """The embeddings of the first `count` wordings that are live, by text (what the
         classifier trains on)."""
-        originals, vectors = self.originals, self.vectors
-        return {originals[n]: vectors[n] for n in np.flatnonzero(self.alive[:count]).tolist()}
+        numbers = np.flatnonzero(self.alive[:count])
+        texts = [self.originals[n] for n in numbers.tolist()]
+        return dict(zip(texts, self.vectors(numbers), strict=True))
 
     def kill(self, slug: str) -> None:
         for number in self.of_entry.pop(self.numbers[slug], []):
@@ -668,9 +713,11 @@ _malloc_trim = _libc_malloc_trim()
 
 def _vectors_of(previous: _Wordings, texts: list[str]) -> dict[str, np.ndarray]:
     """Embeddings of wordings: `previous`'s where it has them, the rest in one batch."""
-    count, vectors_then = previous.count, previous.vectors  # a consistent prefix
+    count = previous.count  # a consistent prefix
     known = {previous.originals[n]: n for n in range(count)}
-    vectors = {text: vectors_then[known[text]] for text in texts if text in known}
+    reused = [text for text in dict.fromkeys(texts) if text in known]
+    rows = previous.vectors([known[text] for text in reused])
+    vectors = dict(zip(reused, rows, strict=True))
     missing = list(dict.fromkeys(text for text in texts if text not in vectors))
     if missing:
         vectors.update(zip(missing, meaning.embed(missing), strict=True))
@@ -1081,7 +1128,7 @@ class KnowledgeIndex:
             wordings = self._wordings
             number = wordings.numbers.get(slug, -1)
             rows = [n for n in wordings.of_entry.get(number, ()) if n < wordings.count]
-            known = wordings.vectors[rows]
+            known = wordings.vectors(rows)
         if not rows:
             return np.zeros(len(vectors))
         return np.asarray((vectors @ known.T).max(axis=1), dtype=np.float64)
@@ -1113,19 +1160,18 @@ class KnowledgeIndex:
         chars = wordings.per_entry(gram_at, gram_overlap)
         vector = meaning.embed([question])[0]
         votes, voting_weight = self._votes(classifier, wordings, question, vector)
-        similarity = wordings.vectors[:count] @ vector  # float32, as the vectors
-        np.clip(similarity, 0.0, 1.0, out=similarity)
         parts = [bm25, words, chars]
         if classifier is not None:  # its best CANDIDATES too, even without a word in common
             parts.append(np.nan_to_num(votes, nan=0.0))
-        chosen: list[np.ndarray] = []
-        for part in parts:
-            top = min(CANDIDATES, len(part))
-            best = np.argpartition(-part, top - 1)[:top]
-            chosen.append(best[part[best] > 0])
-        top = min(CANDIDATES, count)  # the entries of the wordings closest in meaning too
-        closest = np.argpartition(-similarity, top - 1)[:top]
-        chosen.append(wordings.owner[closest[similarity[closest] > 0]])
+        chosen = [self._best(part) for part in parts]
+        # The entries of the wordings closest in meaning too: first pass, then exact.
+        rough = wordings.head[:count] @ vector[:FIRST_PASS_DIMENSIONS]
+        kept = min(FIRST_PASS_KEPT, count)
+        shortlist = np.argpartition(-rough, kept - 1)[:kept]
+        close = wordings.similarity(shortlist, vector)
+        top = min(CANDIDATES, kept)
+        closest = np.argpartition(-close, top - 1)[:top]
+        chosen.append(wordings.owner[shortlist[closest[close[closest] > 0]]])
         candidates = np.unique(np.concatenate(chosen))
         # The candidates' wordings (live ones: a replaced entry's are dropped from of_entry).
         of_entry = wordings.of_entry
@@ -1134,7 +1180,7 @@ class KnowledgeIndex:
             dtype=np.int64,
         )
         numbers = numbers[wordings.alive[numbers]]
-        meant = self._meaning(wordings, similarity, numbers)
+        meant = self._meaning(wordings, vector, numbers)
         fuzzy, matched = self._fuzzy(wordings, parsed.text, numbers)
         # The score of every candidate at once; the same arithmetic, in the same order, as one
         # candidate at a time, so the same floats.
@@ -1156,14 +1202,8 @@ class KnowledgeIndex:
         )
         closeness = meant[candidates]
         score = (1 - weight) * score + weight * closeness
-        ranked: list[tuple[float, str, int]] = []
-        for at, (number, value) in enumerate(zip(candidates.tolist(), score.tolist(), strict=True)):
-            slug = wordings.slugs[number]
-            if slug in self._entries:  # else removed since the build
-                ranked.append((-round(value, 6), slug, at))
-        ranked.sort()  # best first, then by slug
         hits: list[Hit] = []
-        for _, slug, at in ranked[: max(limit, 2)]:
+        for slug, at in self._ranked(wordings, candidates, score, max(limit, 2)):
             entry = self._entries.get(slug)
             if entry is None:  # removed this instant
                 continue
@@ -1186,15 +1226,46 @@ class KnowledgeIndex:
             for n, hit in enumerate(hits[:limit])
         ]
 
+    def _ranked(
+        self, wordings: _Wordings, candidates: np.ndarray, score: np.ndarray, wanted: int
+    ) -> list[tuple[str, int]]:
+        """The `wanted` best candidates as (slug, position in `candidates`): by score rounded
+        to 6 decimals, then by slug; entries removed since the build left out. Only those
+        within rounding of the `wanted`-th best score are sorted (a few, not every candidate)
+        unless one of them has been removed."""
+        contenders = np.arange(len(candidates))
+        if len(candidates) > wanted:
+            floor = -np.partition(-score, wanted - 1)[wanted - 1]
+            near = np.flatnonzero(score >= floor - 2e-6)  # round() moves a value by ≤ 5e-7
+            if all(wordings.slugs[n] in self._entries for n in candidates[near].tolist()):
+                contenders = near
+        ranked: list[tuple[float, str, int]] = []
+        for at in contenders.tolist():
+            slug = wordings.slugs[int(candidates[at])]
+            if slug in self._entries:  # else removed since the build
+                ranked.append((-round(float(score[at]), 6), slug, at))
+        ranked.sort()  # best first, then by slug
+        return [(slug, at) for _, slug, at in ranked[:wanted]]
+
     @staticmethod
-    def _meaning(wordings: _Wordings, similarity: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    def _best(part: np.ndarray) -> np.ndarray:
+        """The CANDIDATES entries with the highest positive values of one part of the score
+        (all with a positive value if fewer): among the few that have one, not all entries."""
+        scored = np.flatnonzero(part > 0)
+        if len(scored) <= CANDIDATES:
+            return scored
+        return scored[np.argpartition(-part[scored], CANDIDATES - 1)[:CANDIDATES]]
+
+    @staticmethod
+    def _meaning(wordings: _Wordings, vector: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """Per entry number (the candidates only, whose wordings are `numbers`; others 0): how
-        close the question's meaning is to the entry's wordings' (cosine similarity, negative
-        counted as 0), aggregated like the overlaps. Only the candidates: aggregating every
-        wording costs more than the rest of a search at 10,000 entries."""
+        close the question's meaning (`vector`) is to the entry's wordings' (cosine similarity,
+        negative counted as 0), aggregated like the overlaps. Only the candidates: aggregating
+        every wording costs more than the rest of a search at 10,000 entries."""
         if len(numbers) == 0:
             return np.zeros(len(wordings.slugs))
-        return wordings.per_entry(numbers, similarity[numbers])
+        similarity = np.clip(wordings.similarity(numbers, vector), 0.0, 1.0)
+        return wordings.per_entry(numbers, similarity)
 
     def _votes(
         self,
@@ -1251,25 +1322,25 @@ class KnowledgeIndex:
         if not lexicon.surfaces:
             return []
         edits = 2 if len(word) >= TWO_EDITS_FROM else 1
-        # Over the words of each length within reach, merged by (distance, position in the
-        # vocabulary): what one extract over the whole vocabulary gives, at a third of the cost.
-        close: list[tuple[int, int, str]] = []
-        for length in range(len(word) - edits, len(word) + edits + 1):
-            if (group := lexicon.by_length.get(length)) is None:
-                continue
-            words, positions = group
-            close.extend(
-                (int(distance), positions[at], choice)
-                for choice, distance, at in process.extract(
-                    word, words, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CORRECTIONS * 3
-                )
-            )
-        close = sorted(close)[: MAX_CORRECTIONS * 3]
-        if close:
-            best = min(distance for distance, _, _ in close)
-            nearest = [choice for distance, _, choice in close if distance == best]
-            nearest.sort(key=lambda w: -lexicon.frequency.get(w, 0))
-            return nearest[:MAX_CORRECTIONS]
+        reachable = np.flatnonzero(
+            (np.abs(lexicon.lengths - len(word)) <= edits)
+            & (np.bitwise_count(lexicon.letters ^ np.uint32(letters_of(word))) <= 2 * edits)
+        )
+        if len(reachable):
+            choices = [lexicon.surfaces[n] for n in reachable.tolist()]
+            distances = process.cdist(
+                [word], choices, scorer=OSA.distance, score_cutoff=edits, workers=1
+            )[0]
+            within = np.flatnonzero(distances <= edits)
+            if len(within):
+                # The closest, then the earliest in the vocabulary; of those at the best
+                # distance, the most used.
+                close = within[np.argsort(distances[within], kind="stable")]
+                close = close[: MAX_CORRECTIONS * 3]
+                best = distances[close[0]]
+                nearest = [choices[n] for n in close.tolist() if distances[n] == best]
+                nearest.sort(key=lambda w: -lexicon.frequency.get(w, 0))
+                return nearest[:MAX_CORRECTIONS]
         if len(word) < MIN_SHARED_PREFIX:
             return []
         prefixed = process.extract(
@@ -1303,16 +1374,34 @@ class KnowledgeIndex:
     def _bm25_of(
         model: bm25s.BM25 | None, term_ids: dict[str, int], question: _Question
     ) -> np.ndarray:
+        """Per document, the sum over the question's words of their BM25 scores (a corrected
+        word: its best candidate term's). Gathered from bm25s's score matrix (a column per term,
+        one value per document having it) and summed once, in the words' order: the same sums
+        as adding one dense array per word, without making one."""
         if model is None:
             return np.zeros(0)
-        total = np.zeros(model.scores["num_docs"])
+        matrix = model.scores
+        data, documents, columns = matrix["data"], matrix["indices"], matrix["indptr"]
+        having: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         for group in question.groups:
             ids = [term_ids[t] for t in group if t in term_ids]
             if len(ids) == 1:
-                total += model.get_scores(ids)
+                first, last = columns[ids[0]], columns[ids[0] + 1]
+                having.append(documents[first:last])
+                values.append(data[first:last])
             elif ids:
-                total += np.max([model.get_scores([i]) for i in ids], axis=0)
-        return total
+                best = np.max([model.get_scores([i]) for i in ids], axis=0)
+                scored = np.flatnonzero(best)
+                having.append(scored)
+                values.append(best[scored])
+        if not having:
+            return np.zeros(matrix["num_docs"])
+        return np.bincount(
+            np.concatenate(having),
+            weights=np.concatenate(values).astype(np.float64),
+            minlength=matrix["num_docs"],
+        )
 
     @staticmethod
     def _fuzzy(

@@ -11,6 +11,8 @@ import threading
 from dataclasses import replace
 
 import pytest
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.content.entries import KnowledgeEntry
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
@@ -128,6 +130,32 @@ def test_typos_still_find_the_entry(index: KnowledgeIndex) -> None:
     hits = index.search("how do i resset my vpn pasword")
     assert hits[0].slug == "vpn-password"
     assert hits[0].confident
+
+
+def test_a_misspelt_word_is_corrected_as_against_every_known_word(index: KnowledgeIndex) -> None:
+    """The corrections come from the known words that can be that close (length, letters),
+    not all of them; they must be the ones a comparison with every known word gives: the
+    closest (one edit, two for long words), then the earliest known, the most used first."""
+    lexicon = index._snapshot.lexicon
+    for word in (
+        "pasword",
+        "guesd",
+        "passwrod",
+        "reimbursd",
+        "vacaton",
+        "printre",
+        "secruity",
+        "laptpo",
+    ):
+        edits = 2 if len(word) >= 8 else 1
+        found = process.extract(
+            word, lexicon.surfaces, scorer=OSA.distance, score_cutoff=edits, limit=None
+        )
+        closest = sorted((distance, at, choice) for choice, distance, at in found)[:9]
+        nearest = [choice for distance, _, choice in closest if distance == closest[0][0]]
+        nearest.sort(key=lambda w: -lexicon.frequency.get(w, 0))
+        assert nearest, word
+        assert index._corrections(word, lexicon) == nearest[:3], word
 
 
 def test_unrelated_question_is_not_confident(index: KnowledgeIndex) -> None:
