@@ -14,6 +14,7 @@ import pytest
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot import knowledge
 from bot.content.entries import KnowledgeEntry
 from bot.knowledge import Hit, KnowledgeIndex, normalise_wording
 from bot.knowledge_classifier import MAX_ENTRIES, WordingClassifier
@@ -248,6 +249,62 @@ def test_learning_does_not_rebuild(index: KnowledgeIndex) -> None:
         index.learn("printer", f"printer problem number {n}")
         index.search("printer problem")
     assert index.rebuilds == built
+
+
+def test_learned_wordings_sealed_in_the_background_rank_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builder seals learned wordings into the compressed postings once there are enough;
+    searches must rank exactly as from the appended ones, learned before or after the seal."""
+    taught = [
+        ("printer", "the printer on floor two jams"),
+        ("vpn-password", "remote access keeps asking for my code"),
+        ("wifi-guest", "visitor needs internet"),
+        ("expenses", "claim my taxi back"),
+        ("parking", "where can i leave my car"),
+        ("pto-request", "holiday booking"),
+    ]
+    unsealed = KnowledgeIndex.from_entries(ENTRIES)  # 6 learned: far below the default
+    for slug, wording in taught:
+        unsealed.learn(slug, wording)
+        unsealed.settle()
+    monkeypatch.setattr(knowledge, "RESEAL_AFTER_AT_LEAST", 4)
+    sealed = KnowledgeIndex.from_entries(ENTRIES)
+    for slug, wording in taught:
+        sealed.learn(slug, wording)
+        sealed.settle()
+    assert sealed._wordings.grams.sealed_count > unsealed._wordings.grams.sealed_count
+    assert sealed._wordings.grams.view[2], "the last wordings stay appended until there are 4"
+    questions = [wording for _, wording in taught] + [
+        "printer jams",
+        "internet for a visitor",
+        "taxi claim",
+        "car park",
+        "vpn code",
+    ]
+
+    def lexical(hits: list[Hit]) -> list[tuple[str, float, float, str]]:
+        # The classifier's vote varies a little between trainings (LinearSVC is unseeded).
+        return [(hit.slug, hit.shared, hit.meaning, hit.matched) for hit in hits]
+
+    for question in questions:
+        assert lexical(sealed.search(question)) == lexical(unsealed.search(question)), question
+
+    # A wording learned while the builder seals stays searchable after the seal is swapped in.
+    wordings = sealed._wordings
+    count = wordings.count
+    pending = [
+        (postings, postings.sealed_up_to(count)) for postings in (wordings.terms, wordings.grams)
+    ]
+    for index in (sealed, unsealed):
+        index.learn("meeting-rooms", "somewhere quiet for the team call")
+        index.settle()
+    with sealed._lock:
+        for postings, up_to in pending:
+            postings.reseal(up_to, count)
+    question = "quiet place for a team call"
+    assert lexical(sealed.search(question)) == lexical(unsealed.search(question))
+    assert sealed.search(question)[0].slug == "meeting-rooms"
 
 
 def test_remove(index: KnowledgeIndex) -> None:
