@@ -27,7 +27,7 @@ in a worker process (`train_in_worker`, through a single-worker process pool sta
 training thread holds the GIL for seconds and searches meanwhile queue behind it (search p99
 34–49 ms, up to 107 ms on a loaded machine, at 1,000 entries while it trained); the worker gets
 the wordings and their embeddings (the parent has the model loaded, so the worker never loads
-WordLlama), trains at a lower CPU priority than the requests, and sends back the trained
+WordLlama), trains at the lowest CPU priority (`lower_priority`), and sends back the trained
 classifier, which pickles whole (vectorizers, analyzers and weights). Scoring a question stays
 in the searching thread: the vectorizers' analyzers, then the question's rows of the sparse
 weights gathered with NumPy (`margins`).
@@ -67,8 +67,8 @@ KEPT_WEIGHTS = 1_000
 REGULARISATION = 1.0
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 4)
-#: How much lower the training process's CPU priority is than the requests' (see
-#: `lower_priority`): nice 10 weighs about a tenth of nice 0 when both want a core.
+#: How much lower the training process's CPU priority is than the requests' where SCHED_IDLE
+#: is not available (see `lower_priority`): nice 10 weighs about a tenth of nice 0.
 WORKER_NICENESS = 10
 #: The sentence-embedding features are the unit vector times this: it sets how much meaning
 #: weighs beside the two L2-normalised TF-IDF parts (1 and 2 score alike on CLINC150).
@@ -197,11 +197,14 @@ class WordingClassifier:
 
 
 def lower_priority() -> None:
-    """The training process's initializer: run at a lower CPU priority (nice +WORKER_NICENESS),
-    so that on a busy machine the scheduler gives the cores to the requests first and the
-    training takes what is left; on an idle one it still gets a whole core."""
+    """The training process's initializer: run at the lowest CPU priority there is, Linux's
+    SCHED_IDLE (the scheduler hands the core to a request as soon as one is ready, rather than
+    weighing the two as a nice level does), and nice +WORKER_NICENESS where that policy is not
+    available. On an idle machine the training still gets a whole core."""
     with contextlib.suppress(OSError, AttributeError):  # no nice() here: normal priority
         os.nice(WORKER_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):  # no SCHED_IDLE here: the nice level
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def train_in_worker(
