@@ -34,9 +34,10 @@ its MAX_ENTRIES, and an index before its first training, rank on the lexical sco
 Meaning. Words in common miss a question put in other words, so every wording also has a
 sentence embedding (bot/meaning.py: WordLlama, shipped inside its wheel, no download), computed
 when the wording arrives — at build, `upsert` or `learn`, never per question; a rebuild reuses
-the ones it has. The question is embedded once per search (about 45 µs) and its cosine
-similarity with every live wording, aggregated per entry like the overlaps, is blended into the
-score last (WEIGHT_MEANING); only the candidates' wordings are aggregated. The classifier
+the ones it has. The question is embedded once per search (about 45 µs); the wordings closest
+to it in meaning bring their entries into the candidates (found in two passes, see
+FIRST_PASS_DIMENSIONS), and its cosine similarity with the candidates' wordings, aggregated per
+entry like the overlaps, is blended into the score last (WEIGHT_MEANING). The classifier
 trains on the same vectors, and Knowledge gaps group questions by them (bot/gaps.py).
 
 Confidence. Whether a hit is `confident` is one calibrated decision over its signals (lexical
@@ -46,8 +47,9 @@ Typos. Words of the question that the index has never seen are corrected against
 vocabulary with rapidfuzz (optimal-string-alignment distance, so an adjacent swap or a dropped
 letter costs one edit; a long shared prefix also counts). The corrected words feed BM25 and
 the word overlap; the character grams tolerate what correction missed. A word is compared only
-with the known words that can be that close (lengths within the edits allowed; for a prefix,
-the same first three letters), grouped when the index is built.
+with the known words that can be that close (lengths within the edits allowed, and letters: an
+edit changes a word's set of letters by at most two; for a prefix, the same first three
+letters), worked out for the whole vocabulary when the index is built.
 
 Updates. A builder thread builds BM25 and the wordings off the request path and swaps each
 build in whole; `search()` never builds: it answers from the last complete build and raises
@@ -64,14 +66,17 @@ thread below that; `settle()` waits for builds and trainings, `refresh()` for bu
 the current classifier and a consistent prefix of the append-only arrays, so many run at once
 without locking.
 
-Speed. A search at 10,000 entries (30,000 wordings) costs about 2.5 ms of CPU on a loaded
-2-core machine, p99 4 ms; what grows with the index is the product of the question's vector with
-every wording's (30,000 × 128 float32, memory-bound: a fifth of it), the Dice postings and the
+Speed. A search at 10,000 entries (30,000 wordings) costs about 2.3 ms of CPU on this 2-core
+machine, p99 3.3–4 ms when the machine is quiet; what grows with the index is the comparison of
+the question's vector with every wording's (done in two passes: the leading 64 dimensions of
+all, then the whole vector of the closest FIRST_PASS_KEPT), the Dice postings and the
 per-entry arrays. Per search nothing loops in Python over more than the question's features
 and the candidates (about 60 entries): each build seals the postings into one compressed-row
-array, candidates are scored as arrays, Hits are made for the best few only. BLAS runs on one
-thread (see `threadpool_limits` below): a product split over both cores waits for the other
-core whenever it is busy. bench/search_latency.py prints the figures per run.
+array (and the builder seals learned wordings in too, once there are enough), candidates are
+scored as arrays, typo candidates are narrowed by length and letters in one NumPy comparison,
+Hits are made for the best few only. BLAS runs on one thread (see `threadpool_limits` below): a
+product split over both cores waits for the other core whenever it is busy.
+bench/search_latency.py prints the figures per run.
 
 Memory. An index holds per wording its vector (512 bytes), text twice (as written, and its
 meaningful words for rapidfuzz) and about 100 character-gram postings (4 bytes each, twice:
@@ -180,8 +185,10 @@ CANDIDATES = 20
 # Closeness in meaning is found in two passes: every wording is compared with the question on
 # the embeddings' leading dimensions only (WordLlama's vectors are Matryoshka: a prefix is an
 # embedding too), and the FIRST_PASS_KEPT closest get their exact similarity. Reading half the
-# vectors halves the largest memory read of a search (30,000 × 128 float32 at 10,000 entries);
-# on the benchmark questions the exact CANDIDATES closest wordings were always among those kept.
+# vectors halves the largest memory read of a search (30,000 × 128 float32 at 10,000 entries:
+# 0.5–1.2 ms, memory-bound). The first pass is approximate: at 10,000 entries the hit lists of
+# 5 % of the bench's questions changed (1 % of the first hits, none of `confident`), and
+# bench/search_quality.py prints the same figures as with one exact pass.
 FIRST_PASS_DIMENSIONS = 64
 FIRST_PASS_KEPT = 5 * CANDIDATES
 # Grams or terms in more than this share of all wordings are too common to be worth their
