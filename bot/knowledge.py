@@ -583,17 +583,29 @@ class _Wordings:
     )
     count: int = 0
 
-    def append(self, slug: str, original: str, vector: np.ndarray | None = None) -> None:
-        """Add a wording of an entry; `vector` is its embedding if already known (a rebuild
-        reuses the previous ones), else it is embedded now."""
+    def append(
+        self,
+        slug: str,
+        original: str,
+        vector: np.ndarray | None = None,
+        *,
+        copied_from: tuple[_Wordings, int] | None = None,
+    ) -> None:
+        """Add a wording of an entry; its embedding is `vector`, or wording n of other
+        wordings' (`copied_from`: a rebuild reuses the previous build's), else embedded now."""
         entry = self.numbers[slug]
         number = self.count
-        if vector is None:
-            vector = meaning.embed([original])[0]
         if number >= len(self.head):
             self._make_room(max(2 * len(self.head), 64))
-        self.head[number] = vector[:FIRST_PASS_DIMENSIONS]
-        self.tail[number] = vector[FIRST_PASS_DIMENSIONS:]
+        if copied_from is not None:
+            other, row = copied_from
+            self.head[number] = other.head[row]
+            self.tail[number] = other.tail[row]
+        else:
+            if vector is None:
+                vector = meaning.embed([original])[0]
+            self.head[number] = vector[:FIRST_PASS_DIMENSIONS]
+            self.tail[number] = vector[FIRST_PASS_DIMENSIONS:]
         words = words_of(original)
         self.texts.append(" ".join(words))
         self.originals.append(original)
@@ -724,11 +736,14 @@ def _build(
         grams=_Postings(bulk=True),
     )
     texts = [text for e in entries.values() for text in wordings_of(e)]
-    vectors = _vectors_of(previous, texts)
+    known, vectors = _vectors_of(previous, texts)
     wordings.reserve(len(texts))
     for slug, entry in entries.items():
         for text in wordings_of(entry):
-            wordings.append(slug, text, vectors[text])
+            if text in known:  # its embedding, copied row for row
+                wordings.append(slug, text, copied_from=(previous, known[text]))
+            else:
+                wordings.append(slug, text, vectors[text])
     for postings in (wordings.terms, wordings.grams):
         postings.refresh_mass(wordings.count)
         postings.seal(wordings.count)
@@ -755,17 +770,16 @@ def _libc_malloc_trim() -> Callable[[int], int] | None:
 _malloc_trim = _libc_malloc_trim()
 
 
-def _vectors_of(previous: _Wordings, texts: list[str]) -> dict[str, np.ndarray]:
-    """Embeddings of wordings: `previous`'s where it has them, the rest in one batch."""
+def _vectors_of(
+    previous: _Wordings, texts: list[str]
+) -> tuple[dict[str, int], dict[str, np.ndarray]]:
+    """Where the embeddings of wordings are: the number of the wording in `previous` that has
+    it, by text; the rest embedded now, in one batch."""
     count = previous.count  # a consistent prefix
-    known = {previous.originals[n]: n for n in range(count)}
-    reused = [text for text in dict.fromkeys(texts) if text in known]
-    rows = previous.vectors([known[text] for text in reused])
-    vectors = dict(zip(reused, rows, strict=True))
-    missing = list(dict.fromkeys(text for text in texts if text not in vectors))
-    if missing:
-        vectors.update(zip(missing, meaning.embed(missing), strict=True))
-    return vectors
+    numbers = {previous.originals[n]: n for n in range(count)}
+    known = {text: numbers[text] for text in texts if text in numbers}
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    return known, dict(zip(missing, meaning.embed(missing), strict=True)) if missing else {}
 
 
 def _learned_bm25(entries: dict[str, KnowledgeEntry], numbers: dict[str, int]) -> _LearnedBm25:
