@@ -406,8 +406,10 @@ class _Postings:
     The postings of a build are sealed into one compressed-row array (`seal()`: a feature's
     wordings are a slice of one array), so that a search gathers them with a slice per feature
     instead of copying a Python array each; wordings appended later (learned, or an entry's
-    new wordings) go to small per-feature arrays (`appended`) until the builder seals them in
-    too (`sealed_up_to()` off the request path, then `reseal()`), or the next build."""
+    new wordings) go to small per-feature arrays (`appended`) until the builder seals them into
+    a second, small compressed-row layer (`sealed_up_to()` off the request path, then
+    `reseal()`: only the wordings appended since the build are sorted, so the builder never
+    holds the interpreter for long while searches run), or the next build."""
 
     def __init__(self, *, bulk: bool = False) -> None:
         """`bulk`: a build's postings, sealed before anyone searches them; until then only the
@@ -419,15 +421,16 @@ class _Postings:
         self.offsets = array("q", [0])  # wording n's ids are flat[offsets[n]:offsets[n + 1]]
         self.mass = np.zeros(0, dtype=np.float64)
         self.mass_fresh_until = 0  # masses use IDFs from when this many wordings existed
-        # Feature f's wordings: sealed[starts[f]:starts[f + 1]] (f below the sealed features),
-        # then appended.get(f), as view = (starts, sealed, appended): replaced whole, so a
-        # search reads one consistent view.
-        self.view: tuple[np.ndarray, np.ndarray, dict[int, array[int]]] = (
-            np.zeros(1, dtype=np.int64),
-            np.zeros(0, dtype=np.int32),
+        # Feature f's wordings: sealed[starts[f]:starts[f + 1]] of each layer (starts, sealed)
+        # whose features f is below, then appended.get(f), as view = (layers, appended):
+        # replaced whole, so a search reads one consistent view. The first layer is the
+        # build's, the second (if any) the wordings appended since, sealed by the builder.
+        self.view: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], dict[int, array[int]]] = (
+            (),
             {},
         )
-        self.sealed_count = 0  # the wordings in the sealed postings
+        self.built_count = 0  # the wordings in the build's layer
+        self.sealed_count = 0  # the wordings in all layers
 
     def idf(self, frequency: np.ndarray | int, count: int) -> np.ndarray:
         """Smoothed IDF over wordings; an unseen feature weighs the most."""
@@ -440,7 +443,7 @@ class _Postings:
             if known is None:
                 known = self.ids[feature] = len(self.ids)
             if not self.bulk:
-                appended = self.view[2]
+                appended = self.view[1]
                 posting = appended.get(known)
                 if posting is None:
                     posting = appended[known] = array("i")
@@ -460,32 +463,38 @@ class _Postings:
     def seal(self, count: int) -> None:
         """Turn the postings of the first `count` wordings (all there are: the builder calls
         this before anyone else sees the postings) into one compressed-row array."""
-        self.view = (*self.sealed_up_to(count), {})
-        self.sealed_count = count
+        self.view = ((self._layer(0, count),), {})
+        self.built_count = self.sealed_count = count
         self.bulk = False
 
     def sealed_up_to(self, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """The compressed-row postings (starts, wordings) of the first `count` wordings. The
-        order of each feature's wordings is kept (ascending), so searches add the same numbers
-        in the same order as from the appended arrays. Reads only what appends never change,
-        so the builder runs it unlocked while Helpful clicks append."""
+        """The second layer: the postings of the wordings appended since the build, up to
+        `count`. Reads only what appends never change, so the builder runs it unlocked while
+        Helpful clicks append."""
+        return self._layer(self.built_count, count)
+
+    def _layer(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """The compressed-row postings (starts, wordings) of wordings first..last-1. The order
+        of each feature's wordings is kept (ascending), so searches add the same numbers in the
+        same order as from the appended arrays."""
         features = len(self.ids)
-        offsets = np.array(self.offsets[: count + 1], dtype=np.int64)
-        flat = np.array(self.flat[: offsets[-1]], dtype=np.int32)
-        wording = np.repeat(np.arange(count, dtype=np.int32), np.diff(offsets))
+        offsets = np.array(self.offsets[first : last + 1], dtype=np.int64)
+        flat = np.array(self.flat[offsets[0] : offsets[-1]], dtype=np.int32)
+        wording = np.repeat(np.arange(first, last, dtype=np.int32), np.diff(offsets))
         starts = np.zeros(features + 1, dtype=np.int64)
         np.cumsum(np.bincount(flat, minlength=features), out=starts[1:])
         return starts, wording[np.argsort(flat, kind="stable")]
 
-    def reseal(self, sealed: tuple[np.ndarray, np.ndarray], count: int) -> None:
-        """Swap in postings sealed up to `count` wordings (lock held): the wordings appended
-        since stay in appended arrays, rebuilt from their features (a few, learned meanwhile)."""
+    def reseal(self, layer: tuple[np.ndarray, np.ndarray], count: int) -> None:
+        """Swap in the second layer, sealed up to `count` wordings (lock held): the wordings
+        appended since stay in appended arrays, rebuilt from their features (a few, learned
+        meanwhile)."""
         later: dict[int, array[int]] = {}
         flat, offsets = self.flat, self.offsets
         for number in range(count, len(offsets) - 1):
             for feature in flat[offsets[number] : offsets[number + 1]]:
                 later.setdefault(feature, array("i")).append(number)
-        self.view = (*sealed, later)
+        self.view = ((*self.view[0][:1], layer), later)
         self.sealed_count = count
 
     def refresh_mass(self, count: int) -> None:
@@ -510,16 +519,19 @@ class _Postings:
             self.idf(0, count)
         )
         too_common = max(MIN_POSTINGS_SKIPPED, MAX_POSTINGS_SHARE * count)
-        starts, sealed, appended = self.view
+        layers, appended = self.view
         useful = frequency <= too_common
         ids, weights = np.asarray(known, dtype=np.int64)[useful], weights[useful]
-        # A wording is either in the sealed postings (built) or in the appended ones (learned
-        # since), and either way gets its features' weights added in the question's feature
-        # order: the same sums as feature by feature.
-        is_sealed = ids < len(starts) - 1
-        firsts, lasts = starts[ids[is_sealed]], starts[ids[is_sealed] + 1]
-        parts = [sealed[_spans(firsts, lasts)]]
-        spread = [np.repeat(weights[is_sealed], lasts - firsts)]
+        # A wording is in one layer or in the appended arrays, and gets its features' weights
+        # added in the question's feature order wherever it is: the same sums as feature by
+        # feature.
+        parts: list[np.ndarray] = []
+        spread: list[np.ndarray] = []
+        for starts, sealed in layers:
+            inside = ids < len(starts) - 1
+            firsts, lasts = starts[ids[inside]], starts[ids[inside] + 1]
+            parts.append(sealed[_spans(firsts, lasts)])
+            spread.append(np.repeat(weights[inside], lasts - firsts))
         if appended:
             extra_weights: list[float] = []
             extra_lengths: list[int] = []
@@ -531,7 +543,7 @@ class _Postings:
                     extra_weights.append(weight)
                     extra_lengths.append(len(more))
             spread.append(np.repeat(extra_weights, extra_lengths))
-        numbers = np.concatenate(parts)
+        numbers = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
         if len(numbers) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         keep = numbers < count
@@ -980,8 +992,8 @@ class KnowledgeIndex:
                     self._snapshot, self._wordings = snapshot, wordings
                     self.rebuilds += 1
                 elif self._wordings is wordings:
-                    for postings, up_to in sealed:
-                        postings.reseal(up_to, sealing_up_to)
+                    for postings, layer in sealed:
+                        postings.reseal(layer, sealing_up_to)
                 self._learned = learned
                 self._learned_dirty |= bool(self._learned_while_building)
                 self._building = False
@@ -1114,8 +1126,10 @@ class KnowledgeIndex:
         threshold = self._train_in_process_from
         worker = self._start_worker() if threshold is not None and len(texts) >= threshold else None
         if worker is not None:
+            embedded = list(vectors)
+            matrix = np.stack([vectors[text] for text in embedded])
             try:
-                future = worker.submit(train_in_worker, corpus, vectors)
+                future = worker.submit(train_in_worker, corpus, embedded, matrix)
             except BrokenExecutor as error:  # the worker died, or could not start
                 self._worker_broke(worker, error)
             except RuntimeError:  # shut down: the index was closed, or Python is exiting

@@ -208,12 +208,15 @@ def lower_priority() -> None:
 
 
 def train_in_worker(
-    wordings: Mapping[str, Sequence[str]], vectors: Mapping[str, np.ndarray]
+    wordings: Mapping[str, Sequence[str]], texts: Sequence[str], vectors: np.ndarray
 ) -> WordingClassifier | None:
     """What the training process runs: `WordingClassifier.train` with every wording's embedding
-    given (so the worker never loads the sentence model). Module-level, so that it pickles by
-    name, and in this module, so that the worker imports only what training needs."""
-    return WordingClassifier.train(wordings, vectors)
+    given (row n of `vectors` is texts[n]'s, so the worker never loads the sentence model).
+    One matrix, not an array per wording: the parent pickles it while holding the interpreter,
+    and searches wait meanwhile (4,000 wordings: 1 ms as one matrix, 15 ms as 4,000 arrays).
+    Module-level, so that it pickles by name, and in this module, so that the worker imports
+    only what training needs."""
+    return WordingClassifier.train(wordings, dict(zip(texts, vectors, strict=True)))
 
 
 def _embeddings(texts: Sequence[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
