@@ -195,11 +195,11 @@ FIRST_PASS_KEPT = 5 * CANDIDATES
 # postings at search time (their IDF is near the floor); they still count in the question's mass.
 MAX_POSTINGS_SHARE = 0.05
 MIN_POSTINGS_SKIPPED = 2_000
-# Wordings appended since a build (Helpful clicks) are sealed into the compressed postings by
-# the builder once they are this share of all wordings, and at least this many: each search
-# gathers the appended ones a Python array per feature (at 10,000 entries 1,000 learned
-# wordings took p50 from 2.3 to 2.7 ms), and sealing 30,000 wordings takes the builder about
-# 0.2 s of CPU.
+# Wordings appended since a build (Helpful clicks) are sealed into a second compressed layer of
+# postings by the builder once this share of all wordings, and at least this many, are not in
+# it: each search gathers the appended ones a Python array per feature (at 10,000 entries 1,000
+# learned wordings took p50 from 2.3 to 2.7 ms). The layer sorts only the wordings appended
+# since the build; sorting all 30,000 again held the interpreter long enough to delay searches.
 RESEAL_AFTER_SHARE = 0.01
 RESEAL_AFTER_AT_LEAST = 200
 # Typo correction: words this short are never corrected (too many neighbours), words this long
