@@ -62,9 +62,11 @@ rebuilt. The classifier retrains after any change of wordings (one run per batch
 swapped in whole: in a worker process once the corpus has TRAIN_IN_PROCESS_FROM wordings (a
 training thread would hold the GIL for seconds, and searches would queue behind it), in a
 thread below that; `settle()` waits for builds and trainings, `refresh()` for builds, and
-`close()` stops the worker. Mutations hold an RLock; searches read an immutable BM25 snapshot,
-the current classifier and a consistent prefix of the append-only arrays, so many run at once
-without locking.
+`close()` stops the worker. The builder and the trainer give way to searches in flight
+(`_Searches`): without that, each time a search let go of the interpreter a background thread
+kept it for Python's 5 ms switch interval. Mutations hold an RLock; searches read an immutable
+BM25 snapshot, the current classifier and a consistent prefix of the append-only arrays, so
+many run at once without locking.
 
 Speed. A search at 10,000 entries (30,000 wordings) costs about 2.3 ms of CPU on this 2-core
 machine, p99 3.3–4 ms when the machine is quiet; what grows with the index is the comparison of
@@ -95,15 +97,18 @@ import logging
 import multiprocessing
 import re
 import string
+import sys
 import threading
+import time
 import weakref
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 from typing import cast
 
 import bm25s
@@ -223,6 +228,13 @@ PREFIX_GROUP = 3
 # then holds about 130 MiB for as long as the index lives; so small indexes (the shipped
 # content's 204 wordings, every test's) train in a thread.
 TRAIN_IN_PROCESS_FROM = 300
+
+# While a search runs, a background thread giving way (`_Searches.giving_way`) sleeps this
+# long, then runs this long, and so on: the search gets the interpreter back within a run's
+# length instead of Python's switch interval (5 ms), and the thread still gets a sixth of it
+# under searches that never stop.
+GIVE_WAY_SECONDS = 0.001
+GIVE_WAY_RUN_SECONDS = 0.0002
 
 # Words that carry the asking, not the topic ("can you tell me…", "i want to…").
 EXTRA_STOPWORDS = frozenset(
@@ -809,6 +821,70 @@ def _learned_bm25(entries: dict[str, KnowledgeEntry], numbers: dict[str, int]) -
     return _LearnedBm25(np.array(rows, dtype=np.int64), model, dict(model.vocab_dict))
 
 
+class _Searches:
+    """The searches in flight, which the index's background threads give way to.
+
+    A thread running Python holds the interpreter lock; a thread that wants it back waits for
+    Python's switch interval, 5 ms. A search lets go of it many times (NumPy, rapidfuzz and
+    BLAS calls), and each time a busy background thread took it, the search waited up to 5 ms:
+    rebuilding the learned wordings' BM25 after 200 Helpful clicks (10-25 ms of bm25s in
+    Python) took search p99 from 2 to 9-15 ms at 1,000 entries, and a full rebuild at 10,000
+    entries to 40-190 ms. Python threads have no priorities, so a background thread runs its
+    work `giving_way()`: at each function call it makes it checks whether a search is in
+    flight and, if so, sleeps GIVE_WAY_SECONDS (handing the lock straight back), then runs for
+    GIVE_WAY_RUN_SECONDS before it sleeps again."""
+
+    def __init__(
+        self,
+        lock: threading.RLock | None = None,
+        pause: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """`lock`: the index's, which searches take; a background thread holding it never
+        pauses (the search would wait for it). `pause` and `clock`: how a background thread
+        sleeps and tells how long it ran (a test records the pauses and moves the clock)."""
+        # RLock._is_owned is how threading.Condition asks the same (CPython's RLock has had it
+        # since 3.2); without it a thread would pause under the lock too, and searches wait.
+        self._holding: Callable[[], bool] = getattr(lock, "_is_owned", lambda: False)
+        self.pause = pause
+        self.clock = clock
+        self.threads: set[int] = set()  # the searching threads' idents (set.add is atomic)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Around a search."""
+        ident = threading.get_ident()
+        self.threads.add(ident)
+        try:
+            yield
+        finally:
+            self.threads.discard(ident)
+
+    @contextmanager
+    def giving_way(self) -> Iterator[None]:
+        """Run the block in this (background) thread giving way to searches, through a profile
+        hook of this thread only, removed after the block. It sleeps and runs in turns rather
+        than waiting for the searches to end, so that it keeps moving (at a sixth of its pace
+        under searches that never stop), and a search that waits for a lock this thread holds
+        (an import, a log handler) waits a bounded time. It never pauses while it holds the
+        index's lock."""
+        running_until = 0.0
+
+        def give_way(frame: FrameType, event: str, argument: object) -> None:
+            nonlocal running_until
+            if not self.threads or self._holding() or self.clock() < running_until:
+                return
+            self.pause(GIVE_WAY_SECONDS)
+            running_until = self.clock() + GIVE_WAY_RUN_SECONDS
+
+        previous = sys.getprofile()
+        sys.setprofile(give_way)
+        try:
+            yield
+        finally:
+            sys.setprofile(previous)
+
+
 def _worker_pool() -> ProcessPoolExecutor:
     """A single-worker process pool for training. "spawn": a fresh interpreter, never a fork of
     this threaded process (a fork copies locks other threads hold, and can deadlock on them).
@@ -869,6 +945,8 @@ class KnowledgeIndex:
         self._learned_while_building: set[str] = set()
         self._builder: threading.Thread | None = None
         self._held = 0  # batches open (`batch()`): the builder waits for them to close
+        # The searches in flight: the builder and the trainer give way to them.
+        self._searches = _Searches(self._lock)
         # The classifier: retrained in a background thread after every change of wordings
         # (`_changes` counts them); searches use the latest trained one meanwhile.
         self._classifier: WordingClassifier | None = None
@@ -968,17 +1046,20 @@ class KnowledgeIndex:
                 self._dirty = self._learned_dirty = False
                 self._learned_while_building = set()
                 self._building = True
+            # Until the first build is in no search runs (they say "starting up"), so that
+            # build skips what giving way to searches costs: a rebuild takes half as long again.
+            politely = self.giving_way() if self._built.is_set() else nullcontext()
             try:
-                if full:
-                    snapshot, wordings = _build(entries, terms, previous)
-                else:
-                    snapshot, wordings = self._snapshot, previous
-                sealed = [
-                    (postings, postings.sealed_up_to(sealing_up_to))
-                    for postings in (wordings.terms, wordings.grams)
-                    if sealing_up_to
-                ]
-                learned = _learned_bm25(entries, wordings.numbers)
+                with politely:
+                    if full:
+                        snapshot, wordings = _build(entries, terms, previous)
+                    else:
+                        snapshot, wordings = self._snapshot, previous
+                    layers = (wordings.terms, wordings.grams) if sealing_up_to else ()
+                    sealed = [
+                        (postings, postings.sealed_up_to(sealing_up_to)) for postings in layers
+                    ]
+                    learned = _learned_bm25(entries, wordings.numbers)
             except Exception:  # searches keep the last build; the next change retries
                 log.exception("Building the knowledge index failed")
                 with self._lock:
@@ -1099,9 +1180,10 @@ class KnowledgeIndex:
                 wordings, count = self._wordings, self._wordings.count
             # The corpus is put together unlocked (searches take the lock for a moment and
             # must not wait for this), from a copy of the entries and a prefix of the wordings.
-            corpus = {slug: wordings_of(entry) for slug, entry in entries.items()}
-            vectors = wordings.embedded(count) if corpus else {}
             try:
+                with self.giving_way():
+                    corpus = {slug: wordings_of(entry) for slug, entry in entries.items()}
+                    vectors = wordings.embedded(count) if corpus else {}
                 classifier = self._train(corpus, vectors)
             except Exception:  # the lexical scores still rank; the next change retries
                 log.exception("Training the knowledge classifier failed")
@@ -1120,14 +1202,16 @@ class KnowledgeIndex:
         so the worker never loads the sentence model."""
         if not 2 <= sum(1 for texts in corpus.values() if texts) <= MAX_ENTRIES:
             return None  # nothing to train (WordingClassifier.train would say the same)
-        texts = [text for wordings in corpus.values() for text in wordings]
-        missing = list(dict.fromkeys(text for text in texts if text not in vectors))
-        vectors.update(zip(missing, meaning.embed(missing), strict=True))
+        with self.giving_way():
+            texts = [text for wordings in corpus.values() for text in wordings]
+            missing = list(dict.fromkeys(text for text in texts if text not in vectors))
+            vectors.update(zip(missing, meaning.embed(missing), strict=True))
         threshold = self._train_in_process_from
         worker = self._start_worker() if threshold is not None and len(texts) >= threshold else None
         if worker is not None:
-            embedded = list(vectors)
-            matrix = np.stack([vectors[text] for text in embedded])
+            with self.giving_way():
+                embedded = list(vectors)
+                matrix = np.stack([vectors[text] for text in embedded])
             try:
                 future = worker.submit(train_in_worker, corpus, embedded, matrix)
             except BrokenExecutor as error:  # the worker died, or could not start
@@ -1148,7 +1232,8 @@ class KnowledgeIndex:
                     with self._lock:
                         self.trained_in_worker += 1
                     return classifier
-        return WordingClassifier.train(corpus, vectors)
+        with self.giving_way():
+            return WordingClassifier.train(corpus, vectors)
 
     def _worker_broke(self, worker: ProcessPoolExecutor, error: Exception) -> None:
         """The worker could not start or died: train in threads from now on (unless the index
@@ -1173,6 +1258,12 @@ class KnowledgeIndex:
                 else:  # stopped with the index, whoever drops it last
                     weakref.finalize(self, _stop_worker, self._worker)
             return self._worker
+
+    def giving_way(self) -> AbstractContextManager[None]:
+        """Run the block in this thread giving way to this index's searches: for work in the
+        serving process that runs Python for long and needs no answer at once (the content
+        refresh reads and compares every entry each minute). See `_Searches`."""
+        return self._searches.giving_way()
 
     def close(self) -> None:
         """Stop the training worker process, if one runs (a training in flight finishes in it
@@ -1228,6 +1319,10 @@ class KnowledgeIndex:
         for one; raises IndexStartingError before the first."""
         if not self._built.is_set():
             raise IndexStartingError("the knowledge index is still being built")
+        with self._searches.running():
+            return self._search(question, limit)
+
+    def _search(self, question: str, limit: int) -> list[Hit]:
         with self._lock:  # a consistent view; the work below runs unlocked
             snapshot, wordings, learned = self._snapshot, self._wordings, self._learned
             classifier, count = self._classifier, wordings.count

@@ -340,10 +340,12 @@ def on_channel_message(
         if picked is not None and picked.post:
             post_answer(runtime, client, channel, event["ts"], picked)
 
-    # Starting up: the question waits for the index, without a word in the channel.
+    # In the lane for work after an ack (Bolt acked the event), so that a busy help channel
+    # never keeps the listeners of the next requests waiting; while Eddy starts up, the
+    # question waits for the index, without a word in the channel.
     work = afterwards(consider, body=body, context=context, respond=respond, client=client)
     if runtime.catalogue.when_loaded(runtime, work):
-        work()
+        runtime.work.after_ack(work)
 
 
 def channel_answer(runtime: Runtime, client: WebClient, picked: Picked) -> dict[str, Any]:

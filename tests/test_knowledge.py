@@ -7,6 +7,7 @@ independent of the shipped content/.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from dataclasses import replace
 
@@ -449,3 +450,79 @@ def test_concurrent_searches_while_learning(index: KnowledgeIndex) -> None:
     assert not errors
     assert tops and set(tops) == {"vpn-password"}
     assert sum(len(entry.learned) for entry in index.entries) == 200
+
+
+def test_background_threads_give_way_to_searches_in_turns() -> None:
+    """A background thread working `giving_way()` sleeps at its next function call once a
+    search is in flight (so the search gets the interpreter back at once), then runs for
+    GIVE_WAY_RUN_SECONDS before it sleeps again; never while no search is in flight or while
+    it holds the index's lock; and it leaves no profile hook behind."""
+    lock = threading.RLock()
+    now = [0.0]
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    searches = knowledge._Searches(lock, pause=pause, clock=lambda: now[0])
+    go = [threading.Event() for _ in range(4)]
+    done = [threading.Event() for _ in range(4)]
+    under_lock: list[int] = []
+    hook_after: list[object] = []
+
+    def step(n: int) -> int:
+        return n + 1
+
+    def work(part: int) -> None:
+        go[part].wait()
+        for n in range(10):
+            step(n)
+
+    def busy() -> None:
+        with searches.giving_way():
+            for part in range(3):
+                work(part)
+                done[part].set()
+            with lock:
+                work(3)
+                under_lock.append(len(pauses))
+            done[3].set()
+        hook_after.append(sys.getprofile())
+
+    def pauses_after(part: int) -> int:
+        go[part].set()
+        done[part].wait()
+        return len(pauses)
+
+    thread = threading.Thread(target=busy, daemon=True)
+    thread.start()
+    try:
+        assert pauses_after(0) == 0  # no search in flight: straight through
+        with searches.running():
+            assert pauses_after(1) == 1  # slept once, then ran its turn (the clock stood still)
+            now[0] += knowledge.GIVE_WAY_RUN_SECONDS
+            assert pauses_after(2) == 2  # its turn was over: it slept again
+            now[0] += knowledge.GIVE_WAY_RUN_SECONDS
+            pauses_after(3)
+    finally:  # a failed step must not leave the thread waiting
+        for event in go:
+            event.set()
+        thread.join()
+    assert under_lock == [2]  # its turn was over, but it held the index's lock
+    assert set(pauses) == {knowledge.GIVE_WAY_SECONDS}
+    assert searches.threads == set()
+    assert hook_after == [None]
+
+
+def test_the_builder_and_the_trainer_give_way_to_a_search_in_flight() -> None:
+    index = KnowledgeIndex.from_entries(ENTRIES)
+    pausing: list[str] = []
+    index._searches.pause = lambda seconds: pausing.append(threading.current_thread().name)
+    with index._searches.running():  # as if a search were running in another thread
+        index.learn("payslip", "where did my pay statement go")
+        index.upsert(replace(ENTRIES[4], body="Payslips are in the new payroll app."))
+        assert index.settle() is True
+    assert {"eddy-index-builder", "eddy-knowledge-trainer"} <= set(pausing)
+    assert index.search("where did my pay statement go")[0].slug == "payslip"
+    assert index._searches.threads == set()
