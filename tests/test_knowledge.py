@@ -481,10 +481,12 @@ def test_background_threads_give_way_to_searches_in_turns() -> None:
 
     def busy() -> None:
         with searches.giving_way():
-            for part in range(3):
+            for part in range(2):
                 work(part)
                 done[part].set()
+            work(2)
             with lock:
+                done[2].set()  # the lock is held before the test moves the clock on
                 work(3)
                 under_lock.append(len(pauses))
             done[3].set()
