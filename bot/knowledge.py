@@ -63,10 +63,11 @@ swapped in whole: in a worker process once the corpus has TRAIN_IN_PROCESS_FROM 
 training thread would hold the GIL for seconds, and searches would queue behind it), in a
 thread below that; `settle()` waits for builds and trainings, `refresh()` for builds, and
 `close()` stops the worker. The builder and the trainer give way to searches in flight
-(`_Searches`): without that, each time a search let go of the interpreter a background thread
-kept it for Python's 5 ms switch interval. Mutations hold an RLock; searches read an immutable
-BM25 snapshot, the current classifier and a consistent prefix of the append-only arrays, so
-many run at once without locking.
+(`_Searches`; the content refresh too, through `giving_way()`): without that, each time a
+search let go of the interpreter a background thread kept it for Python's 5 ms switch
+interval. Mutations hold an RLock; searches read an immutable BM25 snapshot, the current
+classifier and a consistent prefix of the append-only arrays, so many run at once without
+locking.
 
 Speed. A search at 10,000 entries (30,000 wordings) costs about 2.3 ms of CPU on this 2-core
 machine, p99 3.3–4 ms when the machine is quiet; what grows with the index is the comparison of

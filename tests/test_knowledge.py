@@ -521,6 +521,7 @@ def test_the_builder_and_the_trainer_give_way_to_a_search_in_flight() -> None:
     index = KnowledgeIndex.from_entries(ENTRIES)
     pausing: list[str] = []
     index._searches.pause = lambda seconds: pausing.append(threading.current_thread().name)
+    index._searches.clock = lambda: 0.0  # a clock that stands still: one pause per block
     with index._searches.running():  # as if a search were running in another thread
         index.learn("payslip", "where did my pay statement go")
         index.upsert(replace(ENTRIES[4], body="Payslips are in the new payroll app."))
